@@ -1,0 +1,155 @@
+/**
+ * A small, fast, pure-JavaScript 64-bit hash (two 32-bit lanes: a murmur3-style lane and an
+ * xxhash32-style lane). It is used for the running trace hash and to derive RNG seeds. It is not
+ * cryptographic; it only has to make accidental collisions between two runs vanishingly rare, and it
+ * must give identical results in Node and in a browser, so it uses no platform hashing API.
+ */
+
+const C1 = 0xcc9e2d51;
+const C2 = 0x1b873593;
+const P1 = 0x9e3779b1;
+const P2 = 0x85ebca77;
+
+const f64 = new Float64Array(1);
+const f64Words = new Uint32Array(f64.buffer);
+
+const TAG_INT = 1;
+const TAG_FLOAT = 2;
+const TAG_STRING = 3;
+const TAG_BYTES = 4;
+const TAG_TRUE = 5;
+const TAG_FALSE = 6;
+const TAG_NULL = 7;
+const TAG_UNDEFINED = 8;
+const TAG_ARRAY = 9;
+const TAG_OBJECT = 10;
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+function hex8(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}
+
+export class Hash64 {
+  private h1: number;
+  private h2: number;
+  private words = 0;
+
+  constructor(seed1 = 0x2545f491, seed2 = 0x6a09e667) {
+    this.h1 = seed1 | 0;
+    this.h2 = seed2 | 0;
+  }
+
+  /** Mixes one 32-bit word into both lanes. */
+  word(x: number): void {
+    let k = Math.imul(x | 0, C1);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, C2);
+    let h1 = this.h1 ^ k;
+    h1 = (h1 << 13) | (h1 >>> 19);
+    this.h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+    let h2 = (this.h2 + Math.imul(x | 0, P2)) | 0;
+    h2 = (h2 << 13) | (h2 >>> 19);
+    this.h2 = Math.imul(h2, P1);
+    this.words++;
+  }
+
+  number(n: number): void {
+    if ((n | 0) === n) {
+      this.word(TAG_INT);
+      this.word(n);
+    } else {
+      f64[0] = n;
+      this.word(TAG_FLOAT);
+      this.word(f64Words[0]!);
+      this.word(f64Words[1]!);
+    }
+  }
+
+  string(s: string): void {
+    const n = s.length;
+    this.word(TAG_STRING);
+    this.word(n);
+    let i = 0;
+    for (; i + 1 < n; i += 2) this.word(s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16));
+    if (i < n) this.word(s.charCodeAt(i));
+  }
+
+  bytes(b: Uint8Array): void {
+    const n = b.length;
+    this.word(TAG_BYTES);
+    this.word(n);
+    let i = 0;
+    for (; i + 3 < n; i += 4) this.word(b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
+    for (; i < n; i++) this.word(b[i]!);
+  }
+
+  /**
+   * Mixes any JSON-like value (plus Uint8Array). Object keys are mixed in insertion order, which is
+   * deterministic for objects built by the same code; values of different types never collide by tag.
+   */
+  value(v: unknown): void {
+    switch (typeof v) {
+      case 'number':
+        this.number(v);
+        return;
+      case 'string':
+        this.string(v);
+        return;
+      case 'boolean':
+        this.word(v ? TAG_TRUE : TAG_FALSE);
+        return;
+      case 'undefined':
+        this.word(TAG_UNDEFINED);
+        return;
+      case 'bigint':
+        this.string(v.toString());
+        return;
+      case 'object':
+        if (v === null) {
+          this.word(TAG_NULL);
+        } else if (v instanceof Uint8Array) {
+          this.bytes(v);
+        } else if (Array.isArray(v)) {
+          this.word(TAG_ARRAY);
+          this.word(v.length);
+          for (const item of v) this.value(item);
+        } else {
+          this.word(TAG_OBJECT);
+          const o = v as Record<string, unknown>;
+          for (const key in o) {
+            this.string(key);
+            this.value(o[key]);
+          }
+        }
+        return;
+      default:
+        // Functions and symbols carry no stable identity across runs; hash their type only.
+        this.string(typeof v);
+    }
+  }
+
+  /** The digest so far as 16 hex digits; the running state is left unchanged. */
+  hex(): string {
+    return hex8(fmix32(this.h1 ^ this.words)) + hex8(fmix32(this.h2 ^ Math.imul(this.words, P1)));
+  }
+
+  /** The two finalized lanes, for callers that need numbers (seed derivation, keyed draws). */
+  lanes(): [number, number] {
+    return [fmix32(this.h1 ^ this.words), fmix32(this.h2 ^ Math.imul(this.words, P1))];
+  }
+}
+
+/** One-shot 64-bit digest of a value, as 16 hex digits. */
+export function hashValue(v: unknown): string {
+  const h = new Hash64();
+  h.value(v);
+  return h.hex();
+}

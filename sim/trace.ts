@@ -1,0 +1,212 @@
+/**
+ * The trace: one typed, versioned event stream that tests, invariant checkers, the report and the
+ * viewer all consume (schema in sim/TRACE.md). Events carry virtual time, a per-trace sequence
+ * number, and where they apply the host and connection. A running 64-bit hash over every event
+ * proves determinism: same seed, same hash. Memory is bounded: events go to sinks the caller picks
+ * (a ring of the last N events, a line writer, a callback); with no sink and hashing off, emitting
+ * costs one branch.
+ */
+import { Hash64 } from './hash.js';
+
+/** Bump on any incompatible change to an event's fields; readers check it. */
+export const TRACE_SCHEMA = 'netlab/trace@1';
+export const TRACE_SCHEMA_VERSION = 1;
+
+/** A decoded protocol field, as upper layers annotate messages: where it sits in the bytes and its value. */
+export interface TraceField {
+  name: string;
+  offset: number;
+  length: number;
+  value: string | number | boolean;
+}
+
+/** Fields every event has. `seq` and `tUs` are filled in by the trace when the event is emitted. */
+export interface TraceBase {
+  seq: number;
+  /** Virtual time in integer microseconds. */
+  tUs: number;
+  host?: string;
+  conn?: number;
+}
+
+export type TraceEvent = TraceBase &
+  (
+    | { kind: 'timer-set'; timer: number; delayUs: number; label?: string }
+    | { kind: 'timer-fire'; timer: number; label?: string }
+    | { kind: 'timer-clear'; timer: number; label?: string }
+    | { kind: 'listen'; addr: string }
+    | { kind: 'connect'; from: string; to: string }
+    | { kind: 'accept'; from: string; to: string }
+    | { kind: 'connect-error'; to: string; code: string }
+    /** A write call: `offered` bytes, of which the send buffer took `accepted`. */
+    | { kind: 'write'; offered: number; accepted: number }
+    /** A chunk of bytes arrived in the receiver's buffer; `dir` is the direction, e.g. "a>b". */
+    | { kind: 'chunk'; dir: string; bytes: number; offset: number }
+    /** The application read `bytes` from the receive buffer. */
+    | { kind: 'read'; bytes: number }
+    | { kind: 'close'; side: 'local' | 'remote' | 'half'; reason?: string }
+    | { kind: 'reset'; reason: string; lostBytes: number }
+    | { kind: 'fault-start'; fault: string; id: number; detail?: string }
+    | { kind: 'fault-end'; fault: string; id: number }
+    | { kind: 'host'; state: 'up' | 'paused' | 'resumed' | 'crashed' | 'restarted' }
+    | { kind: 'msg-send'; proto: string; msg: string; bytes: number; fields: TraceField[] }
+    | { kind: 'msg-recv'; proto: string; msg: string; bytes: number; fields: TraceField[] }
+    | { kind: 'queue-depth'; queue: string; depth: number }
+    | { kind: 'note'; text: string }
+    | { kind: 'error'; code: string; message: string }
+  );
+
+export type TraceKind = TraceEvent['kind'];
+
+/** What callers pass to emit(): an event without seq and tUs (the trace stamps them). */
+export type TraceInput = TraceEvent extends infer E
+  ? E extends TraceEvent
+    ? Omit<E, 'seq' | 'tUs'>
+    : never
+  : never;
+
+/** The first record of every trace file: which schema, which seed. */
+export interface TraceHeader {
+  schema: typeof TRACE_SCHEMA;
+  seed: string;
+  /** Free-form description of what produced the trace (scenario name, command line). */
+  source?: string;
+}
+
+export interface TraceSink {
+  write(event: TraceEvent): void;
+  /** Called once when the world closes; sinks that buffer flush here. */
+  close?(): void;
+}
+
+/** Keeps the last `capacity` events (default 100 000) and counts the ones it had to drop. */
+export class RingSink implements TraceSink {
+  static readonly DEFAULT_CAPACITY = 100_000;
+  private readonly buf: (TraceEvent | undefined)[];
+  private next = 0;
+  private count = 0;
+  dropped = 0;
+
+  constructor(readonly capacity = RingSink.DEFAULT_CAPACITY) {
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`RingSink capacity must be >= 1, got ${capacity}`);
+    this.buf = new Array<TraceEvent | undefined>(capacity);
+  }
+
+  write(event: TraceEvent): void {
+    this.buf[this.next] = event;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.count < this.capacity) this.count++;
+    else this.dropped++;
+  }
+
+  /** The retained events, oldest first. */
+  events(): TraceEvent[] {
+    const out: TraceEvent[] = [];
+    const start = this.count < this.capacity ? 0 : this.next;
+    for (let i = 0; i < this.count; i++) out.push(this.buf[(start + i) % this.capacity]!);
+    return out;
+  }
+}
+
+/** Hands each event to a function, e.g. to write JSON lines to a file (the CLI does that). */
+export class CallbackSink implements TraceSink {
+  constructor(
+    private readonly onEvent: (event: TraceEvent) => void,
+    private readonly onClose?: () => void,
+  ) {}
+
+  write(event: TraceEvent): void {
+    this.onEvent(event);
+  }
+
+  close(): void {
+    this.onClose?.();
+  }
+}
+
+/** Formats a trace as JSON lines: the header, then one event per line. */
+export function toJsonLines(header: TraceHeader, events: Iterable<TraceEvent>): string {
+  const lines = [JSON.stringify(header)];
+  for (const e of events) lines.push(JSON.stringify(e));
+  return lines.join('\n') + '\n';
+}
+
+export interface TraceOptions {
+  /** Keep a running hash of every event (default true; it is what determinism checks compare). */
+  hash?: boolean;
+  sinks?: TraceSink[];
+}
+
+/** Digest of one event on its own: used to find the first point where two traces diverge. */
+export function eventDigest(event: TraceEvent): string {
+  const h = new Hash64();
+  mixEvent(h, event);
+  return h.hex();
+}
+
+function mixEvent(h: Hash64, e: TraceEvent): void {
+  // seq is implied by position; every other field, in insertion order, is part of the identity.
+  const o = e as unknown as Record<string, unknown>;
+  for (const key in o) {
+    if (key === 'seq') continue;
+    h.string(key);
+    h.value(o[key]);
+  }
+}
+
+/**
+ * Index of the first event at which two traces differ (by content, ignoring seq), or -1 when they
+ * are identical. When one is a prefix of the other, the index is the shorter length.
+ */
+export function firstDivergence(a: readonly TraceEvent[], b: readonly TraceEvent[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (eventDigest(a[i]!) !== eventDigest(b[i]!)) return i;
+  return a.length === b.length ? -1 : n;
+}
+
+export class Trace {
+  private readonly hasher: Hash64 | undefined;
+  private readonly sinks: TraceSink[];
+  private seq = 0;
+  /** True when emitting does anything: callers may skip building an event when it is false. */
+  enabled: boolean;
+
+  constructor(
+    private readonly now: () => number,
+    options: TraceOptions = {},
+  ) {
+    this.hasher = options.hash === false ? undefined : new Hash64();
+    this.sinks = [...(options.sinks ?? [])];
+    this.enabled = this.hasher !== undefined || this.sinks.length > 0;
+  }
+
+  addSink(sink: TraceSink): void {
+    this.sinks.push(sink);
+    this.enabled = true;
+  }
+
+  /** Number of events emitted so far. */
+  get count(): number {
+    return this.seq;
+  }
+
+  emit(input: TraceInput): void {
+    if (!this.enabled) return;
+    // Stamp in place instead of copying: events are built fresh by the emitter for this call.
+    const e = input as TraceEvent;
+    e.seq = this.seq++;
+    e.tUs = this.now();
+    if (this.hasher !== undefined) mixEvent(this.hasher, e);
+    for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.write(e);
+  }
+
+  /** The running hash over all events so far (16 hex digits), or "" when hashing is off. */
+  hash(): string {
+    return this.hasher === undefined ? '' : this.hasher.hex();
+  }
+
+  close(): void {
+    for (const s of this.sinks) s.close?.();
+  }
+}
