@@ -21,6 +21,9 @@ export type WorldState = 'idle' | 'running' | 'closed' | 'failed';
 /** Default bound on events per run() call; see RunOptions.maxEvents. */
 export const DEFAULT_MAX_EVENTS_PER_RUN = 100_000_000;
 
+/** Delays up to 2^40 us (~12.7 virtual days) take the fast path in post(); larger ones are checked fully. */
+const MAX_FAST_DELAY_US = 2 ** 40;
+
 export interface WorldOptions {
   /** Root seed; every random stream of the world is a named fork of it. */
   seed: string | number;
@@ -60,12 +63,45 @@ export interface RunResult {
   traceHash: string;
 }
 
-/** A promise the world settles, so the scheduler knows continuations are pending. */
+/**
+ * A promise the world settles, so the scheduler knows continuations are pending. resolve and
+ * reject are methods (call them on the object; bind them before passing them around): a class with
+ * prototype methods allocates far less per promise than an object of closures, which matters at
+ * millions of promises per second.
+ */
 export interface Deferred<T> {
   readonly promise: Promise<T>;
   resolve(value: T): void;
   reject(reason: unknown): void;
   readonly settled: boolean;
+}
+
+class WorldDeferred<T> implements Deferred<T> {
+  readonly promise: Promise<T>;
+  settled = false;
+  private res!: (value: T) => void;
+  private rej!: (reason: unknown) => void;
+
+  constructor(private readonly world: World) {
+    this.promise = new Promise<T>((res, rej) => {
+      this.res = res;
+      this.rej = rej;
+    });
+  }
+
+  resolve(value: T): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.world.markDirty();
+    this.res(value);
+  }
+
+  reject(reason: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.world.markDirty();
+    this.rej(reason);
+  }
 }
 
 export interface TimerOptions {
@@ -113,6 +149,8 @@ export class World {
   private dirty = false;
   private stopRequested = false;
   private stateValue: WorldState = 'idle';
+  /** stateValue is 'closed' or 'failed' (a boolean, checked on every post). */
+  private finished = false;
   private failure: { error: unknown } | undefined;
   private nextTimerId = 1;
   /** Events run over the world's life. */
@@ -153,8 +191,12 @@ export class World {
    * trace event. Use it for the simulator's own machinery; use setTimer for timers code can cancel.
    */
   post<A>(delayUs: number, fn: (arg: A) => unknown, arg: A): void {
-    this.assertOpen();
-    const d = checkDelayUs(delayUs, 'delay');
+    if (this.finished) this.assertOpen();
+    // Hot path: an integer delay in range skips the full validation (NaN fails the comparison).
+    const d =
+      Number.isInteger(delayUs) && delayUs >= 0 && delayUs <= MAX_FAST_DELAY_US
+        ? delayUs
+        : checkDelayUs(delayUs, 'delay');
     this.queue.push(this.nowUsValue + d, fn as EventFn, arg);
   }
 
@@ -199,31 +241,7 @@ export class World {
   /** A promise that the world settles; settling it makes the scheduler drain continuations first. */
   defer<T>(): Deferred<T> {
     this.assertOpen();
-    let resolveFn!: (v: T) => void;
-    let rejectFn!: (e: unknown) => void;
-    const promise = new Promise<T>((res, rej) => {
-      resolveFn = res;
-      rejectFn = rej;
-    });
-    let settled = false;
-    const settle = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      this.dirty = true;
-      return true;
-    };
-    return {
-      promise,
-      resolve: (value: T) => {
-        if (settle()) resolveFn(value);
-      },
-      reject: (reason: unknown) => {
-        if (settle()) rejectFn(reason);
-      },
-      get settled() {
-        return settled;
-      },
-    };
+    return new WorldDeferred<T>(this);
   }
 
   /** Resolves after delayUs of virtual time. */
@@ -256,6 +274,7 @@ export class World {
     }
     if (this.stateValue === 'closed' || this.stateValue === 'failed') return;
     this.stateValue = 'closed';
+    this.finished = true;
     this.trace.close();
   }
 
@@ -341,6 +360,7 @@ export class World {
       }
     } catch (error) {
       this.stateValue = 'failed';
+      this.finished = true;
       this.eventsRun += events;
       this.trace.close();
       if (error instanceof SimError && error.code === 'ERR_QUEUE_FULL') throw error;
@@ -361,7 +381,7 @@ export class World {
   }
 
   private assertOpen(): void {
-    if (this.stateValue === 'closed' || this.stateValue === 'failed') {
+    if (this.finished) {
       throw new SimError(
         'ERR_WORLD_FINISHED',
         `the world is ${this.stateValue}; create a new world to run again`,
