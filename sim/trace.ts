@@ -46,6 +46,8 @@ export type TraceEvent = TraceBase &
     | { kind: 'read'; bytes: number }
     | { kind: 'close'; side: 'local' | 'remote' | 'half'; reason?: string }
     | { kind: 'reset'; reason: string; lostBytes: number }
+    /** A segment was lost `retransmits` times before it got through, arriving `delayUs` later than it would have. */
+    | { kind: 'loss'; dir: string; bytes: number; retransmits: number; delayUs: number }
     | { kind: 'fault-start'; fault: string; id: number; detail?: string }
     | { kind: 'fault-end'; fault: string; id: number }
     | { kind: 'host'; state: 'up' | 'paused' | 'resumed' | 'crashed' | 'restarted' }
