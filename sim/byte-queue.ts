@@ -3,25 +3,33 @@
  * only when it spans chunks. Used for send buffers and receive buffers of simulated connections.
  */
 export class ByteQueue {
-  private chunks: Uint8Array[] = [];
+  private chunks: (Uint8Array | undefined)[] = [];
   private head = 0; // index of the first live chunk
+  private tail = 0; // index one past the last live chunk
   private headOffset = 0; // bytes already taken from chunks[head]
   length = 0;
 
   push(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    this.chunks.push(bytes);
+    if (this.tail === this.chunks.length && this.head > 0 && this.head * 2 >= this.tail) {
+      // Slide live chunks to the front instead of growing the array without bound.
+      this.chunks.copyWithin(0, this.head, this.tail);
+      this.chunks.fill(undefined, this.tail - this.head, this.tail);
+      this.tail -= this.head;
+      this.head = 0;
+    }
+    this.chunks[this.tail++] = bytes;
     this.length += bytes.length;
   }
 
   /** Removes and returns the first min(n, length) bytes. */
   take(n: number): Uint8Array {
-    n = Math.min(n, this.length);
-    const first = this.chunks[this.head];
-    if (first === undefined || n === 0) return new Uint8Array(0);
+    if (n > this.length) n = this.length;
+    if (n === 0) return EMPTY;
+    const first = this.chunks[this.head]!;
     const avail = first.length - this.headOffset;
     if (n <= avail) {
-      const out = first.subarray(this.headOffset, this.headOffset + n);
+      const out = n === first.length ? first : first.subarray(this.headOffset, this.headOffset + n);
       this.advance(n);
       return out;
     }
@@ -39,8 +47,8 @@ export class ByteQueue {
 
   /** Removes and returns the first whole chunk (or what is left of it). */
   shiftChunk(): Uint8Array | undefined {
-    const c = this.chunks[this.head];
-    if (c === undefined) return undefined;
+    if (this.head === this.tail) return undefined;
+    const c = this.chunks[this.head]!;
     const out = this.headOffset === 0 ? c : c.subarray(this.headOffset);
     this.advance(out.length);
     return out;
@@ -49,6 +57,7 @@ export class ByteQueue {
   clear(): void {
     this.chunks = [];
     this.head = 0;
+    this.tail = 0;
     this.headOffset = 0;
     this.length = 0;
   }
@@ -56,19 +65,16 @@ export class ByteQueue {
   private advance(n: number): void {
     this.length -= n;
     this.headOffset += n;
-    const c = this.chunks[this.head]!;
-    if (this.headOffset === c.length) {
+    if (this.headOffset === this.chunks[this.head]!.length) {
+      this.chunks[this.head] = undefined; // let the chunk be collected
       this.headOffset = 0;
       this.head++;
-      // Compact now and then so the array does not grow without bound.
-      if (this.head > 64 && this.head * 2 > this.chunks.length) {
-        this.chunks = this.chunks.slice(this.head);
+      if (this.head === this.tail) {
         this.head = 0;
-      }
-      if (this.head === this.chunks.length) {
-        this.chunks.length = 0;
-        this.head = 0;
+        this.tail = 0;
       }
     }
   }
 }
+
+const EMPTY = new Uint8Array(0);

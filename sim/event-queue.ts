@@ -88,6 +88,26 @@ export class EventQueue {
     return true;
   }
 
+  /** fn and arg of the event taken by the last take(). */
+  takenFn: EventFn | undefined;
+  takenArg: unknown;
+
+  /**
+   * Removes the earliest event, recycles its slot and leaves its fn and arg in takenFn / takenArg:
+   * the run loop's one call per event (pop + fnOf + argOf + release in one).
+   */
+  take(): void {
+    const slot = this.heap[0]!;
+    this.pos[slot] = -1;
+    const last = this.heap[--this.size]!;
+    if (this.size > 0) this.siftDown(0, last);
+    this.takenFn = this.fns[slot];
+    this.takenArg = this.args[slot];
+    this.fns[slot] = undefined;
+    this.args[slot] = undefined;
+    this.free[this.freeTop++] = slot;
+  }
+
   fnOf(slot: number): EventFn {
     return this.fns[slot]!;
   }

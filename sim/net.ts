@@ -107,6 +107,8 @@ export class Network {
   private nextConnId = 1;
   private readonly pairCounts = new Map<string, number>();
   /** @internal */ readonly conns = new Map<number, Conn>();
+  /** @internal control packets waiting for a partition to heal */
+  readonly healWaiters: (() => void)[] = [];
   /** @internal flows waiting for a partition to heal */
   readonly blockedFlows = new Set<Flow>();
   readonly stats: NetStats = {
@@ -153,6 +155,7 @@ export class Network {
   setLink(from: string, to: string, patch: Partial<LinkConfig>, options: { oneWay?: boolean } = {}): void {
     this.host(from);
     this.host(to);
+    this.linkVersion++;
     this.links.set(`${from}>${to}`, mergeLink(`link ${from}>${to}`, this.linkConfig(from, to), patch));
     if (options.oneWay !== true)
       this.links.set(`${to}>${from}`, mergeLink(`link ${to}>${from}`, this.linkConfig(to, from), patch));
@@ -161,6 +164,9 @@ export class Network {
   linkConfig(from: string, to: string): LinkConfig {
     return this.links.get(`${from}>${to}`) ?? this.defaultLink;
   }
+
+  /** Bumped by every setLink, so flows can cache their link settings between changes. */
+  linkVersion = 0;
 
   /** Cuts traffic between two groups of hosts until heal(id); returns the partition's id. */
   partition(a: readonly string[], b: readonly string[], options: PartitionOptions = {}): number {
@@ -179,6 +185,8 @@ export class Network {
     const waiting = [...this.blockedFlows];
     this.blockedFlows.clear();
     for (const f of waiting) f.pump();
+    const held = this.healWaiters.splice(0);
+    for (const send of held) send();
   }
 
   /** True when traffic from host `from` to host `to` is cut by a partition. */
@@ -246,13 +254,18 @@ export class Network {
 
   /**
    * @internal Sends a control packet (SYN, SYN-ACK, ACK, RST) from one host to another: latency from
-   * the link, and while the path is cut or the packet is lost it is retried with exponential backoff
-   * (up to maxRetransmits times; the connect timeout covers the rest).
+   * the link. While the path is cut it waits for the partition to heal; a lost packet is retried with
+   * exponential backoff, up to maxRetransmits times (the connect timeout covers the rest).
    */
   sendControl(from: string, to: string, fate: KeyedStream, index: number, fn: () => void, attempt = 0): void {
     const link = this.linkConfig(from, to);
+    if (this.blocked(from, to)) {
+      // Held until the partition heals (a SYN still times out on the connect timer meanwhile).
+      this.healWaiters.push(() => this.sendControl(from, to, fate, index, fn, attempt));
+      return;
+    }
     const lost = link.lossRate > 0 && fate.unit(index, SALT_LOSS + attempt) < link.lossRate;
-    if (this.blocked(from, to) || lost) {
+    if (lost) {
       if (attempt >= this.connConfig.maxRetransmits) return;
       if (lost) this.stats.retransmissions++;
       const rto = Math.min(this.connConfig.rtoInitialUs * 2 ** attempt, this.connConfig.rtoMaxUs);
@@ -693,6 +706,8 @@ class Flow {
   finArrived = false;
   waitingWindow = false;
   readonly fate: KeyedStream;
+  private link: LinkConfig = DEFAULT_LINK;
+  private linkVersion = -1;
 
   constructor(
     readonly conn: Conn,
@@ -748,7 +763,11 @@ class Flow {
     const net = this.conn.net;
     const cfg = net.connConfig;
     const world = net.world;
-    const link = net.linkConfig(this.from.host.name, this.to.host.name);
+    if (this.linkVersion !== net.linkVersion) {
+      this.link = net.linkConfig(this.from.host.name, this.to.host.name);
+      this.linkVersion = net.linkVersion;
+    }
+    const link = this.link;
     const idx = this.segIndex++;
     const nowUs = world.nowUs;
     const departUs = Math.max(nowUs, this.busyUntilUs);

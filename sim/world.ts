@@ -339,13 +339,10 @@ export class World {
           reason = 'event-limit';
           break;
         }
-        const slot = queue.pop();
-        const fn = queue.fnOf(slot);
-        const arg = queue.argOf(slot);
-        queue.release(slot);
+        queue.take();
         this.nowUsValue = t;
         events++;
-        const result = fn(arg);
+        const result = queue.takenFn!(queue.takenArg);
         if (result !== undefined && isThenable(result)) {
           this.dirty = true;
           result.then(undefined, (error: unknown) => {
