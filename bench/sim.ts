@@ -141,7 +141,7 @@ interface NetRunResult {
  * hashing on. Clients loop over partial writes and reassemble split replies.
  */
 async function netRun(virtualSeconds: number): Promise<NetRunResult> {
-  const world = new World({ seed: 'bench-net', trace: { hash: process.env.NOHASH !== '1' } });
+  const world = new World({ seed: 'bench-net' });
   const net = new Network(world, {
     link: { latency: { kind: 'uniform', minUs: 4000, maxUs: 6000 }, lossRate: 0.01 },
     conn: { randomChunking: true, mssBytes: 1460, partialWriteProbability: 0.05 },
