@@ -140,7 +140,7 @@ interface NetRunResult {
  * back; 5 ms +- 1 ms one-way latency, 1 % segment loss, random chunking, partial writes, trace
  * hashing on. Clients loop over partial writes and reassemble split replies.
  */
-async function netRun(virtualSeconds: number): Promise<NetRunResult> {
+export async function netRun(virtualSeconds: number): Promise<NetRunResult> {
   const world = new World({ seed: 'bench-net' });
   const net = new Network(world, {
     link: { latency: { kind: 'uniform', minUs: 4000, maxUs: 6000 }, lossRate: 0.01 },

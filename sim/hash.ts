@@ -36,6 +36,11 @@ function fmix32(h: number): number {
 /** Bound on memoized string digests (the cache is dropped and refilled when it is full). */
 const STRING_DIGEST_CACHE_MAX = 50_000;
 const stringDigests = new Map<string, readonly [number, number]>();
+const RECENT_SLOTS = 32;
+const recentStrings: (string | undefined)[] = new Array<string | undefined>(RECENT_SLOTS).fill(undefined);
+const recentDigests: (readonly [number, number] | undefined)[] = new Array<
+  readonly [number, number] | undefined
+>(RECENT_SLOTS).fill(undefined);
 
 /** Standalone digest of a string's UTF-16 code units (two chars per 32-bit word). */
 function digestString(s: string): readonly [number, number] {
@@ -111,11 +116,22 @@ export class Hash64 {
    * of times, and hashing them char by char was the trace's largest cost.
    */
   string(s: string): void {
-    let d = stringDigests.get(s);
-    if (d === undefined) {
-      d = digestString(s);
-      if (stringDigests.size >= STRING_DIGEST_CACHE_MAX) stringDigests.clear();
-      stringDigests.set(s, d);
+    // A tiny direct-mapped cache in front of the Map: hot strings (host names, directions) are the
+    // same string objects over and over, so an identity compare usually answers.
+    const n = s.length;
+    const slot = n === 0 ? 0 : (n * 7 + s.charCodeAt(n - 1)) & (RECENT_SLOTS - 1);
+    let d: readonly [number, number] | undefined;
+    if (recentStrings[slot] === s) {
+      d = recentDigests[slot]!;
+    } else {
+      d = stringDigests.get(s);
+      if (d === undefined) {
+        d = digestString(s);
+        if (stringDigests.size >= STRING_DIGEST_CACHE_MAX) stringDigests.clear();
+        stringDigests.set(s, d);
+      }
+      recentStrings[slot] = s;
+      recentDigests[slot] = d;
     }
     this.word(TAG_STRING);
     this.word(s.length);

@@ -833,6 +833,8 @@ class Flow {
       const trace = conn.net.world.trace;
       if (trace.enabled) {
         trace.emit({
+          seq: 0,
+          tUs: 0,
           kind: 'chunk',
           host: receiver.host.name,
           conn: conn.id,
@@ -923,7 +925,15 @@ class End implements StreamConn {
     }
     const trace = net.world.trace;
     if (trace.enabled)
-      trace.emit({ kind: 'write', host: this.host.name, conn: this.conn.id, offered, accepted });
+      trace.emit({
+        seq: 0,
+        tUs: 0,
+        kind: 'write',
+        host: this.host.name,
+        conn: this.conn.id,
+        offered,
+        accepted,
+      });
     if (accepted < offered && !this.conn.dead) {
       this.wantWritable = true;
       // Space is free but the write was cut short on purpose: the writer may go on at once.
@@ -994,7 +1004,14 @@ class End implements StreamConn {
       if (handlers.onData === undefined) break;
       const chunk = flow.recvQ.shiftChunk()!;
       if (trace.enabled)
-        trace.emit({ kind: 'read', host: this.host.name, conn: this.conn.id, bytes: chunk.length });
+        trace.emit({
+          seq: 0,
+          tUs: 0,
+          kind: 'read',
+          host: this.host.name,
+          conn: this.conn.id,
+          bytes: chunk.length,
+        });
       handlers.onData(chunk);
     }
     if (this.closed) return;

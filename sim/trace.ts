@@ -60,10 +60,14 @@ export type TraceEvent = TraceBase &
 
 export type TraceKind = TraceEvent['kind'];
 
-/** What callers pass to emit(): an event without seq and tUs (the trace stamps them). */
+/**
+ * What callers pass to emit(): an event whose seq and tUs the trace stamps. Hot call sites may put
+ * `seq: 0, tUs: 0` first in the literal: stamping then overwrites in place instead of growing the
+ * object (adding properties to an object literal reallocates its property store).
+ */
 export type TraceInput = TraceEvent extends infer E
   ? E extends TraceEvent
-    ? Omit<E, 'seq' | 'tUs'>
+    ? Omit<E, 'seq' | 'tUs'> & { seq?: number; tUs?: number }
     : never
   : never;
 
@@ -166,29 +170,30 @@ function mixEvent(h: Hash64, e: TraceEvent): void {
   // fields only), which is several times cheaper than walking keys. Every other kind is hashed
   // generically: seq is implied by position; every other field, in insertion order, is identity.
   switch (e.kind) {
+    // Byte counts of one call or chunk fit 32 bits (a word); stream offsets and times may not.
     case 'write':
       h.word(LAYOUT_WRITE);
       mixPlace(h, e);
-      h.uint53(e.offered);
-      h.uint53(e.accepted);
+      h.word(e.offered);
+      h.word(e.accepted);
       return;
     case 'chunk':
       h.word(LAYOUT_CHUNK);
       mixPlace(h, e);
       h.string(e.dir);
-      h.uint53(e.bytes);
+      h.word(e.bytes);
       h.uint53(e.offset);
       return;
     case 'read':
       h.word(LAYOUT_READ);
       mixPlace(h, e);
-      h.uint53(e.bytes);
+      h.word(e.bytes);
       return;
     case 'loss':
       h.word(LAYOUT_LOSS);
       mixPlace(h, e);
       h.string(e.dir);
-      h.uint53(e.bytes);
+      h.word(e.bytes);
       h.word(e.retransmits);
       h.uint53(e.delayUs);
       return;
