@@ -1,0 +1,71 @@
+/**
+ * The runtime seam: the only interface protocol code (impl/sp, later h2, mux...) depends on for
+ * time, timers, randomness, promises the scheduler can see, byte-stream connections and trace
+ * annotations. Two implementations: the simulated one (sim/net.ts, a SimHost's `env`) and the real
+ * one (impl/runtime/node.ts, node:net and real timers). Protocol code cannot tell which it runs on,
+ * and never imports `node:` modules or sim/ directly: only this file.
+ */
+import type { NetError, StreamConn, StreamListener } from '../../sim/stream.js';
+import type { TraceInput } from '../../sim/trace.js';
+import type { Deferred } from '../../sim/world.js';
+
+export type {
+  ConnHandlers,
+  ConnState,
+  NetErrorCode,
+  StreamAddress,
+  StreamConn,
+  StreamListener,
+} from '../../sim/stream.js';
+export { NetError, parseAddress, formatAddress } from '../../sim/stream.js';
+export type { Deferred } from '../../sim/world.js';
+export type { TraceInput, TraceField } from '../../sim/trace.js';
+
+/** Handle of a timer started through the seam. */
+export interface TimerHandle {
+  readonly pending: boolean;
+}
+
+/** A seeded random stream (sim: a fork of the world's seed; real: of the runtime's seed). */
+export interface RandomSource {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Uniform integer in [minIncl, maxIncl]. */
+  int(minIncl: number, maxIncl: number): number;
+  /** Uniform real in [min, max). */
+  uniform(min: number, max: number): number;
+  chance(p: number): boolean;
+  exponential(mean: number): number;
+  fork(name: string): RandomSource;
+}
+
+export interface ConnectOptions {
+  /** Give up with ETIMEDOUT after this long (default: the runtime's, 10 s in the simulator). */
+  timeoutUs?: number;
+}
+
+export type ConnectCallback = (error: NetError | undefined, conn: StreamConn | undefined) => void;
+export type ListenCallback = (error: NetError | undefined, listener: StreamListener | undefined) => void;
+
+export interface Env {
+  readonly runtime: 'sim' | 'real';
+  /** Name of the host this env belongs to (the simulated host, or "local" for the real runtime). */
+  readonly hostName: string;
+  /** Monotonic time in integer microseconds (virtual in the simulator). */
+  nowUs(): number;
+  setTimer(delayUs: number, fn: () => void, label?: string): TimerHandle;
+  /** Cancels a timer of this env; a handle from elsewhere throws. Clearing twice is harmless. */
+  clearTimer(timer: TimerHandle): void;
+  /** Resolves after delayUs. */
+  sleep(delayUs: number): Promise<void>;
+  /** A promise settled through the runtime, so the simulator drains its continuations in order. */
+  defer<T>(): Deferred<T>;
+  /** A named seeded random stream; the same name gives the same stream for the same seed. */
+  random(name: string): RandomSource;
+  /** Connects to an address; the callback runs exactly once, later (never synchronously). */
+  connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void;
+  /** Starts listening; the callback runs exactly once, later, with the listener or the error (EADDRINUSE...). */
+  listen(address: string, onConnection: (conn: StreamConn) => void, callback: ListenCallback): void;
+  /** Adds an upper-layer event (message sent/received with decoded fields, queue depth...) to the trace. */
+  trace(event: TraceInput): void;
+}
