@@ -93,8 +93,8 @@ export interface StreamConn {
   /**
    * Offers bytes; returns how many the send buffer accepted (0..bytes.length), like write(2) on a
    * non-blocking socket. On a short write, onWritable fires once when space frees up. The caller
-   * may reuse `bytes` after the call: accepted bytes were copied. Throws NetError EPIPE after
-   * shutdown() or close(), ENOTCONN after the connection closed.
+   * may reuse `bytes` after the call: accepted bytes were copied. Throws NetError ENOTCONN once the
+   * connection is closed or reset (checked first), EPIPE after shutdown() or close().
    */
   write(bytes: Uint8Array): number;
   /** Stops onData; unread bytes stay buffered and the receive window closes as they pile up. */
@@ -102,9 +102,17 @@ export interface StreamConn {
   resumeReading(): void;
   /** Half-close: no more writes; the peer gets onEnd once everything queued has arrived. */
   shutdown(): void;
-  /** Graceful close: queued bytes are still delivered, then both directions close. */
+  /**
+   * Graceful close: queued bytes are still delivered, this side stops reading (later bytes are
+   * dropped), and onClose(undefined) comes once the peer's FIN has arrived too. A peer that never
+   * closes its side gets the connection reset after the runtime's close timeout (default 60 s).
+   */
   close(): void;
-  /** Abortive close: queued and in-flight bytes are lost; the peer gets ECONNRESET. */
+  /**
+   * Abortive close: queued and in-flight bytes are lost; this side gets a clean onClose and the peer
+   * ECONNRESET. Real unix sockets have no RST: there the peer sees ECONNRESET only if it had unread
+   * bytes, otherwise end-of-stream and then ECONNRESET on its next write.
+   */
   reset(): void;
 }
 

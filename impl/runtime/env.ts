@@ -48,6 +48,11 @@ export type ConnectCallback = (error: NetError | undefined, conn: StreamConn | u
 export type ListenCallback = (error: NetError | undefined, listener: StreamListener | undefined) => void;
 
 export interface Env {
+  /**
+   * Which runtime this is. The one behaviour that differs on purpose: a simulated host that crashes
+   * goes silent (nothing of it runs again), while closing a real env reports EHOSTDOWN to its open
+   * connections and pending callbacks.
+   */
   readonly runtime: 'sim' | 'real';
   /** Name of the host this env belongs to (the simulated host, or "local" for the real runtime). */
   readonly hostName: string;
@@ -62,10 +67,16 @@ export interface Env {
   defer<T>(): Deferred<T>;
   /** A named seeded random stream; the same name gives the same stream for the same seed. */
   random(name: string): RandomSource;
-  /** Connects to an address; the callback runs exactly once, later (never synchronously). */
+  /**
+   * Connects to an address; the callback runs exactly once, later (never synchronously). A bad
+   * address or a non-positive or non-finite timeoutUs is EINVAL through the callback.
+   */
   connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void;
   /** Starts listening; the callback runs exactly once, later, with the listener or the error (EADDRINUSE...). */
   listen(address: string, onConnection: (conn: StreamConn) => void, callback: ListenCallback): void;
-  /** Adds an upper-layer event (message sent/received with decoded fields, queue depth...) to the trace. */
+  /**
+   * Adds an upper-layer event (message sent/received with decoded fields, queue depth...) to the
+   * trace; sets the event's `host` to this env's host when the caller left it out.
+   */
   trace(event: TraceInput): void;
 }
