@@ -74,13 +74,24 @@ describe('netlab CLI', () => {
     expect(inProcess.traceHash).toBe(ha);
   });
 
-  it('the demo exercises loss and resend and completes every request', async () => {
-    const r = await runDemo({ seed: 'netlab', lossRate: 0.1 });
-    expect(r.lost).toBeGreaterThan(0);
-    expect(r.resends).toBeGreaterThan(0);
-    expect(r.completed).toBe(100);
-    expect(r.failed).toBe(0);
-    expect(r.trace.some((e) => e.kind === 'timer-fire' && e.label === 'resend')).toBe(true);
+  it('the demo runs every fault of its plan, echoes intact, and fails sessions only with typed errors', async () => {
+    const r = await runDemo({ seed: 'netlab', sessions: 6 });
+    expect(r.corrupted).toBe(0);
+    expect(r.sessionsOk).toBeGreaterThan(0);
+    expect(r.sessionsOk + r.sessionsFailed).toBe(4 * 6);
+    expect(r.faults.map((f) => f.kind)).toEqual(['partition', 'link', 'pause', 'stall-reads', 'reset']);
+    expect(r.faults.every((f) => f.startUs !== null)).toBe(true);
+    expect(r.net.retransmissions).toBeGreaterThan(0);
+    expect(r.net.partialWrites).toBeGreaterThan(0);
+    expect(r.trace.some((e) => e.kind === 'fault-start')).toBe(true);
+  });
+
+  it('a swarm demo draws its plan from the seed and prints the knobs', async () => {
+    const a = await netlab('demo', '--seed', 'sw', '--swarm', '--sessions', '3', '--out', '');
+    expect(a.code).toBe(0);
+    expect(a.stdout).toMatch(/swarm knobs: /);
+    const bad = await netlab('demo', '--swarm', '--faults', 'x.json');
+    expect(bad.code).toBe(2);
   });
 
   it('bench sim --json prints the figures and their ratio', async () => {

@@ -199,9 +199,16 @@ export class Network {
     return false;
   }
 
-  /** Live connections, oldest first. */
+  /** Live connections, oldest first (a connection being reset is no longer live). */
   connections(): ConnInfo[] {
-    return [...this.conns.values()].map((c) => c.info());
+    const out: ConnInfo[] = [];
+    for (const c of this.conns.values()) if (!c.aborted) out.push(c.info());
+    return out;
+  }
+
+  /** True while partition `id` is in force (not yet healed). */
+  isPartitioned(id: number): boolean {
+    return this.partitions.has(id);
   }
 
   /** Stops (or restarts) reading on one side of a connection, as a stalled peer would. */
