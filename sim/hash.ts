@@ -116,6 +116,16 @@ export class Hash64 {
    * of times, and hashing them char by char was the trace's largest cost.
    */
   string(s: string): void {
+    this.word(TAG_STRING);
+    this.word(s.length);
+    this.stringDigest(s);
+  }
+
+  /**
+   * Mixes only a string's own 64-bit digest (two words, no tag or length): for fixed layouts, where
+   * the position already says "a string goes here" and the digest covers the length.
+   */
+  stringDigest(s: string): void {
     // A tiny direct-mapped cache in front of the Map: hot strings (host names, directions) are the
     // same string objects over and over, so an identity compare usually answers.
     const n = s.length;
@@ -133,8 +143,6 @@ export class Hash64 {
       recentStrings[slot] = s;
       recentDigests[slot] = d;
     }
-    this.word(TAG_STRING);
-    this.word(s.length);
     this.word(d[0]);
     this.word(d[1]);
   }
