@@ -1,0 +1,165 @@
+/**
+ * The SP frame decoder's speed against its bare limit, memcpy, measured in the same run.
+ *
+ * Baseline (memcpyBytesPerSec): the same wire bytes, in the same 64 KiB chunks, copied with
+ * Uint8Array.prototype.set into one preallocated buffer: the least any decoder that must assemble
+ * frames can do. Decoding a 64 KiB frame that straddles two reads costs an allocation plus that copy;
+ * a frame whole inside one chunk costs no copy at all (a subarray view), so both cases are reported.
+ * A third figure decodes straddling frames into the very buffer the memcpy baseline writes to (an
+ * allocator carving it up), separating the decoder's own cost from the cost of fresh memory.
+ */
+import { performance } from 'node:perf_hooks';
+import { encodeFrameHeader, FrameDecoder, type Allocator } from '../impl/sp/wire/frames.js';
+
+export interface CodecBenchOptions {
+  /** 64 KiB frames per measured pass (default 512 = 32 MiB of payload). */
+  frames64KiB?: number;
+  /** 16-byte frames per measured pass (default 1 000 000). */
+  frames16B?: number;
+  /** Bytes per chunk handed to the decoder, as one socket read (default 65536). */
+  readBytes?: number;
+  /** Unmeasured passes before measuring (default 3). */
+  warmups?: number;
+  /** Measured passes; the best is reported (default 15: a pass takes only milliseconds). */
+  repeats?: number;
+}
+
+export interface CodecBenchResult {
+  workload: string;
+  /** Headline: 64 KiB frames read in readBytes chunks; every frame straddles a read (= decode64KiBStraddlingBytesPerSec). */
+  decode64KiBBytesPerSec: number;
+  /** 64 KiB frames that straddle reads: allocation + copy per frame. */
+  decode64KiBStraddlingBytesPerSec: number;
+  /** 64 KiB frames each whole in its own chunk: zero copy (subarray views). An upper bound, not a copy speed. */
+  decode64KiBWholeChunkBytesPerSec: number;
+  /** As straddling, but bodies are carved from the memcpy baseline's preallocated buffer: the decoder's own overhead. */
+  decode64KiBPreallocatedBytesPerSec: number;
+  /** Set() of the same wire bytes in the same readBytes chunks into a preallocated buffer. */
+  memcpyBytesPerSec: number;
+  /** decode64KiBBytesPerSec / memcpyBytesPerSec (goal >= 0.9). */
+  ratioDecodeToMemcpy: number;
+  /** decode64KiBPreallocatedBytesPerSec / memcpyBytesPerSec: like for like, both writing into the same warm buffer. */
+  ratioPreallocatedToMemcpy: number;
+  /** decode64KiBWholeChunkBytesPerSec / memcpyBytesPerSec: far above 1 because nothing is copied. */
+  ratioWholeChunkToMemcpy: number;
+  /** 16-byte payloads (24 wire bytes each) packed back to back, fed in readBytes chunks (goal >= 5 M/s). */
+  decode16BFramesPerSec: number;
+  readBytes: number;
+  repeats: number;
+  nodeVersion: string;
+}
+
+const FRAME_64KIB = 64 * 1024;
+const HEADER_BYTES = 8;
+
+/** `count` frames of `payloadBytes` each, back to back, with a recognisable fill. */
+function wireStream(count: number, payloadBytes: number): Uint8Array {
+  const frameBytes = HEADER_BYTES + payloadBytes;
+  const wire = new Uint8Array(count * frameBytes);
+  const header = encodeFrameHeader(payloadBytes);
+  for (let i = 0; i < count; i++) {
+    const at = i * frameBytes;
+    wire.set(header, at);
+    wire.fill(i & 0xff, at + HEADER_BYTES, at + frameBytes);
+  }
+  return wire;
+}
+
+/** Views of `wire` cut every `chunkBytes` bytes: the reads a socket would deliver. */
+function chunked(wire: Uint8Array, chunkBytes: number): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < wire.length; at += chunkBytes) chunks.push(wire.subarray(at, at + chunkBytes));
+  return chunks;
+}
+
+/** Best wall seconds of `repeats` passes after `warmups`; `run` returns a checksum that must not vary. */
+function bestSeconds(warmups: number, repeats: number, run: () => number): number {
+  let expected: number | undefined;
+  const check = (sum: number): void => {
+    expected ??= sum;
+    if (sum !== expected) throw new Error(`bench checksum changed: ${sum} != ${expected}`);
+  };
+  for (let i = 0; i < warmups; i++) check(run());
+  let best = Infinity;
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    const sum = run();
+    best = Math.min(best, (performance.now() - t0) / 1000);
+    check(sum);
+  }
+  return best;
+}
+
+/** Decodes every chunk with a fresh decoder; the checksum touches each payload so none is optimised away. */
+function decodeRun(chunks: readonly Uint8Array[], allocator?: Allocator): number {
+  const d = new FrameDecoder(allocator === undefined ? {} : { allocator });
+  let sum = 0;
+  const onFrame = (p: Uint8Array): void => {
+    sum += p.length + (p.length === 0 ? 0 : p[p.length - 1]!);
+  };
+  for (const c of chunks) d.feed(c, onFrame);
+  if (d.bufferedBytes !== 0) throw new Error('bench stream ended mid-frame');
+  return sum;
+}
+
+function memcpyRun(chunks: readonly Uint8Array[], into: Uint8Array): number {
+  let at = 0;
+  for (const c of chunks) {
+    into.set(c, at);
+    at += c.length;
+  }
+  return at + into[at - 1]!;
+}
+
+export function runCodecBench(options: CodecBenchOptions = {}): CodecBenchResult {
+  const frames64KiB = options.frames64KiB ?? 512;
+  const frames16B = options.frames16B ?? 1_000_000;
+  const readBytes = options.readBytes ?? 65536;
+  const warmups = options.warmups ?? 3;
+  const repeats = options.repeats ?? 15;
+
+  const wire64 = wireStream(frames64KiB, FRAME_64KIB);
+  const reads64 = chunked(wire64, readBytes);
+  const whole64 = chunked(wire64, HEADER_BYTES + FRAME_64KIB);
+  const copyInto = new Uint8Array(wire64.length);
+  const wire16 = wireStream(frames16B, 16);
+  const reads16 = chunked(wire16, readBytes);
+
+  // Each variant warms up, then measures; all in this one process and run.
+  const memcpySec = bestSeconds(warmups, repeats, () => memcpyRun(reads64, copyInto));
+  const straddleSec = bestSeconds(warmups, repeats, () => decodeRun(reads64));
+  let carvedBytes = 0;
+  const carve: Allocator = {
+    alloc: (bytes) => copyInto.subarray(carvedBytes, (carvedBytes += bytes)),
+  };
+  const preallocatedSec = bestSeconds(warmups, repeats, () => {
+    carvedBytes = 0;
+    return decodeRun(reads64, carve);
+  });
+  const wholeSec = bestSeconds(warmups, repeats, () => decodeRun(whole64));
+  const small16Sec = bestSeconds(warmups, repeats, () => decodeRun(reads16));
+
+  const memcpyBytesPerSec = wire64.length / memcpySec;
+  const straddling = wire64.length / straddleSec;
+  const whole = wire64.length / wholeSec;
+  const preallocated = wire64.length / preallocatedSec;
+  return {
+    workload:
+      `${frames64KiB} frames of 64 KiB (${wire64.length} wire bytes) read in ${readBytes}-byte chunks ` +
+      `(each frame straddles a read: alloc + copy) vs set() of the same chunks into a preallocated buffer; ` +
+      `the same straddling frames decoded into that preallocated buffer; the same frames one per chunk (zero copy); ${frames16B} 16-byte frames in ${readBytes}-byte chunks; ` +
+      `default allocator, fresh decoder per pass, best of ${repeats} after ${warmups} warm-ups`,
+    decode64KiBBytesPerSec: straddling,
+    decode64KiBStraddlingBytesPerSec: straddling,
+    decode64KiBWholeChunkBytesPerSec: whole,
+    decode64KiBPreallocatedBytesPerSec: preallocated,
+    memcpyBytesPerSec,
+    ratioDecodeToMemcpy: straddling / memcpyBytesPerSec,
+    ratioPreallocatedToMemcpy: preallocated / memcpyBytesPerSec,
+    ratioWholeChunkToMemcpy: whole / memcpyBytesPerSec,
+    decode16BFramesPerSec: frames16B / small16Sec,
+    readBytes,
+    repeats,
+    nodeVersion: process.version,
+  };
+}

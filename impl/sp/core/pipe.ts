@@ -1,0 +1,299 @@
+/**
+ * Pipes: one connection between two SP sockets, after the handshake. A protocol sees every pipe
+ * through the same small interface whatever the transport: send one message at a time (a pipe is
+ * "ready" when the previous message has been taken by the transport), pause and resume receiving
+ * (backpressure), close. StreamPipe runs SP over a byte stream (tcp, ipc): the 8-byte handshake with
+ * a timeout, then u64-length framing, with every short write and split read handled here.
+ */
+import type { Env, NetError, StreamConn, TimerHandle } from '../../runtime/env.js';
+import { SpError, spError, type SpErrorCode } from '../errors.js';
+import { decodeHandshake, encodeHandshake, HANDSHAKE_BYTES } from '../wire/handshake.js';
+import { encodeFrameHeader, FrameDecoder, type Allocator } from '../wire/frames.js';
+import { newMessage, type Message } from './message.js';
+
+export type PipeState = 'handshaking' | 'open' | 'closed';
+
+/** What a pipe tells its owner (the socket core). */
+export interface PipeEvents {
+  /** The handshake completed (error undefined) or failed (the pipe is closed). */
+  onHandshake(pipe: Pipe, error: SpError | undefined): void;
+  onMessage(pipe: Pipe, msg: Message): void;
+  /** The previous message was taken by the transport: send() accepts another. */
+  onReady(pipe: Pipe): void;
+  /** Closed, by either side; `error` says why when it was not a clean close. */
+  onClose(pipe: Pipe, error: SpError | undefined): void;
+}
+
+export interface Pipe {
+  readonly id: number;
+  readonly transport: 'tcp' | 'ipc' | 'inproc';
+  readonly localAddress: string;
+  readonly remoteAddress: string;
+  /** The peer's protocol id, known once the handshake is done (-1 before). */
+  readonly peerProtocol: number;
+  readonly state: PipeState;
+  /** True when send() will take a message now. */
+  readonly ready: boolean;
+  /** Sends one message; returns false (and sends nothing) when the pipe is not ready or closed. */
+  send(msg: Message): boolean;
+  /** Stops delivering messages (the transport's window closes behind them); resumeRecv() undoes it. */
+  pauseRecv(): void;
+  resumeRecv(): void;
+  /** Closes the pipe; messages already handed to send() are still flushed by a graceful close. */
+  close(): void;
+  /** Closes at once, losing what is queued (used for misbehaving peers). */
+  abort(code: SpErrorCode, reason: string): void;
+}
+
+export interface StreamPipeOptions {
+  transport: 'tcp' | 'ipc';
+  ownProtocol: number;
+  /** The peer protocol this socket accepts; another one fails the handshake with ErrBadProto. */
+  peerProtocol: number;
+  /** Largest frame accepted (0 = unlimited); checked before any buffer for it is allocated. */
+  maxRecvBytes: number;
+  handshakeTimeoutUs: number;
+  allocator?: Allocator;
+  /** Protocol name for trace annotations (e.g. "pair0"). */
+  protocolName: string;
+}
+
+function mapNetError(e: NetError | undefined): SpError | undefined {
+  if (e === undefined) return undefined;
+  const code: SpErrorCode =
+    e.code === 'ETIMEDOUT' ? 'ErrTimedOut' : e.code === 'ECONNREFUSED' ? 'ErrConnRefused' : 'ErrConnReset';
+  return spError(code, `transport: ${e.message}`, e);
+}
+
+export class StreamPipe implements Pipe {
+  stateValue: PipeState = 'handshaking';
+  peerProtocol = -1;
+  readonly localAddress: string;
+  readonly remoteAddress: string;
+  readonly transport: 'tcp' | 'ipc';
+  private readonly hsBuf = new Uint8Array(HANDSHAKE_BYTES);
+  private hsHave = 0;
+  private readonly decoder: FrameDecoder;
+  /** Chunks accepted from send() but not yet taken by the transport (short writes). */
+  private readonly out: Uint8Array[] = [];
+  private outHead = 0;
+  private paused = false;
+  /** Messages decoded while paused (all from chunks already received; bounded by their size). */
+  private readonly held: Message[] = [];
+  private handshakeTimer: TimerHandle | undefined;
+  private closing = false;
+  /** True inside send(): readiness is then reported by send()'s return and `ready`, not by onReady. */
+  private sending = false;
+
+  constructor(
+    private readonly env: Env,
+    private readonly conn: StreamConn,
+    readonly id: number,
+    private readonly options: StreamPipeOptions,
+    private readonly events: PipeEvents,
+  ) {
+    this.transport = options.transport;
+    this.localAddress = conn.localAddress;
+    this.remoteAddress = conn.remoteAddress;
+    this.decoder = new FrameDecoder({
+      maxRecvBytes: options.maxRecvBytes,
+      ipc: options.transport === 'ipc',
+      ...(options.allocator === undefined ? {} : { allocator: options.allocator }),
+    });
+  }
+
+  get state(): PipeState {
+    return this.stateValue;
+  }
+
+  get ready(): boolean {
+    return this.stateValue === 'open' && !this.closing && this.outHead === this.out.length;
+  }
+
+  /** Sends our header at once (both sides send without waiting, as the SP TCP mapping says) and waits for the peer's. */
+  start(): void {
+    this.conn.setHandlers({
+      onData: (b) => this.onData(b),
+      onWritable: () => this.flush(),
+      onEnd: () => this.fail(undefined, 'peer closed its side'),
+      onClose: (e) => this.fail(mapNetError(e), 'connection closed'),
+    });
+    this.handshakeTimer = this.env.setTimer(
+      this.options.handshakeTimeoutUs,
+      () =>
+        this.abort('ErrTimedOut', `no complete SP handshake within ${this.options.handshakeTimeoutUs} us`),
+      'sp-handshake-timeout',
+    );
+    this.queue(encodeHandshake(this.options.ownProtocol));
+  }
+
+  send(msg: Message): boolean {
+    if (!this.ready) return false;
+    const bytes = msg.header.length + msg.body.length;
+    const ipc = this.transport === 'ipc';
+    this.sending = true;
+    if (bytes <= 4096) {
+      // One buffer for small frames: one write call beats avoiding a small copy.
+      const header = encodeFrameHeader(bytes, ipc);
+      const frame = new Uint8Array(header.length + bytes);
+      frame.set(header, 0);
+      frame.set(msg.header, header.length);
+      frame.set(msg.body, header.length + msg.header.length);
+      this.queue(frame);
+    } else {
+      // Large frames: header and payload go out as they are, without copying the body.
+      this.queue(encodeFrameHeader(bytes, ipc));
+      if (msg.header.length > 0) this.queue(msg.header);
+      this.queue(msg.body);
+    }
+    this.sending = false;
+    this.env.trace({
+      kind: 'msg-send',
+      conn: this.conn.id,
+      proto: this.options.protocolName,
+      msg: 'frame',
+      bytes,
+      fields: [{ name: 'length', offset: 0, length: ipc ? 9 : 8, value: bytes }],
+    });
+    return true;
+  }
+
+  pauseRecv(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.conn.pauseReading();
+  }
+
+  resumeRecv(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    while (!this.paused && this.held.length > 0 && this.stateValue === 'open')
+      this.events.onMessage(this, this.held.shift()!);
+    if (!this.paused && this.stateValue === 'open') this.conn.resumeReading();
+  }
+
+  close(): void {
+    if (this.stateValue === 'closed' || this.closing) return;
+    this.closing = true;
+    if (this.outHead === this.out.length) this.finishClose();
+  }
+
+  abort(code: SpErrorCode, reason: string): void {
+    if (this.stateValue === 'closed') return;
+    this.conn.reset();
+    this.fail(spError(code, reason), reason);
+  }
+
+  private finishClose(): void {
+    if (this.stateValue === 'closed') return;
+    this.conn.close();
+    this.fail(undefined, 'closed locally');
+  }
+
+  private queue(bytes: Uint8Array): void {
+    this.out.push(bytes);
+    if (this.out.length - this.outHead === 1) this.flush();
+  }
+
+  /** Writes queued chunks until the transport takes no more; onWritable brings us back. */
+  private flush(): void {
+    while (this.outHead < this.out.length) {
+      if (this.conn.state === 'closed') return;
+      const head = this.out[this.outHead]!;
+      let n: number;
+      try {
+        n = this.conn.write(head);
+      } catch {
+        return; // the connection is going away; onClose reports it
+      }
+      if (n < head.length) {
+        this.out[this.outHead] = head.subarray(n);
+        return;
+      }
+      this.outHead++;
+    }
+    this.out.length = 0;
+    this.outHead = 0;
+    if (this.closing) {
+      this.finishClose();
+      return;
+    }
+    if (this.stateValue === 'open' && !this.sending) this.events.onReady(this);
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.stateValue === 'closed') return;
+    let rest = chunk;
+    if (this.stateValue === 'handshaking') {
+      const take = Math.min(HANDSHAKE_BYTES - this.hsHave, rest.length);
+      this.hsBuf.set(rest.subarray(0, take), this.hsHave);
+      this.hsHave += take;
+      rest = rest.subarray(take);
+      if (this.hsHave < HANDSHAKE_BYTES) return;
+      try {
+        this.peerProtocol = decodeHandshake(this.hsBuf, this.options.peerProtocol);
+      } catch (e) {
+        const err = e instanceof SpError ? e : spError('ErrBadHeader', String(e));
+        this.clearHandshakeTimer();
+        // Close (not reset): the peer has our header; it learns the outcome from the close.
+        this.conn.close();
+        this.stateValue = 'closed';
+        this.events.onHandshake(this, err);
+        return;
+      }
+      this.clearHandshakeTimer();
+      this.stateValue = 'open';
+      this.events.onHandshake(this, undefined);
+      if (this.stateValue !== 'open') return; // the socket rejected the pipe
+      if (this.outHead === this.out.length) this.events.onReady(this);
+      if (rest.length === 0) return;
+    }
+    try {
+      this.decoder.feed(rest, (payload) => this.deliver(payload));
+    } catch (e) {
+      const err = e instanceof SpError ? e : spError('ErrGarbled', String(e));
+      this.abort(err.code, err.message);
+    }
+  }
+
+  private deliver(payload: Uint8Array): void {
+    if (this.stateValue !== 'open') return;
+    this.env.trace({
+      kind: 'msg-recv',
+      conn: this.conn.id,
+      proto: this.options.protocolName,
+      msg: 'frame',
+      bytes: payload.length,
+      fields: [
+        { name: 'length', offset: 0, length: this.transport === 'ipc' ? 9 : 8, value: payload.length },
+      ],
+    });
+    const msg = newMessage(payload);
+    msg.pipe = this;
+    if (this.paused) this.held.push(msg);
+    else this.events.onMessage(this, msg);
+  }
+
+  private clearHandshakeTimer(): void {
+    if (this.handshakeTimer !== undefined) {
+      this.env.clearTimer(this.handshakeTimer);
+      this.handshakeTimer = undefined;
+    }
+  }
+
+  private fail(error: SpError | undefined, _reason: string): void {
+    if (this.stateValue === 'closed') return;
+    const wasHandshaking = this.stateValue === 'handshaking';
+    this.stateValue = 'closed';
+    this.clearHandshakeTimer();
+    if (this.conn.state !== 'closed') this.conn.close();
+    if (wasHandshaking) {
+      this.events.onHandshake(
+        this,
+        error ?? spError('ErrClosed', 'connection closed during the SP handshake'),
+      );
+    } else {
+      this.events.onClose(this, error);
+    }
+  }
+}
