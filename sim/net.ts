@@ -237,6 +237,14 @@ export class Network {
     return `${pair}#${n}`;
   }
 
+  private readonly sharedValues = new Map<string, unknown>();
+
+  /** A value shared by all hosts of this network (see Env.shared), created on first use. */
+  shared<T>(key: string, create: () => T): T {
+    if (!this.sharedValues.has(key)) this.sharedValues.set(key, create());
+    return this.sharedValues.get(key) as T;
+  }
+
   /** @internal */
   newConnId(): number {
     return this.nextConnId++;
@@ -482,6 +490,10 @@ export class SimEnv {
 
   defer<T>(): Deferred<T> {
     return new HostDeferred<T>(this.host, this.incarnation);
+  }
+
+  shared<T>(key: string, create: () => T): T {
+    return this.host.net.shared(key, create);
   }
 
   random(name: string): Rng {

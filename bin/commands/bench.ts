@@ -1,22 +1,30 @@
 /** `netlab bench NAME`: runs a benchmark that measures its own baseline in the same run. */
 import { runSimBench } from '../../bench/sim.js';
+import { runSpBench } from '../../bench/sp.js';
 import { EXIT_FINDING, EXIT_OK, intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
 
-const BENCHES = ['sim'] as const;
+const BENCHES = ['sim', 'sp'] as const;
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'run a benchmark against its baseline (sim)',
-  usage: `usage: netlab bench NAME [--json] [--events N] [--strict-events N] [--repeats N] [--enforce]
+  summary: 'run a benchmark against its baseline (sim, sp)',
+  usage: `usage: netlab bench NAME [--json] [--repeats N] [--enforce] [options]
 
-Benchmarks: ${BENCHES.join(', ')}
-  sim   scheduler events/s vs a bare event-queue loop, fast and strict modes
+Benchmarks:
+  sim   scheduler events/s vs a bare event-queue loop (fast and strict modes), and the simulated
+        network (100 echoing connections with loss, chunking and partial writes) vs the same bare loop
+  sp    PAIR0 64-byte round trips over real loopback TCP vs a bare node:net ping-pong with the same
+        framing; the SP frame decoder vs memcpy, and 16-byte frames per second
 
-  --json            print one JSON object (figures, baseline and ratio)
-  --events N        events per measured run (default 2000000)
-  --strict-events N events per strict-mode run (default 300000)
+  --json            print one JSON object (figures, baselines, ratios, goals)
   --repeats N       measured repetitions, best reported (default 3)
-  --enforce         exit 1 when the goal ratio is missed (default: report only)`,
+  --enforce         exit 1 when a goal is missed (default: report only)
+  sim only:
+  --events N        scheduler events per measured run (default 2000000)
+  --strict-events N events per strict-mode run (default 300000)
+  --net-seconds N   virtual seconds of the network workload per run (default 20)
+  sp only:
+  --duration-ms N   wall time per round-trip measurement (default 2000)`,
   async run(argv) {
     const { values, positionals } = parseFlags(
       argv,
@@ -24,37 +32,82 @@ Benchmarks: ${BENCHES.join(', ')}
         json: { type: 'boolean' },
         events: { type: 'string' },
         'strict-events': { type: 'string' },
+        'net-seconds': { type: 'string' },
+        'duration-ms': { type: 'string' },
         repeats: { type: 'string' },
         enforce: { type: 'boolean' },
       },
       true,
     );
     const name = positionals[0];
-    if (positionals.length !== 1 || name !== 'sim') {
+    if (positionals.length !== 1 || (name !== 'sim' && name !== 'sp')) {
       throw new UsageError(
         `expected one benchmark name (${BENCHES.join(', ')}), got ${positionals.join(' ') || 'none'}`,
       );
     }
-    const result = await runSimBench({
-      events: intFlag('events', values.events, 2_000_000, 10_000),
-      strictEvents: intFlag('strict-events', values['strict-events'], 300_000, 1_000),
-      repeats: intFlag('repeats', values.repeats, 3, 1, 100),
-    });
-    if (values.json) {
-      printJson(result);
+    const repeats = intFlag('repeats', values.repeats, 3, 1, 100);
+    let meetsGoal: boolean;
+    if (name === 'sim') {
+      const result = await runSimBench({
+        events: intFlag('events', values.events, 2_000_000, 10_000),
+        strictEvents: intFlag('strict-events', values['strict-events'], 300_000, 1_000),
+        netVirtualSeconds: intFlag('net-seconds', values['net-seconds'], 20, 1, 3600),
+        repeats,
+      });
+      meetsGoal = result.meetsGoal;
+      if (values.json) printJson(result);
+      else {
+        const fmt = (n: number): string => `${(n / 1e6).toFixed(2)} M events/s`;
+        process.stdout.write(
+          [
+            `bench sim (${result.nodeVersion})`,
+            `  workload:  ${result.workload}`,
+            `  bare loop: ${fmt(result.bareEventsPerSec)}  (baseline)`,
+            `  scheduler: ${fmt(result.schedulerEventsPerSec)}  fast mode, ratio ${result.ratioSchedulerToBare} (goal >= ${result.goalRatioSchedulerToBare})`,
+            `  strict:    ${fmt(result.strictEventsPerSec)}  yield after every event`,
+            `  network:   ${result.netWorkload}`,
+            `             ${fmt(result.netEventsPerSec)} (goal >= 1.50, and ratio ${result.ratioNetToBare} to bare, goal >= 0.3)`,
+            `             ${result.netRoundTripsPerWallSec} round trips/s, ${result.virtualSecondsPerWallSecond} virtual s per wall s (goal >= 10)`,
+            `  ${
+              result.meetsGoal
+                ? 'all goals met'
+                : `GOALS MISSED: ${Object.entries(result.goals)
+                    .filter(([, ok]) => !ok)
+                    .map(([k]) => k)
+                    .join(', ')}`
+            }`,
+          ].join('\n') + '\n',
+        );
+      }
     } else {
-      const fmt = (n: number): string => `${(n / 1e6).toFixed(2)} M events/s`;
-      process.stdout.write(
-        [
-          `bench sim (${result.nodeVersion})`,
-          `  workload:  ${result.workload}`,
-          `  bare loop: ${fmt(result.bareEventsPerSec)}  (baseline)`,
-          `  scheduler: ${fmt(result.schedulerEventsPerSec)}  fast mode, ratio ${result.ratioSchedulerToBare} (goal >= ${result.goalRatioSchedulerToBare})`,
-          `  strict:    ${fmt(result.strictEventsPerSec)}  yield after every event`,
-          `  ${result.meetsGoal ? 'goal met' : 'GOAL MISSED'}`,
-        ].join('\n') + '\n',
-      );
+      const result = await runSpBench({
+        durationMs: intFlag('duration-ms', values['duration-ms'], 2000, 50, 600_000),
+        repeats,
+      });
+      meetsGoal = result.meetsGoal;
+      if (values.json) printJson(result);
+      else {
+        const m = (n: number): string => `${(n / 1e6).toFixed(2)} M`;
+        process.stdout.write(
+          [
+            `bench sp (${result.nodeVersion})`,
+            `  workload: ${result.workload}`,
+            `  raw node:net ping-pong: ${result.rawRoundTripsPerSec} round trips/s  (baseline)`,
+            `  PAIR0:                  ${result.pair0RoundTripsPerSec} round trips/s, ratio ${result.ratioPair0ToRaw} (goal >= 0.7)`,
+            `  decoder, 64 KiB frames: ${m(result.decode64KiBBytesPerSec)}B/s vs memcpy ${m(result.memcpyBytesPerSec)}B/s, ratio ${result.ratioDecodeToMemcpy} (goal >= 0.9)`,
+            `  decoder, 16 B frames:   ${m(result.decode16BFramesPerSec)} frames/s (goal >= 5 M)`,
+            `  ${
+              result.meetsGoal
+                ? 'all goals met'
+                : `GOALS MISSED: ${Object.entries(result.goals)
+                    .filter(([, ok]) => !ok)
+                    .map(([k]) => k)
+                    .join(', ')}`
+            }`,
+          ].join('\n') + '\n',
+        );
+      }
     }
-    return values.enforce && !result.meetsGoal ? EXIT_FINDING : EXIT_OK;
+    return values.enforce && !meetsGoal ? EXIT_FINDING : EXIT_OK;
   },
 };

@@ -139,6 +139,7 @@ function scriptedEnv(conn: StreamConn): Env {
     clearTimer: unused,
     sleep: unused,
     random: unused,
+    shared: unused,
     connect: unused,
     trace: () => {},
     defer<T>(): Deferred<T> {

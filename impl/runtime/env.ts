@@ -68,6 +68,11 @@ export interface Env {
   /** A named seeded random stream; the same name gives the same stream for the same seed. */
   random(name: string): RandomSource;
   /**
+   * A value shared by all code of one world (every host of a simulated network; the whole real
+   * runtime), created on first use: e.g. the pipe-id allocator, whose ids must be unique world-wide.
+   */
+  shared<T>(key: string, create: () => T): T;
+  /**
    * Connects to an address; the callback runs exactly once, later (never synchronously). A bad
    * address or a non-positive or non-finite timeoutUs is EINVAL through the callback.
    */

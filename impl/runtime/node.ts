@@ -53,6 +53,8 @@ export interface NodeEnvOptions {
   onCallbackError?: (error: unknown) => void;
 }
 
+const processShared = new Map<string, unknown>();
+
 export const DEFAULT_HIGH_WATER_MARK_BYTES = 64 * 1024;
 export const DEFAULT_CONNECT_TIMEOUT_US = 10_000_000;
 /** The simulator's default (sim/net-config.ts), so close() behaves alike on both runtimes. */
@@ -269,6 +271,12 @@ export class NodeEnv implements Env {
 
   random(name: string): RandomSource {
     return this.rng.fork(name);
+  }
+
+  /** The real runtime is one world per process: shared values live in a process-wide map. */
+  shared<T>(key: string, create: () => T): T {
+    if (!processShared.has(key)) processShared.set(key, create());
+    return processShared.get(key) as T;
   }
 
   trace(event: TraceInput): void {
