@@ -5,9 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { benchCommand } from './commands/bench.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, type Command } from './commands/common.js';
+import { catCommand } from './commands/cat.js';
 import { demoCommand } from './commands/demo.js';
 
-const COMMANDS: readonly Command[] = [demoCommand, benchCommand];
+const COMMANDS: readonly Command[] = [demoCommand, catCommand, benchCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -45,7 +46,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`netlab: unknown command '${name}'\n\n${help()}`);
     return EXIT_USAGE;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  // netlab cat parses its own --help, as nngcat does (it exits 1, and `--data -h` is data).
+  if (command !== catCommand && (rest.includes('--help') || rest.includes('-h'))) {
     process.stdout.write(command.usage + '\n');
     return EXIT_OK;
   }

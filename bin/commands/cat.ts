@@ -1,0 +1,186 @@
+/**
+ * `netlab cat`: an nngcat-compatible command on netlab's own SP stack over real sockets. Same flags,
+ * output formats, messages and exit codes as nngcat 1.5.2 for the same outcomes (cat-args.ts parses,
+ * cat-format.ts prints). Protocols land one issue at a time: a protocol netlab does not have yet is
+ * "Protocol not supported.", as an nngcat built without it says.
+ */
+import { createNodeEnv, type NodeEnv } from '../../impl/runtime/node.js';
+import type { Socket } from '../../impl/sp/core/socket.js';
+import { SpError, type SpErrorCode } from '../../impl/sp/errors.js';
+import type { OptionValues } from '../../impl/sp/options.js';
+import { openPair0 } from '../../impl/sp/protocol/pair0.js';
+import { parseCatArgs, type CatArgs, type CatProtocol } from './cat-args.js';
+import { formatMessage } from './cat-format.js';
+import type { Command } from './common.js';
+
+/** nng_strerror() texts for the errors netlab cat reports, so messages read as nngcat's. */
+const NNG_STRERROR: Partial<Record<SpErrorCode, string>> = {
+  ErrClosed: 'Object closed',
+  ErrBadHeader: 'Protocol error',
+  ErrBadVersion: 'Protocol error',
+  ErrBadProto: 'Protocol error',
+  ErrTooLong: 'Message too large',
+  ErrSendTimeout: 'Timed out',
+  ErrRecvTimeout: 'Timed out',
+  ErrTimedOut: 'Timed out',
+  ErrProtoState: 'Incorrect state',
+  ErrProtoOp: 'Not supported',
+  ErrCanceled: 'Operation canceled',
+  ErrConnRefused: 'Connection refused',
+  ErrConnReset: 'Connection reset',
+  ErrAddrInUse: 'Address in use',
+  ErrBadOption: 'Not supported',
+  ErrBadValue: 'Invalid argument',
+  ErrBadTran: 'Not supported',
+  ErrBadAddr: 'Address invalid',
+};
+
+function strerror(e: unknown): string {
+  if (e instanceof SpError) return NNG_STRERROR[e.code] ?? e.message;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** nngcat's fatal(): the message on stderr, status 1. */
+class Fatal extends Error {}
+
+const OPENERS: Partial<Record<CatProtocol, (env: NodeEnv, options: Partial<OptionValues>) => Socket>> = {
+  pair0: (env, options) => openPair0(env, { options }),
+};
+
+function writeOut(bytes: Uint8Array): Promise<void> {
+  if (bytes.length === 0) return Promise.resolve();
+  return new Promise((resolve) => process.stdout.write(bytes, () => resolve()));
+}
+
+const sleepMs = (env: NodeEnv, ms: number): Promise<void> => env.sleep(ms * 1000);
+
+/** nngcat's recvloop: print until count messages, a timeout or the end of an exchange. */
+async function recvLoop(socket: Socket, args: CatArgs): Promise<void> {
+  const count = args.count ?? 0;
+  for (let iters = 0; ; iters++) {
+    if (count > 0 && iters >= count) return;
+    let body: Uint8Array;
+    try {
+      body = await socket.recv();
+    } catch (e) {
+      if (e instanceof SpError && (e.code === 'ErrRecvTimeout' || e.code === 'ErrProtoState')) return;
+      throw new Fatal(`Receive error: ${strerror(e)}`);
+    }
+    await writeOut(formatMessage(args.format, body));
+  }
+}
+
+async function send(socket: Socket, data: Uint8Array): Promise<void> {
+  try {
+    await socket.send(data);
+  } catch (e) {
+    throw new Fatal(`Send error: ${strerror(e)}`);
+  }
+}
+
+/** nngcat's sendrecv (pair, bus, req, surveyor with data): send, then receive, every --interval. */
+async function sendRecv(env: NodeEnv, socket: Socket, args: CatArgs): Promise<void> {
+  const data = args.data!;
+  const count = args.count ?? 0;
+  const intervalMs = args.intervalSec === null ? -1 : args.intervalSec * 1000;
+  const recvTimeoutMs = args.recvTimeoutSec === null ? -1 : args.recvTimeoutSec * 1000;
+  if ((args.delaySec ?? 0) > 0) await sleepMs(env, args.delaySec! * 1000);
+  for (let iters = 0; ;) {
+    const startUs = env.nowUs();
+    await send(socket, data);
+    if (intervalMs < 0 && count === 0) {
+      await recvLoop(socket, args);
+      return;
+    }
+    for (;;) {
+      const deltaMs = Math.floor((env.nowUs() - startUs) / 1000);
+      let expireMs = intervalMs - deltaMs;
+      if (recvTimeoutMs >= 0 && expireMs > recvTimeoutMs) expireMs = recvTimeoutMs;
+      // nngcat 1.5.2 sets this as the receive timeout; with --count but no --interval it is negative
+      // and nng refuses it: "Cannot set recv timeout: Invalid argument". Same outcome here.
+      if (expireMs < 0) throw new Fatal('Cannot set recv timeout: Invalid argument');
+      socket.setOption('RECV-DEADLINE', expireMs === 0 ? 1 : expireMs * 1000);
+      let body: Uint8Array;
+      try {
+        body = await socket.recv();
+      } catch (e) {
+        if (e instanceof SpError && (e.code === 'ErrRecvTimeout' || e.code === 'ErrProtoState')) break;
+        throw new Fatal(`Cannot receive: ${strerror(e)}`);
+      }
+      await writeOut(formatMessage(args.format, body));
+    }
+    const deltaMs = Math.floor((env.nowUs() - startUs) / 1000);
+    iters++;
+    if (count > 0 && iters >= count) return;
+    if (deltaMs >= 0 && deltaMs < intervalMs) await sleepMs(env, intervalMs - deltaMs);
+  }
+}
+
+async function runCat(args: CatArgs): Promise<void> {
+  const open = OPENERS[args.protocol];
+  if (open === undefined) throw new Fatal('Protocol not supported.');
+  const env = createNodeEnv({ hostName: 'netlab-cat' });
+  const options: Partial<OptionValues> = {
+    // nng's default is no receive limit; -Z sets one (0 meaning 0x7fffffff, as nngcat does).
+    'MAX-RCV-SIZE': args.recvMaxBytes ?? 0,
+  };
+  if ((args.sendTimeoutSec ?? 0) > 0) options['SEND-DEADLINE'] = args.sendTimeoutSec! * 1_000_000;
+  if ((args.recvTimeoutSec ?? 0) > 0) options['RECV-DEADLINE'] = args.recvTimeoutSec! * 1_000_000;
+  if (args.async) options['DIAL-ASYNCH'] = true;
+  const socket = open(env, options);
+  try {
+    for (const a of args.addresses) {
+      // Two steps, as nngcat: creating the endpoint checks the URL, starting it does the I/O.
+      let endpoint: { dial(): Promise<void> } | { listen(): Promise<void> };
+      try {
+        endpoint = a.mode === 'dial' ? socket.newDialer(a.url) : socket.newListener(a.url);
+      } catch (e) {
+        throw new Fatal(
+          `Unable to create ${a.mode === 'dial' ? 'dialer' : 'listener'} for ${a.url}: ${strerror(e)}`,
+        );
+      }
+      try {
+        await ('dial' in endpoint ? endpoint.dial() : endpoint.listen());
+      } catch (e) {
+        throw new Fatal(`Unable to ${a.mode} on ${a.url}: ${strerror(e)}`);
+      }
+      if (args.verbose)
+        process.stdout.write(a.mode === 'dial' ? `Connected to: ${a.url}\n` : `Listening at: ${a.url}\n`);
+    }
+    if (args.data !== null) await sendRecv(env, socket, args);
+    else await recvLoop(socket, args);
+  } finally {
+    await socket.close().catch(() => undefined);
+    await env.close().catch(() => undefined);
+  }
+}
+
+export const catCommand: Command = {
+  name: 'cat',
+  summary: "nngcat-compatible SP client/server on netlab's stack (flags, formats and exit codes as nngcat)",
+  usage:
+    "usage: netlab cat --PROTOCOL (--dial URL | --listen URL)... [options]; netlab cat --help shows nngcat's options",
+  async run(argv) {
+    const parsed = parseCatArgs(argv);
+    switch (parsed.kind) {
+      case 'help':
+      case 'version':
+        process.stdout.write(parsed.stdout);
+        return parsed.exitCode;
+      case 'error':
+        process.stderr.write(`${parsed.message}\n`);
+        return parsed.exitCode;
+      case 'run':
+        break;
+    }
+    try {
+      await runCat(parsed.args);
+      return 0;
+    } catch (e) {
+      process.stderr.write(
+        `${e instanceof Fatal ? e.message : `netlab cat: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`}\n`,
+      );
+      return e instanceof Fatal ? 1 : 2;
+    }
+  },
+};
