@@ -6,5 +6,6 @@ export default defineConfig({
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 60_000,
     pool: 'forks',
+    reporters: ['default', './vitest-summary-reporter.ts'],
   },
 });
