@@ -8,10 +8,19 @@
 import type { Env, NetError, StreamConn, TimerHandle } from '../../runtime/env.js';
 import { SpError, spError, type SpErrorCode } from '../errors.js';
 import { decodeHandshake, encodeHandshake, HANDSHAKE_BYTES } from '../wire/handshake.js';
-import { encodeFrameHeader, FrameDecoder, type Allocator } from '../wire/frames.js';
+import { encodeFrameHeader, FrameDecoder, type Allocator, type FrameDecoderOptions } from '../wire/frames.js';
 import { newMessage, type Message } from './message.js';
 
 export type PipeState = 'handshaking' | 'open' | 'closed';
+
+/** The part of a frame decoder a pipe uses; injectable so historical decoder bugs can be swapped in. */
+export interface FrameDecoderLike {
+  feed(chunk: Uint8Array, onFrame: (payload: Uint8Array) => void): void;
+}
+
+export type FrameDecoderFactory = (options: FrameDecoderOptions) => FrameDecoderLike;
+
+export const defaultFrameDecoderFactory: FrameDecoderFactory = (options) => new FrameDecoder(options);
 
 /** What a pipe tells its owner (the socket core). */
 export interface PipeEvents {
@@ -54,6 +63,8 @@ export interface StreamPipeOptions {
   maxRecvBytes: number;
   handshakeTimeoutUs: number;
   allocator?: Allocator;
+  /** Builds the frame decoder (default: wire/frames.ts FrameDecoder). */
+  frameDecoder?: FrameDecoderFactory;
   /** Protocol name for trace annotations (e.g. "pair0"). */
   protocolName: string;
 }
@@ -73,7 +84,7 @@ export class StreamPipe implements Pipe {
   readonly transport: 'tcp' | 'ipc';
   private readonly hsBuf = new Uint8Array(HANDSHAKE_BYTES);
   private hsHave = 0;
-  private readonly decoder: FrameDecoder;
+  private readonly decoder: FrameDecoderLike;
   /** Chunks accepted from send() but not yet taken by the transport (short writes). */
   private readonly out: Uint8Array[] = [];
   private outHead = 0;
@@ -95,7 +106,7 @@ export class StreamPipe implements Pipe {
     this.transport = options.transport;
     this.localAddress = conn.localAddress;
     this.remoteAddress = conn.remoteAddress;
-    this.decoder = new FrameDecoder({
+    this.decoder = (options.frameDecoder ?? defaultFrameDecoderFactory)({
       maxRecvBytes: options.maxRecvBytes,
       ipc: options.transport === 'ipc',
       ...(options.allocator === undefined ? {} : { allocator: options.allocator }),

@@ -14,7 +14,7 @@ import type { Allocator } from '../wire/frames.js';
 import type { ProtocolInfo } from '../wire/protocols.js';
 import { newMessage, type Message } from './message.js';
 import { pipeIds } from './pipe-ids.js';
-import { StreamPipe, type Pipe, type PipeEvents } from './pipe.js';
+import { StreamPipe, type FrameDecoderFactory, type Pipe, type PipeEvents } from './pipe.js';
 
 export type PipeEvent = 'attaching' | 'attached' | 'detached';
 /** Called for pipe events; returning false from 'attaching' rejects the pipe. */
@@ -65,6 +65,8 @@ export interface SocketOptions {
   options?: Partial<OptionValues>;
   /** Injected buffer allocator for received frames (tests assert no allocation exceeds the limit). */
   allocator?: Allocator;
+  /** Frame decoder factory (the bug museum swaps in historical decoders); default the wire decoder. */
+  frameDecoder?: FrameDecoderFactory;
   /** Backoff policy for redials (the bug museum swaps it); default mangos-style growth. */
   backoff?: BackoffPolicy;
 }
@@ -130,12 +132,14 @@ export class Socket {
   private hook: PipeEventHook | undefined;
   private closedValue = false;
   readonly allocator: Allocator | undefined;
+  readonly frameDecoder: FrameDecoderFactory | undefined;
   readonly backoff: BackoffPolicy;
 
   constructor(env: Env, extraOptions: readonly OptionName[], socketOptions: SocketOptions = {}) {
     this.env = env;
     this.options = new OptionStore(socketOptions.options ?? {}, [...CORE_OPTIONS, ...extraOptions]);
     this.allocator = socketOptions.allocator;
+    this.frameDecoder = socketOptions.frameDecoder;
     this.backoff = socketOptions.backoff ?? MANGOS_BACKOFF;
   }
 
@@ -487,6 +491,7 @@ function startStreamPipe(
       handshakeTimeoutUs: owner.option('HANDSHAKE-TIMEOUT'),
       protocolName: socket.protocol.info.name,
       ...(socket.allocator === undefined ? {} : { allocator: socket.allocator }),
+      ...(socket.frameDecoder === undefined ? {} : { frameDecoder: socket.frameDecoder }),
     },
     events,
   );

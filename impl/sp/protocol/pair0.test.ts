@@ -7,7 +7,7 @@ import type { Env } from '../../runtime/env.js';
 import type { Socket } from '../core/socket.js';
 import { SpError } from '../errors.js';
 import { BAD_HANDSHAKES, encodeHandshake } from '../wire/handshake.js';
-import { encodeFrame, encodeFrameHeader, type Allocator } from '../wire/frames.js';
+import { encodeFrame, encodeFrameHeader, FrameDecoder, type Allocator } from '../wire/frames.js';
 import { openPair0 } from './pair0.js';
 
 const MS = 1000;
@@ -528,6 +528,32 @@ describe('PAIR0 over the simulated network', () => {
       return str(await server.recv());
     });
     expect(r).toBe('over ipc');
+  });
+
+  it('the frame decoder and the backoff policy are injectable (for the bug museum)', async () => {
+    const { a, b, drive } = lab('inject');
+    let framesSeen = 0;
+    let grows = 0;
+    const r = await drive(async () => {
+      const server = openPair0(a, {
+        frameDecoder: (options) => {
+          const inner = new FrameDecoder(options);
+          return { feed: (chunk, onFrame) => inner.feed(chunk, (p) => (framesSeen++, onFrame(p))) };
+        },
+      });
+      const client = openPair0(b, {
+        options: { 'DIAL-ASYNCH': true },
+        backoff: { grow: (cur) => (grows++, cur) },
+      });
+      await client.dial('tcp://a:5555'); // nobody listens yet: the first attempts fail and grow
+      await b.sleep(350 * MS);
+      await server.listen('tcp://a:5555');
+      await client.send(text('via injected parts'));
+      return str(await server.recv());
+    });
+    expect(r).toBe('via injected parts');
+    expect(framesSeen).toBe(1);
+    expect(grows).toBeGreaterThanOrEqual(2);
   });
 
   it('the same PAIR0 scenario gives the same trace hash twice', async () => {
