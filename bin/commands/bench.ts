@@ -5,6 +5,13 @@ import { EXIT_FINDING, EXIT_OK, intFlag, parseFlags, printJson, UsageError, type
 
 const BENCHES = ['sim', 'sp'] as const;
 
+function goalsLine(goals: Record<string, boolean>): string {
+  const missed = Object.entries(goals)
+    .filter(([, ok]) => !ok)
+    .map(([k]) => k);
+  return missed.length === 0 ? '  all goals met' : `  GOALS MISSED: ${missed.join(', ')}`;
+}
+
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'run a benchmark against its baseline (sim, sp)',
@@ -68,14 +75,7 @@ Benchmarks:
             `  network:   ${result.netWorkload}`,
             `             ${fmt(result.netEventsPerSec)} (goal >= 1.50, and ratio ${result.ratioNetToBare} to bare, goal >= 0.3)`,
             `             ${result.netRoundTripsPerWallSec} round trips/s, ${result.virtualSecondsPerWallSecond} virtual s per wall s (goal >= 10)`,
-            `  ${
-              result.meetsGoal
-                ? 'all goals met'
-                : `GOALS MISSED: ${Object.entries(result.goals)
-                    .filter(([, ok]) => !ok)
-                    .map(([k]) => k)
-                    .join(', ')}`
-            }`,
+            goalsLine(result.goals),
           ].join('\n') + '\n',
         );
       }
@@ -96,14 +96,7 @@ Benchmarks:
             `  PAIR0:                  ${result.pair0RoundTripsPerSec} round trips/s, ratio ${result.ratioPair0ToRaw} (goal >= 0.7)`,
             `  decoder, 64 KiB frames: ${m(result.decode64KiBBytesPerSec)}B/s vs memcpy ${m(result.memcpyBytesPerSec)}B/s, ratio ${result.ratioDecodeToMemcpy} (goal >= 0.9)`,
             `  decoder, 16 B frames:   ${m(result.decode16BFramesPerSec)} frames/s (goal >= 5 M)`,
-            `  ${
-              result.meetsGoal
-                ? 'all goals met'
-                : `GOALS MISSED: ${Object.entries(result.goals)
-                    .filter(([, ok]) => !ok)
-                    .map(([k]) => k)
-                    .join(', ')}`
-            }`,
+            goalsLine(result.goals),
           ].join('\n') + '\n',
         );
       }
