@@ -29,7 +29,7 @@ export interface WorldOptions {
   seed: string | number;
   /** 'fast' (default) yields to the host only after dirty events; 'strict' after every event. */
   mode?: WorldMode;
-  /** How to give the host loop a turn; default setImmediate in Node, MessageChannel in browsers. */
+  /** How to give the host loop a turn; default sim/host-yield.ts (Node: a tick; browsers: a MessageChannel message). */
   yieldToHost?: YieldToHost;
   /** Trace hashing (default on) and sinks (default none). */
   trace?: TraceOptions;

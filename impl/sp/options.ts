@@ -81,10 +81,16 @@ export const OPTION_NAMES: readonly OptionName[] = Object.freeze([
 ] as const satisfies readonly OptionName[]);
 
 /**
- * Options the socket core itself handles (mangos `internal/core/socket.go`): protocols add their
- * own names to these when they build an OptionStore's `allowed` list.
+ * Options netlab's socket core itself handles for every protocol (impl/sp/core/socket.ts: its send
+ * and receive queues, deadlines and best-effort rule, besides what mangos' core handles): protocols
+ * add their own names to these when they build an OptionStore's `allowed` list.
  */
 export const CORE_OPTION_NAMES: readonly OptionName[] = Object.freeze([
+  'RECV-DEADLINE',
+  'SEND-DEADLINE',
+  'WRITEQ-LEN',
+  'READQ-LEN',
+  'BEST-EFFORT',
   'LINGER',
   'MAX-RCV-SIZE',
   'RECONNECT-TIME',

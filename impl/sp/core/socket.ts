@@ -7,7 +7,7 @@
  */
 import type { Deferred, Env, RandomSource, StreamConn, TimerHandle } from '../../runtime/env.js';
 import { SpError, spError } from '../errors.js';
-import { OptionStore, type OptionName, type OptionValues } from '../options.js';
+import { CORE_OPTION_NAMES, OptionStore, type OptionName, type OptionValues } from '../options.js';
 import { inprocDial, inprocListen, type InprocPipe } from '../transport/inproc.js';
 import { parseSpUrl, runtimeAddress, spAddress, type SpUrl } from '../transport/url.js';
 import type { Allocator } from '../wire/frames.js';
@@ -34,22 +34,6 @@ export interface ProtocolImpl {
   /** The core queued a message for sending: move what can go onto ready pipes. */
   pumpSend(): void;
 }
-
-/** Core options every socket has. */
-const CORE_OPTIONS: readonly OptionName[] = [
-  'RECV-DEADLINE',
-  'SEND-DEADLINE',
-  'WRITEQ-LEN',
-  'READQ-LEN',
-  'LINGER',
-  'MAX-RCV-SIZE',
-  'RECONNECT-TIME',
-  'MAX-RECONNECT-TIME',
-  'HANDSHAKE-TIMEOUT',
-  'DIAL-ASYNCH',
-  'BEST-EFFORT',
-  'RAW',
-];
 
 /** Options a dialer or listener may override for its own pipes. */
 const ENDPOINT_OPTIONS: readonly OptionName[] = [
@@ -137,7 +121,7 @@ export class Socket {
 
   constructor(env: Env, extraOptions: readonly OptionName[], socketOptions: SocketOptions = {}) {
     this.env = env;
-    this.options = new OptionStore(socketOptions.options ?? {}, [...CORE_OPTIONS, ...extraOptions]);
+    this.options = new OptionStore(socketOptions.options ?? {}, [...CORE_OPTION_NAMES, ...extraOptions]);
     this.allocator = socketOptions.allocator;
     this.frameDecoder = socketOptions.frameDecoder;
     this.backoff = socketOptions.backoff ?? MANGOS_BACKOFF;
