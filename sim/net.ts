@@ -849,19 +849,7 @@ class Flow {
       this.finArrived = true;
     } else if (!receiver.closingLocal) {
       this.recvQ.push(seg.bytes);
-      const trace = conn.net.world.trace;
-      if (trace.enabled) {
-        trace.emit({
-          seq: 0,
-          tUs: 0,
-          kind: 'chunk',
-          host: receiver.host.name,
-          conn: conn.id,
-          dir: this.dir,
-          bytes: n,
-          offset: this.receivedBytes,
-        });
-      }
+      conn.net.world.trace.chunk(receiver.host.name, conn.id, this.dir, n, this.receivedBytes);
       this.receivedBytes += n;
       conn.net.stats.bytesDelivered += n;
     }
@@ -945,17 +933,7 @@ class End implements StreamConn {
       flow.sendQ.push(copy);
       flow.pump();
     }
-    const trace = net.world.trace;
-    if (trace.enabled)
-      trace.emit({
-        seq: 0,
-        tUs: 0,
-        kind: 'write',
-        host: this.host.name,
-        conn: this.conn.id,
-        offered,
-        accepted,
-      });
+    net.world.trace.write(this.host.name, this.conn.id, offered, accepted);
     if (accepted < offered && !this.conn.dead) {
       this.wantWritable = true;
       // Space is free but the write was cut short on purpose: the writer may go on at once.
@@ -1025,15 +1003,7 @@ class End implements StreamConn {
       const handlers = this.handlers;
       if (handlers.onData === undefined) break;
       const chunk = flow.recvQ.shiftChunk()!;
-      if (trace.enabled)
-        trace.emit({
-          seq: 0,
-          tUs: 0,
-          kind: 'read',
-          host: this.host.name,
-          conn: this.conn.id,
-          bytes: chunk.length,
-        });
+      trace.read(this.host.name, this.conn.id, chunk.length);
       handlers.onData(chunk);
     }
     if (this.closed) return;

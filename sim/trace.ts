@@ -163,17 +163,64 @@ const LAYOUT_LOSS = 0x4c4f5353;
  * (non-zero after 2^32 us, 71 virtual minutes) ride in the layout word above its distinct low byte,
  * so the common case costs one word for the time.
  */
-function mixPlace(h: Hash64, layout: number, e: TraceEvent): void {
-  const t = e.tUs;
-  h.word(layout ^ (Math.floor(t / 4294967296) << 8));
-  h.word(t >>> 0);
-  if (e.host === undefined) {
+function mixPlace(
+  h: Hash64,
+  layout: number,
+  tUs: number,
+  host: string | undefined,
+  conn: number | undefined,
+): void {
+  h.word(layout ^ (Math.floor(tUs / 4294967296) << 8));
+  h.word(tUs >>> 0);
+  if (host === undefined) {
     h.word(0);
     h.word(0);
   } else {
-    h.stringDigest(e.host);
+    h.stringDigest(host);
   }
-  h.word(e.conn === undefined ? -1 : e.conn);
+  h.word(conn === undefined ? -1 : conn);
+}
+
+// One function per hot layout, shared by mixEvent (events as objects) and the Trace.write/chunk/...
+// fast paths (events as arguments), so both give the same hash by construction.
+// Byte counts of one call or chunk fit 32 bits (a word); stream offsets and delays may not.
+function mixWrite(
+  h: Hash64,
+  tUs: number,
+  host: string | undefined,
+  conn: number | undefined,
+  offered: number,
+  accepted: number,
+): void {
+  mixPlace(h, LAYOUT_WRITE, tUs, host, conn);
+  h.word(offered);
+  h.word(accepted);
+}
+
+function mixChunk(
+  h: Hash64,
+  tUs: number,
+  host: string | undefined,
+  conn: number | undefined,
+  dir: string,
+  bytes: number,
+  offset: number,
+): void {
+  mixPlace(h, LAYOUT_CHUNK, tUs, host, conn);
+  h.stringDigest(dir);
+  h.word(bytes);
+  h.uint53(offset);
+}
+
+function mixRead(
+  h: Hash64,
+  tUs: number,
+  host: string | undefined,
+  conn: number | undefined,
+  bytes: number,
+): void {
+  mixPlace(h, LAYOUT_READ, tUs, host, conn);
+  h.word(bytes);
 }
 
 function mixEvent(h: Hash64, e: TraceEvent): void {
@@ -181,24 +228,17 @@ function mixEvent(h: Hash64, e: TraceEvent): void {
   // fields only), which is several times cheaper than walking keys. Every other kind is hashed
   // generically: seq is implied by position; every other field, in insertion order, is identity.
   switch (e.kind) {
-    // Byte counts of one call or chunk fit 32 bits (a word); stream offsets may not.
     case 'write':
-      mixPlace(h, LAYOUT_WRITE, e);
-      h.word(e.offered);
-      h.word(e.accepted);
+      mixWrite(h, e.tUs, e.host, e.conn, e.offered, e.accepted);
       return;
     case 'chunk':
-      mixPlace(h, LAYOUT_CHUNK, e);
-      h.stringDigest(e.dir);
-      h.word(e.bytes);
-      h.uint53(e.offset);
+      mixChunk(h, e.tUs, e.host, e.conn, e.dir, e.bytes, e.offset);
       return;
     case 'read':
-      mixPlace(h, LAYOUT_READ, e);
-      h.word(e.bytes);
+      mixRead(h, e.tUs, e.host, e.conn, e.bytes);
       return;
     case 'loss':
-      mixPlace(h, LAYOUT_LOSS, e);
+      mixPlace(h, LAYOUT_LOSS, e.tUs, e.host, e.conn);
       h.stringDigest(e.dir);
       h.word(e.bytes);
       h.word(e.retransmits);
@@ -258,6 +298,39 @@ export class Trace {
     e.seq = this.seq++;
     e.tUs = this.now();
     if (this.hasher !== undefined) mixEvent(this.hasher, e);
+    for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.write(e);
+  }
+
+  /**
+   * Fast paths for the byte-stream kinds, which make up most of a network trace: with no sink
+   * attached they hash the fields straight from the arguments and build no object at all. The
+   * result is the same as emit() of the equivalent event (same layout functions).
+   */
+  write(host: string, conn: number, offered: number, accepted: number): void {
+    if (!this.enabled) return;
+    const seq = this.seq++;
+    const tUs = this.now();
+    if (this.hasher !== undefined) mixWrite(this.hasher, tUs, host, conn, offered, accepted);
+    if (this.sinks.length > 0) this.toSinks({ seq, tUs, kind: 'write', host, conn, offered, accepted });
+  }
+
+  chunk(host: string, conn: number, dir: string, bytes: number, offset: number): void {
+    if (!this.enabled) return;
+    const seq = this.seq++;
+    const tUs = this.now();
+    if (this.hasher !== undefined) mixChunk(this.hasher, tUs, host, conn, dir, bytes, offset);
+    if (this.sinks.length > 0) this.toSinks({ seq, tUs, kind: 'chunk', host, conn, dir, bytes, offset });
+  }
+
+  read(host: string, conn: number, bytes: number): void {
+    if (!this.enabled) return;
+    const seq = this.seq++;
+    const tUs = this.now();
+    if (this.hasher !== undefined) mixRead(this.hasher, tUs, host, conn, bytes);
+    if (this.sinks.length > 0) this.toSinks({ seq, tUs, kind: 'read', host, conn, bytes });
+  }
+
+  private toSinks(e: TraceEvent): void {
     for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.write(e);
   }
 
