@@ -72,6 +72,28 @@ function chunked(wire: Uint8Array, chunkBytes: number): Uint8Array[] {
   return chunks;
 }
 
+/** Best wall seconds of each variant over `repeats` rounds of one pass each (after `warmups` rounds). */
+function bestSecondsInterleaved(
+  warmups: number,
+  repeats: number,
+  runs: Record<string, () => number>,
+): Record<string, number> {
+  const expected: Record<string, number> = {};
+  const best: Record<string, number> = {};
+  for (let round = 0; round < warmups + repeats; round++) {
+    for (const [name, run] of Object.entries(runs)) {
+      const t0 = performance.now();
+      const sum = run();
+      const seconds = (performance.now() - t0) / 1000;
+      expected[name] ??= sum;
+      if (sum !== expected[name])
+        throw new Error(`bench checksum of ${name} changed: ${sum} != ${expected[name]}`);
+      if (round >= warmups) best[name] = Math.min(best[name] ?? Infinity, seconds);
+    }
+  }
+  return best;
+}
+
 /** Best wall seconds of `repeats` passes after `warmups`; `run` returns a checksum that must not vary. */
 function bestSeconds(warmups: number, repeats: number, run: () => number): number {
   let expected: number | undefined;
@@ -116,7 +138,7 @@ export function runCodecBench(options: CodecBenchOptions = {}): CodecBenchResult
   const frames16B = options.frames16B ?? 1_000_000;
   const readBytes = options.readBytes ?? 65536;
   const warmups = options.warmups ?? 3;
-  const repeats = options.repeats ?? 15;
+  const repeats = options.repeats ?? 30;
 
   const wire64 = wireStream(frames64KiB, FRAME_64KIB);
   const reads64 = chunked(wire64, readBytes);
@@ -125,18 +147,25 @@ export function runCodecBench(options: CodecBenchOptions = {}): CodecBenchResult
   const wire16 = wireStream(frames16B, 16);
   const reads16 = chunked(wire16, readBytes);
 
-  // Each variant warms up, then measures; all in this one process and run.
-  const memcpySec = bestSeconds(warmups, repeats, () => memcpyRun(reads64, copyInto));
-  const straddleSec = bestSeconds(warmups, repeats, () => decodeRun(reads64));
+  // The 64 KiB variants run interleaved, one pass of each per round, so a slow patch of the machine
+  // or a garbage collection triggered by one variant's allocations hits them all alike.
   let carvedBytes = 0;
   const carve: Allocator = {
     alloc: (bytes) => copyInto.subarray(carvedBytes, (carvedBytes += bytes)),
   };
-  const preallocatedSec = bestSeconds(warmups, repeats, () => {
-    carvedBytes = 0;
-    return decodeRun(reads64, carve);
+  const best64 = bestSecondsInterleaved(warmups, repeats, {
+    memcpy: () => memcpyRun(reads64, copyInto),
+    straddle: () => decodeRun(reads64),
+    preallocated: () => {
+      carvedBytes = 0;
+      return decodeRun(reads64, carve);
+    },
+    whole: () => decodeRun(whole64),
   });
-  const wholeSec = bestSeconds(warmups, repeats, () => decodeRun(whole64));
+  const memcpySec = best64.memcpy!;
+  const straddleSec = best64.straddle!;
+  const preallocatedSec = best64.preallocated!;
+  const wholeSec = best64.whole!;
   const small16Sec = bestSeconds(warmups, repeats, () => decodeRun(reads16));
 
   const memcpyBytesPerSec = wire64.length / memcpySec;
