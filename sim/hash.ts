@@ -147,6 +147,12 @@ export class Hash64 {
     this.word(d[1]);
   }
 
+  /** Mixes a pre-digested string: the same words as stringDigest(label.text), with no lookup. */
+  label(l: HashLabel): void {
+    this.word(l.d0);
+    this.word(l.d1);
+  }
+
   bytes(b: Uint8Array): void {
     const n = b.length;
     this.word(TAG_BYTES);
@@ -209,6 +215,20 @@ export class Hash64 {
   /** The two finalized lanes, for callers that need numbers (seed derivation, keyed draws). */
   lanes(): [number, number] {
     return [fmix32(this.h1 ^ this.words), fmix32(this.h2 ^ Math.imul(this.words, P1))];
+  }
+}
+
+/**
+ * A string digested once, for hot paths that mix the same string millions of times (host names,
+ * stream directions): Hash64.label(l) mixes exactly what Hash64.stringDigest(l.text) would.
+ */
+export class HashLabel {
+  readonly d0: number;
+  readonly d1: number;
+  constructor(readonly text: string) {
+    const d = digestString(text);
+    this.d0 = d[0];
+    this.d1 = d[1];
   }
 }
 

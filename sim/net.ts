@@ -34,7 +34,7 @@ import {
   type StreamConn,
   type StreamListener,
 } from './stream.js';
-import type { TraceInput } from './trace.js';
+import { HashLabel, type TraceInput } from './trace.js';
 import { Timer, type Deferred, type World } from './world.js';
 
 // Salts separate the independent draws made for one segment or write index.
@@ -304,6 +304,8 @@ export class SimHost {
   /** @internal */ readonly ends = new Set<End>();
   private readonly frozen: { fn: (arg: unknown) => unknown; arg: unknown; inc: number }[] = [];
   private nextPort = EPHEMERAL_PORT_FIRST;
+  /** The name, pre-digested for the trace's hot paths. */
+  readonly label: HashLabel;
 
   constructor(
     readonly net: Network,
@@ -311,6 +313,7 @@ export class SimHost {
     private readonly boot: BootFn | undefined,
   ) {
     this.envValue = new SimEnv(this, 0);
+    this.label = new HashLabel(name);
   }
 
   get state(): HostState {
@@ -725,6 +728,7 @@ class Flow {
   finArrived = false;
   waitingWindow = false;
   readonly fate: KeyedStream;
+  readonly dirLabel: HashLabel;
   private link: LinkConfig = DEFAULT_LINK;
   private linkVersion = -1;
 
@@ -735,6 +739,7 @@ class Flow {
     readonly dir: string,
   ) {
     this.fate = conn.net.rng.keyed(`conn:${conn.name}/dir:${dir}`);
+    this.dirLabel = new HashLabel(dir);
     const cfg = conn.net.connConfig;
     this.sendCapBytes = drawSize(cfg.sendBufferBytes, this.fate, SALT_BUFFERS);
     this.recvCapBytes = drawSize(cfg.recvBufferBytes, this.fate, SALT_BUFFERS + 1);
@@ -849,7 +854,7 @@ class Flow {
       this.finArrived = true;
     } else if (!receiver.closingLocal) {
       this.recvQ.push(seg.bytes);
-      conn.net.world.trace.chunk(receiver.host.name, conn.id, this.dir, n, this.receivedBytes);
+      conn.net.world.trace.chunk(receiver.host.label, conn.id, this.dirLabel, n, this.receivedBytes);
       this.receivedBytes += n;
       conn.net.stats.bytesDelivered += n;
     }
@@ -933,7 +938,7 @@ class End implements StreamConn {
       flow.sendQ.push(copy);
       flow.pump();
     }
-    net.world.trace.write(this.host.name, this.conn.id, offered, accepted);
+    net.world.trace.write(this.host.label, this.conn.id, offered, accepted);
     if (accepted < offered && !this.conn.dead) {
       this.wantWritable = true;
       // Space is free but the write was cut short on purpose: the writer may go on at once.
@@ -1003,7 +1008,7 @@ class End implements StreamConn {
       const handlers = this.handlers;
       if (handlers.onData === undefined) break;
       const chunk = flow.recvQ.shiftChunk()!;
-      trace.read(this.host.name, this.conn.id, chunk.length);
+      trace.read(this.host.label, this.conn.id, chunk.length);
       handlers.onData(chunk);
     }
     if (this.closed) return;

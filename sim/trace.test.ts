@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Hash64, hashValue } from './hash.js';
+import { Hash64, HashLabel, hashValue } from './hash.js';
 import {
   CallbackSink,
   firstDivergence,
@@ -101,6 +101,34 @@ describe('Trace', () => {
     expect(b[i]).toMatchObject({ kind: 'note', text: 'X' });
     expect(firstDivergence(a, a)).toBe(-1);
     expect(firstDivergence(a, a.slice(0, 5))).toBe(5);
+  });
+
+  it('the write/chunk/read fast paths hash and record exactly what emit() of the same events does', () => {
+    let now = 0;
+    const viaFast: TraceEvent[] = [];
+    const viaEmit: TraceEvent[] = [];
+    const fast = new Trace(() => now, { sinks: [new CallbackSink((e) => viaFast.push(e))] });
+    const slow = new Trace(() => now, { sinks: [new CallbackSink((e) => viaEmit.push(e))] });
+    const host = new HashLabel('client7');
+    const dir = new HashLabel('c>s');
+    for (const t of [0, 5, 2 ** 33 + 17]) {
+      now = t;
+      fast.write(host, 3, 64, 40);
+      slow.emit({ kind: 'write', host: 'client7', conn: 3, offered: 64, accepted: 40 });
+      fast.chunk(host, 3, dir, 40, 2 ** 40 + 1);
+      slow.emit({ kind: 'chunk', host: 'client7', conn: 3, dir: 'c>s', bytes: 40, offset: 2 ** 40 + 1 });
+      fast.read(host, 3, 40);
+      slow.emit({ kind: 'read', host: 'client7', conn: 3, bytes: 40 });
+    }
+    expect(fast.hash()).toBe(slow.hash());
+    expect(viaFast).toEqual(viaEmit);
+    // And the hash-only path (no sinks) agrees too.
+    const bare = new Trace(() => now);
+    now = 9;
+    bare.read(host, 1, 2);
+    const bareSlow = new Trace(() => now);
+    bareSlow.emit({ kind: 'read', host: 'client7', conn: 1, bytes: 2 });
+    expect(bare.hash()).toBe(bareSlow.hash());
   });
 
   it('writes JSON lines with the schema header first', () => {

@@ -6,7 +6,9 @@
  * (a ring of the last N events, a line writer, a callback); with no sink and hashing off, emitting
  * costs one branch.
  */
-import { Hash64 } from './hash.js';
+import { Hash64, type HashLabel } from './hash.js';
+
+export { HashLabel } from './hash.js';
 
 /** Bump on any incompatible change to an event's fields; readers check it. */
 export const TRACE_SCHEMA = 'netlab/trace@1';
@@ -181,8 +183,16 @@ function mixPlace(
   h.word(conn === undefined ? -1 : conn);
 }
 
-// One function per hot layout, shared by mixEvent (events as objects) and the Trace.write/chunk/...
-// fast paths (events as arguments), so both give the same hash by construction.
+/** mixPlace with a pre-digested host (the Trace fast paths). */
+function mixPlaceLabel(h: Hash64, layout: number, tUs: number, host: HashLabel, conn: number): void {
+  h.word(layout ^ (Math.floor(tUs / 4294967296) << 8));
+  h.word(tUs >>> 0);
+  h.label(host);
+  h.word(conn);
+}
+
+// The hot layouts. The Trace.write/chunk/read fast paths mix the same words from their arguments
+// (with pre-digested labels for the strings); a test checks that both give the same hash.
 // Byte counts of one call or chunk fit 32 bits (a word); stream offsets and delays may not.
 function mixWrite(
   h: Hash64,
@@ -306,28 +316,45 @@ export class Trace {
    * attached they hash the fields straight from the arguments and build no object at all. The
    * result is the same as emit() of the equivalent event (same layout functions).
    */
-  write(host: string, conn: number, offered: number, accepted: number): void {
+  write(host: HashLabel, conn: number, offered: number, accepted: number): void {
     if (!this.enabled) return;
     const seq = this.seq++;
     const tUs = this.now();
-    if (this.hasher !== undefined) mixWrite(this.hasher, tUs, host, conn, offered, accepted);
-    if (this.sinks.length > 0) this.toSinks({ seq, tUs, kind: 'write', host, conn, offered, accepted });
+    const h = this.hasher;
+    if (h !== undefined) {
+      mixPlaceLabel(h, LAYOUT_WRITE, tUs, host, conn);
+      h.word(offered);
+      h.word(accepted);
+    }
+    if (this.sinks.length > 0)
+      this.toSinks({ seq, tUs, kind: 'write', host: host.text, conn, offered, accepted });
   }
 
-  chunk(host: string, conn: number, dir: string, bytes: number, offset: number): void {
+  chunk(host: HashLabel, conn: number, dir: HashLabel, bytes: number, offset: number): void {
     if (!this.enabled) return;
     const seq = this.seq++;
     const tUs = this.now();
-    if (this.hasher !== undefined) mixChunk(this.hasher, tUs, host, conn, dir, bytes, offset);
-    if (this.sinks.length > 0) this.toSinks({ seq, tUs, kind: 'chunk', host, conn, dir, bytes, offset });
+    const h = this.hasher;
+    if (h !== undefined) {
+      mixPlaceLabel(h, LAYOUT_CHUNK, tUs, host, conn);
+      h.label(dir);
+      h.word(bytes);
+      h.uint53(offset);
+    }
+    if (this.sinks.length > 0)
+      this.toSinks({ seq, tUs, kind: 'chunk', host: host.text, conn, dir: dir.text, bytes, offset });
   }
 
-  read(host: string, conn: number, bytes: number): void {
+  read(host: HashLabel, conn: number, bytes: number): void {
     if (!this.enabled) return;
     const seq = this.seq++;
     const tUs = this.now();
-    if (this.hasher !== undefined) mixRead(this.hasher, tUs, host, conn, bytes);
-    if (this.sinks.length > 0) this.toSinks({ seq, tUs, kind: 'read', host, conn, bytes });
+    const h = this.hasher;
+    if (h !== undefined) {
+      mixPlaceLabel(h, LAYOUT_READ, tUs, host, conn);
+      h.word(bytes);
+    }
+    if (this.sinks.length > 0) this.toSinks({ seq, tUs, kind: 'read', host: host.text, conn, bytes });
   }
 
   private toSinks(e: TraceEvent): void {
