@@ -6,6 +6,9 @@
  */
 
 const C1 = 0xcc9e2d51;
+// Odd multipliers of the running lanes (any odd constant makes the step a bijection).
+const M1 = 0x01000193 | 0x9e370000;
+const M2 = 0x85ebca6b;
 const C2 = 0x1b873593;
 const P1 = 0x9e3779b1;
 const P2 = 0x85ebca77;
@@ -41,6 +44,25 @@ const recentStrings: (string | undefined)[] = new Array<string | undefined>(RECE
 const recentDigests: (readonly [number, number] | undefined)[] = new Array<
   readonly [number, number] | undefined
 >(RECENT_SLOTS).fill(undefined);
+
+/**
+ * A string's own 64-bit digest, memoized: traces repeat the same keys, kinds and host names millions
+ * of times. A tiny direct-mapped cache in front of the Map answers the hottest strings by identity.
+ */
+export function stringDigestOf(s: string): readonly [number, number] {
+  const n = s.length;
+  const slot = n === 0 ? 0 : (n * 7 + s.charCodeAt(n - 1)) & (RECENT_SLOTS - 1);
+  if (recentStrings[slot] === s) return recentDigests[slot]!;
+  let d = stringDigests.get(s);
+  if (d === undefined) {
+    d = digestString(s);
+    if (stringDigests.size >= STRING_DIGEST_CACHE_MAX) stringDigests.clear();
+    stringDigests.set(s, d);
+  }
+  recentStrings[slot] = s;
+  recentDigests[slot] = d;
+  return d;
+}
 
 /** Standalone digest of a string's UTF-16 code units (two chars per 32-bit word). */
 function digestString(s: string): readonly [number, number] {
@@ -78,18 +100,64 @@ export class Hash64 {
     this.h2 = seed2 | 0;
   }
 
-  /** Mixes one 32-bit word into both lanes. */
+  /**
+   * Mixes one 32-bit word into both lanes. Each lane's step is a bijection of its state for a given
+   * word (xor or add, multiply by an odd constant, xor-shift), so two word sequences that differ at
+   * one point and agree afterwards can never end in the same state: a divergence between two runs
+   * always shows. The final avalanche happens once, in hex()/lanes().
+   */
   word(x: number): void {
-    let k = Math.imul(x | 0, C1);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, C2);
-    let h1 = this.h1 ^ k;
-    h1 = (h1 << 13) | (h1 >>> 19);
-    this.h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
-    let h2 = (this.h2 + Math.imul(x | 0, P2)) | 0;
-    h2 = (h2 << 13) | (h2 >>> 19);
-    this.h2 = Math.imul(h2, P1);
+    let h1 = Math.imul(this.h1 ^ x, M1);
+    h1 ^= h1 >>> 15;
+    this.h1 = h1;
+    let h2 = Math.imul((this.h2 + x) | 0, M2);
+    h2 ^= h2 >>> 13;
+    this.h2 = h2;
     this.words++;
+  }
+
+  /** Two words at once, state kept in locals. */
+  words2(a: number, b: number): void {
+    let h1 = Math.imul(this.h1 ^ a, M1);
+    h1 ^= h1 >>> 15;
+    let h2 = Math.imul((this.h2 + a) | 0, M2);
+    h2 ^= h2 >>> 13;
+    h1 = Math.imul(h1 ^ b, M1);
+    h1 ^= h1 >>> 15;
+    h2 = Math.imul((h2 + b) | 0, M2);
+    h2 ^= h2 >>> 13;
+    this.h1 = h1;
+    this.h2 = h2;
+    this.words += 2;
+  }
+
+  /** Five words at once (the fixed head of every hot trace event), state kept in locals. */
+  words5(a: number, b: number, c: number, d: number, e: number): void {
+    let h1 = this.h1;
+    let h2 = this.h2;
+    h1 = Math.imul(h1 ^ a, M1);
+    h1 ^= h1 >>> 15;
+    h2 = Math.imul((h2 + a) | 0, M2);
+    h2 ^= h2 >>> 13;
+    h1 = Math.imul(h1 ^ b, M1);
+    h1 ^= h1 >>> 15;
+    h2 = Math.imul((h2 + b) | 0, M2);
+    h2 ^= h2 >>> 13;
+    h1 = Math.imul(h1 ^ c, M1);
+    h1 ^= h1 >>> 15;
+    h2 = Math.imul((h2 + c) | 0, M2);
+    h2 ^= h2 >>> 13;
+    h1 = Math.imul(h1 ^ d, M1);
+    h1 ^= h1 >>> 15;
+    h2 = Math.imul((h2 + d) | 0, M2);
+    h2 ^= h2 >>> 13;
+    h1 = Math.imul(h1 ^ e, M1);
+    h1 ^= h1 >>> 15;
+    h2 = Math.imul((h2 + e) | 0, M2);
+    h2 ^= h2 >>> 13;
+    this.h1 = h1;
+    this.h2 = h2;
+    this.words += 5;
   }
 
   /** Mixes a non-negative integer up to 2^53 as two words, with no type tag (for fixed layouts). */
@@ -126,23 +194,7 @@ export class Hash64 {
    * the position already says "a string goes here" and the digest covers the length.
    */
   stringDigest(s: string): void {
-    // A tiny direct-mapped cache in front of the Map: hot strings (host names, directions) are the
-    // same string objects over and over, so an identity compare usually answers.
-    const n = s.length;
-    const slot = n === 0 ? 0 : (n * 7 + s.charCodeAt(n - 1)) & (RECENT_SLOTS - 1);
-    let d: readonly [number, number] | undefined;
-    if (recentStrings[slot] === s) {
-      d = recentDigests[slot]!;
-    } else {
-      d = stringDigests.get(s);
-      if (d === undefined) {
-        d = digestString(s);
-        if (stringDigests.size >= STRING_DIGEST_CACHE_MAX) stringDigests.clear();
-        stringDigests.set(s, d);
-      }
-      recentStrings[slot] = s;
-      recentDigests[slot] = d;
-    }
+    const d = stringDigestOf(s);
     this.word(d[0]);
     this.word(d[1]);
   }

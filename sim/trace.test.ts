@@ -12,7 +12,7 @@ import {
 import { World } from './world.js';
 
 // Digest of string 'abc', int 42, float 0.25: pinned so an accidental change to the hash is caught.
-const PINNED = '8e91c11af8fa3c8e';
+const PINNED = '238949b571c65ec2';
 
 describe('Hash64', () => {
   it('distinguishes types, order and content', () => {

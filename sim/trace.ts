@@ -6,7 +6,7 @@
  * (a ring of the last N events, a line writer, a callback); with no sink and hashing off, emitting
  * costs one branch.
  */
-import { Hash64, type HashLabel } from './hash.js';
+import { Hash64, stringDigestOf, type HashLabel } from './hash.js';
 
 export { HashLabel } from './hash.js';
 
@@ -172,23 +172,19 @@ function mixPlace(
   host: string | undefined,
   conn: number | undefined,
 ): void {
-  h.word(layout ^ (Math.floor(tUs / 4294967296) << 8));
-  h.word(tUs >>> 0);
-  if (host === undefined) {
-    h.word(0);
-    h.word(0);
-  } else {
-    h.stringDigest(host);
+  let d0 = 0;
+  let d1 = 0;
+  if (host !== undefined) {
+    const d = stringDigestOf(host);
+    d0 = d[0];
+    d1 = d[1];
   }
-  h.word(conn === undefined ? -1 : conn);
+  h.words5(layout ^ (Math.floor(tUs / 4294967296) << 8), tUs >>> 0, d0, d1, conn === undefined ? -1 : conn);
 }
 
 /** mixPlace with a pre-digested host (the Trace fast paths). */
 function mixPlaceLabel(h: Hash64, layout: number, tUs: number, host: HashLabel, conn: number): void {
-  h.word(layout ^ (Math.floor(tUs / 4294967296) << 8));
-  h.word(tUs >>> 0);
-  h.label(host);
-  h.word(conn);
+  h.words5(layout ^ (Math.floor(tUs / 4294967296) << 8), tUs >>> 0, host.d0, host.d1, conn);
 }
 
 // The hot layouts. The Trace.write/chunk/read fast paths mix the same words from their arguments
@@ -323,8 +319,7 @@ export class Trace {
     const h = this.hasher;
     if (h !== undefined) {
       mixPlaceLabel(h, LAYOUT_WRITE, tUs, host, conn);
-      h.word(offered);
-      h.word(accepted);
+      h.words2(offered, accepted);
     }
     if (this.sinks.length > 0)
       this.toSinks({ seq, tUs, kind: 'write', host: host.text, conn, offered, accepted });
@@ -337,9 +332,8 @@ export class Trace {
     const h = this.hasher;
     if (h !== undefined) {
       mixPlaceLabel(h, LAYOUT_CHUNK, tUs, host, conn);
-      h.label(dir);
-      h.word(bytes);
-      h.uint53(offset);
+      // dir, bytes, offset as label + word + uint53 would mix them: the same five words.
+      h.words5(dir.d0, dir.d1, bytes, offset >>> 0, (offset / 4294967296) >>> 0);
     }
     if (this.sinks.length > 0)
       this.toSinks({ seq, tUs, kind: 'chunk', host: host.text, conn, dir: dir.text, bytes, offset });
