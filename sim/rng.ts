@@ -129,11 +129,12 @@ export class KeyedStream {
 
   /** Uniform in [0, 1) for (index, salt); index and salt are non-negative integers. */
   unit(index: number, salt = 0): number {
+    // Two rounds: the index, then the salt, each through a full avalanche, so no two (index, salt)
+    // pairs can cancel each other out. 32 bits of resolution are plenty for probabilities and delays.
     const lo = index >>> 0;
     const hi = Math.floor(index / 4294967296) >>> 0;
-    const a = mix32(this.k1 ^ Math.imul(lo + 1, P1) ^ Math.imul(salt + 1, P2) ^ hi);
-    const b = mix32(this.k2 ^ Math.imul(a, P2) ^ Math.imul(lo, 0x27d4eb2f) ^ (salt << 7));
-    return a * 2.3283064365386963e-10 + (b >>> 11) * 1.1102230246251565e-16;
+    const a = mix32(this.k1 ^ Math.imul(lo + 1, P1) ^ hi);
+    return mix32(a ^ this.k2 ^ Math.imul(salt + 1, P2)) * 2.3283064365386963e-10;
   }
 
   /** Uniform integer in [minIncl, maxIncl] for (index, salt). */
