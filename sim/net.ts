@@ -701,20 +701,21 @@ class ConnectAttempt {
   }
 }
 
-interface Segment {
-  flow: Flow;
-  bytes: Uint8Array;
-  fin: boolean;
-}
+/** The FIN marker among a flow's in-flight payloads (a zero-length segment that ends the stream). */
+const FIN = new Uint8Array(0);
 
-function arriveSegment(seg: Segment): void {
-  seg.flow.arrive(seg);
+function arriveSegment(flow: Flow): void {
+  flow.arrive();
 }
 
 /** One direction of a connection: sender's buffer, bytes in flight, receiver's buffer. */
 class Flow {
   readonly sendQ = new ByteQueue();
   readonly recvQ = new ByteQueue();
+  /** Payloads on the wire, oldest first (FIN marks the end of the stream). */
+  private readonly inFlight: Uint8Array[] = [];
+  private inFlightHead = 0;
+  private inFlightTail = 0;
   inFlightBytes = 0;
   readonly sendCapBytes: number;
   readonly recvCapBytes: number;
@@ -840,27 +841,42 @@ class Flow {
         });
       }
     }
-    world.post(arrivalUs - nowUs, arriveSegment, { flow: this, bytes, fin });
+    // A flow's segments arrive in the order they were sent (arrival times never decrease and ties
+    // keep insertion order), so the payloads wait in a FIFO and the event carries only the flow.
+    this.inFlight[this.inFlightTail++] = fin ? FIN : bytes;
+    world.postAt(arrivalUs, arriveSegment, this);
   }
 
-  /** @internal the segment reached the receiver's host. */
-  arrive(seg: Segment): void {
+  /** @internal the oldest in-flight segment reached the receiver's host. */
+  arrive(): void {
     const conn = this.conn;
     if (conn.dead) return;
-    const n = seg.bytes.length;
+    const bytes = this.inFlight[this.inFlightHead]!;
+    this.inFlight[this.inFlightHead++] = FIN; // drop the reference
+    if (this.inFlightHead === this.inFlightTail) {
+      // Empty: start over at the front (keeping the array's storage, which truncating would free).
+      this.inFlightHead = 0;
+      this.inFlightTail = 0;
+    } else if (this.inFlightHead > 1024 && this.inFlightHead * 2 > this.inFlightTail) {
+      this.inFlight.copyWithin(0, this.inFlightHead, this.inFlightTail);
+      this.inFlightTail -= this.inFlightHead;
+      this.inFlightHead = 0;
+    }
+    const fin = bytes === FIN;
+    const n = bytes.length;
     this.inFlightBytes -= n;
     const receiver = this.to;
-    if (seg.fin) {
+    if (fin) {
       this.finArrived = true;
     } else if (!receiver.closingLocal) {
-      this.recvQ.push(seg.bytes);
+      this.recvQ.push(bytes);
       conn.net.world.trace.chunk(receiver.host.label, conn.id, this.dirLabel, n, this.receivedBytes);
       this.receivedBytes += n;
       conn.net.stats.bytesDelivered += n;
     }
     receiver.scheduleDeliver();
     const sender = this.from;
-    if (seg.fin) sender.maybeClosed();
+    if (fin) sender.maybeClosed();
     if (sender.wantWritable && this.freeBytes() > 0) sender.notifyWritable();
   }
 }

@@ -200,6 +200,14 @@ export class World {
     this.queue.push(this.nowUsValue + d, fn as EventFn, arg);
   }
 
+  /**
+   * @internal Schedules fn(arg) at an absolute virtual time the caller computed and guarantees
+   * (an integer, not in the past): the simulator's hottest path skips post()'s validation.
+   */
+  postAt<A>(timeUs: number, fn: (arg: A) => unknown, arg: A): void {
+    this.queue.push(timeUs, fn as EventFn, arg);
+  }
+
   /** Starts a timer that calls fn after delayUs of virtual time. */
   setTimer(delayUs: number, fn: () => unknown, options?: TimerOptions): Timer {
     this.assertOpen();
