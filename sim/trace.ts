@@ -172,19 +172,19 @@ function mixPlace(
   host: string | undefined,
   conn: number | undefined,
 ): void {
-  let d0 = 0;
-  let d1 = 0;
-  if (host !== undefined) {
-    const d = stringDigestOf(host);
-    d0 = d[0];
-    d1 = d[1];
-  }
-  h.words5(layout ^ (Math.floor(tUs / 4294967296) << 8), tUs >>> 0, d0, d1, conn === undefined ? -1 : conn);
+  // In a fixed layout one 32-bit word of a string's digest identifies it well enough (the position
+  // already says what the string is); host names and directions are few per run.
+  h.words4(
+    layout ^ (Math.floor(tUs / 4294967296) << 8),
+    tUs >>> 0,
+    host === undefined ? 0 : stringDigestOf(host)[0],
+    conn === undefined ? -1 : conn,
+  );
 }
 
 /** mixPlace with a pre-digested host (the Trace fast paths). */
 function mixPlaceLabel(h: Hash64, layout: number, tUs: number, host: HashLabel, conn: number): void {
-  h.words5(layout ^ (Math.floor(tUs / 4294967296) << 8), tUs >>> 0, host.d0, host.d1, conn);
+  h.words4(layout ^ (Math.floor(tUs / 4294967296) << 8), tUs >>> 0, host.d0, conn);
 }
 
 // The hot layouts. The Trace.write/chunk/read fast paths mix the same words from their arguments
@@ -213,7 +213,7 @@ function mixChunk(
   offset: number,
 ): void {
   mixPlace(h, LAYOUT_CHUNK, tUs, host, conn);
-  h.stringDigest(dir);
+  h.word(stringDigestOf(dir)[0]);
   h.word(bytes);
   h.uint53(offset);
 }
@@ -245,7 +245,7 @@ function mixEvent(h: Hash64, e: TraceEvent): void {
       return;
     case 'loss':
       mixPlace(h, LAYOUT_LOSS, e.tUs, e.host, e.conn);
-      h.stringDigest(e.dir);
+      h.word(stringDigestOf(e.dir)[0]);
       h.word(e.bytes);
       h.word(e.retransmits);
       h.uint53(e.delayUs);
@@ -332,8 +332,8 @@ export class Trace {
     const h = this.hasher;
     if (h !== undefined) {
       mixPlaceLabel(h, LAYOUT_CHUNK, tUs, host, conn);
-      // dir, bytes, offset as label + word + uint53 would mix them: the same five words.
-      h.words5(dir.d0, dir.d1, bytes, offset >>> 0, (offset / 4294967296) >>> 0);
+      // dir, bytes, offset: the same four words mixChunk mixes.
+      h.words4(dir.d0, bytes, offset >>> 0, (offset / 4294967296) >>> 0);
     }
     if (this.sinks.length > 0)
       this.toSinks({ seq, tUs, kind: 'chunk', host: host.text, conn, dir: dir.text, bytes, offset });
