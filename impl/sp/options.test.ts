@@ -39,6 +39,7 @@ describe('option registry', () => {
       TTL: 8,
       'BEST-EFFORT': false,
       'FAIL-NO-PEERS': false,
+      'GARBAGE-CLOSES-PIPE': false,
       'DIAL-ASYNCH': false,
       RAW: false,
       'LOCAL-ADDR': '',

@@ -38,6 +38,11 @@ export interface OptionValues {
   'BEST-EFFORT': boolean;
   /** Fail sends with ErrNoPeers instead of queueing when no peer is connected. */
   'FAIL-NO-PEERS': boolean;
+  /**
+   * REQ/REP: close the pipe a malformed request or reply came from (nng) instead of dropping the
+   * message and keeping the pipe (mangos, the default).
+   */
+  'GARBAGE-CLOSES-PIPE': boolean;
   /** Dial in the background and keep retrying, instead of failing on the first refusal. */
   'DIAL-ASYNCH': boolean;
   /** Read-only: the socket is raw (x*), i.e. the application handles protocol headers. */
@@ -71,6 +76,7 @@ export const OPTION_NAMES: readonly OptionName[] = Object.freeze([
   'TTL',
   'BEST-EFFORT',
   'FAIL-NO-PEERS',
+  'GARBAGE-CLOSES-PIPE',
   'DIAL-ASYNCH',
   'RAW',
   'LOCAL-ADDR',
@@ -118,6 +124,7 @@ export const OPTION_DEFAULTS: Readonly<OptionValues> = Object.freeze({
   TTL: 8,
   'BEST-EFFORT': false,
   'FAIL-NO-PEERS': false,
+  'GARBAGE-CLOSES-PIPE': false,
   'DIAL-ASYNCH': false,
   RAW: false,
   'LOCAL-ADDR': '',
@@ -143,6 +150,8 @@ export const OPTION_DOCS: Readonly<Record<OptionName, string>> = Object.freeze({
   TTL: 'most hops a message may carry, request id included, 1..255 (default 8)',
   'BEST-EFFORT': 'drop instead of blocking when the send queue is full (default false)',
   'FAIL-NO-PEERS': 'fail sends with ErrNoPeers when no peer is connected (default false)',
+  'GARBAGE-CLOSES-PIPE':
+    'REQ/REP: close the pipe of a malformed message, as nng, instead of dropping it, as mangos (default false)',
   'DIAL-ASYNCH': 'dial in the background and keep retrying instead of failing on refusal (default false)',
   RAW: 'read-only: the socket is raw (default false)',
   'LOCAL-ADDR': "read-only: local address of a pipe (default '')",
@@ -168,6 +177,7 @@ export const OPTION_KEYS: Readonly<Record<OptionName, string>> = Object.freeze({
   TTL: 'ttlHops',
   'BEST-EFFORT': 'bestEffort',
   'FAIL-NO-PEERS': 'failNoPeers',
+  'GARBAGE-CLOSES-PIPE': 'garbageClosesPipe',
   'DIAL-ASYNCH': 'dialAsync',
   RAW: 'raw',
   'LOCAL-ADDR': 'localAddr',
@@ -209,6 +219,7 @@ const RULES: Readonly<Record<OptionName, Rule>> = Object.freeze({
   TTL: { kind: 'integer', min: 1, max: 255, unit: 'hops' }, // mangos range; nng caps at 15
   'BEST-EFFORT': { kind: 'boolean' },
   'FAIL-NO-PEERS': { kind: 'boolean' },
+  'GARBAGE-CLOSES-PIPE': { kind: 'boolean' },
   'DIAL-ASYNCH': { kind: 'boolean' },
   RAW: { kind: 'readonly' },
   'LOCAL-ADDR': { kind: 'readonly' },

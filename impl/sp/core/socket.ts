@@ -33,6 +33,69 @@ export interface ProtocolImpl {
   pipeMessage(pipe: Pipe, msg: Message): void;
   /** The core queued a message for sending: move what can go onto ready pipes. */
   pumpSend(): void;
+  /**
+   * Protocols with request state (REQ, REP...) take over send and receive for a context; the
+   * socket's own send/recv use the default context. Absent: the core's queues are used.
+   */
+  sendMsg?(ctx: Context, msg: Message): Promise<void>;
+  recvMsg?(ctx: Context): Promise<Message>;
+  /** Called when a context closes, so its pending operations fail with ErrClosed. */
+  closeContext?(ctx: Context): void;
+  /** Whether openContext() is supported (REQ, REP, SUB, SURVEYOR, RESPONDENT). */
+  readonly contexts?: boolean;
+}
+
+/**
+ * A context: independent request state on one socket (mangos OpenContext, nng_ctx). The socket's
+ * own send/recv use its default context.
+ */
+export class Context {
+  closed = false;
+  /** Per-context protocol state (the protocol owns its shape). */
+  state: unknown = undefined;
+  private readonly ownOptions = new Map<string, unknown>();
+
+  constructor(readonly socket: Socket) {}
+
+  send(body: Uint8Array): Promise<void> {
+    return this.sendMsg(newMessage(body));
+  }
+
+  sendMsg(msg: Message): Promise<void> {
+    if (this.closed || this.socket.closed)
+      return this.socket.failed(spError('ErrClosed', 'send on a closed context'));
+    return this.socket.protocol.sendMsg!(this, msg);
+  }
+
+  recv(): Promise<Uint8Array> {
+    return this.recvMsg().then((m) => m.body);
+  }
+
+  recvMsg(): Promise<Message> {
+    if (this.closed || this.socket.closed)
+      return this.socket.failed(spError('ErrClosed', 'recv on a closed context'));
+    return this.socket.protocol.recvMsg!(this);
+  }
+
+  /** Context-level deadlines and RETRY-TIME override the socket's. */
+  setOption(name: 'RECV-DEADLINE' | 'SEND-DEADLINE' | 'RETRY-TIME', value: unknown): void {
+    if (this.closed) throw spError('ErrClosed', 'setOption on a closed context');
+    const checked = new OptionStore({}, [name]);
+    checked.set(name, value);
+    this.ownOptions.set(name, checked.get(name));
+  }
+
+  option<N extends 'RECV-DEADLINE' | 'SEND-DEADLINE' | 'RETRY-TIME'>(name: N): OptionValues[N] {
+    return (
+      this.ownOptions.has(name) ? this.ownOptions.get(name) : this.socket.getOption(name)
+    ) as OptionValues[N];
+  }
+
+  close(): void {
+    if (this.closed) throw spError('ErrClosed', 'context already closed');
+    this.closed = true;
+    this.socket.protocol.closeContext?.(this);
+  }
 }
 
 /** Options a dialer or listener may override for its own pipes. */
@@ -142,9 +205,30 @@ export class Socket {
   }
 
   /** Contexts (independent request state) come with REQ/REP and friends; PAIR0 has none. */
-  openContext(): never {
+  openContext(): Context {
     this.assertOpen('openContext');
-    throw spError('ErrProtoOp', `${this.protocol.info.name} sockets have no contexts`);
+    if (this.protocol.contexts !== true)
+      throw spError('ErrProtoOp', `${this.protocol.info.name} sockets have no contexts`);
+    const ctx = new Context(this);
+    this.contexts.add(ctx);
+    return ctx;
+  }
+
+  /** The default context, used by the socket's own send/recv on protocols with contexts. */
+  get defaultContext(): Context {
+    this.defaultCtx ??= new Context(this);
+    return this.defaultCtx;
+  }
+
+  private defaultCtx: Context | undefined;
+  /** Open contexts (closed with the socket). */
+  readonly contexts = new Set<Context>();
+
+  /** @internal a promise already rejected with `error`, settled through the runtime. */
+  failed<T>(error: SpError): Promise<T> {
+    const d = this.env.defer<T>();
+    d.reject(error);
+    return d.promise;
   }
 
   setPipeEventHook(hook: PipeEventHook | undefined): void {
@@ -233,6 +317,10 @@ export class Socket {
   }
 
   sendMsg(msg: Message): Promise<void> {
+    if (this.protocol.sendMsg !== undefined) {
+      if (this.closedValue) return this.failed(spError('ErrClosed', 'send on a closed socket'));
+      return this.protocol.sendMsg(this.defaultContext, msg);
+    }
     const done = this.env.defer<void>();
     if (this.closedValue) {
       done.reject(spError('ErrClosed', 'send on a closed socket'));
@@ -314,6 +402,15 @@ export class Socket {
   }
 
   recvMsg(): Promise<Message> {
+    if (this.protocol.recvMsg !== undefined) {
+      if (this.closedValue) return this.failed(spError('ErrClosed', 'recv on a closed socket'));
+      return this.protocol.recvMsg(this.defaultContext);
+    }
+    return this.recvQueued();
+  }
+
+  /** @internal the core's receive queue with RECV-DEADLINE (protocols build on it). */
+  recvQueued(deadlineUs: number | null = this.options.get('RECV-DEADLINE')): Promise<Message> {
     const done = this.env.defer<Message>();
     if (this.closedValue) {
       done.reject(spError('ErrClosed', 'recv on a closed socket'));
@@ -326,7 +423,7 @@ export class Socket {
       return done.promise;
     }
     const waiter: RecvWaiter = { done, timer: undefined };
-    const deadline = this.options.get('RECV-DEADLINE');
+    const deadline = deadlineUs;
     if (deadline !== null) {
       waiter.timer = this.env.setTimer(
         deadline,
@@ -358,6 +455,22 @@ export class Socket {
     }
   }
 
+  /** @internal queue a received message (pausing its pipe when the queue is full), bypassing waiters. */
+  enqueueReceived(pipe: Pipe | undefined, msg: Message): void {
+    this.recvQ.push(msg);
+    if (pipe !== undefined && this.recvQ.length >= this.options.get('READQ-LEN')) {
+      pipe.pauseRecv();
+      this.pausedPipes.add(pipe);
+    }
+  }
+
+  /** @internal take the oldest received message, resuming paused pipes when there is room again. */
+  takeReceived(): Message | undefined {
+    const msg = this.recvQ.shift();
+    if (msg !== undefined) this.resumePipes();
+    return msg;
+  }
+
   private resumePipes(): void {
     if (this.pausedPipes.size === 0 || this.recvQ.length >= this.options.get('READQ-LEN')) return;
     const paused = [...this.pausedPipes];
@@ -380,6 +493,9 @@ export class Socket {
       return done.promise;
     }
     this.closedValue = true;
+    for (const ctx of [...this.contexts, ...(this.defaultCtx ? [this.defaultCtx] : [])]) {
+      if (!ctx.closed) ctx.close();
+    }
     for (const w of this.recvWaiters.splice(0)) {
       if (w.timer !== undefined) this.env.clearTimer(w.timer);
       w.done.reject(spError('ErrClosed', 'socket closed while receiving'));

@@ -1,65 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { Network, type NetworkOptions } from '../../../sim/net.js';
 import type { StreamConn } from '../../../sim/stream.js';
 import { RingSink } from '../../../sim/trace.js';
-import { World } from '../../../sim/world.js';
 import type { Env } from '../../runtime/env.js';
 import type { Socket } from '../core/socket.js';
-import { SpError } from '../errors.js';
+import type { SpError } from '../errors.js';
+import { code, lab, str, text } from '../testing/sim-lab.js';
 import { BAD_HANDSHAKES, encodeHandshake } from '../wire/handshake.js';
 import { encodeFrame, encodeFrameHeader, FrameDecoder, type Allocator } from '../wire/frames.js';
 import { openPair0 } from './pair0.js';
 
 const MS = 1000;
 const S = 1_000_000;
-
-interface Lab {
-  world: World;
-  net: Network;
-  a: Env;
-  b: Env;
-  /** Runs the world until `work` settles (or fails if the world goes idle first). */
-  drive<T>(work: () => Promise<T>, untilUs?: number): Promise<T>;
-}
-
-function lab(seed: string, options: NetworkOptions = {}): Lab {
-  const world = new World({ seed });
-  const net = new Network(world, options);
-  const a = net.addHost('a').env;
-  const b = net.addHost('b').env;
-  return {
-    world,
-    net,
-    a,
-    b,
-    async drive<T>(work: () => Promise<T>, untilUs = 3600 * S): Promise<T> {
-      let settled = false;
-      const result = work().finally(() => {
-        settled = true;
-        world.stop(); // the world may have endless work (redials): stop as soon as ours is done
-      });
-      while (!settled) {
-        const r = await world.run({ untilUs, maxEvents: 20_000_000 });
-        await new Promise<void>((res) => setImmediate(res));
-        if (!settled && r.reason !== 'event-limit' && r.reason !== 'stopped')
-          throw new Error(`work stuck at t=${r.nowUs}us (${r.reason})`);
-      }
-      return result;
-    },
-  };
-}
-
-const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-const str = (b: Uint8Array): string => new TextDecoder().decode(b);
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    return e instanceof SpError ? e.code : `non-SpError: ${String(e)}`;
-  }
-}
 
 /** A raw TCP client on host b: what it receives, and a way to write bytes. */
 function rawClient(
