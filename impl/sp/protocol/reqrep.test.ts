@@ -6,6 +6,8 @@ import { encodeHandshake } from '../wire/handshake.js';
 import { code, lab, str, text } from '../testing/sim-lab.js';
 import { encodeU32, openReq0, req0Stats } from './req0.js';
 import { openRep0, rep0Stats, splitBacktrace } from './rep0.js';
+import { openXRep0, openXReq0 } from './raw-reqrep.js';
+import { device } from '../core/device.js';
 
 const MS = 1000;
 const S = 1_000_000;
@@ -413,5 +415,84 @@ describe('REQ/REP over the simulated network', () => {
     };
     const h = await run();
     expect(await run()).toBe(h);
+  });
+});
+
+describe('raw REQ/REP and devices', () => {
+  async function chain(repTtl: number): Promise<string> {
+    const { a, b, drive } = lab(`chain-${repTtl}`);
+    return drive(async () => {
+      const rep = openRep0(a, { options: { TTL: repTtl } });
+      await rep.listen('tcp://a:6003');
+      void serveEcho(rep);
+      const hops: [ReturnType<typeof openXRep0>, ReturnType<typeof openXReq0>][] = [];
+      // Built from the REP outwards, so each device's back end has something to dial.
+      for (const [front, next] of [
+        ['tcp://a:6002', 'tcp://a:6003'],
+        ['tcp://a:6001', 'tcp://a:6002'],
+      ] as const) {
+        const x = openXRep0(a);
+        const y = openXReq0(a);
+        await x.listen(front);
+        await y.dial(next);
+        device(x, y);
+        hops.push([x, y]);
+      }
+      const req = openReq0(b, { options: { 'RECV-DEADLINE': 1 * S } });
+      await req.dial('tcp://a:6001');
+      await req.send(text('through two devices'));
+      try {
+        return str(await req.recv());
+      } catch (e) {
+        return (e as { code: string }).code;
+      }
+    });
+  }
+
+  it('23. a chain of two devices: REP with TTL 3 answers, with TTL 2 drops', async () => {
+    expect(await chain(3)).toBe('re:through two devices');
+    expect(await chain(2)).toBe('ErrRecvTimeout');
+  });
+
+  it('27. XREP send with a short header or an unknown pipe id is silently discarded', async () => {
+    const { a, b, drive } = lab('27');
+    const r = await drive(async () => {
+      const x = openXRep0(a);
+      await x.listen('tcp://a:5555');
+      const req = openReq0(b, { options: { 'RECV-DEADLINE': 300 * MS } });
+      await req.dial('tcp://a:5555');
+      await req.send(text('hi'));
+      const m = await x.recvMsg();
+      const short = await code(x.sendMsg({ header: new Uint8Array([1, 2]), body: text('x') }));
+      const unknown = await code(
+        x.sendMsg({ header: new Uint8Array([0, 0, 0, 0x7f, ...m.header.subarray(4)]), body: text('y') }),
+      );
+      const missed = await code(req.recv());
+      await req.send(text('again'));
+      const m2 = await x.recvMsg();
+      await x.sendMsg({ header: m2.header, body: text('right') });
+      return { short, unknown, missed, right: str(await req.recv()), headerWords: m.header.length / 4 };
+    });
+    expect(r).toEqual({
+      short: 'ok',
+      unknown: 'ok',
+      missed: 'ErrRecvTimeout',
+      right: 'right',
+      headerWords: 2,
+    });
+  });
+
+  it('45. device: cooked sockets are ErrNotRaw, mismatched pairs ErrBadProto, a lone XREP is not its own peer', () => {
+    const { a } = lab('45');
+    expect(() => device(openRep0(a), openReq0(a))).toThrowError(
+      expect.objectContaining({ code: 'ErrNotRaw' }) as Error,
+    );
+    expect(() => device(openXRep0(a), openXRep0(a))).toThrowError(
+      expect.objectContaining({ code: 'ErrBadProto' }) as Error,
+    );
+    expect(() => device(openXRep0(a))).toThrowError(
+      expect.objectContaining({ code: 'ErrBadProto' }) as Error,
+    );
+    expect(() => device(openXRep0(a), openXReq0(a))).not.toThrow();
   });
 });
