@@ -496,3 +496,26 @@ describe('raw REQ/REP and devices', () => {
     expect(() => device(openXRep0(a), openXReq0(a))).not.toThrow();
   });
 });
+
+describe('garbage handling choice', () => {
+  async function garbageTo(closes: boolean): Promise<{ dropped: number; pipes: number }> {
+    const { a, b, drive } = lab(`garbage-${closes}`);
+    return drive(async () => {
+      const rep = openRep0(a, { options: { 'GARBAGE-CLOSES-PIPE': closes } });
+      await rep.listen('tcp://a:5555');
+      b.connect('tcp://a:5555', (err, conn) => {
+        if (err || !conn) return;
+        conn.setHandlers({});
+        conn.write(encodeHandshake(48));
+        conn.write(encodeFrame(new Uint8Array([0, 0, 0, 1, 0, 0, 0, 2]))); // no request-id word
+      });
+      await b.sleep(100 * MS);
+      return { dropped: rep0Stats(rep)!.droppedRequests, pipes: rep.pipes.size };
+    });
+  }
+
+  it('24. REP drops a request without an id word and keeps the pipe (mangos), or closes it (nng) on request', async () => {
+    expect(await garbageTo(false)).toEqual({ dropped: 1, pipes: 1 });
+    expect(await garbageTo(true)).toEqual({ dropped: 1, pipes: 0 });
+  });
+});
