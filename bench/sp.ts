@@ -1,15 +1,26 @@
 /**
- * `netlab bench sp`: PAIR0 64-byte round trips over real loopback TCP against the raw limit (a bare
- * node:net ping-pong with the same u64 framing and no SP logic), measured in the same run, plus the
- * frame decoder against memcpy (bench/sp-codec.ts).
+ * `netlab bench sp`: PAIR0 and REQ/REP 64-byte round trips over real loopback TCP against the raw
+ * limit (a bare node:net ping-pong with the same u64 framing and no SP logic), measured in the same
+ * run; REQ/REP over the simulated network per wall second; the frame decoder against memcpy
+ * (bench/sp-codec.ts).
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Env } from '../impl/runtime/env.js';
 import { createNodeEnv } from '../impl/runtime/node.js';
+import type { Socket } from '../impl/sp/core/socket.js';
 import { openPair0 } from '../impl/sp/protocol/pair0.js';
+import { openRep0 } from '../impl/sp/protocol/rep0.js';
+import { openReq0 } from '../impl/sp/protocol/req0.js';
+import { Network } from '../sim/net.js';
+import { World } from '../sim/world.js';
 import { runCodecBench } from './sp-codec.js';
 
 const MESSAGE_BYTES = 64;
+/** Round trips before timing starts, so connection setup and JIT warm-up stay out of the figure. */
+const WARMUP_TRIPS = 200;
+/** Round trips between two looks at the wall clock. */
+const TRIPS_PER_BATCH = 100;
 
 export interface SpBenchOptions {
   /** Wall time per round-trip measurement in ms (default 2000). */
@@ -27,43 +38,114 @@ async function pair0RoundTrips(durationMs: number): Promise<number> {
     await listener.listen();
     const client = openPair0(env);
     await client.dial(listener.address);
-    const msg = new Uint8Array(MESSAGE_BYTES).fill(7);
-    // Echo loop on the server side.
-    let running = true;
-    const echo = (async () => {
-      while (running) {
-        let m: Uint8Array;
-        try {
-          m = await server.recv();
-        } catch {
-          return;
-        }
-        await server.send(m);
-      }
-    })();
-    for (let i = 0; i < 200; i++) {
-      await client.send(msg);
-      await client.recv();
-    }
-    let trips = 0;
-    const t0 = performance.now();
-    const end = t0 + durationMs;
-    while (performance.now() < end) {
-      for (let i = 0; i < 100; i++) {
-        await client.send(msg);
-        await client.recv();
-      }
-      trips += 100;
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    running = false;
+    const echo = echoLoop(server);
+    const perSec = await timeRoundTrips(client, durationMs);
     await client.close();
     await server.close().catch(() => undefined);
     await echo;
-    return trips / seconds;
+    return perSec;
   } finally {
     await env.close().catch(() => undefined);
   }
+}
+
+/**
+ * Sends every message back until the socket closes: the server side of every ping-pong (recv, then
+ * send, which is also the lockstep REP requires).
+ */
+async function echoLoop(server: Socket): Promise<void> {
+  for (;;) {
+    let request: Uint8Array;
+    try {
+      request = await server.recv();
+    } catch {
+      return; // closed: the measurement is over
+    }
+    try {
+      await server.send(request);
+    } catch {
+      return;
+    }
+  }
+}
+
+/**
+ * Client round trips (send, then wait for the echo) for durationMs of wall time after a warm-up.
+ * Returns round trips per wall second.
+ */
+async function timeRoundTrips(client: Socket, durationMs: number): Promise<number> {
+  const msg = new Uint8Array(MESSAGE_BYTES).fill(7);
+  for (let i = 0; i < WARMUP_TRIPS; i++) {
+    await client.send(msg);
+    await client.recv();
+  }
+  let trips = 0;
+  const t0 = performance.now();
+  const end = t0 + durationMs;
+  while (performance.now() < end) {
+    for (let i = 0; i < TRIPS_PER_BATCH; i++) {
+      await client.send(msg);
+      await client.recv();
+    }
+    trips += TRIPS_PER_BATCH;
+  }
+  return trips / ((performance.now() - t0) / 1000);
+}
+
+/** REQ/REP ping-pong on the real runtime over loopback TCP: round trips per second. */
+async function reqRepRoundTrips(durationMs: number): Promise<number> {
+  const env = createNodeEnv({ seed: 'bench-sp-reqrep', hostName: 'bench' });
+  try {
+    const rep = openRep0(env);
+    const listener = rep.newListener('tcp://127.0.0.1:0');
+    await listener.listen();
+    const req = openReq0(env);
+    await req.dial(listener.address);
+    const echo = echoLoop(rep);
+    const perSec = await timeRoundTrips(req, durationMs);
+    await req.close();
+    await rep.close().catch(() => undefined);
+    await echo;
+    return perSec;
+  } finally {
+    await env.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The same REQ/REP ping-pong between two hosts of the simulated network (default link), the world
+ * driven until the work settles as the runtime parity suite does: round trips per wall second, i.e.
+ * what the simulator costs per exchange, not a virtual-time rate.
+ */
+async function simReqRepRoundTrips(durationMs: number): Promise<number> {
+  const world = new World({ seed: 'bench-sp-sim' });
+  const network = new Network(world);
+  const server: Env = network.addHost('server').env;
+  const client: Env = network.addHost('client').env;
+  const work = async (): Promise<number> => {
+    const rep = openRep0(server);
+    await rep.listen('tcp://server:5555');
+    const req = openReq0(client);
+    await req.dial('tcp://server:5555');
+    const echo = echoLoop(rep);
+    const perSec = await timeRoundTrips(req, durationMs);
+    await req.close();
+    await rep.close();
+    await echo;
+    return perSec;
+  };
+  let settled = false;
+  const result = work().finally(() => {
+    settled = true;
+    world.stop(); // nothing else should be left, but a stray timer must not keep the bench running
+  });
+  while (!settled) {
+    const run = await world.run({ maxEvents: 50_000_000 });
+    await new Promise<void>((res) => setImmediate(res)); // let the finally() above run
+    if (!settled && run.reason === 'idle')
+      throw new Error(`simulated REQ/REP stuck at t=${run.nowUs}us with nothing left to run`);
+  }
+  return result;
 }
 
 /** The raw limit: node:net ping-pong with u64 BE length framing, no SP logic at all. */
@@ -125,6 +207,13 @@ export interface SpBenchResult {
   rawRoundTripsPerSec: number;
   /** pair0 / raw; goal >= 0.7. */
   ratioPair0ToRaw: number;
+  reqRepPerSec: number;
+  /** The raw ping-pong of the same run (= rawRoundTripsPerSec), the baseline of reqRepPerSec. */
+  rawReqRepPerSec: number;
+  /** reqRep / raw; goal >= 0.7. */
+  ratioReqRepToRaw: number;
+  /** REQ/REP round trips over the simulated network (two hosts, default link) per wall second. */
+  simReqRepPerWallSec: number;
   decode64KiBBytesPerSec: number;
   memcpyBytesPerSec: number;
   /** goal >= 0.9 */
@@ -133,7 +222,7 @@ export interface SpBenchResult {
   decode16BFramesPerSec: number;
   codecWorkload: string;
   codec: Record<string, unknown>;
-  goals: { pair0ToRaw: boolean; decodeToMemcpy: boolean; decode16BFrames: boolean };
+  goals: { pair0ToRaw: boolean; reqRepToRaw: boolean; decodeToMemcpy: boolean; decode16BFrames: boolean };
   meetsGoal: boolean;
   nodeVersion: string;
 }
@@ -142,25 +231,35 @@ export async function runSpBench(options: SpBenchOptions = {}): Promise<SpBenchR
   const durationMs = options.durationMs ?? 2000;
   const repeats = options.repeats ?? 3;
   let pair0 = 0;
+  let reqRep = 0;
   let raw = 0;
-  // Interleaved so a slow patch of the machine hits both alike.
+  let simReqRep = 0;
+  // Interleaved so a slow patch of the machine hits all alike.
   for (let i = 0; i < repeats; i++) {
     raw = Math.max(raw, await rawRoundTrips(durationMs));
     pair0 = Math.max(pair0, await pair0RoundTrips(durationMs));
+    reqRep = Math.max(reqRep, await reqRepRoundTrips(durationMs));
+    simReqRep = Math.max(simReqRep, await simReqRepRoundTrips(durationMs));
   }
   const codec = runCodecBench();
   const ratio = pair0 / raw;
+  const ratioReqRep = reqRep / raw;
   const goals = {
     pair0ToRaw: ratio >= 0.7,
+    reqRepToRaw: ratioReqRep >= 0.7,
     decodeToMemcpy: codec.ratioDecodeToMemcpy >= 0.9,
     decode16BFrames: codec.decode16BFramesPerSec >= 5_000_000,
   };
   return {
     bench: 'sp',
-    workload: `${MESSAGE_BYTES}-byte ping-pong over real loopback TCP, one connection, ${durationMs} ms per measurement, best of ${repeats}; PAIR0 on the real runtime vs bare node:net with the same u64 framing`,
+    workload: `${MESSAGE_BYTES}-byte ping-pong over real loopback TCP, one connection, ${durationMs} ms per measurement, best of ${repeats}; PAIR0 and REQ/REP (REP echoing) on the real runtime vs bare node:net with the same u64 framing; REQ/REP also between two simulated hosts (default link), per wall second`,
     pair0RoundTripsPerSec: Math.round(pair0),
     rawRoundTripsPerSec: Math.round(raw),
     ratioPair0ToRaw: Number(ratio.toFixed(3)),
+    reqRepPerSec: Math.round(reqRep),
+    rawReqRepPerSec: Math.round(raw),
+    ratioReqRepToRaw: Number(ratioReqRep.toFixed(3)),
+    simReqRepPerWallSec: Math.round(simReqRep),
     decode64KiBBytesPerSec: Math.round(codec.decode64KiBBytesPerSec),
     memcpyBytesPerSec: Math.round(codec.memcpyBytesPerSec),
     ratioDecodeToMemcpy: Number(codec.ratioDecodeToMemcpy.toFixed(3)),

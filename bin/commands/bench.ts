@@ -20,8 +20,9 @@ export const benchCommand: Command = {
 Benchmarks:
   sim   scheduler events/s vs a bare event-queue loop (fast and strict modes), and the simulated
         network (100 echoing connections with loss, chunking and partial writes) vs the same bare loop
-  sp    PAIR0 64-byte round trips over real loopback TCP vs a bare node:net ping-pong with the same
-        framing; the SP frame decoder vs memcpy, and 16-byte frames per second
+  sp    PAIR0 and REQ/REP 64-byte round trips over real loopback TCP vs a bare node:net ping-pong
+        with the same framing; REQ/REP over the simulated network per wall second; the SP frame
+        decoder vs memcpy, and 16-byte frames per second
 
   --json            print one JSON object (figures, baselines, ratios, goals)
   --repeats N       measured repetitions, best reported (default 3)
@@ -94,6 +95,8 @@ Benchmarks:
             `  workload: ${result.workload}`,
             `  raw node:net ping-pong: ${result.rawRoundTripsPerSec} round trips/s  (baseline)`,
             `  PAIR0:                  ${result.pair0RoundTripsPerSec} round trips/s, ratio ${result.ratioPair0ToRaw} (goal >= 0.7)`,
+            `  REQ/REP:                ${result.reqRepPerSec} round trips/s, ratio ${result.ratioReqRepToRaw} to raw ${result.rawReqRepPerSec} (goal >= 0.7)`,
+            `  REQ/REP, simulated:     ${result.simReqRepPerWallSec} round trips per wall s (two hosts, default link)`,
             `  decoder, 64 KiB frames: ${m(result.decode64KiBBytesPerSec)}B/s vs memcpy ${m(result.memcpyBytesPerSec)}B/s, ratio ${result.ratioDecodeToMemcpy} (goal >= 0.9)`,
             `  decoder, 16 B frames:   ${m(result.decode16BFramesPerSec)} frames/s (goal >= 5 M)`,
             goalsLine(result.goals),

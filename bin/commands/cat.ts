@@ -9,6 +9,8 @@ import type { Socket } from '../../impl/sp/core/socket.js';
 import { SpError, type SpErrorCode } from '../../impl/sp/errors.js';
 import type { OptionValues } from '../../impl/sp/options.js';
 import { openPair0 } from '../../impl/sp/protocol/pair0.js';
+import { openRep0 } from '../../impl/sp/protocol/rep0.js';
+import { openReq0 } from '../../impl/sp/protocol/req0.js';
 import { parseCatArgs, type CatArgs, type CatProtocol } from './cat-args.js';
 import { formatMessage } from './cat-format.js';
 import type { Command } from './common.js';
@@ -45,6 +47,8 @@ class Fatal extends Error {}
 
 const OPENERS: Partial<Record<CatProtocol, (env: NodeEnv, options: Partial<OptionValues>) => Socket>> = {
   pair0: (env, options) => openPair0(env, { options }),
+  req0: (env, options) => openReq0(env, { options }),
+  rep0: (env, options) => openRep0(env, { options }),
 };
 
 function writeOut(bytes: Uint8Array): Promise<void> {
@@ -54,7 +58,10 @@ function writeOut(bytes: Uint8Array): Promise<void> {
 
 const sleepMs = (env: NodeEnv, ms: number): Promise<void> => env.sleep(ms * 1000);
 
-/** nngcat's recvloop: print until count messages, a timeout or the end of an exchange. */
+/**
+ * nngcat's recvloop: print until count messages, a timeout or the end of an exchange (ErrProtoState:
+ * a REQ whose reply was printed has no request outstanding any more, so its next recv ends the loop).
+ */
 async function recvLoop(socket: Socket, args: CatArgs): Promise<void> {
   const count = args.count ?? 0;
   for (let iters = 0; ; iters++) {
@@ -68,6 +75,32 @@ async function recvLoop(socket: Socket, args: CatArgs): Promise<void> {
     }
     await writeOut(formatMessage(args.format, body));
   }
+}
+
+/** nngcat waits this long after its last reply so the reply can drain before exit(0). */
+const RESPLOOP_DRAIN_MS = 200;
+
+/**
+ * nngcat's resploop (rep, respondent with data): receive a request, print it, answer with the data,
+ * until count replies. Unlike recvloop every receive error is fatal, a timeout included: nngcat
+ * prints "Receive error: Timed out" and exits 1 when --recv-timeout runs out before a request.
+ */
+async function respLoop(env: NodeEnv, socket: Socket, args: CatArgs): Promise<void> {
+  const data = args.data!;
+  const count = args.count ?? 0;
+  for (let replies = 0; ;) {
+    let body: Uint8Array;
+    try {
+      body = await socket.recv();
+    } catch (e) {
+      throw new Fatal(`Receive error: ${strerror(e)}`);
+    }
+    await writeOut(formatMessage(args.format, body));
+    await send(socket, data);
+    replies++;
+    if (count > 0 && replies >= count) break;
+  }
+  await sleepMs(env, RESPLOOP_DRAIN_MS);
 }
 
 async function send(socket: Socket, data: Uint8Array): Promise<void> {
@@ -85,21 +118,26 @@ async function sendRecv(env: NodeEnv, socket: Socket, args: CatArgs): Promise<vo
   const intervalMs = args.intervalSec === null ? -1 : args.intervalSec * 1000;
   const recvTimeoutMs = args.recvTimeoutSec === null ? -1 : args.recvTimeoutSec * 1000;
   if ((args.delaySec ?? 0) > 0) await sleepMs(env, args.delaySec! * 1000);
+  // nng_clock(): whole milliseconds, so a delta is a difference of truncated readings, as nngcat's.
+  const clockMs = (): number => Math.floor(env.nowUs() / 1000);
   for (let iters = 0; ;) {
-    const startUs = env.nowUs();
+    const startMs = clockMs();
     await send(socket, data);
     if (intervalMs < 0 && count === 0) {
       await recvLoop(socket, args);
       return;
     }
     for (;;) {
-      const deltaMs = Math.floor((env.nowUs() - startUs) / 1000);
+      const deltaMs = clockMs() - startMs;
       let expireMs = intervalMs - deltaMs;
       if (recvTimeoutMs >= 0 && expireMs > recvTimeoutMs) expireMs = recvTimeoutMs;
-      // nngcat 1.5.2 sets this as the receive timeout; with --count but no --interval it is negative
-      // and nng refuses it: "Cannot set recv timeout: Invalid argument". Same outcome here.
-      if (expireMs < 0) throw new Fatal('Cannot set recv timeout: Invalid argument');
-      socket.setOption('RECV-DEADLINE', expireMs === 0 ? 1 : expireMs * 1000);
+      // nngcat 1.5.2 sets this as the receive timeout. With --count but no --interval it is
+      // -1 - delta: -1 (still within the first millisecond) is nng's "infinite" and the receive
+      // waits, anything lower nng refuses: "Cannot set recv timeout: Invalid argument". So a REQ
+      // whose reply came back within the millisecond prints it and fails on the next round, as
+      // nngcat does; a send that blocked for a peer fails at once. Same outcomes here.
+      if (expireMs < -1) throw new Fatal('Cannot set recv timeout: Invalid argument');
+      socket.setOption('RECV-DEADLINE', expireMs === -1 ? null : expireMs === 0 ? 1 : expireMs * 1000);
       let body: Uint8Array;
       try {
         body = await socket.recv();
@@ -109,10 +147,34 @@ async function sendRecv(env: NodeEnv, socket: Socket, args: CatArgs): Promise<vo
       }
       await writeOut(formatMessage(args.format, body));
     }
-    const deltaMs = Math.floor((env.nowUs() - startUs) / 1000);
+    const deltaMs = clockMs() - startMs;
     iters++;
     if (count > 0 && iters >= count) return;
     if (deltaMs >= 0 && deltaMs < intervalMs) await sleepMs(env, intervalMs - deltaMs);
+  }
+}
+
+/** nngcat main()'s last switch: which loop each protocol runs. */
+async function mainLoop(env: NodeEnv, socket: Socket, args: CatArgs): Promise<void> {
+  switch (args.protocol) {
+    case 'sub0':
+    case 'pull0':
+      return recvLoop(socket, args);
+    case 'rep0':
+    case 'respondent0':
+      return args.data === null ? recvLoop(socket, args) : respLoop(env, socket, args);
+    case 'req0':
+    case 'surveyor0':
+      // cat-args refuses these without data, as nngcat does ("Protocol requires either --file or --data.").
+      return sendRecv(env, socket, args);
+    case 'pair0':
+    case 'pair1':
+    case 'bus0':
+      return args.data === null ? recvLoop(socket, args) : sendRecv(env, socket, args);
+    case 'pub0':
+    case 'push0':
+      // nngcat's sendloop; unreachable until those protocols have an opener.
+      throw new Fatal('Protocol not supported.');
   }
 }
 
@@ -147,8 +209,7 @@ async function runCat(args: CatArgs): Promise<void> {
       if (args.verbose)
         process.stdout.write(a.mode === 'dial' ? `Connected to: ${a.url}\n` : `Listening at: ${a.url}\n`);
     }
-    if (args.data !== null) await sendRecv(env, socket, args);
-    else await recvLoop(socket, args);
+    await mainLoop(env, socket, args);
   } finally {
     await socket.close().catch(() => undefined);
     await env.close().catch(() => undefined);
