@@ -503,6 +503,10 @@ export class SimEnv {
     return this.world.rng.fork(`host:${this.hostName}#${this.incarnation}/${name}`);
   }
 
+  get tracing(): boolean {
+    return this.world.trace.enabled;
+  }
+
   trace(event: TraceInput): void {
     if (!this.world.trace.enabled) return;
     if (event.host === undefined) event.host = this.hostName;

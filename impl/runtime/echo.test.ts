@@ -142,6 +142,7 @@ function scriptedEnv(conn: StreamConn): Env {
     shared: unused,
     connect: unused,
     trace: () => {},
+    tracing: false,
     defer<T>(): Deferred<T> {
       let res!: (v: T) => void;
       let rej!: (e: unknown) => void;

@@ -84,4 +84,6 @@ export interface Env {
    * trace; sets the event's `host` to this env's host when the caller left it out.
    */
   trace(event: TraceInput): void;
+  /** False when trace() would record nothing: hot paths skip building the event then. */
+  readonly tracing: boolean;
 }

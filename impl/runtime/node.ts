@@ -283,6 +283,10 @@ export class NodeEnv implements Env {
     this.emit(event);
   }
 
+  get tracing(): boolean {
+    return this.traceLog.enabled;
+  }
+
   connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void {
     if (this.closed) {
       this.later(() => callback(this.hostDown('connect'), undefined));

@@ -158,14 +158,15 @@ export class StreamPipe implements Pipe {
       this.queue(msg.body);
     }
     this.sending = false;
-    this.env.trace({
-      kind: 'msg-send',
-      conn: this.conn.id,
-      proto: this.options.protocolName,
-      msg: 'frame',
-      bytes,
-      fields: [{ name: 'length', offset: 0, length: ipc ? 9 : 8, value: bytes }],
-    });
+    if (this.env.tracing)
+      this.env.trace({
+        kind: 'msg-send',
+        conn: this.conn.id,
+        proto: this.options.protocolName,
+        msg: 'frame',
+        bytes,
+        fields: [{ name: 'length', offset: 0, length: ipc ? 9 : 8, value: bytes }],
+      });
     return true;
   }
 
@@ -269,16 +270,17 @@ export class StreamPipe implements Pipe {
 
   private deliver(payload: Uint8Array): void {
     if (this.stateValue !== 'open') return;
-    this.env.trace({
-      kind: 'msg-recv',
-      conn: this.conn.id,
-      proto: this.options.protocolName,
-      msg: 'frame',
-      bytes: payload.length,
-      fields: [
-        { name: 'length', offset: 0, length: this.transport === 'ipc' ? 9 : 8, value: payload.length },
-      ],
-    });
+    if (this.env.tracing)
+      this.env.trace({
+        kind: 'msg-recv',
+        conn: this.conn.id,
+        proto: this.options.protocolName,
+        msg: 'frame',
+        bytes: payload.length,
+        fields: [
+          { name: 'length', offset: 0, length: this.transport === 'ipc' ? 9 : 8, value: payload.length },
+        ],
+      });
     const msg = newMessage(payload);
     msg.pipe = this;
     if (this.paused) this.held.push(msg);

@@ -129,30 +129,32 @@ class Rep0 implements ProtocolImpl {
       ) {
         pipe.abort('ErrGarbled', 'request without a request id word (GARBAGE-CLOSES-PIPE)');
       }
-      this.env().trace({
-        kind: 'note',
-        text: `sp rep0: dropped a request (no request id within ${ttl} words, or garbage)`,
-      });
+      if (this.env().tracing)
+        this.env().trace({
+          kind: 'note',
+          text: `sp rep0: dropped a request (no request id within ${ttl} words, or garbage)`,
+        });
       return;
     }
     const request: Message = { header: split.header, body: split.payload, pipe };
-    this.env().trace({
-      kind: 'msg-recv',
-      proto: 'rep0',
-      msg: 'request',
-      bytes: msg.body.length,
-      fields: [
-        { name: 'backtrace-words', offset: 0, length: split.header.length, value: split.header.length / 4 },
-        {
-          name: 'request-id',
-          offset: split.header.length - 4,
-          length: 4,
-          value: new DataView(split.header.buffer, split.header.byteOffset).getUint32(
-            split.header.length - 4,
-          ),
-        },
-      ],
-    });
+    if (this.env().tracing)
+      this.env().trace({
+        kind: 'msg-recv',
+        proto: 'rep0',
+        msg: 'request',
+        bytes: msg.body.length,
+        fields: [
+          { name: 'backtrace-words', offset: 0, length: split.header.length, value: split.header.length / 4 },
+          {
+            name: 'request-id',
+            offset: split.header.length - 4,
+            length: 4,
+            value: new DataView(split.header.buffer, split.header.byteOffset).getUint32(
+              split.header.length - 4,
+            ),
+          },
+        ],
+      });
     const ctx = this.waiting.shift();
     if (ctx !== undefined) this.give(ctx, request);
     else this.socket.enqueueReceived(pipe, request);
@@ -219,15 +221,16 @@ class Rep0 implements ProtocolImpl {
       done.resolve();
       return done.promise;
     }
-    this.env().trace({
-      kind: 'msg-send',
-      proto: 'rep0',
-      msg: 'reply',
-      bytes: reply.header.length + reply.body.length,
-      fields: [
-        { name: 'backtrace-words', offset: 0, length: reply.header.length, value: reply.header.length / 4 },
-      ],
-    });
+    if (this.env().tracing)
+      this.env().trace({
+        kind: 'msg-send',
+        proto: 'rep0',
+        msg: 'reply',
+        bytes: reply.header.length + reply.body.length,
+        fields: [
+          { name: 'backtrace-words', offset: 0, length: reply.header.length, value: reply.header.length / 4 },
+        ],
+      });
     const cap = this.socket.getOption('WRITEQ-LEN');
     if (q.msgs.length === 0 && q.waiters.length === 0 && pipe.ready && pipe.send(reply)) {
       done.resolve();

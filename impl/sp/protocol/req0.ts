@@ -136,13 +136,14 @@ class Req0 implements ProtocolImpl {
       this.stats.sends++;
       if (o.sends > 1) this.stats.resends++;
       this.busy.set(pipe, o);
-      this.env().trace({
-        kind: 'msg-send',
-        proto: 'req0',
-        msg: o.sends > 1 ? 'request (resend)' : 'request',
-        bytes: o.frame.header.length + o.frame.body.length,
-        fields: [{ name: 'request-id', offset: 0, length: 4, value: o.id }],
-      });
+      if (this.env().tracing)
+        this.env().trace({
+          kind: 'msg-send',
+          proto: 'req0',
+          msg: o.sends > 1 ? 'request (resend)' : 'request',
+          bytes: o.frame.header.length + o.frame.body.length,
+          fields: [{ name: 'request-id', offset: 0, length: 4, value: o.id }],
+        });
       const st = this.state(o.ctx);
       if (st.sendWaiter !== undefined && st.req === o) this.settleSend(st);
       const retry = o.ctx.option('RETRY-TIME');
@@ -306,23 +307,25 @@ class Req0 implements ProtocolImpl {
       // A reply too short to hold an id is garbage (nng closes the pipe; mangos, the default, drops).
       if (body.length < 4 && this.socket.getOption('GARBAGE-CLOSES-PIPE'))
         pipe.abort('ErrGarbled', 'reply shorter than 4 bytes');
-      this.env().trace({
-        kind: 'note',
-        text: `sp req0: dropped a reply (${body.length < 4 ? 'shorter than 4 bytes' : id < MSB ? 'no top bit' : 'unknown, stale or duplicate id'})`,
-      });
+      if (this.env().tracing)
+        this.env().trace({
+          kind: 'note',
+          text: `sp req0: dropped a reply (${body.length < 4 ? 'shorter than 4 bytes' : id < MSB ? 'no top bit' : 'unknown, stale or duplicate id'})`,
+        });
       return;
     }
     this.clearResend(o);
     this.byId.delete(id);
     if (o.pipe !== undefined && this.busy.get(o.pipe) === o) this.busy.delete(o.pipe);
     o.reply = { header: body.subarray(0, 4), body: body.subarray(4), pipe };
-    this.env().trace({
-      kind: 'msg-recv',
-      proto: 'req0',
-      msg: 'reply',
-      bytes: body.length,
-      fields: [{ name: 'request-id', offset: 0, length: 4, value: id }],
-    });
+    if (this.env().tracing)
+      this.env().trace({
+        kind: 'msg-recv',
+        proto: 'req0',
+        msg: 'reply',
+        bytes: body.length,
+        fields: [{ name: 'request-id', offset: 0, length: 4, value: id }],
+      });
     const st = this.state(o.ctx);
     if (st.recvWaiter !== undefined && st.req === o) {
       const w = st.recvWaiter;
