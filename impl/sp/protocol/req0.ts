@@ -126,6 +126,8 @@ class Req0 implements ProtocolImpl {
       if (pipe === undefined) return;
       const o = this.sendQueue.shift()!;
       o.queued = false;
+      // Only live requests go out (an answered or cancelled one has left byId).
+      if (o.reply !== undefined || this.byId.get(o.id) !== o) continue;
       if (!pipe.send(o.frame)) {
         this.sendQueue.unshift(o);
         o.queued = true;
@@ -181,6 +183,13 @@ class Req0 implements ProtocolImpl {
     this.sendQueue.push(o);
   }
 
+  private unqueue(o: Outstanding): void {
+    if (!o.queued) return;
+    const i = this.sendQueue.indexOf(o);
+    if (i >= 0) this.sendQueue.splice(i, 1);
+    o.queued = false;
+  }
+
   private clearResend(o: Outstanding): void {
     if (o.resendTimer !== undefined) {
       this.env().clearTimer(o.resendTimer);
@@ -199,11 +208,7 @@ class Req0 implements ProtocolImpl {
   private finish(o: Outstanding, code: SpErrorCode, why: string): void {
     this.clearResend(o);
     this.byId.delete(o.id);
-    if (o.queued) {
-      const i = this.sendQueue.indexOf(o);
-      if (i >= 0) this.sendQueue.splice(i, 1);
-      o.queued = false;
-    }
+    this.unqueue(o);
     if (o.pipe !== undefined && this.busy.get(o.pipe) === o) this.busy.delete(o.pipe);
     const st = this.state(o.ctx);
     if (st.req === o) st.req = undefined;
@@ -316,6 +321,7 @@ class Req0 implements ProtocolImpl {
     }
     this.clearResend(o);
     this.byId.delete(id);
+    this.unqueue(o); // a resend may be waiting for a pipe: it must not go out after the reply
     if (o.pipe !== undefined && this.busy.get(o.pipe) === o) this.busy.delete(o.pipe);
     o.reply = { header: body.subarray(0, 4), body: body.subarray(4), pipe };
     if (this.env().tracing)

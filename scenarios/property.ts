@@ -1,0 +1,131 @@
+/**
+ * Properties over generated scenarios: run many (scenario, simSeed) pairs; on a failure fast-check
+ * shrinks workload and faults together, and the minimal case becomes a case file (scenario, simSeed,
+ * fcSeed, fcPath, netlab version, commit, outcome, trace hash) that replayCase() reruns exactly.
+ */
+import fc from 'fast-check';
+import type { CheckResult } from './checks.js';
+import { scenarioArb, simSeedArb, type GenOptions } from './generators.js';
+import { parseScenario, type Scenario } from './model.js';
+import { runScenario } from './runner.js';
+
+export const CASE_SCHEMA = 'netlab/case@1';
+
+export interface CaseFile {
+  schema: typeof CASE_SCHEMA;
+  scenario: Scenario;
+  simSeed: string;
+  fcSeed: number;
+  fcPath: string;
+  netlabVersion: string;
+  commit: string;
+  /** The failing checks when the case was recorded. */
+  failed: CheckResult[];
+  traceHash: string;
+}
+
+export interface PropertyOutcome {
+  ok: boolean;
+  runs: number;
+  fcSeed: number;
+  /** Set when a property failed: the shrunk counterexample as a case file. */
+  counterexample: CaseFile | null;
+  shrinks: number;
+}
+
+export interface PropertyOptions extends GenOptions {
+  fcSeed: number;
+  runs: number;
+  netlabVersion: string;
+  commit: string;
+}
+
+export async function checkProperty(options: PropertyOptions): Promise<PropertyOutcome> {
+  const details = await fc.check(
+    fc.asyncProperty(scenarioArb(options), simSeedArb, async (scenario, simSeed) => {
+      const r = await runScenario(scenario, simSeed);
+      return r.ok;
+    }),
+    { seed: options.fcSeed, numRuns: options.runs, endOnFailure: false },
+  );
+  if (!details.failed || details.counterexample === null) {
+    return { ok: true, runs: details.numRuns, fcSeed: options.fcSeed, counterexample: null, shrinks: 0 };
+  }
+  const [scenario, simSeed] = details.counterexample;
+  const r = await runScenario(scenario, simSeed);
+  return {
+    ok: false,
+    runs: details.numRuns,
+    fcSeed: options.fcSeed,
+    shrinks: details.numShrinks,
+    counterexample: {
+      schema: CASE_SCHEMA,
+      scenario,
+      simSeed,
+      fcSeed: options.fcSeed,
+      fcPath: details.counterexamplePath ?? '',
+      netlabVersion: options.netlabVersion,
+      commit: options.commit,
+      failed: r.checks.filter((c) => c.status === 'fail'),
+      traceHash: r.traceHash,
+    },
+  };
+}
+
+export class CaseFileError extends Error {
+  override readonly name = 'CaseFileError';
+  readonly code = 'ERR_BAD_CASE';
+}
+
+/** Validates a case file read from disk; errors name the bad field. */
+export function parseCaseFile(json: unknown): CaseFile {
+  if (typeof json !== 'object' || json === null) throw new CaseFileError('case file: must be a JSON object');
+  const o = json as Record<string, unknown>;
+  if (typeof o.schema === 'string' && o.schema !== CASE_SCHEMA && o.schema.startsWith('netlab/case@')) {
+    throw new CaseFileError(
+      `case file schema ${o.schema} is newer than this netlab understands (${CASE_SCHEMA})`,
+    );
+  }
+  if (o.schema !== CASE_SCHEMA)
+    throw new CaseFileError(`case file schema: expected "${CASE_SCHEMA}", got ${JSON.stringify(o.schema)}`);
+  for (const [k, t] of [
+    ['simSeed', 'string'],
+    ['fcSeed', 'number'],
+    ['fcPath', 'string'],
+    ['traceHash', 'string'],
+    ['netlabVersion', 'string'],
+    ['commit', 'string'],
+  ] as const) {
+    if (typeof o[k] !== t)
+      throw new CaseFileError(`case file ${k}: expected a ${t}, got ${JSON.stringify(o[k])}`);
+  }
+  if (!Array.isArray(o.failed)) throw new CaseFileError('case file failed: expected an array of checks');
+  let scenario: Scenario;
+  try {
+    scenario = parseScenario(o.scenario);
+  } catch (e) {
+    throw new CaseFileError(`case file ${(e as Error).message}`);
+  }
+  return { ...(o as unknown as CaseFile), scenario };
+}
+
+export interface ReplayOutcome {
+  traceHash: string;
+  reproduced: boolean;
+  /** Ids of the checks that fail now. */
+  failing: string[];
+  expectedFailing: string[];
+}
+
+/** Reruns a case: reproduced when the trace hash and the failing checks both match the record. */
+export async function replayCase(c: CaseFile): Promise<ReplayOutcome> {
+  const r = await runScenario(c.scenario, c.simSeed);
+  const failing = r.checks.filter((x) => x.status === 'fail').map((x) => x.id);
+  const expectedFailing = c.failed.map((x) => x.id);
+  return {
+    traceHash: r.traceHash,
+    reproduced: r.traceHash === c.traceHash && failing.join(',') === expectedFailing.join(','),
+    failing,
+    expectedFailing,
+  };
+}
