@@ -1,8 +1,13 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseReport } from '../reports/schema.js';
 import { runDemo } from '../scenarios/demo.js';
+import { parseScenario } from '../scenarios/model.js';
+import { runScenario } from '../scenarios/runner.js';
 
 const run = promisify(execFile);
 const NETLAB = new URL('./netlab', import.meta.url).pathname;
@@ -116,5 +121,84 @@ describe('netlab CLI', () => {
       (j.schedulerEventsPerSec as number) / (j.bareEventsPerSec as number),
       2,
     );
+  });
+});
+
+describe('netlab run / replay', () => {
+  it('runs the catalog, writes a valid report.json and junit.xml, exits 0 when all pass', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'netlab-run-'));
+    const r = await netlab('run', '--runs', '8', '--seed', '42', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/PASS +pair0\/netlab\/pair0\.intact-in-order/);
+    const report = parseReport(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
+    expect(report.banner.fcSeed).toBe(42);
+    expect(report.banner.totals.fail).toBe(0);
+    expect(report.suites.map((s) => s.name)).toEqual(['pair0', 'reqrep']);
+    expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/<testsuite/);
+  });
+
+  it('--list-impls, bad suites, protocols and transports', async () => {
+    expect((await netlab('run', '--list-impls')).stdout.trim().split('\n')).toContain('netlab');
+    for (const args of [
+      ['--suite', 'nope'],
+      ['--protocol', 'smtp'],
+      ['--transport', 'udp'],
+      ['--impl', 'museum/none'],
+      ['--runs', '0'],
+    ]) {
+      const r = await netlab('run', ...args, '--out', '');
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/accepted|must be/);
+    }
+  });
+
+  it('replay reproduces a recorded case (0), detects a changed outcome (1), rejects a bad file (2)', async () => {
+    const scenario = parseScenario({
+      version: 1,
+      name: 'replay me',
+      protocol: 'reqrep',
+      transport: 'tcp',
+      impl: 'netlab',
+      workload: { messageBytes: [5, 500] },
+      network: {
+        latency: { kind: 'constant', us: 1000 },
+        jitterUs: 0,
+        lossRate: 0.05,
+        randomChunking: true,
+        partialWriteProbability: 0.1,
+        sendBufferBytes: 4096,
+        recvBufferBytes: 4096,
+      },
+      faults: { version: 1, faults: [] },
+      faultPhaseUs: 100_000,
+      livenessUs: 5_000_000,
+    });
+    const run = await runScenario(scenario, 'seed-r');
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-case-'));
+    const good = join(dir, 'case.json');
+    const file = {
+      schema: 'netlab/case@1',
+      scenario,
+      simSeed: 'seed-r',
+      fcSeed: 1,
+      fcPath: '',
+      netlabVersion: 't',
+      commit: 't',
+      failed: [],
+      traceHash: run.traceHash,
+    };
+    writeFileSync(good, JSON.stringify(file));
+    const ok = await netlab('replay', good, '--check-determinism');
+    expect(ok.code, ok.stdout).toBe(0);
+    expect(ok.stdout).toContain(run.traceHash);
+    const changed = join(dir, 'changed.json');
+    writeFileSync(changed, JSON.stringify({ ...file, traceHash: '0000000000000000' }));
+    expect((await netlab('replay', changed)).code).toBe(1);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"schema": "netlab/case@1", "simSeed": ');
+    const badRun = await netlab('replay', bad);
+    expect(badRun.code).toBe(2);
+    expect(badRun.stderr).not.toMatch(/at .*\.js:\d+/); // a message, not a stack trace
+    expect((await netlab('replay')).code).toBe(2);
   });
 });

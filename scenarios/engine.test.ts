@@ -155,6 +155,28 @@ describe('scenario engine', () => {
     ]);
   });
 
+  it('regression found by the engine: a client paused across its connect sent a frame before its SP header', async () => {
+    const sc = parseScenario({
+      ...BASE,
+      workload: { messageBytes: [0] },
+      network: {
+        latency: { kind: 'uniform', minUs: 0, maxUs: 0 },
+        jitterUs: 0,
+        lossRate: 0,
+        randomChunking: false,
+        partialWriteProbability: 0,
+        sendBufferBytes: 2048,
+        recvBufferBytes: 2048,
+      },
+      faults: { version: 1, faults: [{ kind: 'pause', atUs: 0, host: 'client', forUs: 1000 }] },
+    });
+    const r = await runScenario(sc, 'sim-e');
+    expect(r.checks.map((x) => [x.id, x.status])).toEqual([
+      ['pair0.intact-in-order', 'pass'],
+      ['pair0.all-delivered', 'pass'],
+    ]);
+  });
+
   it('bad scenarios and case files are typed errors naming the field', () => {
     expect(() => parseScenario({ ...BASE, protocol: 'smtp' })).toThrowError(/protocol/);
     expect(() => parseScenario({ ...BASE, network: { ...BASE.network, lossRate: 2 } })).toThrowError(

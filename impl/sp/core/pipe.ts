@@ -123,12 +123,10 @@ export class StreamPipe implements Pipe {
 
   /** Sends our header at once (both sides send without waiting, as the SP TCP mapping says) and waits for the peer's. */
   start(): void {
-    this.conn.setHandlers({
-      onData: (b) => this.onData(b),
-      onWritable: () => this.flush(),
-      onEnd: () => this.fail(undefined, 'peer closed its side'),
-      onClose: (e) => this.fail(mapNetError(e), 'connection closed'),
-    });
+    // Our header goes out first, before any handler is installed: installing handlers may deliver
+    // bytes already received at once (the peer's header), completing the handshake and letting the
+    // protocol send its first frame; that frame must not overtake our header on the wire.
+    // (Found by the scenario engine: a client paused across its connect sent a frame before its header.)
     this.handshakeTimer = this.env.setTimer(
       this.options.handshakeTimeoutUs,
       () =>
@@ -136,6 +134,12 @@ export class StreamPipe implements Pipe {
       'sp-handshake-timeout',
     );
     this.queue(encodeHandshake(this.options.ownProtocol));
+    this.conn.setHandlers({
+      onData: (b) => this.onData(b),
+      onWritable: () => this.flush(),
+      onEnd: () => this.fail(undefined, 'peer closed its side'),
+      onClose: (e) => this.fail(mapNetError(e), 'connection closed'),
+    });
   }
 
   send(msg: Message): boolean {

@@ -1,0 +1,230 @@
+/**
+ * `netlab run`: runs suites of generated scenarios on the simulated network, shrinks failures to a
+ * minimal case file, and writes report.json, junit.xml and case files to --out (atomically).
+ * `netlab replay CASE`: reruns a case file and checks that its trace hash and outcome reproduce.
+ * Exit codes: 0 all pass / reproduced, 1 a failure / not reproduced, 2 usage or bad input.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createReport } from '../../reports/schema.js';
+import { gitCommit, writeReportFiles } from '../../reports/write.js';
+import { runSuite, SUITES, type SuiteRun } from '../../scenarios/catalog.js';
+import { parseCaseFile, replayCase } from '../../scenarios/property.js';
+import { implNames } from '../../scenarios/runner.js';
+import { hashValue } from '../../sim/hash.js';
+import { intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
+
+function netlabVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** --seed accepts an integer or any text (hashed to a 31-bit integer, printed back). */
+function seedFrom(text: string | undefined): number {
+  if (text === undefined) return 20261122;
+  if (/^\d{1,9}$/.test(text)) return Number(text);
+  return parseInt(hashValue(text).slice(0, 8), 16) & 0x7fffffff;
+}
+
+const PROTOCOL_SUITES: Record<string, string> = { pair0: 'pair0', req0: 'reqrep', rep0: 'reqrep' };
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run property suites on the simulated network; write report.json, junit.xml and case files',
+  usage: `usage: netlab run [--suite NAME|all] [--protocol P] [--transport tcp] [--impl NAME|all] [--seed S]
+                  [--runs N] [--budget SECONDS] [--out DIR] [--ci] [--json] [--list-impls]
+
+Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
+  --protocol P     only suites for this protocol (nng names: pair0, req0, rep0)
+  --transport T    transport (tcp; the only one the simulated suites use today)
+  --impl NAME      implementation under test (default netlab; all = netlab and every registered variant)
+  --list-impls     print every implementation name, one per line, and exit
+  --seed S         fcSeed (integer, or text hashed to one); simSeeds are generated from it
+  --runs N         scenarios per suite (default 100)
+  --budget SEC     wall-clock budget: no new suite starts after it (default none)
+  --out DIR        output directory (default reports/latest)
+  --ci             also replay every failing case twice to check determinism (a difference is an error)
+  --json           print the report JSON instead of the summary table`,
+  async run(argv) {
+    const { values } = parseFlags(argv, {
+      suite: { type: 'string', default: 'all' },
+      protocol: { type: 'string' },
+      transport: { type: 'string', default: 'tcp' },
+      impl: { type: 'string', default: 'netlab' },
+      'list-impls': { type: 'boolean' },
+      seed: { type: 'string' },
+      runs: { type: 'string' },
+      budget: { type: 'string' },
+      out: { type: 'string', default: 'reports/latest' },
+      ci: { type: 'boolean' },
+      json: { type: 'boolean' },
+    });
+    if (values['list-impls']) {
+      process.stdout.write(implNames().join('\n') + '\n');
+      return 0;
+    }
+    if (values.transport !== 'tcp')
+      throw new UsageError(`--transport must be tcp (accepted: tcp), got '${values.transport}'`);
+    let suites = SUITES.filter((s) => values.suite === 'all' || s.name === values.suite);
+    if (suites.length === 0)
+      throw new UsageError(
+        `unknown suite '${values.suite}' (accepted: all, ${SUITES.map((s) => s.name).join(', ')})`,
+      );
+    if (values.protocol !== undefined) {
+      const suite = PROTOCOL_SUITES[values.protocol];
+      if (suite === undefined)
+        throw new UsageError(
+          `unknown protocol '${values.protocol}' (accepted: ${Object.keys(PROTOCOL_SUITES).join(', ')})`,
+        );
+      suites = suites.filter((s) => s.name === suite);
+    }
+    const impls = values.impl === 'all' ? implNames() : [values.impl];
+    for (const i of impls) {
+      if (!implNames().includes(i))
+        throw new UsageError(`unknown implementation '${i}' (accepted: all, ${implNames().join(', ')})`);
+    }
+    const runs = intFlag('runs', values.runs, 100, 1, 1_000_000);
+    const budgetMs =
+      values.budget === undefined ? Infinity : intFlag('budget', values.budget, 0, 1, 86_400) * 1000;
+    const fcSeed = seedFrom(values.seed);
+    const outDir = values.out;
+    const version = netlabVersion();
+    const commit = gitCommit(process.cwd());
+    const started = performance.now();
+    const startedAt = new Date().toISOString();
+    const caseDir = join(outDir, 'cases');
+    const results: SuiteRun[] = [];
+    const log = (line: string): void => {
+      if (!values.json) process.stdout.write(line + '\n');
+    };
+    log(
+      `netlab run  fcSeed=${fcSeed}  runs=${runs}  suites=${suites.map((s) => s.name).join(',')}  impl=${impls.join(',')}`,
+    );
+    let virtualNote = 0;
+    for (const impl of impls) {
+      for (const spec of suites) {
+        if (performance.now() - started > budgetMs) {
+          log(`  budget of ${budgetMs / 1000} s spent: skipping ${spec.name} (${impl})`);
+          continue;
+        }
+        const r = await runSuite(spec, {
+          fcSeed,
+          runs,
+          impl,
+          netlabVersion: version,
+          commit,
+          nowMs: () => performance.now(),
+          caseFilePath: (suite, i) => join(caseDir, `${suite}-${i.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`),
+        });
+        results.push(r);
+        if (r.failure !== null) {
+          mkdirSync(caseDir, { recursive: true });
+          const file = join(caseDir, `${spec.name}-${impl.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
+          writeFileSync(`${file}.tmp`, JSON.stringify(r.failure, null, 2) + '\n');
+          renameSync(`${file}.tmp`, file);
+          if (values.ci) {
+            // Determinism check: the shrunk case must replay to its recorded hash, twice.
+            for (let k = 0; k < 2; k++) {
+              const again = await replayCase(r.failure);
+              if (!again.reproduced) for (const c of r.cases) if (c.status === 'fail') c.status = 'flaky';
+            }
+          }
+        }
+        virtualNote += r.cases.length;
+        for (const c of r.cases)
+          log(
+            `  ${c.status.toUpperCase().padEnd(5)} ${c.id}${c.status === 'pass' ? '' : `  (${c.actual ?? ''})\n        replay: ${c.replay}`}`,
+          );
+      }
+    }
+    const wallMs = performance.now() - started;
+    const report = createReport(
+      {
+        simSeed: `from fcSeed ${fcSeed}`,
+        fcSeed,
+        knobs: {
+          runs,
+          suites: suites.map((s) => s.name).join(','),
+          impls: impls.join(','),
+          transport: 'tcp',
+          ci: values.ci === true,
+        },
+        netlabVersion: version,
+        commit,
+        nodeVersion: process.version,
+        startedAt,
+        virtualUs: 0,
+        wallMs: Math.round(wallMs),
+      },
+      results.map((r) => ({ name: r.name, cases: r.cases })),
+    );
+    const written = writeReportFiles(outDir, report);
+    const t = report.banner.totals;
+    if (values.json) {
+      printJson(report);
+    } else {
+      log(
+        `${t.cases} cases: ${t.pass} pass, ${t.fail} fail, ${t.error} error, ${t.flaky} flaky, ${t.skip} skip  (${(wallMs / 1000).toFixed(1)} s)`,
+      );
+      log(
+        `report: ${relative(process.cwd(), written.reportJson)}  junit: ${relative(process.cwd(), written.junitXml)}`,
+      );
+      void virtualNote;
+    }
+    return t.fail + t.error + t.flaky > 0 ? 1 : 0;
+  },
+};
+
+export const replayCommand: Command = {
+  name: 'replay',
+  summary: 'rerun a case file; exit 0 when its trace hash and outcome reproduce, 1 when not',
+  usage: `usage: netlab replay CASE.json [--check-determinism] [--json]
+
+Reruns the scenario of a case file (written by netlab run) with its simSeed and compares the trace
+hash and the failing checks with the recorded ones.
+  --check-determinism  run it twice and compare the two hashes as well
+  --json               print the outcome as JSON`,
+  async run(argv) {
+    const { values, positionals } = parseFlags(
+      argv,
+      { 'check-determinism': { type: 'boolean' }, json: { type: 'boolean' } },
+      true,
+    );
+    if (positionals.length !== 1) throw new UsageError('expected exactly one case file');
+    const path = positionals[0]!;
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new UsageError(`cannot read case file ${path}: ${(e as Error).message}`);
+    }
+    let c;
+    try {
+      c = parseCaseFile(json);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const first = await replayCase(c);
+    let deterministic = true;
+    if (values['check-determinism']) deterministic = (await replayCase(c)).traceHash === first.traceHash;
+    const ok = first.reproduced && deterministic;
+    if (values.json) printJson({ ...first, deterministic, recordedTraceHash: c.traceHash });
+    else {
+      process.stdout.write(
+        [
+          `netlab replay ${path}`,
+          `  trace hash ${first.traceHash} (recorded ${c.traceHash})`,
+          `  failing now: ${first.failing.join(', ') || 'none'}; recorded: ${first.expectedFailing.join(', ') || 'none'}`,
+          ...(values['check-determinism']
+            ? [`  second run: ${deterministic ? 'same hash' : 'DIFFERENT hash'}`]
+            : []),
+          `  ${ok ? 'reproduced' : 'NOT reproduced'}`,
+        ].join('\n') + '\n',
+      );
+    }
+    return ok ? 0 : 1;
+  },
+};

@@ -1,0 +1,151 @@
+/**
+ * The catalog of suites `netlab run` knows: each suite is a property over generated scenarios of
+ * one protocol, run against one implementation. Produces report cases (reports/schema.ts) with every
+ * field set, including the replay command. Isomorphic except for nothing: it only calls the runner.
+ */
+import { checkProperty, type CaseFile } from './property.js';
+
+export interface SuiteSpec {
+  name: string;
+  protocol: 'pair0' | 'reqrep';
+  title: string;
+  /** The invariants (check ids) the suite's property enforces, with their requirement text. */
+  invariants: { id: string; requirement: string; ref: string | null }[];
+}
+
+export const SUITES: readonly SuiteSpec[] = [
+  {
+    name: 'pair0',
+    protocol: 'pair0',
+    title: 'PAIR0 under chunking, partial writes, loss and faults',
+    invariants: [
+      {
+        id: 'pair0.intact-in-order',
+        requirement: 'PAIR0 delivers messages intact, in order, without duplicates',
+        ref: null,
+      },
+      {
+        id: 'pair0.all-delivered',
+        requirement: 'after faults heal, every accepted message reaches the peer (no data-destroying fault)',
+        ref: null,
+      },
+    ],
+  },
+  {
+    name: 'reqrep',
+    protocol: 'reqrep',
+    title: 'REQ/REP under chunking, partial writes, loss and faults',
+    invariants: [
+      {
+        id: 'reqrep.one-reply-per-request',
+        requirement: 'a REQ gets exactly one reply per completed request',
+        ref: '17',
+      },
+      {
+        id: 'reqrep.all-answered',
+        requirement: 'after faults heal, every request is answered (resend)',
+        ref: '14',
+      },
+    ],
+  },
+];
+
+export interface CatalogCase {
+  id: string;
+  title: string;
+  family: string;
+  protocol: string;
+  transport: string;
+  runtime: 'sim';
+  impl: string;
+  peer: null;
+  role: null;
+  faults: string[];
+  ref: string | null;
+  requirement: string;
+  invariant: string;
+  /** flaky: the same case replayed to a different outcome (set by --ci). */
+  status: 'pass' | 'fail' | 'flaky';
+  runs: number;
+  fcSeed: number;
+  fcPath: string | null;
+  simSeed: string | null;
+  shrinks: number | null;
+  counterexample: CaseFile | null;
+  expected: string | null;
+  actual: string | null;
+  replay: string;
+  traceHash: string | null;
+  trace: string | null;
+  wallMs: number | null;
+}
+
+export interface SuiteRun {
+  name: string;
+  cases: CatalogCase[];
+  /** The shrunk failing case, when the suite failed (for writing a case file). */
+  failure: CaseFile | null;
+}
+
+export interface RunSuiteOptions {
+  fcSeed: number;
+  runs: number;
+  impl: string;
+  netlabVersion: string;
+  commit: string;
+  /** Wall clock for the per-case duration; injected so this module stays free of host clocks. */
+  nowMs: () => number;
+  /** Where a failing case file will be written (for the replay command). */
+  caseFilePath: (suite: string, impl: string) => string;
+}
+
+export async function runSuite(spec: SuiteSpec, o: RunSuiteOptions): Promise<SuiteRun> {
+  const t0 = o.nowMs();
+  const out = await checkProperty({
+    protocol: spec.protocol,
+    impl: o.impl,
+    fcSeed: o.fcSeed,
+    runs: o.runs,
+    netlabVersion: o.netlabVersion,
+    commit: o.commit,
+  });
+  const wallMs = o.nowMs() - t0;
+  const cx = out.counterexample;
+  const failedIds = new Set(cx?.failed.map((f) => f.id) ?? []);
+  const faultKinds = cx ? [...new Set(cx.scenario.faults.faults.map((f) => f.kind))] : [];
+  const cases = spec.invariants.map((inv): CatalogCase => {
+    const failed = failedIds.has(inv.id);
+    const check = cx?.failed.find((f) => f.id === inv.id);
+    return {
+      id: `${spec.name}/${o.impl}/${inv.id}`,
+      title: `${spec.title}: ${inv.id}`,
+      family: spec.name,
+      protocol: spec.protocol === 'reqrep' ? 'req0/rep0' : spec.protocol,
+      transport: 'tcp',
+      runtime: 'sim',
+      impl: o.impl,
+      peer: null,
+      role: null,
+      faults: failed ? faultKinds : [],
+      ref: inv.ref,
+      requirement: inv.requirement,
+      invariant: inv.id,
+      status: failed ? 'fail' : 'pass',
+      runs: out.runs,
+      fcSeed: o.fcSeed,
+      fcPath: failed ? cx!.fcPath : null,
+      simSeed: failed ? cx!.simSeed : null,
+      shrinks: failed ? out.shrinks : null,
+      counterexample: failed ? cx : null,
+      expected: check?.expected ?? null,
+      actual: check?.actual ?? null,
+      replay: failed
+        ? `netlab replay ${o.caseFilePath(spec.name, o.impl)}`
+        : `netlab run --suite ${spec.name} --impl ${o.impl} --seed ${o.fcSeed} --runs ${o.runs}`,
+      traceHash: failed ? cx!.traceHash : null,
+      trace: null,
+      wallMs,
+    };
+  });
+  return { name: spec.name, cases, failure: cx };
+}
