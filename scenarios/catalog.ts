@@ -4,6 +4,7 @@
  * field set, including the replay command. Isomorphic except for nothing: it only calls the runner.
  */
 import { checkProperty, type CaseFile } from './property.js';
+import type { ScenarioResult } from './runner.js';
 
 export interface SuiteSpec {
   name: string;
@@ -65,7 +66,8 @@ export interface CatalogCase {
   requirement: string;
   invariant: string;
   /** flaky: the same case replayed to a different outcome (set by --ci). */
-  status: 'pass' | 'fail' | 'flaky';
+  /** flaky: the same case replayed to a different outcome (set by --ci); skip: a coverage gap. */
+  status: 'pass' | 'fail' | 'flaky' | 'skip';
   runs: number;
   fcSeed: number;
   fcPath: string | null;
@@ -99,8 +101,34 @@ export interface RunSuiteOptions {
   caseFilePath: (suite: string, impl: string) => string;
 }
 
+/** Fault kinds the generators can draw: coverage reports any that a run never exercised. */
+export const GENERATED_FAULT_KINDS = ['partition', 'stall-reads', 'pause', 'reset', 'crash', 'link'] as const;
+
+/** "Sometimes" conditions: each should happen in some run, or the suite is not testing what it claims. */
+const SOMETIMES: { id: string; text: string; seen: (r: ScenarioResult) => boolean }[] = [
+  {
+    id: 'net.partial-write',
+    text: 'a write was accepted only in part',
+    seen: (r) => r.net.partialWrites > 0,
+  },
+  {
+    id: 'net.retransmission',
+    text: 'a segment was lost and retransmitted',
+    seen: (r) => r.net.retransmissions > 0,
+  },
+  { id: 'net.reset', text: 'a connection was reset under the protocol', seen: (r) => r.net.resets > 0 },
+  {
+    id: 'sp.redelivery-or-reconnect',
+    text: 'the peer saw a message more than once (REQ resend) or a reconnect happened',
+    seen: (r) => r.observations.received.length > r.observations.sent.length || r.net.connections > 1,
+  },
+];
+
 export async function runSuite(spec: SuiteSpec, o: RunSuiteOptions): Promise<SuiteRun> {
   const t0 = o.nowMs();
+  const faultCounts = new Map<string, number>();
+  const sometimes = new Map<string, number>();
+  let observed = 0;
   const out = await checkProperty({
     protocol: spec.protocol,
     impl: o.impl,
@@ -108,6 +136,12 @@ export async function runSuite(spec: SuiteSpec, o: RunSuiteOptions): Promise<Sui
     runs: o.runs,
     netlabVersion: o.netlabVersion,
     commit: o.commit,
+    onResult: (r) => {
+      observed++;
+      for (const f of r.faults)
+        if (f.startUs !== null) faultCounts.set(f.kind, (faultCounts.get(f.kind) ?? 0) + 1);
+      for (const x of SOMETIMES) if (x.seen(r)) sometimes.set(x.id, (sometimes.get(x.id) ?? 0) + 1);
+    },
   });
   const wallMs = o.nowMs() - t0;
   const cx = out.counterexample;
@@ -147,5 +181,37 @@ export async function runSuite(spec: SuiteSpec, o: RunSuiteOptions): Promise<Sui
       wallMs,
     };
   });
+  const coverage = (id: string, title: string, count: number): CatalogCase => ({
+    id: `${spec.name}/${o.impl}/${id}`,
+    title: `${spec.title}: ${title}`,
+    family: 'coverage',
+    protocol: spec.protocol === 'reqrep' ? 'req0/rep0' : spec.protocol,
+    transport: 'tcp',
+    runtime: 'sim',
+    impl: o.impl,
+    peer: null,
+    role: null,
+    faults: [],
+    ref: null,
+    requirement: `${title}, in at least one generated run`,
+    invariant: id,
+    // Never exercised is not a failure of the implementation, but the report must show the gap.
+    status: count > 0 ? 'pass' : 'skip',
+    runs: observed,
+    fcSeed: o.fcSeed,
+    fcPath: null,
+    simSeed: null,
+    shrinks: null,
+    counterexample: null,
+    expected: 'at least once',
+    actual: count > 0 ? `${count} of ${observed} runs` : `never exercised in ${observed} runs`,
+    replay: `netlab run --suite ${spec.name} --impl ${o.impl} --seed ${o.fcSeed} --runs ${o.runs}`,
+    traceHash: null,
+    trace: null,
+    wallMs: null,
+  });
+  for (const kind of GENERATED_FAULT_KINDS)
+    cases.push(coverage(`coverage/fault:${kind}`, `fault ${kind} fired`, faultCounts.get(kind) ?? 0));
+  for (const x of SOMETIMES) cases.push(coverage(`sometimes/${x.id}`, x.text, sometimes.get(x.id) ?? 0));
   return { name: spec.name, cases, failure: cx };
 }

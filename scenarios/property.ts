@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import type { CheckResult } from './checks.js';
 import { scenarioArb, simSeedArb, type GenOptions } from './generators.js';
 import { parseScenario, type Scenario } from './model.js';
-import { runScenario } from './runner.js';
+import { runScenario, type ScenarioResult } from './runner.js';
 
 export const CASE_SCHEMA = 'netlab/case@1';
 
@@ -38,12 +38,15 @@ export interface PropertyOptions extends GenOptions {
   runs: number;
   netlabVersion: string;
   commit: string;
+  /** Sees every run's result (shrinking runs included): coverage counters hang here. */
+  onResult?: (result: ScenarioResult) => void;
 }
 
 export async function checkProperty(options: PropertyOptions): Promise<PropertyOutcome> {
   const details = await fc.check(
     fc.asyncProperty(scenarioArb(options), simSeedArb, async (scenario, simSeed) => {
       const r = await runScenario(scenario, simSeed);
+      options.onResult?.(r);
       return r.ok;
     }),
     { seed: options.fcSeed, numRuns: options.runs, endOnFailure: false },

@@ -10,7 +10,7 @@ import { openPair0 } from '../impl/sp/protocol/pair0.js';
 import { openRep0 } from '../impl/sp/protocol/rep0.js';
 import { openReq0 } from '../impl/sp/protocol/req0.js';
 import { applyFaultPlan, type FaultRecord } from '../sim/fault-plan.js';
-import { Network } from '../sim/net.js';
+import { Network, type NetStats } from '../sim/net.js';
 import { RingSink, type TraceEvent } from '../sim/trace.js';
 import { World } from '../sim/world.js';
 import { evaluateChecks, type CheckResult, type Observations } from './checks.js';
@@ -44,6 +44,8 @@ export interface ScenarioResult {
   checks: CheckResult[];
   faults: FaultRecord[];
   trace: TraceEvent[];
+  /** Network totals: segments, retransmissions, partial writes, resets... (for "sometimes" coverage). */
+  net: NetStats;
   /** True when every check passed. */
   ok: boolean;
 }
@@ -148,6 +150,7 @@ export async function runScenario(
     checks,
     faults: applied.records(),
     trace: ring?.events() ?? [],
+    net: { ...net.stats },
     ok: checks.every((c) => c.status !== 'fail'),
   };
 }

@@ -7,11 +7,12 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createReport } from '../../reports/schema.js';
-import { gitCommit, writeReportFiles } from '../../reports/write.js';
+import { createReport, traceFileName, TRACES_DIR } from '../../reports/schema.js';
+import { gitCommit, writeReportFiles, type TraceFile } from '../../reports/write.js';
 import { runSuite, SUITES, type SuiteRun } from '../../scenarios/catalog.js';
 import { parseCaseFile, replayCase } from '../../scenarios/property.js';
-import { implNames } from '../../scenarios/runner.js';
+import { implNames, runScenario } from '../../scenarios/runner.js';
+import { toJsonLines, TRACE_SCHEMA } from '../../sim/trace.js';
 import { hashValue } from '../../sim/hash.js';
 import { intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
 
@@ -97,6 +98,7 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
     const startedAt = new Date().toISOString();
     const caseDir = join(outDir, 'cases');
     const results: SuiteRun[] = [];
+    const traces: TraceFile[] = [];
     const log = (line: string): void => {
       if (!values.json) process.stdout.write(line + '\n');
     };
@@ -121,6 +123,20 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
         });
         results.push(r);
         if (r.failure !== null) {
+          // The failing case's trace goes into the report (the viewer opens it).
+          const rerun = await runScenario(r.failure.scenario, r.failure.simSeed, { traceCapacity: 500_000 });
+          for (const c of r.cases) {
+            if (c.status !== 'fail') continue;
+            const file = traceFileName(c.id);
+            traces.push({
+              file,
+              content: toJsonLines(
+                { schema: TRACE_SCHEMA, seed: r.failure.simSeed, source: c.replay },
+                rerun.trace,
+              ),
+            });
+            c.trace = `${TRACES_DIR}/${file}`;
+          }
           mkdirSync(caseDir, { recursive: true });
           const file = join(caseDir, `${spec.name}-${impl.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
           writeFileSync(`${file}.tmp`, JSON.stringify(r.failure, null, 2) + '\n');
@@ -134,10 +150,13 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
           }
         }
         virtualNote += r.cases.length;
-        for (const c of r.cases)
+        for (const c of r.cases) {
+          if (c.family === 'coverage' && c.status === 'pass') continue; // the table lists coverage gaps only
+          const detail = c.status === 'pass' ? '' : `  (${c.actual ?? ''})`;
           log(
-            `  ${c.status.toUpperCase().padEnd(5)} ${c.id}${c.status === 'pass' ? '' : `  (${c.actual ?? ''})\n        replay: ${c.replay}`}`,
+            `  ${c.status.toUpperCase().padEnd(5)} ${c.id}${detail}${c.status === 'fail' ? `\n        replay: ${c.replay}` : ''}`,
           );
+        }
       }
     }
     const wallMs = performance.now() - started;
@@ -161,7 +180,7 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
       },
       results.map((r) => ({ name: r.name, cases: r.cases })),
     );
-    const written = writeReportFiles(outDir, report);
+    const written = writeReportFiles(outDir, report, traces);
     const t = report.banner.totals;
     if (values.json) {
       printJson(report);
