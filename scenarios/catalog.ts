@@ -3,7 +3,7 @@
  * one protocol, run against one implementation. Produces report cases (reports/schema.ts) with every
  * field set, including the replay command. Isomorphic except for nothing: it only calls the runner.
  */
-import { checkProperty, type CaseFile } from './property.js';
+import { checkProperty, DETERMINISM_CHECK, type CaseFile } from './property.js';
 import type { ScenarioResult } from './runner.js';
 
 export interface SuiteSpec {
@@ -97,6 +97,8 @@ export interface RunSuiteOptions {
   commit: string;
   /** Wall clock for the per-case duration; injected so this module stays free of host clocks. */
   nowMs: () => number;
+  /** Run each scenario twice and compare trace hashes (netlab run --check-determinism / --ci). */
+  checkDeterminism?: boolean;
   /** Where a failing case file will be written (for the replay command). */
   caseFilePath: (suite: string, impl: string) => string;
 }
@@ -136,6 +138,7 @@ export async function runSuite(spec: SuiteSpec, o: RunSuiteOptions): Promise<Sui
     runs: o.runs,
     netlabVersion: o.netlabVersion,
     commit: o.commit,
+    checkDeterminism: o.checkDeterminism === true,
     onResult: (r) => {
       observed++;
       for (const f of r.faults)
@@ -210,6 +213,21 @@ export async function runSuite(spec: SuiteSpec, o: RunSuiteOptions): Promise<Sui
     trace: null,
     wallMs: null,
   });
+  if (o.checkDeterminism === true) {
+    const nondet = cx?.failed.find((f) => f.id === DETERMINISM_CHECK);
+    cases.push({
+      ...coverage('engine/deterministic', 'the same scenario and simSeed give the same trace hash', observed),
+      family: spec.name,
+      requirement: 'the same scenario and simSeed give the same trace hash (every run executed twice)',
+      status: nondet === undefined ? 'pass' : 'flaky',
+      expected: nondet?.expected ?? 'identical trace hashes',
+      actual: nondet?.actual ?? `${observed} scenarios ran twice with identical hashes`,
+      replay:
+        nondet === undefined
+          ? `netlab run --suite ${spec.name} --impl ${o.impl} --seed ${o.fcSeed} --runs ${o.runs} --check-determinism`
+          : `netlab replay ${o.caseFilePath(spec.name, o.impl)} --check-determinism`,
+    });
+  }
   for (const kind of GENERATED_FAULT_KINDS)
     cases.push(coverage(`coverage/fault:${kind}`, `fault ${kind} fired`, faultCounts.get(kind) ?? 0));
   for (const x of SOMETIMES) cases.push(coverage(`sometimes/${x.id}`, x.text, sometimes.get(x.id) ?? 0));

@@ -40,13 +40,26 @@ export interface PropertyOptions extends GenOptions {
   commit: string;
   /** Sees every run's result (shrinking runs included): coverage counters hang here. */
   onResult?: (result: ScenarioResult) => void;
+  /**
+   * Run every scenario twice and require the same trace hash: a difference fails the property with
+   * the synthetic check 'engine.deterministic' (and shrinks like any failure).
+   */
+  checkDeterminism?: boolean;
 }
+
+/** The id of the synthetic check a nondeterministic scenario fails. */
+export const DETERMINISM_CHECK = 'engine.deterministic';
 
 export async function checkProperty(options: PropertyOptions): Promise<PropertyOutcome> {
   const details = await fc.check(
     fc.asyncProperty(scenarioArb(options), simSeedArb, async (scenario, simSeed) => {
       const r = await runScenario(scenario, simSeed);
       options.onResult?.(r);
+      if (
+        options.checkDeterminism === true &&
+        (await runScenario(scenario, simSeed)).traceHash !== r.traceHash
+      )
+        return false;
       return r.ok;
     }),
     { seed: options.fcSeed, numRuns: options.runs, endOnFailure: false },
@@ -56,6 +69,18 @@ export async function checkProperty(options: PropertyOptions): Promise<PropertyO
   }
   const [scenario, simSeed] = details.counterexample;
   const r = await runScenario(scenario, simSeed);
+  const again = options.checkDeterminism === true ? await runScenario(scenario, simSeed) : r;
+  const failed = r.checks.filter((c) => c.status === 'fail');
+  if (again.traceHash !== r.traceHash) {
+    failed.push({
+      id: DETERMINISM_CHECK,
+      kind: 'always',
+      requirement: 'the same scenario and simSeed give the same trace hash',
+      status: 'fail',
+      expected: r.traceHash,
+      actual: again.traceHash,
+    });
+  }
   return {
     ok: false,
     runs: details.numRuns,
@@ -69,7 +94,7 @@ export async function checkProperty(options: PropertyOptions): Promise<PropertyO
       fcPath: details.counterexamplePath ?? '',
       netlabVersion: options.netlabVersion,
       commit: options.commit,
-      failed: r.checks.filter((c) => c.status === 'fail'),
+      failed,
       traceHash: r.traceHash,
     },
   };

@@ -36,7 +36,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'run property suites on the simulated network; write report.json, junit.xml and case files',
   usage: `usage: netlab run [--suite NAME|all] [--protocol P] [--transport tcp] [--impl NAME|all] [--seed S]
-                  [--runs N] [--budget SECONDS] [--out DIR] [--ci] [--json] [--list-impls]
+                  [--runs N] [--budget SECONDS] [--out DIR] [--check-determinism] [--ci] [--json] [--list-impls]
 
 Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
   --protocol P     only suites for this protocol (nng names: pair0, req0, rep0)
@@ -47,7 +47,8 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
   --runs N         scenarios per suite (default 100)
   --budget SEC     wall-clock budget: no new suite starts after it (default none)
   --out DIR        output directory (default reports/latest)
-  --ci             also replay every failing case twice to check determinism (a difference is an error)
+  --check-determinism  run every scenario twice and require identical trace hashes (a difference: flaky)
+  --ci             CI mode: --check-determinism, and every failing case replayed twice
   --json           print the report JSON instead of the summary table`,
   async run(argv) {
     const { values } = parseFlags(argv, {
@@ -61,6 +62,7 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
       budget: { type: 'string' },
       out: { type: 'string', default: 'reports/latest' },
       ci: { type: 'boolean' },
+      'check-determinism': { type: 'boolean' },
       json: { type: 'boolean' },
     });
     if (values['list-impls']) {
@@ -119,6 +121,7 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
           netlabVersion: version,
           commit,
           nowMs: () => performance.now(),
+          checkDeterminism: values['check-determinism'] === true || values.ci === true,
           caseFilePath: (suite, i) => join(caseDir, `${suite}-${i.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`),
         });
         results.push(r);
