@@ -4,11 +4,11 @@
  * `netlab replay CASE`: reruns a case file and checks that its trace hash and outcome reproduce.
  * Exit codes: 0 all pass / reproduced, 1 a failure / not reproduced, 2 usage or bad input.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createReport, traceFileName, TRACES_DIR } from '../../reports/schema.js';
-import { gitCommit, writeReportFiles, type TraceFile } from '../../reports/write.js';
+import { gitCommit, writeFileAtomicSync, writeReportFiles, type TraceFile } from '../../reports/write.js';
 import { runSuite, SUITES, type SuiteRun } from '../../scenarios/catalog.js';
 import { parseCaseFile, replayCase } from '../../scenarios/property.js';
 import { implNames, runScenario } from '../../scenarios/runner.js';
@@ -142,8 +142,7 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
           }
           mkdirSync(caseDir, { recursive: true });
           const file = join(caseDir, `${spec.name}-${impl.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
-          writeFileSync(`${file}.tmp`, JSON.stringify(r.failure, null, 2) + '\n');
-          renameSync(`${file}.tmp`, file);
+          writeFileAtomicSync(file, JSON.stringify(r.failure, null, 2) + '\n');
           if (values.ci) {
             // Determinism check: the shrunk case must replay to its recorded hash, twice.
             for (let k = 0; k < 2; k++) {
