@@ -6,10 +6,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { createNodeEnv, type NodeEnv } from '../../impl/runtime/node.js';
+import type { NodeEnv } from '../../impl/runtime/node.js';
 import type { Socket } from '../../impl/sp/core/socket.js';
 import { openPair0 } from '../../impl/sp/protocol/pair0.js';
-import { freeTcpPort, gatePeers, startPeer, stopAllPeers, tempIpcPath } from '../peers/harness.js';
+import { interopAddress, withRealEnv } from './support.js';
+import { gatePeers, startPeer, stopAllPeers, tempIpcPath } from '../peers/harness.js';
 
 vi.setConfig({ testTimeout: 20_000 });
 afterAll(async () => {
@@ -30,22 +31,10 @@ const PEERS: PeerCmd[] = [
   { command: 'nanocat', proto: '--pair', dial: '--connect', listen: '--bind' },
 ];
 
-async function address(transport: 'tcp' | 'ipc', tag: string): Promise<string> {
-  return transport === 'tcp'
-    ? `tcp://127.0.0.1:${await freeTcpPort()}`
-    : `ipc://${tempIpcPath(`pair0-${tag}`)}`;
-}
-
-async function withEnv<T>(fn: (env: NodeEnv, sockets: Socket[]) => Promise<T>): Promise<T> {
-  const env = createNodeEnv({ seed: 'interop', hostName: 'netlab' });
-  const sockets: Socket[] = [];
-  try {
-    return await fn(env, sockets);
-  } finally {
-    for (const s of sockets) await s.close().catch(() => undefined);
-    await env.close().catch(() => undefined);
-  }
-}
+const address = (transport: 'tcp' | 'ipc', tag: string): Promise<string> =>
+  interopAddress(transport, `pair0-${tag}`);
+const withEnv = <T>(fn: (env: NodeEnv, sockets: Socket[]) => Promise<T>): Promise<T> =>
+  withRealEnv('interop', fn);
 
 for (const peer of PEERS) {
   for (const transport of ['tcp', 'ipc'] as const) {

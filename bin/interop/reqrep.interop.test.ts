@@ -11,11 +11,12 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { createNodeEnv, type NodeEnv } from '../../impl/runtime/node.js';
+import type { NodeEnv } from '../../impl/runtime/node.js';
 import type { Socket } from '../../impl/sp/core/socket.js';
 import { SpError } from '../../impl/sp/errors.js';
 import { openRep0 } from '../../impl/sp/protocol/rep0.js';
 import { openReq0 } from '../../impl/sp/protocol/req0.js';
+import { interopAddress, withRealEnv } from './support.js';
 import {
   freeTcpPort,
   gatePeers,
@@ -62,22 +63,10 @@ const PEERS: PeerCmd[] = [
   { command: 'nanocat', req: '--req', rep: '--rep', dial: '--connect', listen: '--bind', countOne: [] },
 ];
 
-async function address(transport: 'tcp' | 'ipc', tag: string): Promise<string> {
-  return transport === 'tcp'
-    ? `tcp://127.0.0.1:${await freeTcpPort()}`
-    : `ipc://${tempIpcPath(`reqrep-${tag}`)}`;
-}
-
-async function withEnv<T>(fn: (env: NodeEnv, sockets: Socket[]) => Promise<T>): Promise<T> {
-  const env = createNodeEnv({ seed: 'interop-reqrep', hostName: 'netlab' });
-  const sockets: Socket[] = [];
-  try {
-    return await fn(env, sockets);
-  } finally {
-    for (const s of sockets) await s.close().catch(() => undefined);
-    await env.close().catch(() => undefined);
-  }
-}
+const address = (transport: 'tcp' | 'ipc', tag: string): Promise<string> =>
+  interopAddress(transport, `reqrep-${tag}`);
+const withEnv = <T>(fn: (env: NodeEnv, sockets: Socket[]) => Promise<T>): Promise<T> =>
+  withRealEnv('interop-reqrep', fn);
 
 /** Dial options for a netlab socket whose peer may still be binding: retry quickly in the background. */
 const DIAL_EARLY = { 'DIAL-ASYNCH': true, 'RECONNECT-TIME': 20 * MS_US } as const;
