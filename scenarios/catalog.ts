@@ -97,6 +97,8 @@ export interface RunSuiteOptions {
   commit: string;
   /** Wall clock for the per-case duration; injected so this module stays free of host clocks. */
   nowMs: () => number;
+  /** Called after every scenario run with the count so far (progress display). */
+  onProgress?: (done: number) => void;
   /** Run each scenario twice and compare trace hashes (netlab run --check-determinism / --ci). */
   checkDeterminism?: boolean;
   /** Where a failing case file will be written (for the replay command). */
@@ -141,6 +143,7 @@ export async function runSuite(spec: SuiteSpec, o: RunSuiteOptions): Promise<Sui
     checkDeterminism: o.checkDeterminism === true,
     onResult: (r) => {
       observed++;
+      o.onProgress?.(observed);
       for (const f of r.faults)
         if (f.startUs !== null) faultCounts.set(f.kind, (faultCounts.get(f.kind) ?? 0) + 1);
       for (const x of SOMETIMES) if (x.seen(r)) sometimes.set(x.id, (sometimes.get(x.id) ?? 0) + 1);

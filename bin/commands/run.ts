@@ -101,6 +101,7 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
     const caseDir = join(outDir, 'cases');
     const results: SuiteRun[] = [];
     const traces: TraceFile[] = [];
+    const tty = process.stdout.isTTY === true && values.json !== true;
     const log = (line: string): void => {
       if (!values.json) process.stdout.write(line + '\n');
     };
@@ -122,8 +123,20 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
           commit,
           nowMs: () => performance.now(),
           checkDeterminism: values['check-determinism'] === true || values.ci === true,
+          // A progress line on a terminal; a plain log (one line per suite) otherwise.
+          ...(tty
+            ? {
+                onProgress: (done: number) => {
+                  if (done % 10 === 0)
+                    process.stdout.write(
+                      `\r  ${spec.name} (${impl}): ${done} scenarios run (shrinking counts too)  `,
+                    );
+                },
+              }
+            : {}),
           caseFilePath: (suite, i) => join(caseDir, `${suite}-${i.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`),
         });
+        if (tty) process.stdout.write('\r\x1b[K');
         results.push(r);
         if (r.failure !== null) {
           // The failing case's trace goes into the report (the viewer opens it).
