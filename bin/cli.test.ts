@@ -135,6 +135,13 @@ describe('netlab run / replay', () => {
     expect(report.banner.totals.fail).toBe(0);
     expect(report.suites.map((s) => s.name)).toEqual(['pair0', 'reqrep']);
     expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/<testsuite/);
+    // A sample of passing runs is traced; coverage cases list every fault kind.
+    const sampleTrace = report.suites[0]!.cases[0]!.trace!;
+    expect(sampleTrace).toMatch(/^traces\//);
+    expect(readFileSync(join(out, sampleTrace), 'utf8').split('\n')[0]).toContain('netlab/trace@1');
+    expect(report.suites[0]!.cases.filter((c) => c.family === 'coverage').map((c) => c.invariant)).toContain(
+      'coverage/fault:partition',
+    );
   });
 
   it('--list-impls, bad suites, protocols and transports', async () => {

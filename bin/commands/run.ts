@@ -11,6 +11,8 @@ import { createReport, traceFileName, TRACES_DIR } from '../../reports/schema.js
 import { gitCommit, writeFileAtomicSync, writeReportFiles, type TraceFile } from '../../reports/write.js';
 import { runSuite, SUITES, type SuiteRun } from '../../scenarios/catalog.js';
 import { parseCaseFile, replayCase } from '../../scenarios/property.js';
+import fc from 'fast-check';
+import { scenarioArb } from '../../scenarios/generators.js';
 import { implNames, runScenario } from '../../scenarios/runner.js';
 import { toJsonLines, TRACE_SCHEMA } from '../../sim/trace.js';
 import { hashValue } from '../../sim/hash.js';
@@ -138,6 +140,28 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
         });
         if (tty) process.stdout.write('\r\x1b[K');
         results.push(r);
+        if (r.failure === null) {
+          // A sample of passing runs: the suite's first generated scenario, traced, on its first case.
+          const [sample] = fc.sample(scenarioArb({ protocol: spec.protocol, impl }), {
+            seed: fcSeed,
+            numRuns: 1,
+          });
+          const first = r.cases[0];
+          if (sample !== undefined && first !== undefined) {
+            const simSeed = `sample-${fcSeed}`;
+            const traced = await runScenario(sample, simSeed, { traceCapacity: 200_000 });
+            const file = traceFileName(`${first.id}-sample`);
+            traces.push({
+              file,
+              content: toJsonLines(
+                { schema: TRACE_SCHEMA, seed: simSeed, source: `sample of ${first.id}` },
+                traced.trace,
+              ),
+            });
+            first.trace = `${TRACES_DIR}/${file}`;
+            first.traceHash = traced.traceHash;
+          }
+        }
         if (r.failure !== null) {
           // The failing case's trace goes into the report (the viewer opens it).
           const rerun = await runScenario(r.failure.scenario, r.failure.simSeed, { traceCapacity: 500_000 });
