@@ -57,9 +57,15 @@ export default defineConfig([
     extends: [tseslint.configs.disableTypeChecked],
   },
 
-  // Determinism ban: no wall clock, host timers, ambient randomness or Node builtins in sim/ and impl/.
+  // Determinism ban: no wall clock, host timers, ambient randomness or Node builtins in sim/ and impl/,
+  // nor in the isomorphic scenario core and report model (the browser viewer runs them too).
   {
-    files: ['sim/**/*.ts', 'impl/**/*.ts'],
+    files: [
+      'sim/**/*.ts',
+      'impl/**/*.ts',
+      'scenarios/{model,generators,runner,checks,property,catalog,demo}.ts',
+      'reports/{schema,junit}.ts',
+    ],
     ignores: ['impl/runtime/node*', 'impl/runtime/node*/**', 'sim/host-yield.ts', '**/*.test.ts'],
     rules: {
       'no-restricted-globals': ['error', ...bannedGlobals.map((name) => ({ name, message: DETERMINISM }))],
