@@ -87,6 +87,8 @@ export interface SuiteRun {
   cases: CatalogCase[];
   /** The shrunk failing case, when the suite failed (for writing a case file). */
   failure: CaseFile | null;
+  /** Virtual time simulated by every run of the suite (shrinking runs included), in microseconds. */
+  virtualUs: number;
 }
 
 export interface RunSuiteOptions {
@@ -133,6 +135,7 @@ export async function runSuite(spec: SuiteSpec, o: RunSuiteOptions): Promise<Sui
   const faultCounts = new Map<string, number>();
   const sometimes = new Map<string, number>();
   let observed = 0;
+  let virtualUs = 0;
   const out = await checkProperty({
     protocol: spec.protocol,
     impl: o.impl,
@@ -143,6 +146,7 @@ export async function runSuite(spec: SuiteSpec, o: RunSuiteOptions): Promise<Sui
     checkDeterminism: o.checkDeterminism === true,
     onResult: (r) => {
       observed++;
+      virtualUs += r.virtualUs;
       o.onProgress?.(observed);
       for (const f of r.faults)
         if (f.startUs !== null) faultCounts.set(f.kind, (faultCounts.get(f.kind) ?? 0) + 1);
@@ -234,5 +238,5 @@ export async function runSuite(spec: SuiteSpec, o: RunSuiteOptions): Promise<Sui
   for (const kind of GENERATED_FAULT_KINDS)
     cases.push(coverage(`coverage/fault:${kind}`, `fault ${kind} fired`, faultCounts.get(kind) ?? 0));
   for (const x of SOMETIMES) cases.push(coverage(`sometimes/${x.id}`, x.text, sometimes.get(x.id) ?? 0));
-  return { name: spec.name, cases, failure: cx };
+  return { name: spec.name, cases, failure: cx, virtualUs };
 }
