@@ -20,26 +20,11 @@ import { Rng } from './rng.js';
 import type { StreamConn } from './stream.js';
 import { RingSink, type TraceEvent } from './trace.js';
 import { World } from './world.js';
+import { concat, pattern } from './testing/bytes.js';
 
 const MS = 1000;
 
 type FaultEvent = Extract<TraceEvent, { kind: 'fault-start' | 'fault-end' }>;
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-function pattern(n: number, salt: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = (i * 31 + salt * 7) & 0xff;
-  return b;
-}
 
 function connectP(env: SimEnv, address: string): Promise<StreamConn> {
   const d = env.defer<StreamConn>();

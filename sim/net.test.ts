@@ -5,24 +5,9 @@ import type { LatencyModel } from './net-config.js';
 import { NetError, type StreamConn } from './stream.js';
 import { RingSink, type TraceEvent } from './trace.js';
 import { World } from './world.js';
+import { concat, pattern } from './testing/bytes.js';
 
 const MS = 1000;
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-function pattern(n: number, salt: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = (i * 31 + salt * 7) & 0xff;
-  return b;
-}
 
 /** Writes everything in order, looping over partial writes; resolves with the bytes accepted. */
 function writeAll(env: SimEnv, conn: StreamConn, messages: readonly Uint8Array[]): Promise<number> {

@@ -13,6 +13,7 @@ import { RingSink } from '../../sim/trace.js';
 import type { ConnectOptions, Env, NetErrorCode, StreamConn, StreamListener, TimerHandle } from './env.js';
 import { NetError } from './env.js';
 import { createNodeEnv, type NodeEnv, type NodeEnvOptions } from './node.js';
+import { concat } from '../../sim/testing/bytes.js';
 
 // Loopback work takes milliseconds: a hang should fail fast, not after the global 60 s.
 vi.setConfig({ testTimeout: 5_000 });
@@ -123,16 +124,6 @@ function latch<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 function pattern(lengthBytes: number, salt: number): Uint8Array {
