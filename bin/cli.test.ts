@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseReport } from '../reports/schema.js';
 import { runDemo } from '../scenarios/demo.js';
-import { parseScenario } from '../scenarios/model.js';
+import { defineScenario } from '../scenarios/define.js';
+import { topology } from '../scenarios/generators.js';
 import { runScenario } from '../scenarios/runner.js';
 
 const run = promisify(execFile);
@@ -127,13 +128,13 @@ describe('netlab CLI', () => {
 describe('netlab run / replay', () => {
   it('runs the catalog, writes a valid report.json and junit.xml, exits 0 when all pass', async () => {
     const out = mkdtempSync(join(tmpdir(), 'netlab-run-'));
-    const r = await netlab('run', '--runs', '8', '--seed', '42', '--out', out);
+    const r = await netlab('run', '--suite', 'framing', '--runs', '8', '--seed', '42', '--out', out);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/PASS +pair0\/netlab\/pair0\.intact-in-order/);
+    expect(r.stdout).toMatch(/PASS +framing\/pair0\/netlab\/delivery\.intact-in-order/);
     const report = parseReport(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
     expect(report.banner.fcSeed).toBe(42);
     expect(report.banner.totals.fail).toBe(0);
-    expect(report.suites.map((s) => s.name)).toEqual(['pair0', 'reqrep']);
+    expect(report.suites.map((s) => s.name)).toContain('framing');
     expect(readFileSync(join(out, 'junit.xml'), 'utf8')).toMatch(/<testsuite/);
     // A sample of passing runs is traced; coverage cases list every fault kind.
     const sampleTrace = report.suites[0]!.cases[0]!.trace!;
@@ -160,25 +161,20 @@ describe('netlab run / replay', () => {
   });
 
   it('replay reproduces a recorded case (0), detects a changed outcome (1), rejects a bad file (2)', async () => {
-    const scenario = parseScenario({
-      version: 1,
+    const scenario = defineScenario({
       name: 'replay me',
-      protocol: 'reqrep',
-      transport: 'tcp',
-      impl: 'netlab',
-      workload: { messageBytes: [5, 500] },
+      ...topology({ pattern: 'reqrep', transport: 'tcp' }),
+      workload: { sends: [5, 500].map((bytes) => ({ socket: 'client0', bytes })) },
       network: {
-        latency: { kind: 'constant', us: 1000 },
-        jitterUs: 0,
         lossRate: 0.05,
         randomChunking: true,
         partialWriteProbability: 0.1,
         sendBufferBytes: 4096,
         recvBufferBytes: 4096,
       },
-      faults: { version: 1, faults: [] },
       faultPhaseUs: 100_000,
       livenessUs: 5_000_000,
+      checks: ['reqrep.one-reply-per-request', 'reqrep.all-answered'],
     });
     const run = await runScenario(scenario, 'seed-r');
     const dir = mkdtempSync(join(tmpdir(), 'netlab-case-'));

@@ -3,53 +3,40 @@
  * one protocol, run against one implementation. Produces report cases (reports/schema.ts) with every
  * field set, including the replay command. Isomorphic except for nothing: it only calls the runner.
  */
+import type fc from 'fast-check';
+import { checkById } from './checks.js';
+import type { Transport } from './generators.js';
+import type { Scenario } from './model.js';
 import { checkProperty, DETERMINISM_CHECK, type CaseFile } from './property.js';
 import type { ScenarioResult } from './runner.js';
 
-export interface SuiteSpec {
-  name: string;
-  protocol: 'pair0' | 'reqrep';
+/**
+ * One property: generated scenarios of a shape (its arbitrary), checked against a set of
+ * invariants. A family (framing, handshake, redial, resend, backpressure) is a list of properties.
+ */
+export interface PropertySpec {
+  /** Stable id, unique across families, e.g. "framing/pair0". */
+  id: string;
+  family: string;
   title: string;
-  /** The invariants (check ids) the suite's property enforces, with their requirement text. */
-  invariants: { id: string; requirement: string; ref: string | null }[];
+  /** Protocols covered, nng names (for --protocol), e.g. ["req0", "rep0"]. */
+  protocols: readonly string[];
+  /** Transports the arbitrary draws from; --transport narrows to one. */
+  transports: readonly Transport[];
+  /** The invariants (check ids) the property enforces, in report order. */
+  checks: readonly string[];
+  /** Fault kinds the arbitrary can draw (coverage lists any never exercised). */
+  faultKinds: readonly string[];
+  /** "Sometimes" conditions (SOMETIMES ids) this property should exercise. */
+  sometimes: readonly string[];
+  arb(o: { impl: string; transports: readonly Transport[] }): fc.Arbitrary<Scenario>;
 }
 
-export const SUITES: readonly SuiteSpec[] = [
-  {
-    name: 'pair0',
-    protocol: 'pair0',
-    title: 'PAIR0 under chunking, partial writes, loss and faults',
-    invariants: [
-      {
-        id: 'pair0.intact-in-order',
-        requirement: 'PAIR0 delivers messages intact, in order, without duplicates',
-        ref: null,
-      },
-      {
-        id: 'pair0.all-delivered',
-        requirement: 'after faults heal, every accepted message reaches the peer (no data-destroying fault)',
-        ref: null,
-      },
-    ],
-  },
-  {
-    name: 'reqrep',
-    protocol: 'reqrep',
-    title: 'REQ/REP under chunking, partial writes, loss and faults',
-    invariants: [
-      {
-        id: 'reqrep.one-reply-per-request',
-        requirement: 'a REQ gets exactly one reply per completed request',
-        ref: '17',
-      },
-      {
-        id: 'reqrep.all-answered',
-        requirement: 'after faults heal, every request is answered (resend)',
-        ref: '14',
-      },
-    ],
-  },
-];
+export interface FamilySpec {
+  name: string;
+  title: string;
+  properties: readonly PropertySpec[];
+}
 
 export interface CatalogCase {
   id: string;
@@ -65,7 +52,6 @@ export interface CatalogCase {
   ref: string | null;
   requirement: string;
   invariant: string;
-  /** flaky: the same case replayed to a different outcome (set by --ci). */
   /** flaky: the same case replayed to a different outcome (set by --ci); skip: a coverage gap. */
   status: 'pass' | 'fail' | 'flaky' | 'skip';
   runs: number;
@@ -83,7 +69,9 @@ export interface CatalogCase {
 }
 
 export interface SuiteRun {
+  /** The family (report suite) name. */
   name: string;
+  property: string;
   cases: CatalogCase[];
   /** The shrunk failing case, when the suite failed (for writing a case file). */
   failure: CaseFile | null;
@@ -104,14 +92,13 @@ export interface RunSuiteOptions {
   /** Run each scenario twice and compare trace hashes (netlab run --check-determinism / --ci). */
   checkDeterminism?: boolean;
   /** Where a failing case file will be written (for the replay command). */
-  caseFilePath: (suite: string, impl: string) => string;
+  caseFilePath: (property: string, impl: string) => string;
+  /** Narrow the property to one transport (netlab run --transport). */
+  transport?: Transport;
 }
 
-/** Fault kinds the generators can draw: coverage reports any that a run never exercised. */
-export const GENERATED_FAULT_KINDS = ['partition', 'stall-reads', 'pause', 'reset', 'crash', 'link'] as const;
-
-/** "Sometimes" conditions: each should happen in some run, or the suite is not testing what it claims. */
-const SOMETIMES: { id: string; text: string; seen: (r: ScenarioResult) => boolean }[] = [
+/** "Sometimes" conditions: each should happen in some run, or the property is not testing what it claims. */
+export const SOMETIMES: readonly { id: string; text: string; seen: (r: ScenarioResult) => boolean }[] = [
   {
     id: 'net.partial-write',
     text: 'a write was accepted only in part',
@@ -124,21 +111,50 @@ const SOMETIMES: { id: string; text: string; seen: (r: ScenarioResult) => boolea
   },
   { id: 'net.reset', text: 'a connection was reset under the protocol', seen: (r) => r.net.resets > 0 },
   {
-    id: 'sp.redelivery-or-reconnect',
-    text: 'the peer saw a message more than once (REQ resend) or a reconnect happened',
-    seen: (r) => r.observations.received.length > r.observations.sent.length || r.net.connections > 1,
+    id: 'sp.reconnect',
+    text: 'a dialer connected more than once (a pipe was lost and redialed)',
+    seen: (r) =>
+      Object.values(r.observations.sockets).some(
+        (s) => s.pipes.filter((p) => p.event === 'attached').length > 1,
+      ),
+  },
+  {
+    id: 'sp.resend',
+    text: 'a REQ resent a request',
+    seen: (r) => Object.values(r.observations.sockets).some((s) => (s.req?.resends ?? 0) > 0),
+  },
+  {
+    id: 'sp.queue-full',
+    text: 'a send found the send queue full',
+    seen: (r) =>
+      Object.values(r.observations.sockets).some((s) =>
+        s.sent.some((x) => x.queuedBefore > 0 && x.queuedBefore >= s.maxSendQ),
+      ),
+  },
+  {
+    id: 'sp.bad-peer-cut',
+    text: 'a misbehaving peer was cut off (bad handshake or bad frame)',
+    seen: (r) =>
+      Object.values(r.observations.sockets).some(
+        (s) => s.endpoints.badHandshakes + s.endpoints.badFrames > 0,
+      ),
   },
 ];
 
-export async function runSuite(spec: SuiteSpec, o: RunSuiteOptions): Promise<SuiteRun> {
+/** Replay command of a passing case: rerun its property with the same seed and runs. */
+function rerunCommand(spec: PropertySpec, o: RunSuiteOptions, extra = ''): string {
+  return `netlab run --suite ${spec.family} --property ${spec.id} --impl ${o.impl} --seed ${o.fcSeed} --runs ${o.runs}${o.transport ? ` --transport ${o.transport}` : ''}${extra}`;
+}
+
+export async function runProperty(spec: PropertySpec, o: RunSuiteOptions): Promise<SuiteRun> {
   const t0 = o.nowMs();
   const faultCounts = new Map<string, number>();
   const sometimes = new Map<string, number>();
   let observed = 0;
   let virtualUs = 0;
+  const transports = o.transport ? [o.transport] : spec.transports;
   const out = await checkProperty({
-    protocol: spec.protocol,
-    impl: o.impl,
+    arb: spec.arb({ impl: o.impl, transports }),
     fcSeed: o.fcSeed,
     runs: o.runs,
     netlabVersion: o.netlabVersion,
@@ -157,50 +173,50 @@ export async function runSuite(spec: SuiteSpec, o: RunSuiteOptions): Promise<Sui
   const cx = out.counterexample;
   const failedIds = new Set(cx?.failed.map((f) => f.id) ?? []);
   const faultKinds = cx ? [...new Set(cx.scenario.faults.faults.map((f) => f.kind))] : [];
-  const cases = spec.invariants.map((inv): CatalogCase => {
-    const failed = failedIds.has(inv.id);
-    const check = cx?.failed.find((f) => f.id === inv.id);
+  const protocol = spec.protocols.join('/');
+  const transport = transports.join(',');
+  const caseFile = o.caseFilePath(spec.id, o.impl);
+  const base = {
+    family: spec.family,
+    protocol,
+    transport,
+    runtime: 'sim' as const,
+    impl: o.impl,
+    peer: null,
+    role: null,
+    fcSeed: o.fcSeed,
+  };
+  const cases = spec.checks.map((id): CatalogCase => {
+    const def = checkById(id);
+    const failed = failedIds.has(id);
+    const check = cx?.failed.find((f) => f.id === id);
     return {
-      id: `${spec.name}/${o.impl}/${inv.id}`,
-      title: `${spec.title}: ${inv.id}`,
-      family: spec.name,
-      protocol: spec.protocol === 'reqrep' ? 'req0/rep0' : spec.protocol,
-      transport: 'tcp',
-      runtime: 'sim',
-      impl: o.impl,
-      peer: null,
-      role: null,
+      ...base,
+      id: `${spec.id}/${o.impl}/${id}`,
+      title: `${spec.title}: ${id}`,
       faults: failed ? faultKinds : [],
-      ref: inv.ref,
-      requirement: inv.requirement,
-      invariant: inv.id,
+      ref: def?.ref ?? null,
+      requirement: def?.requirement ?? id,
+      invariant: id,
       status: failed ? 'fail' : 'pass',
       runs: out.runs,
-      fcSeed: o.fcSeed,
       fcPath: failed ? cx!.fcPath : null,
       simSeed: failed ? cx!.simSeed : null,
       shrinks: failed ? out.shrinks : null,
       counterexample: failed ? cx : null,
       expected: check?.expected ?? null,
       actual: check?.actual ?? null,
-      replay: failed
-        ? `netlab replay ${o.caseFilePath(spec.name, o.impl)}`
-        : `netlab run --suite ${spec.name} --impl ${o.impl} --seed ${o.fcSeed} --runs ${o.runs}`,
+      replay: failed ? `netlab replay ${caseFile}` : rerunCommand(spec, o),
       traceHash: failed ? cx!.traceHash : null,
       trace: null,
       wallMs,
     };
   });
   const coverage = (id: string, title: string, count: number): CatalogCase => ({
-    id: `${spec.name}/${o.impl}/${id}`,
+    ...base,
+    id: `${spec.id}/${o.impl}/${id}`,
     title: `${spec.title}: ${title}`,
     family: 'coverage',
-    protocol: spec.protocol === 'reqrep' ? 'req0/rep0' : spec.protocol,
-    transport: 'tcp',
-    runtime: 'sim',
-    impl: o.impl,
-    peer: null,
-    role: null,
     faults: [],
     ref: null,
     requirement: `${title}, in at least one generated run`,
@@ -208,14 +224,13 @@ export async function runSuite(spec: SuiteSpec, o: RunSuiteOptions): Promise<Sui
     // Never exercised is not a failure of the implementation, but the report must show the gap.
     status: count > 0 ? 'pass' : 'skip',
     runs: observed,
-    fcSeed: o.fcSeed,
     fcPath: null,
     simSeed: null,
     shrinks: null,
     counterexample: null,
     expected: 'at least once',
     actual: count > 0 ? `${count} of ${observed} runs` : `never exercised in ${observed} runs`,
-    replay: `netlab run --suite ${spec.name} --impl ${o.impl} --seed ${o.fcSeed} --runs ${o.runs}`,
+    replay: rerunCommand(spec, o),
     traceHash: null,
     trace: null,
     wallMs: null,
@@ -224,19 +239,21 @@ export async function runSuite(spec: SuiteSpec, o: RunSuiteOptions): Promise<Sui
     const nondet = cx?.failed.find((f) => f.id === DETERMINISM_CHECK);
     cases.push({
       ...coverage('engine/deterministic', 'the same scenario and simSeed give the same trace hash', observed),
-      family: spec.name,
+      family: spec.family,
       requirement: 'the same scenario and simSeed give the same trace hash (every run executed twice)',
       status: nondet === undefined ? 'pass' : 'flaky',
       expected: nondet?.expected ?? 'identical trace hashes',
       actual: nondet?.actual ?? `${observed} scenarios ran twice with identical hashes`,
       replay:
         nondet === undefined
-          ? `netlab run --suite ${spec.name} --impl ${o.impl} --seed ${o.fcSeed} --runs ${o.runs} --check-determinism`
-          : `netlab replay ${o.caseFilePath(spec.name, o.impl)} --check-determinism`,
+          ? rerunCommand(spec, o, ' --check-determinism')
+          : `netlab replay ${caseFile} --check-determinism`,
     });
   }
-  for (const kind of GENERATED_FAULT_KINDS)
+  for (const kind of spec.faultKinds)
     cases.push(coverage(`coverage/fault:${kind}`, `fault ${kind} fired`, faultCounts.get(kind) ?? 0));
-  for (const x of SOMETIMES) cases.push(coverage(`sometimes/${x.id}`, x.text, sometimes.get(x.id) ?? 0));
-  return { name: spec.name, cases, failure: cx, virtualUs };
+  for (const x of SOMETIMES)
+    if (spec.sometimes.includes(x.id))
+      cases.push(coverage(`sometimes/${x.id}`, x.text, sometimes.get(x.id) ?? 0));
+  return { name: spec.family, property: spec.id, cases, failure: cx, virtualUs };
 }

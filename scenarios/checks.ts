@@ -1,25 +1,86 @@
 /**
- * Checks: named invariants with a stable id, the requirement they enforce, and always / eventually
- * semantics, evaluated on a run's observations. "always" checks must hold whatever the faults;
- * "eventually" checks must hold once every fault has healed and the liveness phase has passed, and
- * apply only when no fault in the plan destroys accepted data (a reset or a crash loses bytes in
- * flight by design).
+ * Checks: named invariants with a stable id, the requirement they enforce, the reference checklist
+ * id (sp.md §8) where one exists, and always / eventually semantics, evaluated on a run's
+ * observations. "always" checks must hold whatever the faults; "eventually" checks must hold once
+ * every fault has healed and the liveness phase has passed. A registry: the invariant families
+ * (scenarios/families/) register theirs with defineCheck(); a scenario names the ids it wants.
  */
+import type { PipeEvent } from '../impl/sp/core/socket.js';
 import type { FaultRecord } from '../sim/fault-plan.js';
-import type { Scenario } from './model.js';
+import { setKnownChecks, type Scenario, type SocketSpec } from './model.js';
+
+export interface SentRecord {
+  index: number;
+  bytes: number;
+  /** When the application called send (virtual µs). */
+  atUs: number;
+  /** When send() resolved, or null (failed, or still pending at the end). */
+  acceptedAtUs: number | null;
+  error: string | null;
+  /** The socket's send queue length just before the call. */
+  queuedBefore: number;
+}
+
+export interface RecvRecord {
+  atUs: number;
+  body: Uint8Array;
+  /** The pipe it arrived on (null when the protocol does not say). */
+  pipe: number | null;
+}
+
+export interface EndpointTotals {
+  connections: number;
+  attached: number;
+  badHandshakes: number;
+  rejected: number;
+  badFrames: number;
+}
+
+export interface SocketObs {
+  name: string;
+  host: string;
+  protocol: string;
+  /** Workload sends, by index (REQ: requests). */
+  sent: SentRecord[];
+  /** What the application received: sink/echo messages, or REQ replies (then `replyTo` is set). */
+  received: (RecvRecord & { replyTo?: number })[];
+  /** Transport-level connect attempts made by this socket's dialers. */
+  dials: { atUs: number; address: string }[];
+  /** Pipe events seen by the socket's hook. */
+  pipes: { atUs: number; event: PipeEvent; pipe: number }[];
+  /** Endpoint counters summed over the socket's dialers and listeners (all incarnations). */
+  endpoints: EndpointTotals;
+  /** REQ only: transmissions, resends, dropped replies. */
+  req: { sends: number; resends: number; droppedReplies: number } | null;
+  /** Largest send / receive queue length sampled. */
+  maxSendQ: number;
+  maxRecvQ: number;
+  /** Largest buffer the receive path asked the allocator for, in bytes. */
+  maxAllocBytes: number;
+  /** Application errors (send/recv failures), in order. */
+  errors: string[];
+  /** How many times the socket was opened (host restarts open it again). */
+  opened: number;
+  /** When the sender finished its workload, or null. */
+  doneAtUs: number | null;
+}
+
+export interface RawPeerObs {
+  name: string;
+  connectedAtUs: number | null;
+  /** When the connection ended (either side), or null if still open at the end. */
+  closedAtUs: number | null;
+  /** True when the SP side closed or reset it (rather than the script). */
+  closedByRemote: boolean;
+  bytesIn: number;
+  error: string | null;
+}
 
 export interface Observations {
-  /** Every message (request) the client tried, by index. */
-  sent: Uint8Array[];
-  /** Indexes whose send() resolved. */
-  accepted: number[];
-  /** What the server's application received, in order. */
-  received: Uint8Array[];
-  /** REQ/REP: the reply each completed request got. */
-  replies: { index: number; reply: Uint8Array }[];
-  errors: string[];
-  /** When the client finished its workload (virtual us), or null. */
-  completedAtUs: number | null;
+  sockets: Record<string, SocketObs>;
+  raw: Record<string, RawPeerObs>;
+  /** An event threw: the stack under test crashed (the run stopped there). */
+  crash: string | null;
 }
 
 export type CheckKind = 'always' | 'eventually';
@@ -39,87 +100,227 @@ export interface CheckContext {
   healedAtUs: number;
   faults: FaultRecord[];
   reason: string;
+  /** Payload of message `index` of socket `name` (what the workload sent). */
+  payloadOf(socket: string, index: number): Uint8Array;
+  /** True when a fault that destroys accepted data (reset, crash, restart) fired. */
+  lossy: boolean;
 }
 
-function equal(a: Uint8Array, b: Uint8Array | undefined): boolean {
+export interface CheckVerdict {
+  status: CheckStatus;
+  expected: string | null;
+  actual: string | null;
+}
+
+export interface CheckDef {
+  id: string;
+  kind: CheckKind;
+  requirement: string;
+  /** Reference checklist id (sp.md §8), or null. */
+  ref: string | null;
+  evaluate(scenario: Scenario, obs: Observations, ctx: CheckContext): CheckVerdict;
+}
+
+const REGISTRY = new Map<string, CheckDef>();
+setKnownChecks(() => [...REGISTRY.keys()]);
+
+/** Registers a check; ids are global and stable (a report and a case file name them). */
+export function defineCheck(def: CheckDef): CheckDef {
+  const old = REGISTRY.get(def.id);
+  if (old !== undefined && old !== def) throw new Error(`check ${def.id} is defined twice`);
+  REGISTRY.set(def.id, def);
+  return def;
+}
+
+export function checkById(id: string): CheckDef | undefined {
+  return REGISTRY.get(id);
+}
+
+export function checkIds(): string[] {
+  return [...REGISTRY.keys()];
+}
+
+export const LOSSY_FAULTS: ReadonlySet<string> = new Set(['reset', 'crash', 'restart']);
+
+export function evaluateChecks(scenario: Scenario, obs: Observations, ctx: CheckContext): CheckResult[] {
+  return scenario.checks.map((id) => {
+    const def = REGISTRY.get(id);
+    if (def === undefined) throw new Error(`unknown check '${id}'`);
+    // A crash ends the run early: liveness cannot be judged, safety checks still can.
+    const v: CheckVerdict =
+      obs.crash !== null && def.kind === 'eventually'
+        ? { status: 'not-applicable', expected: null, actual: 'the run stopped at a crash' }
+        : def.evaluate(scenario, obs, ctx);
+    return { id, kind: def.kind, requirement: def.requirement, ...v };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers the families share.
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array | undefined): boolean {
   if (b === undefined || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
-const LOSSY_FAULTS = new Set(['reset', 'crash', 'restart']);
-
-/** Index of the sent message equal to `m`, searching from `from` (messages are distinct by content+size). */
-function indexOf(sent: Uint8Array[], m: Uint8Array, from: number): number {
-  for (let i = from; i < sent.length; i++) if (equal(sent[i]!, m)) return i;
-  return -1;
+/** Sockets connected to `s` by the topology (one dials an address the other listens on). */
+export function peersOf(scenario: Scenario, s: SocketSpec): SocketSpec[] {
+  return scenario.sockets.filter(
+    (o) => o !== s && (o.dial.some((a) => s.listen.includes(a)) || s.dial.some((a) => o.listen.includes(a))),
+  );
 }
 
-export function evaluateChecks(scenario: Scenario, obs: Observations, ctx: CheckContext): CheckResult[] {
-  const lossy = ctx.faults.some((f) => f.startUs !== null && LOSSY_FAULTS.has(f.kind));
-  const out: CheckResult[] = [];
-  if (scenario.protocol === 'pair0') {
-    // Received must be a subsequence of sent: intact, in order, no duplicates, nothing invented.
-    let next = 0;
-    let bad: string | null = null;
-    for (let r = 0; r < obs.received.length; r++) {
-      const at = indexOf(obs.sent, obs.received[r]!, next);
-      if (at < 0) {
-        bad = `received message #${r} (${obs.received[r]!.length} bytes) is not the next sent message, intact and in order`;
-        break;
-      }
-      next = at + 1;
-    }
-    out.push({
-      id: 'pair0.intact-in-order',
-      kind: 'always',
-      requirement:
-        'PAIR0 delivers messages intact, in order, without duplicates, under any chunking and partial writes',
-      status: bad === null ? 'pass' : 'fail',
-      expected: 'received is an in-order subsequence of sent',
-      actual: bad,
-    });
-    const delivered = obs.received.length;
-    const allAccepted = obs.accepted.length;
-    out.push({
-      id: 'pair0.all-delivered',
-      kind: 'eventually',
-      requirement:
-        'after faults heal, every accepted message reaches the peer (when no fault destroys data in flight)',
-      status: lossy
-        ? 'not-applicable'
-        : delivered === allAccepted && allAccepted === obs.sent.length
-          ? 'pass'
-          : 'fail',
-      expected: `${obs.sent.length} messages accepted and delivered`,
-      actual: `${allAccepted} accepted, ${delivered} delivered${obs.errors.length ? `; errors: ${obs.errors.slice(0, 3).join('; ')}` : ''}`,
-    });
-  } else {
-    let bad: string | null = null;
-    for (const { index, reply } of obs.replies) {
-      if (!equal(obs.sent[index]!, reply)) {
-        bad = `request #${index} got a reply that is not its echo (${reply.length} bytes)`;
-        break;
+/**
+ * Matches what `receiver` got against what its peers sent: every received message must be the next
+ * not-yet-seen message of some sender, intact (so: no corruption, no duplicate, no reordering per
+ * sender, nothing invented). Returns the first violation, or null, and how many were matched.
+ */
+export function matchDeliveries(
+  scenario: Scenario,
+  obs: Observations,
+  ctx: CheckContext,
+  receiver: SocketSpec,
+  received: readonly RecvRecord[],
+): { violation: string | null; matched: number } {
+  const senders = peersOf(scenario, receiver).filter((p) => p.app.kind === 'send' || p.app.kind === 'echo');
+  const next = new Map<string, number>(senders.map((s) => [s.name, 0]));
+  let matched = 0;
+  for (let r = 0; r < received.length; r++) {
+    const body = received[r]!.body;
+    let best: { sender: string; at: number } | undefined;
+    for (const s of senders) {
+      const sent = obs.sockets[s.name]?.sent ?? [];
+      for (let i = next.get(s.name)!; i < sent.length; i++) {
+        if (bytesEqual(ctx.payloadOf(s.name, i), body)) {
+          if (best === undefined || i - next.get(s.name)! < best.at - next.get(best.sender)!)
+            best = { sender: s.name, at: i };
+          break;
+        }
       }
     }
-    const seen = new Set(obs.replies.map((r) => r.index));
-    if (bad === null && seen.size !== obs.replies.length) bad = 'a request got more than one reply';
-    out.push({
-      id: 'reqrep.one-reply-per-request',
-      kind: 'always',
-      requirement: 'a REQ gets exactly one reply per completed request, and it answers that request',
-      status: bad === null ? 'pass' : 'fail',
-      expected: 'each completed request has exactly one reply, equal to its echo',
-      actual: bad,
-    });
-    out.push({
-      id: 'reqrep.all-answered',
-      kind: 'eventually',
-      requirement: 'after faults heal, every request is answered (REQ resends; REP answers)',
-      status: obs.replies.length === obs.sent.length ? 'pass' : 'fail',
-      expected: `${obs.sent.length} replies`,
-      actual: `${obs.replies.length} replies${obs.errors.length ? `; errors: ${obs.errors.slice(0, 3).join('; ')}` : ''}`,
-    });
+    if (best === undefined)
+      return {
+        violation: `${receiver.name} received message #${r} (${body.length} bytes) that is not the next message of any sender, intact and in order`,
+        matched,
+      };
+    next.set(best.sender, best.at + 1);
+    matched++;
   }
-  return out;
+  return { violation: null, matched };
 }
+
+/** Pass/fail verdict from a violation text. */
+export function verdict(violation: string | null, expected: string): CheckVerdict {
+  return { status: violation === null ? 'pass' : 'fail', expected, actual: violation };
+}
+
+function errorsTail(o: SocketObs): string {
+  return o.errors.length ? `; errors: ${o.errors.slice(0, 3).join('; ')}` : '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine-level checks every family can use.
+
+defineCheck({
+  id: 'stack.no-crash',
+  kind: 'always',
+  requirement: 'nothing a peer or the network does makes the stack throw (bad input is a typed error)',
+  ref: null,
+  evaluate: (_s, obs) => verdict(obs.crash, 'no event throws'),
+});
+
+defineCheck({
+  id: 'delivery.intact-in-order',
+  kind: 'always',
+  requirement:
+    'every message arrives intact, at most once and in order per sender, under any chunking, partial writes and stalls',
+  ref: null,
+  evaluate(s, obs, ctx) {
+    for (const sock of s.sockets) {
+      if (sock.protocol !== 'pair0' || sock.app.kind === 'send') continue;
+      const got = obs.sockets[sock.name]?.received ?? [];
+      const m = matchDeliveries(s, obs, ctx, sock, got);
+      if (m.violation !== null) return verdict(m.violation, 'received is an in-order subsequence of sent');
+    }
+    return verdict(null, 'received is an in-order subsequence of sent');
+  },
+});
+
+defineCheck({
+  id: 'delivery.all-delivered',
+  kind: 'eventually',
+  requirement:
+    'after faults heal, every message send() accepted reaches the peer (unless a fault destroyed data in flight)',
+  ref: null,
+  evaluate(s, obs, ctx) {
+    if (ctx.lossy) return { status: 'not-applicable', expected: null, actual: 'a reset or crash fired' };
+    let accepted = 0;
+    let sent = 0;
+    let delivered = 0;
+    let tail = '';
+    for (const sock of s.sockets) {
+      const o = obs.sockets[sock.name];
+      if (o === undefined) continue;
+      if (sock.app.kind === 'send') {
+        sent += s.workload.sends.filter((w) => w.socket === sock.name).length;
+        accepted += o.sent.filter((x) => x.acceptedAtUs !== null).length;
+        tail += errorsTail(o);
+      } else if (sock.protocol === 'pair0') delivered += o.received.length;
+    }
+    return {
+      status: accepted === sent && delivered === accepted ? 'pass' : 'fail',
+      expected: `${sent} messages accepted and delivered`,
+      actual: `${accepted} accepted, ${delivered} delivered${tail}`,
+    };
+  },
+});
+
+defineCheck({
+  id: 'reqrep.one-reply-per-request',
+  kind: 'always',
+  requirement: 'a REQ gets exactly one reply per completed request, and it answers that request',
+  ref: '17',
+  evaluate(s, obs, ctx) {
+    for (const sock of s.sockets) {
+      if (sock.protocol !== 'req0') continue;
+      const o = obs.sockets[sock.name]!;
+      const seen = new Set<number>();
+      for (const r of o.received) {
+        const i = r.replyTo!;
+        if (seen.has(i)) return verdict(`${sock.name}: request #${i} got more than one reply`, 'one reply');
+        seen.add(i);
+        if (!bytesEqual(ctx.payloadOf(sock.name, i), r.body))
+          return verdict(
+            `${sock.name}: request #${i} got a reply that is not its echo (${r.body.length} bytes)`,
+            'each completed request has exactly one reply, equal to its echo',
+          );
+      }
+    }
+    return verdict(null, 'each completed request has exactly one reply, equal to its echo');
+  },
+});
+
+defineCheck({
+  id: 'reqrep.all-answered',
+  kind: 'eventually',
+  requirement: 'after faults heal, every request is answered (REQ resends; REP answers)',
+  ref: '14',
+  evaluate(s, obs) {
+    let want = 0;
+    let got = 0;
+    let tail = '';
+    for (const sock of s.sockets) {
+      if (sock.protocol !== 'req0') continue;
+      const o = obs.sockets[sock.name]!;
+      want += s.workload.sends.filter((w) => w.socket === sock.name).length;
+      got += o.received.length;
+      tail += errorsTail(o);
+    }
+    return {
+      status: got === want ? 'pass' : 'fail',
+      expected: `${want} replies`,
+      actual: `${got} replies${tail}`,
+    };
+  },
+});

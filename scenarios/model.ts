@@ -1,52 +1,115 @@
 /**
- * The scenario model: plain data that fully describes one run (protocol, transport, workload,
- * network model, fault plan, timing), validated with zod so a case file read back from disk is
- * checked field by field. Isomorphic: the browser viewer replays the same data.
+ * The scenario model: plain data that fully describes one run — topology (hosts, SP sockets with
+ * their protocol, options, addresses and who dials whom, raw byte-level peers), workload (who sends
+ * what, when), network model, fault plan, timing and the checks to evaluate — validated with zod so
+ * a case file read back from disk is checked field by field. Isomorphic: the browser viewer replays
+ * the same data.
  */
 import { z } from 'zod';
 import { parseFaultPlan, type FaultPlan } from '../sim/fault-plan.js';
+import { OptionStore, OPTION_NAMES, type OptionValues } from '../impl/sp/options.js';
+import { parseSpUrl } from '../impl/sp/transport/url.js';
 
 export const SCENARIO_VERSION = 1;
 
 /** Implementation under test: netlab itself, or a planted historical bug (the museum swaps parts in). */
 export type ImplName = string;
 
+/** SP protocols a scenario socket may speak (nng names); grows as protocols land. */
+export const SCENARIO_PROTOCOLS = ['pair0', 'req0', 'rep0'] as const;
+export type ScenarioProtocol = (typeof SCENARIO_PROTOCOLS)[number];
+
+const us = (max: number) => z.number().int().min(0).max(max);
+const MAX_US = 3_600_000_000;
+const name = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,31}$/, 'a lower-case name: a letter, then letters, digits or "-" (≤ 32)');
+
 const latency = z.union([
-  z.strictObject({ kind: z.literal('constant'), us: z.number().int().min(0).max(10_000_000) }),
-  z.strictObject({
-    kind: z.literal('uniform'),
-    minUs: z.number().int().min(0).max(10_000_000),
-    maxUs: z.number().int().min(0).max(10_000_000),
-  }),
+  z.strictObject({ kind: z.literal('constant'), us: us(10_000_000) }),
+  z.strictObject({ kind: z.literal('uniform'), minUs: us(10_000_000), maxUs: us(10_000_000) }),
   z.strictObject({
     kind: z.literal('exponential'),
-    minUs: z.number().int().min(0).max(10_000_000),
+    minUs: us(10_000_000),
     meanUs: z.number().int().min(1).max(10_000_000),
   }),
 ]);
 
+/**
+ * What the application on a socket does. send: sends its workload items in order (REQ: each is a
+ * request and waits for its reply). sink: receives forever. echo: receives and sends each message
+ * back (REP answers requests). recvDelayUs: the application's pause before each receive (a slow
+ * consumer); stallUs: it stops receiving for that long from stallAtUs (a stalled peer).
+ */
+const app = z.strictObject({
+  kind: z.enum(['send', 'sink', 'echo']),
+  recvDelayUs: us(10_000_000).optional(),
+  stallAtUs: us(MAX_US).optional(),
+  stallUs: us(MAX_US).optional(),
+});
+
+const socketSpec = z.strictObject({
+  name,
+  host: name,
+  protocol: z.enum(SCENARIO_PROTOCOLS),
+  /** SP addresses this socket listens on (tcp://host:port on its own host, ipc:///path, inproc://name). */
+  listen: z.array(z.string()).max(4).default([]),
+  /** SP addresses it dials (asynchronously, redialing with backoff). */
+  dial: z.array(z.string()).max(8).default([]),
+  /** Socket options (mangos names); numbers are µs or counts as in impl/sp/options.ts. */
+  options: z.record(z.string(), z.union([z.number(), z.boolean(), z.null()])).default({}),
+  app,
+  /** When the socket opens (virtual µs; default 0). */
+  startUs: us(MAX_US).default(0),
+});
+
+/**
+ * A raw byte-level peer: connects to an address and plays a script of writes (hex) and actions with
+ * delays, then stays silent (never reading past what the kernel buffers is not modelled: it reads and
+ * counts). Handshake and framing scenarios use it for malformed, truncated, slow or silent peers.
+ */
+const rawStep = z.union([
+  z.strictObject({
+    afterUs: us(MAX_US),
+    write: z.string().regex(/^([0-9a-f]{2})*$/, 'lower-case hex bytes'),
+  }),
+  z.strictObject({ afterUs: us(MAX_US), action: z.enum(['close', 'reset']) }),
+]);
+
+const rawPeer = z.strictObject({
+  name,
+  host: name,
+  dial: z.string(),
+  startUs: us(MAX_US).default(0),
+  script: z.array(rawStep).max(64),
+});
+
 export const scenarioSchema = z.strictObject({
   version: z.literal(SCENARIO_VERSION),
   name: z.string().min(1),
-  protocol: z.enum(['pair0', 'reqrep']),
-  /** Only tcp so far: client and server are separate hosts, and ipc addresses are local to one. */
-  transport: z.enum(['tcp']),
   impl: z.string().min(1),
-  /** Message (or request) sizes in bytes, sent in order by the client. */
+  hosts: z.array(name).min(1).max(16),
+  sockets: z.array(socketSpec).min(1).max(16),
+  rawPeers: z.array(rawPeer).max(8).default([]),
+  /** Messages sent by `send` sockets, in order per socket; gapUs: the pause before the send. */
   workload: z.strictObject({
-    messageBytes: z
+    sends: z
       .array(
-        z
-          .number()
-          .int()
-          .min(0)
-          .max(1 << 20),
+        z.strictObject({
+          socket: name,
+          bytes: z
+            .number()
+            .int()
+            .min(0)
+            .max(1 << 20),
+          gapUs: us(MAX_US).default(0),
+        }),
       )
-      .max(1000),
+      .max(2000),
   }),
   network: z.strictObject({
     latency,
-    jitterUs: z.number().int().min(0).max(1_000_000),
+    jitterUs: us(1_000_000),
     lossRate: z.number().min(0).max(0.5),
     randomChunking: z.boolean(),
     partialWriteProbability: z.number().min(0).max(1),
@@ -61,46 +124,156 @@ export const scenarioSchema = z.strictObject({
       .min(1)
       .max(1 << 24),
   }),
-  /** A fault plan (sim/FAULTS.md); host names are "client" and "server". */
+  /** A fault plan (sim/FAULTS.md) over this scenario's host names. */
   faults: z.unknown(),
   /** Faults may act during [0, faultPhaseUs); then every fault heals. */
-  faultPhaseUs: z.number().int().min(0).max(3_600_000_000),
+  faultPhaseUs: us(MAX_US),
   /** After healing, the system must converge within this bound (the liveness phase). */
-  livenessUs: z.number().int().min(1).max(3_600_000_000),
+  livenessUs: z.number().int().min(1).max(MAX_US),
+  /** Ids of the checks to evaluate (scenarios/checks.ts registry). */
+  checks: z.array(z.string().min(1)).min(1).max(64),
 });
 
-export type Scenario = Omit<z.infer<typeof scenarioSchema>, 'faults'> & { faults: FaultPlan };
+type Parsed = z.infer<typeof scenarioSchema>;
+export type SocketSpec = Omit<Parsed['sockets'][number], 'options'> & { options: Partial<OptionValues> };
+export type RawPeerSpec = Parsed['rawPeers'][number];
+export type RawStep = RawPeerSpec['script'][number];
+export type AppSpec = SocketSpec['app'];
+/** The scenario as JSON may omit defaulted fields; a parsed one has them all. */
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type Scenario = Omit<Parsed, 'faults' | 'sockets'> & { faults: FaultPlan; sockets: SocketSpec[] };
 
 export class ScenarioError extends Error {
   override readonly name = 'ScenarioError';
   readonly code = 'ERR_BAD_SCENARIO';
 }
 
-/** Validates a scenario; errors name the JSON path of the first bad field and what it accepts. */
+function pathText(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(root)';
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
+}
+
+/** Which check ids exist: set by checks.ts (kept here as a hook so model.ts has no import cycle). */
+let knownChecks: () => readonly string[] = () => [];
+export function setKnownChecks(list: () => readonly string[]): void {
+  knownChecks = list;
+}
+
+/**
+ * Validates a scenario; errors name the JSON path of the first bad field and what it accepts.
+ * Beyond the schema: names are unique, every socket and raw peer sits on a declared host, options
+ * are valid for the socket (impl/sp/options.ts), addresses parse, tcp listeners bind their own host,
+ * ipc and inproc stay on one host, workload items name `send` sockets, faults name declared hosts.
+ */
 export function parseScenario(json: unknown): Scenario {
   const r = scenarioSchema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    const path =
-      issue.path.length === 0
-        ? '(root)'
-        : issue.path
-            .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-            .join('')
-            .replace(/^\./, '');
-    throw new ScenarioError(`scenario ${path}: ${issue.message}`);
+    throw new ScenarioError(`scenario ${pathText(issue.path)}: ${issue.message}`);
   }
+  const d = r.data;
+  const fail = (path: string, why: string): never => {
+    throw new ScenarioError(`scenario ${path}: ${why}`);
+  };
+  const hosts = new Set<string>();
+  d.hosts.forEach((h, i) => {
+    if (hosts.has(h)) fail(`hosts[${i}]`, `duplicate host name '${h}'`);
+    hosts.add(h);
+  });
+  const names = new Set<string>();
+  const listenHost = new Map<string, string>();
+  const sockets: SocketSpec[] = d.sockets.map((s, i) => {
+    const at = `sockets[${i}]`;
+    if (names.has(s.name)) fail(`${at}.name`, `duplicate socket or peer name '${s.name}'`);
+    names.add(s.name);
+    if (!hosts.has(s.host)) fail(`${at}.host`, `unknown host '${s.host}' (declared: ${d.hosts.join(', ')})`);
+    for (const k of Object.keys(s.options)) {
+      if (!(OPTION_NAMES as readonly string[]).includes(k))
+        fail(`${at}.options.${k}`, `unknown option (accepted: ${OPTION_NAMES.join(', ')})`);
+    }
+    try {
+      new OptionStore(s.options as Partial<OptionValues>, OPTION_NAMES);
+    } catch (e) {
+      fail(`${at}.options`, (e as Error).message);
+    }
+    s.listen.forEach((a, j) => {
+      const u = parseAddr(a, true, `${at}.listen[${j}]`);
+      if (u.transport === 'tcp' && u.host !== s.host && u.host !== '0.0.0.0')
+        fail(`${at}.listen[${j}]`, `a tcp listener binds its own host '${s.host}', not '${u.host}'`);
+      if (listenHost.has(a)) fail(`${at}.listen[${j}]`, `address ${a} already has a listener`);
+      listenHost.set(a, s.host);
+    });
+    return { ...s, options: s.options as Partial<OptionValues> };
+  });
+  const local = (addr: string, host: string, at: string): void => {
+    const u = parseAddr(addr, false, at);
+    if (u.transport === 'tcp' && !hosts.has(u.host)) fail(at, `tcp address names unknown host '${u.host}'`);
+    const owner = listenHost.get(addr);
+    if (u.transport !== 'tcp' && owner !== undefined && owner !== host)
+      fail(at, `${u.transport} connects only within one host: ${addr} listens on '${owner}', not '${host}'`);
+  };
+  sockets.forEach((s, i) => s.dial.forEach((a, j) => local(a, s.host, `sockets[${i}].dial[${j}]`)));
+  d.rawPeers.forEach((p, i) => {
+    if (names.has(p.name)) fail(`rawPeers[${i}].name`, `duplicate socket or peer name '${p.name}'`);
+    names.add(p.name);
+    if (!hosts.has(p.host)) fail(`rawPeers[${i}].host`, `unknown host '${p.host}'`);
+    const u = parseAddr(p.dial, false, `rawPeers[${i}].dial`);
+    if (u.transport === 'inproc') fail(`rawPeers[${i}].dial`, 'a raw peer speaks bytes: tcp or ipc only');
+    local(p.dial, p.host, `rawPeers[${i}].dial`);
+  });
+  d.workload.sends.forEach((w, i) => {
+    const s = sockets.find((x) => x.name === w.socket);
+    if (s === undefined) fail(`workload.sends[${i}].socket`, `unknown socket '${w.socket}'`);
+    else if (s.app.kind !== 'send')
+      fail(`workload.sends[${i}].socket`, `socket '${w.socket}' does not send (its app is '${s.app.kind}')`);
+  });
+  const known = knownChecks();
+  d.checks.forEach((c, i) => {
+    if (known.length > 0 && !known.includes(c))
+      fail(`checks[${i}]`, `unknown check '${c}' (known: ${known.join(', ')})`);
+  });
   let faults: FaultPlan;
   try {
-    faults = parseFaultPlan(r.data.faults);
+    faults = parseFaultPlan(d.faults);
   } catch (e) {
     throw new ScenarioError(`scenario faults: ${(e as Error).message}`);
   }
-  if (
-    r.data.network.latency.kind === 'uniform' &&
-    r.data.network.latency.maxUs < r.data.network.latency.minUs
-  ) {
-    throw new ScenarioError('scenario network.latency.maxUs: must be >= minUs');
+  for (const h of faultHosts(faults)) {
+    if (!hosts.has(h)) fail('faults', `a fault names unknown host '${h}' (declared: ${d.hosts.join(', ')})`);
   }
-  return { ...r.data, faults };
+  if (d.network.latency.kind === 'uniform' && d.network.latency.maxUs < d.network.latency.minUs)
+    fail('network.latency.maxUs', 'must be >= minUs');
+  return { ...d, sockets, faults };
+}
+
+function parseAddr(addr: string, forListen: boolean, at: string): ReturnType<typeof parseSpUrl> {
+  try {
+    return parseSpUrl(addr, forListen);
+  } catch (e) {
+    throw new ScenarioError(`scenario ${at}: ${(e as Error).message}`);
+  }
+}
+
+function faultHosts(plan: FaultPlan): string[] {
+  const out: string[] = [];
+  for (const f of plan.faults) {
+    const r = f as unknown as Record<string, unknown>;
+    for (const k of ['host', 'from', 'to']) if (typeof r[k] === 'string') out.push(r[k]);
+    for (const k of ['a', 'b']) if (Array.isArray(r[k])) out.push(...(r[k] as string[]));
+    const conn = r.conn as Record<string, unknown> | undefined;
+    if (typeof conn === 'object')
+      for (const k of ['client', 'server']) if (typeof conn[k] === 'string') out.push(conn[k]);
+  }
+  return out;
+}
+
+/** The transports a scenario's SP addresses use (for the report's `transport` field). */
+export function scenarioTransports(s: Scenario): string[] {
+  const set = new Set<string>();
+  for (const sock of s.sockets)
+    for (const a of [...sock.listen, ...sock.dial]) set.add(parseSpUrl(a, true).transport);
+  return [...set].sort();
 }

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import type { CheckResult } from './checks.js';
-import { scenarioArb, simSeedArb, type GenOptions } from './generators.js';
+import { simSeedArb } from './generators.js';
 import { parseScenario, type Scenario } from './model.js';
 import { runScenario, type ScenarioResult } from './runner.js';
 
@@ -33,7 +33,9 @@ export interface PropertyOutcome {
   shrinks: number;
 }
 
-export interface PropertyOptions extends GenOptions {
+export interface PropertyOptions {
+  /** Generated scenarios (scenarios/generators.ts, or a family's own arbitrary). */
+  arb: fc.Arbitrary<Scenario>;
   fcSeed: number;
   runs: number;
   netlabVersion: string;
@@ -52,7 +54,7 @@ export const DETERMINISM_CHECK = 'engine.deterministic';
 
 export async function checkProperty(options: PropertyOptions): Promise<PropertyOutcome> {
   const details = await fc.check(
-    fc.asyncProperty(scenarioArb(options), simSeedArb, async (scenario, simSeed) => {
+    fc.asyncProperty(options.arb, simSeedArb, async (scenario, simSeed) => {
       const r = await runScenario(scenario, simSeed);
       options.onResult?.(r);
       if (

@@ -1,32 +1,78 @@
 /**
- * The scenario runner: builds a simulated world from a scenario and a simSeed, runs the workload
- * under the fault plan, heals every fault at the end of the fault phase, gives the system the
- * liveness phase to converge, and evaluates the checks. Isomorphic (no Node APIs): the browser
- * viewer reruns scenarios with it.
+ * The scenario runner: builds a simulated world from a scenario and a simSeed — one simulated host
+ * per scenario host, the SP sockets of each (with their options, listeners and dialers) and the raw
+ * byte-level peers — runs the workload under the fault plan, heals every fault at the end of the
+ * fault phase, gives the system the liveness phase to converge, and evaluates the checks.
+ * Isomorphic (no Node APIs): the browser viewer reruns scenarios with it.
  */
-import type { Env } from '../impl/runtime/env.js';
+import type { ConnectCallback, ConnectOptions, Env, StreamConn } from '../impl/runtime/env.js';
+import type { Allocator } from '../impl/sp/wire/frames.js';
 import type { Socket, SocketOptions } from '../impl/sp/core/socket.js';
+import type { OptionValues } from '../impl/sp/options.js';
 import { openPair0 } from '../impl/sp/protocol/pair0.js';
 import { openRep0 } from '../impl/sp/protocol/rep0.js';
-import { openReq0 } from '../impl/sp/protocol/req0.js';
+import { openReq0, req0Stats } from '../impl/sp/protocol/req0.js';
+import { runtimeAddress, parseSpUrl } from '../impl/sp/transport/url.js';
 import { applyFaultPlan, type FaultRecord } from '../sim/fault-plan.js';
 import { Network, type NetStats } from '../sim/net.js';
 import { RingSink, type TraceEvent } from '../sim/trace.js';
 import { World } from '../sim/world.js';
-import { evaluateChecks, type CheckResult, type Observations } from './checks.js';
-import type { Scenario } from './model.js';
+import {
+  evaluateChecks,
+  LOSSY_FAULTS,
+  type CheckResult,
+  type Observations,
+  type RawPeerObs,
+  type SocketObs,
+} from './checks.js';
+import type { RawPeerSpec, Scenario, ScenarioProtocol, SocketSpec } from './model.js';
 
-/** Replaces parts of the stack for a named implementation (the bug museum registers variants here). */
-export type ImplVariant = (socket: 'client' | 'server') => Partial<SocketOptions>;
+/** Opens a socket of a protocol with the given parts (the museum may open a subclass instead). */
+export type SocketOpener = (env: Env, options: SocketOptions) => Socket;
 
-const IMPLS = new Map<string, ImplVariant>([['netlab', () => ({})]]);
+export const OPENERS: Record<ScenarioProtocol, SocketOpener> = {
+  pair0: openPair0,
+  req0: openReq0,
+  rep0: openRep0,
+};
+
+/** What an implementation variant changes for one scenario socket. */
+export interface SocketParts {
+  /** Injected parts (frame decoder, backoff policy, connection wrapper...). */
+  socketOptions?: Partial<SocketOptions>;
+  /** Option values forced over the scenario's (e.g. a handshake timeout that never fires). */
+  options?: Partial<OptionValues>;
+  /** Opens the socket instead of the protocol's own opener (a protocol subclass). */
+  open?: SocketOpener;
+}
+
+/**
+ * An implementation under test: netlab itself, or a museum variant composed from the real stack
+ * through its injection points. `family` names the invariant family meant to catch it.
+ */
+export interface ImplVariant {
+  summary: string;
+  family: string | null;
+  /** Parts for one socket of the scenario (undefined: the real stack unchanged). */
+  socket?(spec: SocketSpec): SocketParts | undefined;
+}
+
+const IMPLS = new Map<string, ImplVariant>([
+  ['netlab', { summary: 'netlab as built: the real stack, nothing swapped', family: null }],
+]);
 
 export function registerImpl(name: string, variant: ImplVariant): void {
+  if (!/^[a-z0-9][a-z0-9/_.-]*$/.test(name)) throw new Error(`bad implementation name '${name}'`);
   IMPLS.set(name, variant);
 }
 
+/** Every implementation name: netlab first, then the variants in registration order. */
 export function implNames(): string[] {
   return [...IMPLS.keys()];
+}
+
+export function implVariant(name: string): ImplVariant | undefined {
+  return IMPLS.get(name);
 }
 
 export interface RunOptions {
@@ -50,10 +96,103 @@ export interface ScenarioResult {
   ok: boolean;
 }
 
-/** Deterministic payload of message i: its content names its index, so corruption and reordering show. */
-export function payload(index: number, bytes: number): Uint8Array {
+/**
+ * Deterministic payload of message `index` of the socket with position `socketIndex` in the
+ * scenario: its content names both, so corruption, reordering and cross-talk show.
+ */
+export function payload(socketIndex: number, index: number, bytes: number): Uint8Array {
   const b = new Uint8Array(bytes);
-  for (let i = 0; i < bytes; i++) b[i] = (index * 131 + i * 7 + (i >>> 8)) & 0xff;
+  const seed = socketIndex * 4099 + index;
+  for (let i = 0; i < bytes; i++) b[i] = (seed * 131 + i * 7 + (i >>> 8) + (seed >>> 8)) & 0xff;
+  // Messages of 4 bytes or more carry their identity in the first four (a big-endian word).
+  if (bytes >= 4) {
+    const tag = ((socketIndex & 0xff) << 24) | (index & 0xffffff);
+    b[0] = tag >>> 24;
+    b[1] = (tag >>> 16) & 0xff;
+    b[2] = (tag >>> 8) & 0xff;
+    b[3] = tag & 0xff;
+  }
+  return b;
+}
+
+/** Defaults every scenario socket starts from (then its own options, then the variant's). */
+export const SCENARIO_SOCKET_DEFAULTS: Partial<OptionValues> = {
+  'RECONNECT-TIME': 50_000,
+  'DIAL-ASYNCH': true,
+  'MAX-RCV-SIZE': 0,
+};
+
+function newSocketObs(spec: SocketSpec): SocketObs {
+  return {
+    name: spec.name,
+    host: spec.host,
+    protocol: spec.protocol,
+    sent: [],
+    received: [],
+    dials: [],
+    pipes: [],
+    endpoints: { connections: 0, attached: 0, badHandshakes: 0, rejected: 0, badFrames: 0 },
+    req: spec.protocol === 'req0' ? { sends: 0, resends: 0, droppedReplies: 0 } : null,
+    maxSendQ: 0,
+    maxRecvQ: 0,
+    maxAllocBytes: 0,
+    errors: [],
+    opened: 0,
+    doneAtUs: null,
+  };
+}
+
+/** The host's env with connect() recorded: the redial family measures attempts and their gaps. */
+class TappedEnv implements Env {
+  constructor(
+    private readonly env: Env,
+    private readonly onConnect: (address: string) => void,
+  ) {}
+  get runtime(): 'sim' | 'real' {
+    return this.env.runtime;
+  }
+  get hostName(): string {
+    return this.env.hostName;
+  }
+  get tracing(): boolean {
+    return this.env.tracing;
+  }
+  nowUs(): number {
+    return this.env.nowUs();
+  }
+  setTimer(delayUs: number, fn: () => void, label?: string): ReturnType<Env['setTimer']> {
+    return this.env.setTimer(delayUs, fn, label);
+  }
+  clearTimer(timer: ReturnType<Env['setTimer']>): void {
+    this.env.clearTimer(timer);
+  }
+  sleep(delayUs: number): Promise<void> {
+    return this.env.sleep(delayUs);
+  }
+  defer<T>(): ReturnType<Env['defer']> & { promise: Promise<T> } {
+    return this.env.defer<T>();
+  }
+  random(name: string): ReturnType<Env['random']> {
+    return this.env.random(name);
+  }
+  shared<T>(key: string, create: () => T): T {
+    return this.env.shared(key, create);
+  }
+  connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void {
+    this.onConnect(address);
+    this.env.connect(address, callback, options);
+  }
+  listen(...args: Parameters<Env['listen']>): void {
+    this.env.listen(...args);
+  }
+  trace(event: Parameters<Env['trace']>[0]): void {
+    this.env.trace(event);
+  }
+}
+
+function hexBytes(hex: string): Uint8Array {
+  const b = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < b.length; i++) b[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return b;
 }
 
@@ -78,77 +217,267 @@ export async function runScenario(
       maxRetransmits: 30, // loss alone should not reset connections within a scenario
     },
   });
-  const obs: Observations = {
-    sent: [],
-    accepted: [],
-    received: [],
-    replies: [],
-    errors: [],
-    completedAtUs: null,
+  const obs: Observations = { sockets: {}, raw: {}, crash: null };
+  const socketIndex = new Map<string, number>();
+  scenario.sockets.forEach((s, i) => {
+    obs.sockets[s.name] = newSocketObs(s);
+    socketIndex.set(s.name, i);
+  });
+  const sizes = new Map<string, number[]>();
+  const gaps = new Map<string, number[]>();
+  for (const w of scenario.workload.sends) {
+    if (!sizes.has(w.socket)) {
+      sizes.set(w.socket, []);
+      gaps.set(w.socket, []);
+    }
+    sizes.get(w.socket)!.push(w.bytes);
+    gaps.get(w.socket)!.push(w.gapUs);
+  }
+  const payloads = new Map<string, Uint8Array>();
+  const payloadOf = (socket: string, index: number): Uint8Array => {
+    const key = `${socket}#${index}`;
+    let p = payloads.get(key);
+    if (p === undefined) {
+      p = payload(socketIndex.get(socket) ?? 0, index, sizes.get(socket)?.[index] ?? 0);
+      payloads.set(key, p);
+    }
+    return p;
   };
-  const address = 'tcp://server:5555';
-  const listenAddress = address;
-  const sizes = scenario.workload.messageBytes;
-  const common = { 'RECONNECT-TIME': 50_000, 'DIAL-ASYNCH': true, 'MAX-RCV-SIZE': 0 } as const;
 
-  const serverBoot = async (env: Env): Promise<void> => {
-    const opts = variant('server');
-    if (scenario.protocol === 'pair0') {
-      const s = openPair0(env, { ...opts, options: { ...common } });
-      await s.listen(listenAddress);
-      for (;;) obs.received.push(await s.recv());
-    } else {
-      const s = openRep0(env, { ...opts, options: { ...common } });
-      await s.listen(listenAddress);
-      for (;;) {
-        const req = await s.recv();
-        obs.received.push(req);
-        await s.send(req);
+  const runSocket = async (spec: SocketSpec, env: Env): Promise<void> => {
+    const o = obs.sockets[spec.name]!;
+    if (spec.startUs > env.nowUs()) await env.sleep(spec.startUs - env.nowUs());
+    o.opened++;
+    const parts = variant.socket?.(spec) ?? {};
+    const allocator: Allocator = {
+      alloc(bytes) {
+        if (bytes > o.maxAllocBytes) o.maxAllocBytes = bytes;
+        return new Uint8Array(bytes);
+      },
+    };
+    const tapped = new TappedEnv(env, (address) => o.dials.push({ atUs: env.nowUs(), address }));
+    const open = parts.open ?? OPENERS[spec.protocol];
+    const s = open(tapped, {
+      allocator,
+      ...parts.socketOptions,
+      options: { ...SCENARIO_SOCKET_DEFAULTS, ...spec.options, ...parts.options },
+    });
+    s.setPipeEventHook((event, pipe) => {
+      o.pipes.push({ atUs: env.nowUs(), event, pipe: pipe.id });
+    });
+    const endpoints: { stats: SocketObs['endpoints'] }[] = [];
+    const sample = (): void => {
+      if (s.sendQ.length > o.maxSendQ) o.maxSendQ = s.sendQ.length;
+      if (s.recvQ.length > o.maxRecvQ) o.maxRecvQ = s.recvQ.length;
+    };
+    // Counters are read at the end of the run, from every incarnation's endpoints.
+    finalizers.push(() => {
+      for (const e of endpoints)
+        for (const k of Object.keys(o.endpoints) as (keyof SocketObs['endpoints'])[])
+          o.endpoints[k] += e.stats[k];
+      const rs = req0Stats(s);
+      if (rs !== undefined && o.req !== null) {
+        o.req.sends += rs.sends;
+        o.req.resends += rs.resends;
+        o.req.droppedReplies += rs.droppedReplies;
       }
-    }
-  };
-  const clientBoot = async (env: Env): Promise<void> => {
-    const opts = variant('client');
-    let s: Socket;
-    if (scenario.protocol === 'pair0') {
-      s = openPair0(env, { ...opts, options: { ...common } });
-    } else {
-      s = openReq0(env, { ...opts, options: { ...common, 'RETRY-TIME': 1_000_000 } });
-    }
-    await s.dial(address);
-    for (let i = 0; i < sizes.length; i++) {
-      const m = payload(i, sizes[i]!);
-      obs.sent.push(m);
+    });
+    for (const a of spec.listen) {
+      const l = s.newListener(a);
+      endpoints.push(l);
       try {
-        await s.send(m);
-        obs.accepted.push(i);
-        if (scenario.protocol === 'reqrep') obs.replies.push({ index: i, reply: await s.recv() });
+        await l.listen();
       } catch (e) {
-        obs.errors.push(`${i}: ${(e as Error).message}`);
+        o.errors.push(`listen ${a}: ${(e as Error).message}`);
       }
     }
-    obs.completedAtUs = env.nowUs();
+    for (const a of spec.dial) {
+      const d = s.newDialer(a);
+      endpoints.push(d);
+      d.dial().catch((e: unknown) => o.errors.push(`dial ${a}: ${(e as Error).message}`));
+    }
+    const app = spec.app;
+    const recvPause = async (): Promise<void> => {
+      if (app.recvDelayUs !== undefined && app.recvDelayUs > 0) await env.sleep(app.recvDelayUs);
+      if (app.stallAtUs !== undefined && app.stallUs !== undefined) {
+        const end = app.stallAtUs + app.stallUs;
+        const now = env.nowUs();
+        if (now >= app.stallAtUs && now < end) await env.sleep(end - now);
+      }
+    };
+    if (app.kind === 'send') {
+      const mine = sizes.get(spec.name) ?? [];
+      const myGaps = gaps.get(spec.name) ?? [];
+      // After a restart the application picks up where it left off.
+      for (let i = o.sent.length; i < mine.length; i++) {
+        if (myGaps[i]! > 0) await env.sleep(myGaps[i]!);
+        const m = payloadOf(spec.name, i);
+        const rec = {
+          index: i,
+          bytes: m.length,
+          atUs: env.nowUs(),
+          acceptedAtUs: null as number | null,
+          error: null as string | null,
+          queuedBefore: s.sendQ.length,
+        };
+        o.sent.push(rec);
+        try {
+          await s.send(m);
+          rec.acceptedAtUs = env.nowUs();
+          sample();
+          if (spec.protocol === 'req0') {
+            const reply = await s.recvMsg();
+            o.received.push({
+              atUs: env.nowUs(),
+              body: reply.body,
+              pipe: reply.pipe?.id ?? null,
+              replyTo: i,
+            });
+          }
+        } catch (e) {
+          rec.error = (e as Error).message;
+          o.errors.push(`${i}: ${(e as Error).message}`);
+        }
+      }
+      o.doneAtUs = env.nowUs();
+    } else {
+      for (;;) {
+        await recvPause();
+        sample();
+        let m;
+        try {
+          m = await s.recvMsg();
+        } catch (e) {
+          o.errors.push(`recv: ${(e as Error).message}`);
+          return;
+        }
+        o.received.push({ atUs: env.nowUs(), body: m.body, pipe: m.pipe?.id ?? null });
+        if (app.kind === 'echo') {
+          try {
+            await s.sendMsg(m);
+          } catch (e) {
+            o.errors.push(`echo: ${(e as Error).message}`);
+          }
+        }
+      }
+    }
   };
 
-  net.addHost('server', { boot: serverBoot });
-  net.addHost('client', { boot: clientBoot });
+  const runRawPeer = async (p: RawPeerSpec, env: Env): Promise<void> => {
+    const o: RawPeerObs = (obs.raw[p.name] ??= {
+      name: p.name,
+      connectedAtUs: null,
+      closedAtUs: null,
+      closedByRemote: false,
+      bytesIn: 0,
+      error: null,
+    });
+    if (p.startUs > env.nowUs()) await env.sleep(p.startUs - env.nowUs());
+    const url = parseSpUrl(p.dial);
+    const done = env.defer<StreamConn | undefined>();
+    env.connect(runtimeAddress(url), (err, conn) => {
+      if (err !== undefined) o.error = err.message;
+      done.resolve(conn);
+    });
+    const conn = await done.promise;
+    if (conn === undefined) return;
+    o.connectedAtUs = env.nowUs();
+    let ended = false;
+    const end = (byRemote: boolean): void => {
+      if (ended) return;
+      ended = true;
+      o.closedAtUs = env.nowUs();
+      o.closedByRemote = byRemote;
+    };
+    // Bytes the send buffer has not taken yet go out as it drains (a raw peer never loses its own).
+    let pending = new Uint8Array(0);
+    const flush = (): void => {
+      if (ended || pending.length === 0) return;
+      try {
+        pending = pending.subarray(conn.write(pending));
+      } catch {
+        pending = new Uint8Array(0);
+      }
+    };
+    conn.setHandlers({
+      onData: (chunk) => {
+        o.bytesIn += chunk.length;
+      },
+      onEnd: () => end(true),
+      onClose: () => end(true),
+      onWritable: flush,
+    });
+    for (const step of p.script) {
+      if (step.afterUs > 0) await env.sleep(step.afterUs);
+      if (ended) return;
+      if ('write' in step) {
+        const b = hexBytes(step.write);
+        const joined = new Uint8Array(pending.length + b.length);
+        joined.set(pending);
+        joined.set(b, pending.length);
+        pending = joined;
+        flush();
+      } else if (step.action === 'close') {
+        end(false);
+        conn.close();
+      } else {
+        end(false);
+        conn.reset();
+      }
+    }
+  };
+
+  const finalizers: (() => void)[] = [];
+  for (const host of scenario.hosts) {
+    const mine = scenario.sockets.filter((s) => s.host === host);
+    const raws = scenario.rawPeers.filter((p) => p.host === host);
+    net.addHost(host, {
+      boot: (env) => {
+        for (const spec of mine) {
+          const o = obs.sockets[spec.name]!;
+          // A request or send cut off by a crash is lost with its host, not pending.
+          for (const r of o.sent)
+            if (r.acceptedAtUs === null && r.error === null) r.error = 'lost with its host (crash)';
+          void runSocket(spec, env);
+        }
+        for (const p of raws) if (obs.raw[p.name] === undefined) void runRawPeer(p, env);
+      },
+    });
+  }
   const applied = applyFaultPlan(net, scenario.faults);
   applied.healAllAt(scenario.faultPhaseUs);
   const endUs = scenario.faultPhaseUs + scenario.livenessUs;
-  const run = await world.run({ untilUs: endUs, maxEvents: options.maxEvents ?? 5_000_000 });
+  let traceHash: string;
+  let reason: string;
+  let nowUs: number;
+  try {
+    const run = await world.run({ untilUs: endUs, maxEvents: options.maxEvents ?? 5_000_000 });
+    traceHash = run.traceHash;
+    reason = run.reason;
+    nowUs = run.nowUs;
+  } catch (e) {
+    obs.crash = (e as Error).message;
+    traceHash = world.trace.hash();
+    reason = 'crash';
+    nowUs = world.nowUs;
+  }
+  for (const f of finalizers) f();
+  const faults = applied.records();
   const checks = evaluateChecks(scenario, obs, {
     endUs,
     healedAtUs: scenario.faultPhaseUs,
-    faults: applied.records(),
-    reason: run.reason,
+    faults,
+    reason,
+    payloadOf,
+    lossy: faults.some((f) => f.startUs !== null && LOSSY_FAULTS.has(f.kind)),
   });
   return {
-    traceHash: run.traceHash,
+    traceHash,
     events: world.eventsRun,
-    virtualUs: run.nowUs,
+    virtualUs: nowUs,
     observations: obs,
     checks,
-    faults: applied.records(),
+    faults,
     trace: ring?.events() ?? [],
     net: { ...net.stats },
     ok: checks.every((c) => c.status !== 'fail'),

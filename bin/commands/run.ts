@@ -9,10 +9,11 @@ import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createReport, traceFileName, TRACES_DIR } from '../../reports/schema.js';
 import { gitCommit, writeFileAtomicSync, writeReportFiles, type TraceFile } from '../../reports/write.js';
-import { runSuite, SUITES, type SuiteRun } from '../../scenarios/catalog.js';
+import { runProperty, type PropertySpec, type SuiteRun } from '../../scenarios/catalog.js';
+import { FAMILIES } from '../../scenarios/families/index.js';
+import { TRANSPORTS, type Transport } from '../../scenarios/generators.js';
 import { parseCaseFile, replayCase } from '../../scenarios/property.js';
 import fc from 'fast-check';
-import { scenarioArb } from '../../scenarios/generators.js';
 import { implNames, runScenario } from '../../scenarios/runner.js';
 import { toJsonLines, TRACE_SCHEMA } from '../../sim/trace.js';
 import { hashValue } from '../../sim/hash.js';
@@ -32,17 +33,33 @@ function seedFrom(text: string | undefined): number {
   return parseInt(hashValue(text).slice(0, 8), 16) & 0x7fffffff;
 }
 
-const PROTOCOL_SUITES: Record<string, string> = { pair0: 'pair0', req0: 'reqrep', rep0: 'reqrep' };
+function protocolNames(): string[] {
+  return [...new Set(FAMILIES.flatMap((f) => f.properties.flatMap((p) => p.protocols)))].sort();
+}
+
+/** Report suites are families: the cases of each family's properties, in run order. */
+function groupByFamily(results: SuiteRun[]): { name: string; cases: SuiteRun['cases'] }[] {
+  const out = new Map<string, SuiteRun['cases']>();
+  for (const r of results) {
+    const list = out.get(r.name) ?? [];
+    list.push(...r.cases);
+    out.set(r.name, list);
+  }
+  return [...out].map(([name, cases]) => ({ name, cases }));
+}
 
 export const runCommand: Command = {
   name: 'run',
   summary: 'run property suites on the simulated network; write report.json, junit.xml and case files',
-  usage: `usage: netlab run [--suite NAME|all] [--protocol P] [--transport tcp] [--impl NAME|all] [--seed S]
-                  [--runs N] [--budget SECONDS] [--out DIR] [--check-determinism] [--ci] [--json] [--list-impls]
+  usage: `usage: netlab run [--suite FAMILY|all] [--property ID] [--protocol P] [--transport T] [--impl NAME|all]
+                  [--seed S] [--runs N] [--budget SECONDS] [--out DIR] [--check-determinism] [--ci] [--json]
+                  [--list-impls]
 
-Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
-  --protocol P     only suites for this protocol (nng names: pair0, req0, rep0)
-  --transport T    transport (tcp; the only one the simulated suites use today)
+Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default: all)
+  --property ID    only this property of the suite (ids are listed in report.json and by --list-properties)
+  --list-properties  print every property id, one per line, and exit
+  --protocol P     only properties covering this protocol (nng names: ${protocolNames().join(', ')})
+  --transport T    draw only this transport (${TRANSPORTS.join(', ')}; default: each property's own set)
   --impl NAME      implementation under test (default netlab; all = netlab and every registered variant)
   --list-impls     print every implementation name, one per line, and exit
   --seed S         fcSeed (integer, or text hashed to one); simSeeds are generated from it
@@ -55,8 +72,10 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
   async run(argv) {
     const { values } = parseFlags(argv, {
       suite: { type: 'string', default: 'all' },
+      property: { type: 'string' },
+      'list-properties': { type: 'boolean' },
       protocol: { type: 'string' },
-      transport: { type: 'string', default: 'tcp' },
+      transport: { type: 'string' },
       impl: { type: 'string', default: 'netlab' },
       'list-impls': { type: 'boolean' },
       seed: { type: 'string' },
@@ -71,21 +90,35 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
       process.stdout.write(implNames().join('\n') + '\n');
       return 0;
     }
-    if (values.transport !== 'tcp')
-      throw new UsageError(`--transport must be tcp (accepted: tcp), got '${values.transport}'`);
-    let suites = SUITES.filter((s) => values.suite === 'all' || s.name === values.suite);
-    if (suites.length === 0)
-      throw new UsageError(
-        `unknown suite '${values.suite}' (accepted: all, ${SUITES.map((s) => s.name).join(', ')})`,
-      );
-    if (values.protocol !== undefined) {
-      const suite = PROTOCOL_SUITES[values.protocol];
-      if (suite === undefined)
-        throw new UsageError(
-          `unknown protocol '${values.protocol}' (accepted: ${Object.keys(PROTOCOL_SUITES).join(', ')})`,
-        );
-      suites = suites.filter((s) => s.name === suite);
+    if (values['list-properties']) {
+      process.stdout.write(FAMILIES.flatMap((f) => f.properties.map((p) => p.id)).join('\n') + '\n');
+      return 0;
     }
+    const transport = values.transport as Transport | undefined;
+    if (transport !== undefined && !TRANSPORTS.includes(transport))
+      throw new UsageError(`unknown transport '${values.transport}' (accepted: ${TRANSPORTS.join(', ')})`);
+    const families = FAMILIES.filter((f) => values.suite === 'all' || f.name === values.suite);
+    if (families.length === 0)
+      throw new UsageError(
+        `unknown suite '${values.suite}' (accepted: all, ${FAMILIES.map((s) => s.name).join(', ')})`,
+      );
+    let properties: PropertySpec[] = families.flatMap((f) => f.properties);
+    if (values.property !== undefined) {
+      const known = properties.map((p) => p.id);
+      properties = properties.filter((p) => p.id === values.property);
+      if (properties.length === 0)
+        throw new UsageError(`unknown property '${values.property}' (accepted: ${known.join(', ')})`);
+    }
+    if (values.protocol !== undefined) {
+      if (!protocolNames().includes(values.protocol))
+        throw new UsageError(
+          `unknown protocol '${values.protocol}' (accepted: ${protocolNames().join(', ')})`,
+        );
+      properties = properties.filter((p) => p.protocols.includes(values.protocol!));
+    }
+    if (transport !== undefined) properties = properties.filter((p) => p.transports.includes(transport));
+    if (properties.length === 0)
+      throw new UsageError('no property matches the --suite, --property, --protocol and --transport given');
     const impls = values.impl === 'all' ? implNames() : [values.impl];
     for (const i of impls) {
       if (!implNames().includes(i))
@@ -101,6 +134,8 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
     const started = performance.now();
     const startedAt = new Date().toISOString();
     const caseDir = join(outDir, 'cases');
+    const caseFilePath = (property: string, impl: string): string =>
+      join(caseDir, `${property}-${impl}`.replace(/[^A-Za-z0-9_.-]/g, '_') + '.json');
     const results: SuiteRun[] = [];
     const traces: TraceFile[] = [];
     const tty = process.stdout.isTTY === true && values.json !== true;
@@ -108,15 +143,16 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
       if (!values.json) process.stdout.write(line + '\n');
     };
     log(
-      `netlab run  fcSeed=${fcSeed}  runs=${runs}  suites=${suites.map((s) => s.name).join(',')}  impl=${impls.join(',')}`,
+      `netlab run  fcSeed=${fcSeed}  runs=${runs}  suites=${families.map((s) => s.name).join(',')}  properties=${properties.length}  impl=${impls.join(',')}`,
     );
     for (const impl of impls) {
-      for (const spec of suites) {
+      for (const spec of properties) {
         if (performance.now() - started > budgetMs) {
-          log(`  budget of ${budgetMs / 1000} s spent: skipping ${spec.name} (${impl})`);
+          log(`  budget of ${budgetMs / 1000} s spent: skipping ${spec.id} (${impl})`);
           continue;
         }
-        const r = await runSuite(spec, {
+        const r = await runProperty(spec, {
+          ...(transport !== undefined ? { transport } : {}),
           fcSeed,
           runs,
           impl,
@@ -130,21 +166,24 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
                 onProgress: (done: number) => {
                   if (done % 10 === 0)
                     process.stdout.write(
-                      `\r  ${spec.name} (${impl}): ${done} scenarios run (shrinking counts too)  `,
+                      `\r  ${spec.id} (${impl}): ${done} scenarios run (shrinking counts too)  `,
                     );
                 },
               }
             : {}),
-          caseFilePath: (suite, i) => join(caseDir, `${suite}-${i.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`),
+          caseFilePath,
         });
         if (tty) process.stdout.write('\r\x1b[K');
         results.push(r);
         if (r.failure === null) {
           // A sample of passing runs: the suite's first generated scenario, traced, on its first case.
-          const [sample] = fc.sample(scenarioArb({ protocol: spec.protocol, impl }), {
-            seed: fcSeed,
-            numRuns: 1,
-          });
+          const [sample] = fc.sample(
+            spec.arb({ impl, transports: transport ? [transport] : spec.transports }),
+            {
+              seed: fcSeed,
+              numRuns: 1,
+            },
+          );
           const first = r.cases[0];
           if (sample !== undefined && first !== undefined) {
             const simSeed = `sample-${fcSeed}`;
@@ -177,7 +216,7 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
             c.trace = `${TRACES_DIR}/${file}`;
           }
           mkdirSync(caseDir, { recursive: true });
-          const file = join(caseDir, `${spec.name}-${impl.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
+          const file = caseFilePath(spec.id, impl);
           writeFileAtomicSync(file, JSON.stringify(r.failure, null, 2) + '\n');
           if (values.ci) {
             // Determinism check: the shrunk case must replay to its recorded hash, twice.
@@ -203,9 +242,10 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
         fcSeed,
         knobs: {
           runs,
-          suites: suites.map((s) => s.name).join(','),
+          suites: families.map((s) => s.name).join(','),
+          properties: properties.map((p) => p.id).join(','),
           impls: impls.join(','),
-          transport: 'tcp',
+          transport: transport ?? "each property's own",
           ci: values.ci === true,
         },
         netlabVersion: version,
@@ -215,7 +255,7 @@ Suites: ${SUITES.map((s) => s.name).join(', ')} (default: all)
         virtualUs: results.reduce((sum, r) => sum + r.virtualUs, 0),
         wallMs: Math.round(wallMs),
       },
-      results.map((r) => ({ name: r.name, cases: r.cases })),
+      groupByFamily(results),
     );
     const written = writeReportFiles(outDir, report, traces);
     const t = report.banner.totals;

@@ -1,0 +1,12 @@
+/**
+ * Every invariant family `netlab run` knows, in report order. A family module registers its checks
+ * (scenarios/checks.ts defineCheck) when imported, so importing this registers them all.
+ */
+import type { FamilySpec, PropertySpec } from '../catalog.js';
+import { FRAMING } from './framing.js';
+
+export const FAMILIES: readonly FamilySpec[] = [FRAMING];
+
+export function allProperties(): PropertySpec[] {
+  return FAMILIES.flatMap((f) => f.properties);
+}
