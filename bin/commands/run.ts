@@ -11,6 +11,7 @@ import { createReport, traceFileName, TRACES_DIR } from '../../reports/schema.js
 import { gitCommit, writeFileAtomicSync, writeReportFiles, type TraceFile } from '../../reports/write.js';
 import { runProperty, type PropertySpec, type SuiteRun } from '../../scenarios/catalog.js';
 import { FAMILIES } from '../../scenarios/families/index.js';
+import '../../scenarios/museum/index.js';
 import { TRANSPORTS, type Transport } from '../../scenarios/generators.js';
 import { parseCaseFile, replayCase } from '../../scenarios/property.js';
 import fc from 'fast-check';

@@ -1,0 +1,13 @@
+/**
+ * The bug museum: variants of the stack, each a real historical bug of mangos, nng, nanomsg or a
+ * similar stack, composed from the real implementation through its injection points (frame decoder,
+ * allocator, backoff policy, connection wrapper, protocol subclasses, forced option values), so
+ * production code carries no test switches. Importing this module registers every variant with the
+ * runner (`netlab run --list-impls` lists them; `--impl museum/NAME` runs one).
+ */
+import { registerImpl, type ImplVariant } from '../runner.js';
+
+/** Every museum variant by name ("museum/..."), in listing order. */
+export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVariant>([]);
+
+for (const [name, variant] of MUSEUM) registerImpl(name, variant);
