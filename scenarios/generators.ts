@@ -216,7 +216,7 @@ export function faultStepArb(o: FaultOptions): fc.Arbitrary<FaultStep> {
         .map(({ ab, ...r }) => ({ ...r, from: ab[0], to: ab[1] })),
     );
   if (arbs.length === 0) throw new Error('faultStepArb: no fault kind applies to this topology');
-  return fc.oneof(...arbs) as fc.Arbitrary<FaultStep>;
+  return fc.oneof(...arbs);
 }
 
 export function faultPlanArb(o: FaultOptions): fc.Arbitrary<FaultPlan> {
