@@ -17,6 +17,10 @@ export interface SentRecord {
   /** When send() resolved, or null (failed, or still pending at the end). */
   acceptedAtUs: number | null;
   error: string | null;
+  /** The stable code of `error` when the stack raised it (SpError.code, e.g. "ErrSendTimeout"). */
+  errorCode: string | null;
+  /** When send() itself rejected (virtual µs), or null (accepted, pending, or lost with a crash). */
+  failedAtUs: number | null;
   /** The socket's send queue length just before the call. */
   queuedBefore: number;
 }

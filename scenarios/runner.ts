@@ -190,6 +190,12 @@ class TappedEnv implements Env {
   }
 }
 
+/** The stable code of a stack error (SpError.code, e.g. "ErrSendTimeout"), or null for others. */
+function errorCode(e: unknown): string | null {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : null;
+}
+
 function hexBytes(hex: string): Uint8Array {
   const b = new Uint8Array(hex.length / 2);
   for (let i = 0; i < b.length; i++) b[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
@@ -270,6 +276,24 @@ export async function runScenario(
       if (s.sendQ.length > o.maxSendQ) o.maxSendQ = s.sendQ.length;
       if (s.recvQ.length > o.maxRecvQ) o.maxRecvQ = s.recvQ.length;
     };
+    // The queues grow only in send (sampled right after each call below), in refillSendQ (waiting
+    // senders move in) and when a pipe delivers (deliver / enqueueReceived): sampling after each of
+    // these, on this instance, sees every peak, not just the states the application happens to see.
+    const refill = s.refillSendQ.bind(s);
+    s.refillSendQ = () => {
+      refill();
+      sample();
+    };
+    const deliver = s.deliver.bind(s);
+    s.deliver = (pipe, msg) => {
+      deliver(pipe, msg);
+      sample();
+    };
+    const enqueue = s.enqueueReceived.bind(s);
+    s.enqueueReceived = (pipe, msg) => {
+      enqueue(pipe, msg);
+      sample();
+    };
     // Counters are read at the end of the run, from every incarnation's endpoints.
     finalizers.push(() => {
       for (const e of endpoints)
@@ -318,11 +342,20 @@ export async function runScenario(
           atUs: env.nowUs(),
           acceptedAtUs: null as number | null,
           error: null as string | null,
+          errorCode: null as string | null,
+          failedAtUs: null as number | null,
           queuedBefore: s.sendQ.length,
         };
         o.sent.push(rec);
         try {
-          await s.send(m);
+          const sending = s.send(m);
+          sample();
+          try {
+            await sending;
+          } catch (e) {
+            rec.failedAtUs = env.nowUs();
+            throw e;
+          }
           rec.acceptedAtUs = env.nowUs();
           sample();
           if (spec.protocol === 'req0') {
@@ -336,6 +369,7 @@ export async function runScenario(
           }
         } catch (e) {
           rec.error = (e as Error).message;
+          rec.errorCode = errorCode(e);
           o.errors.push(`${i}: ${(e as Error).message}`);
         }
       }
@@ -354,7 +388,9 @@ export async function runScenario(
         o.received.push({ atUs: env.nowUs(), body: m.body, pipe: m.pipe?.id ?? null });
         if (app.kind === 'echo') {
           try {
-            await s.sendMsg(m);
+            const echoing = s.sendMsg(m);
+            sample();
+            await echoing;
           } catch (e) {
             o.errors.push(`echo: ${(e as Error).message}`);
           }

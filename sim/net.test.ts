@@ -374,6 +374,27 @@ describe('simulated streams: timing, partitions, pause', () => {
     await world.run();
     expect(log).toEqual(['data 10@100000', 'timer@100000']);
   });
+
+  it('a timer cleared by a callback held with it across a pause never runs', async () => {
+    const world = new World({ seed: 'pause-clear' });
+    const net = new Network(world);
+    const log: string[] = [];
+    const srv = net.addHost('srv', {
+      boot: (env) => {
+        // Both fire while paused; on resume the first clears the second, which must then stay silent.
+        const timers: ReturnType<typeof env.setTimer>[] = [];
+        env.setTimer(10 * MS, () => {
+          log.push(`first@${env.nowUs()}`);
+          for (const t of timers) env.clearTimer(t);
+        });
+        timers.push(env.setTimer(20 * MS, () => log.push(`deadline@${env.nowUs()}`)));
+      },
+    });
+    world.post(3 * MS, () => srv.pause(), undefined);
+    world.post(100 * MS, () => srv.resume(), undefined);
+    await world.run();
+    expect(log).toEqual(['first@100000']);
+  });
 });
 
 describe('simulated streams: crash, restart, reset, close', () => {

@@ -465,14 +465,30 @@ export class SimEnv {
     return this.world.nowUs;
   }
 
+  /**
+   * Timers cleared after they fired while their callback was held by a pause: a cleared timer's
+   * callback never runs, as with clearTimeout after SIGCONT (found by the backpressure family: a
+   * send deadline cleared on resume still failed a request that had gone out).
+   */
+  private readonly clearedWhileHeld = new WeakSet<Timer>();
+
   setTimer(delayUs: number, fn: () => void, label?: string): Timer {
     const host = this.host;
     const inc = this.incarnation;
-    return this.world.setTimer(
+    const cleared = this.clearedWhileHeld;
+    const timer: Timer = this.world.setTimer(
       delayUs,
-      () => host.invoke(inc, fn, undefined),
+      () =>
+        host.invoke(
+          inc,
+          () => {
+            if (!cleared.has(timer)) fn();
+          },
+          undefined,
+        ),
       label === undefined ? { host: host.name } : { host: host.name, label },
     );
+    return timer;
   }
 
   clearTimer(timer: unknown): void {
@@ -482,6 +498,8 @@ export class SimEnv {
         `clearTimer on host ${this.hostName} was given a handle that is not one of its timers`,
       );
     }
+    // Not pending: it fired already, and its callback may still be held by a pause.
+    if (!timer.pending) this.clearedWhileHeld.add(timer);
     this.world.clearTimer(timer);
   }
 

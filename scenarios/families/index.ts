@@ -3,9 +3,10 @@
  * (scenarios/checks.ts defineCheck) when imported, so importing this registers them all.
  */
 import type { FamilySpec, PropertySpec } from '../catalog.js';
+import { BACKPRESSURE } from './backpressure.js';
 import { FRAMING } from './framing.js';
 
-export const FAMILIES: readonly FamilySpec[] = [FRAMING];
+export const FAMILIES: readonly FamilySpec[] = [FRAMING, BACKPRESSURE];
 
 export function allProperties(): PropertySpec[] {
   return FAMILIES.flatMap((f) => f.properties);

@@ -6,8 +6,11 @@
  * runner (`netlab run --list-impls` lists them; `--impl museum/NAME` runs one).
  */
 import { registerImpl, type ImplVariant } from '../runner.js';
+import { BEST_EFFORT_COIN_FLIP } from './best-effort-coin-flip.js';
 
 /** Every museum variant by name ("museum/..."), in listing order. */
-export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVariant>([]);
+export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVariant>([
+  ['museum/best-effort-coin-flip', BEST_EFFORT_COIN_FLIP],
+]);
 
 for (const [name, variant] of MUSEUM) registerImpl(name, variant);

@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import type { CheckResult } from '../checks.js';
+import { defineScenario } from '../define.js';
+import '../museum/index.js';
+import { checkProperty } from '../property.js';
+import { registerImpl, runScenario } from '../runner.js';
+import { BACKPRESSURE_CHECKS, BACKPRESSURE_PROPERTIES } from './backpressure.js';
+import './index.js';
+
+const RUNS = 100;
+const SEED = 1;
+
+async function property(id: string, impl: string, fcSeed = SEED) {
+  const spec = BACKPRESSURE_PROPERTIES.find((p) => p.id === id)!;
+  return checkProperty({
+    arb: spec.arb({ impl, transports: spec.transports }),
+    fcSeed,
+    runs: RUNS,
+    netlabVersion: 'test',
+    commit: 'test',
+  });
+}
+
+function status(checks: CheckResult[], id: string): string {
+  return checks.find((c) => c.id === id)?.status ?? 'missing';
+}
+
+// Planted variants: each forces an option over the scenario's, so the stack keeps a bound other
+// than the one the scenario configured, and the check holding it to the configured one must fail.
+registerImpl('test/writeq-ignored', {
+  summary: 'test: WRITEQ-LEN forced to 1000',
+  family: 'backpressure',
+  socket: () => ({ options: { 'WRITEQ-LEN': 1000 } }),
+});
+registerImpl('test/deadline-early', {
+  summary: 'test: SEND-DEADLINE forced to 1 ms',
+  family: 'backpressure',
+  socket: () => ({ options: { 'SEND-DEADLINE': 1_000 } }),
+});
+registerImpl('test/deadline-ignored', {
+  summary: 'test: SEND-DEADLINE forced off',
+  family: 'backpressure',
+  socket: () => ({ options: { 'SEND-DEADLINE': null } }),
+});
+registerImpl('test/drops-when-full', {
+  summary: 'test: BEST-EFFORT forced on',
+  family: 'backpressure',
+  socket: () => ({ options: { 'BEST-EFFORT': true } }),
+});
+
+/** A burst of 40 messages of 1 KiB into a PAIR0 sink that stops receiving for 500 ms at once. */
+function stalledPair0(o: {
+  impl?: string;
+  sender?: Record<string, number | boolean | null>;
+  stallUs?: number;
+  bursts?: number;
+  gapUs?: number;
+}) {
+  return defineScenario({
+    impl: o.impl ?? 'netlab',
+    hosts: ['a', 'b'],
+    sockets: [
+      {
+        name: 'sink',
+        host: 'b',
+        protocol: 'pair0',
+        listen: ['tcp://b:5555'],
+        options: { 'READQ-LEN': 2 },
+        app: { kind: 'sink', stallAtUs: 0, stallUs: o.stallUs ?? 500_000 },
+      },
+      {
+        name: 'sender',
+        host: 'a',
+        protocol: 'pair0',
+        dial: ['tcp://b:5555'],
+        options: { 'WRITEQ-LEN': 4, ...o.sender },
+        app: { kind: 'send' },
+      },
+    ],
+    workload: {
+      sends: Array.from({ length: o.bursts ?? 40 }, () => ({
+        socket: 'sender',
+        bytes: 1024,
+        gapUs: o.gapUs ?? 0,
+      })),
+    },
+    network: { sendBufferBytes: 4096, recvBufferBytes: 4096 },
+    checks: [...BACKPRESSURE_CHECKS],
+  });
+}
+
+describe('backpressure family', () => {
+  for (const spec of BACKPRESSURE_PROPERTIES)
+    it(`netlab passes ${spec.id} (${RUNS} runs, seeds 1 and 20261122)`, async () => {
+      for (const seed of [SEED, 20261122]) {
+        const out = await property(spec.id, 'netlab', seed);
+        expect(out.counterexample?.failed ?? [], `seed ${seed}`).toEqual([]);
+        expect(out.ok).toBe(true);
+      }
+    });
+
+  it('museum/best-effort-coin-flip fails backpressure/pair0 on a best-effort drop with room in the queue', async () => {
+    const out = await property('backpressure/pair0', 'museum/best-effort-coin-flip');
+    expect(out.ok).toBe(false);
+    expect(out.counterexample!.failed.map((f) => f.id)).toContain(
+      'backpressure.best-effort-drops-only-when-full',
+    );
+  });
+
+  it('museum/best-effort-coin-flip fails backpressure/reqrep (a dropped request is never answered)', async () => {
+    const out = await property('backpressure/reqrep', 'museum/best-effort-coin-flip');
+    expect(out.ok).toBe(false);
+  });
+
+  it('a stalled sink: sends block, the queues stay bounded, everything arrives after the stall', async () => {
+    const r = await runScenario(stalledPair0({}), 'sim-1');
+    const sender = r.observations.sockets.sender!;
+    expect(r.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(sender.maxSendQ).toBe(4);
+    expect(r.observations.sockets.sink!.maxRecvQ).toBe(2);
+    // The burst outran queue and windows: some sends waited for the stall to end.
+    expect(sender.sent.some((x) => x.acceptedAtUs! >= 500_000)).toBe(true);
+    expect(r.observations.sockets.sink!.received).toHaveLength(40);
+  });
+
+  it('SEND-DEADLINE: blocked sends fail with ErrSendTimeout after the deadline and are never delivered', async () => {
+    const r = await runScenario(stalledPair0({ sender: { 'SEND-DEADLINE': 20_000 } }), 'sim-1');
+    const sent = r.observations.sockets.sender!.sent;
+    const timedOut = sent.filter((x) => x.errorCode === 'ErrSendTimeout');
+    expect(timedOut.length).toBeGreaterThan(0);
+    for (const x of timedOut) expect(x.failedAtUs! - x.atUs).toBe(20_000);
+    expect(r.observations.sockets.sink!.received).toHaveLength(40 - timedOut.length);
+    expect(r.checks.filter((c) => c.status === 'fail')).toEqual([]);
+  });
+
+  it('BEST-EFFORT: netlab drops only the sends that found the queue full', async () => {
+    const r = await runScenario(stalledPair0({ sender: { 'BEST-EFFORT': true } }), 'sim-1');
+    const sent = r.observations.sockets.sender!.sent;
+    const full = sent.filter((x) => x.queuedBefore >= 4);
+    expect(full.length).toBeGreaterThan(0);
+    expect(r.observations.sockets.sink!.received).toHaveLength(40 - full.length);
+    expect(status(r.checks, 'backpressure.best-effort-drops-only-when-full')).toBe('pass');
+    expect(status(r.checks, 'backpressure.send-blocks-or-times-out')).toBe('pass');
+  });
+
+  it('BEST-EFFORT coin flip: drops with room in the queue fail their check', async () => {
+    // Paced sends into a sink that keeps up: the queue always has room, so netlab drops nothing.
+    const paced = { sender: { 'BEST-EFFORT': true }, stallUs: 0, gapUs: 10_000 };
+    const real = await runScenario(stalledPair0(paced), 'sim-1');
+    expect(real.observations.sockets.sink!.received).toHaveLength(40);
+    const r = await runScenario(stalledPair0({ ...paced, impl: 'museum/best-effort-coin-flip' }), 'sim-1');
+    const got = r.observations.sockets.sink!.received.length;
+    expect(got).toBeGreaterThan(5);
+    expect(got).toBeLessThan(35);
+    expect(status(r.checks, 'backpressure.best-effort-drops-only-when-full')).toBe('fail');
+  });
+
+  it('queues-bounded fails when the send queue outgrows WRITEQ-LEN', async () => {
+    const r = await runScenario(stalledPair0({ impl: 'test/writeq-ignored' }), 'sim-1');
+    expect(status(r.checks, 'backpressure.queues-bounded')).toBe('fail');
+  });
+
+  it('send-blocks-or-times-out fails on a timeout before SEND-DEADLINE, and on a send blocked past it', async () => {
+    const early = await runScenario(
+      stalledPair0({ impl: 'test/deadline-early', sender: { 'SEND-DEADLINE': 20_000 } }),
+      'sim-1',
+    );
+    expect(status(early.checks, 'backpressure.send-blocks-or-times-out')).toBe('fail');
+    // A stall longer than the run: with the deadline ignored, sends stay blocked to the end.
+    const late = await runScenario(
+      stalledPair0({
+        impl: 'test/deadline-ignored',
+        sender: { 'SEND-DEADLINE': 20_000 },
+        stallUs: 60_000_000,
+      }),
+      'sim-1',
+    );
+    expect(status(late.checks, 'backpressure.send-blocks-or-times-out')).toBe('fail');
+  });
+
+  it('accepted-delivered fails when a blocking send is accepted and dropped', async () => {
+    const r = await runScenario(stalledPair0({ impl: 'test/drops-when-full' }), 'sim-1');
+    expect(status(r.checks, 'backpressure.accepted-delivered')).toBe('fail');
+  });
+});

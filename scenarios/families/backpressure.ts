@@ -1,0 +1,404 @@
+/**
+ * The backpressure family: with a stalled peer (its application stops receiving, the transport
+ * stops reading, its host freezes, or a partition cuts it off), queues stay within their configured
+ * bounds, a blocking send blocks or fails with ErrSendTimeout (never drops), BEST-EFFORT drops only
+ * when the send queue is full, and once the peer resumes everything accepted is delivered.
+ *
+ * Queue lengths are sampled by the runner after every step that can grow them (send, refill of the
+ * send queue, delivery into the receive queue), so the maxima are exact. Bytes held by the transport
+ * are bounded by the network model's windows (sendBufferBytes / recvBufferBytes, drawn small here);
+ * the simulator keeps per-connection buffer levels internal, so no check reads them directly.
+ */
+import fc from 'fast-check';
+import { OPTION_DEFAULTS, type OptionValues } from '../../impl/sp/options.js';
+import type { FamilySpec, PropertySpec } from '../catalog.js';
+import {
+  bytesEqual,
+  defineCheck,
+  peersOf,
+  verdict,
+  type CheckContext,
+  type Observations,
+  type SocketObs,
+} from '../checks.js';
+import {
+  FAULT_PHASE_US,
+  faultPlanArb,
+  LIVENESS_US,
+  networkArb,
+  topology,
+  type GeneratedFaultKind,
+  type Transport,
+} from '../generators.js';
+import { SCENARIO_VERSION, type AppSpec, type Scenario, type SocketSpec } from '../model.js';
+import { SCENARIO_SOCKET_DEFAULTS } from '../runner.js';
+
+/** Stalls only: faults that destroy data in flight (reset, crash) belong to other families. */
+const STALL_FAULTS: readonly GeneratedFaultKind[] = ['stall-reads', 'pause', 'partition'];
+
+/** Largest burst per sender: enough to fill queues of up to 16 messages plus the transport windows. */
+const MAX_BURST = 64;
+/** Largest message: 4 KiB, so a few messages fill the drawn transport windows (2..16 KiB). */
+const MAX_MESSAGE_BYTES = 4096;
+/** Smallest message: 4 bytes, so every payload carries its identity (scenarios/runner.ts payload()). */
+const MIN_MESSAGE_BYTES = 4;
+
+/** The value of an option as the scenario configured it (what a check holds the stack to). */
+function optionOf<N extends keyof OptionValues>(spec: SocketSpec, name: N): OptionValues[N] {
+  const own = spec.options[name];
+  if (own !== undefined) return own;
+  const scenarioDefault = SCENARIO_SOCKET_DEFAULTS[name];
+  if (scenarioDefault !== undefined) return scenarioDefault;
+  return OPTION_DEFAULTS[name];
+}
+
+/** Pipes the socket attached over the run (each may hold one delivery beyond a full receive queue). */
+function attachedPipes(o: SocketObs): number {
+  return o.pipes.filter((p) => p.event === 'attached').length;
+}
+
+/**
+ * Which of `sender`'s messages the PAIR0 `receiver` got: every received message must be the next
+ * not-yet-seen message of the sender, intact (skips are drops, allowed here; the checks decide which
+ * drops were legitimate). Returns the delivered indices, or the first violation.
+ */
+function pair0Delivered(
+  obs: Observations,
+  ctx: CheckContext,
+  sender: SocketSpec,
+  receiver: SocketSpec,
+): { delivered: Set<number>; violation: string | null } {
+  const sent = obs.sockets[sender.name]?.sent ?? [];
+  const got = obs.sockets[receiver.name]?.received ?? [];
+  const delivered = new Set<number>();
+  let next = 0;
+  for (let r = 0; r < got.length; r++) {
+    const body = got[r]!.body;
+    let at = -1;
+    for (let i = next; i < sent.length; i++)
+      if (bytesEqual(ctx.payloadOf(sender.name, i), body)) {
+        at = i;
+        break;
+      }
+    if (at < 0)
+      return {
+        delivered,
+        violation: `${receiver.name} received message #${r} (${body.length} bytes) that is not the next message of ${sender.name}, intact and in order`,
+      };
+    delivered.add(at);
+    next = at + 1;
+  }
+  return { delivered, violation: null };
+}
+
+/** The messages of a sending socket that reached the other side (PAIR0: the sink; REQ: answered). */
+function deliveredOf(
+  s: Scenario,
+  obs: Observations,
+  ctx: CheckContext,
+  sender: SocketSpec,
+): { delivered: Set<number>; violation: string | null } {
+  const o = obs.sockets[sender.name]!;
+  if (sender.protocol === 'req0') {
+    const delivered = new Set<number>();
+    for (const r of o.received) if (r.replyTo !== undefined) delivered.add(r.replyTo);
+    return { delivered, violation: null };
+  }
+  const receivers = peersOf(s, sender).filter((p) => p.app.kind !== 'send');
+  const delivered = new Set<number>();
+  for (const rcv of receivers) {
+    const m = pair0Delivered(obs, ctx, sender, rcv);
+    if (m.violation !== null) return m;
+    for (const i of m.delivered) delivered.add(i);
+  }
+  return { delivered, violation: null };
+}
+
+function senders(s: Scenario): SocketSpec[] {
+  return s.sockets.filter((x) => x.app.kind === 'send');
+}
+
+function list(xs: readonly number[]): string {
+  return xs.length > 8 ? `${xs.slice(0, 8).join(', ')}, ...` : xs.join(', ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+
+defineCheck({
+  id: 'backpressure.queues-bounded',
+  kind: 'always',
+  requirement:
+    'the send queue never holds more than WRITEQ-LEN messages, the receive queue never more than READQ-LEN (plus, per pipe, the one delivery that filled it)',
+  ref: null,
+  evaluate(s, obs) {
+    for (const spec of s.sockets) {
+      const o = obs.sockets[spec.name];
+      if (o === undefined) continue;
+      const writeQ = Math.max(optionOf(spec, 'WRITEQ-LEN'), 1);
+      if (o.maxSendQ > writeQ)
+        return verdict(
+          `${spec.name}: send queue reached ${o.maxSendQ} messages with WRITEQ-LEN ${writeQ}`,
+          `send queue ≤ WRITEQ-LEN (${writeQ})`,
+        );
+      // A pipe pauses after the delivery that fills the queue; each other pipe may still deliver one
+      // message before it pauses too (mangos: each pipe's reader holds one message on the full channel).
+      const readQ = Math.max(optionOf(spec, 'READQ-LEN'), 1);
+      const recvBound = readQ + Math.max(attachedPipes(o), 1) - 1;
+      if (o.maxRecvQ > recvBound)
+        return verdict(
+          `${spec.name}: receive queue reached ${o.maxRecvQ} messages with READQ-LEN ${readQ} and ${attachedPipes(o)} pipes`,
+          `receive queue ≤ READQ-LEN + pipes − 1 (${recvBound})`,
+        );
+    }
+    return verdict(null, 'send queue ≤ WRITEQ-LEN, receive queue ≤ READQ-LEN + pipes − 1');
+  },
+});
+
+defineCheck({
+  id: 'backpressure.send-blocks-or-times-out',
+  kind: 'always',
+  requirement:
+    'a blocking send either is accepted or fails with ErrSendTimeout, not before SEND-DEADLINE and never blocking past it; a BEST-EFFORT send never blocks',
+  ref: null,
+  evaluate(s, obs, ctx) {
+    const expected =
+      'each send accepted, or ErrSendTimeout no earlier than SEND-DEADLINE; none pending past it; BEST-EFFORT returns at once';
+    for (const spec of senders(s)) {
+      const o = obs.sockets[spec.name]!;
+      const deadline = optionOf(spec, 'SEND-DEADLINE');
+      const bestEffort = optionOf(spec, 'BEST-EFFORT');
+      for (const r of o.sent) {
+        const who = `${spec.name}: send #${r.index}`;
+        if (r.failedAtUs !== null) {
+          if (r.errorCode !== 'ErrSendTimeout')
+            return verdict(`${who} failed with ${r.error ?? 'an unknown error'}`, expected);
+          if (deadline === null) return verdict(`${who} timed out although SEND-DEADLINE is unset`, expected);
+          if (r.failedAtUs - r.atUs < deadline)
+            return verdict(
+              `${who} timed out after ${r.failedAtUs - r.atUs} µs, before SEND-DEADLINE ${deadline} µs`,
+              expected,
+            );
+          continue;
+        }
+        if (r.acceptedAtUs === null) {
+          // Timers of a paused host wait for it to resume; every fault has healed by healedAtUs.
+          if (
+            r.error === null &&
+            deadline !== null &&
+            Math.max(r.atUs + deadline, ctx.healedAtUs) < ctx.endUs
+          )
+            return verdict(
+              `${who} (at ${r.atUs} µs) was still blocked at the end, past SEND-DEADLINE ${deadline} µs`,
+              expected,
+            );
+          continue;
+        }
+        if (bestEffort && r.acceptedAtUs !== r.atUs)
+          return verdict(`${who} with BEST-EFFORT blocked for ${r.acceptedAtUs - r.atUs} µs`, expected);
+      }
+    }
+    return verdict(null, expected);
+  },
+});
+
+defineCheck({
+  id: 'backpressure.accepted-delivered',
+  kind: 'eventually',
+  requirement:
+    'once the peer resumes, every send completes and every message a blocking send accepted is delivered, intact and in order; a timed-out one never is',
+  ref: null,
+  evaluate(s, obs, ctx) {
+    const expected = 'every send settled; accepted ones delivered; timed-out ones not';
+    if (ctx.lossy) return { status: 'not-applicable', expected: null, actual: 'a reset or crash fired' };
+    for (const spec of senders(s)) {
+      const o = obs.sockets[spec.name]!;
+      const m = deliveredOf(s, obs, ctx, spec);
+      if (m.violation !== null) return verdict(m.violation, expected);
+      const want = s.workload.sends.filter((w) => w.socket === spec.name).length;
+      const pending = o.sent.filter((r) => r.acceptedAtUs === null && r.error === null).map((r) => r.index);
+      if (o.sent.length < want || pending.length > 0)
+        return verdict(
+          `${spec.name}: ${o.sent.length - pending.length} of ${want} sends settled (pending: ${list(pending)})${o.errors.length ? `; errors: ${o.errors.slice(0, 3).join('; ')}` : ''}`,
+          expected,
+        );
+      const timedOutButDelivered = o.sent.filter((r) => r.failedAtUs !== null && m.delivered.has(r.index));
+      if (timedOutButDelivered.length > 0)
+        return verdict(
+          `${spec.name}: sends ${list(timedOutButDelivered.map((r) => r.index))} failed with ErrSendTimeout but were delivered`,
+          expected,
+        );
+      if (optionOf(spec, 'BEST-EFFORT') && spec.protocol !== 'req0') continue; // its own check
+      const lost = o.sent.filter((r) => r.acceptedAtUs !== null && !m.delivered.has(r.index));
+      if (lost.length > 0)
+        return verdict(
+          `${spec.name}: ${lost.length} accepted messages never delivered (${list(lost.map((r) => r.index))})${o.errors.length ? `; errors: ${o.errors.slice(0, 3).join('; ')}` : ''}`,
+          expected,
+        );
+    }
+    return verdict(null, expected);
+  },
+});
+
+defineCheck({
+  id: 'backpressure.best-effort-drops-only-when-full',
+  kind: 'eventually',
+  requirement:
+    'with BEST-EFFORT, a message sent while the send queue had room (queued before < WRITEQ-LEN) is delivered once the peer resumes: drops happen only on a full queue',
+  ref: null,
+  evaluate(s, obs, ctx) {
+    const expected = 'every BEST-EFFORT message sent with room in the queue is delivered';
+    if (ctx.lossy) return { status: 'not-applicable', expected: null, actual: 'a reset or crash fired' };
+    let any = false;
+    for (const spec of senders(s)) {
+      if (!optionOf(spec, 'BEST-EFFORT')) continue;
+      any = true;
+      const o = obs.sockets[spec.name]!;
+      const m = deliveredOf(s, obs, ctx, spec);
+      if (m.violation !== null) return verdict(m.violation, expected);
+      const writeQ = optionOf(spec, 'WRITEQ-LEN');
+      const dropped = o.sent.filter(
+        (r) => r.acceptedAtUs !== null && r.queuedBefore < writeQ && !m.delivered.has(r.index),
+      );
+      if (dropped.length > 0)
+        return verdict(
+          `${spec.name}: ${dropped.length} of ${o.sent.length} messages dropped although the queue had room (#${dropped[0]!.index}: ${dropped[0]!.queuedBefore} queued, WRITEQ-LEN ${writeQ}; dropped: ${list(dropped.map((r) => r.index))})`,
+          expected,
+        );
+    }
+    if (!any) return { status: 'not-applicable', expected: null, actual: 'no BEST-EFFORT sender' };
+    return verdict(null, expected);
+  },
+});
+
+export const BACKPRESSURE_CHECKS: readonly string[] = [
+  'stack.no-crash',
+  'backpressure.queues-bounded',
+  'backpressure.send-blocks-or-times-out',
+  'backpressure.accepted-delivered',
+  'backpressure.best-effort-drops-only-when-full',
+];
+
+// ---------------------------------------------------------------------------------------------
+// Generators
+
+/** The stalled peer's application: when it stops receiving, for how long, how slowly it reads. */
+const stallArb: fc.Arbitrary<Partial<AppSpec>> = fc
+  .record({
+    stallAtUs: fc.integer({ min: 0, max: 1_000_000 }),
+    stallUs: fc.integer({ min: 0, max: 1_500_000 }),
+    recvDelayUs: fc.constantFrom(0, 0, 200, 2_000),
+  })
+  .map(({ recvDelayUs, ...stall }) => (recvDelayUs > 0 ? { ...stall, recvDelayUs } : stall));
+
+/** Queue and send options: small queues so bursts fill them; SEND-DEADLINE unset or short. */
+const queueOptionsArb = fc.record({
+  writeQ: fc.integer({ min: 1, max: 16 }),
+  readQ: fc.integer({ min: 1, max: 16 }),
+  sendDeadlineUs: fc.option(fc.integer({ min: 1_000, max: 300_000 }), { nil: null }),
+  bestEffort: fc.boolean(),
+});
+
+function burstArb(): fc.Arbitrary<number[]> {
+  return fc.array(fc.integer({ min: MIN_MESSAGE_BYTES, max: MAX_MESSAGE_BYTES }), {
+    minLength: 1,
+    maxLength: MAX_BURST,
+    // Draw lengths over the whole range (fast-check's default favours short arrays): a burst must be
+    // able to outrun small queues and windows. Shrinking still goes toward fewer messages.
+    size: 'max',
+  });
+}
+
+function backpressureArb(o: {
+  pattern: 'pair0' | 'reqrep';
+  impl: string;
+  transports: readonly Transport[];
+  name: string;
+}): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      transport: fc.constantFrom(...o.transports),
+      clients: fc.integer({ min: 1, max: o.pattern === 'reqrep' ? 3 : 1 }),
+      receiverDials: fc.boolean(),
+      queues: queueOptionsArb,
+      stall: stallArb,
+    })
+    .chain((shape) => {
+      const q = shape.queues;
+      const topo = topology({
+        pattern: o.pattern,
+        transport: shape.transport,
+        clients: shape.clients,
+        receiverDials: shape.receiverDials,
+        options: { 'WRITEQ-LEN': q.writeQ, 'READQ-LEN': q.readQ },
+        clientOptions: { 'SEND-DEADLINE': q.sendDeadlineUs, 'BEST-EFFORT': q.bestEffort },
+        serverApp: shape.stall,
+      });
+      const sending = topo.sockets.filter((s) => s.app.kind === 'send');
+      return fc
+        .record({
+          bursts: fc.tuple(...sending.map(() => burstArb())),
+          // Small windows: a burst fills the transport quickly, so the queues behind it fill too.
+          network: networkArb({ minBufferBytes: 2048, maxBufferBytes: 16384 }),
+          faults: faultPlanArb({ hosts: topo.hosts, kinds: STALL_FAULTS, maxFaults: 2 }),
+        })
+        .map((k): Scenario => ({
+          version: SCENARIO_VERSION,
+          name: o.name,
+          impl: o.impl,
+          hosts: topo.hosts,
+          sockets: topo.sockets,
+          rawPeers: [],
+          workload: {
+            sends: sending.flatMap((s, i) =>
+              k.bursts[i]!.map((bytes) => ({ socket: s.name, bytes, gapUs: 0 })),
+            ),
+          },
+          network: k.network,
+          faults: k.faults,
+          faultPhaseUs: FAULT_PHASE_US,
+          livenessUs: LIVENESS_US,
+          checks:
+            o.pattern === 'reqrep'
+              ? [...BACKPRESSURE_CHECKS, 'reqrep.one-reply-per-request']
+              : [...BACKPRESSURE_CHECKS],
+        }));
+    });
+}
+
+const TRANSPORTS_HERE: readonly Transport[] = ['tcp', 'ipc', 'inproc'];
+
+export const BACKPRESSURE_PROPERTIES: PropertySpec[] = [
+  {
+    id: 'backpressure/pair0',
+    family: 'backpressure',
+    title: 'PAIR0 against a stalled peer: bounded queues, sends block or time out, nothing accepted is lost',
+    protocols: ['pair0'],
+    transports: TRANSPORTS_HERE,
+    checks: BACKPRESSURE_CHECKS,
+    faultKinds: STALL_FAULTS,
+    sometimes: ['sp.queue-full', 'net.partial-write'],
+    arb: ({ impl, transports }) =>
+      backpressureArb({ pattern: 'pair0', impl, transports, name: 'backpressure/pair0' }),
+  },
+  {
+    id: 'backpressure/reqrep',
+    family: 'backpressure',
+    title:
+      'REQ/REP against a stalled REP: bounded queues, requests block or time out, every accepted one answered',
+    protocols: ['req0', 'rep0'],
+    transports: TRANSPORTS_HERE,
+    checks: [...BACKPRESSURE_CHECKS, 'reqrep.one-reply-per-request'],
+    faultKinds: STALL_FAULTS,
+    sometimes: ['net.partial-write'],
+    arb: ({ impl, transports }) =>
+      backpressureArb({ pattern: 'reqrep', impl, transports, name: 'backpressure/reqrep' }),
+  },
+];
+
+export const BACKPRESSURE: FamilySpec = {
+  name: 'backpressure',
+  title:
+    'backpressure: a stalled peer fills bounded queues; sends block, time out or (best effort) drop only when full',
+  properties: BACKPRESSURE_PROPERTIES,
+};
