@@ -168,7 +168,11 @@ export class Socket {
   readonly sendQ: Message[] = [];
   /** Senders waiting for room in sendQ. */
   private readonly sendWaiters: SendWaiter[] = [];
-  /** Received messages not yet taken by recv() (bounded by READQ-LEN; pipes pause beyond it). */
+  /**
+   * Received messages not yet taken by recv(). The pipe whose message fills it to READQ-LEN pauses;
+   * every other pipe may still add the one message it was delivering, so the bound is READQ-LEN plus
+   * (pipes - 1), as with mangos, whose per-pipe readers each hold one message.
+   */
   readonly recvQ: Message[] = [];
   private readonly recvWaiters: RecvWaiter[] = [];
   readonly pipes = new Map<number, Pipe>();
