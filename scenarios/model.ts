@@ -195,7 +195,7 @@ export function parseScenario(json: unknown): Scenario {
         fail(`${at}.options.${k}`, `unknown option (accepted: ${OPTION_NAMES.join(', ')})`);
     }
     try {
-      new OptionStore(s.options as Partial<OptionValues>, OPTION_NAMES);
+      new OptionStore(s.options, OPTION_NAMES);
     } catch (e) {
       fail(`${at}.options`, (e as Error).message);
     }
@@ -206,7 +206,7 @@ export function parseScenario(json: unknown): Scenario {
       if (listenHost.has(a)) fail(`${at}.listen[${j}]`, `address ${a} already has a listener`);
       listenHost.set(a, s.host);
     });
-    return { ...s, options: s.options as Partial<OptionValues> };
+    return { ...s, options: s.options };
   });
   const local = (addr: string, host: string, at: string): void => {
     const u = parseAddr(addr, false, at);

@@ -6,8 +6,19 @@
  * runner (`netlab run --list-impls` lists them; `--impl museum/NAME` runs one).
  */
 import { registerImpl, type ImplVariant } from '../runner.js';
+import { ALLOC_BEFORE_CHECK } from './alloc-before-check.js';
+import { LOSSY_LENGTH } from './lossy-length.js';
+import { NO_HANDSHAKE_TIMEOUT } from './no-handshake-timeout.js';
+import { PARTIAL_WRITE_DROP } from './partial-write-drop.js';
+import { SIGNED_LENGTH } from './signed-length.js';
 
 /** Every museum variant by name ("museum/..."), in listing order. */
-export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVariant>([]);
+export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVariant>([
+  ['museum/lossy-length', LOSSY_LENGTH],
+  ['museum/signed-length', SIGNED_LENGTH],
+  ['museum/alloc-before-check', ALLOC_BEFORE_CHECK],
+  ['museum/partial-write-drop', PARTIAL_WRITE_DROP],
+  ['museum/no-handshake-timeout', NO_HANDSHAKE_TIMEOUT],
+]);
 
 for (const [name, variant] of MUSEUM) registerImpl(name, variant);

@@ -116,6 +116,12 @@ export interface SocketOptions {
   frameDecoder?: FrameDecoderFactory;
   /** Backoff policy for redials (the bug museum swaps it); default mangos-style growth. */
   backoff?: BackoffPolicy;
+  /**
+   * Interposes on a pipe's byte stream (tcp, ipc), e.g. to trace or shape it: called once per new
+   * connection before its handshake; the pipe then reads and writes only through the returned
+   * connection. Default none (the transport's connection as it is).
+   */
+  wrapConnection?: (conn: StreamConn) => StreamConn;
 }
 
 /** Redial timing: the wait before the next attempt, given the current interval. */
@@ -181,6 +187,7 @@ export class Socket {
   readonly allocator: Allocator | undefined;
   readonly frameDecoder: FrameDecoderFactory | undefined;
   readonly backoff: BackoffPolicy;
+  readonly wrapConnection: ((conn: StreamConn) => StreamConn) | undefined;
 
   constructor(env: Env, extraOptions: readonly OptionName[], socketOptions: SocketOptions = {}) {
     this.env = env;
@@ -188,6 +195,7 @@ export class Socket {
     this.allocator = socketOptions.allocator;
     this.frameDecoder = socketOptions.frameDecoder;
     this.backoff = socketOptions.backoff ?? MANGOS_BACKOFF;
+    this.wrapConnection = socketOptions.wrapConnection;
   }
 
   get closed(): boolean {
@@ -581,7 +589,7 @@ function startStreamPipe(
   };
   const pipe = new StreamPipe(
     socket.env,
-    conn,
+    socket.wrapConnection?.(conn) ?? conn,
     id,
     {
       transport,
