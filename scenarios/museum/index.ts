@@ -10,6 +10,7 @@ import { ALLOC_BEFORE_CHECK } from './alloc-before-check.js';
 import { LOSSY_LENGTH } from './lossy-length.js';
 import { NO_HANDSHAKE_TIMEOUT } from './no-handshake-timeout.js';
 import { PARTIAL_WRITE_DROP } from './partial-write-drop.js';
+import { SERIAL_HANDSHAKE } from './serial-handshake.js';
 import { SIGNED_LENGTH } from './signed-length.js';
 
 /** Every museum variant by name ("museum/..."), in listing order. */
@@ -19,6 +20,7 @@ export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVari
   ['museum/alloc-before-check', ALLOC_BEFORE_CHECK],
   ['museum/partial-write-drop', PARTIAL_WRITE_DROP],
   ['museum/no-handshake-timeout', NO_HANDSHAKE_TIMEOUT],
+  ['museum/serial-handshake', SERIAL_HANDSHAKE],
 ]);
 
 for (const [name, variant] of MUSEUM) registerImpl(name, variant);
