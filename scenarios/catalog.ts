@@ -132,6 +132,12 @@ export const SOMETIMES: readonly { id: string; text: string; seen: (r: ScenarioR
       ),
   },
   {
+    id: 'sp.zero-length',
+    text: 'a zero-length message was delivered',
+    seen: (r) =>
+      Object.values(r.observations.sockets).some((s) => s.received.some((m) => m.body.length === 0)),
+  },
+  {
     id: 'sp.bad-peer-cut',
     text: 'a misbehaving peer was cut off (bad handshake or bad frame)',
     seen: (r) =>

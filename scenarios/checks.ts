@@ -61,6 +61,8 @@ export interface SocketObs {
   maxRecvQ: number;
   /** Largest buffer the receive path asked the allocator for, in bytes. */
   maxAllocBytes: number;
+  /** Allocator calls with a size that is no valid byte count (negative, fractional, not finite). */
+  badAllocRequests: number;
   /** Application errors (send/recv failures), in order. */
   errors: string[];
   /** How many times the socket was opened (host restarts open it again). */

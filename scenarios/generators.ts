@@ -225,9 +225,19 @@ export function faultPlanArb(o: FaultOptions): fc.Arbitrary<FaultPlan> {
     .map((faults) => parseFaultPlan({ version: 1, faults }));
 }
 
-/** Message sizes for one sender; shrinks toward fewer and smaller messages. */
-export function sizesArb(o: { maxMessages?: number; maxMessageBytes?: number; minMessages?: number } = {}) {
-  return fc.array(fc.integer({ min: 0, max: o.maxMessageBytes ?? 4096 }), {
+/**
+ * Message sizes for one sender; shrinks toward fewer and smaller messages. `messageBytes` replaces
+ * the default size draw (uniform in 0..maxMessageBytes), e.g. to make zero-length messages common.
+ */
+export function sizesArb(
+  o: {
+    maxMessages?: number;
+    maxMessageBytes?: number;
+    minMessages?: number;
+    messageBytes?: fc.Arbitrary<number>;
+  } = {},
+) {
+  return fc.array(o.messageBytes ?? fc.integer({ min: 0, max: o.maxMessageBytes ?? 4096 }), {
     minLength: o.minMessages ?? 1,
     maxLength: o.maxMessages ?? 12,
   });
@@ -245,6 +255,8 @@ export interface GenOptions {
   maxMessages?: number;
   /** Largest message in bytes (default 4096). */
   maxMessageBytes?: number;
+  /** The size of one message (default: uniform in 0..maxMessageBytes). */
+  messageBytes?: fc.Arbitrary<number>;
   /** Largest number of fault steps (default 3). */
   maxFaults?: number;
   /** Checks to evaluate (default: the pattern's delivery checks and stack.no-crash). */
@@ -296,6 +308,7 @@ export function scenarioArb(options: GenOptions): fc.Arbitrary<Scenario> {
                 ...(options.maxMessageBytes !== undefined
                   ? { maxMessageBytes: options.maxMessageBytes }
                   : {}),
+                ...(options.messageBytes !== undefined ? { messageBytes: options.messageBytes } : {}),
               }),
             ),
           ),

@@ -115,6 +115,14 @@ export function payload(socketIndex: number, index: number, bytes: number): Uint
   return b;
 }
 
+/**
+ * The most one allocation in a scenario may take (64 MiB, far above any legitimate frame: workload
+ * messages are at most 1 MiB). A larger request fails as an exhausted heap would (RangeError) after
+ * it is recorded, so a planted allocation bug shows in the observations without taking the memory
+ * of the machine running the lab.
+ */
+export const SIM_HEAP_BYTES = 64 * 1024 * 1024;
+
 /** Defaults every scenario socket starts from (then its own options, then the variant's). */
 export const SCENARIO_SOCKET_DEFAULTS: Partial<OptionValues> = {
   'RECONNECT-TIME': 50_000,
@@ -136,6 +144,7 @@ function newSocketObs(spec: SocketSpec): SocketObs {
     maxSendQ: 0,
     maxRecvQ: 0,
     maxAllocBytes: 0,
+    badAllocRequests: 0,
     errors: [],
     opened: 0,
     doneAtUs: null,
@@ -257,7 +266,15 @@ export async function runScenario(
     const parts = variant.socket?.(spec) ?? {};
     const allocator: Allocator = {
       alloc(bytes) {
+        if (!Number.isInteger(bytes) || bytes < 0) {
+          o.badAllocRequests++;
+          throw new RangeError(`Allocator.alloc(${bytes}): not a byte count`);
+        }
         if (bytes > o.maxAllocBytes) o.maxAllocBytes = bytes;
+        if (bytes > SIM_HEAP_BYTES)
+          throw new RangeError(
+            `Allocator.alloc(${bytes}): beyond the simulated heap (${SIM_HEAP_BYTES} bytes)`,
+          );
         return new Uint8Array(bytes);
       },
     };

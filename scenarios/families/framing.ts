@@ -1,12 +1,415 @@
 /**
  * The framing family: whatever the chunking, partial writes and stalls, every message arrives
- * intact, once, in order per pipe, over every transport; zero-length messages survive (sizes are
- * drawn from 0). Further properties (oversize lengths, garbage after the handshake) join here.
+ * intact, once, in order per pipe, over every transport; zero-length messages survive (drawn often);
+ * a frame length over the receive limit closes the pipe before anything is allocated for it, after
+ * the frames before it were delivered, and the socket goes on serving a well-behaved peer; garbage
+ * after a valid handshake never crashes the socket (sp.md §8 items 6, 9, 10).
  */
-import { DEFAULT_CHECKS, scenarioArb, TRANSPORTS } from '../generators.js';
+import fc from 'fast-check';
 import type { FamilySpec, PropertySpec } from '../catalog.js';
+import {
+  bytesEqual,
+  defineCheck,
+  matchDeliveries,
+  verdict,
+  type CheckVerdict,
+  type Observations,
+  type RecvRecord,
+} from '../checks.js';
+import {
+  DEFAULT_CHECKS,
+  FAULT_PHASE_US,
+  faultPlanArb,
+  LIVENESS_US,
+  networkArb,
+  scenarioArb,
+  TRANSPORTS,
+  type GeneratedFaultKind,
+  type Transport,
+} from '../generators.js';
+import {
+  SCENARIO_VERSION,
+  type RawPeerSpec,
+  type RawStep,
+  type Scenario,
+  type SocketSpec,
+} from '../model.js';
+import {
+  afterHandshake,
+  closesItself,
+  concatBytes,
+  frame,
+  frameHeader,
+  headerForPeerOf,
+  isIpc,
+  listenerOf,
+  MAX_EXACT_LENGTH,
+  MAX_U64,
+  parseFrames,
+  receiveLimit,
+  scenarioOption,
+  splitWrites,
+} from './raw-bytes.js';
 
 const ALL_FAULTS = ['partition', 'stall-reads', 'pause', 'reset', 'crash', 'link'] as const;
+/** Faults that never destroy bytes a raw peer wrote, so what it must have delivered is exact. */
+const RAW_PEER_FAULTS: readonly GeneratedFaultKind[] = ['partition', 'stall-reads', 'pause', 'link'];
+
+/**
+ * When the well-behaved peer of the raw-peer properties starts: 10 s after every fault healed, so
+ * the raw peer has long connected (a PAIR0 socket takes one peer: the good one must not take the
+ * slot first) and, on a correct stack, long been cut or gone.
+ */
+export const GOOD_PEER_START_US = FAULT_PHASE_US + 10_000_000;
+/** When the raw peer connects (the listener is up by then: it binds at 0). */
+const RAW_PEER_START_US = 1_000;
+/** Room the protocols' own header words take on top of a workload message (REQ/REP backtraces). */
+const PROTOCOL_HEADER_ALLOWANCE_BYTES = 64;
+
+// ---------------------------------------------------------------------------------------------
+// Checks.
+
+/** The raw peer dialing `sock` (the raw-peer properties use one per socket), or undefined. */
+function rawPeerOf(scenario: Scenario, sock: SocketSpec): RawPeerSpec | undefined {
+  const mine = scenario.rawPeers.filter((p) => sock.listen.includes(p.dial));
+  return mine.length === 1 ? mine[0] : undefined;
+}
+
+/** What a correct receiver delivers from the raw peer: its complete frames up to the first bad one. */
+function expectedRawFrames(
+  scenario: Scenario,
+  obs: Observations,
+  p: RawPeerSpec,
+  sock: SocketSpec,
+): Uint8Array[] {
+  if (obs.raw[p.name]?.connectedAtUs == null) return [];
+  return parseFrames(afterHandshake(p), isIpc(p.dial), receiveLimit(sock)).frames;
+}
+
+/**
+ * Splits what a PAIR0 socket received into the raw peer's part (a leading run equal to its expected
+ * frames, in order) and the rest. PAIR0 takes one peer at a time and the good peer starts after
+ * the raw one is gone, so the raw peer's messages come first.
+ */
+function splitReceived(
+  scenario: Scenario,
+  obs: Observations,
+  sock: SocketSpec,
+): { p: RawPeerSpec; expected: Uint8Array[]; rawCount: number; rest: RecvRecord[] } | undefined {
+  const p = rawPeerOf(scenario, sock);
+  if (p === undefined) return undefined;
+  const expected = expectedRawFrames(scenario, obs, p, sock);
+  const got = obs.sockets[sock.name]?.received ?? [];
+  let n = 0;
+  while (n < got.length && n < expected.length && bytesEqual(expected[n]!, got[n]!.body)) n++;
+  return { p, expected, rawCount: n, rest: got.slice(n) };
+}
+
+const NA = (why: string): CheckVerdict => ({ status: 'not-applicable', expected: null, actual: why });
+
+defineCheck({
+  id: 'framing.oversize-cut',
+  kind: 'eventually',
+  requirement:
+    'a frame length over the receive limit (MAX-RCV-SIZE; 2^53-1 when unlimited) closes the pipe, and the endpoint counts it (badFrames)',
+  ref: '6',
+  evaluate(s, obs) {
+    let judged = 0;
+    for (const p of s.rawPeers) {
+      const sock = listenerOf(s, p.dial);
+      const o = obs.raw[p.name];
+      if (sock === undefined || o?.connectedAtUs == null || closesItself(p)) continue;
+      const parsed = parseFrames(afterHandshake(p), isIpc(p.dial), receiveLimit(sock));
+      if (parsed.stop !== 'too-long') continue;
+      judged++;
+      const expected = `${p.name}'s connection closed by ${sock.name} and counted as a bad frame`;
+      if (!o.closedByRemote)
+        return verdict(
+          `${p.name} announced a frame over ${receiveLimit(sock)} bytes and its connection is ${o.closedAtUs === null ? 'still open' : 'closed only by itself'} at the end`,
+          expected,
+        );
+      const bad = obs.sockets[sock.name]!.endpoints.badFrames;
+      if (bad < 1) return verdict(`${sock.name} counted ${bad} bad frames`, expected);
+    }
+    return judged === 0
+      ? NA('no raw peer announced an oversize frame on a connection it kept open')
+      : verdict(null, 'oversize frames cut');
+  },
+});
+
+defineCheck({
+  id: 'framing.no-oversize-alloc',
+  kind: 'always',
+  requirement:
+    'the receive path never asks for a buffer larger than the receive limit (when unlimited: than the largest frame actually sent), nor for a size that is not a byte count',
+  ref: '6',
+  evaluate(s, obs) {
+    for (const sock of s.sockets) {
+      const o = obs.sockets[sock.name];
+      if (o === undefined) continue;
+      const max = scenarioOption(sock, 'MAX-RCV-SIZE');
+      let bound = max;
+      if (max === 0) {
+        // Unlimited: a correct receiver allocates at most what real frames need.
+        bound = 0;
+        for (const w of s.workload.sends) bound = Math.max(bound, w.bytes + PROTOCOL_HEADER_ALLOWANCE_BYTES);
+        for (const p of s.rawPeers.filter((x) => sock.listen.includes(x.dial)))
+          for (const f of parseFrames(afterHandshake(p), isIpc(p.dial), MAX_EXACT_LENGTH).frames)
+            bound = Math.max(bound, f.length);
+      }
+      const expected = `every allocation a byte count of at most ${bound} bytes${max === 0 ? ' (MAX-RCV-SIZE 0: the largest frame sent)' : ' (MAX-RCV-SIZE)'}`;
+      if (o.badAllocRequests > 0)
+        return verdict(
+          `${sock.name} asked the allocator for ${o.badAllocRequests} sizes that are no byte count`,
+          expected,
+        );
+      if (o.maxAllocBytes > bound)
+        return verdict(`${sock.name} asked the allocator for ${o.maxAllocBytes} bytes`, expected);
+    }
+    return verdict(null, 'no allocation beyond the receive limit');
+  },
+});
+
+defineCheck({
+  id: 'framing.raw-frames-delivered',
+  kind: 'eventually',
+  requirement:
+    'the frames a raw peer completes before a bad one reach the application intact and in order, and nothing else of its bytes does (all of them when it keeps its connection open)',
+  ref: '6',
+  evaluate(s, obs, ctx) {
+    if (ctx.lossy) return NA('a reset or crash fired');
+    let judged = 0;
+    for (const sock of s.sockets) {
+      if (sock.protocol !== 'pair0') continue;
+      const split = splitReceived(s, obs, sock);
+      if (split === undefined) continue;
+      judged++;
+      const { p, expected, rawCount, rest } = split;
+      // A peer that closes its own connection may lose what it had not yet handed to the network.
+      const exact = !closesItself(p);
+      const want = `${exact ? 'exactly' : 'a prefix of'} the ${expected.length} complete frames ${p.name} wrote before its first bad one, then only the good peer's messages`;
+      if (exact && rawCount < expected.length)
+        return verdict(
+          `${sock.name} received ${rawCount} of ${p.name}'s ${expected.length} frames before ${rest.length > 0 ? `a message that is not frame #${rawCount} (${rest[0]!.body.length} bytes)` : 'nothing more'}`,
+          want,
+        );
+      const m = matchDeliveries(s, obs, ctx, sock, rest);
+      if (m.violation !== null) return verdict(`after ${rawCount} frames of ${p.name}: ${m.violation}`, want);
+    }
+    return judged === 0 ? NA('no PAIR0 socket with one raw peer') : verdict(null, 'raw frames delivered');
+  },
+});
+
+defineCheck({
+  id: 'framing.good-peer-served',
+  kind: 'eventually',
+  requirement:
+    'after a raw peer sent an oversize frame or garbage, the socket still serves a well-behaved peer: everything it sends is delivered',
+  ref: '10',
+  evaluate(s, obs, ctx) {
+    if (ctx.lossy) return NA('a reset or crash fired');
+    let judged = 0;
+    for (const sock of s.sockets) {
+      if (sock.protocol !== 'pair0') continue;
+      const split = splitReceived(s, obs, sock);
+      if (split === undefined) continue;
+      const senders = s.sockets.filter(
+        (x) => x.app.kind === 'send' && x.dial.some((a) => sock.listen.includes(a)),
+      );
+      const want = s.workload.sends.filter((w) => senders.some((x) => x.name === w.socket)).length;
+      if (want === 0) continue;
+      judged++;
+      const accepted = senders.reduce(
+        (n, x) => n + (obs.sockets[x.name]?.sent.filter((r) => r.acceptedAtUs !== null).length ?? 0),
+        0,
+      );
+      const m = matchDeliveries(s, obs, ctx, sock, split.rest);
+      if (accepted !== want || m.violation !== null || m.matched !== want)
+        return {
+          status: 'fail',
+          expected: `the good peer's ${want} messages accepted and delivered to ${sock.name}`,
+          actual: `${accepted} accepted, ${m.matched} delivered${m.violation !== null ? ` (${m.violation})` : ''}; ${sock.name} refused ${obs.sockets[sock.name]!.endpoints.rejected} pipes`,
+        };
+    }
+    return judged === 0 ? NA('no good peer sent anything') : verdict(null, 'good peer served');
+  },
+});
+
+// ---------------------------------------------------------------------------------------------
+// Generators.
+
+function addressFor(transport: Transport): string {
+  return transport === 'tcp' ? 'tcp://server:5555' : 'ipc:///tmp/netlab-local-5555.sock';
+}
+
+/** MAX-RCV-SIZE draws: mostly small limits (1..64 KiB, shrinking toward 16 bytes), sometimes 0 = unlimited. */
+const maxRecvArb: fc.Arbitrary<number> = fc.oneof(
+  { weight: 3, arbitrary: fc.integer({ min: 16, max: 1024 }) },
+  { weight: 2, arbitrary: fc.integer({ min: 1025, max: 65536 }) },
+  { weight: 2, arbitrary: fc.constant(0) },
+);
+
+/**
+ * A length over the limit: just above it, anywhere above it, at the edge of exact doubles (2^53),
+ * with the top bit set (negative to a signed reader), close to 2^64-1.
+ */
+export function oversizeLengthArb(maxRecvBytes: number): fc.Arbitrary<bigint> {
+  const limit = maxRecvBytes > 0 ? BigInt(maxRecvBytes) : MAX_EXACT_LENGTH;
+  const above = (lo: bigint, hi: bigint) => fc.bigInt({ min: lo > limit ? lo : limit + 1n, max: hi });
+  return fc.oneof(
+    above(limit + 1n, limit + 1024n),
+    above(limit + 1n, MAX_U64),
+    above(2n ** 53n, 2n ** 53n + 4096n),
+    above(2n ** 63n, MAX_U64),
+    above(MAX_U64 - 4096n, MAX_U64),
+    ...(maxRecvBytes > 0 ? [above(limit + 1n, 2n ** 32n)] : []),
+  );
+}
+
+/** Bytes that are not a clean frame stream: random bytes, headers promising more than follows, the classics of mangos' TcpBadRecv. */
+function garbageArb(ipc: boolean, maxRecvBytes: number): fc.Arbitrary<Uint8Array> {
+  const body = fc.uint8Array({ maxLength: 48 });
+  const typeByte = fc.oneof(fc.constant(0x01), fc.integer({ min: 0, max: 255 }));
+  const header = (length: fc.Arbitrary<bigint>) =>
+    fc
+      .tuple(length, typeByte)
+      .map(([l, t]) =>
+        ipc ? concatBytes([Uint8Array.of(t), frameHeader(l, false)]) : frameHeader(l, false),
+      );
+  const piece = fc.oneof(
+    fc.uint8Array({ minLength: 1, maxLength: 32 }),
+    body.map((b) => frame(b, ipc)),
+    fc.tuple(header(fc.bigInt({ min: 0n, max: 96n })), body).map(([h, b]) => concatBytes([h, b])),
+    fc.tuple(header(oversizeLengthArb(maxRecvBytes)), body).map(([h, b]) => concatBytes([h, b])),
+    fc.constantFrom(
+      Uint8Array.of(0x80),
+      Uint8Array.of(0, 0, 0, 1),
+      concatBytes([frameHeader(10n, ipc), Uint8Array.of(1, 2)]),
+    ),
+  );
+  return fc.array(piece, { minLength: 1, maxLength: 5 }).map(concatBytes);
+}
+
+interface RawPeerPropertyOptions {
+  impl: string;
+  transports: readonly Transport[];
+  kind: 'oversize' | 'garbage';
+}
+
+/**
+ * A PAIR0 listener with a drawn MAX-RCV-SIZE, one raw peer that handshakes correctly and then sends
+ * frames and an oversize length (oversize) or garbage it then closes or resets (garbage), written in
+ * drawn pieces with drawn pauses; optionally a well-behaved PAIR0 sender that starts once the raw
+ * peer is done. Faults never destroy data (no reset, no crash): what must arrive is exact.
+ */
+function rawPeerScenarioArb(o: RawPeerPropertyOptions): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      transport: fc.constantFrom(...o.transports.filter((t) => t !== 'inproc')),
+      maxRecvBytes: o.kind === 'garbage' ? maxRecvArb.filter((m) => m > 0) : maxRecvArb,
+    })
+    .chain(({ transport, maxRecvBytes }) => {
+      const ipc = transport === 'ipc';
+      const goodMax = Math.min(512, maxRecvBytes > 0 ? maxRecvBytes : 512);
+      const payloadArb =
+        o.kind === 'oversize'
+          ? fc
+              .record({
+                bodies: fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 5 }),
+                length: oversizeLengthArb(maxRecvBytes),
+                tail: fc.uint8Array({ maxLength: 16 }),
+              })
+              .map((k) =>
+                concatBytes([...k.bodies.map((b) => frame(b, ipc)), frameHeader(k.length, ipc), k.tail]),
+              )
+          : garbageArb(ipc, maxRecvBytes);
+      const local = transport !== 'tcp';
+      const hosts = local ? ['local'] : ['peer', 'server'];
+      return fc
+        .record({
+          payload: payloadArb,
+          cuts: fc.array(fc.nat(), { maxLength: 4 }),
+          delaysUs: fc.array(fc.integer({ min: 0, max: 20_000 }), { maxLength: 5 }),
+          ending:
+            o.kind === 'garbage' ? fc.constantFrom('close' as const, 'reset' as const) : fc.constant(null),
+          endAfterUs: fc.integer({ min: 0, max: 50_000 }),
+          good: fc.option(fc.array(fc.integer({ min: 4, max: goodMax }), { minLength: 1, maxLength: 6 }), {
+            nil: null,
+          }),
+          network: networkArb(),
+          faults: faultPlanArb({ hosts, kinds: RAW_PEER_FAULTS, maxFaults: 2 }),
+        })
+        .map((k): Scenario => {
+          const addr = addressFor(transport);
+          const peerHost = local ? 'local' : 'peer';
+          const script: RawStep[] = splitWrites(
+            concatBytes([headerForPeerOf('pair0'), k.payload]),
+            k.cuts,
+            k.delaysUs,
+          );
+          if (k.ending !== null) script.push({ afterUs: k.endAfterUs, action: k.ending });
+          const sockets: SocketSpec[] = [
+            {
+              name: 'server',
+              host: local ? 'local' : 'server',
+              protocol: 'pair0',
+              listen: [addr],
+              dial: [],
+              options: { 'MAX-RCV-SIZE': maxRecvBytes },
+              app: { kind: 'sink' },
+              startUs: 0,
+            },
+          ];
+          if (k.good !== null)
+            sockets.push({
+              name: 'client0',
+              host: peerHost,
+              protocol: 'pair0',
+              listen: [],
+              dial: [addr],
+              options: {},
+              app: { kind: 'send' },
+              startUs: GOOD_PEER_START_US,
+            });
+          return {
+            version: SCENARIO_VERSION,
+            name: `framing/${o.kind}`,
+            impl: o.impl,
+            hosts,
+            sockets,
+            rawPeers: [{ name: 'raw0', host: peerHost, dial: addr, startUs: RAW_PEER_START_US, script }],
+            workload: { sends: (k.good ?? []).map((bytes) => ({ socket: 'client0', bytes, gapUs: 0 })) },
+            network: k.network,
+            faults: k.faults,
+            faultPhaseUs: FAULT_PHASE_US,
+            livenessUs: LIVENESS_US,
+            checks: [...RAW_PEER_CHECKS[o.kind]],
+          };
+        });
+    });
+}
+
+const RAW_PEER_CHECKS = {
+  oversize: [
+    'stack.no-crash',
+    'framing.oversize-cut',
+    'framing.no-oversize-alloc',
+    'framing.raw-frames-delivered',
+    'framing.good-peer-served',
+  ],
+  garbage: [
+    'stack.no-crash',
+    'framing.no-oversize-alloc',
+    'framing.raw-frames-delivered',
+    'framing.good-peer-served',
+  ],
+} as const;
+
+/** Message sizes with zero-length messages common (1 in 5), the rest uniform up to 4 KiB. */
+const SIZE_WITH_ZEROS: fc.Arbitrary<number> = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 0, max: 4096 }) },
+  { weight: 1, arbitrary: fc.constant(0) },
+);
 
 export const FRAMING_PROPERTIES: PropertySpec[] = [
   {
@@ -17,9 +420,15 @@ export const FRAMING_PROPERTIES: PropertySpec[] = [
     transports: TRANSPORTS,
     checks: DEFAULT_CHECKS.pair0,
     faultKinds: ALL_FAULTS,
-    sometimes: ['net.partial-write', 'net.retransmission', 'net.reset', 'sp.reconnect'],
+    sometimes: ['net.partial-write', 'net.retransmission', 'net.reset', 'sp.reconnect', 'sp.zero-length'],
     arb: ({ impl, transports }) =>
-      scenarioArb({ protocol: 'pair0', impl, transports, name: 'framing/pair0' }),
+      scenarioArb({
+        protocol: 'pair0',
+        impl,
+        transports,
+        name: 'framing/pair0',
+        messageBytes: SIZE_WITH_ZEROS,
+      }),
   },
   {
     id: 'framing/reqrep',
@@ -40,6 +449,29 @@ export const FRAMING_PROPERTIES: PropertySpec[] = [
         // A short RETRY-TIME would make resends dominate; framing is about bytes (resend has its own family).
         clientOptions: { 'RETRY-TIME': 1_000_000 },
       }),
+  },
+  {
+    id: 'framing/oversize',
+    family: 'framing',
+    title:
+      'a frame length over MAX-RCV-SIZE (up to 2^64-1) closes the pipe before any allocation, after the earlier frames were delivered',
+    protocols: ['pair0'],
+    transports: ['tcp', 'ipc'],
+    checks: RAW_PEER_CHECKS.oversize,
+    faultKinds: RAW_PEER_FAULTS,
+    sometimes: ['net.partial-write', 'sp.bad-peer-cut', 'sp.zero-length'],
+    arb: ({ impl, transports }) => rawPeerScenarioArb({ impl, transports, kind: 'oversize' }),
+  },
+  {
+    id: 'framing/garbage',
+    family: 'framing',
+    title: 'garbage after a valid handshake never crashes the socket, which goes on serving a good peer',
+    protocols: ['pair0'],
+    transports: ['tcp', 'ipc'],
+    checks: RAW_PEER_CHECKS.garbage,
+    faultKinds: RAW_PEER_FAULTS,
+    sometimes: ['sp.bad-peer-cut', 'sp.zero-length'],
+    arb: ({ impl, transports }) => rawPeerScenarioArb({ impl, transports, kind: 'garbage' }),
   },
 ];
 

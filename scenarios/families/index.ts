@@ -5,8 +5,9 @@
 import type { FamilySpec, PropertySpec } from '../catalog.js';
 import { BACKPRESSURE } from './backpressure.js';
 import { FRAMING } from './framing.js';
+import { HANDSHAKE } from './handshake.js';
 
-export const FAMILIES: readonly FamilySpec[] = [FRAMING, BACKPRESSURE];
+export const FAMILIES: readonly FamilySpec[] = [FRAMING, HANDSHAKE, BACKPRESSURE];
 
 export function allProperties(): PropertySpec[] {
   return FAMILIES.flatMap((f) => f.properties);

@@ -6,10 +6,22 @@
  * runner (`netlab run --list-impls` lists them; `--impl museum/NAME` runs one).
  */
 import { registerImpl, type ImplVariant } from '../runner.js';
+import { ALLOC_BEFORE_CHECK } from './alloc-before-check.js';
 import { BEST_EFFORT_COIN_FLIP } from './best-effort-coin-flip.js';
+import { LOSSY_LENGTH } from './lossy-length.js';
+import { NO_HANDSHAKE_TIMEOUT } from './no-handshake-timeout.js';
+import { PARTIAL_WRITE_DROP } from './partial-write-drop.js';
+import { SERIAL_HANDSHAKE } from './serial-handshake.js';
+import { SIGNED_LENGTH } from './signed-length.js';
 
 /** Every museum variant by name ("museum/..."), in listing order. */
 export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVariant>([
+  ['museum/lossy-length', LOSSY_LENGTH],
+  ['museum/signed-length', SIGNED_LENGTH],
+  ['museum/alloc-before-check', ALLOC_BEFORE_CHECK],
+  ['museum/partial-write-drop', PARTIAL_WRITE_DROP],
+  ['museum/no-handshake-timeout', NO_HANDSHAKE_TIMEOUT],
+  ['museum/serial-handshake', SERIAL_HANDSHAKE],
   ['museum/best-effort-coin-flip', BEST_EFFORT_COIN_FLIP],
 ]);
 

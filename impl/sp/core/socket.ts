@@ -116,6 +116,12 @@ export interface SocketOptions {
   frameDecoder?: FrameDecoderFactory;
   /** Backoff policy for redials (the bug museum swaps it); default mangos-style growth. */
   backoff?: BackoffPolicy;
+  /**
+   * Interposes on a pipe's byte stream (tcp, ipc), e.g. to trace or shape it: called once per new
+   * connection before its handshake; the pipe then reads and writes only through the returned
+   * connection. Default none (the transport's connection as it is).
+   */
+  wrapConnection?: (conn: StreamConn) => StreamConn;
 }
 
 /** Redial timing: the wait before the next attempt, given the current interval. */
@@ -185,6 +191,7 @@ export class Socket {
   readonly allocator: Allocator | undefined;
   readonly frameDecoder: FrameDecoderFactory | undefined;
   readonly backoff: BackoffPolicy;
+  readonly wrapConnection: ((conn: StreamConn) => StreamConn) | undefined;
 
   constructor(env: Env, extraOptions: readonly OptionName[], socketOptions: SocketOptions = {}) {
     this.env = env;
@@ -192,6 +199,7 @@ export class Socket {
     this.allocator = socketOptions.allocator;
     this.frameDecoder = socketOptions.frameDecoder;
     this.backoff = socketOptions.backoff ?? MANGOS_BACKOFF;
+    this.wrapConnection = socketOptions.wrapConnection;
   }
 
   get closed(): boolean {
@@ -585,7 +593,7 @@ function startStreamPipe(
   };
   const pipe = new StreamPipe(
     socket.env,
-    conn,
+    socket.wrapConnection?.(conn) ?? conn,
     id,
     {
       transport,
