@@ -3,7 +3,7 @@
  * variants registered here (the real museum lives in scenarios/museum/ and is tested there).
  * --workers 1 throughout: worker threads load the built registry, which lacks these plants.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -65,10 +65,10 @@ async function run(...args: string[]): Promise<Run> {
   return { code, report, stdout: out.join(''), dir };
 }
 
-async function merge(...runs: Run[]): Promise<{ code: number; report: Report }> {
+async function merge(...runs: Run[]): Promise<{ code: number; report: Report; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'netlab-merged-'));
   const code = await mergeCommand.run([...runs.map((r) => r.dir), '--out', dir]);
-  return { code, report: parseReport(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))) };
+  return { code, report: parseReport(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))), dir };
 }
 
 function outcome(r: Report): string[] {
@@ -132,8 +132,16 @@ describe('--impl all: museum variants are expected to fail', () => {
     const a = await run('--impl', 'all', '--shard', '1/2');
     const b = await run('--impl', 'all', '--shard', '2/2');
     expect(a.report.banner.knobs.shard).toBe('1/2');
-    const { code, report } = await merge(a, b);
+    const { code, report, dir } = await merge(a, b);
     expect(code).toBe(whole.code);
+    // Failing cases replay from the merged copy of their case file.
+    const failing = report.suites.flatMap((s) => s.cases).filter((c) => c.status === 'fail');
+    expect(failing.length).toBeGreaterThan(0);
+    for (const c of failing) {
+      const file = /^netlab replay (\S+)$/.exec(c.replay)?.[1];
+      expect(file?.startsWith(join(dir, 'cases')), c.replay).toBe(true);
+      expect(existsSync(file!), file).toBe(true);
+    }
     expect(outcome(report)).toEqual(outcome(whole.report));
     expect(report.banner.museum.map((e) => [e.impl, e.verdict])).toEqual(
       whole.report.banner.museum.map((e) => [e.impl, e.verdict]),
