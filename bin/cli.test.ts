@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -203,5 +203,105 @@ describe('netlab run / replay', () => {
     expect(badRun.code).toBe(2);
     expect(badRun.stderr).not.toMatch(/at .*\.js:\d+/); // a message, not a stack trace
     expect((await netlab('replay')).code).toBe(2);
+  });
+});
+
+describe('netlab run --shard / --workers, netlab merge', () => {
+  const BASE = ['--suite', 'framing', '--runs', '10', '--seed', '11'];
+  const tmp = (): string => mkdtempSync(join(tmpdir(), 'netlab-shard-'));
+  const read = (dir: string) => parseReport(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')));
+  const outcome = (dir: string): string[] =>
+    read(dir)
+      .suites.flatMap((s) => s.cases)
+      .map((c) => `${c.id} ${c.status} ${c.traceHash} ${JSON.stringify(c.counterexample)}`)
+      .sort();
+
+  it('bad --shard and --workers values exit 2 naming what is accepted', async () => {
+    for (const shard of ['0/2', '3/2', 'x']) {
+      const r = await netlab('run', ...BASE, '--shard', shard, '--out', tmp());
+      expect(r.code, shard).toBe(2);
+      expect(r.stderr).toContain(`--shard must be i/n with 1 <= i <= n`);
+      expect(r.stderr).toContain(`got '${shard}'`);
+    }
+    const w = await netlab('run', ...BASE, '--workers', '0', '--out', tmp());
+    expect(w.code).toBe(2);
+    expect(w.stderr).toMatch(/--workers must be between 1 and/);
+  });
+
+  it('worker threads give the same cases, hashes and counterexamples as one thread, in the same order', async () => {
+    const one = tmp();
+    const two = tmp();
+    const a = await netlab('run', ...BASE, '--workers', '1', '--out', one);
+    const b = await netlab('run', ...BASE, '--workers', '2', '--out', two);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stdout).toMatch(/2 worker threads/);
+    const ids = (dir: string) => read(dir).suites.flatMap((s) => s.cases.map((c) => c.id));
+    expect(ids(two)).toEqual(ids(one));
+    expect(outcome(two)).toEqual(outcome(one));
+    expect(read(two).banner.scenarioRuns).toBe(read(one).banner.scenarioRuns);
+  });
+
+  it('run --shard 1/2 + 2/2, merged, equals the unsharded run; merge exits like run', async () => {
+    const whole = tmp();
+    const s1 = tmp();
+    const s2 = tmp();
+    expect((await netlab('run', ...BASE, '--out', whole)).code).toBe(0);
+    expect((await netlab('run', ...BASE, '--shard', '1/2', '--out', s1)).code).toBe(0);
+    expect((await netlab('run', ...BASE, '--shard', '2/2', '--out', s2)).code).toBe(0);
+    expect(outcome(s1)).not.toEqual(outcome(whole));
+    const merged = join(tmp(), 'merged');
+    const m = await netlab('merge', s1, s2, '--out', merged);
+    expect(m.code, m.stderr).toBe(0);
+    expect(outcome(merged)).toEqual(outcome(whole));
+    const report = read(merged);
+    expect(report.banner.wallMs).toBe(read(s1).banner.wallMs + read(s2).banner.wallMs);
+    expect(report.banner.knobs.merged).toBe(2);
+    // Every trace a case points at was copied.
+    for (const c of report.suites.flatMap((s) => s.cases))
+      if (c.trace !== null) expect(existsSync(join(merged, c.trace)), c.trace).toBe(true);
+    expect(readFileSync(join(merged, 'junit.xml'), 'utf8')).toMatch(/<testsuites/);
+  });
+
+  it('merge: a bad report, a different fcSeed, a clashing case or a missing --out exit 2 with a message', async () => {
+    const good = tmp();
+    expect((await netlab('run', ...BASE, '--property', 'framing/pair0', '--out', good)).code).toBe(0);
+    const bad = tmp();
+    const raw = JSON.parse(readFileSync(join(good, 'report.json'), 'utf8')) as {
+      banner: { fcSeed: number };
+      suites: { cases: { status: string }[] }[];
+    };
+    raw.suites[0]!.cases[0]!.status = 'passed';
+    writeFileSync(join(bad, 'report.json'), JSON.stringify(raw));
+    const r1 = await netlab('merge', good, bad, '--out', join(tmp(), 'm'));
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toContain(join(bad, 'report.json'));
+    expect(r1.stderr).toContain('suites[0].cases[0].status');
+
+    const other = tmp();
+    expect(
+      (await netlab('run', ...BASE.slice(0, -1), '12', '--property', 'framing/pair0', '--out', other)).code,
+    ).toBe(0);
+    const r2 = await netlab('merge', good, other, '--out', join(tmp(), 'm'));
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/banner\.fcSeed is 12 but .* has 11/);
+
+    const clash = tmp();
+    const again = JSON.parse(readFileSync(join(good, 'report.json'), 'utf8')) as {
+      suites: { cases: { title: string }[] }[];
+    };
+    again.suites[0]!.cases[0]!.title = 'changed';
+    mkdirSync(clash, { recursive: true });
+    writeFileSync(join(clash, 'report.json'), JSON.stringify(again));
+    const r3 = await netlab('merge', good, clash, '--out', join(tmp(), 'm'));
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toMatch(/with different contents/);
+    // The same report twice is the same cases: nothing clashes.
+    expect((await netlab('merge', good, good, '--out', join(tmp(), 'm'))).code).toBe(0);
+
+    const r4 = await netlab('merge', good);
+    expect(r4.code).toBe(2);
+    expect(r4.stderr).toContain('--out DIR is required');
+    expect((await netlab('merge', join(tmp(), 'nothing-here'), '--out', join(tmp(), 'm'))).code).toBe(2);
   });
 });

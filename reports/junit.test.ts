@@ -134,6 +134,66 @@ describe('toJunitXml structure', () => {
   });
 });
 
+describe('museum outcomes in JUnit', () => {
+  const variant = (id: string, impl: string, status: Case['status']): Case =>
+    sampleCase({ id, impl, status, expect: 'fail', family: 'framing', invariant: 'delivery.intact' });
+  const entry = (impl: string, properties: { id: string; failed: boolean }[], propertiesTotal: number) => ({
+    impl,
+    family: 'framing',
+    summary: `${impl}: a planted bug`,
+    propertiesTotal,
+    properties,
+  });
+  const report = createReport(
+    {
+      ...sampleBanner(),
+      scenarioRuns: 400,
+      scenarioRunsPerSec: 218.5,
+      museum: [
+        entry('museum/caught', [{ id: 'framing/pair0', failed: true }], 1),
+        entry('museum/missed', [{ id: 'framing/pair0', failed: false }], 1),
+        entry('museum/elsewhere', [], 1),
+      ],
+    },
+    [
+      {
+        name: 'framing',
+        cases: [
+          sampleCase({ id: 'netlab-1' }),
+          variant('caught-1', 'museum/caught', 'fail'),
+          variant('missed-1', 'museum/missed', 'pass'),
+        ],
+      },
+    ],
+  );
+  const root = parseXml(toJunitXml(report));
+
+  it('a caught variant is a pass with a note; a missed one is a failure; not-judged is skipped', () => {
+    const [, caught] = testcases(toJunitXml(report));
+    expect(childElements(caught!, 'failure')).toEqual([]);
+    expect(textOf(only(caught!, 'system-out'))).toMatch(
+      /^expected failure: museum\/caught is a museum variant/,
+    );
+    const museum = childElements(root, 'testsuite').find((s) => s.attributes.name === 'museum')!;
+    expect(museum.attributes).toMatchObject({ tests: '3', failures: '1', errors: '0', skipped: '1' });
+    const [c, m, n] = childElements(museum, 'testcase');
+    expect(c!.attributes.name).toBe('museum/caught caught by framing');
+    expect(c!.children).toEqual([]);
+    expect(only(m!, 'failure').attributes.type).toBe('missed');
+    expect(textOf(only(m!, 'failure'))).toContain('museum/missed: museum/missed: a planted bug');
+    expect(only(n!, 'skipped').attributes.message).toMatch(/^not judged here: 0 of 1/);
+  });
+
+  it('counts only findings as failures on <testsuites>, and lists the scenario run figures', () => {
+    expect(root.attributes).toMatchObject({ tests: '6', failures: '1', errors: '0', skipped: '1' });
+    const props = childElements(only(childElements(root, 'testsuite')[0]!, 'properties'), 'property');
+    const byName = Object.fromEntries(
+      props.map((p): [string, string] => [p.attributes.name ?? '', p.attributes.value ?? '']),
+    );
+    expect(byName).toMatchObject({ scenarioRuns: '400', scenarioRunsPerSec: '218.5' });
+  });
+});
+
 describe('XML escaping', () => {
   const nasty = `a "quoted" 'single' <tag> & &amp; ]]> tab\there\nnew line\r\nCRLF \u0000\u0001\u001b\u007f \uFFFE \uD800 \uDC00 😀 end`;
 

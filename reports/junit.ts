@@ -6,7 +6,7 @@
  *
  * Isomorphic: no Node imports (the browser report can offer the same XML for download).
  */
-import type { Case, Report, Suite } from './schema.js';
+import type { Case, MuseumEntry, Report, Suite } from './schema.js';
 
 /** Longest `message` attribute: CI UIs show it as a one-line title; the element body has everything. */
 const MESSAGE_CHARS_MAX = 500;
@@ -131,6 +131,15 @@ function testcase(suite: Suite, c: Case): string {
     case 'pass':
       return `    ${open}/>`;
     case 'fail':
+      if (c.expect === 'fail') {
+        // A museum variant failing as intended: the lab worked, so CI must not count it as a failure.
+        const note = `expected failure: ${c.impl} is a museum variant (a deliberately broken implementation) and failed as intended; counted as a pass\n${details(c)}`;
+        return [
+          `    ${open}>`,
+          `      <system-out>${escapeXmlText(note)}</system-out>`,
+          '    </testcase>',
+        ].join('\n');
+      }
       return [
         `    ${open}>`,
         `      <failure${attrs({ message: summary(c), type: 'invariant' })}>${escapeXmlText(details(c))}</failure>`,
@@ -158,6 +167,32 @@ function testcase(suite: Suite, c: Case): string {
   }
 }
 
+/** One <testcase> per museum variant: caught passes, missed fails, not-judged is skipped. */
+function museumCase(e: MuseumEntry): string {
+  const failed = e.properties.filter((p) => p.failed).length;
+  const open = `<testcase${attrs({ classname: MUSEUM_SUITE, name: `${e.impl} caught by ${e.family ?? '(no family)'}` })}`;
+  const about = `${e.impl}: ${e.summary}\nfamily: ${e.family ?? 'none'}\nproperties of the family run: ${e.properties.length} of ${e.propertiesTotal}; failed: ${failed}`;
+  switch (e.verdict) {
+    case 'caught':
+      return `    ${open}/>`;
+    case 'missed':
+      return [
+        `    ${open}>`,
+        `      <failure${attrs({ message: `${e.impl} was not caught: every ${e.family ?? ''} property passed`, type: 'missed' })}>${escapeXmlText(about)}</failure>`,
+        '    </testcase>',
+      ].join('\n');
+    case 'not-judged':
+      return [
+        `    ${open}>`,
+        `      <skipped${attrs({ message: `not judged here: ${e.properties.length} of ${e.propertiesTotal} properties of its family ran (other shards, budget, or family not selected)` })}/>`,
+        '    </testcase>',
+      ].join('\n');
+  }
+}
+
+/** Name of the extra <testsuite> that holds the museum verdicts. */
+export const MUSEUM_SUITE = 'museum';
+
 function properties(report: Report): string[] {
   const b = report.banner;
   const props: [string, string | number | boolean][] = [
@@ -167,6 +202,10 @@ function properties(report: Report): string[] {
     ['sim.seed', b.simSeed],
     ['fc.seed', b.fcSeed],
     ['virtualUs', b.virtualUs],
+    ...(b.scenarioRuns === null ? [] : ([['scenarioRuns', b.scenarioRuns]] as [string, number][])),
+    ...(b.scenarioRunsPerSec === null
+      ? []
+      : ([['scenarioRunsPerSec', b.scenarioRunsPerSec]] as [string, number][])),
     ...Object.entries(b.knobs).map(([k, v]): [string, string | number | boolean] => [`knob.${k}`, v]),
   ];
   return [
@@ -184,7 +223,7 @@ function counts(cases: readonly Case[]): {
 } {
   return {
     tests: cases.length,
-    failures: cases.filter((c) => c.status === 'fail').length,
+    failures: cases.filter((c) => c.status === 'fail' && c.expect !== 'fail').length,
     errors: cases.filter((c) => c.status === 'error').length,
     skipped: cases.filter((c) => c.status === 'skip').length,
   };
@@ -195,14 +234,30 @@ function counts(cases: readonly Case[]): {
  * per suite (counts, summed case time when any case was timed, the run's start as timestamp, the
  * banner as <properties>), one <testcase> per case with classname = suite name and name =
  * "title [id]". fail -> <failure type="invariant">, error -> <error>, skip -> <skipped/> (with the
- * reason from `actual`), flaky -> a pass with a <system-out> note. The report is trusted to be
+ * reason from `actual`), flaky -> a pass with a <system-out> note, a fail that was expected (a
+ * museum variant caught) -> a pass with a <system-out> note. Museum verdicts get their own last
+ * <testsuite name="museum">: caught passes, missed fails, not-judged is skipped. The report is trusted to be
  * valid (parseReport / createReport); text that XML cannot carry is escaped or made visible.
  */
 export function toJunitXml(report: Report): string {
   const all = report.suites.flatMap((s) => s.cases);
+  const museum = report.banner.museum;
+  const museumCounts = {
+    tests: museum.length,
+    failures: museum.filter((e) => e.verdict === 'missed').length,
+    errors: 0,
+    skipped: museum.filter((e) => e.verdict === 'not-judged').length,
+  };
+  const cases = counts(all);
+  const total = {
+    tests: cases.tests + museumCounts.tests,
+    failures: cases.failures + museumCounts.failures,
+    errors: cases.errors,
+    skipped: cases.skipped + museumCounts.skipped,
+  };
   const out: string[] = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites${attrs({ name: 'netlab', ...counts(all), time: seconds(report.banner.wallMs) })}>`,
+    `<testsuites${attrs({ name: 'netlab', ...total, time: seconds(report.banner.wallMs) })}>`,
   ];
   for (const suite of report.suites) {
     const timed = suite.cases.filter((c) => c.wallMs !== null);
@@ -219,6 +274,13 @@ export function toJunitXml(report: Report): string {
       '  </testsuite>',
     );
   }
+  if (museum.length > 0)
+    out.push(
+      `  <testsuite${attrs({ name: MUSEUM_SUITE, ...museumCounts, timestamp: report.banner.startedAt })}>`,
+      ...properties(report),
+      ...museum.map(museumCase),
+      '  </testsuite>',
+    );
   out.push('</testsuites>');
   return out.join('\n') + '\n';
 }

@@ -8,7 +8,9 @@ import {
   computeTotals,
   createReport,
   formatJsonPath,
+  isFinding,
   isReportRelativePath,
+  museumVerdict,
   parseReport,
   REPORT_SCHEMA,
   ReportError,
@@ -66,6 +68,7 @@ const MISTYPED: Record<keyof Case, unknown> = {
   traceHash: 0,
   trace: '../outside.jsonl',
   wallMs: -3,
+  expect: 'maybe',
 };
 
 describe('parseReport', () => {
@@ -84,7 +87,9 @@ describe('parseReport', () => {
       fc.property(fc.jsonValue(), fc.string({ unit: 'binary' }), (counterexample, title) => {
         const suites = [{ name: 's', cases: [sampleCase({ counterexample, title: `t${title}` })] }];
         const report = createReport(sampleBanner(), suites);
-        expect(parseReport(JSON.parse(JSON.stringify(report)))).toEqual(report);
+        // Compared as JSON: fc.jsonValue() may draw -0, which JSON writes as 0.
+        const asJson: unknown = JSON.parse(JSON.stringify(report));
+        expect(parseReport(asJson)).toEqual(asJson);
       }),
       { numRuns: 200 },
     );
@@ -92,10 +97,10 @@ describe('parseReport', () => {
 
   it('lists every case field in CASE_FIELDS, and no other', () => {
     expect([...CASE_FIELDS].sort()).toEqual(Object.keys(sampleCase()).sort());
-    expect(new Set(CASE_FIELDS).size).toBe(26);
+    expect(new Set(CASE_FIELDS).size).toBe(27);
   });
 
-  describe.each(CASE_FIELDS.filter((f) => f !== 'wallMs'))('case field %s', (field) => {
+  describe.each(CASE_FIELDS.filter((f) => f !== 'wallMs' && f !== 'expect'))('case field %s', (field) => {
     it('is required, and the error names its path', () => {
       const raw = json(sampleReport());
       delete secondCase(raw)[field];
@@ -168,7 +173,8 @@ describe('parseReport', () => {
   });
 
   it('rejects banner fields by path', () => {
-    for (const field of BANNER_FIELDS) {
+    const optional = new Set(['scenarioRuns', 'scenarioRunsPerSec', 'museum']);
+    for (const field of BANNER_FIELDS.filter((f) => !optional.has(f))) {
       const raw = json(sampleReport());
       delete (raw.banner as Record<string, unknown>)[field];
       const e = reportError(() => parseReport(raw));
@@ -240,8 +246,21 @@ describe('computeTotals and createReport', () => {
       error: 1,
       skip: 1,
       flaky: 1,
+      findings: 3,
+      caught: 0,
+      missed: 0,
     });
-    expect(computeTotals([])).toEqual({ cases: 0, pass: 0, fail: 0, error: 0, skip: 0, flaky: 0 });
+    expect(computeTotals([])).toEqual({
+      cases: 0,
+      pass: 0,
+      fail: 0,
+      error: 0,
+      skip: 0,
+      flaky: 0,
+      findings: 0,
+      caught: 0,
+      missed: 0,
+    });
   });
 
   it('totals always sum to the case count', () => {
@@ -308,5 +327,138 @@ describe('SCHEMA.md', () => {
     expect(block).not.toBeNull();
     const report = parseReport(JSON.parse(block![1]!));
     expect(report.banner.totals.cases).toBeGreaterThan(0);
+  });
+});
+
+describe('museum outcomes', () => {
+  const variantCase = (id: string, status: Case['status'], family = 'framing'): Case =>
+    sampleCase({ id, family, impl: 'museum/x', status, expect: 'fail' });
+  const entry = (properties: { id: string; failed: boolean }[], propertiesTotal = 2) => ({
+    impl: 'museum/x',
+    family: 'framing',
+    summary: 'a planted bug',
+    propertiesTotal,
+    properties,
+  });
+
+  it('an expected failure is not a finding; error and flaky always are', () => {
+    expect(isFinding({ status: 'fail' })).toBe(true);
+    expect(isFinding({ status: 'fail', expect: 'pass' })).toBe(true);
+    expect(isFinding({ status: 'fail', expect: 'fail' })).toBe(false);
+    expect(isFinding({ status: 'pass', expect: 'fail' })).toBe(false);
+    expect(isFinding({ status: 'error', expect: 'fail' })).toBe(true);
+    expect(isFinding({ status: 'flaky', expect: 'fail' })).toBe(true);
+    expect(isFinding({ status: 'skip' })).toBe(false);
+  });
+
+  it('a variant is caught by any failed property of its family, missed when all ran and passed', () => {
+    expect(museumVerdict(entry([{ id: 'a', failed: true }]))).toBe('caught');
+    expect(museumVerdict(entry([{ id: 'a', failed: false }]))).toBe('not-judged');
+    expect(
+      museumVerdict(
+        entry([
+          { id: 'a', failed: false },
+          { id: 'b', failed: false },
+        ]),
+      ),
+    ).toBe('missed');
+    expect(museumVerdict(entry([], 0))).toBe('not-judged');
+    expect(museumVerdict({ ...entry([], 0), family: null })).toBe('not-judged');
+  });
+
+  it('createReport derives verdicts and totals; they round-trip', () => {
+    const report = createReport(
+      {
+        ...sampleBanner(),
+        scenarioRuns: 300,
+        scenarioRunsPerSec: 163.9,
+        museum: [
+          entry([
+            { id: 'a', failed: true },
+            { id: 'b', failed: false },
+          ]),
+          { ...entry([{ id: 'a', failed: false }], 1), impl: 'museum/y' },
+        ],
+      },
+      [
+        {
+          name: 'framing',
+          cases: [
+            sampleCase({ id: 'n1' }),
+            variantCase('v1', 'fail'),
+            variantCase('v2', 'pass'),
+            { ...variantCase('y1', 'pass'), impl: 'museum/y' },
+          ],
+        },
+      ],
+    );
+    expect(report.banner.museum.map((m) => m.verdict)).toEqual(['caught', 'missed']);
+    expect(report.banner.totals).toMatchObject({ fail: 1, findings: 1, caught: 1, missed: 1 });
+    expect(parseReport(json(report))).toEqual(report);
+    expect(report.suites[0]!.cases.map((c) => c.expect)).toEqual(['pass', 'fail', 'fail', 'fail']);
+  });
+
+  it('reads reports written before museum outcomes: expect, totals, museum and scenarioRuns filled in', () => {
+    const raw = json(sampleReport());
+    const banner = raw.banner as Record<string, unknown> & { totals: Record<string, unknown> };
+    for (const k of ['findings', 'caught', 'missed']) delete banner.totals[k];
+    delete banner.museum;
+    delete banner.scenarioRuns;
+    delete banner.scenarioRunsPerSec;
+    for (const c of (raw.suites as { cases: Record<string, unknown>[] }[]).flatMap((x) => x.cases))
+      delete c.expect;
+    const report = parseReport(raw);
+    expect(report).toEqual(sampleReport());
+    expect(report.banner.totals.findings).toBe(3);
+    expect(Object.keys(report.banner)).toEqual(BANNER_FIELDS);
+  });
+
+  it('rejects inconsistent museum entries and expectations, naming the field', () => {
+    const good = () =>
+      json(
+        createReport({ ...sampleBanner(), museum: [entry([{ id: 'a', failed: true }])] }, [
+          { name: 'framing', cases: [variantCase('v1', 'fail')] },
+        ]),
+      );
+    const museumOf = (raw: Record<string, unknown>) =>
+      (raw.banner as { museum: Record<string, unknown>[] }).museum;
+    const caseOf = (raw: Record<string, unknown>) =>
+      (raw.suites as { cases: Record<string, unknown>[] }[])[0]!.cases[0]!;
+
+    let raw = good();
+    museumOf(raw)[0]!.verdict = 'missed';
+    expect(() => parseReport(raw)).toThrow(
+      'banner.museum[0].verdict: is "missed" but its properties make it "caught"',
+    );
+    raw = good();
+    museumOf(raw)[0]!.verdict = 'escaped';
+    expect(() => parseReport(raw)).toThrow(/banner\.museum\[0\]\.verdict: must be one of "caught"/);
+    raw = good();
+    delete museumOf(raw)[0]!.propertiesTotal;
+    expect(() => parseReport(raw)).toThrow(
+      'banner.museum[0].propertiesTotal: missing (expected an integer >= 0)',
+    );
+    raw = good();
+    museumOf(raw).push({ ...museumOf(raw)[0]! });
+    expect(() => parseReport(raw)).toThrow('banner.museum[1].impl: duplicate museum entry for "museum/x"');
+    raw = good();
+    museumOf(raw)[0]!.propertiesTotal = 0;
+    expect(() => parseReport(raw)).toThrow('banner.museum[0].propertiesTotal: is 0 but 1 properties');
+    raw = good();
+    caseOf(raw).impl = 'netlab';
+    expect(() => parseReport(raw)).toThrow(
+      'suites[0].cases[0].expect: is "fail" but banner.museum has no entry for its impl "netlab"',
+    );
+    raw = good();
+    caseOf(raw).expect = 'maybe';
+    expect(() => parseReport(raw)).toThrow('suites[0].cases[0].expect: must be one of "pass", "fail"');
+    raw = good();
+    (raw.banner as { totals: Record<string, number> }).totals.findings = 1;
+    expect(() => parseReport(raw)).toThrow(
+      'banner.totals.findings: is 1 but the suites and museum entries make it 0',
+    );
+    raw = good();
+    (raw.banner as Record<string, unknown>).scenarioRuns = -1;
+    expect(() => parseReport(raw)).toThrow('banner.scenarioRuns: must be >= 0');
   });
 });

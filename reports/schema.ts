@@ -23,6 +23,23 @@ export const REPORT_SCHEMA_VERSION = 1;
 export const CASE_STATUSES = ['pass', 'fail', 'error', 'skip', 'flaky'] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
 
+/**
+ * What outcome of a case is correct. `pass`: a fail is a finding (every case of netlab itself).
+ * `fail`: the case ran a museum variant (a deliberately broken implementation) under the
+ * expected-outcome rule (`netlab run --impl all`, `npm run lab`): a fail is expected, not a finding;
+ * whether the variant was caught at all is judged per variant in `banner.museum`.
+ */
+export const CASE_EXPECTS = ['pass', 'fail'] as const;
+export type CaseExpect = (typeof CASE_EXPECTS)[number];
+
+/**
+ * A museum variant's verdict. `caught`: some property of its own family failed; `missed`: every
+ * property of its family ran and none failed (a finding); `not-judged`: not all of them ran here
+ * (another shard ran the rest, the budget ran out, its family was not selected, or it names none).
+ */
+export const MUSEUM_VERDICTS = ['caught', 'missed', 'not-judged'] as const;
+export type MuseumVerdict = (typeof MUSEUM_VERDICTS)[number];
+
 /** Where a case ran: the deterministic simulated network or real sockets. */
 export const RUNTIMES = ['sim', 'real'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
@@ -63,6 +80,39 @@ export interface Totals {
   error: number;
   skip: number;
   flaky: number;
+  /**
+   * What needs a person: cases whose outcome is not the expected one (see isFinding) plus missed
+   * museum variants. A run exits 1 when this is > 0. Optional in JSON (computed when absent).
+   */
+  findings: number;
+  /** Museum variants caught (banner.museum verdict "caught"). Optional in JSON. */
+  caught: number;
+  /** Museum variants missed (verdict "missed"; each is a finding too). Optional in JSON. */
+  missed: number;
+}
+
+/** One own-family property a museum variant ran, and whether it failed (caught the variant). */
+export interface MuseumProperty {
+  /** Property id, e.g. "framing/pair0". */
+  id: string;
+  /** True when some invariant case of the property failed on the variant. */
+  failed: boolean;
+}
+
+/** A museum variant run under the expected-outcome rule: was it caught by the family meant to catch it? */
+export interface MuseumEntry {
+  /** Implementation name, e.g. "museum/mangos-108". */
+  impl: string;
+  /** The invariant family meant to catch it (ImplVariant.family); null when it names none. */
+  family: string | null;
+  /** One line naming the historical bug and where it was. */
+  summary: string;
+  /** How many properties of its family the whole run holds (every shard together). */
+  propertiesTotal: number;
+  /** The properties of its family this report ran on it, with their outcome. */
+  properties: MuseumProperty[];
+  /** Derived from the two fields above (museumVerdict); validation checks it. */
+  verdict: MuseumVerdict;
 }
 
 /** The run banner: everything needed to reproduce the run as a whole, and how long it took. */
@@ -83,10 +133,19 @@ export interface Banner {
   startedAt: string;
   /** Virtual time simulated over the whole run, in integer microseconds. */
   virtualUs: number;
-  /** Wall time the run took, in milliseconds. */
+  /** Wall time the run took, in milliseconds (a merged report: the sum over its inputs). */
   wallMs: number;
-  /** Case counts by status; must equal computeTotals(suites). */
+  /**
+   * Generated scenarios checked over the run (shrinking runs included; a --check-determinism run
+   * counts once); null when not counted. Optional in JSON (read as null).
+   */
+  scenarioRuns: number | null;
+  /** scenarioRuns per second of wallMs, one decimal; null when not counted. Optional in JSON. */
+  scenarioRunsPerSec: number | null;
+  /** Case counts by status, findings and museum verdicts; must equal computeTotals(suites, museum). */
   totals: Totals;
+  /** Museum variants run under the expected-outcome rule, in run order; [] for none. Optional in JSON. */
+  museum: MuseumEntry[];
 }
 
 /** One test case: a property, conformance check or interop cell, with its outcome and how to replay it. */
@@ -144,7 +203,12 @@ export interface Case {
   trace: string | null;
   /** Wall time of the case in milliseconds; null when not measured. May be omitted in JSON (read as null). */
   wallMs: number | null;
+  /** The correct outcome: "fail" for a museum variant under the expected-outcome rule. Optional in JSON (read as "pass"). */
+  expect: CaseExpect;
 }
+
+/** A case as a producer writes it: `expect` may be left out (it is "pass"). */
+export type CaseInput = Omit<Case, 'expect'> & { expect?: CaseExpect };
 
 export interface Suite {
   name: string;
@@ -193,6 +257,7 @@ const CASE_FIELD_DESCRIPTIONS: { readonly [K in keyof Case]-?: string } = {
   traceHash: NAME_OR_NULL,
   trace: 'a relative path such as "traces/x.jsonl", or null',
   wallMs: 'a number >= 0 or null',
+  expect: CASE_EXPECTS.map((s) => JSON.stringify(s)).join(' or '),
 };
 
 /** Every Case field name, in report order. */
@@ -208,7 +273,19 @@ const BANNER_FIELD_DESCRIPTIONS: { readonly [K in keyof Banner]-?: string } = {
   startedAt: 'an ISO 8601 date-time such as "2025-01-31T12:00:00.000Z"',
   virtualUs: 'an integer >= 0 (microseconds)',
   wallMs: 'a number >= 0 (milliseconds)',
+  scenarioRuns: 'an integer >= 0 or null',
+  scenarioRunsPerSec: 'a number >= 0 or null',
   totals: 'an object of case counts',
+  museum: 'an array of museum entries ({ impl, family, summary, propertiesTotal, properties, verdict })',
+};
+
+const MUSEUM_FIELD_DESCRIPTIONS: Record<string, string> = {
+  impl: NON_EMPTY,
+  family: NAME_OR_NULL,
+  summary: 'a string',
+  propertiesTotal: 'an integer >= 0',
+  properties: 'an array of { id, failed }',
+  verdict: MUSEUM_VERDICTS.map((s) => JSON.stringify(s)).join(', '),
 };
 
 /** Every Banner field name, in report order. */
@@ -294,6 +371,19 @@ const totalsSchema = z.object({
   error: count,
   skip: count,
   flaky: count,
+  // Optional so reports written before museum verdicts existed still read; parseReport fills them in.
+  findings: count.optional(),
+  caught: count.optional(),
+  missed: count.optional(),
+});
+
+const museumEntrySchema = z.object({
+  impl: nonEmpty,
+  family: nameOrNull,
+  summary: z.string(),
+  propertiesTotal: count,
+  properties: z.array(z.object({ id: nonEmpty, failed: z.boolean() })),
+  verdict: z.enum(MUSEUM_VERDICTS),
 });
 
 const bannerSchema = z.object({
@@ -306,7 +396,10 @@ const bannerSchema = z.object({
   startedAt: z.iso.datetime({ offset: true }),
   virtualUs: count,
   wallMs: z.number().min(0),
+  scenarioRuns: count.nullable().default(null),
+  scenarioRunsPerSec: z.number().min(0).nullable().default(null),
   totals: totalsSchema,
+  museum: z.array(museumEntrySchema).default([]),
 });
 
 const caseSchema = z.object({
@@ -346,6 +439,7 @@ const caseSchema = z.object({
     .nullable(),
   // Optional in JSON (older writers and hand-written reports may lack it); always present once parsed.
   wallMs: z.number().min(0).nullable().default(null),
+  expect: z.enum(CASE_EXPECTS).default('pass'),
 });
 
 const suiteSchema = z.object({ name: nonEmpty, cases: z.array(caseSchema) });
@@ -359,19 +453,25 @@ const reportSchema = z.object({
 /** Zod schemas of the model, for callers that compose them (e.g. a merge tool). parseReport is the checked entry point. */
 export const schemas = {
   totals: totalsSchema,
+  museumEntry: museumEntrySchema,
   banner: bannerSchema,
   case: caseSchema,
   suite: suiteSchema,
   report: reportSchema,
 } as const;
 
-// Compile-time proof that the schemas and the documented interfaces describe the same shapes.
+// Compile-time proof that the schemas and the documented interfaces describe the same shapes
+// (totals as read: the derived counts may be absent; parseReport fills them in).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type DerivedTotals = 'findings' | 'caught' | 'missed';
+type ReadTotals = Omit<Totals, DerivedTotals> & { [K in DerivedTotals]?: number | undefined };
+type ReadBanner = Omit<Banner, 'totals'> & { totals: ReadTotals };
 const schemaMatchesTypes: [
   Same<z.output<typeof caseSchema>, Case>,
-  Same<z.output<typeof bannerSchema>, Banner>,
-  Same<z.output<typeof reportSchema>, Report>,
-] = [true, true, true];
+  Same<z.output<typeof museumEntrySchema>, MuseumEntry>,
+  Same<z.output<typeof bannerSchema>, ReadBanner>,
+  Same<z.output<typeof reportSchema>, Omit<Report, 'banner'> & { banner: ReadBanner }>,
+] = [true, true, true, true];
 void schemaMatchesTypes;
 
 // ---------------------------------------------------------------------------------------------
@@ -426,6 +526,9 @@ function expectedAt(path: readonly PropertyKey[]): string | undefined {
     return (BANNER_FIELD_DESCRIPTIONS as Record<string, string>)[b];
   if (a === 'banner' && b === 'knobs' && path.length === 3) return 'a string, number or boolean';
   if (a === 'banner' && b === 'totals' && path.length === 3) return 'an integer >= 0';
+  if (a === 'banner' && b === 'museum' && path.length === 3) return 'a museum entry object';
+  if (a === 'banner' && b === 'museum' && path.length === 4 && typeof path[3] === 'string')
+    return MUSEUM_FIELD_DESCRIPTIONS[path[3]];
   return undefined;
 }
 
@@ -503,24 +606,111 @@ function checkSchemaId(json: unknown): void {
 // Public entry points
 // ---------------------------------------------------------------------------------------------
 
-/** Counts cases by status. */
+/**
+ * True when a case's outcome needs a person: an error or a flaky outcome always (the lab itself is
+ * at fault), a fail unless the case expected one (a museum variant under the expected-outcome rule).
+ */
+export function isFinding(c: { readonly status: CaseStatus; readonly expect?: CaseExpect }): boolean {
+  if (c.status === 'error' || c.status === 'flaky') return true;
+  return c.status === 'fail' && c.expect !== 'fail';
+}
+
+/** A museum variant's verdict from the properties of its family that ran (see MuseumVerdict). */
+export function museumVerdict(
+  e: Pick<MuseumEntry, 'family' | 'propertiesTotal' | 'properties'>,
+): MuseumVerdict {
+  if (e.properties.some((p) => p.failed)) return 'caught';
+  if (e.family === null || e.propertiesTotal === 0) return 'not-judged';
+  const ran = new Set(e.properties.map((p) => p.id)).size;
+  return ran >= e.propertiesTotal ? 'missed' : 'not-judged';
+}
+
+/** Counts cases by status, the findings, and the museum verdicts. */
 export function computeTotals(
-  suites: readonly { readonly cases: readonly { readonly status: CaseStatus }[] }[],
+  suites: readonly {
+    readonly cases: readonly { readonly status: CaseStatus; readonly expect?: CaseExpect }[];
+  }[],
+  museum: readonly Pick<MuseumEntry, 'family' | 'propertiesTotal' | 'properties'>[] = [],
 ): Totals {
-  const totals: Totals = { cases: 0, pass: 0, fail: 0, error: 0, skip: 0, flaky: 0 };
+  const totals: Totals = {
+    cases: 0,
+    pass: 0,
+    fail: 0,
+    error: 0,
+    skip: 0,
+    flaky: 0,
+    findings: 0,
+    caught: 0,
+    missed: 0,
+  };
   for (const suite of suites) {
     for (const c of suite.cases) {
       totals.cases++;
       totals[c.status]++;
+      if (isFinding(c)) totals.findings++;
+    }
+  }
+  for (const e of museum) {
+    const verdict = museumVerdict(e);
+    if (verdict === 'caught') totals.caught++;
+    if (verdict === 'missed') {
+      totals.missed++;
+      totals.findings++;
     }
   }
   return totals;
 }
 
+/** Checks what the field schemas cannot: museum entries agree with themselves and with the cases. */
+function checkMuseum(report: ReadReport): void {
+  const entries = new Map<string, number>();
+  report.banner.museum.forEach((e, m) => {
+    const path = ['banner', 'museum', m];
+    const previous = entries.get(e.impl);
+    if (previous !== undefined)
+      throw badReport(
+        [...path, 'impl'],
+        `duplicate museum entry for ${JSON.stringify(e.impl)} (first at banner.museum[${previous}])`,
+      );
+    entries.set(e.impl, m);
+    const seen = new Set<string>();
+    e.properties.forEach((p, i) => {
+      if (seen.has(p.id))
+        throw badReport([...path, 'properties', i, 'id'], `duplicate property ${JSON.stringify(p.id)}`);
+      seen.add(p.id);
+    });
+    if (seen.size > e.propertiesTotal)
+      throw badReport(
+        [...path, 'propertiesTotal'],
+        `is ${e.propertiesTotal} but ${seen.size} properties of the family are listed as run`,
+      );
+    const verdict = museumVerdict(e);
+    if (e.verdict !== verdict)
+      throw badReport(
+        [...path, 'verdict'],
+        `is ${JSON.stringify(e.verdict)} but its properties make it ${JSON.stringify(verdict)}`,
+      );
+  });
+  report.suites.forEach((suite, s) =>
+    suite.cases.forEach((c, i) => {
+      if (c.expect === 'fail' && !entries.has(c.impl))
+        throw badReport(
+          ['suites', s, 'cases', i, 'expect'],
+          `is "fail" but banner.museum has no entry for its impl ${JSON.stringify(c.impl)} (only museum variants may expect a failure)`,
+        );
+    }),
+  );
+}
+
+type ReadReport = z.output<typeof reportSchema>;
+
 /**
  * Validates a parsed JSON value as a `netlab/report@1` report and returns it normalized (fields in
- * schema order, unknown fields dropped, an omitted case `wallMs` filled in as null). Beyond field
- * types it checks that case ids are unique and that banner.totals equals computeTotals(suites).
+ * schema order, unknown fields dropped, omitted optional fields filled in: a case's `wallMs` as null
+ * and `expect` as "pass", the banner's `scenarioRuns*` as null and `museum` as [], the derived
+ * totals computed). Beyond field types it checks that case ids are unique, that museum entries are
+ * consistent (verdict derived from the properties; only listed variants expect a failure) and that
+ * banner.totals equals computeTotals(suites, museum).
  * Throws ReportError('ERR_BAD_REPORT') whose message starts with the JSON path of the first bad
  * field (also in `error.path`), e.g. "suites[0].cases[2].status: must be one of ...".
  */
@@ -533,10 +723,10 @@ export function parseReport(json: unknown): Report {
     if (first === undefined) throw badReport([], 'invalid (no detail from the validator)');
     throw badReport(first.path, issueText(first, json), rest.length);
   }
-  const report = r.data;
+  const read = r.data;
 
   const firstSeen = new Map<string, string>();
-  report.suites.forEach((suite, s) =>
+  read.suites.forEach((suite, s) =>
     suite.cases.forEach((c, i) => {
       const path = ['suites', s, 'cases', i, 'id'];
       const previous = firstSeen.get(c.id);
@@ -545,28 +735,47 @@ export function parseReport(json: unknown): Report {
       firstSeen.set(c.id, formatJsonPath(path));
     }),
   );
+  checkMuseum(read);
 
-  const actual = computeTotals(report.suites);
+  const actual = computeTotals(read.suites, read.banner.museum);
+  const given: { [K in keyof Totals]?: number | undefined } = read.banner.totals;
   for (const key of Object.keys(actual) as (keyof Totals)[]) {
-    if (report.banner.totals[key] !== actual[key]) {
+    const value = given[key];
+    if (value !== undefined && value !== actual[key]) {
       const n = actual[key];
-      const what = `${n === 1 ? 'case' : 'cases'}${key === 'cases' ? '' : ` with status ${JSON.stringify(key)}`}`;
-      throw badReport(
-        ['banner', 'totals', key],
-        `is ${report.banner.totals[key]} but the suites hold ${n} ${what}`,
-      );
+      const what =
+        key === 'findings' || key === 'caught' || key === 'missed'
+          ? `the suites and museum entries make it ${n}`
+          : `the suites hold ${n} ${n === 1 ? 'case' : 'cases'}${key === 'cases' ? '' : ` with status ${JSON.stringify(key)}`}`;
+      throw badReport(['banner', 'totals', key], `is ${value} but ${what}`);
     }
   }
-  return report;
+  const { totals: _given, museum, ...rest } = read.banner;
+  return { ...read, banner: { ...rest, totals: actual, museum } };
 }
 
+/** A museum entry as a producer writes it: the verdict is derived. */
+export type MuseumEntryInput = Omit<MuseumEntry, 'verdict'>;
+
+/** A banner as a producer writes it: totals and verdicts are derived, the newer fields optional. */
+export type BannerInput = Omit<Banner, 'totals' | 'museum' | 'scenarioRuns' | 'scenarioRunsPerSec'> &
+  Partial<Pick<Banner, 'scenarioRuns' | 'scenarioRunsPerSec'>> & { museum?: MuseumEntryInput[] };
+
 /**
- * Builds a validated report from a banner without totals and the suites: computes the totals, then
- * runs parseReport, so a bad case (say a counterexample holding a Uint8Array) fails here, at the
- * producer, with the path of the field. The usual way for a runner to make a Report.
+ * Builds a validated report from a banner without totals and the suites: computes the totals and
+ * museum verdicts, then runs parseReport, so a bad case (say a counterexample holding a Uint8Array)
+ * fails here, at the producer, with the path of the field. The usual way for a runner to make a Report.
  */
-export function createReport(banner: Omit<Banner, 'totals'>, suites: Suite[]): Report {
-  return parseReport({ schema: REPORT_SCHEMA, banner: { ...banner, totals: computeTotals(suites) }, suites });
+export function createReport(
+  banner: BannerInput,
+  suites: readonly { name: string; cases: readonly CaseInput[] }[],
+): Report {
+  const museum = (banner.museum ?? []).map((e) => ({ ...e, verdict: museumVerdict(e) }));
+  return parseReport({
+    schema: REPORT_SCHEMA,
+    banner: { ...banner, totals: computeTotals(suites, museum), museum },
+    suites,
+  });
 }
 
 /**

@@ -47,6 +47,11 @@ export interface PropertyOptions {
    * the synthetic check 'engine.deterministic' (and shrinks like any failure).
    */
   checkDeterminism?: boolean;
+  /**
+   * fast-check path of a recorded failure (with its fcSeed): start from that counterexample instead
+   * of generating, so a failure reported as "fcSeed S, fcPath P" replays at once. Default: none.
+   */
+  path?: string;
 }
 
 /** The id of the synthetic check a nondeterministic scenario fails. */
@@ -64,7 +69,12 @@ export async function checkProperty(options: PropertyOptions): Promise<PropertyO
         return false;
       return r.ok;
     }),
-    { seed: options.fcSeed, numRuns: options.runs, endOnFailure: false },
+    {
+      seed: options.fcSeed,
+      numRuns: options.runs,
+      endOnFailure: false,
+      ...(options.path !== undefined ? { path: options.path } : {}),
+    },
   );
   if (!details.failed || details.counterexample === null) {
     return { ok: true, runs: details.numRuns, fcSeed: options.fcSeed, counterexample: null, shrinks: 0 };

@@ -1,27 +1,38 @@
 /**
  * `netlab run`: runs suites of generated scenarios on the simulated network, shrinks failures to a
  * minimal case file, and writes report.json, junit.xml and case files to --out (atomically).
+ * Work items (implementation × property) can be sliced across CI runners (--shard i/n, joined by
+ * `netlab merge`) and spread over worker threads (--workers N); results do not depend on either.
  * `netlab replay CASE`: reruns a case file and checks that its trace hash and outcome reproduce.
- * Exit codes: 0 all pass / reproduced, 1 a failure / not reproduced, 2 usage or bad input.
+ * Exit codes: 0 no finding / reproduced, 1 a finding / not reproduced, 2 usage or bad input.
+ * With --impl all, museum variants failing is the expected outcome (reports/SCHEMA.md, museum).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createReport, traceFileName, TRACES_DIR } from '../../reports/schema.js';
+import { Worker } from 'node:worker_threads';
+import {
+  createReport,
+  isFinding,
+  museumVerdict,
+  type CaseExpect,
+  type MuseumEntryInput,
+  type Report,
+} from '../../reports/schema.js';
 import { gitCommit, writeFileAtomicSync, writeReportFiles, type TraceFile } from '../../reports/write.js';
-import { runProperty, type PropertySpec, type SuiteRun } from '../../scenarios/catalog.js';
+import type { CatalogCase, PropertySpec, SuiteRun } from '../../scenarios/catalog.js';
 import { FAMILIES } from '../../scenarios/families/index.js';
-import '../../scenarios/museum/index.js';
 import { TRANSPORTS, type Transport } from '../../scenarios/generators.js';
 import { parseCaseFile, replayCase } from '../../scenarios/property.js';
-import fc from 'fast-check';
-import { implNames, runScenario } from '../../scenarios/runner.js';
-import { toJsonLines, TRACE_SCHEMA } from '../../sim/trace.js';
+import { implNames, implVariant } from '../../scenarios/runner.js';
 import { hashValue } from '../../sim/hash.js';
 import { intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
+import { packageRoot, runWorkItem, type ItemOptions, type ItemResult, type WorkItem } from './run-item.js';
+import type { FromWorker, ToWorker } from './run-worker.js';
 
 function netlabVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
     version: string;
   };
   return pkg.version;
@@ -38,6 +49,39 @@ function protocolNames(): string[] {
   return [...new Set(FAMILIES.flatMap((f) => f.properties.flatMap((p) => p.protocols)))].sort();
 }
 
+/** Largest n of --shard i/n: far more CI runners than anyone has, small enough to print. */
+const SHARDS_MAX = 10_000;
+/** Largest --workers: a bound, not a recommendation (one per core is the useful most). */
+const WORKERS_MAX = 256;
+/** Default --workers: two threads where there are two cores (the lab's budget is set on 2 cores). */
+export function defaultWorkers(): number {
+  return Math.min(2, availableParallelism());
+}
+
+export interface Shard {
+  /** 1-based. */
+  index: number;
+  count: number;
+}
+
+/** Parses --shard i/n (1 <= i <= n); a bad value is a usage error naming what is accepted. */
+export function parseShard(text: string | undefined): Shard {
+  if (text === undefined) return { index: 1, count: 1 };
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!(count >= 1 && count <= SHARDS_MAX && index >= 1 && index <= count))
+    throw new UsageError(
+      `--shard must be i/n with 1 <= i <= n <= ${SHARDS_MAX} (e.g. 1/4 ... 4/4), got '${text}'`,
+    );
+  return { index, count };
+}
+
+/** The items of shard i/n: item k (0-based, in run order) goes to shard k mod n + 1. Deterministic, balanced. */
+export function shardItems<T>(items: readonly T[], shard: Shard): T[] {
+  return items.filter((_, k) => k % shard.count === shard.index - 1);
+}
+
 /** Report suites are families: the cases of each family's properties, in run order. */
 function groupByFamily(results: SuiteRun[]): { name: string; cases: SuiteRun['cases'] }[] {
   const out = new Map<string, SuiteRun['cases']>();
@@ -49,24 +93,126 @@ function groupByFamily(results: SuiteRun[]): { name: string; cases: SuiteRun['ca
   return [...out].map(([name, cases]) => ({ name, cases }));
 }
 
+/** The summary line of one museum variant: caught, MISSED, or why it was not judged. */
+export function museumLine(e: MuseumEntryInput): string {
+  const failed = e.properties.filter((p) => p.failed).length;
+  const ran = e.properties.length;
+  const counts = `${failed} of ${ran} ${ran === 1 ? 'property' : 'properties'} failed`;
+  switch (museumVerdict(e)) {
+    case 'caught':
+      return `${e.impl}  caught by ${e.family} (${counts})`;
+    case 'missed':
+      return `${e.impl}  MISSED by ${e.family} (${counts})`;
+    case 'not-judged':
+      return `${e.impl}  not judged: ${
+        e.family === null
+          ? 'it names no family'
+          : e.propertiesTotal === 0
+            ? `its family ${e.family} was not run`
+            : `${ran} of ${e.propertiesTotal} ${e.family} properties ran here`
+      }`;
+  }
+}
+
+/** Status label of a case line: an expected failure reads XFAIL. */
+function label(status: string, expect: CaseExpect): string {
+  return (expect === 'fail' && status === 'fail' ? 'xfail' : status).toUpperCase().padEnd(5);
+}
+
+/** The compiled worker (dist/bin/commands/run-worker.js), from source or dist alike. */
+function workerFile(): string {
+  return join(packageRoot(), 'dist', 'bin', 'commands', 'run-worker.js');
+}
+
+interface Dispatch {
+  /** Called before an item starts; false skips it (the budget is spent). */
+  mayStart: (item: WorkItem) => boolean;
+  onProgress: (item: WorkItem, done: number) => void;
+  onDone: (result: ItemResult) => void;
+}
+
+/** Runs items one after another in this thread. */
+async function runInProcess(items: readonly WorkItem[], o: ItemOptions, d: Dispatch): Promise<void> {
+  for (const item of items) {
+    if (!d.mayStart(item)) continue;
+    d.onDone(
+      await runWorkItem(
+        item,
+        o,
+        () => performance.now(),
+        (done) => d.onProgress(item, done),
+      ),
+    );
+  }
+}
+
+/** Runs items on `workers` threads, each taking the next item as it finishes one. */
+async function runOnWorkers(
+  items: readonly WorkItem[],
+  o: ItemOptions,
+  workers: number,
+  d: Dispatch,
+): Promise<void> {
+  const file = workerFile();
+  if (!existsSync(file))
+    throw new UsageError(
+      `--workers needs the built worker ${file} (run \`npm run build\`), or use --workers 1`,
+    );
+  let next = 0;
+  const one = async (): Promise<void> => {
+    const worker = new Worker(file);
+    try {
+      for (;;) {
+        const item = items[next++];
+        if (item === undefined) return;
+        if (!d.mayStart(item)) continue;
+        const result = await new Promise<ItemResult>((resolve, reject) => {
+          const onMessage = (m: FromWorker): void => {
+            if (m.type === 'progress') d.onProgress(item, m.done);
+            else {
+              worker.off('message', onMessage);
+              worker.off('error', reject);
+              if (m.type === 'done') resolve(m.result);
+              else reject(new Error(`worker: ${item.property} (${item.impl}): ${m.message}`));
+            }
+          };
+          worker.on('message', onMessage);
+          worker.once('error', reject);
+          const msg: ToWorker = { type: 'run', item, options: o };
+          worker.postMessage(msg);
+        });
+        d.onDone(result);
+      }
+    } finally {
+      await worker.terminate();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(workers, items.length) }, one));
+}
+
 export const runCommand: Command = {
   name: 'run',
   summary: 'run property suites on the simulated network; write report.json, junit.xml and case files',
   usage: `usage: netlab run [--suite FAMILY|all] [--property ID] [--protocol P] [--transport T] [--impl NAME|all]
-                  [--seed S] [--runs N] [--budget SECONDS] [--out DIR] [--check-determinism] [--ci] [--json]
-                  [--list-impls]
+                  [--seed S] [--runs N] [--budget SECONDS] [--out DIR] [--shard I/N] [--workers N]
+                  [--check-determinism] [--ci] [--json] [--list-impls]
 
 Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default: all)
   --property ID    only this property of the suite (ids are listed in report.json and by --list-properties)
   --list-properties  print every property id, one per line, and exit
   --protocol P     only properties covering this protocol (nng names: ${protocolNames().join(', ')})
   --transport T    draw only this transport (${TRANSPORTS.join(', ')}; default: each property's own set)
-  --impl NAME      implementation under test (default netlab; all = netlab and every registered variant)
+  --impl NAME      implementation under test (default netlab). all = netlab and every registered
+                   variant, judged by expected outcome: exit 0 when netlab has no finding and every
+                   museum variant is caught by its own family (a variant's failures are not findings)
   --list-impls     print every implementation name, one per line, and exit
   --seed S         fcSeed (integer, or text hashed to one); simSeeds are generated from it
   --runs N         scenarios per suite (default 100)
-  --budget SEC     wall-clock budget: no new suite starts after it (default none)
+  --budget SEC     wall-clock budget: no new work item starts after it (default none)
   --out DIR        output directory (default reports/latest)
+  --shard I/N      run only work item k (implementation x property, k from 0) with k mod N = I-1;
+                   join the shards' --out directories with \`netlab merge\` (default 1/1)
+  --workers N      worker threads running work items (default min(2, cores) = ${defaultWorkers()}; 1 = this thread)
   --check-determinism  run every scenario twice and require identical trace hashes (a difference: flaky)
   --ci             CI mode: --check-determinism, and every failing case replayed twice
   --json           print the report JSON instead of the summary table`,
@@ -83,6 +229,8 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
       runs: { type: 'string' },
       budget: { type: 'string' },
       out: { type: 'string', default: 'reports/latest' },
+      shard: { type: 'string' },
+      workers: { type: 'string' },
       ci: { type: 'boolean' },
       'check-determinism': { type: 'boolean' },
       json: { type: 'boolean' },
@@ -120,7 +268,8 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
     if (transport !== undefined) properties = properties.filter((p) => p.transports.includes(transport));
     if (properties.length === 0)
       throw new UsageError('no property matches the --suite, --property, --protocol and --transport given');
-    const impls = values.impl === 'all' ? implNames() : [values.impl];
+    const expectedOutcomes = values.impl === 'all';
+    const impls = expectedOutcomes ? implNames() : [values.impl];
     for (const i of impls) {
       if (!implNames().includes(i))
         throw new UsageError(`unknown implementation '${i}' (accepted: all, ${implNames().join(', ')})`);
@@ -128,116 +277,129 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
     const runs = intFlag('runs', values.runs, 100, 1, 1_000_000);
     const budgetMs =
       values.budget === undefined ? Infinity : intFlag('budget', values.budget, 0, 1, 86_400) * 1000;
+    const shard = parseShard(values.shard);
+    const workers = intFlag('workers', values.workers, defaultWorkers(), 1, WORKERS_MAX);
     const fcSeed = seedFrom(values.seed);
     const outDir = values.out;
     const version = netlabVersion();
     const commit = gitCommit(process.cwd());
     const started = performance.now();
     const startedAt = new Date().toISOString();
-    const caseDir = join(outDir, 'cases');
-    const caseFilePath = (property: string, impl: string): string =>
-      join(caseDir, `${property}-${impl}`.replace(/[^A-Za-z0-9_.-]/g, '_') + '.json');
-    const results: SuiteRun[] = [];
-    const traces: TraceFile[] = [];
+
+    // Work items in run order: every property for netlab, then for each variant.
+    const allItems: WorkItem[] = impls
+      .flatMap((impl) => properties.map((p) => ({ impl, property: p.id })))
+      .map((x, index) => ({ ...x, index }));
+    const items = shardItems(allItems, shard);
+    const sharded = shard.count > 1;
+    const variants = impls.filter((i) => i !== 'netlab');
+    /** Under --impl all every variant is expected to fail somewhere; alone, a failure is a failure. */
+    const expectOf = (impl: string): CaseExpect => (expectedOutcomes && impl !== 'netlab' ? 'fail' : 'pass');
+
     const tty = process.stdout.isTTY === true && values.json !== true;
     const log = (line: string): void => {
       if (!values.json) process.stdout.write(line + '\n');
     };
     log(
-      `netlab run  fcSeed=${fcSeed}  runs=${runs}  suites=${families.map((s) => s.name).join(',')}  properties=${properties.length}  impl=${impls.join(',')}`,
+      `netlab run  fcSeed=${fcSeed}  runs=${runs}  suites=${families.map((s) => s.name).join(',')}  properties=${properties.length}  impl=${impls.join(',')}` +
+        `${sharded ? `  shard=${shard.index}/${shard.count} (${items.length} of ${allItems.length} items)` : ''}  workers=${workers}`,
     );
-    for (const impl of impls) {
-      for (const spec of properties) {
-        if (performance.now() - started > budgetMs) {
-          log(`  budget of ${budgetMs / 1000} s spent: skipping ${spec.id} (${impl})`);
-          continue;
+
+    const itemOptions: ItemOptions = {
+      ...(transport !== undefined ? { transport } : {}),
+      fcSeed,
+      runs,
+      netlabVersion: version,
+      commit,
+      checkDeterminism: values['check-determinism'] === true || values.ci === true,
+      ci: values.ci === true,
+      outDir,
+    };
+    const results: (ItemResult | undefined)[] = new Array<ItemResult | undefined>(allItems.length);
+    const skipped: WorkItem[] = [];
+    // Progress: scenarios run per item, summed; one live line on a terminal, per-item logs otherwise.
+    const progress = new Map<number, number>();
+    let finished = 0;
+    let printedUpTo = 0;
+    /** Case lines are printed in run order, whatever order the workers finish in. */
+    const printInOrder = (): void => {
+      for (; printedUpTo < items.length; printedUpTo++) {
+        const item = items[printedUpTo]!;
+        const r = results[item.index];
+        if (r === undefined) {
+          if (skipped.includes(item)) continue;
+          return;
         }
-        const r = await runProperty(spec, {
-          ...(transport !== undefined ? { transport } : {}),
-          fcSeed,
-          runs,
-          impl,
-          netlabVersion: version,
-          commit,
-          nowMs: () => performance.now(),
-          checkDeterminism: values['check-determinism'] === true || values.ci === true,
-          // A progress line on a terminal; a plain log (one line per suite) otherwise.
-          ...(tty
-            ? {
-                onProgress: (done: number) => {
-                  if (done % 10 === 0)
-                    process.stdout.write(
-                      `\r  ${spec.id} (${impl}): ${done} scenarios run (shrinking counts too)  `,
-                    );
-                },
-              }
-            : {}),
-          caseFilePath,
-        });
-        if (tty) process.stdout.write('\r\x1b[K');
-        results.push(r);
-        if (r.failure === null) {
-          // A sample of passing runs: the suite's first generated scenario, traced, on its first case.
-          const [sample] = fc.sample(
-            spec.arb({ impl, transports: transport ? [transport] : spec.transports }),
-            {
-              seed: fcSeed,
-              numRuns: 1,
-            },
-          );
-          const first = r.cases[0];
-          if (sample !== undefined && first !== undefined) {
-            const simSeed = `sample-${fcSeed}`;
-            const traced = await runScenario(sample, simSeed, { traceCapacity: 200_000 });
-            const file = traceFileName(`${first.id}-sample`);
-            traces.push({
-              file,
-              content: toJsonLines(
-                { schema: TRACE_SCHEMA, seed: simSeed, source: `sample of ${first.id}` },
-                traced.trace,
-              ),
-            });
-            first.trace = `${TRACES_DIR}/${file}`;
-            first.traceHash = traced.traceHash;
-          }
-        }
-        if (r.failure !== null) {
-          // The failing case's trace goes into the report (the viewer opens it).
-          const rerun = await runScenario(r.failure.scenario, r.failure.simSeed, { traceCapacity: 500_000 });
-          for (const c of r.cases) {
-            if (c.status !== 'fail') continue;
-            const file = traceFileName(c.id);
-            traces.push({
-              file,
-              content: toJsonLines(
-                { schema: TRACE_SCHEMA, seed: r.failure.simSeed, source: c.replay },
-                rerun.trace,
-              ),
-            });
-            c.trace = `${TRACES_DIR}/${file}`;
-          }
-          mkdirSync(caseDir, { recursive: true });
-          const file = caseFilePath(spec.id, impl);
-          writeFileAtomicSync(file, JSON.stringify(r.failure, null, 2) + '\n');
-          if (values.ci) {
-            // Determinism check: the shrunk case must replay to its recorded hash, twice.
-            for (let k = 0; k < 2; k++) {
-              const again = await replayCase(r.failure);
-              if (!again.reproduced) for (const c of r.cases) if (c.status === 'fail') c.status = 'flaky';
-            }
-          }
-        }
-        for (const c of r.cases) {
+        for (const c of r.run.cases) {
           if (c.family === 'coverage' && c.status === 'pass') continue; // the table lists coverage gaps only
           const detail = c.status === 'pass' ? '' : `  (${c.actual ?? ''})`;
           log(
-            `  ${c.status.toUpperCase().padEnd(5)} ${c.id}${detail}${c.status === 'fail' ? `\n        replay: ${c.replay}` : ''}`,
+            `  ${label(c.status, expectOf(item.impl))} ${c.id}${detail}${c.status === 'fail' ? `\n        replay: ${c.replay}` : ''}`,
           );
         }
       }
+    };
+    const dispatch: Dispatch = {
+      mayStart: (item) => {
+        if (performance.now() - started <= budgetMs) return true;
+        skipped.push(item);
+        if (tty) process.stdout.write('\r\x1b[K');
+        log(`  budget of ${budgetMs / 1000} s spent: skipping ${item.property} (${item.impl})`);
+        return false;
+      },
+      onProgress: (item, done) => {
+        progress.set(item.index, done);
+        if (!tty || done % 10 !== 0) return;
+        const total = [...progress.values()].reduce((a, b) => a + b, 0);
+        process.stdout.write(
+          `\r\x1b[K  ${finished}/${items.length} items done, ${total} scenarios run (shrinking counts too); now ${item.property} (${item.impl})`,
+        );
+      },
+      onDone: (r) => {
+        results[r.index] = r;
+        progress.set(r.index, r.scenarioRuns);
+        finished++;
+        if (tty) process.stdout.write('\r\x1b[K');
+        printInOrder();
+      },
+    };
+    // Threads actually used: none beyond this one for a single item (a worker's start-up would only cost).
+    const threads = Math.max(1, Math.min(workers, items.length));
+    if (threads === 1) await runInProcess(items, itemOptions, dispatch);
+    else await runOnWorkers(items, itemOptions, threads, dispatch);
+    printInOrder();
+
+    const done = results.filter((r): r is ItemResult => r !== undefined); // in run order
+    const traces: TraceFile[] = done.flatMap((r) => r.traces);
+    for (const r of done) {
+      if (r.caseFile === null) continue;
+      mkdirSync(dirname(r.caseFile.path), { recursive: true });
+      writeFileAtomicSync(r.caseFile.path, r.caseFile.content);
     }
+    const suites = groupByFamily(done.map((r) => r.run)).map((s) => ({
+      name: s.name,
+      cases: s.cases.map((c: CatalogCase) => ({ ...c, expect: expectOf(c.impl) })),
+    }));
+    // Museum verdicts: each variant against the properties of its own family (all shards' worth in total).
+    const museum: MuseumEntryInput[] = variants.map((impl) => {
+      const variant = implVariant(impl);
+      const family = variant?.family ?? null;
+      const own = (p: { property: string; impl: string }): boolean =>
+        p.impl === impl && properties.some((s) => s.id === p.property && s.family === family);
+      return {
+        impl,
+        family,
+        summary: variant?.summary ?? '',
+        propertiesTotal: family === null ? 0 : allItems.filter(own).length,
+        properties: done
+          .filter((r) => own(allItems[r.index]!))
+          .map((r) => ({ id: r.run.property, failed: r.run.cases.some((c) => c.status === 'fail') })),
+      };
+    });
     const wallMs = performance.now() - started;
-    const report = createReport(
+    const scenarioRuns = done.reduce((sum, r) => sum + r.scenarioRuns, 0);
+    const scenarioRunsPerSec = Math.round((scenarioRuns / Math.max(wallMs, 1)) * 10_000) / 10;
+    const report: Report = createReport(
       {
         simSeed: `from fcSeed ${fcSeed}`,
         fcSeed,
@@ -248,31 +410,51 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
           impls: impls.join(','),
           transport: transport ?? "each property's own",
           ci: values.ci === true,
+          ...(sharded ? { shard: `${shard.index}/${shard.count}` } : {}),
+          workers,
+          ...(budgetMs === Infinity ? {} : { budgetSec: budgetMs / 1000 }),
         },
         netlabVersion: version,
         commit,
         nodeVersion: process.version,
         startedAt,
-        virtualUs: results.reduce((sum, r) => sum + r.virtualUs, 0),
+        virtualUs: done.reduce((sum, r) => sum + r.run.virtualUs, 0),
         wallMs: Math.round(wallMs),
+        scenarioRuns,
+        scenarioRunsPerSec,
+        ...(expectedOutcomes ? { museum } : {}),
       },
-      groupByFamily(results),
+      suites,
     );
     const written = writeReportFiles(outDir, report, traces);
     const t = report.banner.totals;
     if (values.json) {
       printJson(report);
     } else {
+      for (const e of museum) log(`  ${museumLine(e)}`);
       log(
-        `${t.cases} cases: ${t.pass} pass, ${t.fail} fail, ${t.error} error, ${t.flaky} flaky, ${t.skip} skip  (${(wallMs / 1000).toFixed(1)} s)`,
+        `${t.cases} cases: ${t.pass} pass, ${t.fail} fail, ${t.error} error, ${t.flaky} flaky, ${t.skip} skip` +
+          `${expectedOutcomes ? `; museum: ${t.caught} caught, ${t.missed} missed of ${museum.length}` : ''}; ${t.findings} ${t.findings === 1 ? 'finding' : 'findings'}`,
+      );
+      log(
+        `took ${(wallMs / 1000).toFixed(1)} s: ${scenarioRuns} scenario runs, ${scenarioRunsPerSec} per second` +
+          ` (${threads === 1 ? '1 thread' : `${threads} worker threads`}${skipped.length > 0 ? `; ${skipped.length} items skipped by the budget` : ''})`,
       );
       log(
         `report: ${relative(process.cwd(), written.reportJson)}  junit: ${relative(process.cwd(), written.junitXml)}`,
       );
     }
-    return t.fail + t.error + t.flaky > 0 ? 1 : 0;
+    return exitCodeOf(report);
   },
 };
+
+/** The exit code a report calls for: 1 when it holds a finding (isFinding, or a missed variant), else 0. */
+export function exitCodeOf(report: Report): number {
+  const findings =
+    report.suites.reduce((n, s) => n + s.cases.filter(isFinding).length, 0) +
+    report.banner.museum.filter((e) => e.verdict === 'missed').length;
+  return findings > 0 ? 1 : 0;
+}
 
 export const replayCommand: Command = {
   name: 'replay',

@@ -2,7 +2,7 @@
  * Report fixtures for tests of reports/ and its callers: one case of each status, with realistic
  * values, built through createReport so the fixtures themselves are always valid.
  */
-import { createReport, type Banner, type Case, type Report, type Suite } from '../schema.js';
+import { createReport, type BannerInput, type Case, type Report, type Suite } from '../schema.js';
 
 /** A passing simulated case; override any field. */
 export function sampleCase(overrides: Partial<Case> = {}): Case {
@@ -33,11 +33,12 @@ export function sampleCase(overrides: Partial<Case> = {}): Case {
     traceHash: '0123456789abcdef',
     trace: null,
     wallMs: 12.5,
+    expect: 'pass',
     ...overrides,
   };
 }
 
-export function sampleBanner(): Omit<Banner, 'totals'> {
+export function sampleBanner(): BannerInput {
   return {
     simSeed: 'netlab',
     fcSeed: 1_234_567,
