@@ -7,9 +7,17 @@ import { benchCommand } from './commands/bench.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, type Command } from './commands/common.js';
 import { catCommand } from './commands/cat.js';
 import { demoCommand } from './commands/demo.js';
+import { reportCommand } from './commands/report.js';
 import { replayCommand, runCommand } from './commands/run.js';
 
-const COMMANDS: readonly Command[] = [runCommand, replayCommand, demoCommand, catCommand, benchCommand];
+const COMMANDS: readonly Command[] = [
+  runCommand,
+  replayCommand,
+  reportCommand,
+  demoCommand,
+  catCommand,
+  benchCommand,
+];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {

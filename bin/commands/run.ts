@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { writeReportHtml } from '../../reports/html.js';
 import { createReport, traceFileName, TRACES_DIR } from '../../reports/schema.js';
 import { gitCommit, writeFileAtomicSync, writeReportFiles, type TraceFile } from '../../reports/write.js';
 import { runProperty, type PropertySpec, type SuiteRun } from '../../scenarios/catalog.js';
@@ -259,6 +260,7 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
       groupByFamily(results),
     );
     const written = writeReportFiles(outDir, report, traces);
+    writeReportHtml(outDir, report); // DIR/index.html, the web report
     const t = report.banner.totals;
     if (values.json) {
       printJson(report);
