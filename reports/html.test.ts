@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { fixedReport, PLANTED_TRACE, PLANTED_TRACE_TEXT } from '../web/testing/fixtures.js';
@@ -87,11 +88,11 @@ describe('buildReportHtml', () => {
     expect(reportJs.startsWith('window.netlabReport = ')).toBe(true);
     // The data script is plain JS: evaluating it yields the report.
     const sandbox: { netlabReport?: unknown } = {};
-    new Function('window', reportJs)(sandbox);
+    runInNewContext(reportJs, { window: sandbox });
     expect(sandbox.netlabReport).toEqual(JSON.parse(JSON.stringify(report)));
     const traceJs = built.files[0]!.content;
     let loaded: [string, string] | null = null;
-    new Function('window', traceJs)({ netlabTraceLoaded: (p: string, b: string) => (loaded = [p, b]) });
+    runInNewContext(traceJs, { window: { netlabTraceLoaded: (p: string, b: string) => (loaded = [p, b]) } });
     expect(loaded![0]).toBe(PLANTED_TRACE);
     expect(inflateSync(Buffer.from(loaded![1], 'base64')).toString('utf8')).toBe(PLANTED_TRACE_TEXT);
     const manifest = manifestOf(built.html);
