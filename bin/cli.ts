@@ -8,12 +8,14 @@ import { EXIT_OK, EXIT_USAGE, UsageError, type Command } from './commands/common
 import { catCommand } from './commands/cat.js';
 import { demoCommand } from './commands/demo.js';
 import { mergeCommand } from './commands/merge.js';
+import { reportCommand } from './commands/report.js';
 import { replayCommand, runCommand } from './commands/run.js';
 
 const COMMANDS: readonly Command[] = [
   runCommand,
   replayCommand,
   mergeCommand,
+  reportCommand,
   demoCommand,
   catCommand,
   benchCommand,

@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { writeReportHtml } from '../../reports/html.js';
 import {
   createReport,
   isFinding,
@@ -427,6 +428,7 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
       suites,
     );
     const written = writeReportFiles(outDir, report, traces);
+    writeReportHtml(outDir, report); // DIR/index.html, the web report
     const t = report.banner.totals;
     if (values.json) {
       printJson(report);

@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeReportFiles } from '../../reports/write.js';
+import { fixedReport, PLANTED_TRACE, PLANTED_TRACE_TEXT } from '../../web/testing/fixtures.js';
+
+const run = promisify(execFile);
+const NETLAB = new URL('../netlab', import.meta.url).pathname;
+
+async function netlab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(NETLAB, args, { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  }
+}
+
+beforeAll(() => {
+  if (!existsSync(new URL('../../dist/bin/cli.js', import.meta.url)))
+    throw new Error('dist/ missing: run `npm run build`');
+});
+
+describe('netlab report', () => {
+  it('writes DIR/index.html from DIR/report.json and exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-report-'));
+    writeReportFiles(dir, fixedReport(), [
+      { file: PLANTED_TRACE.slice('traces/'.length), content: PLANTED_TRACE_TEXT },
+    ]);
+    const r = await netlab('report', dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/report page: .*index\.html/);
+    const html = readFileSync(join(dir, 'index.html'), 'utf8');
+    expect(html).toContain('id="netlab-report"');
+    expect(html).toContain('id="netlab-trace-1"');
+  });
+
+  it('exits 2 naming the file and field for a missing DIR, a missing or an invalid report.json', async () => {
+    const missing = await netlab('report', join(tmpdir(), 'netlab-no-such-dir'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/is not a directory/);
+    const empty = mkdtempSync(join(tmpdir(), 'netlab-report-'));
+    const noJson = await netlab('report', empty);
+    expect(noJson.code).toBe(2);
+    expect(noJson.stderr).toMatch(/cannot read .*report\.json/);
+    const report = JSON.parse(JSON.stringify(fixedReport())) as { banner: { fcSeed: unknown } };
+    report.banner.fcSeed = 'x';
+    writeFileSync(join(empty, 'report.json'), JSON.stringify(report));
+    const bad = await netlab('report', empty);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/report\.json: banner\.fcSeed/);
+    expect(existsSync(join(empty, 'index.html'))).toBe(false);
+    expect((await netlab('report')).code).toBe(2);
+    expect((await netlab('report', '--help')).stdout).toMatch(/usage: netlab report DIR/);
+  });
+
+  it('netlab run writes index.html beside report.json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-report-run-'));
+    const r = await netlab('run', '--runs', '2', '--out', dir);
+    expect([0, 1]).toContain(r.code);
+    expect(existsSync(join(dir, 'index.html'))).toBe(true);
+  });
+});
