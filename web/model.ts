@@ -245,7 +245,7 @@ export function columnOf(c: Pick<Case, 'impl' | 'runtime'>): string {
 }
 
 export function emptyTotals(): Totals {
-  return { cases: 0, pass: 0, fail: 0, error: 0, skip: 0, flaky: 0 };
+  return { cases: 0, pass: 0, fail: 0, error: 0, skip: 0, flaky: 0, findings: 0, caught: 0, missed: 0 };
 }
 
 // ---------------------------------------------------------------------------------------------

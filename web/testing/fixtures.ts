@@ -46,6 +46,9 @@ export function fixedBanner(): Omit<Banner, 'totals'> {
     startedAt: '2025-01-31T12:00:00.000Z',
     virtualUs: 84_000_000,
     wallMs: 2310.5,
+    scenarioRuns: 15,
+    scenarioRunsPerSec: 6.5,
+    museum: [],
   };
 }
 
@@ -71,6 +74,7 @@ function planted(impl: string, invariant: string, overrides: Partial<Case> = {})
         : 'a REQ gets exactly one reply per completed request',
     invariant,
     status: 'pass',
+    expect: 'pass',
     runs: 5,
     fcSeed: 20261122,
     fcPath: null,
