@@ -4,8 +4,9 @@
  */
 import type { FamilySpec, PropertySpec } from '../catalog.js';
 import { FRAMING } from './framing.js';
+import { REDIAL } from './redial.js';
 
-export const FAMILIES: readonly FamilySpec[] = [FRAMING];
+export const FAMILIES: readonly FamilySpec[] = [FRAMING, REDIAL];
 
 export function allProperties(): PropertySpec[] {
   return FAMILIES.flatMap((f) => f.properties);

@@ -6,8 +6,15 @@
  * runner (`netlab run --list-impls` lists them; `--impl museum/NAME` runs one).
  */
 import { registerImpl, type ImplVariant } from '../runner.js';
+import { NO_BACKOFF } from './no-backoff.js';
+import { NO_BACKOFF_CAP } from './no-backoff-cap.js';
+import { REDIAL_STORM } from './redial-storm.js';
 
 /** Every museum variant by name ("museum/..."), in listing order. */
-export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVariant>([]);
+export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVariant>([
+  ['museum/redial-storm', REDIAL_STORM],
+  ['museum/no-backoff', NO_BACKOFF],
+  ['museum/no-backoff-cap', NO_BACKOFF_CAP],
+]);
 
 for (const [name, variant] of MUSEUM) registerImpl(name, variant);
