@@ -63,7 +63,14 @@ export interface SocketObs {
   /** Endpoint counters summed over the socket's dialers and listeners (all incarnations). */
   endpoints: EndpointTotals;
   /** REQ only: every transmission of a request (first sends and resends), with its request id. */
-  reqSends: { atUs: number; id: number; pipe: number | null }[];
+  reqSends: {
+    atUs: number;
+    id: number;
+    /** The pipe it went out on (null when the socket had several: not told apart). */
+    pipe: number | null;
+    /** Workload index of the request the application had sent last (the one in progress). */
+    request: number;
+  }[];
   /** REQ only: transmissions, resends, dropped replies. */
   req: { sends: number; resends: number; droppedReplies: number } | null;
   /** Largest send / receive queue length sampled. */

@@ -368,7 +368,12 @@ export async function runScenario(
               const id = event.fields.find((f) => f.name === 'request-id')?.value;
               const now = pipesNow();
               if (typeof id === 'number')
-                o.reqSends.push({ atUs: env.nowUs(), id, pipe: now.length === 1 ? now[0]! : null });
+                o.reqSends.push({
+                  atUs: env.nowUs(),
+                  id,
+                  pipe: now.length === 1 ? now[0]! : null,
+                  request: o.sent.length - 1,
+                });
             },
           }
         : {}),

@@ -5,8 +5,9 @@
 import type { FamilySpec, PropertySpec } from '../catalog.js';
 import { FRAMING } from './framing.js';
 import { REDIAL } from './redial.js';
+import { RESEND } from './resend.js';
 
-export const FAMILIES: readonly FamilySpec[] = [FRAMING, REDIAL];
+export const FAMILIES: readonly FamilySpec[] = [FRAMING, REDIAL, RESEND];
 
 export function allProperties(): PropertySpec[] {
   return FAMILIES.flatMap((f) => f.properties);

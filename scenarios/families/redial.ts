@@ -288,8 +288,12 @@ const timingArb = fc
   }));
 
 /** Faults that never stop the dialers' hosts: the listener's host may pause, crash and restart. */
-function redialFaultsArb(hosts: readonly string[], server: string, maxFaults: number, phaseUs: number) {
-  const steps = fc.oneof(
+function redialFaultStepArb(
+  hosts: readonly string[],
+  server: string,
+  phaseUs: number,
+): fc.Arbitrary<FaultStep> {
+  return fc.oneof(
     faultStepArb({
       hosts,
       crashable: [server],
@@ -303,7 +307,20 @@ function redialFaultsArb(hosts: readonly string[], server: string, maxFaults: nu
       forUs: fc.integer({ min: 1_000, max: 1_000_000 }),
     }),
   ) as fc.Arbitrary<FaultStep>;
-  return fc.array(steps, { maxLength: maxFaults }).map((faults) => parseFaultPlan({ version: 1, faults }));
+}
+
+/**
+ * The steps that name only hosts in `hosts`: faults are drawn over the largest topology and then cut
+ * to the drawn one, so a generated value shrinks monotonically (no chain).
+ */
+export function faultsOn(steps: readonly FaultStep[], hosts: readonly string[]): FaultStep[] {
+  const ok = (h: unknown): boolean => typeof h !== 'string' || hosts.includes(h);
+  return steps.filter((step) => {
+    const r = step as unknown as Record<string, unknown>;
+    if (![r.host, r.from, r.to].every(ok)) return false;
+    for (const k of ['a', 'b']) if (Array.isArray(r[k]) && !(r[k] as unknown[]).every(ok)) return false;
+    return true;
+  });
 }
 
 const PHASE_US = 2_000_000;
@@ -352,42 +369,40 @@ function redialArb(o: {
   livenessUs: number;
   maxFaults: number;
 }): fc.Arbitrary<Scenario> {
+  const allHosts = ['client0', 'client1', 'server'];
   return fc
     .record({
       kind: fc.constantFrom(...o.kinds),
       clients: fc.integer({ min: 1, max: 2 }),
       timing: timingArb,
       serverStartUs: fc.integer({ min: 0, max: 1_500_000 }),
+      sizes: fc.tuple(
+        ...allHosts.map(() => fc.array(fc.integer({ min: 0, max: 64 }), { minLength: 0, maxLength: 3 })),
+      ),
+      network: networkArb(),
+      faults: fc.array(redialFaultStepArb(allHosts, 'server', PHASE_US), { maxLength: o.maxFaults }),
     })
-    .chain((k) => {
-      const topo = redialTopology(k, k.timing, k.serverStartUs);
+    .map((r): Scenario => {
+      const topo = redialTopology(r, r.timing, r.serverStartUs);
       const senders = topo.sockets.filter((x) => x.app.kind === 'send');
-      return fc
-        .record({
-          sizes: fc.tuple(
-            ...senders.map(() => fc.array(fc.integer({ min: 0, max: 64 }), { minLength: 0, maxLength: 3 })),
+      return {
+        version: SCENARIO_VERSION,
+        name: o.name,
+        impl: o.impl,
+        hosts: topo.hosts,
+        sockets: topo.sockets,
+        rawPeers: [],
+        workload: {
+          sends: senders.flatMap((x, i) =>
+            r.sizes[i]!.map((bytes) => ({ socket: x.name, bytes, gapUs: 100_000 })),
           ),
-          network: networkArb(),
-          faults: redialFaultsArb(topo.hosts, 'server', o.maxFaults, PHASE_US),
-        })
-        .map((r): Scenario => ({
-          version: SCENARIO_VERSION,
-          name: o.name,
-          impl: o.impl,
-          hosts: topo.hosts,
-          sockets: topo.sockets,
-          rawPeers: [],
-          workload: {
-            sends: senders.flatMap((x, i) =>
-              r.sizes[i]!.map((bytes) => ({ socket: x.name, bytes, gapUs: 100_000 })),
-            ),
-          },
-          network: r.network,
-          faults: r.faults,
-          faultPhaseUs: PHASE_US,
-          livenessUs: o.livenessUs,
-          checks: [...REDIAL_CHECKS],
-        }));
+        },
+        network: r.network,
+        faults: parseFaultPlan({ version: 1, faults: faultsOn(r.faults, topo.hosts) }),
+        faultPhaseUs: PHASE_US,
+        livenessUs: o.livenessUs,
+        checks: [...REDIAL_CHECKS],
+      };
     });
 }
 

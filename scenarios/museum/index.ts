@@ -9,12 +9,20 @@ import { registerImpl, type ImplVariant } from '../runner.js';
 import { NO_BACKOFF } from './no-backoff.js';
 import { NO_BACKOFF_CAP } from './no-backoff-cap.js';
 import { REDIAL_STORM } from './redial-storm.js';
+import { REP_WRONG_PIPE } from './rep-wrong-pipe.js';
+import { REQ_NEW_ID } from './req-new-id.js';
+import { REQ_NO_RESEND_ON_LOSS } from './req-no-resend-on-loss.js';
+import { REQ_STALE_REPLY } from './req-stale-reply.js';
 
 /** Every museum variant by name ("museum/..."), in listing order. */
 export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVariant>([
   ['museum/redial-storm', REDIAL_STORM],
   ['museum/no-backoff', NO_BACKOFF],
   ['museum/no-backoff-cap', NO_BACKOFF_CAP],
+  ['museum/req-new-id', REQ_NEW_ID],
+  ['museum/req-stale-reply', REQ_STALE_REPLY],
+  ['museum/req-no-resend-on-loss', REQ_NO_RESEND_ON_LOSS],
+  ['museum/rep-wrong-pipe', REP_WRONG_PIPE],
 ]);
 
 for (const [name, variant] of MUSEUM) registerImpl(name, variant);
