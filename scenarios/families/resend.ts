@@ -221,7 +221,7 @@ function resendFaultStepArb(hosts: readonly string[]): fc.Arbitrary<FaultStep> {
       host: fc.constant('server'),
       forUs: fc.integer({ min: 1_000, max: 1_000_000 }),
     }),
-  ) as fc.Arbitrary<FaultStep>;
+  );
 }
 
 const MAX_CLIENTS = 3;
