@@ -278,6 +278,12 @@ class TappedEnv implements Env {
   }
 }
 
+function hexBytes(hex: string): Uint8Array {
+  const b = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < b.length; i++) b[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return b;
+}
+
 /** The request id a REQ/REP header ends with, as a RecvRecord field (none if shorter than a word). */
 function lastWord(header: Uint8Array): { requestId?: number } {
   const n = header.length;
@@ -286,12 +292,6 @@ function lastWord(header: Uint8Array): { requestId?: number } {
     requestId:
       ((header[n - 4]! << 24) | (header[n - 3]! << 16) | (header[n - 2]! << 8) | header[n - 1]!) >>> 0,
   };
-}
-
-function hexBytes(hex: string): Uint8Array {
-  const b = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < b.length; i++) b[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return b;
 }
 
 export async function runScenario(
