@@ -30,6 +30,18 @@ export interface RecvRecord {
   body: Uint8Array;
   /** The pipe it arrived on (null when the protocol does not say). */
   pipe: number | null;
+  /** REQ replies and REP requests: the request id the message carried (its last header word). */
+  requestId?: number;
+}
+
+/** One transport-level connect attempt of a dialer. */
+export interface DialRecord {
+  atUs: number;
+  address: string;
+  /** When the attempt ended: the connect failed, or its connection closed (either side); null: open at the end. */
+  endUs: number | null;
+  /** True when the transport connected (the handshake may still have failed). */
+  connected: boolean;
 }
 
 export interface EndpointTotals {
@@ -48,12 +60,21 @@ export interface SocketObs {
   sent: SentRecord[];
   /** What the application received: sink/echo messages, or REQ replies (then `replyTo` is set). */
   received: (RecvRecord & { replyTo?: number })[];
-  /** Transport-level connect attempts made by this socket's dialers. */
-  dials: { atUs: number; address: string }[];
+  /** Transport-level connect attempts made by this socket's dialers (tcp and ipc; not inproc). */
+  dials: DialRecord[];
   /** Pipe events seen by the socket's hook. */
   pipes: { atUs: number; event: PipeEvent; pipe: number }[];
   /** Endpoint counters summed over the socket's dialers and listeners (all incarnations). */
   endpoints: EndpointTotals;
+  /** REQ only: every transmission of a request (first sends and resends), with its request id. */
+  reqSends: {
+    atUs: number;
+    id: number;
+    /** The pipe it went out on (null when the socket had several: not told apart). */
+    pipe: number | null;
+    /** Workload index of the request the application had sent last (the one in progress). */
+    request: number;
+  }[];
   /** REQ only: transmissions, resends, dropped replies. */
   req: { sends: number; resends: number; droppedReplies: number } | null;
   /** Largest send / receive queue length sampled. */

@@ -5,7 +5,14 @@
  * fault phase, gives the system the liveness phase to converge, and evaluates the checks.
  * Isomorphic (no Node APIs): the browser viewer reruns scenarios with it.
  */
-import type { ConnectCallback, ConnectOptions, Env, StreamConn } from '../impl/runtime/env.js';
+import type {
+  ConnectCallback,
+  ConnectOptions,
+  ConnHandlers,
+  Env,
+  StreamConn,
+  TraceInput,
+} from '../impl/runtime/env.js';
 import type { Allocator } from '../impl/sp/wire/frames.js';
 import type { Socket, SocketOptions } from '../impl/sp/core/socket.js';
 import type { OptionValues } from '../impl/sp/options.js';
@@ -21,6 +28,7 @@ import {
   evaluateChecks,
   LOSSY_FAULTS,
   type CheckResult,
+  type DialRecord,
   type Observations,
   type RawPeerObs,
   type SocketObs,
@@ -139,6 +147,7 @@ function newSocketObs(spec: SocketSpec): SocketObs {
     received: [],
     dials: [],
     pipes: [],
+    reqSends: [],
     endpoints: { connections: 0, attached: 0, badHandshakes: 0, rejected: 0, badFrames: 0 },
     req: spec.protocol === 'req0' ? { sends: 0, resends: 0, droppedReplies: 0 } : null,
     maxSendQ: 0,
@@ -151,11 +160,74 @@ function newSocketObs(spec: SocketSpec): SocketObs {
   };
 }
 
-/** The host's env with connect() recorded: the redial family measures attempts and their gaps. */
+/** What a TappedEnv records. */
+interface EnvTaps {
+  /** A connect attempt starts: returns its record, which the tap completes (end, connected). */
+  connect(address: string): DialRecord;
+  /**
+   * Sees every trace event of the socket (tracing is then on for it); the event still reaches the
+   * world's trace only when that traces.
+   */
+  trace?(event: TraceInput): void;
+}
+
+/** A connection whose end (closed by either side) is noted in its dial record. */
+class TappedConn implements StreamConn {
+  constructor(
+    private readonly conn: StreamConn,
+    private readonly ended: () => void,
+  ) {}
+  get id(): number {
+    return this.conn.id;
+  }
+  get localAddress(): string {
+    return this.conn.localAddress;
+  }
+  get remoteAddress(): string {
+    return this.conn.remoteAddress;
+  }
+  get state(): StreamConn['state'] {
+    return this.conn.state;
+  }
+  setHandlers(handlers: ConnHandlers): void {
+    this.conn.setHandlers({
+      ...handlers,
+      onClose: (error) => {
+        this.ended();
+        handlers.onClose?.(error);
+      },
+    });
+  }
+  write(bytes: Uint8Array): number {
+    return this.conn.write(bytes);
+  }
+  pauseReading(): void {
+    this.conn.pauseReading();
+  }
+  resumeReading(): void {
+    this.conn.resumeReading();
+  }
+  shutdown(): void {
+    this.conn.shutdown();
+  }
+  close(): void {
+    this.ended();
+    this.conn.close();
+  }
+  reset(): void {
+    this.ended();
+    this.conn.reset();
+  }
+}
+
+/**
+ * The host's env with connect() recorded (the redial family measures attempts, their ends and the
+ * gaps between them) and, for sockets that need it, the trace tapped (REQ request ids).
+ */
 class TappedEnv implements Env {
   constructor(
     private readonly env: Env,
-    private readonly onConnect: (address: string) => void,
+    private readonly taps: EnvTaps,
   ) {}
   get runtime(): 'sim' | 'real' {
     return this.env.runtime;
@@ -164,7 +236,7 @@ class TappedEnv implements Env {
     return this.env.hostName;
   }
   get tracing(): boolean {
-    return this.env.tracing;
+    return this.taps.trace !== undefined || this.env.tracing;
   }
   nowUs(): number {
     return this.env.nowUs();
@@ -188,14 +260,30 @@ class TappedEnv implements Env {
     return this.env.shared(key, create);
   }
   connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void {
-    this.onConnect(address);
-    this.env.connect(address, callback, options);
+    const rec = this.taps.connect(address);
+    const ended = (): void => {
+      rec.endUs ??= this.env.nowUs();
+    };
+    this.env.connect(
+      address,
+      (err, conn) => {
+        if (conn === undefined) {
+          ended();
+          callback(err, conn);
+          return;
+        }
+        rec.connected = true;
+        callback(err, new TappedConn(conn, ended));
+      },
+      options,
+    );
   }
   listen(...args: Parameters<Env['listen']>): void {
     this.env.listen(...args);
   }
-  trace(event: Parameters<Env['trace']>[0]): void {
-    this.env.trace(event);
+  trace(event: TraceInput): void {
+    this.taps.trace?.(event);
+    if (this.env.tracing) this.env.trace(event);
   }
 }
 
@@ -209,6 +297,16 @@ function hexBytes(hex: string): Uint8Array {
   const b = new Uint8Array(hex.length / 2);
   for (let i = 0; i < b.length; i++) b[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return b;
+}
+
+/** The request id a REQ/REP header ends with, as a RecvRecord field (none if shorter than a word). */
+function lastWord(header: Uint8Array): { requestId?: number } {
+  const n = header.length;
+  if (n < 4) return {};
+  return {
+    requestId:
+      ((header[n - 4]! << 24) | (header[n - 3]! << 16) | (header[n - 2]! << 8) | header[n - 1]!) >>> 0,
+  };
 }
 
 export async function runScenario(
@@ -278,13 +376,38 @@ export async function runScenario(
         return new Uint8Array(bytes);
       },
     };
-    const tapped = new TappedEnv(env, (address) => o.dials.push({ atUs: env.nowUs(), address }));
+    let pipesNow: () => number[] = () => [];
+    const tapped = new TappedEnv(env, {
+      connect(address) {
+        const rec: DialRecord = { atUs: env.nowUs(), address, endUs: null, connected: false };
+        o.dials.push(rec);
+        return rec;
+      },
+      // REQ transmissions with their request ids (req0 traces each one as a msg-send).
+      ...(spec.protocol === 'req0'
+        ? {
+            trace(event: TraceInput) {
+              if (event.kind !== 'msg-send' || event.proto !== 'req0') return;
+              const id = event.fields.find((f) => f.name === 'request-id')?.value;
+              const now = pipesNow();
+              if (typeof id === 'number')
+                o.reqSends.push({
+                  atUs: env.nowUs(),
+                  id,
+                  pipe: now.length === 1 ? now[0]! : null,
+                  request: o.sent.length - 1,
+                });
+            },
+          }
+        : {}),
+    });
     const open = parts.open ?? OPENERS[spec.protocol];
     const s = open(tapped, {
       allocator,
       ...parts.socketOptions,
       options: { ...SCENARIO_SOCKET_DEFAULTS, ...spec.options, ...parts.options },
     });
+    pipesNow = () => [...s.pipes.keys()];
     s.setPipeEventHook((event, pipe) => {
       o.pipes.push({ atUs: env.nowUs(), event, pipe: pipe.id });
     });
@@ -382,6 +505,7 @@ export async function runScenario(
               body: reply.body,
               pipe: reply.pipe?.id ?? null,
               replyTo: i,
+              ...lastWord(reply.header),
             });
           }
         } catch (e) {
@@ -402,7 +526,12 @@ export async function runScenario(
           o.errors.push(`recv: ${(e as Error).message}`);
           return;
         }
-        o.received.push({ atUs: env.nowUs(), body: m.body, pipe: m.pipe?.id ?? null });
+        o.received.push({
+          atUs: env.nowUs(),
+          body: m.body,
+          pipe: m.pipe?.id ?? null,
+          ...(spec.protocol === 'rep0' ? lastWord(m.header) : {}),
+        });
         if (app.kind === 'echo') {
           try {
             const echoing = s.sendMsg(m);

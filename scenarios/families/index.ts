@@ -6,8 +6,10 @@ import type { FamilySpec, PropertySpec } from '../catalog.js';
 import { BACKPRESSURE } from './backpressure.js';
 import { FRAMING } from './framing.js';
 import { HANDSHAKE } from './handshake.js';
+import { REDIAL } from './redial.js';
+import { RESEND } from './resend.js';
 
-export const FAMILIES: readonly FamilySpec[] = [FRAMING, HANDSHAKE, BACKPRESSURE];
+export const FAMILIES: readonly FamilySpec[] = [FRAMING, HANDSHAKE, REDIAL, RESEND, BACKPRESSURE];
 
 export function allProperties(): PropertySpec[] {
   return FAMILIES.flatMap((f) => f.properties);

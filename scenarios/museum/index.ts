@@ -9,12 +9,20 @@ import { registerImpl, type ImplVariant } from '../runner.js';
 import { ALLOC_BEFORE_CHECK } from './alloc-before-check.js';
 import { BEST_EFFORT_COIN_FLIP } from './best-effort-coin-flip.js';
 import { LOSSY_LENGTH } from './lossy-length.js';
+import { NO_BACKOFF_CAP } from './no-backoff-cap.js';
+import { NO_BACKOFF } from './no-backoff.js';
 import { NO_HANDSHAKE_TIMEOUT } from './no-handshake-timeout.js';
 import { PARTIAL_WRITE_DROP } from './partial-write-drop.js';
+import { REDIAL_STORM } from './redial-storm.js';
+import { REP_WRONG_PIPE } from './rep-wrong-pipe.js';
+import { REQ_NEW_ID } from './req-new-id.js';
+import { REQ_NO_RESEND_ON_LOSS } from './req-no-resend-on-loss.js';
+import { REQ_STALE_REPLY } from './req-stale-reply.js';
 import { SERIAL_HANDSHAKE } from './serial-handshake.js';
 import { SIGNED_LENGTH } from './signed-length.js';
 
-/** Every museum variant by name ("museum/..."), in listing order. */
+/** Every museum variant by name ("museum/..."), in listing order: by family (framing, handshake,
+ * redial, resend, backpressure). */
 export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVariant>([
   ['museum/lossy-length', LOSSY_LENGTH],
   ['museum/signed-length', SIGNED_LENGTH],
@@ -22,6 +30,13 @@ export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVari
   ['museum/partial-write-drop', PARTIAL_WRITE_DROP],
   ['museum/no-handshake-timeout', NO_HANDSHAKE_TIMEOUT],
   ['museum/serial-handshake', SERIAL_HANDSHAKE],
+  ['museum/redial-storm', REDIAL_STORM],
+  ['museum/no-backoff', NO_BACKOFF],
+  ['museum/no-backoff-cap', NO_BACKOFF_CAP],
+  ['museum/req-new-id', REQ_NEW_ID],
+  ['museum/req-stale-reply', REQ_STALE_REPLY],
+  ['museum/req-no-resend-on-loss', REQ_NO_RESEND_ON_LOSS],
+  ['museum/rep-wrong-pipe', REP_WRONG_PIPE],
   ['museum/best-effort-coin-flip', BEST_EFFORT_COIN_FLIP],
 ]);
 

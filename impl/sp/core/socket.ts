@@ -128,6 +128,13 @@ export interface SocketOptions {
 export interface BackoffPolicy {
   /** Returns the next interval after `currentUs` (called after each failed attempt). */
   grow(currentUs: number, minUs: number, maxUs: number, rng: RandomSource): number;
+  /**
+   * When the interval starts over at RECONNECT-TIME. 'attach' (the default, mangos): once the
+   * protocol accepted a pipe. 'connect' (nng 1.5.2): on every transport connect, before the
+   * handshake and the protocol's peer check, so a wrong-protocol peer is redialed at the minimum
+   * interval forever.
+   */
+  readonly resetOn?: 'attach' | 'connect';
 }
 
 /** mangos: grow by a random factor in [1.1, 1.5) up to the maximum; a maximum of 0 means no growth. */
@@ -633,8 +640,8 @@ export type DialerState = 'idle' | 'connecting' | 'connected' | 'waiting' | 'fai
 /**
  * Dials one address and keeps a pipe to it: after a lost pipe or a failed asynchronous attempt it
  * redials with backoff (RECONNECT-TIME, grown by the backoff policy up to MAX-RECONNECT-TIME, reset
- * only once the protocol accepted a pipe: nng 1.5.2 resets on TCP connect and so storms a
- * wrong-protocol peer). Never two attempts in flight. A synchronous dial() that fails returns the
+ * by default only once the protocol accepted a pipe: nng 1.5.2 resets on TCP connect and so storms
+ * a wrong-protocol peer; BackoffPolicy.resetOn picks). Never two attempts in flight. A synchronous dial() that fails returns the
  * error and is not retried (mangos); dialing twice is ErrAddrInUse.
  */
 export class Dialer {
@@ -727,6 +734,7 @@ export class Dialer {
         return;
       }
       this.stats.connections++;
+      if (this.socket.backoff.resetOn === 'connect') this.intervalUs = this.option('RECONNECT-TIME');
       startStreamPipe(this.socket, this, conn, transport);
     });
   }
@@ -757,6 +765,7 @@ export class Dialer {
           return;
         }
         this.stats.connections++;
+        if (socket.backoff.resetOn === 'connect') this.intervalUs = this.option('RECONNECT-TIME');
         if (!socket.attachPipe(pipe, this)) {
           this.stats.rejected++;
           pipe.close();
@@ -783,7 +792,7 @@ export class Dialer {
     this.stats.attached++;
     this.pipe = pipe;
     this.stateValue = 'connected';
-    // The protocol accepted the pipe: only now does the backoff start over.
+    // The protocol accepted the pipe: the backoff starts over (with resetOn 'attach', only now).
     this.intervalUs = this.option('RECONNECT-TIME');
     const first = this.firstAttempt;
     this.firstAttempt = undefined;

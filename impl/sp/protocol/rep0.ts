@@ -25,7 +25,7 @@ interface RepState {
   pipe: Pipe | undefined;
 }
 
-interface PipeOut {
+export interface PipeOut {
   msgs: Message[];
   waiters: { msg: Message; done: Deferred<void>; timer: TimerHandle | undefined }[];
 }
@@ -54,13 +54,15 @@ export function splitBacktrace(
   return undefined;
 }
 
-class Rep0 implements ProtocolImpl {
+/** The REP0 protocol; exported so a variant can override its hook methods (the bug museum does). */
+export class Rep0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
   readonly extraOptions = ['TTL', 'GARBAGE-CLOSES-PIPE'] as const;
   readonly contexts = true;
   readonly stats: Rep0Stats = { droppedRequests: 0, droppedReplies: 0 };
   private readonly waiting: Context[] = [];
-  private readonly out = new Map<Pipe, PipeOut>();
+  /** Attached pipes (in attach order) with their queued replies and blocked senders. */
+  protected readonly out = new Map<Pipe, PipeOut>();
 
   constructor(private readonly socket: Socket) {
     this.info = protocolByName('rep0')!;
@@ -212,7 +214,7 @@ class Rep0 implements ProtocolImpl {
       return done.promise;
     }
     const reply: Message = { header: st.backtrace, body: msg.body };
-    const pipe = st.pipe;
+    const pipe = this.replyPipe(st.pipe);
     st.backtrace = undefined;
     st.pipe = undefined;
     const q = this.out.get(pipe);
@@ -263,6 +265,11 @@ class Rep0 implements ProtocolImpl {
     return done.promise;
   }
 
+  /** The pipe a reply goes out on: the one its request came from (a reply finds its requester). */
+  protected replyPipe(requestPipe: Pipe): Pipe {
+    return requestPipe;
+  }
+
   closeContext(ctx: Context): void {
     const st = this.state(ctx);
     if (st.receiving !== undefined) {
@@ -278,10 +285,17 @@ class Rep0 implements ProtocolImpl {
   }
 }
 
-/** Opens a REP0 socket on a runtime env. */
-export function openRep0(env: Env, options: SocketOptions = {}): Socket {
+/**
+ * Opens a REP0 socket on a runtime env; `protocol` builds its protocol (default Rep0: a variant
+ * passes a subclass).
+ */
+export function openRep0(
+  env: Env,
+  options: SocketOptions = {},
+  protocol: (socket: Socket) => Rep0 = (socket) => new Rep0(socket),
+): Socket {
   const socket = new Socket(env, ['TTL', 'GARBAGE-CLOSES-PIPE'], options);
-  socket.protocol = new Rep0(socket);
+  socket.protocol = protocol(socket);
   return socket;
 }
 

@@ -15,7 +15,8 @@ import { protocolByName, type ProtocolInfo } from '../wire/protocols.js';
 
 const MSB = 0x8000_0000;
 
-interface Outstanding {
+/** One request of a context, from send until its reply or failure. */
+export interface Outstanding {
   ctx: Context;
   /** Request id with the top bit set (unsigned). */
   id: number;
@@ -56,13 +57,15 @@ export function encodeU32(n: number): Uint8Array {
   return b;
 }
 
-class Req0 implements ProtocolImpl {
+/** The REQ0 protocol; exported so a variant can override its hook methods (the bug museum does). */
+export class Req0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
   readonly extraOptions = ['RETRY-TIME', 'FAIL-NO-PEERS', 'GARBAGE-CLOSES-PIPE'] as const;
   readonly contexts = true;
   readonly stats: Req0Stats = { droppedReplies: 0, sends: 0, resends: 0 };
   private counter: number;
-  private readonly byId = new Map<number, Outstanding>();
+  /** Live requests (sent or queued, not yet answered or failed) by request id. */
+  protected readonly byId = new Map<number, Outstanding>();
   private readonly sendQueue: Outstanding[] = [];
   private readonly pipes: Pipe[] = [];
   private readonly busy = new Map<Pipe, Outstanding>();
@@ -82,7 +85,8 @@ class Req0 implements ProtocolImpl {
     return ctx.state as ReqState;
   }
 
-  private newId(): number {
+  /** The next request id: the counter + 1 with the top bit set. */
+  protected newId(): number {
     this.counter = (this.counter + 1) & 0x7fff_ffff;
     return (this.counter | MSB) >>> 0;
   }
@@ -99,13 +103,7 @@ class Req0 implements ProtocolImpl {
     this.busy.delete(pipe);
     if (o !== undefined && o.reply === undefined && o.pipe === pipe) {
       o.pipe = undefined;
-      this.clearResend(o);
-      if (o.ctx.option('RETRY-TIME') > 0) {
-        // The pipe that carried it is gone: resend at once on another (mangos, nng), same id.
-        this.enqueue(o);
-      } else {
-        this.finish(o, 'ErrCanceled', `request ${o.id.toString(16)} lost with its pipe and RETRY-TIME is 0`);
-      }
+      this.pipeLost(o);
     }
     if (this.pipes.length === 0 && this.socket.getOption('FAIL-NO-PEERS')) {
       for (const out of [...this.byId.values()]) {
@@ -114,6 +112,32 @@ class Req0 implements ProtocolImpl {
       }
     }
     this.pumpSend();
+  }
+
+  /**
+   * The pipe that carried unanswered request `o` went away: resend it at once on another pipe
+   * (mangos, nng), or with RETRY-TIME 0 fail it with ErrCanceled.
+   */
+  protected pipeLost(o: Outstanding): void {
+    this.clearResend(o);
+    if (o.ctx.option('RETRY-TIME') > 0) {
+      this.requeue(o);
+    } else {
+      this.finish(o, 'ErrCanceled', `request ${o.id.toString(16)} lost with its pipe and RETRY-TIME is 0`);
+    }
+  }
+
+  /** The id a resent request goes out with: its own (mangos, nng), so a late reply still matches. */
+  protected idForResend(id: number): number {
+    return id;
+  }
+
+  /**
+   * The live request a reply with request id `id` answers, or undefined (the reply is dropped): the
+   * request with exactly that id, so stale and duplicate replies never reach the application.
+   */
+  protected requestForReply(id: number): Outstanding | undefined {
+    return id >= MSB ? this.byId.get(id) : undefined;
   }
 
   pipeReady(_pipe: Pipe): void {
@@ -173,8 +197,20 @@ class Req0 implements ProtocolImpl {
     if (o.reply !== undefined || this.byId.get(o.id) !== o) return;
     if (o.pipe !== undefined && this.busy.get(o.pipe) === o) this.busy.delete(o.pipe);
     o.pipe = undefined;
-    this.enqueue(o);
+    this.requeue(o);
     this.pumpSend();
+  }
+
+  /** Queues a request that already went out once again, under the id idForResend() gives it. */
+  private requeue(o: Outstanding): void {
+    const id = this.idForResend(o.id);
+    if (id !== o.id) {
+      this.byId.delete(o.id);
+      o.id = id;
+      o.frame = { header: encodeU32(id), body: o.frame.body };
+      this.byId.set(id, o);
+    }
+    this.enqueue(o);
   }
 
   private enqueue(o: Outstanding): void {
@@ -306,7 +342,7 @@ class Req0 implements ProtocolImpl {
   pipeMessage(pipe: Pipe, msg: Message): void {
     const body = msg.body;
     const id = body.length >= 4 ? u32(body, 0) : 0;
-    const o = id >= MSB ? this.byId.get(id) : undefined;
+    const o = this.requestForReply(id);
     if (o === undefined || o.reply !== undefined) {
       this.stats.droppedReplies++;
       // A reply too short to hold an id is garbage (nng closes the pipe; mangos, the default, drops).
@@ -320,7 +356,7 @@ class Req0 implements ProtocolImpl {
       return;
     }
     this.clearResend(o);
-    this.byId.delete(id);
+    this.byId.delete(o.id);
     this.unqueue(o); // a resend may be waiting for a pipe: it must not go out after the reply
     if (o.pipe !== undefined && this.busy.get(o.pipe) === o) this.busy.delete(o.pipe);
     o.reply = { header: body.subarray(0, 4), body: body.subarray(4), pipe };
@@ -353,10 +389,17 @@ class Req0 implements ProtocolImpl {
   }
 }
 
-/** Opens a REQ0 socket on a runtime env. */
-export function openReq0(env: Env, options: SocketOptions = {}): Socket {
+/**
+ * Opens a REQ0 socket on a runtime env; `protocol` builds its protocol (default Req0: a variant
+ * passes a subclass).
+ */
+export function openReq0(
+  env: Env,
+  options: SocketOptions = {},
+  protocol: (socket: Socket) => Req0 = (socket) => new Req0(socket),
+): Socket {
   const socket = new Socket(env, ['RETRY-TIME', 'FAIL-NO-PEERS', 'GARBAGE-CLOSES-PIPE'], options);
-  socket.protocol = new Req0(socket);
+  socket.protocol = protocol(socket);
   return socket;
 }
 

@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import '../museum/index.js';
+import { checkById, type CheckContext, type Observations } from '../checks.js';
+import { defineScenario } from '../define.js';
+import type { Scenario } from '../model.js';
+import { checkProperty } from '../property.js';
+import { payload, runScenario } from '../runner.js';
+import { RESEND, RESEND_PROPERTIES } from './resend.js';
+
+const RUNS = 100;
+
+async function propertyFails(impl: string): Promise<string[]> {
+  const failed: string[] = [];
+  for (const p of RESEND_PROPERTIES) {
+    const out = await checkProperty({
+      arb: p.arb({ impl, transports: p.transports }),
+      fcSeed: 1,
+      runs: RUNS,
+      netlabVersion: 'test',
+      commit: 'test',
+    });
+    if (!out.ok) failed.push(...out.counterexample!.failed.map((f) => f.id));
+  }
+  return failed;
+}
+
+describe('resend family', () => {
+  it('has the properties the catalog lists', () => {
+    expect(RESEND.properties.map((p) => p.id)).toEqual(['resend/short-retry', 'resend/pipe-loss']);
+  });
+
+  for (const p of RESEND_PROPERTIES) {
+    it(`netlab passes ${p.id}`, async () => {
+      const out = await checkProperty({
+        arb: p.arb({ impl: 'netlab', transports: p.transports }),
+        fcSeed: 20261122,
+        runs: RUNS,
+        netlabVersion: 'test',
+        commit: 'test',
+      });
+      expect(out.counterexample?.failed ?? []).toEqual([]);
+      expect(out.ok).toBe(true);
+    });
+  }
+
+  it('catches museum/req-new-id by the same-id check', async () => {
+    expect(await propertyFails('museum/req-new-id')).toContain('resend.same-id');
+  });
+
+  it('catches museum/req-stale-reply by the reply-id check', async () => {
+    expect(await propertyFails('museum/req-stale-reply')).toContain('resend.reply-id-matches');
+  });
+
+  it('catches museum/req-no-resend-on-loss by the pipe-loss check', async () => {
+    expect(await propertyFails('museum/req-no-resend-on-loss')).toContain('resend.on-pipe-loss');
+  });
+
+  it('catches museum/rep-wrong-pipe (needs two clients) by the all-answered check', async () => {
+    expect(await propertyFails('museum/rep-wrong-pipe')).toContain('reqrep.all-answered');
+  });
+});
+
+/** One REQ (RETRY-TIME 5 s) and one REP; the connection is reset while the REP sits on request #0. */
+function resetMidRequest(impl = 'netlab'): Scenario {
+  return defineScenario({
+    impl,
+    hosts: ['client0', 'server'],
+    sockets: [
+      {
+        name: 'server',
+        host: 'server',
+        protocol: 'rep0',
+        listen: ['tcp://server:5555'],
+        app: { kind: 'echo', recvDelayUs: 50_000 },
+      },
+      {
+        name: 'client0',
+        host: 'client0',
+        protocol: 'req0',
+        dial: ['tcp://server:5555'],
+        options: { 'RETRY-TIME': 5_000_000 },
+        app: { kind: 'send' },
+      },
+    ],
+    workload: {
+      sends: [
+        { socket: 'client0', bytes: 8, gapUs: 10_000 },
+        { socket: 'client0', bytes: 8, gapUs: 0 },
+      ],
+    },
+    faults: { version: 1, faults: [{ kind: 'reset', atUs: 30_000, conn: 'all' }] },
+    faultPhaseUs: 1_000_000,
+    checks: [
+      'stack.no-crash',
+      'reqrep.one-reply-per-request',
+      'reqrep.all-answered',
+      'resend.same-id',
+      'resend.reply-id-matches',
+      'resend.none-after-reply',
+      'resend.rep-saw-request',
+      'resend.on-pipe-loss',
+    ],
+  });
+}
+
+function ctxOf(s: Scenario): CheckContext {
+  return {
+    endUs: s.faultPhaseUs + s.livenessUs,
+    healedAtUs: s.faultPhaseUs,
+    faults: [],
+    reason: 'until',
+    payloadOf: (name, i) =>
+      payload(
+        s.sockets.findIndex((x) => x.name === name),
+        i,
+        s.workload.sends.filter((w) => w.socket === name)[i]?.bytes ?? 0,
+      ),
+    lossy: true,
+  };
+}
+
+describe('resend checks on a hand-written scenario', () => {
+  it('netlab resends at once on the new pipe, with the same id', async () => {
+    const s = resetMidRequest();
+    const r = await runScenario(s, 'sim-1');
+    expect(r.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(r.checks.find((c) => c.id === 'resend.on-pipe-loss')!.status).toBe('pass');
+    const tx = r.observations.sockets.client0!.reqSends.filter((t) => t.request === 0);
+    expect(tx.length).toBe(2);
+    expect(tx[1]!.id).toBe(tx[0]!.id);
+  });
+
+  it('the lazy REQ waits for RETRY-TIME after the pipe loss, and is flagged', async () => {
+    const r = await runScenario(resetMidRequest('museum/req-no-resend-on-loss'), 'sim-1');
+    expect(r.checks.find((c) => c.id === 'resend.on-pipe-loss')!.status).toBe('fail');
+  });
+
+  it('flags a transmission after the reply and a reply the REP never saw (planted)', async () => {
+    const s = resetMidRequest();
+    const r = await runScenario(s, 'sim-1');
+    const late: Observations = structuredClone(r.observations);
+    const c = late.sockets.client0!;
+    const reply = c.received.find((x) => x.replyTo === 0)!;
+    c.reqSends.push({ ...c.reqSends[0]!, atUs: reply.atUs + 1 });
+    expect(checkById('resend.none-after-reply')!.evaluate(s, late, ctxOf(s)).status).toBe('fail');
+    const unseen: Observations = structuredClone(r.observations);
+    unseen.sockets.server!.received = [];
+    expect(checkById('resend.rep-saw-request')!.evaluate(s, unseen, ctxOf(s)).status).toBe('fail');
+    expect(checkById('resend.rep-saw-request')!.evaluate(s, r.observations, ctxOf(s)).status).toBe('pass');
+  });
+});
