@@ -271,7 +271,36 @@ function renderBanner(): void {
       h('dl', { class: 'fields' }, ...knobs.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, show(v))])),
     ),
     totalsLine(b.totals ?? computed),
+    ...museumLines(b),
   );
+}
+
+/** The museum verdicts (banner.museum): which deliberately broken variants the families caught. */
+function museumLines(b: typeof banner): HTMLElement[] {
+  const entries = Array.isArray(b.museum) ? b.museum : [];
+  if (entries.length === 0) return [];
+  return [
+    h(
+      'details',
+      { class: 'museum', open: true },
+      h(
+        'summary',
+        {},
+        `Bug museum: ${entries.filter((e) => e.verdict === 'caught').length} of ${entries.length} caught`,
+      ),
+      h(
+        'ul',
+        {},
+        ...entries.map((e) =>
+          h(
+            'li',
+            { 'data-museum': e.impl },
+            `${e.verdict === 'caught' ? '✓ caught' : e.verdict === 'missed' ? '✗ MISSED' : '– not judged'}: ${e.impl} (family ${e.family}) — ${e.summary}`,
+          ),
+        ),
+      ),
+    ),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,8 +317,14 @@ function statusBadge(c: Case): HTMLElement {
   );
 }
 
+/** A museum variant failing under the expected-outcome rule: "caught", not a finding. */
+function expectedFailure(c: Case): boolean {
+  return c.expect === 'fail' && c.status === 'fail';
+}
+
 function cellTitle(c: Case): string {
   const parts = [c.requirement ?? c.title];
+  if (c.expect === 'fail') parts.push('expected outcome: fail (a museum variant this property should catch)');
   if (c.status !== 'pass' && c.actual !== null) parts.push(`${c.status}: ${c.actual}`);
   return parts.join('\n');
 }
@@ -372,10 +407,10 @@ function renderMatrix(): void {
               'data-case': c.id,
               'data-r': r,
               'data-c': col,
-              'aria-label': `${l.text}: ${row.title}, ${impl}`,
+              'aria-label': `${l.text}${expectedFailure(c) ? ' (expected)' : ''}: ${row.title}, ${impl}`,
             },
             h('span', { class: 'icon', 'aria-hidden': 'true' }, l.icon),
-            ` ${l.text}`,
+            ` ${l.text}${expectedFailure(c) ? ' (expected)' : ''}`,
           ),
         ),
       );
