@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CheckResult } from '../checks.js';
 import { defineScenario } from '../define.js';
 import '../museum/index.js';
-import { checkProperty } from '../property.js';
+import { checkFamilyProperty } from './testing.js';
 import { registerImpl, runScenario } from '../runner.js';
 import { BACKPRESSURE_CHECKS, BACKPRESSURE_PROPERTIES } from './backpressure.js';
 import './index.js';
@@ -10,15 +10,13 @@ import './index.js';
 const RUNS = 100;
 const SEED = 1;
 
-async function property(id: string, impl: string, fcSeed = SEED) {
-  const spec = BACKPRESSURE_PROPERTIES.find((p) => p.id === id)!;
-  return checkProperty({
-    arb: spec.arb({ impl, transports: spec.transports }),
+function property(id: string, impl: string, fcSeed = SEED) {
+  return checkFamilyProperty(
+    BACKPRESSURE_PROPERTIES.find((p) => p.id === id)!,
+    impl,
     fcSeed,
-    runs: RUNS,
-    netlabVersion: 'test',
-    commit: 'test',
-  });
+    RUNS,
+  );
 }
 
 function status(checks: CheckResult[], id: string): string {

@@ -4,7 +4,7 @@ import type { ConnHandlers, StreamConn } from '../../impl/runtime/env.js';
 import '../museum/index.js';
 import { defineScenario } from '../define.js';
 import type { RawStep } from '../model.js';
-import { checkProperty } from '../property.js';
+import { checkFamilyProperty } from './testing.js';
 import { registerImpl, runScenario, type ScenarioResult } from '../runner.js';
 import { FRAMING_PROPERTIES, GOOD_PEER_START_US } from './framing.js';
 import { concatBytes, frame, frameHeader, headerForPeerOf, MAX_U64, toHex } from './raw-bytes.js';
@@ -12,15 +12,13 @@ import { concatBytes, frame, frameHeader, headerForPeerOf, MAX_U64, toHex } from
 /** The CLI's default number of runs: the museum must be caught within it. */
 const RUNS = 100;
 
-async function property(id: string, impl: string) {
-  const spec = FRAMING_PROPERTIES.find((p) => p.id === id)!;
-  return checkProperty({
-    arb: spec.arb({ impl, transports: spec.transports }),
-    fcSeed: 1,
-    runs: RUNS,
-    netlabVersion: 'test',
-    commit: 'test',
-  });
+function property(id: string, impl: string) {
+  return checkFamilyProperty(
+    FRAMING_PROPERTIES.find((p) => p.id === id)!,
+    impl,
+    1,
+    RUNS,
+  );
 }
 
 // A decoder that swallows every byte: never delivers, never fails (a planted bug for the checks).

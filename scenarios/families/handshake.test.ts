@@ -2,22 +2,20 @@ import { describe, expect, it } from 'vitest';
 import '../museum/index.js';
 import { defineScenario, type SocketDraft } from '../define.js';
 import type { RawStep, ScenarioProtocol } from '../model.js';
-import { checkProperty } from '../property.js';
+import { checkFamilyProperty } from './testing.js';
 import { registerImpl, runScenario, type ScenarioResult } from '../runner.js';
 import { BAD_HEADER_KINDS, HANDSHAKE_PROPERTIES, type BadHeaderKind } from './handshake.js';
 import { headerForPeerOf, toHex } from './raw-bytes.js';
 
 const RUNS = 100;
 
-async function property(id: string, impl: string) {
-  const spec = HANDSHAKE_PROPERTIES.find((p) => p.id === id)!;
-  return checkProperty({
-    arb: spec.arb({ impl, transports: spec.transports }),
-    fcSeed: 1,
-    runs: RUNS,
-    netlabVersion: 'test',
-    commit: 'test',
-  });
+function property(id: string, impl: string) {
+  return checkFamilyProperty(
+    HANDSHAKE_PROPERTIES.find((p) => p.id === id)!,
+    impl,
+    1,
+    RUNS,
+  );
 }
 
 // Every handshake times out at once: nothing ever attaches (a planted bug for the good-peer checks).

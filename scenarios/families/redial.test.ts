@@ -3,25 +3,14 @@ import '../museum/index.js';
 import { checkById, type CheckContext, type Observations } from '../checks.js';
 import { defineScenario } from '../define.js';
 import type { Scenario } from '../model.js';
-import { checkProperty } from '../property.js';
+import { checkFamilyProperty, failingChecks } from './testing.js';
 import { registerImpl, runScenario } from '../runner.js';
 import { REDIAL, REDIAL_PROPERTIES } from './redial.js';
 
 const RUNS = 100;
 
-async function propertyFails(impl: string): Promise<string[]> {
-  const failed: string[] = [];
-  for (const p of REDIAL_PROPERTIES) {
-    const out = await checkProperty({
-      arb: p.arb({ impl, transports: p.transports }),
-      fcSeed: 1,
-      runs: RUNS,
-      netlabVersion: 'test',
-      commit: 'test',
-    });
-    if (!out.ok) failed.push(...out.counterexample!.failed.map((f) => f.id));
-  }
-  return failed;
+function propertyFails(impl: string): Promise<string[]> {
+  return failingChecks(REDIAL_PROPERTIES, impl);
 }
 
 describe('redial family', () => {
@@ -31,13 +20,7 @@ describe('redial family', () => {
 
   for (const p of REDIAL_PROPERTIES) {
     it(`netlab passes ${p.id}`, async () => {
-      const out = await checkProperty({
-        arb: p.arb({ impl: 'netlab', transports: p.transports }),
-        fcSeed: 20261122,
-        runs: RUNS,
-        netlabVersion: 'test',
-        commit: 'test',
-      });
+      const out = await checkFamilyProperty(p, 'netlab', 20261122, RUNS);
       expect(out.counterexample?.failed ?? []).toEqual([]);
       expect(out.ok).toBe(true);
     });

@@ -3,25 +3,14 @@ import '../museum/index.js';
 import { checkById, type CheckContext, type Observations } from '../checks.js';
 import { defineScenario } from '../define.js';
 import type { Scenario } from '../model.js';
-import { checkProperty } from '../property.js';
 import { payload, runScenario } from '../runner.js';
 import { RESEND, RESEND_PROPERTIES } from './resend.js';
+import { checkFamilyProperty, failingChecks } from './testing.js';
 
 const RUNS = 100;
 
-async function propertyFails(impl: string): Promise<string[]> {
-  const failed: string[] = [];
-  for (const p of RESEND_PROPERTIES) {
-    const out = await checkProperty({
-      arb: p.arb({ impl, transports: p.transports }),
-      fcSeed: 1,
-      runs: RUNS,
-      netlabVersion: 'test',
-      commit: 'test',
-    });
-    if (!out.ok) failed.push(...out.counterexample!.failed.map((f) => f.id));
-  }
-  return failed;
+function propertyFails(impl: string): Promise<string[]> {
+  return failingChecks(RESEND_PROPERTIES, impl);
 }
 
 describe('resend family', () => {
@@ -31,13 +20,7 @@ describe('resend family', () => {
 
   for (const p of RESEND_PROPERTIES) {
     it(`netlab passes ${p.id}`, async () => {
-      const out = await checkProperty({
-        arb: p.arb({ impl: 'netlab', transports: p.transports }),
-        fcSeed: 20261122,
-        runs: RUNS,
-        netlabVersion: 'test',
-        commit: 'test',
-      });
+      const out = await checkFamilyProperty(p, 'netlab', 20261122, RUNS);
       expect(out.counterexample?.failed ?? []).toEqual([]);
       expect(out.ok).toBe(true);
     });
