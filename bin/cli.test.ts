@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { netlab, requireBuild } from './testing/spawn.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseReport } from '../reports/schema.js';
 import { runDemo } from '../scenarios/demo.js';
@@ -10,30 +9,7 @@ import { defineScenario } from '../scenarios/define.js';
 import { topology } from '../scenarios/generators.js';
 import { runScenario } from '../scenarios/runner.js';
 
-const run = promisify(execFile);
-const NETLAB = new URL('./netlab', import.meta.url).pathname;
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function netlab(...args: string[]): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await run(NETLAB, args, { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
-
-beforeAll(() => {
-  // `npm test` builds before vitest; a bare `vitest` run needs `npm run build` first.
-  if (!existsSync(new URL('../dist/bin/cli.js', import.meta.url)))
-    throw new Error('dist/ missing: run `npm run build`');
-});
+beforeAll(requireBuild);
 
 describe('netlab CLI', () => {
   it('--help lists the commands and exits 0; no command is a usage error', async () => {

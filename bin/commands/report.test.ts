@@ -1,29 +1,12 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { netlab, requireBuild } from '../testing/spawn.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeReportFiles } from '../../reports/write.js';
 import { fixedReport, PLANTED_TRACE, PLANTED_TRACE_TEXT } from '../../web/testing/fixtures.js';
 
-const run = promisify(execFile);
-const NETLAB = new URL('../netlab', import.meta.url).pathname;
-
-async function netlab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(NETLAB, args, { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: err.code ?? -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
-
-beforeAll(() => {
-  if (!existsSync(new URL('../../dist/bin/cli.js', import.meta.url)))
-    throw new Error('dist/ missing: run `npm run build`');
-});
+beforeAll(requireBuild);
 
 describe('netlab report', () => {
   it('writes DIR/index.html from DIR/report.json and exits 0', async () => {
