@@ -14,7 +14,7 @@ class NewIdReq0 extends Req0 {
 }
 
 export const REQ_NEW_ID: ImplVariant = {
-  summary: 'mangos-v1#299/#300: REQ resends a request with a new request id',
+  summary: 'REQ resends a request under a new request id, so REP sees it twice (cf. mangos-v1#299/#300)',
   family: 'resend',
   socket: (spec) =>
     spec.protocol === 'req0'
