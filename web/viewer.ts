@@ -64,7 +64,7 @@ const COMMENT_COL_PX = 280;
 /** The diagram's height, CSS px. */
 const CANVAS_HEIGHT_PX = 560;
 /** Comment labels are drawn when at most this many events are in view (else they would be a smear). */
-const COMMENTS_MAX = 120;
+const COMMENTS_MAX = 250;
 /** Arrowheads are drawn when at most this many arrows are in view. */
 const ARROWHEADS_MAX = 3000;
 /** Events kept from a rerun (the same bound netlab run uses for a failing case's trace). */
