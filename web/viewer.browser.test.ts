@@ -246,7 +246,7 @@ describe.skipIf(!HAVE_CHROMIUM)('scenario viewer in chromium', () => {
     const w = await open(join(runDir, 'index.html'), `${caseHash(failing.id)}&view=viewer`);
     const { page } = w;
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('a.export').click()]);
-    const json = JSON.parse(readFileSync((await download.path())!, 'utf8')) as {
+    const json = JSON.parse(readFileSync(await download.path(), 'utf8')) as {
       traceEvents: { ph: string; name: string; args?: { name?: string } }[];
     };
     expect(download.suggestedFilename()).toMatch(/\.chrome-trace\.json$/);
