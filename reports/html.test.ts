@@ -38,6 +38,21 @@ describe('buildReportHtml', () => {
     expect(built.html.startsWith('<!doctype html>')).toBe(true);
   });
 
+  it('embeds the re-run bundle deflated, in both modes, and names it in the manifest', () => {
+    const runnerJs = 'globalThis.netlabRunner = { runScenario() {} };';
+    for (const limit of [Infinity, 0]) {
+      const built = buildReportHtml(fixedReport(), [], { ...ASSETS, runnerJs }, { inlineLimitBytes: limit });
+      const manifest = manifestOf(built.html);
+      expect(manifest.runner).toBe('netlab-runner');
+      expect(inflateSync(Buffer.from(scriptText(built.html, 'netlab-runner')!, 'base64')).toString()).toBe(
+        runnerJs,
+      );
+    }
+    const without = buildReportHtml(fixedReport(), [], ASSETS);
+    expect(manifestOf(without.html).runner).toBeNull();
+    expect(scriptText(without.html, 'netlab-runner')).toBeNull();
+  });
+
   it('escapes </script> and <!-- in the data and in the inlined script', () => {
     const report = fixedReport();
     report.suites[0]!.cases[0]!.title = 'evil </script><script>alert(1)</script> <!-- x';

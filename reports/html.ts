@@ -41,6 +41,11 @@ export interface Manifest {
   traces: Record<string, TraceEntry>;
   /** Problems the builder found (a missing trace file...), shown in the page's banner. */
   problems: string[];
+  /**
+   * Id of the <script type="text/plain"> holding the in-page re-run bundle (base64 deflate), which
+   * the viewer inflates and runs only when asked; null when the page was built without it.
+   */
+  runner?: string | null;
 }
 
 export interface WebAssets {
@@ -48,6 +53,8 @@ export interface WebAssets {
   js: string;
   /** web/style.css */
   css: string;
+  /** The in-page re-run bundle: web/rerun-entry.ts bundled into dist/web/runner.js (optional: no re-run without it). */
+  runnerJs?: string;
 }
 
 /** A trace as the builder embeds it: the path a case names, and its content (null: missing, with why). */
@@ -154,7 +161,15 @@ export function buildReportHtml(
     files.push({ path: reportScript, content: `window.netlabReport = ${reportText};\n` });
     reportTag = `<script src="${reportScript}"></script>`;
   }
-  const manifest: Manifest = { mode, reportScript, traces: traceEntries, problems };
+  // The re-run bundle is code, not data: inline in both modes (deflated, ~0.25 MB of base64).
+  let runner: string | null = null;
+  if (assets.runnerJs !== undefined) {
+    runner = 'netlab-runner';
+    dataTags.push(
+      `<script type="text/plain" id="${runner}">${Buffer.from(deflateSync(Buffer.from(assets.runnerJs, 'utf8'), { level: 9 })).toString('base64')}</script>`,
+    );
+  }
+  const manifest: Manifest = { mode, reportScript, traces: traceEntries, problems, runner };
   const title = escapeHtml(options.title ?? 'netlab report');
   const html = `<!doctype html>
 <html lang="en">
@@ -193,8 +208,13 @@ export function loadWebAssets(): WebAssets {
   for (const dir of candidates) {
     const js = join(dir, 'app.js');
     const css = join(dir, 'style.css');
+    const runner = join(dir, 'runner.js');
     if (existsSync(js) && existsSync(css))
-      return { js: readFileSync(js, 'utf8'), css: readFileSync(css, 'utf8') };
+      return {
+        js: readFileSync(js, 'utf8'),
+        css: readFileSync(css, 'utf8'),
+        ...(existsSync(runner) ? { runnerJs: readFileSync(runner, 'utf8') } : {}),
+      };
   }
   throw new Error(
     `the web report's bundle is missing (looked for app.js and style.css in ${candidates.join(', ')}); run \`npm run build\``,

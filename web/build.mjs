@@ -1,15 +1,17 @@
-// Bundles the report page (web/main.ts, one IIFE) and copies its style into dist/web/, where
+// Bundles the report page (web/main.ts, one IIFE), the in-page re-run bundle (web/rerun-entry.ts:
+// the scenario runner, loaded by the viewer on demand) and copies the style into dist/web/, where
 // reports/html.ts finds them to inline into index.html. Runs after tsc in `npm run build`.
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
+/** The runner bundle is zod + fast-check + the stack; a jump past this means something heavy crept in. */
+const RUNNER_BYTES_MAX = 1.5 * 1024 * 1024;
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..') + '/';
 mkdirSync(`${root}dist/web`, { recursive: true });
-await build({
-  entryPoints: [`${root}web/main.ts`],
-  outfile: `${root}dist/web/app.js`,
+const common = {
   bundle: true,
   format: 'iife',
   platform: 'browser',
@@ -17,5 +19,10 @@ await build({
   minify: true,
   legalComments: 'none',
   logLevel: 'warning',
-});
+};
+await build({ ...common, entryPoints: [`${root}web/main.ts`], outfile: `${root}dist/web/app.js` });
+await build({ ...common, entryPoints: [`${root}web/rerun-entry.ts`], outfile: `${root}dist/web/runner.js` });
+const runnerBytes = statSync(`${root}dist/web/runner.js`).size;
+if (runnerBytes > RUNNER_BYTES_MAX)
+  throw new Error(`dist/web/runner.js is ${runnerBytes} bytes, above the ${RUNNER_BYTES_MAX} budget`);
 copyFileSync(`${root}web/style.css`, `${root}dist/web/style.css`);

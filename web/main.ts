@@ -5,6 +5,8 @@
  * still renders: the page never goes blank. No network: data is inline or in <script src> files.
  */
 import type { Manifest, TraceEntry } from '../reports/html.js';
+import { byId, h, inflate, message } from './dom.js';
+import { openViewer, type NetlabRunner, type ViewerHandle } from './viewer.js';
 import {
   buildMatrix,
   checkReport,
@@ -34,44 +36,13 @@ declare global {
     netlabReport?: unknown;
     /** Folder mode: called by each index.data/trace-N.js. */
     netlabTraceLoaded?: (path: string, b64: string) => void;
+    /** Set by the re-run bundle (web/rerun-entry.ts) once the viewer has loaded it. */
+    netlabRunner?: NetlabRunner;
   }
 }
 
 /** Rows rendered at most; a bigger matrix says so and asks for a narrower query. */
 const MAX_ROWS = 2000;
-
-// ---------------------------------------------------------------------------------------------
-// DOM helpers
-// ---------------------------------------------------------------------------------------------
-
-type Child = Node | string | null | undefined | false;
-type Attrs = Record<string, string | number | boolean | null | undefined>;
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Attrs = {},
-  ...children: (Child | Child[])[]
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === 'class') el.className = String(v);
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined || c === false) continue;
-    el.append(typeof c === 'string' ? document.createTextNode(c) : c);
-  }
-  return el;
-}
-
-function byId(id: string): HTMLElement | null {
-  return document.getElementById(id);
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -83,7 +54,9 @@ let banner: Partial<Banner> = {};
 let suites: { name: string; cases: Case[] }[] = [];
 const caseById = new Map<string, { c: Case; suite: string }>();
 let matrix: Matrix = { impls: [], groups: [] };
-let view: ViewState = { query: '', caseId: null, coverage: false };
+let view: ViewState = { query: '', caseId: null, coverage: false, viewer: false, tUs: null, msg: null };
+/** The open viewer, if any (destroyed when the view changes). */
+let viewerHandle: ViewerHandle | null = null;
 /** The element that had focus when the case page opened, to give it back on close. */
 let returnFocusTo: string | null = null;
 
@@ -150,18 +123,6 @@ function loadData(): void {
 /** Decoded traces by path (a promise, so a second click waits for the first decode). */
 const traceCache = new Map<string, Promise<string>>();
 const folderWaiters = new Map<string, (b64: string) => void>();
-
-function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-async function inflate(b64: string): Promise<string> {
-  const stream = new Blob([base64ToBytes(b64)]).stream().pipeThrough(new DecompressionStream('deflate'));
-  return new Response(stream).text();
-}
 
 function loadFolderScript(path: string, src: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -581,13 +542,16 @@ function traceSection(c: Case): HTMLElement {
       {},
       h(
         'a',
-        { href: `viewer.html#case=${encodeURIComponent(c.id)}`, class: 'viewer-link' },
+        {
+          href: formatHash({ ...view, caseId: c.id, viewer: true, tUs: null, msg: null }),
+          class: 'viewer-link',
+        },
         'Open this trace in the scenario viewer',
       ),
       h(
         'span',
         { class: 'muted' },
-        ' (viewer.html, beside this page: the time-proportional sequence diagram of the run, Web report B)',
+        ' (the time-scaled sequence diagram of the run, opened at the failure, with an in-page re-run)',
       ),
     ),
     h('p', { class: 'trace-status' }, `Decoding ${path}…`),
@@ -637,6 +601,18 @@ function traceSection(c: Case): HTMLElement {
 function renderCase(): void {
   const panel = byId('case-page');
   if (panel === null) return;
+  viewerHandle?.destroy();
+  viewerHandle = null;
+  const viewerBox = byId('viewer');
+  if (viewerBox !== null && !(view.caseId !== null && view.viewer)) {
+    viewerBox.hidden = true;
+    viewerBox.replaceChildren();
+  }
+  if (view.caseId !== null && view.viewer && viewerBox !== null) {
+    panel.hidden = true;
+    renderViewer(viewerBox, view.caseId);
+    return;
+  }
   if (view.caseId === null) {
     const wasOpen = !panel.hidden;
     panel.hidden = true;
@@ -722,6 +698,80 @@ function renderCase(): void {
   byId('case-title')?.focus();
 }
 
+// ---------------------------------------------------------------------------------------------
+// Scenario viewer (web/viewer.ts)
+// ---------------------------------------------------------------------------------------------
+
+let runnerLoad: Promise<NetlabRunner> | null = null;
+
+/** The re-run bundle, inflated and run on first use (inline script: the page's CSP allows it). */
+function loadRunner(): Promise<NetlabRunner> {
+  runnerLoad ??= (async () => {
+    if (window.netlabRunner !== undefined) return window.netlabRunner;
+    const id = manifest.runner;
+    const text = id === null || id === undefined ? null : byId(id)?.textContent;
+    if (text === null || text === undefined)
+      throw new Error('this page was built without the re-run bundle (dist/web/runner.js was missing)');
+    const code = await inflate(text.trim());
+    document.body.append(h('script', {}, code));
+    if (window.netlabRunner === undefined) throw new Error('the re-run bundle did not start');
+    return window.netlabRunner;
+  })();
+  runnerLoad.catch(() => {
+    runnerLoad = null;
+  });
+  return runnerLoad;
+}
+
+function renderViewer(box: HTMLElement, caseId: string): void {
+  box.hidden = false;
+  const found = caseById.get(caseId);
+  const back = (): void => setView({ ...view, viewer: false, tUs: null, msg: null });
+  if (found === undefined || found.c.trace === null) {
+    const close = h('button', { type: 'button', class: 'close' }, '← Back');
+    close.addEventListener('click', back);
+    box.replaceChildren(
+      close,
+      h('h2', { id: 'viewer-title', tabindex: -1 }, 'Scenario viewer'),
+      h(
+        'p',
+        { class: 'problem', role: 'alert' },
+        found === undefined
+          ? `No case with id ${caseId} in this report.`
+          : 'No trace was kept for this case.',
+      ),
+    );
+    byId('viewer-title')?.focus();
+    return;
+  }
+  const c = found.c;
+  const tracePath = c.trace!;
+  const cx: unknown = c.counterexample;
+  const cxo =
+    typeof cx === 'object' && cx !== null && !Array.isArray(cx) ? (cx as Record<string, unknown>) : null;
+  const isFail = c.status === 'fail' || c.status === 'error' || c.status === 'flaky';
+  viewerHandle = openViewer(box, {
+    caseId,
+    title: c.title,
+    failure: isFail ? { invariant: c.invariant, expected: c.expected, actual: c.actual } : null,
+    tracePath,
+    loadTrace: () => loadTrace(tracePath),
+    counterexample:
+      cxo !== null && typeof cxo.simSeed === 'string' && cxo.scenario !== undefined
+        ? {
+            scenario: cxo.scenario,
+            simSeed: cxo.simSeed,
+            traceHash: typeof cxo.traceHash === 'string' ? cxo.traceHash : c.traceHash,
+          }
+        : null,
+    loadRunner,
+    tUs: view.tUs,
+    msg: view.msg,
+    onMoment: (tUs, msg) => setView({ ...view, tUs, msg }),
+    onClose: back,
+  });
+}
+
 function openCase(id: string): void {
   returnFocusTo = id;
   setView({ ...view, caseId: id });
@@ -737,7 +787,7 @@ function closeCase(): void {
 
 function setView(next: ViewState): void {
   const matrixChanged = next.query !== view.query || next.coverage !== view.coverage;
-  const caseChanged = next.caseId !== view.caseId;
+  const caseChanged = next.caseId !== view.caseId || next.viewer !== view.viewer;
   view = next;
   const hash = formatHash(view);
   // replaceState: typing in the bar must not fill the history with one entry per key.
@@ -808,6 +858,13 @@ function skeleton(): void {
       ),
       ' — hover a cell for its requirement; click it (or Enter) for the case page; arrow keys move between cells; Escape closes the case page.',
     ),
+    h('section', {
+      id: 'viewer',
+      class: 'viewer',
+      role: 'dialog',
+      'aria-labelledby': 'viewer-title',
+      hidden: true,
+    }),
     h('aside', {
       id: 'case-page',
       class: 'case-page',
@@ -833,7 +890,8 @@ function main(): void {
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && view.caseId !== null) {
       e.preventDefault();
-      closeCase();
+      if (view.viewer) setView({ ...view, viewer: false, tUs: null, msg: null });
+      else closeCase();
     }
   });
 }

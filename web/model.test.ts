@@ -112,16 +112,27 @@ describe('query', () => {
 });
 
 describe('URL hash', () => {
+  const none = { viewer: false, tUs: null, msg: null };
   it('round-trips the view', () => {
     const state = {
       query: 's:fail !impl:museum/* "a b"&x=1',
       caseId: 'planted/resend/netlab/x',
       coverage: true,
+      ...none,
     };
     expect(parseHash(formatHash(state))).toEqual(state);
-    expect(formatHash({ query: '', caseId: null, coverage: false })).toBe('');
-    expect(parseHash('')).toEqual({ query: '', caseId: null, coverage: false });
-    expect(parseHash('#case=a%2Fb')).toEqual({ query: '', caseId: 'a/b', coverage: false });
+    expect(formatHash({ query: '', caseId: null, coverage: false, ...none })).toBe('');
+    expect(parseHash('')).toEqual({ query: '', caseId: null, coverage: false, ...none });
+    expect(parseHash('#case=a%2Fb')).toEqual({ query: '', caseId: 'a/b', coverage: false, ...none });
+  });
+
+  it('carries the viewer, its moment and its message', () => {
+    const state = { query: '', caseId: 'a/b', coverage: false, viewer: true, tUs: 1500, msg: 42 };
+    expect(formatHash(state)).toBe('#case=a%2Fb&view=viewer&t=1500&msg=42');
+    expect(parseHash(formatHash(state))).toEqual(state);
+    // Without a case there is no viewer; a bad number is ignored.
+    expect(formatHash({ ...state, caseId: null })).toBe('');
+    expect(parseHash('#case=x&view=viewer&t=abc')).toMatchObject({ viewer: true, tUs: null });
   });
 });
 

@@ -399,7 +399,7 @@ export function matches(q: Query, c: Case, suite: string): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// View state in the URL hash: #q=s%3Afail&case=ID&cov=1
+// View state in the URL hash: #q=s%3Afail&case=ID&view=viewer&t=US&msg=SEQ&cov=1
 // ---------------------------------------------------------------------------------------------
 
 export interface ViewState {
@@ -408,6 +408,16 @@ export interface ViewState {
   caseId: string | null;
   /** Show the coverage rows (PROPERTY/IMPL/coverage/..., sometimes/...) in the matrix. */
   coverage: boolean;
+  /** The case is open in the scenario viewer (`view=viewer`) rather than on its case page. */
+  viewer: boolean;
+  /** Viewer: the moment selected, virtual µs (`t=`). */
+  tUs: number | null;
+  /** Viewer: the message selected, by its event's seq (`msg=`). */
+  msg: number | null;
+}
+
+function hashNumber(v: string | null): number | null {
+  return v !== null && /^\d{1,15}$/.test(v) ? Number(v) : null;
 }
 
 export function parseHash(hash: string): ViewState {
@@ -416,6 +426,9 @@ export function parseHash(hash: string): ViewState {
     query: params.get('q') ?? '',
     caseId: params.get('case'),
     coverage: params.get('cov') === '1',
+    viewer: params.get('view') === 'viewer',
+    tUs: hashNumber(params.get('t')),
+    msg: hashNumber(params.get('msg')),
   };
 }
 
@@ -423,6 +436,11 @@ export function formatHash(state: ViewState): string {
   const params = new URLSearchParams();
   if (state.query !== '') params.set('q', state.query);
   if (state.caseId !== null) params.set('case', state.caseId);
+  if (state.caseId !== null && state.viewer) {
+    params.set('view', 'viewer');
+    if (state.tUs !== null) params.set('t', String(state.tUs));
+    if (state.msg !== null) params.set('msg', String(state.msg));
+  }
   if (state.coverage) params.set('cov', '1');
   const s = params.toString();
   return s === '' ? '' : `#${s}`;

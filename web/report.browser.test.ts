@@ -139,7 +139,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web report in chromium', () => {
     );
     await expect(panel.locator('.coverage li').count()).resolves.toBe(3);
     await expect(panel.locator('a.viewer-link').getAttribute('href')).resolves.toBe(
-      'viewer.html#case=planted%2Fresend%2Fnetlab%2Freqrep.all-answered',
+      '#case=planted%2Fresend%2Fnetlab%2Freqrep.all-answered&view=viewer',
     );
     // The trace is inflated on demand: 6 events.
     await expect(panel.locator('[data-field="events"]').textContent()).resolves.toBe('6 events');

@@ -1,0 +1,348 @@
+import { describe, expect, it } from 'vitest';
+import '../scenarios/families/index.js';
+import '../scenarios/museum/index.js';
+import { defineScenario } from '../scenarios/define.js';
+import { runScenario } from '../scenarios/runner.js';
+import { toJsonLines, TRACE_SCHEMA, type TraceEvent, type TraceInput } from '../sim/trace.js';
+import { syntheticTrace } from './testing/synthetic.js';
+import {
+  applyKnobs,
+  buildDiagram,
+  changedCells,
+  encodeField,
+  eventAtTime,
+  failurePin,
+  layout,
+  messageView,
+  parseTrace,
+  STATE_CHECKPOINT_EVERY,
+  StateIndex,
+  stateRows,
+  timeAt,
+  toChromeTrace,
+} from './viewer-model.js';
+
+/** Stamps seq in order; each input carries its own tUs. */
+function trace(...inputs: (TraceInput & { tUs: number })[]): TraceEvent[] {
+  return inputs.map((e, seq) => ({ ...e, seq }));
+}
+
+// cli writes 10 B (delivered as 4 + 6 after latency), then 8 B of which only 5 are accepted and which
+// a reset destroys; a segment is lost once; a partition and a host pause are on for a while.
+const SMALL = trace(
+  { kind: 'connect', host: 'cli', conn: 1, from: 'tcp://cli:1', to: 'tcp://srv:80', tUs: 0 },
+  { kind: 'accept', host: 'srv', conn: 1, from: 'tcp://cli:1', to: 'tcp://srv:80', tUs: 0 },
+  { kind: 'write', host: 'cli', conn: 1, offered: 10, accepted: 10, tUs: 100 },
+  { kind: 'chunk', host: 'srv', conn: 1, dir: 'c>s', bytes: 4, offset: 0, tUs: 600 },
+  { kind: 'fault-start', fault: 'partition', id: 0, detail: 'cli|srv', tUs: 700 },
+  { kind: 'chunk', host: 'srv', conn: 1, dir: 'c>s', bytes: 6, offset: 4, tUs: 900 },
+  { kind: 'loss', host: 'cli', conn: 1, dir: 'c>s', bytes: 5, retransmits: 1, delayUs: 200, tUs: 950 },
+  { kind: 'write', host: 'cli', conn: 1, offered: 8, accepted: 5, tUs: 1000 },
+  { kind: 'fault-end', fault: 'partition', id: 0, tUs: 1500 },
+  { kind: 'host', host: 'srv', state: 'paused', tUs: 1600 },
+  { kind: 'host', host: 'srv', state: 'resumed', tUs: 1700 },
+  { kind: 'reset', host: 'cli', conn: 1, reason: 'fault 1', lostBytes: 5, tUs: 2000 },
+  { kind: 'note', host: 'cli', text: 'the end', tUs: 50_000 },
+);
+
+describe('parseTrace', () => {
+  it('reads the header and the events, and counts bad lines instead of failing', () => {
+    const text = toJsonLines({ schema: TRACE_SCHEMA, seed: 's' }, SMALL) + 'not json\n{"kind":"x"}\n[1]\n';
+    const p = parseTrace(text);
+    expect(p.header).toEqual({ schema: TRACE_SCHEMA, seed: 's' });
+    expect(p.events).toEqual(SMALL);
+    expect(p.badLines).toBe(3);
+  });
+});
+
+describe('buildDiagram', () => {
+  const m = buildDiagram(SMALL);
+
+  it('puts hosts in first-appearance order, after any given order', () => {
+    expect(m.hosts.map((x) => x.name)).toEqual(['cli', 'srv']);
+    expect(buildDiagram(SMALL, ['srv', 'extra']).hosts.map((x) => x.name)).toEqual(['srv', 'extra', 'cli']);
+  });
+
+  it('draws one arrow per chunk from the write holding its first byte; split deliveries are flagged', () => {
+    expect([...m.arrowFrom]).toEqual([2, 2]);
+    expect([...m.arrowTo]).toEqual([3, 5]);
+    expect([...m.arrowFromHost]).toEqual([0, 0]);
+    expect([...m.arrowToHost]).toEqual([1, 1]);
+    expect([...m.arrowBytes]).toEqual([4, 6]);
+    expect([...m.arrowSplit]).toEqual([1, 1]);
+  });
+
+  it('marks partial writes, losses mid-flight, resets, and bytes that never arrived as a drop at the reset', () => {
+    expect(m.glyphs.map((g) => [g.kind, g.event, g.host, g.peer])).toEqual([
+      ['loss', 6, 0, 1],
+      ['partial-write', 7, 0, 0],
+      ['pause', 9, 1, 1],
+      ['resume', 10, 1, 1],
+      ['reset', 11, 0, 0],
+      ['drop', 11, 0, 1],
+    ]);
+    expect(m.glyphs.find((g) => g.kind === 'drop')!.label).toMatch(
+      /5 B on conn 1 never delivered \(sent at event 7\)/,
+    );
+  });
+
+  it('shades faults across the plot and host pauses on their column', () => {
+    expect(m.bands).toEqual([
+      { label: 'partition #0 cli|srv', startEvent: 4, endEvent: 8, host: -1, kind: 'fault' },
+      { label: 'srv down', startEvent: 9, endEvent: 10, host: 1, kind: 'pause' },
+    ]);
+  });
+
+  it('draws no arrow for a connection whose ends share a host (ipc, inproc)', () => {
+    const local = trace(
+      { kind: 'connect', host: 'a', conn: 1, from: 'ipc:///x', to: 'ipc:///x', tUs: 0 },
+      { kind: 'accept', host: 'a', conn: 1, from: 'ipc:///x', to: 'ipc:///x', tUs: 0 },
+      { kind: 'write', host: 'a', conn: 1, offered: 4, accepted: 4, tUs: 0 },
+      { kind: 'chunk', host: 'a', conn: 1, dir: 'c>s', bytes: 4, offset: 0, tUs: 0 },
+    );
+    expect(buildDiagram(local).arrowTo.length).toBe(0);
+  });
+});
+
+describe('layout', () => {
+  const m = buildDiagram(SMALL);
+
+  it('uses virtual time as is when not compressed', () => {
+    const l = layout(m, false);
+    expect([...l.pos]).toEqual(SMALL.map((e) => e.tUs));
+    expect(l.maxArrowSpan).toBe(800);
+    expect(timeAt(m, l, 1234)).toBe(1234);
+  });
+
+  it('compresses idle gaps to the median gap and spreads events at one instant', () => {
+    const l = layout(m, true);
+    for (let i = 1; i < l.pos.length; i++) expect(l.pos[i]!).toBeGreaterThan(l.pos[i - 1]!);
+    // The 48 ms idle gap before the last event is drawn no longer than the cap.
+    expect(l.pos[12]! - l.pos[11]!).toBeCloseTo(l.capUs + l.stepUs);
+    expect(l.pos[12]! - l.pos[11]!).toBeLessThan(1000);
+    // Positions map back to the events' times.
+    expect(timeAt(m, l, l.pos[5]!)).toBe(900);
+  });
+
+  it('finds the event at a time', () => {
+    expect(eventAtTime(m, 0)).toBe(1);
+    expect(eventAtTime(m, 650)).toBe(3);
+    expect(eventAtTime(m, 10 ** 9)).toBe(12);
+  });
+});
+
+describe('state at an event', () => {
+  it('tracks connections, pipes, outstanding requests, timers and bytes, and says what changed', () => {
+    const t = trace(
+      { kind: 'connect', host: 'c', conn: 1, from: 'x', to: 'y', tUs: 0 },
+      { kind: 'timer-set', host: 'c', timer: 7, delayUs: 10, label: 'resend', tUs: 0 },
+      { kind: 'note', host: 'c', text: 'sp req0: pipe 42 attached tcp://s:1', tUs: 0 },
+      {
+        kind: 'msg-send',
+        host: 'c',
+        proto: 'req0',
+        msg: 'request',
+        bytes: 8,
+        fields: [{ name: 'request-id', offset: 0, length: 4, value: 9 }],
+        tUs: 1,
+      },
+      { kind: 'write', host: 'c', conn: 1, offered: 16, accepted: 16, tUs: 1 },
+      { kind: 'queue-depth', host: 'c', queue: 'send', depth: 3, tUs: 1 },
+      {
+        kind: 'msg-recv',
+        host: 'c',
+        proto: 'req0',
+        msg: 'reply',
+        bytes: 8,
+        fields: [{ name: 'request-id', offset: 0, length: 4, value: 9 }],
+        tUs: 2,
+      },
+      { kind: 'timer-clear', host: 'c', timer: 7, label: 'resend', tUs: 2 },
+      { kind: 'host', host: 'c', state: 'crashed', tUs: 3 },
+    );
+    const m = buildDiagram(t);
+    const idx = new StateIndex(m);
+    const row = (i: number) => stateRows(m, idx.stateAt(i))[0]!.cells;
+    expect(row(-1)).toMatchObject({ status: 'up', conns: '–', timers: '–' });
+    expect(row(5)).toEqual({
+      status: 'up',
+      conns: '1: 1',
+      pipes: '1: 42',
+      outstanding: '1: 9',
+      timers: '1: resend',
+      queues: 'send=3',
+      bytes: '16 out / 0 in',
+    });
+    expect(row(7)).toMatchObject({ outstanding: '–', timers: '–' });
+    expect(row(8)).toMatchObject({ status: 'crashed', conns: '–', pipes: '–' });
+    const changed = changedCells(stateRows(m, idx.stateAt(6)), stateRows(m, idx.stateAt(7)));
+    expect([...changed]).toEqual(['c/timers']);
+  });
+
+  it('answers past a checkpoint the same as a replay from the start', () => {
+    const events = syntheticTrace(STATE_CHECKPOINT_EVERY * 3 + 17);
+    const m = buildDiagram(events);
+    const idx = new StateIndex(m);
+    for (const at of [STATE_CHECKPOINT_EVERY - 1, STATE_CHECKPOINT_EVERY, STATE_CHECKPOINT_EVERY * 2 + 5]) {
+      // Pending timers and bytes out per host, folded by hand from the events.
+      const timers = new Map<string, Set<number>>();
+      const out = new Map<string, number>();
+      for (const e of events.slice(0, at + 1)) {
+        const set = timers.get(e.host ?? '') ?? new Set<number>();
+        timers.set(e.host ?? '', set);
+        if (e.kind === 'timer-set') set.add(e.timer);
+        if (e.kind === 'timer-clear') set.delete(e.timer);
+        if (e.kind === 'write') out.set(e.host!, (out.get(e.host!) ?? 0) + e.accepted);
+      }
+      const states = idx.stateAt(at);
+      m.hosts.forEach((host, i) => {
+        expect([...states[i]!.timers.keys()]).toEqual([...(timers.get(host.name) ?? [])]);
+        expect(states[i]!.bytesOut).toBe(out.get(host.name) ?? 0);
+      });
+    }
+    const server = m.hosts.findIndex((x) => x.name === 'server');
+    expect(stateRows(m, idx.stateAt(STATE_CHECKPOINT_EVERY * 2 + 5))[server]!.cells.conns).toBe('3: 1, 2, 3');
+  });
+});
+
+describe('messages', () => {
+  it('re-encodes field values big-endian; what the trace lacks is null', () => {
+    expect(encodeField({ name: 'id', offset: 0, length: 4, value: 4195392876 })).toEqual([
+      0xfa, 0x10, 0x9d, 0x6c,
+    ]);
+    expect(encodeField({ name: 'len', offset: 0, length: 8, value: 8 })).toEqual([0, 0, 0, 0, 0, 0, 0, 8]);
+    expect(encodeField({ name: 'b', offset: 0, length: 1, value: true })).toEqual([1]);
+    expect(encodeField({ name: 'big', offset: 0, length: 1, value: 300 })).toEqual([null]);
+    expect(encodeField({ name: 's', offset: 0, length: 2, value: 'ok' })).toEqual([0x6f, 0x6b]);
+  });
+
+  it('lays a message out as bytes with the fields covering each', () => {
+    const [e] = trace({
+      kind: 'msg-recv',
+      host: 's',
+      proto: 'rep0',
+      msg: 'request',
+      bytes: 8,
+      fields: [
+        { name: 'backtrace-words', offset: 0, length: 4, value: 1 },
+        { name: 'request-id', offset: 4, length: 4, value: 0x80000001 },
+      ],
+      tUs: 0,
+    });
+    const v = messageView(e!)!;
+    expect(v.direction).toBe('rx');
+    expect(v.bytes).toEqual([0, 0, 0, 1, 0x80, 0, 0, 1]);
+    expect(v.fieldsAt[3]).toEqual([0]);
+    expect(v.fieldsAt[4]).toEqual([1]);
+    const [note] = trace({ kind: 'note', text: 'x', tUs: 0 });
+    expect(messageView(note!)).toBeNull();
+  });
+});
+
+describe('failure pin', () => {
+  it('is the first error event, else the last event', () => {
+    expect(failurePin(SMALL).event).toBe(12);
+    const withError = trace(
+      { kind: 'note', text: 'a', tUs: 0 },
+      { kind: 'error', host: 'a', code: 'ErrX', message: 'bad', tUs: 1 },
+      { kind: 'note', text: 'b', tUs: 2 },
+    );
+    expect(failurePin(withError)).toMatchObject({ event: 1 });
+  });
+});
+
+describe('toChromeTrace', () => {
+  it('has a process per host, an instant per event, and slices for deliveries, timers and faults (µs)', () => {
+    const t = [
+      ...SMALL.slice(0, 4),
+      { kind: 'timer-set', host: 'cli', timer: 1, delayUs: 50, seq: 4, tUs: 600 } as TraceEvent,
+      { kind: 'timer-fire', host: 'cli', timer: 1, seq: 5, tUs: 650 } as TraceEvent,
+    ];
+    const ct = toChromeTrace(buildDiagram(t), 'x');
+    const names = ct.traceEvents.filter((e) => e.name === 'process_name').map((e) => e.args!.name);
+    expect(names).toEqual(['faults', 'cli', 'srv']);
+    expect(ct.traceEvents.filter((e) => e.ph === 'i')).toHaveLength(t.length);
+    const delivery = ct.traceEvents.find((e) => e.cat === 'delivery')!;
+    expect(delivery).toMatchObject({ ph: 'X', ts: 100, dur: 500, pid: 2 });
+    expect(ct.traceEvents.find((e) => e.cat === 'timer')).toMatchObject({ ts: 600, dur: 50, pid: 1 });
+    const fault = toChromeTrace(buildDiagram(SMALL)).traceEvents.find((e) => e.cat === 'fault');
+    expect(fault).toMatchObject({ ph: 'X', ts: 700, dur: 800, pid: 0 });
+    expect(JSON.parse(JSON.stringify(ct))).toEqual(ct);
+  });
+});
+
+describe('applyKnobs', () => {
+  it('sets latency and loss and removes faults, leaving the original alone', () => {
+    const s = {
+      network: { latency: { kind: 'fixed', us: 5 }, lossRate: 0.1 },
+      faults: { version: 1, faults: ['a', 'b', 'c'] },
+    };
+    const out = applyKnobs(s, {
+      simSeed: 'x',
+      latencyMinUs: 10,
+      latencyMaxUs: 20,
+      lossRate: 0,
+      removeFaults: [1],
+    });
+    expect(out).toEqual({
+      network: { latency: { kind: 'uniform', minUs: 10, maxUs: 20 }, lossRate: 0 },
+      faults: { version: 1, faults: ['a', 'c'] },
+    });
+    expect(s.faults.faults).toHaveLength(3);
+  });
+});
+
+describe('on real traces', () => {
+  it('every cross-host chunk of a simulated run gets an arrow, and no arrow goes backwards in time', async () => {
+    const scenario = defineScenario({
+      hosts: ['client0', 'server'],
+      sockets: [
+        {
+          name: 'server',
+          host: 'server',
+          protocol: 'rep0',
+          listen: ['tcp://server:5555'],
+          app: { kind: 'echo' },
+        },
+        {
+          name: 'client0',
+          host: 'client0',
+          protocol: 'req0',
+          dial: ['tcp://server:5555'],
+          app: { kind: 'send' },
+        },
+      ],
+      workload: {
+        sends: [
+          { socket: 'client0', bytes: 3000 },
+          { socket: 'client0', bytes: 10 },
+        ],
+      },
+      network: {
+        latency: { kind: 'uniform', minUs: 1000, maxUs: 5000 },
+        randomChunking: true,
+        partialWriteProbability: 0.3,
+      },
+      checks: ['stack.no-crash', 'reqrep.all-answered'],
+    });
+    const r = await runScenario(scenario, 'viewer-test', { traceCapacity: 100_000 });
+    const m = buildDiagram(r.trace);
+    const chunks = r.trace.filter((e) => e.kind === 'chunk').length;
+    expect(chunks).toBeGreaterThan(2);
+    expect(m.arrowTo.length).toBe(chunks);
+    for (let k = 0; k < m.arrowTo.length; k++)
+      expect(m.tUs[m.arrowTo[k]!]!).toBeGreaterThanOrEqual(m.tUs[m.arrowFrom[k]!]!);
+    expect(m.messages.length).toBeGreaterThan(0);
+  });
+
+  it('builds the model of a 100 k-event trace quickly', () => {
+    const events = syntheticTrace(100_000);
+    const t0 = performance.now();
+    const m = buildDiagram(events);
+    layout(m, true);
+    new StateIndex(m).stateAt(99_999);
+    const ms = performance.now() - t0;
+    expect(m.arrowTo.length).toBeGreaterThan(10_000);
+    expect(ms).toBeLessThan(3000);
+  });
+});

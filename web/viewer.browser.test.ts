@@ -1,0 +1,311 @@
+/**
+ * The scenario viewer in a real browser (Debian's chromium driven by playwright-core, file://): a
+ * failing museum case produced by `netlab run` opened from its case page, the failure pin, the
+ * scrubber and keys, the message pane's field/byte hover, zoom, the in-page rerun (same trace hash
+ * as Node's; a removed fault diverges), the Chrome trace export, and a 100 k-event trace that stays
+ * responsive (frame times measured in the page). Skipped without chromium unless
+ * NETLAB_REQUIRE_PEERS is set (CI), as the report's own browser tests.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeReportHtml } from '../reports/html.js';
+import type { Case, Report } from '../reports/schema.js';
+import { readReportFile, writeReportFiles } from '../reports/write.js';
+import { fixedReport, PLANTED_TRACE, PLANTED_TRACE_TEXT } from './testing/fixtures.js';
+import { syntheticTraceText } from './testing/synthetic.js';
+
+const CHROMIUM = process.env.NETLAB_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const NETLAB = new URL('../bin/netlab', import.meta.url).pathname;
+const SCREENSHOT = new URL('../docs/viewer.png', import.meta.url).pathname;
+/** Frame-time budget while panning and zooming a 100 k-event trace: 95th percentile, ms. */
+const FRAME_P95_BUDGET_MS = 50;
+const BIG_TRACE_EVENTS = 100_000;
+
+const exec = promisify(execFile);
+
+interface Watched {
+  page: Page;
+  errors: string[];
+  requests: string[];
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('scenario viewer in chromium', () => {
+  let browser: Browser;
+  let context: BrowserContext;
+  let runDir: string;
+  let bigDir: string;
+  let failing: Case;
+
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    // A deterministic failing museum case: a REQ that does not resend when its pipe is reset.
+    runDir = mkdtempSync(join(tmpdir(), 'netlab-viewer-'));
+    const args = ['run', '--impl', 'museum/req-no-resend-on-loss', '--suite', 'resend'];
+    args.push(
+      '--property',
+      'resend/pipe-loss',
+      '--runs',
+      '50',
+      '--seed',
+      '1',
+      '--workers',
+      '1',
+      '--out',
+      runDir,
+    );
+    const exit = await exec(NETLAB, args, { timeout: 60_000 }).then(
+      () => 0,
+      (e: { code?: unknown }) => e.code,
+    );
+    expect(exit).toBe(1);
+    const report = readReportFile(join(runDir, 'report.json'));
+    failing = report.suites.flatMap((s) => s.cases).find((c) => c.status === 'fail' && c.trace !== null)!;
+    expect(failing.id).toBe('resend/pipe-loss/museum/req-no-resend-on-loss/resend.on-pipe-loss');
+
+    // A report whose failing case carries a synthetic 100 k-event trace.
+    bigDir = mkdtempSync(join(tmpdir(), 'netlab-viewer-big-'));
+    const big = JSON.parse(JSON.stringify(fixedReport())) as Report;
+    const bigCase = big.suites[0]!.cases[0]!;
+    bigCase.trace = 'traces/big.jsonl';
+    writeReportFiles(bigDir, big, [
+      { file: 'big.jsonl', content: syntheticTraceText(BIG_TRACE_EVENTS) },
+      { file: PLANTED_TRACE.slice('traces/'.length), content: PLANTED_TRACE_TEXT },
+    ]);
+    writeReportHtml(bigDir, big);
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function open(file: string, hash: string): Promise<Watched> {
+    context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    });
+    // blob: is the export's download link, made in the page: not a network request.
+    page.on('request', (r) => {
+      if (!/^(file|blob):/.test(r.url())) requests.push(r.url());
+    });
+    await page.goto(pathToFileURL(file).href + hash);
+    return { page, errors, requests };
+  }
+
+  async function done(w: Watched): Promise<void> {
+    expect(w.errors).toEqual([]);
+    expect(w.requests).toEqual([]);
+    await context.close();
+  }
+
+  const moment = (page: Page): Promise<string | null> => page.locator('[data-field="moment"]').textContent();
+  const caseHash = (id: string): string => `#case=${encodeURIComponent(id)}`;
+
+  it('opens from the case page at the failure pin; scrubs, steps with keys, highlights what changed, zooms', async () => {
+    const w = await open(join(runDir, 'index.html'), caseHash(failing.id));
+    const { page } = w;
+    await page.locator('a.viewer-link').click();
+    await page.locator('canvas.diagram').waitFor();
+    expect(page.url()).toContain('&view=viewer');
+    await expect(page.locator('.viewer-failure').textContent()).resolves.toContain('resend.on-pipe-loss');
+    // The pin: the last event of the run (checks are judged after it ends).
+    const events = Number((await page.locator('.viewer-status').textContent())!.match(/^(\d+) events/)![1]);
+    await expect(moment(page)).resolves.toMatch(new RegExp(`^event #${events - 1} of ${events} `));
+    await expect(page.locator('table.events tr.current').getAttribute('class')).resolves.toContain('pin');
+
+    // Scrub to the start, then step with the keys.
+    await page.locator('input.scrub').fill('0');
+    await expect(moment(page)).resolves.toMatch(/^event #0 of /);
+    await page.locator('canvas.diagram').focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await expect(moment(page)).resolves.toMatch(/^event #2 of /);
+    await page.keyboard.press('ArrowLeft');
+    // Event #1 sets a timer on client1: that cell is highlighted as changed.
+    await expect(moment(page)).resolves.toMatch(/^event #1 of .* client1 timer-set/);
+    await expect(
+      page.locator('tr[data-host="client1"] td[data-col="timers"]').getAttribute('class'),
+    ).resolves.toBe('changed');
+    await expect(page.locator('td.changed').count()).resolves.toBe(1);
+    expect(page.url()).toMatch(/&t=0(&|$)/);
+
+    // Zoom in: fewer events in view; the fit button shows them all again.
+    const canvas = page.locator('canvas.diagram');
+    const visible = async (): Promise<number> => Number(await canvas.getAttribute('data-visible-events'));
+    const all = await visible();
+    await page.locator('button.zoom-in').click();
+    await page.locator('button.zoom-in').click();
+    await expect.poll(visible).toBeLessThan(all);
+    await page.mouse.move(400, 500);
+    await canvas.hover();
+    await page.mouse.wheel(0, 600);
+    await page.locator('button.fit').click();
+    await expect.poll(visible).toBe(all);
+    await page.locator('#compress').uncheck();
+    await expect.poll(async () => (await canvas.getAttribute('data-drawn')) !== null).toBe(true);
+
+    // Escape goes back to the case page.
+    await page.keyboard.press('Escape');
+    await expect(page.locator('#case-page').isVisible()).resolves.toBe(true);
+    await expect(page.locator('#viewer').isHidden()).resolves.toBe(true);
+    await done(w);
+  });
+
+  it('a deep link selects a message; hovering a field highlights its bytes and a byte its field', async () => {
+    const trace = readFileSync(join(runDir, failing.trace!), 'utf8');
+    const request = trace
+      .split('\n')
+      .slice(1)
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as { seq: number; kind: string; msg?: string; tUs: number })
+      .find((e) => e.kind === 'msg-send' && e.msg === 'request')!;
+    const w = await open(
+      join(runDir, 'index.html'),
+      `${caseHash(failing.id)}&view=viewer&msg=${request.seq}`,
+    );
+    const { page } = w;
+    const pane = page.locator('.msg-pane');
+    await expect(pane.locator('.msg-head').textContent()).resolves.toMatch(
+      new RegExp(`^TX msg-send #${request.seq} `),
+    );
+    await expect(pane.getAttribute('class')).resolves.toBe('msg-pane tx');
+    await pane.locator('tr[data-field-index="0"]').hover();
+    await expect(pane.locator('span.byte.hl').count()).resolves.toBe(4);
+    await expect(pane.locator('tr[data-field-index="0"]').getAttribute('class')).resolves.toContain('hl');
+    await page.mouse.move(0, 0);
+    await expect(pane.locator('span.byte.hl').count()).resolves.toBe(0);
+    await pane.locator('span[data-byte="2"]').hover();
+    await expect(pane.locator('tr[data-field-index="0"]').getAttribute('class')).resolves.toContain('hl');
+    await expect(pane.locator('.note').textContent()).resolves.toMatch(/not raw bytes/);
+    // n jumps to the next message: the REP side receives it (RX).
+    await page.locator('canvas.diagram').focus();
+    await page.keyboard.press('n');
+    await expect(pane.locator('.msg-head').textContent()).resolves.toMatch(/^(TX|RX) msg-/);
+    await done(w);
+  });
+
+  it('reruns the case in the page: the same trace hash as Node; a removed fault diverges', async () => {
+    const w = await open(join(runDir, 'index.html'), `${caseHash(failing.id)}&view=viewer`);
+    const { page } = w;
+    await page.locator('button.rerun-btn').click();
+    await expect(page.locator('[data-field="hash-verdict"]').textContent({ timeout: 20_000 })).resolves.toBe(
+      '✓ same',
+    );
+    await expect(page.locator('[data-field="rerun-hash"]').textContent()).resolves.toBe(failing.traceHash);
+    await expect(page.locator('[data-field="divergence"]').textContent()).resolves.toMatch(
+      /^Identical traces/,
+    );
+    await expect(page.locator('li[data-check="resend.on-pipe-loss"]').textContent()).resolves.toMatch(/fail/);
+
+    // Without the reset fault the run takes another path from the fault's first event on.
+    await page.locator('input.remove-fault[data-fault="0"]').check();
+    await page.locator('button.rerun-btn').click();
+    await expect(page.locator('[data-field="hash-verdict"]').textContent({ timeout: 20_000 })).resolves.toBe(
+      '≠ different',
+    );
+    const text = (await page.locator('[data-field="divergence"]').textContent())!;
+    const at = Number(text.match(/First divergence at event (\d+)/)![1]);
+    await expect(page.locator('table.diff tr.diverge').getAttribute('data-index')).resolves.toBe(String(at));
+    // The diagram moves its cursor to the divergence, which the event list marks.
+    await expect(moment(page)).resolves.toMatch(new RegExp(`^event #${at} of `));
+    await expect(page.locator('table.events tr.diverge').count()).resolves.toBe(1);
+    // No pipe is lost any more: the check no longer fails (it has nothing to judge).
+    await expect(page.locator('li[data-check="resend.on-pipe-loss"]').textContent()).resolves.not.toMatch(
+      /fail/,
+    );
+    if (process.env.NETLAB_UPDATE_SCREENSHOTS === '1') {
+      await page.locator('.to-pin').click();
+      await page.locator('#viewer').evaluate((el) => el.scrollTo(0, 0));
+      writeFileSync(SCREENSHOT, await page.screenshot({ animations: 'disabled', caret: 'hide' }));
+    }
+    await done(w);
+  });
+
+  it('exports the trace as Chrome Trace Event JSON', async () => {
+    const w = await open(join(runDir, 'index.html'), `${caseHash(failing.id)}&view=viewer`);
+    const { page } = w;
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('a.export').click()]);
+    const json = JSON.parse(readFileSync(await download.path(), 'utf8')) as {
+      traceEvents: { ph: string; name: string; args?: { name?: string } }[];
+    };
+    expect(download.suggestedFilename()).toMatch(/\.chrome-trace\.json$/);
+    const processes = json.traceEvents.filter((e) => e.name === 'process_name').map((e) => e.args?.name);
+    expect(processes).toEqual(['faults', 'client0', 'client1', 'server']);
+    expect(json.traceEvents.some((e) => e.ph === 'X')).toBe(true);
+    await done(w);
+  });
+
+  it(`a ${BIG_TRACE_EVENTS / 1000} k-event trace opens and pans and zooms within the frame budget`, async () => {
+    const id = fixedReport().suites[0]!.cases[0]!.id;
+    const t0 = Date.now();
+    const w = await open(join(bigDir, 'index.html'), `${caseHash(id)}&view=viewer`);
+    const { page } = w;
+    const canvas = page.locator('canvas.diagram');
+    await canvas.waitFor({ timeout: 30_000 });
+    const openMs = Date.now() - t0;
+    expect(openMs).toBeLessThan(20_000);
+    await expect(page.locator('.viewer-status').textContent()).resolves.toMatch(/^100000 events/);
+    // Record frame intervals while dragging, wheeling and stepping.
+    await page.evaluate(() => {
+      const w = window as unknown as { frames_: number[]; stop_: boolean };
+      w.frames_ = [];
+      w.stop_ = false;
+      let last = performance.now();
+      const loop = (now: number): void => {
+        w.frames_.push(now - last);
+        last = now;
+        if (!w.stop_) requestAnimationFrame(loop);
+      };
+      requestAnimationFrame(loop);
+    });
+    const box = (await canvas.boundingBox())!;
+    const cx = box.x + box.width / 2;
+    await page.locator('button.fit').click();
+    await page.mouse.move(cx, box.y + 100);
+    await page.mouse.down();
+    for (let i = 0; i < 30; i++) await page.mouse.move(cx, box.y + 100 + i * 12);
+    await page.mouse.up();
+    for (let i = 0; i < 10; i++) await page.mouse.wheel(0, -200);
+    await page.mouse.down();
+    for (let i = 0; i < 30; i++) await page.mouse.move(cx, box.y + 400 - i * 10);
+    await page.mouse.up();
+    await canvas.focus();
+    for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowRight');
+    const frames = await page.evaluate(() => {
+      const w = window as unknown as { frames_: number[]; stop_: boolean };
+      w.stop_ = true;
+      return w.frames_.slice(1);
+    });
+    expect(frames.length).toBeGreaterThan(20);
+    const sorted = [...frames].sort((a, b) => a - b);
+    const p95 = sorted[Math.floor(sorted.length * 0.95)]!;
+    console.log(
+      `viewer, ${BIG_TRACE_EVENTS} events: opened in ${openMs} ms; frame p95 ${p95.toFixed(1)} ms, max ${sorted[sorted.length - 1]!.toFixed(1)} ms over ${frames.length} frames`,
+    );
+    expect(p95, `p95 frame ${p95.toFixed(1)} ms over ${frames.length} frames`).toBeLessThan(
+      FRAME_P95_BUDGET_MS,
+    );
+    await done(w);
+  }, 60_000);
+});
