@@ -77,6 +77,12 @@ export interface SocketObs {
   }[];
   /** REQ only: transmissions, resends, dropped replies. */
   req: { sends: number; resends: number; droppedReplies: number } | null;
+  /** XREQ senders: replies whose id header matched no outstanding request (duplicates, cross-talk). */
+  strayReplies: number;
+  /** REP only: the most replies queued for one pipe at once (WRITEQ-LEN bounds it). */
+  maxReplyQueue: number;
+  /** When the application closed the socket (the scenario's closeAtUs), or null. */
+  closedAtUs: number | null;
   /** Largest send / receive queue length sampled. */
   maxSendQ: number;
   maxRecvQ: number;
@@ -246,6 +252,11 @@ function errorsTail(o: SocketObs): string {
   return o.errors.length ? `; errors: ${o.errors.slice(0, 3).join('; ')}` : '';
 }
 
+/** A socket whose application sends requests and awaits replies: a REQ, or a raw XREQ sender. */
+export function isRequester(spec: SocketSpec): boolean {
+  return (spec.protocol === 'req0' || spec.protocol === 'xreq0') && spec.app.kind === 'send';
+}
+
 // ---------------------------------------------------------------------------------------------
 // Engine-level checks every family can use.
 
@@ -306,12 +317,18 @@ defineCheck({
 defineCheck({
   id: 'reqrep.one-reply-per-request',
   kind: 'always',
-  requirement: 'a REQ gets exactly one reply per completed request, and it answers that request',
+  requirement:
+    'a REQ (or raw XREQ sender) gets exactly one reply per completed request, and it answers that request; an XREQ gets no reply that answers no outstanding request',
   ref: '17',
   evaluate(s, obs, ctx) {
     for (const sock of s.sockets) {
-      if (sock.protocol !== 'req0') continue;
+      if (!isRequester(sock)) continue;
       const o = obs.sockets[sock.name]!;
+      if (o.strayReplies > 0)
+        return verdict(
+          `${sock.name}: ${o.strayReplies} replies answered no outstanding request`,
+          'each completed request has exactly one reply, equal to its echo',
+        );
       const seen = new Set<number>();
       for (const r of o.received) {
         const i = r.replyTo!;
@@ -331,14 +348,17 @@ defineCheck({
 defineCheck({
   id: 'reqrep.all-answered',
   kind: 'eventually',
-  requirement: 'after faults heal, every request is answered (REQ resends; REP answers)',
+  requirement:
+    'after faults heal, every request is answered (REQ resends; REP answers); a raw XREQ, which never resends, only when no fault destroyed data in flight',
   ref: '14',
-  evaluate(s, obs) {
+  evaluate(s, obs, ctx) {
     let want = 0;
     let got = 0;
     let tail = '';
     for (const sock of s.sockets) {
-      if (sock.protocol !== 'req0') continue;
+      if (!isRequester(sock)) continue;
+      // A request lost with its pipe stays lost: raw REQ leaves resending to the application.
+      if (sock.protocol === 'xreq0' && ctx.lossy) continue;
       const o = obs.sockets[sock.name]!;
       want += s.workload.sends.filter((w) => w.socket === sock.name).length;
       got += o.received.length;

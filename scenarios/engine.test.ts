@@ -239,6 +239,36 @@ describe('scenario engine', () => {
         sockets: [ipcPair.sockets[0], { ...ipcPair.sockets[1]!, host: 'other' }],
       }),
     ).toThrowError(/ipc connects only within one host/);
+    // Raw sockets, devices, pipelining and closing: each bad value names its field.
+    const rr = topology({ pattern: 'reqrep', transport: 'tcp', device: true, rawClient: true, pipeline: 4 });
+    const okRaw = { ...BASE, hosts: rr.hosts, sockets: rr.sockets, workload: { sends: [] } };
+    expect(parseScenario(okRaw).sockets.map((x) => x.protocol)).toEqual(['rep0', 'xreq0', 'xrep0', 'xreq0']);
+    const rawBad = (i: number, patch: Record<string, unknown>, re: RegExp): void => {
+      const sockets = rr.sockets.map((x, j) => (j === i ? { ...x, ...patch } : x));
+      expect(() => parseScenario({ ...okRaw, sockets })).toThrowError(re);
+    };
+    rawBad(
+      1,
+      { app: { kind: 'echo' } },
+      /sockets\[1\]\.app\.kind: a xreq0 socket's application may be send, device/,
+    );
+    rawBad(0, { app: { kind: 'echo', pipeline: 2 } }, /sockets\[0\]\.app\.pipeline: only an xreq0 sender/);
+    rawBad(1, { app: { kind: 'send', pipeline: 0 } }, /sockets\[1\]\.app\.pipeline/);
+    rawBad(2, { app: { kind: 'device' } }, /sockets\[2\]\.app\.partner: a device socket names its partner/);
+    rawBad(
+      2,
+      { app: { kind: 'device', partner: 'ghost' } },
+      /sockets\[2\]\.app\.partner: unknown socket 'ghost'/,
+    );
+    rawBad(2, { app: { kind: 'device', partner: 'server' } }, /sockets\[2\]\.app\.partner: .*host/);
+    rawBad(0, { app: { kind: 'echo', partner: 'back' } }, /sockets\[0\]\.app\.partner: only a device socket/);
+    rawBad(
+      3,
+      { protocol: 'xrep0', dial: [], listen: ['tcp://device:7'] },
+      /sockets\[2\]\.app\.partner: both sides are xrep0/,
+    );
+    rawBad(1, { closeAtUs: -1 }, /sockets\[1\]\.closeAtUs/);
+    rawBad(1, { startUs: 500, closeAtUs: 100 }, /sockets\[1\]\.closeAtUs: closes at 100 µs, before it opens/);
     expect(() => parseCaseFile({ schema: 'netlab/case@9' })).toThrowError(/newer/);
     expect(() => parseCaseFile({ schema: 'netlab/case@1', simSeed: 1 })).toThrowError(/simSeed/);
   });

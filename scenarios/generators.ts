@@ -32,8 +32,19 @@ export interface Topology {
   sockets: SocketSpec[];
 }
 
-export interface TopologyOptions {
-  /** pair0: two PAIR0 sockets; reqrep: one REP and 1..maxClients REQs. */
+/**
+ * The sockets of a REQ/REP topology: raw XREQ clients instead of REQ, a raw XREP echo server
+ * instead of REP, and a device in the middle (clients dial its XREP side "front", whose XREQ side
+ * "back" dials the server). Every field defaults to false (plain REQ clients, REP server, no device).
+ */
+export interface ReqRepShape {
+  rawClient?: boolean;
+  rawServer?: boolean;
+  device?: boolean;
+}
+
+export interface TopologyOptions extends ReqRepShape {
+  /** pair0: two PAIR0 sockets; reqrep: one REP and 1..maxClients REQs (see ReqRepShape). */
   pattern: 'pair0' | 'reqrep';
   transport: Transport;
   /** REQ clients (reqrep only). */
@@ -45,6 +56,17 @@ export interface TopologyOptions {
   serverOptions?: Partial<OptionValues>;
   clientOptions?: Partial<OptionValues>;
   serverApp?: Partial<AppSpec>;
+  /** Raw clients: most requests outstanding at once (default 1). */
+  pipeline?: number;
+}
+
+/** Options only the cooked protocols take (raw XREQ / XREP leave resending and garbage to the application). */
+const COOKED_ONLY: readonly string[] = ['RETRY-TIME', 'FAIL-NO-PEERS', 'GARBAGE-CLOSES-PIPE'];
+
+/** `options` without those a raw socket does not take (so one option set serves every shape). */
+function rawSafe(raw: boolean, options: Partial<OptionValues>): Partial<OptionValues> {
+  if (!raw) return options;
+  return Object.fromEntries(Object.entries(options).filter(([k]) => !COOKED_ONLY.includes(k)));
 }
 
 function address(transport: Transport, host: string, port: number): string {
@@ -54,19 +76,20 @@ function address(transport: Transport, host: string, port: number): string {
 }
 
 /**
- * A topology as data. Over tcp every socket has its own host (client0, client1..., server);
+ * A topology as data. Over tcp every socket has its own host (client0, client1..., device, server);
  * ipc and inproc connect only within one host, so there every socket shares host "local".
  */
 export function topology(o: TopologyOptions): Topology {
   const local = o.transport !== 'tcp';
   const serverHost = local ? 'local' : 'server';
+  const reqrep = o.pattern === 'reqrep';
   const server: SocketSpec = {
     name: 'server',
     host: serverHost,
-    protocol: o.pattern === 'pair0' ? 'pair0' : 'rep0',
+    protocol: !reqrep ? 'pair0' : o.rawServer === true ? 'xrep0' : 'rep0',
     listen: [],
     dial: [],
-    options: { ...o.options, ...o.serverOptions },
+    options: rawSafe(reqrep && o.rawServer === true, { ...o.options, ...o.serverOptions }),
     app: { kind: o.pattern === 'pair0' ? 'sink' : 'echo', ...o.serverApp },
     startUs: 0,
   };
@@ -76,11 +99,14 @@ export function topology(o: TopologyOptions): Topology {
     clients.push({
       name: `client${i}`,
       host: local ? 'local' : `client${i}`,
-      protocol: o.pattern === 'pair0' ? 'pair0' : ('req0' satisfies ScenarioProtocol),
+      protocol: !reqrep ? 'pair0' : o.rawClient === true ? 'xreq0' : ('req0' satisfies ScenarioProtocol),
       listen: [],
       dial: [],
-      options: { ...o.options, ...o.clientOptions },
-      app: { kind: 'send' },
+      options: rawSafe(reqrep && o.rawClient === true, { ...o.options, ...o.clientOptions }),
+      app: {
+        kind: 'send',
+        ...(reqrep && o.rawClient === true && (o.pipeline ?? 1) > 1 ? { pipeline: o.pipeline } : {}),
+      },
       startUs: 0,
     });
   }
@@ -93,8 +119,36 @@ export function topology(o: TopologyOptions): Topology {
     server.listen.push(addr);
     for (const c of clients) c.dial.push(addr);
   }
-  const hosts = local ? ['local'] : [...clients.map((c) => c.host), 'server'];
-  return { hosts, sockets: [server, ...clients] };
+  if (!reqrep || o.device !== true) {
+    const hosts = local ? ['local'] : [...clients.map((c) => c.host), 'server'];
+    return { hosts, sockets: [server, ...clients] };
+  }
+  // The device: clients dial its XREP side; its XREQ side dials the server.
+  const deviceHost = local ? 'local' : 'device';
+  const frontAddr = address(o.transport, deviceHost, 5556);
+  const front: SocketSpec = {
+    name: 'front',
+    host: deviceHost,
+    protocol: 'xrep0',
+    listen: [frontAddr],
+    dial: [],
+    options: rawSafe(true, { ...o.options }),
+    app: { kind: 'device', partner: 'back' },
+    startUs: 0,
+  };
+  const back: SocketSpec = {
+    name: 'back',
+    host: deviceHost,
+    protocol: 'xreq0',
+    listen: [],
+    dial: [...server.listen],
+    options: rawSafe(true, { ...o.options }),
+    app: { kind: 'device', partner: 'front' },
+    startUs: 0,
+  };
+  for (const c of clients) c.dial = [frontAddr];
+  const hosts = local ? ['local'] : [...clients.map((c) => c.host), 'device', 'server'];
+  return { hosts, sockets: [server, ...clients, front, back] };
 }
 
 export interface NetworkDraw {
@@ -265,6 +319,10 @@ export interface GenOptions {
   options?: Partial<OptionValues>;
   clientOptions?: Partial<OptionValues>;
   name?: string;
+  /** reqrep: the shapes to draw from (default: plain REQ/REP only). The first is where shrinking goes. */
+  shapes?: readonly ReqRepShape[];
+  /** Raw clients: pipeline drawn in 1..maxPipeline (default 1). */
+  maxPipeline?: number;
 }
 
 export const DEFAULT_CHECKS: Record<GenOptions['protocol'], readonly string[]> = {
@@ -288,6 +346,8 @@ export function scenarioArb(options: GenOptions): fc.Arbitrary<Scenario> {
       transport: fc.constantFrom(...transports),
       clients: fc.integer({ min: 1, max: options.protocol === 'reqrep' ? (options.maxClients ?? 1) : 1 }),
       receiverDials: fc.boolean(),
+      reqrep: fc.constantFrom(...(options.shapes ?? [{}])),
+      pipeline: fc.integer({ min: 1, max: options.maxPipeline ?? 1 }),
     })
     .chain((shape) => {
       const topo = topology({
@@ -295,6 +355,8 @@ export function scenarioArb(options: GenOptions): fc.Arbitrary<Scenario> {
         transport: shape.transport,
         clients: shape.clients,
         receiverDials: shape.receiverDials,
+        ...shape.reqrep,
+        pipeline: shape.pipeline,
         ...(options.options ? { options: options.options } : {}),
         ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
       });

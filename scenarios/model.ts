@@ -15,8 +15,11 @@ export const SCENARIO_VERSION = 1;
 /** Implementation under test: netlab itself, or a planted historical bug (the museum swaps parts in). */
 export type ImplName = string;
 
-/** SP protocols a scenario socket may speak (nng names); grows as protocols land. */
-export const SCENARIO_PROTOCOLS = ['pair0', 'req0', 'rep0'] as const;
+/**
+ * SP protocols a scenario socket may speak (nng names); grows as protocols land. xreq0 / xrep0 are
+ * raw REQ / REP: the application (or a device) handles the backtrace headers itself.
+ */
+export const SCENARIO_PROTOCOLS = ['pair0', 'req0', 'rep0', 'xreq0', 'xrep0'] as const;
 export type ScenarioProtocol = (typeof SCENARIO_PROTOCOLS)[number];
 
 const us = (max: number) => z.number().int().min(0).max(max);
@@ -37,15 +40,23 @@ const latency = z.union([
 
 /**
  * What the application on a socket does. send: sends its workload items in order (REQ: each is a
- * request and waits for its reply). sink: receives forever. echo: receives and sends each message
- * back (REP answers requests). recvDelayUs: the application's pause before each receive (a slow
- * consumer); stallUs: it stops receiving for that long from stallAtUs (a stalled peer).
+ * request and waits for its reply; XREQ: builds each request's id header itself, from a per-socket
+ * counter with the top bit set, and keeps up to `pipeline` requests outstanding). sink: receives
+ * forever. echo: receives and sends each message back (REP answers requests; XREP sends the message
+ * back with its header, the backtrace, unchanged). device: forwards between this raw socket and its
+ * `partner` (the other raw socket of the device, on the same host), as mangos.Device / nng_device.
+ * recvDelayUs: the application's pause before each receive (a slow consumer); stallUs: it stops
+ * receiving for that long from stallAtUs (a stalled peer).
  */
 const app = z.strictObject({
-  kind: z.enum(['send', 'sink', 'echo']),
+  kind: z.enum(['send', 'sink', 'echo', 'device']),
   recvDelayUs: us(10_000_000).optional(),
   stallAtUs: us(MAX_US).optional(),
   stallUs: us(MAX_US).optional(),
+  /** XREQ senders: most requests outstanding at once (default 1: lockstep, like REQ). */
+  pipeline: z.number().int().min(1).max(1024).optional(),
+  /** Devices: the name of the other raw socket of the device. */
+  partner: name.optional(),
 });
 
 const socketSpec = z.strictObject({
@@ -61,6 +72,8 @@ const socketSpec = z.strictObject({
   app,
   /** When the socket opens (virtual µs; default 0). */
   startUs: us(MAX_US).default(0),
+  /** When the application closes the socket (virtual µs, >= startUs; default never). */
+  closeAtUs: us(MAX_US).optional(),
 });
 
 /**
@@ -206,7 +219,26 @@ export function parseScenario(json: unknown): Scenario {
       if (listenHost.has(a)) fail(`${at}.listen[${j}]`, `address ${a} already has a listener`);
       listenHost.set(a, s.host);
     });
+    if (s.closeAtUs !== undefined && s.closeAtUs < s.startUs)
+      fail(`${at}.closeAtUs`, `closes at ${s.closeAtUs} µs, before it opens (startUs ${s.startUs})`);
+    checkApp(s, at);
     return { ...s, options: s.options };
+  });
+  sockets.forEach((s, i) => {
+    if (s.app.kind !== 'device') return;
+    const at = `sockets[${i}].app.partner`;
+    const partner = sockets.find((x) => x.name === s.app.partner);
+    if (partner === undefined) return fail(at, `unknown socket '${s.app.partner ?? ''}'`);
+    if (partner === s) fail(at, 'a device joins two sockets, not one with itself');
+    if (partner.host !== s.host)
+      fail(
+        at,
+        `'${partner.name}' is on host '${partner.host}'; a device joins sockets of one host ('${s.host}')`,
+      );
+    if (partner.app.kind !== 'device' || partner.app.partner !== s.name)
+      fail(at, `'${partner.name}' must be a device socket naming '${s.name}' as its partner`);
+    if (partner.protocol === s.protocol)
+      fail(at, `both sides are ${s.protocol}; a device joins an xrep0 and an xreq0 socket`);
   });
   const local = (addr: string, host: string, at: string): void => {
     const u = parseAddr(addr, false, at);
@@ -247,6 +279,33 @@ export function parseScenario(json: unknown): Scenario {
   if (d.network.latency.kind === 'uniform' && d.network.latency.maxUs < d.network.latency.minUs)
     fail('network.latency.maxUs', 'must be >= minUs');
   return { ...d, sockets, faults };
+}
+
+/** What each protocol's application may do: raw sockets have their own roles. */
+const APP_KINDS: Record<ScenarioProtocol, readonly string[]> = {
+  pair0: ['send', 'sink', 'echo'],
+  req0: ['send', 'sink', 'echo'],
+  rep0: ['send', 'sink', 'echo'],
+  xreq0: ['send', 'device'],
+  xrep0: ['sink', 'echo', 'device'],
+};
+
+function checkApp(s: Parsed['sockets'][number], at: string): void {
+  const fail = (path: string, why: string): never => {
+    throw new ScenarioError(`scenario ${path}: ${why}`);
+  };
+  const kinds = APP_KINDS[s.protocol];
+  if (!kinds.includes(s.app.kind))
+    fail(
+      `${at}.app.kind`,
+      `a ${s.protocol} socket's application may be ${kinds.join(', ')}, not '${s.app.kind}'`,
+    );
+  if (s.app.pipeline !== undefined && !(s.protocol === 'xreq0' && s.app.kind === 'send'))
+    fail(`${at}.app.pipeline`, 'only an xreq0 sender pipelines requests');
+  if (s.app.kind === 'device' && s.app.partner === undefined)
+    fail(`${at}.app.partner`, 'a device socket names its partner socket');
+  if (s.app.kind !== 'device' && s.app.partner !== undefined)
+    fail(`${at}.app.partner`, `only a device socket has a partner (its app is '${s.app.kind}')`);
 }
 
 function parseAddr(addr: string, forListen: boolean, at: string): ReturnType<typeof parseSpUrl> {

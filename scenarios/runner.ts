@@ -17,8 +17,10 @@ import type { Allocator } from '../impl/sp/wire/frames.js';
 import type { Socket, SocketOptions } from '../impl/sp/core/socket.js';
 import type { OptionValues } from '../impl/sp/options.js';
 import { openPair0 } from '../impl/sp/protocol/pair0.js';
-import { openRep0 } from '../impl/sp/protocol/rep0.js';
-import { openReq0, req0Stats } from '../impl/sp/protocol/req0.js';
+import { device } from '../impl/sp/core/device.js';
+import { openXRep0, openXReq0 } from '../impl/sp/protocol/raw-reqrep.js';
+import { openRep0, rep0Stats } from '../impl/sp/protocol/rep0.js';
+import { encodeU32, openReq0, req0Stats } from '../impl/sp/protocol/req0.js';
 import { runtimeAddress, parseSpUrl } from '../impl/sp/transport/url.js';
 import { applyFaultPlan, type FaultRecord } from '../sim/fault-plan.js';
 import { Network, type NetStats } from '../sim/net.js';
@@ -42,6 +44,8 @@ export const OPENERS: Record<ScenarioProtocol, SocketOpener> = {
   pair0: openPair0,
   req0: openReq0,
   rep0: openRep0,
+  xreq0: openXReq0,
+  xrep0: openXRep0,
 };
 
 /** What an implementation variant changes for one scenario socket. */
@@ -150,6 +154,9 @@ function newSocketObs(spec: SocketSpec): SocketObs {
     reqSends: [],
     endpoints: { connections: 0, attached: 0, badHandshakes: 0, rejected: 0, badFrames: 0 },
     req: spec.protocol === 'req0' ? { sends: 0, resends: 0, droppedReplies: 0 } : null,
+    strayReplies: 0,
+    maxReplyQueue: 0,
+    closedAtUs: null,
     maxSendQ: 0,
     maxRecvQ: 0,
     maxAllocBytes: 0,
@@ -299,6 +306,15 @@ function hexBytes(hex: string): Uint8Array {
   return b;
 }
 
+/** The first word of an XREQ reply's header: the request id it answers (undefined if shorter). */
+function firstWord(header: Uint8Array): number | undefined {
+  if (header.length < 4) return undefined;
+  return ((header[0]! << 24) | (header[1]! << 16) | (header[2]! << 8) | header[3]!) >>> 0;
+}
+
+/** The top bit of a request id word: set on the last word of a backtrace. */
+const REQUEST_ID_BIT = 0x80000000;
+
 /** The request id a REQ/REP header ends with, as a RecvRecord field (none if shorter than a word). */
 function lastWord(header: Uint8Array): { requestId?: number } {
   const n = header.length;
@@ -357,6 +373,9 @@ export async function runScenario(
     return p;
   };
 
+  /** Device sockets open now, by name (a device starts when both of its sockets are open). */
+  const deviceSockets = new Map<string, Socket>();
+
   const runSocket = async (spec: SocketSpec, env: Env): Promise<void> => {
     const o = obs.sockets[spec.name]!;
     if (spec.startUs > env.nowUs()) await env.sleep(spec.startUs - env.nowUs());
@@ -408,6 +427,18 @@ export async function runScenario(
       options: { ...SCENARIO_SOCKET_DEFAULTS, ...spec.options, ...parts.options },
     });
     pipesNow = () => [...s.pipes.keys()];
+    if (spec.closeAtUs !== undefined) {
+      const close = (): void => {
+        o.closedAtUs ??= env.nowUs();
+        s.close().catch((e: unknown) => o.errors.push(`close: ${(e as Error).message}`));
+      };
+      // Reopened after its close time (a host restart): closed again before it dials or listens.
+      if (spec.closeAtUs <= env.nowUs()) {
+        close();
+        return;
+      }
+      env.setTimer(spec.closeAtUs - env.nowUs(), close, 'scenario-close');
+    }
     s.setPipeEventHook((event, pipe) => {
       o.pipes.push({ atUs: env.nowUs(), event, pipe: pipe.id });
     });
@@ -445,6 +476,8 @@ export async function runScenario(
         o.req.resends += rs.resends;
         o.req.droppedReplies += rs.droppedReplies;
       }
+      const reps = rep0Stats(s);
+      if (reps !== undefined) o.maxReplyQueue = Math.max(o.maxReplyQueue, reps.maxQueuedReplies);
     });
     for (const a of spec.listen) {
       const l = s.newListener(a);
@@ -469,6 +502,21 @@ export async function runScenario(
         if (now >= app.stallAtUs && now < end) await env.sleep(end - now);
       }
     };
+    if (app.kind === 'device') {
+      deviceSockets.set(spec.name, s);
+      const partner = deviceSockets.get(app.partner ?? '');
+      if (partner === undefined) return; // the partner starts the device when it opens
+      try {
+        await device(s, partner).done;
+      } catch (e) {
+        o.errors.push(`device: ${(e as Error).message}`);
+      }
+      return;
+    }
+    if (app.kind === 'send' && spec.protocol === 'xreq0') {
+      await runRawRequester(spec, s, o, env, sample);
+      return;
+    }
     if (app.kind === 'send') {
       const mine = sizes.get(spec.name) ?? [];
       const myGaps = gaps.get(spec.name) ?? [];
@@ -530,7 +578,7 @@ export async function runScenario(
           atUs: env.nowUs(),
           body: m.body,
           pipe: m.pipe?.id ?? null,
-          ...(spec.protocol === 'rep0' ? lastWord(m.header) : {}),
+          ...(spec.protocol === 'rep0' || spec.protocol === 'xrep0' ? lastWord(m.header) : {}),
         });
         if (app.kind === 'echo') {
           try {
@@ -543,6 +591,92 @@ export async function runScenario(
         }
       }
     }
+  };
+
+  /**
+   * An XREQ sender: builds each request's header (a request id from a per-socket counter, top bit
+   * set), keeps up to `app.pipeline` requests outstanding, and matches each reply to its request by
+   * the id in the reply's header; a reply that answers no outstanding request is counted as stray.
+   */
+  const runRawRequester = async (
+    spec: SocketSpec,
+    s: Socket,
+    o: SocketObs,
+    env: Env,
+    sample: () => void,
+  ): Promise<void> => {
+    const mine = sizes.get(spec.name) ?? [];
+    const myGaps = gaps.get(spec.name) ?? [];
+    const pipeline = spec.app.pipeline ?? 1;
+    const outstanding = new Map<number, number>();
+    let room: { resolve(): void } | undefined;
+    const finished = (): void => {
+      if (o.sent.length === mine.length && outstanding.size === 0) o.doneAtUs ??= env.nowUs();
+    };
+    void (async () => {
+      for (;;) {
+        let m;
+        try {
+          m = await s.recvMsg();
+        } catch (e) {
+          o.errors.push(`recv: ${(e as Error).message}`);
+          return;
+        }
+        const id = firstWord(m.header);
+        const index = id === undefined ? undefined : outstanding.get(id);
+        if (id === undefined || index === undefined) {
+          o.strayReplies++;
+          continue;
+        }
+        outstanding.delete(id);
+        o.received.push({
+          atUs: env.nowUs(),
+          body: m.body,
+          pipe: m.pipe?.id ?? null,
+          replyTo: index,
+          requestId: id,
+        });
+        room?.resolve();
+        finished();
+      }
+    })();
+    for (let i = o.sent.length; i < mine.length; i++) {
+      while (outstanding.size >= pipeline) {
+        const wait = env.defer<void>();
+        room = wait;
+        await wait.promise;
+      }
+      if (myGaps[i]! > 0) await env.sleep(myGaps[i]!);
+      const m = payloadOf(spec.name, i);
+      // The workload index is the counter: ids stay unique across the socket's whole run.
+      const id = (REQUEST_ID_BIT | i) >>> 0;
+      const rec = {
+        index: i,
+        bytes: m.length,
+        atUs: env.nowUs(),
+        acceptedAtUs: null as number | null,
+        error: null as string | null,
+        errorCode: null as string | null,
+        failedAtUs: null as number | null,
+        queuedBefore: s.sendQ.length,
+      };
+      o.sent.push(rec);
+      outstanding.set(id, i);
+      try {
+        const sending = s.sendMsg({ header: encodeU32(id), body: m });
+        sample();
+        await sending;
+        rec.acceptedAtUs = env.nowUs();
+        sample();
+      } catch (e) {
+        outstanding.delete(id);
+        rec.failedAtUs = env.nowUs();
+        rec.error = (e as Error).message;
+        rec.errorCode = errorCode(e);
+        o.errors.push(`${i}: ${(e as Error).message}`);
+      }
+    }
+    finished();
   };
 
   const runRawPeer = async (p: RawPeerSpec, env: Env): Promise<void> => {
@@ -615,6 +749,8 @@ export async function runScenario(
     const raws = scenario.rawPeers.filter((p) => p.host === host);
     net.addHost(host, {
       boot: (env) => {
+        // A restart opens new sockets: a device must not join one with its partner's old incarnation.
+        for (const spec of mine) deviceSockets.delete(spec.name);
         for (const spec of mine) {
           const o = obs.sockets[spec.name]!;
           // A request or send cut off by a crash is lost with its host, not pending.

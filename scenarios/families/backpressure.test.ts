@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CheckResult } from '../checks.js';
+import { checkById, type CheckResult, type Observations } from '../checks.js';
+import { topology } from '../generators.js';
+import { checkProperty } from '../property.js';
 import { defineScenario } from '../define.js';
 import '../museum/index.js';
 import { checkFamilyProperty } from './testing.js';
@@ -179,5 +181,85 @@ describe('backpressure family', () => {
   it('accepted-delivered fails when a blocking send is accepted and dropped', async () => {
     const r = await runScenario(stalledPair0({ impl: 'test/drops-when-full' }), 'sim-1');
     expect(status(r.checks, 'backpressure.accepted-delivered')).toBe('fail');
+  });
+});
+
+describe('backpressure/rep-reply-queue', () => {
+  const CHECKS = [...BACKPRESSURE_CHECKS, 'reqrep.one-reply-per-request', 'reqrep.all-answered'];
+
+  /** The case the property found: a reply moved in from a blocked REP send was never flushed. */
+  function pipelinedIntoRep(o: { impl?: string; bestEffort?: boolean } = {}) {
+    const t = topology({
+      pattern: 'reqrep',
+      transport: 'tcp',
+      clients: 2,
+      rawClient: true,
+      pipeline: 4,
+      serverOptions: { 'WRITEQ-LEN': 1, 'BEST-EFFORT': o.bestEffort ?? false },
+    });
+    return defineScenario({
+      impl: o.impl ?? 'netlab',
+      hosts: t.hosts,
+      sockets: t.sockets,
+      workload: {
+        sends: [
+          { socket: 'client0', bytes: 4 },
+          ...[2037, 4, 4].map((bytes) => ({ socket: 'client1', bytes })),
+        ],
+      },
+      network: { latency: { kind: 'constant', us: 0 }, sendBufferBytes: 2048, recvBufferBytes: 2048 },
+      faults: {
+        version: 1,
+        faults: [{ kind: 'stall-reads', atUs: 204_020, conn: 'all', side: 'client', forUs: 1_499_987 }],
+      },
+      faultPhaseUs: 2_000_000,
+      checks: CHECKS,
+    });
+  }
+
+  it('regression: every pipelined request is answered once the clients read again (REP WRITEQ-LEN 1)', async () => {
+    const r = await runScenario(pipelinedIntoRep(), 'sim-1');
+    expect(r.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(r.observations.sockets.client1!.received.map((x) => x.replyTo)).toEqual([0, 1, 2]);
+    expect(r.observations.sockets.server!.maxReplyQueue).toBe(1);
+  });
+
+  it('replies back up in the generated scenarios: the REP often queues several for one pipe', async () => {
+    let backedUp = 0;
+    const spec = BACKPRESSURE_PROPERTIES.find((p) => p.id === 'backpressure/rep-reply-queue')!;
+    const out = await checkProperty({
+      arb: spec.arb({ impl: 'netlab', transports: spec.transports }),
+      fcSeed: SEED,
+      runs: RUNS,
+      netlabVersion: 'test',
+      commit: 'test',
+      onResult: (r) => {
+        if (r.observations.sockets.server!.maxReplyQueue >= 2) backedUp++;
+      },
+    });
+    expect(out.ok).toBe(true);
+    expect(backedUp).toBeGreaterThan(RUNS / 10);
+  });
+
+  it('museum/best-effort-coin-flip fails it: a REP reply dropped by chance is never answered', async () => {
+    const out = await property('backpressure/rep-reply-queue', 'museum/best-effort-coin-flip');
+    expect(out.ok).toBe(false);
+  });
+
+  it('queues-bounded fails when a REP queues more replies for one pipe than WRITEQ-LEN (planted)', async () => {
+    const s = pipelinedIntoRep();
+    const r = await runScenario(s, 'sim-1');
+    const obs: Observations = structuredClone(r.observations);
+    obs.sockets.server!.maxReplyQueue = 2;
+    const v = checkById('backpressure.queues-bounded')!.evaluate(s, obs, {
+      endUs: 0,
+      healedAtUs: 0,
+      faults: [],
+      reason: 'until',
+      payloadOf: () => new Uint8Array(0),
+      lossy: false,
+    });
+    expect(v.status).toBe('fail');
+    expect(v.actual).toMatch(/2 replies queued for one pipe with WRITEQ-LEN 1/);
   });
 });

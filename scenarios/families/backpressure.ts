@@ -11,6 +11,7 @@
  */
 import fc from 'fast-check';
 import { OPTION_DEFAULTS, type OptionValues } from '../../impl/sp/options.js';
+import { parseFaultPlan } from '../../sim/fault-plan.js';
 import type { FamilySpec, PropertySpec } from '../catalog.js';
 import {
   bytesEqual,
@@ -91,7 +92,7 @@ function pair0Delivered(
   return { delivered, violation: null };
 }
 
-/** The messages of a sending socket that reached the other side (PAIR0: the sink; REQ: answered). */
+/** The messages of a sending socket that reached the other side (PAIR0: the sink; REQ, XREQ: answered). */
 function deliveredOf(
   s: Scenario,
   obs: Observations,
@@ -99,7 +100,7 @@ function deliveredOf(
   sender: SocketSpec,
 ): { delivered: Set<number>; violation: string | null } {
   const o = obs.sockets[sender.name]!;
-  if (sender.protocol === 'req0') {
+  if (sender.protocol === 'req0' || sender.protocol === 'xreq0') {
     const delivered = new Set<number>();
     for (const r of o.received) if (r.replyTo !== undefined) delivered.add(r.replyTo);
     return { delivered, violation: null };
@@ -129,7 +130,7 @@ defineCheck({
   id: 'backpressure.queues-bounded',
   kind: 'always',
   requirement:
-    'the send queue never holds more than WRITEQ-LEN messages, the receive queue never more than READQ-LEN (plus, per pipe, the one delivery that filled it)',
+    "the send queue never holds more than WRITEQ-LEN messages, the receive queue never more than READQ-LEN (plus, per pipe, the one delivery that filled it), a REP's replies queued for one pipe never more than WRITEQ-LEN",
   ref: null,
   evaluate(s, obs) {
     for (const spec of s.sockets) {
@@ -140,6 +141,11 @@ defineCheck({
         return verdict(
           `${spec.name}: send queue reached ${o.maxSendQ} messages with WRITEQ-LEN ${writeQ}`,
           `send queue ≤ WRITEQ-LEN (${writeQ})`,
+        );
+      if (o.maxReplyQueue > writeQ)
+        return verdict(
+          `${spec.name}: ${o.maxReplyQueue} replies queued for one pipe with WRITEQ-LEN ${writeQ}`,
+          `replies queued per pipe ≤ WRITEQ-LEN (${writeQ})`,
         );
       // A pipe pauses after the delivery that fills the queue; each other pipe may still deliver one
       // message before it pauses too (mangos: each pipe's reader holds one message on the full channel).
@@ -366,6 +372,72 @@ function backpressureArb(o: {
     });
 }
 
+/** Most requests an XREQ client keeps outstanding in the REP reply-queue property. */
+const MAX_PIPELINE = 32;
+
+/**
+ * XREQ clients pipelining up to MAX_PIPELINE requests into a REP with a small WRITEQ-LEN while the
+ * clients' transport stops reading (stall-reads on the client side, always drawn, plus up to one
+ * other stall): the REP's replies back up into its per-pipe queue, its send blocks, and once the
+ * clients read again every request is answered. With BEST-EFFORT on the REP the pipeline is kept
+ * within WRITEQ-LEN, so the queue never fills and a drop would be a drop with room.
+ */
+function repReplyQueueArb(o: { impl: string; transports: readonly Transport[] }): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      transport: fc.constantFrom(...o.transports),
+      clients: fc.integer({ min: 1, max: 2 }),
+      writeQ: fc.integer({ min: 1, max: 16 }),
+      pipeline: fc.integer({ min: 1, max: MAX_PIPELINE }),
+      bestEffort: fc.boolean(),
+      stallAtUs: fc.integer({ min: 0, max: 500_000 }),
+      stallUs: fc.integer({ min: 100_000, max: 1_500_000 }),
+    })
+    .chain((shape) => {
+      const pipeline = shape.bestEffort ? Math.min(shape.pipeline, shape.writeQ) : shape.pipeline;
+      const topo = topology({
+        pattern: 'reqrep',
+        transport: shape.transport,
+        clients: shape.clients,
+        rawClient: true,
+        pipeline,
+        serverOptions: { 'WRITEQ-LEN': shape.writeQ, 'BEST-EFFORT': shape.bestEffort },
+      });
+      const sending = topo.sockets.filter((s) => s.app.kind === 'send');
+      const stall = {
+        kind: 'stall-reads' as const,
+        atUs: shape.stallAtUs,
+        conn: 'all' as const,
+        side: 'client' as const,
+        forUs: shape.stallUs,
+      };
+      return fc
+        .record({
+          bursts: fc.tuple(...sending.map(() => burstArb())),
+          network: networkArb({ minBufferBytes: 2048, maxBufferBytes: 16384 }),
+          faults: faultPlanArb({ hosts: topo.hosts, kinds: STALL_FAULTS, maxFaults: 1 }),
+        })
+        .map((k): Scenario => ({
+          version: SCENARIO_VERSION,
+          name: 'backpressure/rep-reply-queue',
+          impl: o.impl,
+          hosts: topo.hosts,
+          sockets: topo.sockets,
+          rawPeers: [],
+          workload: {
+            sends: sending.flatMap((s, i) =>
+              k.bursts[i]!.map((bytes) => ({ socket: s.name, bytes, gapUs: 0 })),
+            ),
+          },
+          network: k.network,
+          faults: parseFaultPlan({ version: 1, faults: [stall, ...k.faults.faults] }),
+          faultPhaseUs: FAULT_PHASE_US,
+          livenessUs: LIVENESS_US,
+          checks: [...BACKPRESSURE_CHECKS, 'reqrep.one-reply-per-request', 'reqrep.all-answered'],
+        }));
+    });
+}
+
 const TRANSPORTS_HERE: readonly Transport[] = ['tcp', 'ipc', 'inproc'];
 
 export const BACKPRESSURE_PROPERTIES: PropertySpec[] = [
@@ -393,6 +465,18 @@ export const BACKPRESSURE_PROPERTIES: PropertySpec[] = [
     sometimes: ['net.partial-write'],
     arb: ({ impl, transports }) =>
       backpressureArb({ pattern: 'reqrep', impl, transports, name: 'backpressure/reqrep' }),
+  },
+  {
+    id: 'backpressure/rep-reply-queue',
+    family: 'backpressure',
+    title:
+      "XREQ clients pipelining into a REP whose replies back up behind the clients' stalled reads: the per-pipe reply queue stays within WRITEQ-LEN, REP's send blocks (BEST-EFFORT drops only when full), every request is answered",
+    protocols: ['xreq0', 'rep0'],
+    transports: ['tcp', 'ipc'],
+    checks: [...BACKPRESSURE_CHECKS, 'reqrep.one-reply-per-request', 'reqrep.all-answered'],
+    faultKinds: STALL_FAULTS,
+    sometimes: ['net.partial-write'],
+    arb: ({ impl, transports }) => repReplyQueueArb({ impl, transports }),
   },
 ];
 

@@ -5,8 +5,10 @@ import '../museum/index.js';
 import { defineScenario } from '../define.js';
 import type { RawStep } from '../model.js';
 import { checkFamilyProperty } from './testing.js';
-import { registerImpl, runScenario, type ScenarioResult } from '../runner.js';
-import { FRAMING_PROPERTIES, GOOD_PEER_START_US } from './framing.js';
+import { checkById, type Observations } from '../checks.js';
+import { topology, TRANSPORTS, type ReqRepShape } from '../generators.js';
+import { payload, registerImpl, runScenario, type ScenarioResult } from '../runner.js';
+import { FRAMING_PROPERTIES, GOOD_PEER_START_US, RAW_REQREP_SHAPES } from './framing.js';
 import { concatBytes, frame, frameHeader, headerForPeerOf, MAX_U64, toHex } from './raw-bytes.js';
 
 /** The CLI's default number of runs: the museum must be caught within it. */
@@ -322,5 +324,90 @@ describe('SocketOptions.wrapConnection', () => {
     const r = await runScenario(s, 's');
     expect(r.ok).toBe(true);
     expect(wrappedBytes).toBe(8 + (8 + 0) + (8 + 5000));
+  });
+});
+
+describe('framing/raw-reqrep on hand-written cases', () => {
+  const REQREP_CHECKS = ['stack.no-crash', 'reqrep.one-reply-per-request', 'reqrep.all-answered'];
+  const SIZES = [0, 3, 4, 300, 5000];
+
+  function rawCase(shape: ReqRepShape, transport: 'tcp' | 'ipc' | 'inproc', pipeline = 1) {
+    const t = topology({ pattern: 'reqrep', transport, clients: 2, pipeline, ...shape });
+    return defineScenario({
+      hosts: t.hosts,
+      sockets: t.sockets,
+      workload: {
+        sends: t.sockets
+          .filter((x) => x.app.kind === 'send')
+          .flatMap((x) => SIZES.map((bytes) => ({ socket: x.name, bytes }))),
+      },
+      checks: REQREP_CHECKS,
+    });
+  }
+
+  for (const shape of RAW_REQREP_SHAPES)
+    for (const transport of TRANSPORTS)
+      it(`every request is echoed intact, once: ${JSON.stringify(shape)} over ${transport}`, async () => {
+        const r = await runScenario(rawCase(shape, transport, 3), 'sim-1');
+        expect(r.checks.map((c) => [c.id, c.status])).toEqual(REQREP_CHECKS.map((id) => [id, 'pass']));
+        for (const c of ['client0', 'client1']) {
+          const o = r.observations.sockets[c]!;
+          expect(o.received.map((x) => x.replyTo).sort()).toEqual([0, 1, 2, 3, 4]);
+          expect(o.strayReplies).toBe(0);
+        }
+      });
+
+  it('an XREQ sender pipelines: all its requests go out before the first reply comes back', async () => {
+    const r = await runScenario(rawCase({ rawClient: true }, 'tcp', 5), 'sim-1');
+    const o = r.observations.sockets.client0!;
+    const firstReplyUs = Math.min(...o.received.map((x) => x.atUs));
+    expect(o.sent.every((x) => x.atUs < firstReplyUs)).toBe(true);
+    // Request ids come from the socket's counter, top bit set; each reply carries its request's.
+    for (const x of o.received) expect(x.requestId).toBe((0x80000000 | x.replyTo!) >>> 0);
+  });
+
+  it('REQ behind a device: the REP sees the device hop and the request id in the backtrace', async () => {
+    const r = await runScenario(rawCase({ device: true }, 'tcp'), 'sim-1');
+    const server = r.observations.sockets.server!;
+    expect(server.received.length).toBe(2 * SIZES.length);
+    // Its request ids (the last backtrace word) are the REQs' own (top bit set).
+    expect(server.received.every((x) => (x.requestId ?? 0) >= 0x80000000)).toBe(true);
+  });
+
+  it('one-reply-per-request fails on a stray reply and on a reply that is not the echo (planted)', async () => {
+    const s = rawCase({ rawClient: true }, 'tcp');
+    const r = await runScenario(s, 'sim-1');
+    const check = checkById('reqrep.one-reply-per-request')!;
+    const ctx = {
+      endUs: 0,
+      healedAtUs: 0,
+      faults: [],
+      reason: 'until',
+      payloadOf: (name: string, i: number) =>
+        payload(
+          s.sockets.findIndex((x) => x.name === name),
+          i,
+          SIZES[i]!,
+        ),
+      lossy: false,
+    };
+    expect(check.evaluate(s, r.observations, ctx).status).toBe('pass');
+    const stray: Observations = structuredClone(r.observations);
+    stray.sockets.client1!.strayReplies = 1;
+    expect(check.evaluate(s, stray, ctx).actual).toMatch(/answered no outstanding request/);
+    const garbled: Observations = structuredClone(r.observations);
+    garbled.sockets.client0!.received[0]!.body = Uint8Array.of(1, 2, 3);
+    expect(check.evaluate(s, garbled, ctx).status).toBe('fail');
+  });
+
+  it('all-answered does not hold a raw XREQ (it never resends) to requests lost with a reset', async () => {
+    const s = rawCase({ rawClient: true }, 'tcp');
+    const r = await runScenario(s, 'sim-1');
+    const lost: Observations = structuredClone(r.observations);
+    lost.sockets.client0!.received = [];
+    const check = checkById('reqrep.all-answered')!;
+    const ctx = { endUs: 0, healedAtUs: 0, faults: [], reason: 'until', payloadOf: () => new Uint8Array(0) };
+    expect(check.evaluate(s, lost, { ...ctx, lossy: false }).status).toBe('fail');
+    expect(check.evaluate(s, lost, { ...ctx, lossy: true }).status).toBe('pass');
   });
 });

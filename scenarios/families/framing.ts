@@ -25,6 +25,7 @@ import {
   scenarioArb,
   TRANSPORTS,
   type GeneratedFaultKind,
+  type ReqRepShape,
   type Transport,
 } from '../generators.js';
 import {
@@ -405,6 +406,20 @@ const RAW_PEER_CHECKS = {
   ],
 } as const;
 
+/**
+ * Raw REQ/REP shapes: XREQ clients against REP, REQ clients against an XREP echo, raw on both
+ * sides, and a device (XREP | device | XREQ) between the clients and the server. Shrinks toward the
+ * first: XREQ against REP.
+ */
+export const RAW_REQREP_SHAPES: readonly ReqRepShape[] = [
+  { rawClient: true },
+  { rawServer: true },
+  { rawClient: true, rawServer: true },
+  { device: true },
+  { device: true, rawClient: true },
+  { device: true, rawServer: true },
+];
+
 /** Message sizes with zero-length messages common (1 in 5), the rest uniform up to 4 KiB. */
 const SIZE_WITH_ZEROS: fc.Arbitrary<number> = fc.oneof(
   { weight: 4, arbitrary: fc.integer({ min: 0, max: 4096 }) },
@@ -447,6 +462,29 @@ export const FRAMING_PROPERTIES: PropertySpec[] = [
         maxClients: 3,
         name: 'framing/reqrep',
         // A short RETRY-TIME would make resends dominate; framing is about bytes (resend has its own family).
+        clientOptions: { 'RETRY-TIME': 1_000_000 },
+      }),
+  },
+  {
+    id: 'framing/raw-reqrep',
+    family: 'framing',
+    title:
+      'requests and replies pass intact through raw XREQ / XREP sockets (pipelined) and through a device, under chunking, partial writes and faults',
+    protocols: ['req0', 'rep0', 'xreq0', 'xrep0'],
+    transports: TRANSPORTS,
+    checks: DEFAULT_CHECKS.reqrep,
+    faultKinds: ALL_FAULTS,
+    sometimes: ['net.partial-write', 'net.retransmission', 'net.reset', 'sp.reconnect'],
+    arb: ({ impl, transports }) =>
+      scenarioArb({
+        protocol: 'reqrep',
+        impl,
+        transports,
+        maxClients: 3,
+        maxPipeline: 8,
+        shapes: RAW_REQREP_SHAPES,
+        name: 'framing/raw-reqrep',
+        // REQ clients behind a device resend only on RETRY-TIME when the device loses the server.
         clientOptions: { 'RETRY-TIME': 1_000_000 },
       }),
   },

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import '../museum/index.js';
 import { checkById, type CheckContext, type Observations } from '../checks.js';
@@ -36,6 +37,25 @@ describe('redial family', () => {
 
   it('catches museum/no-backoff-cap by the bounds check', async () => {
     expect(await propertyFails('museum/no-backoff-cap')).toContain('redial.backoff-bounds');
+  });
+
+  it('catches museum/redial-after-close by the nothing-after-close check, in each property', async () => {
+    for (const p of REDIAL_PROPERTIES) {
+      const out = await checkFamilyProperty(p, 'museum/redial-after-close');
+      expect(out.ok, p.id).toBe(false);
+      expect(out.counterexample!.failed.map((f) => f.id)).toContain('redial.nothing-after-close');
+    }
+  });
+
+  it('closes a dialing socket in about 1 in 4 generated scenarios, during the fault phase', () => {
+    const drawn = fc.sample(REDIAL_PROPERTIES[0]!.arb({ impl: 'netlab', transports: ['tcp'] }), {
+      seed: 7,
+      numRuns: 400,
+    });
+    const closes = drawn.flatMap((s) => s.sockets.map((x) => x.closeAtUs).filter((t) => t !== undefined));
+    expect(closes.length).toBeGreaterThan(60);
+    expect(closes.length).toBeLessThan(160);
+    expect(closes.every((t) => t > 0 && t <= 2_000_000)).toBe(true);
   });
 });
 
@@ -126,5 +146,52 @@ describe('redial checks on a hand-written scenario', () => {
     const failed = r.checks.filter((c) => c.status === 'fail').map((c) => c.id);
     expect(failed).toContain('redial.reconnects');
     expect(failed).toContain('redial.backoff-bounds');
+  });
+});
+
+describe('redial: nothing after close', () => {
+  /** lateListener, with client0 closed at `closeAtUs` (refused and redialing before 1 s, connected after). */
+  function closing(closeAtUs: number, impl = 'netlab'): Scenario {
+    const s = lateListener(impl);
+    return defineScenario({
+      ...s,
+      sockets: s.sockets.map((x) => (x.name === 'client0' ? { ...x, closeAtUs } : x)),
+      checks: [...s.checks, 'redial.nothing-after-close'],
+    });
+  }
+
+  for (const [when, closeAtUs] of [
+    ['while redialing a refused peer', 450_000],
+    ['while connected', 1_200_000],
+  ] as const) {
+    it(`netlab stops dialing for good when closed ${when}`, async () => {
+      const r = await runScenario(closing(closeAtUs), 'sim-1');
+      expect(r.checks.filter((c) => c.status === 'fail')).toEqual([]);
+      expect(r.checks.find((c) => c.id === 'redial.nothing-after-close')!.status).toBe('pass');
+      const o = r.observations.sockets.client0!;
+      expect(o.closedAtUs).toBe(closeAtUs);
+      expect(o.dials.length).toBeGreaterThan(0);
+      expect(o.dials.every((d) => d.atUs <= closeAtUs)).toBe(true);
+    });
+
+    it(`museum/redial-after-close goes on dialing when closed ${when}, and is flagged`, async () => {
+      const r = await runScenario(closing(closeAtUs, 'museum/redial-after-close'), 'sim-1');
+      const check = r.checks.find((c) => c.id === 'redial.nothing-after-close')!;
+      expect(check.status).toBe('fail');
+      expect(check.actual).toMatch(/connect attempts started after/);
+      // A closed socket is not expected to reconnect: that check does not judge it.
+      expect(r.checks.find((c) => c.id === 'redial.reconnects')!.status).toBe('not-applicable');
+    });
+  }
+
+  it('flags a pipe attached after the close (planted), and is not applicable without a close', async () => {
+    const s = closing(1_200_000);
+    const r = await runScenario(s, 'sim-1');
+    const obs: Observations = structuredClone(r.observations);
+    obs.sockets.client0!.pipes.push({ atUs: 1_300_000, event: 'attached', pipe: 7 });
+    const check = checkById('redial.nothing-after-close')!;
+    expect(check.evaluate(s, obs, ctxOf(s)).status).toBe('fail');
+    const open = await runScenario(lateListener(), 'sim-1');
+    expect(check.evaluate(s, open.observations, ctxOf(s)).status).toBe('not-applicable');
   });
 });

@@ -7,7 +7,8 @@
  *
  * Gaps are measured from the end of one attempt (its connect failed, or its connection closed) to the
  * start of the next, so network latency does not enter them; a gap during which the dialer's host was
- * paused or crashed is not judged (its timers were held).
+ * paused or crashed is not judged (its timers were held). Sometimes the application closes a dialing
+ * socket (closeAtUs): after that nothing may happen on it, no connect attempt, no attached pipe.
  */
 import fc from 'fast-check';
 import { OPTION_NAMES, OptionStore } from '../../impl/sp/options.js';
@@ -177,12 +178,14 @@ defineCheck({
           if (g.gapUs > d.capUs + REDIAL_SLACK_US)
             return `waited ${ms(g.gapUs)} after attempt #${g.k}, above the cap ${ms(d.capUs)} (MAX-RECONNECT-TIME)`;
         }
-        // A redial still pending at the end counts too: a wait beyond the cap must not hide there.
+        // A redial still pending at the end (or at the socket's close) counts too: a wait beyond
+        // the cap must not hide there.
         const k = d.attempts.length - 1;
         const last = d.attempts[k];
-        if (last?.endUs != null && ctx.endUs - last.endUs > d.capUs + REDIAL_SLACK_US)
-          if (!hostDisturbed(s, ctx, d.socket.host, last.endUs, ctx.endUs))
-            return `attempt #${k} ended at ${ms(last.endUs)} and no redial came in the ${ms(ctx.endUs - last.endUs)} left (cap ${ms(d.capUs)})`;
+        const horizonUs = obs.sockets[d.socket.name]?.closedAtUs ?? ctx.endUs;
+        if (last?.endUs != null && horizonUs - last.endUs > d.capUs + REDIAL_SLACK_US)
+          if (!hostDisturbed(s, ctx, d.socket.host, last.endUs, horizonUs))
+            return `attempt #${k} ended at ${ms(last.endUs)} and no redial came in the ${ms(horizonUs - last.endUs)} left (cap ${ms(d.capUs)})`;
         return null;
       },
       1,
@@ -256,7 +259,8 @@ defineCheck({
     let judged = 0;
     const groups = new Map<string, SocketSpec[]>();
     for (const spec of s.sockets) {
-      if (spec.dial.length !== 1) continue;
+      // A socket the application closed is meant to stay down (redial.nothing-after-close).
+      if (spec.dial.length !== 1 || obs.sockets[spec.name]?.closedAtUs != null) continue;
       const addr = spec.dial[0]!;
       const l = listenerAt(s, addr);
       if (l === undefined || PEER[spec.protocol] !== l.protocol) continue;
@@ -287,6 +291,38 @@ defineCheck({
   },
 });
 
+defineCheck({
+  id: 'redial.nothing-after-close',
+  kind: 'always',
+  requirement:
+    'once the application closed a socket, none of its dialers starts a connect attempt and no pipe attaches to it',
+  ref: null,
+  evaluate(s, obs) {
+    const expected = 'no connect attempt starts and no pipe attaches after the close';
+    let judged = 0;
+    for (const spec of s.sockets) {
+      const o = obs.sockets[spec.name];
+      if (o?.closedAtUs == null) continue;
+      judged++;
+      const t = o.closedAtUs;
+      const late = o.dials.filter((d) => d.atUs > t);
+      if (late.length > 0)
+        return verdict(
+          `${spec.name} closed at ${ms(t)}, yet ${late.length} connect attempts started after, the first to ${late[0]!.address} at ${ms(late[0]!.atUs)}`,
+          expected,
+        );
+      const attached = o.pipes.find((p) => p.event === 'attached' && p.atUs > t);
+      if (attached !== undefined)
+        return verdict(
+          `${spec.name} closed at ${ms(t)}, yet pipe ${attached.pipe} attached at ${ms(attached.atUs)}`,
+          expected,
+        );
+    }
+    if (judged === 0) return { status: 'not-applicable', expected, actual: 'no socket was closed' };
+    return verdict(null, expected);
+  },
+});
+
 export const REDIAL_CHECKS = [
   'stack.no-crash',
   'redial.one-dial-in-flight',
@@ -294,6 +330,7 @@ export const REDIAL_CHECKS = [
   'redial.backoff-grows',
   'redial.backoff-resets-on-attach',
   'redial.reconnects',
+  'redial.nothing-after-close',
 ] as const;
 
 /** RECONNECT-TIME 10..200 ms; MAX-RECONNECT-TIME 2..20 times that, at most 3 s. */
@@ -400,9 +437,16 @@ function redialArb(o: {
       // Not shrunk: a backoff failure does not depend on the network, and its many knobs make shrinking slow.
       network: fc.noShrink(networkArb()),
       faults: fc.array(redialFaultStepArb(allHosts, 'server', PHASE_US), { maxLength: o.maxFaults }),
+      // 1 in 4: the application closes client0 during the fault phase (often while it redials), in
+      // 10 ms steps; shrinks toward no close.
+      closeAtUs: fc.oneof(
+        { weight: 3, arbitrary: fc.constant(null) },
+        { weight: 1, arbitrary: fc.integer({ min: 1, max: PHASE_US / 10_000 }).map((n) => n * 10_000) },
+      ),
     })
     .map((r): Scenario => {
       const topo = redialTopology(r, r.timing, r.serverStartUs);
+      if (r.closeAtUs !== null) topo.sockets.find((x) => x.name === 'client0')!.closeAtUs = r.closeAtUs;
       const senders = topo.sockets.filter((x) => x.app.kind === 'send');
       return {
         version: SCENARIO_VERSION,

@@ -15,7 +15,11 @@ function propertyFails(impl: string): Promise<string[]> {
 
 describe('resend family', () => {
   it('has the properties the catalog lists', () => {
-    expect(RESEND.properties.map((p) => p.id)).toEqual(['resend/short-retry', 'resend/pipe-loss']);
+    expect(RESEND.properties.map((p) => p.id)).toEqual([
+      'resend/short-retry',
+      'resend/pipe-loss',
+      'resend/device',
+    ]);
   });
 
   for (const p of RESEND_PROPERTIES) {

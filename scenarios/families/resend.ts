@@ -206,19 +206,22 @@ export const RESEND_CHECKS = [
 
 const PHASE_US = 2_000_000;
 
-/** REQ hosts never pause or crash (their workload would die with them); the REP host may do both. */
-function resendFaultStepArb(hosts: readonly string[]): fc.Arbitrary<FaultStep> {
+/**
+ * REQ hosts never pause or crash (their workload would die with them); the REP host and the
+ * device's host may do both.
+ */
+function resendFaultStepArb(hosts: readonly string[], servers: readonly string[]): fc.Arbitrary<FaultStep> {
   return fc.oneof(
     faultStepArb({
       hosts,
-      crashable: ['server'],
+      crashable: servers,
       kinds: ['partition', 'reset', 'crash', 'link', 'stall-reads'],
       phaseUs: PHASE_US,
     }),
     fc.record({
       kind: fc.constant('pause' as const),
       atUs: fc.integer({ min: 0, max: PHASE_US - 1 }),
-      host: fc.constant('server'),
+      host: fc.constantFrom(...servers),
       forUs: fc.integer({ min: 1_000, max: 1_000_000 }),
     }),
   );
@@ -235,8 +238,12 @@ function resendArb(o: {
   name: string;
   retryMinUs: number;
   retryMaxUs: number;
+  /** REQ clients reach the REP through a device (XREP | device | XREQ on host "device"). */
+  device?: boolean;
 }): fc.Arbitrary<Scenario> {
-  const full = topology({ pattern: 'reqrep', transport: 'tcp', clients: MAX_CLIENTS });
+  const device = o.device === true;
+  const full = topology({ pattern: 'reqrep', transport: 'tcp', clients: MAX_CLIENTS, device });
+  const servers = device ? ['server', 'device'] : ['server'];
   // Requests of 4 bytes or more carry their identity (runner payload()), so replies can be told apart.
   const request = fc.record({
     bytes: fc.integer({ min: 4, max: 256 }),
@@ -252,7 +259,7 @@ function resendArb(o: {
         ...Array.from({ length: MAX_CLIENTS }, () => fc.array(request, { minLength: 1, maxLength: 5 })),
       ),
       network: networkArb(),
-      faults: fc.array(resendFaultStepArb(full.hosts), { maxLength: 3 }),
+      faults: fc.array(resendFaultStepArb(full.hosts, servers), { maxLength: 3 }),
     })
     .map((r): Scenario => {
       // The REP must serve faster than resends arrive, or the copies pile up without end (a retry
@@ -262,6 +269,7 @@ function resendArb(o: {
         pattern: 'reqrep',
         transport: 'tcp',
         clients: r.clients,
+        device,
         clientOptions: { 'RETRY-TIME': r.retryUs },
         serverApp: repDelayUs > 0 ? { recvDelayUs: repDelayUs } : {},
       });
@@ -313,6 +321,19 @@ export const RESEND_PROPERTIES: PropertySpec[] = [
     sometimes: ['sp.resend', 'sp.reconnect', 'net.reset'],
     arb: ({ impl }) =>
       resendArb({ impl, name: 'resend/pipe-loss', retryMinUs: 1_000_000, retryMaxUs: 5_000_000 }),
+  },
+  {
+    id: 'resend/device',
+    family: 'resend',
+    title:
+      'REQ resends survive a device (XREP | device | XREQ) between REQ and REP under faults: one reply per request, all answered',
+    protocols: ['req0', 'rep0', 'xreq0', 'xrep0'],
+    transports: ['tcp'],
+    checks: RESEND_CHECKS,
+    faultKinds: RESEND_FAULTS,
+    sometimes: ['sp.resend', 'sp.reconnect', 'net.reset'],
+    arb: ({ impl }) =>
+      resendArb({ impl, name: 'resend/device', retryMinUs: 50_000, retryMaxUs: 1_000_000, device: true }),
   },
 ];
 

@@ -13,6 +13,7 @@ import { NO_BACKOFF_CAP } from './no-backoff-cap.js';
 import { NO_BACKOFF } from './no-backoff.js';
 import { NO_HANDSHAKE_TIMEOUT } from './no-handshake-timeout.js';
 import { PARTIAL_WRITE_DROP } from './partial-write-drop.js';
+import { REDIAL_AFTER_CLOSE } from './redial-after-close.js';
 import { REDIAL_STORM } from './redial-storm.js';
 import { REP_WRONG_PIPE } from './rep-wrong-pipe.js';
 import { REQ_NEW_ID } from './req-new-id.js';
@@ -33,6 +34,7 @@ export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVari
   ['museum/redial-storm', REDIAL_STORM],
   ['museum/no-backoff', NO_BACKOFF],
   ['museum/no-backoff-cap', NO_BACKOFF_CAP],
+  ['museum/redial-after-close', REDIAL_AFTER_CLOSE],
   ['museum/req-new-id', REQ_NEW_ID],
   ['museum/req-stale-reply', REQ_STALE_REPLY],
   ['museum/req-no-resend-on-loss', REQ_NO_RESEND_ON_LOSS],

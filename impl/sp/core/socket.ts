@@ -122,6 +122,13 @@ export interface SocketOptions {
    * connection. Default none (the transport's connection as it is).
    */
   wrapConnection?: (conn: StreamConn) => StreamConn;
+  /**
+   * Builds each dialer of the socket (default: `new Dialer(socket, url, overrides)`), so an
+   * embedding can subclass Dialer, e.g. to instrument its attempts or change its redial behaviour
+   * (the bug museum plants a dialer whose close leaves its redial armed). The socket tracks and
+   * closes what it returns like its own.
+   */
+  dialerFactory?: (socket: Socket, url: SpUrl, overrides: OptionStore) => Dialer;
 }
 
 /** Redial timing: the wait before the next attempt, given the current interval. */
@@ -199,6 +206,7 @@ export class Socket {
   readonly frameDecoder: FrameDecoderFactory | undefined;
   readonly backoff: BackoffPolicy;
   readonly wrapConnection: ((conn: StreamConn) => StreamConn) | undefined;
+  private readonly dialerFactory: (socket: Socket, url: SpUrl, overrides: OptionStore) => Dialer;
 
   constructor(env: Env, extraOptions: readonly OptionName[], socketOptions: SocketOptions = {}) {
     this.env = env;
@@ -207,6 +215,7 @@ export class Socket {
     this.frameDecoder = socketOptions.frameDecoder;
     this.backoff = socketOptions.backoff ?? MANGOS_BACKOFF;
     this.wrapConnection = socketOptions.wrapConnection;
+    this.dialerFactory = socketOptions.dialerFactory ?? ((socket, url, o) => new Dialer(socket, url, o));
   }
 
   get closed(): boolean {
@@ -282,7 +291,7 @@ export class Socket {
 
   newDialer(url: string, options: Partial<OptionValues> = {}): Dialer {
     this.assertOpen('newDialer');
-    const d = new Dialer(this, parseSpUrl(url, false), new OptionStore(options, ENDPOINT_OPTIONS));
+    const d = this.dialerFactory(this, parseSpUrl(url, false), new OptionStore(options, ENDPOINT_OPTIONS));
     this.dialers.add(d);
     return d;
   }
@@ -708,7 +717,8 @@ export class Dialer {
   }
 
   private attempt(): void {
-    if (this.stateValue === 'closed' || this.socket.closed) return;
+    // The dialer's own state is the one guard: Socket.close closes every dialer it tracks.
+    if (this.stateValue === 'closed') return;
     this.stateValue = 'connecting';
     this.timer = undefined;
     if (this.url.transport === 'inproc') {

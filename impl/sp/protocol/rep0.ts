@@ -35,6 +35,8 @@ export interface Rep0Stats {
   droppedRequests: number;
   /** Replies dropped because their pipe had gone. */
   droppedReplies: number;
+  /** The most replies ever queued for one pipe (WRITEQ-LEN bounds it; at least 1 with WRITEQ-LEN 0). */
+  maxQueuedReplies: number;
 }
 
 /**
@@ -59,7 +61,7 @@ export class Rep0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
   readonly extraOptions = ['TTL', 'GARBAGE-CLOSES-PIPE'] as const;
   readonly contexts = true;
-  readonly stats: Rep0Stats = { droppedRequests: 0, droppedReplies: 0 };
+  readonly stats: Rep0Stats = { droppedRequests: 0, droppedReplies: 0, maxQueuedReplies: 0 };
   private readonly waiting: Context[] = [];
   /** Attached pipes (in attach order) with their queued replies and blocked senders. */
   protected readonly out = new Map<Pipe, PipeOut>();
@@ -106,17 +108,26 @@ export class Rep0 implements ProtocolImpl {
   private flush(pipe: Pipe): void {
     const q = this.out.get(pipe);
     if (q === undefined) return;
-    while (pipe.ready && q.msgs.length > 0) {
-      if (!pipe.send(q.msgs[0]!)) break;
-      q.msgs.shift();
-    }
     const cap = Math.max(this.socket.getOption('WRITEQ-LEN'), 0);
-    while (q.waiters.length > 0 && q.msgs.length < Math.max(cap, 1) && (cap > 0 || pipe.ready)) {
-      const w = q.waiters.shift()!;
-      if (w.timer !== undefined) this.env().clearTimer(w.timer);
-      q.msgs.push(w.msg);
-      w.done.resolve();
-      if (cap === 0) this.flush(pipe);
+    for (;;) {
+      while (pipe.ready && q.msgs.length > 0) {
+        if (!pipe.send(q.msgs[0]!)) break;
+        q.msgs.shift();
+      }
+      let moved = false;
+      while (q.waiters.length > 0 && q.msgs.length < Math.max(cap, 1) && (cap > 0 || pipe.ready)) {
+        const w = q.waiters.shift()!;
+        if (w.timer !== undefined) this.env().clearTimer(w.timer);
+        q.msgs.push(w.msg);
+        this.noteQueued(q);
+        w.done.resolve();
+        moved = true;
+        if (cap === 0) break;
+      }
+      // Replies that moved in from blocked senders go out now while the pipe takes them: the pipe
+      // may stay ready (no further writable event), and they would wait forever (found by the
+      // backpressure/rep-reply-queue property: a REQ pipelining into a REP with WRITEQ-LEN 1).
+      if (!moved || !pipe.ready || q.msgs.length === 0) return;
     }
   }
 
@@ -240,6 +251,7 @@ export class Rep0 implements ProtocolImpl {
     }
     if (q.waiters.length === 0 && q.msgs.length < cap) {
       q.msgs.push(reply);
+      this.noteQueued(q);
       done.resolve();
       return done.promise;
     }
@@ -263,6 +275,10 @@ export class Rep0 implements ProtocolImpl {
     }
     q.waiters.push(waiter);
     return done.promise;
+  }
+
+  private noteQueued(q: PipeOut): void {
+    if (q.msgs.length > this.stats.maxQueuedReplies) this.stats.maxQueuedReplies = q.msgs.length;
   }
 
   /** The pipe a reply goes out on: the one its request came from (a reply finds its requester). */
