@@ -327,6 +327,39 @@ describe('SURVEYOR/RESPONDENT over the simulated network', () => {
     expect(r).toMatchObject({ closed: 'ErrClosed', second: 'ErrProtoState', after: 'ErrClosed' });
   });
 
+  it('SURVEY-TIME 0: the survey lasts until the next one; closing the socket fails a blocked recv with ErrClosed', async () => {
+    const { a, b, drive } = lab('survey-notime');
+    const r = await drive(async () => {
+      const surv = openSurveyor0(a, { options: { 'SURVEY-TIME': 0 } });
+      await surv.listen('tcp://a:5555');
+      const resp = openRespondent0(b);
+      await resp.dial('tcp://a:5555');
+      void answer(resp, 'late', 30 * S);
+      await surv.send(text('q'));
+      const late = str(await surv.recv()); // 30 s later: still the same survey
+      const blocked = code(surv.recv());
+      await a.sleep(1 * MS);
+      await surv.close();
+      return { late, closed: await blocked };
+    });
+    expect(r).toEqual({ late: 'late:q', closed: 'ErrClosed' });
+  });
+
+  it('ipc carries surveys and responses too', async () => {
+    const { a, drive } = lab('survey-ipc');
+    const r = await drive(async () => {
+      const surv = openSurveyor0(a, { options: { 'SURVEY-TIME': 50 * MS } });
+      await surv.listen('ipc:///tmp/survey.sock');
+      const resp = openRespondent0(a);
+      await resp.dial('ipc:///tmp/survey.sock');
+      void answer(resp, 'ipc');
+      await a.sleep(1 * MS);
+      await surv.send(text('q'));
+      return collect(surv);
+    });
+    expect(r).toEqual({ got: ['ipc:q'], end: 'ErrTimedOut' });
+  });
+
   it('inproc carries surveys and responses too', async () => {
     const { a, drive } = lab('survey-inproc');
     const r = await drive(async () => {
@@ -445,6 +478,64 @@ describe('RESPONDENT', () => {
       return { sent, dropped: respondent0Stats(resp)!.droppedResponses };
     });
     expect(r).toEqual({ sent: 'ok', dropped: 1 });
+  });
+
+  it('a survey without a survey id word closes the pipe with GARBAGE-CLOSES-PIPE (nng)', async () => {
+    const { a, b, drive } = lab('resp-garbage-close');
+    const r = await drive(async () => {
+      const resp = openRespondent0(a, { options: { 'GARBAGE-CLOSES-PIPE': true } });
+      await resp.listen('tcp://a:5555');
+      b.connect('tcp://a:5555', (err, conn) => {
+        if (err || !conn) return;
+        conn.setHandlers({});
+        conn.write(encodeHandshake(98));
+        conn.write(encodeFrame(new Uint8Array([0, 0, 0, 1, 0, 0, 0, 2])));
+      });
+      await b.sleep(100 * MS);
+      return { dropped: respondent0Stats(resp)!.droppedSurveys, pipes: resp.pipes.size };
+    });
+    expect(r).toEqual({ dropped: 1, pipes: 0 });
+  });
+
+  it('responses queue per pipe up to WRITEQ-LEN, then send blocks (SEND-DEADLINE) or BEST-EFFORT drops', async () => {
+    const { a, b, drive } = lab('resp-backpressure');
+    const r = await drive(async () => {
+      const results: Record<string, string[]> = {};
+      for (const bestEffort of [false, true]) {
+        const port = bestEffort ? 5556 : 5555;
+        // A surveyor that sends 40 surveys and never reads the answers.
+        rawSpListener(
+          b,
+          `tcp://b:${port}`,
+          98,
+          () => undefined,
+          (conn) => {
+            for (let i = 0; i < 40; i++)
+              conn.write(encodeFrame(new Uint8Array([...encodeU32(0x8000_0000 + i), 1])));
+            conn.pauseReading();
+          },
+        );
+        const resp = openRespondent0(a, {
+          options: { 'WRITEQ-LEN': 2, 'SEND-DEADLINE': 100 * MS, 'BEST-EFFORT': bestEffort },
+        });
+        await resp.dial(`tcp://b:${port}`);
+        const big = new Uint8Array(64 * 1024);
+        const codes: string[] = [];
+        for (let i = 0; i < 40; i++) {
+          await resp.recv();
+          codes.push(await code(resp.send(big)));
+        }
+        results[bestEffort ? 'bestEffort' : 'blocking'] = [...new Set(codes)];
+        results[`${bestEffort ? 'bestEffort' : 'blocking'}Dropped`] = [
+          String(respondent0Stats(resp)!.droppedResponses),
+        ];
+      }
+      return results;
+    });
+    expect(r.blocking).toEqual(['ok', 'ErrSendTimeout']);
+    expect(r.bestEffort).toEqual(['ok']);
+    expect(Number(r.bestEffortDropped![0])).toBeGreaterThan(0);
+    expect(r.blockingDropped).toEqual(['0']);
   });
 
   it('TTL: 0, 256 and non-integers are ErrBadValue; SURVEY-TIME is not a respondent option', () => {
