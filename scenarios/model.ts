@@ -17,9 +17,18 @@ export type ImplName = string;
 
 /**
  * SP protocols a scenario socket may speak (nng names); grows as protocols land. xreq0 / xrep0 are
- * raw REQ / REP: the application (or a device) handles the backtrace headers itself.
+ * raw REQ / REP: the application (or a device) handles the backtrace headers itself. A surveyor0
+ * sender makes each workload item a survey and collects responses until SURVEY-TIME expires.
  */
-export const SCENARIO_PROTOCOLS = ['pair0', 'req0', 'rep0', 'xreq0', 'xrep0'] as const;
+export const SCENARIO_PROTOCOLS = [
+  'pair0',
+  'req0',
+  'rep0',
+  'xreq0',
+  'xrep0',
+  'surveyor0',
+  'respondent0',
+] as const;
 export type ScenarioProtocol = (typeof SCENARIO_PROTOCOLS)[number];
 
 const us = (max: number) => z.number().int().min(0).max(max);
@@ -288,6 +297,9 @@ const APP_KINDS: Record<ScenarioProtocol, readonly string[]> = {
   rep0: ['send', 'sink', 'echo'],
   xreq0: ['send', 'device'],
   xrep0: ['sink', 'echo', 'device'],
+  // A surveyor sends surveys and collects their responses; a respondent answers (echo) or not (sink).
+  surveyor0: ['send'],
+  respondent0: ['sink', 'echo'],
 };
 
 function checkApp(s: Parsed['sockets'][number], at: string): void {

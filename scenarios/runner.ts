@@ -21,6 +21,7 @@ import { device } from '../impl/sp/core/device.js';
 import { openXRep0, openXReq0 } from '../impl/sp/protocol/raw-reqrep.js';
 import { openRep0, rep0Stats } from '../impl/sp/protocol/rep0.js';
 import { encodeU32, openReq0, req0Stats } from '../impl/sp/protocol/req0.js';
+import { openRespondent0, openSurveyor0 } from '../impl/sp/protocol/survey.js';
 import { runtimeAddress, parseSpUrl } from '../impl/sp/transport/url.js';
 import { applyFaultPlan, type FaultRecord } from '../sim/fault-plan.js';
 import { Network, type NetStats } from '../sim/net.js';
@@ -46,6 +47,8 @@ export const OPENERS: Record<ScenarioProtocol, SocketOpener> = {
   rep0: openRep0,
   xreq0: openXReq0,
   xrep0: openXRep0,
+  surveyor0: openSurveyor0,
+  respondent0: openRespondent0,
 };
 
 /** What an implementation variant changes for one scenario socket. */
@@ -546,6 +549,7 @@ export async function runScenario(
           }
           rec.acceptedAtUs = env.nowUs();
           sample();
+          if (spec.protocol === 'surveyor0') await collectResponses(s, o, env, i);
           if (spec.protocol === 'req0') {
             const reply = await s.recvMsg();
             o.received.push({
@@ -578,7 +582,9 @@ export async function runScenario(
           atUs: env.nowUs(),
           body: m.body,
           pipe: m.pipe?.id ?? null,
-          ...(spec.protocol === 'rep0' || spec.protocol === 'xrep0' ? lastWord(m.header) : {}),
+          ...(spec.protocol === 'rep0' || spec.protocol === 'xrep0' || spec.protocol === 'respondent0'
+            ? lastWord(m.header)
+            : {}),
         });
         if (app.kind === 'echo') {
           try {
@@ -590,6 +596,29 @@ export async function runScenario(
           }
         }
       }
+    }
+  };
+
+  /**
+   * A surveyor's survey `index` is out: receive its responses until the survey ends (SURVEY-TIME
+   * expired: ErrTimedOut), recording each with the survey's index and the survey id it carried.
+   */
+  const collectResponses = async (s: Socket, o: SocketObs, env: Env, index: number): Promise<void> => {
+    for (;;) {
+      let m;
+      try {
+        m = await s.recvMsg();
+      } catch (e) {
+        if (errorCode(e) !== 'ErrTimedOut') o.errors.push(`survey ${index}: ${(e as Error).message}`);
+        return;
+      }
+      o.received.push({
+        atUs: env.nowUs(),
+        body: m.body,
+        pipe: m.pipe?.id ?? null,
+        replyTo: index,
+        ...lastWord(m.header),
+      });
     }
   };
 

@@ -11,6 +11,7 @@ import type { OptionValues } from '../../impl/sp/options.js';
 import { openPair0 } from '../../impl/sp/protocol/pair0.js';
 import { openRep0 } from '../../impl/sp/protocol/rep0.js';
 import { openReq0 } from '../../impl/sp/protocol/req0.js';
+import { openRespondent0, openSurveyor0 } from '../../impl/sp/protocol/survey.js';
 import { parseCatArgs, type CatArgs, type CatProtocol } from './cat-args.js';
 import { formatMessage } from './cat-format.js';
 import type { Command } from './common.js';
@@ -49,6 +50,8 @@ const OPENERS: Partial<Record<CatProtocol, (env: NodeEnv, options: Partial<Optio
   pair0: (env, options) => openPair0(env, { options }),
   req0: (env, options) => openReq0(env, { options }),
   rep0: (env, options) => openRep0(env, { options }),
+  surveyor0: (env, options) => openSurveyor0(env, { options }),
+  respondent0: (env, options) => openRespondent0(env, { options }),
 };
 
 function writeOut(bytes: Uint8Array): Promise<void> {
@@ -57,6 +60,16 @@ function writeOut(bytes: Uint8Array): Promise<void> {
 }
 
 const sleepMs = (env: NodeEnv, ms: number): Promise<void> => env.sleep(ms * 1000);
+
+/**
+ * Errors that end a receive loop quietly, as NNG_ETIMEDOUT and NNG_ESTATE do in nngcat: a receive
+ * timeout, the end of an exchange (ErrProtoState), and a survey that expired (ErrTimedOut).
+ */
+const END_OF_RECEIVE: ReadonlySet<SpErrorCode> = new Set<SpErrorCode>([
+  'ErrRecvTimeout',
+  'ErrProtoState',
+  'ErrTimedOut',
+]);
 
 /**
  * nngcat's recvloop: print until count messages, a timeout or the end of an exchange (ErrProtoState:
@@ -70,7 +83,7 @@ async function recvLoop(socket: Socket, args: CatArgs): Promise<void> {
     try {
       body = await socket.recv();
     } catch (e) {
-      if (e instanceof SpError && (e.code === 'ErrRecvTimeout' || e.code === 'ErrProtoState')) return;
+      if (e instanceof SpError && END_OF_RECEIVE.has(e.code)) return;
       throw new Fatal(`Receive error: ${strerror(e)}`);
     }
     await writeOut(formatMessage(args.format, body));
@@ -142,7 +155,7 @@ async function sendRecv(env: NodeEnv, socket: Socket, args: CatArgs): Promise<vo
       try {
         body = await socket.recv();
       } catch (e) {
-        if (e instanceof SpError && (e.code === 'ErrRecvTimeout' || e.code === 'ErrProtoState')) break;
+        if (e instanceof SpError && END_OF_RECEIVE.has(e.code)) break;
         throw new Fatal(`Cannot receive: ${strerror(e)}`);
       }
       await writeOut(formatMessage(args.format, body));

@@ -19,6 +19,7 @@ describe('resend family', () => {
       'resend/short-retry',
       'resend/pipe-loss',
       'resend/device',
+      'resend/survey',
     ]);
   });
 
@@ -44,6 +45,10 @@ describe('resend family', () => {
 
   it('catches museum/rep-wrong-pipe (needs two clients) by the all-answered check', async () => {
     expect(await propertyFails('museum/rep-wrong-pipe')).toContain('reqrep.all-answered');
+  });
+
+  it('catches museum/surveyor-stale-response by the no-stale-response check', async () => {
+    expect(await propertyFails('museum/surveyor-stale-response')).toContain('survey.no-stale-response');
   });
 });
 
@@ -134,5 +139,65 @@ describe('resend checks on a hand-written scenario', () => {
     unseen.sockets.server!.received = [];
     expect(checkById('resend.rep-saw-request')!.evaluate(s, unseen, ctxOf(s)).status).toBe('fail');
     expect(checkById('resend.rep-saw-request')!.evaluate(s, r.observations, ctxOf(s)).status).toBe('pass');
+  });
+});
+
+/** A surveyor (SURVEY-TIME 100 ms) and two respondents; client1 is slow when `slowUs` > 0. */
+function surveyScenario(impl = 'netlab', slowUs = 0): Scenario {
+  return defineScenario({
+    impl,
+    hosts: ['client0', 'client1', 'server'],
+    sockets: [
+      {
+        name: 'server',
+        host: 'server',
+        protocol: 'surveyor0',
+        listen: ['tcp://server:5555'],
+        options: { 'SURVEY-TIME': 100_000 },
+        app: { kind: 'send' },
+      },
+      ...['client0', 'client1'].map((name) => ({
+        name,
+        host: name,
+        protocol: 'respondent0' as const,
+        dial: ['tcp://server:5555'],
+        app: { kind: 'echo' as const, ...(name === 'client1' && slowUs > 0 ? { recvDelayUs: slowUs } : {}) },
+      })),
+    ],
+    workload: {
+      sends: [0, 1, 2].map(() => ({ socket: 'server', bytes: 16, gapUs: 20_000 })),
+    },
+    checks: ['stack.no-crash', 'survey.no-stale-response', 'survey.all-respond'],
+  });
+}
+
+describe('survey checks on a hand-written scenario', () => {
+  it('netlab: every survey hears both fast respondents, nothing stale', async () => {
+    const r = await runScenario(surveyScenario(), 'sim-1');
+    expect(r.checks.map((c) => [c.id, c.status])).toEqual([
+      ['stack.no-crash', 'pass'],
+      ['survey.no-stale-response', 'pass'],
+      ['survey.all-respond', 'pass'],
+    ]);
+    const got = r.observations.sockets.server!.received;
+    expect(got.map((x) => x.replyTo)).toEqual([0, 0, 1, 1, 2, 2]);
+    expect(got.every((x) => (x.requestId ?? 0) >>> 31 === 1)).toBe(true);
+  });
+
+  it('a slow respondent: netlab drops its late answers; the stale-accepting surveyor is flagged', async () => {
+    const ok = await runScenario(surveyScenario('netlab', 150_000), 'sim-1');
+    expect(ok.checks.find((c) => c.id === 'survey.no-stale-response')!.status).toBe('pass');
+    expect(ok.checks.find((c) => c.id === 'survey.all-respond')!.status).toBe('not-applicable');
+    const bad = await runScenario(surveyScenario('museum/surveyor-stale-response', 150_000), 'sim-1');
+    expect(bad.checks.find((c) => c.id === 'survey.no-stale-response')!.status).toBe('fail');
+  });
+
+  it('survey.all-respond flags a respondent connected throughout whose answer was not collected (planted)', async () => {
+    const s = surveyScenario();
+    const r = await runScenario(s, 'sim-1');
+    const lost: Observations = structuredClone(r.observations);
+    const srv = lost.sockets.server!;
+    srv.received = srv.received.filter((x, i) => !(x.replyTo === 1 && i % 2 === 0));
+    expect(checkById('survey.all-respond')!.evaluate(s, lost, ctxOf(s)).status).toBe('fail');
   });
 });

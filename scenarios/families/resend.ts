@@ -26,6 +26,7 @@ import {
 import { faultStepArb, networkArb, topology } from '../generators.js';
 import { SCENARIO_VERSION, type Scenario, type SocketSpec } from '../model.js';
 import { faultsOn, hostDisturbed } from './redial.js';
+import { SURVEY_PROPERTY } from './survey.js';
 
 /** How soon after a new pipe attaches a request that lost its pipe must go out again, in µs. */
 export const RESEND_SLACK_US = 1_000;
@@ -335,6 +336,8 @@ export const RESEND_PROPERTIES: PropertySpec[] = [
     arb: ({ impl }) =>
       resendArb({ impl, name: 'resend/device', retryMinUs: 50_000, retryMaxUs: 1_000_000, device: true }),
   },
+  // SURVEYOR/RESPONDENT: stale responses (to an older survey) must never be collected (survey.ts).
+  SURVEY_PROPERTY,
 ];
 
 export const RESEND: FamilySpec = {

@@ -21,6 +21,7 @@ import { REQ_NO_RESEND_ON_LOSS } from './req-no-resend-on-loss.js';
 import { REQ_STALE_REPLY } from './req-stale-reply.js';
 import { SERIAL_HANDSHAKE } from './serial-handshake.js';
 import { SIGNED_LENGTH } from './signed-length.js';
+import { SURVEYOR_STALE_RESPONSE } from './surveyor-stale-response.js';
 
 /** Every museum variant by name ("museum/..."), in listing order: by family (framing, handshake,
  * redial, resend, backpressure). */
@@ -39,6 +40,7 @@ export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVari
   ['museum/req-stale-reply', REQ_STALE_REPLY],
   ['museum/req-no-resend-on-loss', REQ_NO_RESEND_ON_LOSS],
   ['museum/rep-wrong-pipe', REP_WRONG_PIPE],
+  ['museum/surveyor-stale-response', SURVEYOR_STALE_RESPONSE],
   ['museum/best-effort-coin-flip', BEST_EFFORT_COIN_FLIP],
 ]);
 
