@@ -19,7 +19,7 @@ export type ImplName = string;
  * SP protocols a scenario socket may speak (nng names); grows as protocols land. xreq0 / xrep0 are
  * raw REQ / REP: the application (or a device) handles the backtrace headers itself.
  */
-export const SCENARIO_PROTOCOLS = ['pair0', 'req0', 'rep0', 'xreq0', 'xrep0'] as const;
+export const SCENARIO_PROTOCOLS = ['pair0', 'req0', 'rep0', 'xreq0', 'xrep0', 'pub0', 'sub0'] as const;
 export type ScenarioProtocol = (typeof SCENARIO_PROTOCOLS)[number];
 
 const us = (max: number) => z.number().int().min(0).max(max);
@@ -27,6 +27,9 @@ const MAX_US = 3_600_000_000;
 const name = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,31}$/, 'a lower-case name: a letter, then letters, digits or "-" (≤ 32)');
+
+/** A SUB topic prefix: lower-case hex bytes, at most 16 of them. */
+const hexTopic = z.string().regex(/^([0-9a-f]{2}){0,16}$/, 'lower-case hex bytes (at most 16)');
 
 const latency = z.union([
   z.strictObject({ kind: z.literal('constant'), us: us(10_000_000) }),
@@ -57,6 +60,15 @@ const app = z.strictObject({
   pipeline: z.number().int().min(1).max(1024).optional(),
   /** Devices: the name of the other raw socket of the device. */
   partner: name.optional(),
+  /**
+   * SUB sinks: the topic prefixes subscribed to when the socket opens, as lower-case hex bytes
+   * ("" = everything; none = nothing, as SUB itself).
+   */
+  subscribe: z.array(hexTopic).max(16).optional(),
+  /** SUB sinks: when (virtual µs) the application unsubscribes the `unsubscribe` topics. */
+  unsubscribeAtUs: us(MAX_US).optional(),
+  /** SUB sinks: topics (hex, each one of `subscribe`) dropped at unsubscribeAtUs. */
+  unsubscribe: z.array(hexTopic).max(16).optional(),
 });
 
 const socketSpec = z.strictObject({
@@ -288,6 +300,8 @@ const APP_KINDS: Record<ScenarioProtocol, readonly string[]> = {
   rep0: ['send', 'sink', 'echo'],
   xreq0: ['send', 'device'],
   xrep0: ['sink', 'echo', 'device'],
+  pub0: ['send'],
+  sub0: ['sink'],
 };
 
 function checkApp(s: Parsed['sockets'][number], at: string): void {
@@ -306,6 +320,19 @@ function checkApp(s: Parsed['sockets'][number], at: string): void {
     fail(`${at}.app.partner`, 'a device socket names its partner socket');
   if (s.app.kind !== 'device' && s.app.partner !== undefined)
     fail(`${at}.app.partner`, `only a device socket has a partner (its app is '${s.app.kind}')`);
+  const topics = s.app.subscribe;
+  if (s.protocol !== 'sub0') {
+    for (const k of ['subscribe', 'unsubscribe', 'unsubscribeAtUs'] as const)
+      if (s.app[k] !== undefined)
+        fail(`${at}.app.${k}`, `only a sub0 socket subscribes (this is ${s.protocol})`);
+  } else if ((s.app.unsubscribe === undefined) !== (s.app.unsubscribeAtUs === undefined)) {
+    fail(`${at}.app.unsubscribeAtUs`, 'unsubscribe and unsubscribeAtUs come together');
+  } else {
+    s.app.unsubscribe?.forEach((t, j) => {
+      if (!(topics ?? []).includes(t))
+        fail(`${at}.app.unsubscribe[${j}]`, `'${t}' is not among the subscribed topics`);
+    });
+  }
 }
 
 function parseAddr(addr: string, forListen: boolean, at: string): ReturnType<typeof parseSpUrl> {
