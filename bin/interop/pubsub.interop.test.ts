@@ -10,7 +10,7 @@ import type { Socket } from '../../impl/sp/core/socket.js';
 import { SpError } from '../../impl/sp/errors.js';
 import { openPub0, openSub0, sub0Stats } from '../../impl/sp/protocol/pubsub.js';
 import { interopAddress, withRealEnv } from './support.js';
-import { gatePeers, startPeer, stopAllPeers } from '../peers/harness.js';
+import { freeTcpPort, gatePeers, runPeer, startPeer, stopAllPeers } from '../peers/harness.js';
 
 vi.setConfig({ testTimeout: 20_000 });
 afterAll(async () => {
@@ -141,5 +141,25 @@ describe('netlab cat --pub0/--sub0 against nngcat and nanocat', () => {
     expect((await ours.done).code).toBe(0);
     await theirs.waitForOutput(/"tick"\n"tick"\n/, 3_000);
     await theirs.stop();
+  });
+
+  it('the same pub0/sub0 failures give the same exit codes and messages as nngcat', async (ctx) => {
+    gatePeers(ctx, ['nngcat']);
+    const port = await freeTcpPort();
+    const url = `tcp://127.0.0.1:${port}`;
+    const cases: string[][] = [
+      ['--pub0', '--dial', url, '--data', 'x'],
+      ['--pub0', '--dial', url],
+      ['--pub0', '--dial', url, '--data', 'x', '--quoted'],
+      ['--sub0', '--dial', url, '--data', 'x'],
+      ['--pair0', '--dial', url, '--subscribe', 'a'],
+      ['--sub0', '--listen', 'foo://x'],
+    ];
+    for (const args of cases) {
+      const theirs = await runPeer({ command: 'nngcat', args, timeoutMs: 5_000 });
+      const ours = await runPeer({ command: NETLAB, args: ['cat', ...args], timeoutMs: 5_000 });
+      expect(ours.code, args.join(' ')).toBe(theirs.code);
+      expect(ours.stderr.trim(), args.join(' ')).toBe(theirs.stderr.trim());
+    }
   });
 });
