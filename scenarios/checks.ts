@@ -96,6 +96,33 @@ export interface SocketObs {
   opened: number;
   /** When the sender finished its workload, or null. */
   doneAtUs: number | null;
+  /** PUB and SUB sockets only: their pipes, drops and subscription changes. */
+  pubsub?: PubSubObs;
+}
+
+/** What a PUB or SUB socket observed (all incarnations). */
+export interface PubSubObs {
+  /**
+   * Pipes with the address of their far end (PUB) or near end (SUB): a PUB pipe serves the SUB
+   * whose pipe has its remote address as local address.
+   */
+  pipes: {
+    pipe: number;
+    localAddress: string;
+    remoteAddress: string;
+    attachedAtUs: number;
+    detachedAtUs: number | null;
+    /** PUB: messages this pipe lost because its queue was full. */
+    droppedFull: number;
+  }[];
+  /** The most messages queued at once: per pipe (PUB) or in the receive queue (SUB). */
+  maxQueued: number;
+  /** SUB: messages lost because the receive queue was full. */
+  droppedFull: number;
+  /** SUB: queued messages purged by an unsubscribe. */
+  purged: number;
+  /** SUB: how many messages the application had received when it unsubscribed (null: never). */
+  unsubscribedAfter: number | null;
 }
 
 export interface RawPeerObs {

@@ -28,6 +28,8 @@ export const SCENARIO_PROTOCOLS = [
   'xrep0',
   'surveyor0',
   'respondent0',
+  'pub0',
+  'sub0',
 ] as const;
 export type ScenarioProtocol = (typeof SCENARIO_PROTOCOLS)[number];
 
@@ -36,6 +38,9 @@ const MAX_US = 3_600_000_000;
 const name = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,31}$/, 'a lower-case name: a letter, then letters, digits or "-" (≤ 32)');
+
+/** A SUB topic prefix: lower-case hex bytes, at most 16 of them. */
+const hexTopic = z.string().regex(/^([0-9a-f]{2}){0,16}$/, 'lower-case hex bytes (at most 16)');
 
 const latency = z.union([
   z.strictObject({ kind: z.literal('constant'), us: us(10_000_000) }),
@@ -66,6 +71,15 @@ const app = z.strictObject({
   pipeline: z.number().int().min(1).max(1024).optional(),
   /** Devices: the name of the other raw socket of the device. */
   partner: name.optional(),
+  /**
+   * SUB sinks: the topic prefixes subscribed to when the socket opens, as lower-case hex bytes
+   * ("" = everything; none = nothing, as SUB itself).
+   */
+  subscribe: z.array(hexTopic).max(16).optional(),
+  /** SUB sinks: when (virtual µs) the application unsubscribes the `unsubscribe` topics. */
+  unsubscribeAtUs: us(MAX_US).optional(),
+  /** SUB sinks: topics (hex, each one of `subscribe`) dropped at unsubscribeAtUs. */
+  unsubscribe: z.array(hexTopic).max(16).optional(),
 });
 
 const socketSpec = z.strictObject({
@@ -300,6 +314,8 @@ const APP_KINDS: Record<ScenarioProtocol, readonly string[]> = {
   // A surveyor sends surveys and collects their responses; a respondent answers (echo) or not (sink).
   surveyor0: ['send'],
   respondent0: ['sink', 'echo'],
+  pub0: ['send'],
+  sub0: ['sink'],
 };
 
 function checkApp(s: Parsed['sockets'][number], at: string): void {
@@ -318,6 +334,19 @@ function checkApp(s: Parsed['sockets'][number], at: string): void {
     fail(`${at}.app.partner`, 'a device socket names its partner socket');
   if (s.app.kind !== 'device' && s.app.partner !== undefined)
     fail(`${at}.app.partner`, `only a device socket has a partner (its app is '${s.app.kind}')`);
+  const topics = s.app.subscribe;
+  if (s.protocol !== 'sub0') {
+    for (const k of ['subscribe', 'unsubscribe', 'unsubscribeAtUs'] as const)
+      if (s.app[k] !== undefined)
+        fail(`${at}.app.${k}`, `only a sub0 socket subscribes (this is ${s.protocol})`);
+  } else if ((s.app.unsubscribe === undefined) !== (s.app.unsubscribeAtUs === undefined)) {
+    fail(`${at}.app.unsubscribeAtUs`, 'unsubscribe and unsubscribeAtUs come together');
+  } else {
+    s.app.unsubscribe?.forEach((t, j) => {
+      if (!(topics ?? []).includes(t))
+        fail(`${at}.app.unsubscribe[${j}]`, `'${t}' is not among the subscribed topics`);
+    });
+  }
 }
 
 function parseAddr(addr: string, forListen: boolean, at: string): ReturnType<typeof parseSpUrl> {

@@ -17,6 +17,14 @@ import type { Allocator } from '../impl/sp/wire/frames.js';
 import type { Socket, SocketOptions } from '../impl/sp/core/socket.js';
 import type { OptionValues } from '../impl/sp/options.js';
 import { openPair0 } from '../impl/sp/protocol/pair0.js';
+import {
+  openPub0,
+  openSub0,
+  pub0Stats,
+  sub0Stats,
+  subscribe,
+  unsubscribe,
+} from '../impl/sp/protocol/pubsub.js';
 import { device } from '../impl/sp/core/device.js';
 import { openXRep0, openXReq0 } from '../impl/sp/protocol/raw-reqrep.js';
 import { openRep0, rep0Stats } from '../impl/sp/protocol/rep0.js';
@@ -49,6 +57,8 @@ export const OPENERS: Record<ScenarioProtocol, SocketOpener> = {
   xrep0: openXRep0,
   surveyor0: openSurveyor0,
   respondent0: openRespondent0,
+  pub0: openPub0,
+  sub0: openSub0,
 };
 
 /** What an implementation variant changes for one scenario socket. */
@@ -167,6 +177,9 @@ function newSocketObs(spec: SocketSpec): SocketObs {
     errors: [],
     opened: 0,
     doneAtUs: null,
+    ...(spec.protocol === 'pub0' || spec.protocol === 'sub0'
+      ? { pubsub: { pipes: [], maxQueued: 0, droppedFull: 0, purged: 0, unsubscribedAfter: null } }
+      : {}),
   };
 }
 
@@ -442,9 +455,45 @@ export async function runScenario(
       }
       env.setTimer(spec.closeAtUs - env.nowUs(), close, 'scenario-close');
     }
+    /** This incarnation's PUB/SUB pipe records (pipe ids may be reused by a later incarnation). */
+    const pubsubPipes: NonNullable<SocketObs['pubsub']>['pipes'] = [];
     s.setPipeEventHook((event, pipe) => {
       o.pipes.push({ atUs: env.nowUs(), event, pipe: pipe.id });
+      if (o.pubsub === undefined) return;
+      if (event === 'attached') {
+        const rec = {
+          pipe: pipe.id,
+          localAddress: pipe.localAddress,
+          remoteAddress: pipe.remoteAddress,
+          attachedAtUs: env.nowUs(),
+          detachedAtUs: null,
+          droppedFull: 0,
+        };
+        pubsubPipes.push(rec);
+        o.pubsub.pipes.push(rec);
+      } else if (event === 'detached') {
+        const rec = pubsubPipes.find((p) => p.pipe === pipe.id && p.detachedAtUs === null);
+        if (rec !== undefined) rec.detachedAtUs = env.nowUs();
+      }
     });
+    if (o.pubsub !== undefined && spec.protocol === 'sub0') {
+      // Subscriptions are applied at open; the unsubscribe at its time (at once on a reopen after it).
+      const ps = o.pubsub;
+      const gone = new Set(spec.app.unsubscribe ?? []);
+      const late = spec.app.unsubscribeAtUs !== undefined && spec.app.unsubscribeAtUs <= env.nowUs();
+      for (const t of spec.app.subscribe ?? []) if (!(late && gone.has(t))) subscribe(s, hexBytes(t));
+      if (late) ps.unsubscribedAfter ??= o.received.length;
+      else if (spec.app.unsubscribeAtUs !== undefined)
+        env.setTimer(
+          spec.app.unsubscribeAtUs - env.nowUs(),
+          () => {
+            if (s.closed) return;
+            for (const t of gone) unsubscribe(s, hexBytes(t));
+            ps.unsubscribedAfter ??= o.received.length;
+          },
+          'scenario-unsubscribe',
+        );
+    }
     const endpoints: { stats: SocketObs['endpoints'] }[] = [];
     const sample = (): void => {
       if (s.sendQ.length > o.maxSendQ) o.maxSendQ = s.sendQ.length;
@@ -481,6 +530,17 @@ export async function runScenario(
       }
       const reps = rep0Stats(s);
       if (reps !== undefined) o.maxReplyQueue = Math.max(o.maxReplyQueue, reps.maxQueuedReplies);
+      const pubs = pub0Stats(s);
+      if (pubs !== undefined && o.pubsub !== undefined) {
+        o.pubsub.maxQueued = Math.max(o.pubsub.maxQueued, pubs.maxQueued);
+        for (const p of pubsubPipes) p.droppedFull = pubs.droppedFullByPipe.get(p.pipe) ?? 0;
+      }
+      const subs = sub0Stats(s);
+      if (subs !== undefined && o.pubsub !== undefined) {
+        o.pubsub.maxQueued = Math.max(o.pubsub.maxQueued, subs.maxQueued);
+        o.pubsub.droppedFull += subs.droppedFull;
+        o.pubsub.purged += subs.purged;
+      }
     });
     for (const a of spec.listen) {
       const l = s.newListener(a);

@@ -9,6 +9,7 @@ import type { Socket } from '../../impl/sp/core/socket.js';
 import { SpError, type SpErrorCode } from '../../impl/sp/errors.js';
 import type { OptionValues } from '../../impl/sp/options.js';
 import { openPair0 } from '../../impl/sp/protocol/pair0.js';
+import { openPub0, openSub0, subscribe } from '../../impl/sp/protocol/pubsub.js';
 import { openRep0 } from '../../impl/sp/protocol/rep0.js';
 import { openReq0 } from '../../impl/sp/protocol/req0.js';
 import { openRespondent0, openSurveyor0 } from '../../impl/sp/protocol/survey.js';
@@ -52,6 +53,8 @@ const OPENERS: Partial<Record<CatProtocol, (env: NodeEnv, options: Partial<Optio
   rep0: (env, options) => openRep0(env, { options }),
   surveyor0: (env, options) => openSurveyor0(env, { options }),
   respondent0: (env, options) => openRespondent0(env, { options }),
+  pub0: (env, options) => openPub0(env, { options }),
+  sub0: (env, options) => openSub0(env, { options }),
 };
 
 function writeOut(bytes: Uint8Array): Promise<void> {
@@ -167,6 +170,28 @@ async function sendRecv(env: NodeEnv, socket: Socket, args: CatArgs): Promise<vo
   }
 }
 
+/**
+ * nngcat's sendloop (pub, push): send the data every --interval until --count sends (forever without
+ * a count), then wait 200 ms so the queues can drain before exit(0). --delay first, as sendrecv.
+ */
+async function sendLoop(env: NodeEnv, socket: Socket, args: CatArgs): Promise<void> {
+  const data = args.data!;
+  const intervalMs = args.intervalSec === null ? -1 : args.intervalSec * 1000;
+  // Seen with nngcat 1.5.2: no --interval and no --count sends once; --count alone sends back to back.
+  const count = (args.count ?? 0) === 0 && intervalMs < 0 ? 1 : (args.count ?? 0);
+  if ((args.delaySec ?? 0) > 0) await sleepMs(env, args.delaySec! * 1000);
+  const clockMs = (): number => Math.floor(env.nowUs() / 1000);
+  for (let iters = 0; ;) {
+    const startMs = clockMs();
+    await send(socket, data);
+    const deltaMs = clockMs() - startMs;
+    iters++;
+    if (count > 0 && iters >= count) break;
+    if (deltaMs >= 0 && deltaMs < intervalMs) await sleepMs(env, intervalMs - deltaMs);
+  }
+  await sleepMs(env, RESPLOOP_DRAIN_MS);
+}
+
 /** nngcat main()'s last switch: which loop each protocol runs. */
 async function mainLoop(env: NodeEnv, socket: Socket, args: CatArgs): Promise<void> {
   switch (args.protocol) {
@@ -186,8 +211,7 @@ async function mainLoop(env: NodeEnv, socket: Socket, args: CatArgs): Promise<vo
       return args.data === null ? recvLoop(socket, args) : sendRecv(env, socket, args);
     case 'pub0':
     case 'push0':
-      // nngcat's sendloop; unreachable until those protocols have an opener.
-      throw new Fatal('Protocol not supported.');
+      return sendLoop(env, socket, args);
   }
 }
 
@@ -203,6 +227,8 @@ async function runCat(args: CatArgs): Promise<void> {
   if ((args.recvTimeoutSec ?? 0) > 0) options['RECV-DEADLINE'] = args.recvTimeoutSec! * 1_000_000;
   if (args.async) options['DIAL-ASYNCH'] = true;
   const socket = open(env, options);
+  // nngcat subscribes to each --subscribe topic (cat-args gives sub0 one empty topic without any).
+  for (const topic of args.subscriptions) subscribe(socket, topic);
   try {
     for (const a of args.addresses) {
       // Two steps, as nngcat: creating the endpoint checks the URL, starting it does the I/O.

@@ -107,6 +107,12 @@ describe('backpressure family', () => {
     );
   });
 
+  it('museum/pub-blocks-on-slow-sub fails backpressure/pubsub: its send waits for a slow subscriber', async () => {
+    const out = await property('backpressure/pubsub', 'museum/pub-blocks-on-slow-sub');
+    expect(out.ok).toBe(false);
+    expect(out.counterexample!.failed.map((f) => f.id)).toContain('pubsub.publisher-never-blocks');
+  });
+
   it('museum/best-effort-coin-flip fails backpressure/reqrep (a dropped request is never answered)', async () => {
     const out = await property('backpressure/reqrep', 'museum/best-effort-coin-flip');
     expect(out.ok).toBe(false);

@@ -33,6 +33,7 @@ import {
 } from '../generators.js';
 import { SCENARIO_VERSION, type AppSpec, type Scenario, type SocketSpec } from '../model.js';
 import { SCENARIO_SOCKET_DEFAULTS } from '../runner.js';
+import { PUBSUB_BACKPRESSURE_PROPERTY } from './pubsub.js';
 
 /** Stalls only: faults that destroy data in flight (reset, crash) belong to other families. */
 const STALL_FAULTS: readonly GeneratedFaultKind[] = ['stall-reads', 'pause', 'partition'];
@@ -478,6 +479,7 @@ export const BACKPRESSURE_PROPERTIES: PropertySpec[] = [
     sometimes: ['net.partial-write'],
     arb: ({ impl, transports }) => repReplyQueueArb({ impl, transports }),
   },
+  PUBSUB_BACKPRESSURE_PROPERTY,
 ];
 
 export const BACKPRESSURE: FamilySpec = {

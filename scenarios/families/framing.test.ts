@@ -161,6 +161,7 @@ describe('framing family: each museum variant is caught by its property', () => 
     ['museum/signed-length', 'framing/oversize', 'framing.no-oversize-alloc'],
     ['museum/alloc-before-check', 'framing/oversize', 'framing.no-oversize-alloc'],
     ['museum/partial-write-drop', 'framing/pair0', 'delivery'],
+    ['museum/sub-unsubscribe-leak', 'framing/pubsub', 'pubsub.in-order-matching'],
   ];
   for (const [impl, prop, check] of cases)
     it(`${impl} fails ${prop}`, async () => {

@@ -51,6 +51,7 @@ import {
   scenarioOption,
   splitWrites,
 } from './raw-bytes.js';
+import { PUBSUB_FRAMING_PROPERTY } from './pubsub.js';
 
 const ALL_FAULTS = ['partition', 'stall-reads', 'pause', 'reset', 'crash', 'link'] as const;
 /** Faults that never destroy bytes a raw peer wrote, so what it must have delivered is exact. */
@@ -511,6 +512,7 @@ export const FRAMING_PROPERTIES: PropertySpec[] = [
     sometimes: ['sp.bad-peer-cut', 'sp.zero-length'],
     arb: ({ impl, transports }) => rawPeerScenarioArb({ impl, transports, kind: 'garbage' }),
   },
+  PUBSUB_FRAMING_PROPERTY,
 ];
 
 export const FRAMING: FamilySpec = {

@@ -13,6 +13,7 @@ import { NO_BACKOFF_CAP } from './no-backoff-cap.js';
 import { NO_BACKOFF } from './no-backoff.js';
 import { NO_HANDSHAKE_TIMEOUT } from './no-handshake-timeout.js';
 import { PARTIAL_WRITE_DROP } from './partial-write-drop.js';
+import { PUB_BLOCKS_ON_SLOW_SUB } from './pub-blocks-on-slow-sub.js';
 import { REDIAL_AFTER_CLOSE } from './redial-after-close.js';
 import { REDIAL_STORM } from './redial-storm.js';
 import { REP_WRONG_PIPE } from './rep-wrong-pipe.js';
@@ -22,6 +23,7 @@ import { REQ_STALE_REPLY } from './req-stale-reply.js';
 import { SERIAL_HANDSHAKE } from './serial-handshake.js';
 import { SIGNED_LENGTH } from './signed-length.js';
 import { SURVEYOR_STALE_RESPONSE } from './surveyor-stale-response.js';
+import { SUB_UNSUBSCRIBE_LEAK } from './sub-unsubscribe-leak.js';
 
 /** Every museum variant by name ("museum/..."), in listing order: by family (framing, handshake,
  * redial, resend, backpressure). */
@@ -42,6 +44,8 @@ export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVari
   ['museum/rep-wrong-pipe', REP_WRONG_PIPE],
   ['museum/surveyor-stale-response', SURVEYOR_STALE_RESPONSE],
   ['museum/best-effort-coin-flip', BEST_EFFORT_COIN_FLIP],
+  ['museum/sub-unsubscribe-leak', SUB_UNSUBSCRIBE_LEAK],
+  ['museum/pub-blocks-on-slow-sub', PUB_BLOCKS_ON_SLOW_SUB],
 ]);
 
 for (const [name, variant] of MUSEUM) registerImpl(name, variant);
