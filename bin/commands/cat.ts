@@ -9,6 +9,7 @@ import type { Socket } from '../../impl/sp/core/socket.js';
 import { SpError, type SpErrorCode } from '../../impl/sp/errors.js';
 import type { OptionValues } from '../../impl/sp/options.js';
 import { openPair0 } from '../../impl/sp/protocol/pair0.js';
+import { openPull0, openPush0 } from '../../impl/sp/protocol/pipeline.js';
 import { openRep0 } from '../../impl/sp/protocol/rep0.js';
 import { openReq0 } from '../../impl/sp/protocol/req0.js';
 import { parseCatArgs, type CatArgs, type CatProtocol } from './cat-args.js';
@@ -49,6 +50,9 @@ const OPENERS: Partial<Record<CatProtocol, (env: NodeEnv, options: Partial<Optio
   pair0: (env, options) => openPair0(env, { options }),
   req0: (env, options) => openReq0(env, { options }),
   rep0: (env, options) => openRep0(env, { options }),
+  // nng's PUSH has no send buffer: a send waits until a puller takes it (nngcat blocks with no peer).
+  push0: (env, options) => openPush0(env, { options: { 'WRITEQ-LEN': 0, ...options } }),
+  pull0: (env, options) => openPull0(env, { options }),
 };
 
 function writeOut(bytes: Uint8Array): Promise<void> {
@@ -173,10 +177,33 @@ async function mainLoop(env: NodeEnv, socket: Socket, args: CatArgs): Promise<vo
       return args.data === null ? recvLoop(socket, args) : sendRecv(env, socket, args);
     case 'pub0':
     case 'push0':
-      // nngcat's sendloop; unreachable until those protocols have an opener.
-      throw new Fatal('Protocol not supported.');
+      return sendLoop(env, socket, args);
   }
 }
+
+/**
+ * nngcat's sendloop (pub, push): send the data once, or every --interval until --count sends, then
+ * wait 200 ms so the queues can drain. A send error is fatal ("Send error: ...").
+ */
+async function sendLoop(env: NodeEnv, socket: Socket, args: CatArgs): Promise<void> {
+  const data = args.data!;
+  const count = args.count ?? 0;
+  const intervalMs = args.intervalSec === null ? 0 : args.intervalSec * 1000;
+  if ((args.delaySec ?? 0) > 0) await sleepMs(env, args.delaySec! * 1000);
+  const clockMs = (): number => Math.floor(env.nowUs() / 1000);
+  for (let iters = 0; ;) {
+    const startMs = clockMs();
+    await send(socket, data);
+    const deltaMs = clockMs() - startMs;
+    iters++;
+    if ((intervalMs <= 0 && count === 0) || (count > 0 && iters >= count)) break;
+    if (deltaMs >= 0 && deltaMs < intervalMs) await sleepMs(env, intervalMs - deltaMs);
+  }
+  await sleepMs(env, SENDLOOP_DRAIN_MS);
+}
+
+/** nngcat's sendloop waits this long after its last send "to give queues a chance to drain". */
+const SENDLOOP_DRAIN_MS = 200;
 
 async function runCat(args: CatArgs): Promise<void> {
   const open = OPENERS[args.protocol];

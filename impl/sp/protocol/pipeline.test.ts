@@ -218,6 +218,22 @@ describe('PUSH0 / PULL0 over the simulated network', () => {
     expect(r[128]).toBe('ErrSendTimeout');
   });
 
+  it('WRITEQ-LEN 0 (nng): a send with no puller waits for one, then goes through (regression: it waited forever)', async () => {
+    const { a, b, drive } = lab('writeq0');
+    const r = await drive(async () => {
+      const push = openPush0(b, { options: { 'WRITEQ-LEN': 0, 'DIAL-ASYNCH': true } });
+      await push.listen('tcp://b:5555');
+      const sending = push.send(text('waits'));
+      await b.sleep(50 * MS);
+      const pull = openPull0(a);
+      await pull.dial('tcp://b:5555');
+      await sending;
+      await push.send(text('and the next'));
+      return [str(await pull.recv()), str(await pull.recv())];
+    });
+    expect(r).toEqual(['waits', 'and the next']);
+  });
+
   it('FAIL-NO-PEERS: a send with no pipe is ErrNoPeers; with a puller it goes through', async () => {
     const { a, b, drive } = lab('failnopeers');
     const r = await drive(async () => {

@@ -84,6 +84,9 @@ export class Push0 implements ProtocolImpl {
    */
   pumpSend(): void {
     const q = this.socket.sendQ;
+    // With WRITEQ-LEN 0 (nng's sendbuf) messages wait with their senders, not in the queue: a
+    // ready pipe lets the first one in (refillSendQ hands it back here).
+    if (q.length === 0 && this.pipes.some((p) => p.ready)) this.socket.refillSendQ();
     while (q.length > 0) {
       const n = this.pipes.length;
       let sent = false;
