@@ -17,6 +17,7 @@ import type { Allocator } from '../impl/sp/wire/frames.js';
 import type { Socket, SocketOptions } from '../impl/sp/core/socket.js';
 import type { OptionValues } from '../impl/sp/options.js';
 import { openPair0 } from '../impl/sp/protocol/pair0.js';
+import { openPull0, openPush0 } from '../impl/sp/protocol/pipeline.js';
 import { device } from '../impl/sp/core/device.js';
 import { openXRep0, openXReq0 } from '../impl/sp/protocol/raw-reqrep.js';
 import { openRep0, rep0Stats } from '../impl/sp/protocol/rep0.js';
@@ -46,6 +47,8 @@ export const OPENERS: Record<ScenarioProtocol, SocketOpener> = {
   rep0: openRep0,
   xreq0: openXReq0,
   xrep0: openXRep0,
+  push0: openPush0,
+  pull0: openPull0,
 };
 
 /** What an implementation variant changes for one scenario socket. */

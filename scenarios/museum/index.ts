@@ -13,6 +13,7 @@ import { NO_BACKOFF_CAP } from './no-backoff-cap.js';
 import { NO_BACKOFF } from './no-backoff.js';
 import { NO_HANDSHAKE_TIMEOUT } from './no-handshake-timeout.js';
 import { PARTIAL_WRITE_DROP } from './partial-write-drop.js';
+import { PULL_DROPS } from './pull-drops.js';
 import { REDIAL_AFTER_CLOSE } from './redial-after-close.js';
 import { REDIAL_STORM } from './redial-storm.js';
 import { REP_WRONG_PIPE } from './rep-wrong-pipe.js';
@@ -40,6 +41,7 @@ export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVari
   ['museum/req-no-resend-on-loss', REQ_NO_RESEND_ON_LOSS],
   ['museum/rep-wrong-pipe', REP_WRONG_PIPE],
   ['museum/best-effort-coin-flip', BEST_EFFORT_COIN_FLIP],
+  ['museum/pull-drops', PULL_DROPS],
 ]);
 
 for (const [name, variant] of MUSEUM) registerImpl(name, variant);
