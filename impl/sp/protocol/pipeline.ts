@@ -131,7 +131,8 @@ export class Pull0 implements ProtocolImpl {
   /** Every message is delivered; a full receive queue pauses this pipe (Socket.deliver). */
   pipeMessage(pipe: Pipe, msg: Message): void {
     this.stats.received++;
-    this.socket.deliver(pipe, { header: msg.header, body: msg.body, pipe });
+    msg.pipe = pipe; // the pipe's own fresh message: tagging it costs no copy
+    this.socket.deliver(pipe, msg);
   }
 
   pumpSend(): void {}
