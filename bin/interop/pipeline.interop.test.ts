@@ -149,6 +149,35 @@ for (const peer of PEERS) {
   }
 }
 
+describe('PUSH/PULL backpressure over real loopback TCP (netlab on both sides)', () => {
+  it('37. a PULL that stops reading blocks the pusher through TCP; it loses nothing once it reads', async () => {
+    const url = await interopAddress('tcp', 'pipeline-bp');
+    await withEnv(async (env, sockets) => {
+      const pull = openPull0(env, { options: { 'READQ-LEN': 2 } });
+      sockets.push(pull);
+      await pull.listen(url);
+      const push = openPush0(env, { options: { 'WRITEQ-LEN': 4, 'SEND-DEADLINE': 300_000 } });
+      sockets.push(push);
+      await push.dial(url);
+      const msg = (i: number): Uint8Array => new Uint8Array(64 * 1024).fill(i & 0xff);
+      // Nobody reads: the kernel buffers fill, then the send queue, then a send times out.
+      let accepted = 0;
+      for (;;) {
+        try {
+          await push.send(msg(accepted));
+        } catch (e) {
+          expect((e as { code?: string }).code).toBe('ErrSendTimeout');
+          break;
+        }
+        accepted++;
+        if (accepted > 10_000) throw new Error('the pusher never felt any backpressure');
+      }
+      expect(pull.recvQ.length).toBeLessThanOrEqual(2);
+      for (let i = 0; i < accepted; i++) expect((await pull.recv())[0]).toBe(i & 0xff);
+    });
+  });
+});
+
 describe('PUSH load spread against nngcat pullers', () => {
   it('two nngcat PULLs dialing a netlab PUSH get five of ten jobs each, alternating', async (ctx) => {
     gatePeers(ctx, ['nngcat']);
