@@ -18,7 +18,8 @@ export type ImplName = string;
 /**
  * SP protocols a scenario socket may speak (nng names); grows as protocols land. xreq0 / xrep0 are
  * raw REQ / REP: the application (or a device) handles the backtrace headers itself. A surveyor0
- * sender makes each workload item a survey and collects responses until SURVEY-TIME expires.
+ * sender makes each workload item a survey and collects responses until SURVEY-TIME expires. push0
+ * sends (`send`), pull0 receives (`sink`).
  */
 export const SCENARIO_PROTOCOLS = [
   'pair0',
@@ -30,6 +31,8 @@ export const SCENARIO_PROTOCOLS = [
   'respondent0',
   'pub0',
   'sub0',
+  'push0',
+  'pull0',
 ] as const;
 export type ScenarioProtocol = (typeof SCENARIO_PROTOCOLS)[number];
 
@@ -316,6 +319,8 @@ const APP_KINDS: Record<ScenarioProtocol, readonly string[]> = {
   respondent0: ['sink', 'echo'],
   pub0: ['send'],
   sub0: ['sink'],
+  push0: ['send'],
+  pull0: ['sink'],
 };
 
 function checkApp(s: Parsed['sockets'][number], at: string): void {

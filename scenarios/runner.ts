@@ -25,6 +25,7 @@ import {
   subscribe,
   unsubscribe,
 } from '../impl/sp/protocol/pubsub.js';
+import { openPull0, openPush0 } from '../impl/sp/protocol/pipeline.js';
 import { device } from '../impl/sp/core/device.js';
 import { openXRep0, openXReq0 } from '../impl/sp/protocol/raw-reqrep.js';
 import { openRep0, rep0Stats } from '../impl/sp/protocol/rep0.js';
@@ -59,6 +60,8 @@ export const OPENERS: Record<ScenarioProtocol, SocketOpener> = {
   respondent0: openRespondent0,
   pub0: openPub0,
   sub0: openSub0,
+  push0: openPush0,
+  pull0: openPull0,
 };
 
 /** What an implementation variant changes for one scenario socket. */

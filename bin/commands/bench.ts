@@ -22,7 +22,8 @@ Benchmarks:
         network (100 echoing connections with loss, chunking and partial writes) vs the same bare loop
   sp    PAIR0 and REQ/REP 64-byte round trips over real loopback TCP vs a bare node:net ping-pong
         with the same framing; REQ/REP over the simulated network per wall second; the SP frame
-        decoder vs memcpy, and 16-byte frames per second
+        decoder vs memcpy, and 16-byte frames per second; PUSH/PULL one-way throughput (64 B and
+        1 MiB messages) vs a bare node:net pipelined stream with the same framing
 
   --json            print one JSON object (figures, baselines, ratios, goals)
   --repeats N       measured repetitions, best reported (default 3)
@@ -97,6 +98,11 @@ Benchmarks:
             `  PAIR0:                  ${result.pair0RoundTripsPerSec} round trips/s, ratio ${result.ratioPair0ToRaw} (goal >= 0.7)`,
             `  REQ/REP:                ${result.reqRepPerSec} round trips/s, ratio ${result.ratioReqRepToRaw} to raw ${result.rawReqRepPerSec} (goal >= 0.7)`,
             `  REQ/REP, simulated:     ${result.simReqRepPerWallSec} round trips per wall s (two hosts, default link)`,
+            `  pipeline: ${result.pipelineWorkload}`,
+            `  raw stream, 64 B:       ${result.rawPipelined64PerSec} messages/s  (baseline)`,
+            `  PUSH/PULL, 64 B:        ${result.pushPull64PerSec} messages/s, ratio ${result.ratioPushPull64ToRaw} (goal >= 0.6)`,
+            `  raw stream, 1 MiB:      ${m(result.raw1MiBBytesPerSec)}B/s  (baseline)`,
+            `  PUSH/PULL, 1 MiB:       ${m(result.pushPull1MiBBytesPerSec)}B/s, ratio ${result.ratioPushPull1MiBToRaw} (goal >= 0.8)`,
             `  decoder, 64 KiB frames: ${m(result.decode64KiBBytesPerSec)}B/s vs memcpy ${m(result.memcpyBytesPerSec)}B/s, ratio ${result.ratioDecodeToMemcpy} (goal >= 0.9)`,
             `  decoder, 16 B frames:   ${m(result.decode16BFramesPerSec)} frames/s (goal >= 5 M)`,
             goalsLine(result.goals),

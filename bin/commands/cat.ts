@@ -10,6 +10,7 @@ import { SpError, type SpErrorCode } from '../../impl/sp/errors.js';
 import type { OptionValues } from '../../impl/sp/options.js';
 import { openPair0 } from '../../impl/sp/protocol/pair0.js';
 import { openPub0, openSub0, subscribe } from '../../impl/sp/protocol/pubsub.js';
+import { openPull0, openPush0 } from '../../impl/sp/protocol/pipeline.js';
 import { openRep0 } from '../../impl/sp/protocol/rep0.js';
 import { openReq0 } from '../../impl/sp/protocol/req0.js';
 import { openRespondent0, openSurveyor0 } from '../../impl/sp/protocol/survey.js';
@@ -55,6 +56,9 @@ const OPENERS: Partial<Record<CatProtocol, (env: NodeEnv, options: Partial<Optio
   respondent0: (env, options) => openRespondent0(env, { options }),
   pub0: (env, options) => openPub0(env, { options }),
   sub0: (env, options) => openSub0(env, { options }),
+  // nng's PUSH has no send buffer: a send waits until a puller takes it (nngcat blocks with no peer).
+  push0: (env, options) => openPush0(env, { options: { 'WRITEQ-LEN': 0, ...options } }),
+  pull0: (env, options) => openPull0(env, { options }),
 };
 
 function writeOut(bytes: Uint8Array): Promise<void> {

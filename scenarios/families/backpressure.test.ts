@@ -6,6 +6,8 @@ import { defineScenario } from '../define.js';
 import '../museum/index.js';
 import { checkFamilyProperty } from './testing.js';
 import { registerImpl, runScenario } from '../runner.js';
+import type { Socket } from '../../impl/sp/core/socket.js';
+import { openPush0, Push0 } from '../../impl/sp/protocol/pipeline.js';
 import { BACKPRESSURE_CHECKS, BACKPRESSURE_PROPERTIES } from './backpressure.js';
 import './index.js';
 
@@ -267,5 +269,117 @@ describe('backpressure/rep-reply-queue', () => {
     });
     expect(v.status).toBe('fail');
     expect(v.actual).toMatch(/2 replies queued for one pipe with WRITEQ-LEN 1/);
+  });
+});
+
+/** A PUSH that always starts its scan at the first pipe: every message goes to the first ready puller. */
+class FirstPipePush0 extends Push0 {
+  override pumpSend(): void {
+    this.next = 0;
+    super.pumpSend();
+  }
+}
+registerImpl('test/push-first-pipe', {
+  summary: 'test: PUSH without rotation (always the first ready pipe)',
+  family: 'backpressure',
+  socket: (spec) =>
+    spec.protocol === 'push0'
+      ? { open: (env, options) => openPush0(env, options, (s: Socket) => new FirstPipePush0(s)) }
+      : undefined,
+});
+
+describe('backpressure/pipeline', () => {
+  const PIPE_CHECKS = [...BACKPRESSURE_CHECKS, 'pipeline.each-message-once', 'pipeline.even-spread'];
+
+  /** One PUSH (WRITEQ-LEN 4) bursting 40 x 1 KiB into `pullers` PULLs; pull0 may stall from 0. */
+  function pushInto(o: {
+    impl?: string;
+    pullers?: number;
+    stallUs?: number;
+    push?: Record<string, number | boolean | null>;
+    pullStartUs?: number;
+    firstGapUs?: number;
+  }) {
+    const n = o.pullers ?? 1;
+    return defineScenario({
+      impl: o.impl ?? 'netlab',
+      hosts: ['a', ...Array.from({ length: n }, (_, i) => `p${i}`)],
+      sockets: [
+        {
+          name: 'pusher',
+          host: 'a',
+          protocol: 'push0',
+          listen: ['tcp://a:5555'],
+          options: { 'WRITEQ-LEN': 4, ...o.push },
+          app: { kind: 'send' },
+        },
+        ...Array.from({ length: n }, (_, i) => ({
+          name: `pull${i}`,
+          host: `p${i}`,
+          protocol: 'pull0' as const,
+          dial: ['tcp://a:5555'],
+          options: { 'READQ-LEN': 2 },
+          startUs: o.pullStartUs ?? 0,
+          app: {
+            kind: 'sink' as const,
+            ...(i === 0 && o.stallUs ? { stallAtUs: 0, stallUs: o.stallUs } : {}),
+          },
+        })),
+      ],
+      workload: {
+        sends: Array.from({ length: 40 }, (_, i) => ({
+          socket: 'pusher',
+          bytes: 1024,
+          gapUs: i === 0 ? (o.firstGapUs ?? 300_000) : 0,
+        })),
+      },
+      network: { sendBufferBytes: 4096, recvBufferBytes: 4096 },
+      checks: PIPE_CHECKS,
+    });
+  }
+
+  it('a stalled PULL pauses its pipe: PUSH blocks, nothing is dropped, everything arrives after the stall', async () => {
+    const r = await runScenario(pushInto({ stallUs: 500_000 }), 'sim-1');
+    expect(r.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    const pusher = r.observations.sockets.pusher!;
+    expect(pusher.sent.some((x) => x.acceptedAtUs! >= 500_000)).toBe(true); // backpressure reached it
+    expect(r.observations.sockets.pull0!.maxRecvQ).toBeLessThanOrEqual(2);
+    expect(r.observations.sockets.pull0!.received).toHaveLength(40);
+  });
+
+  it('museum/pull-drops loses messages at the stalled PULL and fails accepted-delivered', async () => {
+    const r = await runScenario(pushInto({ impl: 'museum/pull-drops', stallUs: 500_000 }), 'sim-1');
+    expect(r.observations.sockets.pull0!.received.length).toBeLessThan(40);
+    expect(status(r.checks, 'backpressure.accepted-delivered')).toBe('fail');
+  });
+
+  it('museum/pull-drops is caught by backpressure/pipeline within 100 runs', async () => {
+    const out = await property('backpressure/pipeline', 'museum/pull-drops');
+    expect(out.ok).toBe(false);
+    expect(out.counterexample!.failed.map((f) => f.id)).toContain('backpressure.accepted-delivered');
+  });
+
+  it('equally fast pullers get 14, 13 and 13 of 40; a PUSH without rotation fails even-spread', async () => {
+    const r = await runScenario(pushInto({ pullers: 3 }), 'sim-1');
+    expect(r.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    const shares = [0, 1, 2].map((i) => r.observations.sockets[`pull${i}`]!.received.length);
+    expect([...shares].sort()).toEqual([13, 13, 14]);
+    const bad = await runScenario(pushInto({ pullers: 3, impl: 'test/push-first-pipe' }), 'sim-1');
+    expect(status(bad.checks, 'pipeline.even-spread')).toBe('fail');
+    expect(status(bad.checks, 'backpressure.accepted-delivered')).toBe('pass');
+  });
+
+  it('FAIL-NO-PEERS: sends before any puller fail at once with ErrNoPeers, later ones are delivered', async () => {
+    const s = pushInto({ push: { 'FAIL-NO-PEERS': true }, pullStartUs: 200_000, firstGapUs: 0 });
+    const r = await runScenario(
+      { ...s, workload: { sends: [...s.workload.sends, { socket: 'pusher', bytes: 8, gapUs: 400_000 }] } },
+      'sim-1',
+    );
+    const sent = r.observations.sockets.pusher!.sent;
+    expect(sent.filter((x) => x.errorCode === 'ErrNoPeers')).toHaveLength(40);
+    expect(sent[40]!.acceptedAtUs).not.toBeNull();
+    expect(r.observations.sockets.pull0!.received).toHaveLength(1);
+    expect(status(r.checks, 'backpressure.send-blocks-or-times-out')).toBe('pass');
+    expect(status(r.checks, 'backpressure.accepted-delivered')).toBe('pass');
   });
 });

@@ -60,6 +60,22 @@ function attachedPipes(o: SocketObs): number {
 }
 
 /**
+ * Pipes attached at `atUs` by the socket's pipe events. `sure`: count only pipes attached before
+ * `atUs` and still attached after it, so events in the same microsecond (whose order against the
+ * send the record does not tell) never make a send look wrong.
+ */
+function pipesAt(o: SocketObs, atUs: number, sure: boolean): number {
+  const open = new Set<number>();
+  for (const p of o.pipes) {
+    if (p.atUs > atUs || (sure && p.atUs === atUs)) continue;
+    if (p.event === 'attached') open.add(p.pipe);
+    if (p.event === 'detached') open.delete(p.pipe);
+  }
+  if (sure) for (const p of o.pipes) if (p.atUs === atUs && p.event === 'detached') open.delete(p.pipe);
+  return open.size;
+}
+
+/**
  * Which of `sender`'s messages the PAIR0 `receiver` got: every received message must be the next
  * not-yet-seen message of the sender, intact (skips are drops, allowed here; the checks decide which
  * drops were legitimate). Returns the delivered indices, or the first violation.
@@ -178,6 +194,20 @@ defineCheck({
       for (const r of o.sent) {
         const who = `${spec.name}: send #${r.index}`;
         if (r.failedAtUs !== null) {
+          // FAIL-NO-PEERS (PUSH): a send while no pipe is attached fails at once with ErrNoPeers.
+          if (r.errorCode === 'ErrNoPeers' && optionOf(spec, 'FAIL-NO-PEERS')) {
+            if (r.failedAtUs !== r.atUs)
+              return verdict(
+                `${who} failed with ErrNoPeers after blocking ${r.failedAtUs - r.atUs} µs`,
+                expected,
+              );
+            if (pipesAt(o, r.atUs, true) > 0)
+              return verdict(
+                `${who} failed with ErrNoPeers at ${r.atUs} µs although ${pipesAt(o, r.atUs, true)} pipes were attached`,
+                expected,
+              );
+            continue;
+          }
           if (r.errorCode !== 'ErrSendTimeout')
             return verdict(`${who} failed with ${r.error ?? 'an unknown error'}`, expected);
           if (deadline === null) return verdict(`${who} timed out although SEND-DEADLINE is unset`, expected);
@@ -274,6 +304,77 @@ defineCheck({
         );
     }
     if (!any) return { status: 'not-applicable', expected: null, actual: 'no BEST-EFFORT sender' };
+    return verdict(null, expected);
+  },
+});
+
+/** For each PUSH sender, which puller got each of its messages (or the first violation). */
+function pipelineShares(
+  s: Scenario,
+  obs: Observations,
+  ctx: CheckContext,
+): { sender: SocketSpec; shares: Map<string, Set<number>> }[] | string {
+  const out: { sender: SocketSpec; shares: Map<string, Set<number>> }[] = [];
+  for (const sender of senders(s).filter((x) => x.protocol === 'push0')) {
+    const shares = new Map<string, Set<number>>();
+    for (const rcv of peersOf(s, sender).filter((p) => p.protocol === 'pull0')) {
+      const m = pair0Delivered(obs, ctx, sender, rcv);
+      if (m.violation !== null) return m.violation;
+      shares.set(rcv.name, m.delivered);
+    }
+    out.push({ sender, shares });
+  }
+  return out;
+}
+
+defineCheck({
+  id: 'pipeline.each-message-once',
+  kind: 'always',
+  requirement:
+    "each PUSH message reaches at most one PULL, intact, and each puller's share arrives in the order it was sent",
+  ref: null,
+  evaluate(s, obs, ctx) {
+    const expected = 'every delivered message intact, in send order per puller, at one puller only';
+    const all = pipelineShares(s, obs, ctx);
+    if (typeof all === 'string') return verdict(all, expected);
+    for (const { sender, shares } of all) {
+      const seen = new Map<number, string>();
+      for (const [puller, got] of shares)
+        for (const i of got) {
+          const other = seen.get(i);
+          if (other !== undefined)
+            return verdict(`${sender.name}'s message #${i} reached both ${other} and ${puller}`, expected);
+          seen.set(i, puller);
+        }
+    }
+    return verdict(null, expected);
+  },
+});
+
+defineCheck({
+  id: 'pipeline.even-spread',
+  kind: 'eventually',
+  requirement:
+    'with equally fast pullers (attached before the first send, never stalled), PUSH spreads its messages within one message of even',
+  ref: null,
+  evaluate(s, obs, ctx) {
+    const expected = 'the largest and smallest puller shares differ by at most one message';
+    const all = pipelineShares(s, obs, ctx);
+    if (typeof all === 'string') return verdict(all, expected);
+    for (const { sender, shares } of all) {
+      if (shares.size < 2) continue;
+      const first = obs.sockets[sender.name]!.sent[0];
+      if (first !== undefined && pipesAt(obs.sockets[sender.name]!, first.atUs, true) < shares.size)
+        return {
+          status: 'not-applicable',
+          expected: null,
+          actual: `not every puller was attached at ${sender.name}'s first send`,
+        };
+      const counts = [...shares].map(([name, got]) => `${name} ${got.size}`);
+      const sizes = [...shares.values()].map((g) => g.size);
+      if (Math.max(...sizes) - Math.min(...sizes) > 1)
+        return verdict(`${sender.name}'s messages spread unevenly: ${counts.join(', ')}`, expected);
+    }
     return verdict(null, expected);
   },
 });
@@ -439,6 +540,171 @@ function repReplyQueueArb(o: { impl: string; transports: readonly Transport[] })
     });
 }
 
+/** Most PULL sockets in the pipeline properties. */
+const MAX_PULLERS = 3;
+
+/**
+ * One PUSH ("client0", the sender) and `pullers` PULLs ("pull0".., sinks). Either the pullers dial
+ * the PUSH's listener or the PUSH dials each puller's. Over tcp each socket has its own host; ipc and
+ * inproc put them all on host "local".
+ */
+function pipelineTopology(o: {
+  transport: Transport;
+  pullers: number;
+  pullersListen: boolean;
+  pushOptions: Partial<OptionValues>;
+  pullOptions: Partial<OptionValues>;
+  pullApp: (i: number) => Partial<AppSpec>;
+}): { hosts: string[]; sockets: SocketSpec[] } {
+  const local = o.transport !== 'tcp';
+  const addr = (host: string, port: number): string =>
+    o.transport === 'tcp'
+      ? `tcp://${host}:${port}`
+      : o.transport === 'ipc'
+        ? `ipc:///tmp/netlab-${host}-${port}.sock`
+        : `inproc://${host}-${port}`;
+  const pushHost = local ? 'local' : 'client0';
+  const push: SocketSpec = {
+    name: 'client0',
+    host: pushHost,
+    protocol: 'push0',
+    listen: o.pullersListen ? [] : [addr(pushHost, 5555)],
+    dial: [],
+    options: o.pushOptions,
+    app: { kind: 'send' },
+    startUs: 0,
+  };
+  const pulls: SocketSpec[] = [];
+  for (let i = 0; i < o.pullers; i++) {
+    const host = local ? 'local' : `pull${i}`;
+    const own = addr(host, 5600 + i);
+    if (o.pullersListen) push.dial.push(own);
+    pulls.push({
+      name: `pull${i}`,
+      host,
+      protocol: 'pull0',
+      listen: o.pullersListen ? [own] : [],
+      dial: o.pullersListen ? [] : [...push.listen],
+      options: o.pullOptions,
+      app: { kind: 'sink', ...o.pullApp(i) },
+      startUs: 0,
+    });
+  }
+  const hosts = local ? ['local'] : [pushHost, ...pulls.map((p) => p.host)];
+  return { hosts, sockets: [push, ...pulls] };
+}
+
+const PIPELINE_CHECKS: readonly string[] = [...BACKPRESSURE_CHECKS, 'pipeline.each-message-once'];
+
+/**
+ * A PUSH bursting into 1..MAX_PULLERS PULLs, each of which may stall (its application stops
+ * receiving) or read slowly, with stall faults on top: queues stay bounded, sends block or time out
+ * (FAIL-NO-PEERS: ErrNoPeers while no puller is attached), BEST-EFFORT drops only at a full send
+ * queue, and PULL never drops: everything accepted reaches exactly one puller once they resume.
+ */
+function pipelineArb(o: { impl: string; transports: readonly Transport[] }): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      transport: fc.constantFrom(...o.transports),
+      pullers: fc.integer({ min: 1, max: MAX_PULLERS }),
+      pullersListen: fc.boolean(),
+      queues: queueOptionsArb,
+      failNoPeers: fc.constantFrom(false, false, false, true),
+      stalls: fc.array(stallArb, { minLength: MAX_PULLERS, maxLength: MAX_PULLERS }),
+    })
+    .chain((shape) => {
+      const q = shape.queues;
+      const topo = pipelineTopology({
+        transport: shape.transport,
+        pullers: shape.pullers,
+        pullersListen: shape.pullersListen,
+        pushOptions: {
+          'WRITEQ-LEN': q.writeQ,
+          'SEND-DEADLINE': q.sendDeadlineUs,
+          'BEST-EFFORT': q.bestEffort,
+          'FAIL-NO-PEERS': shape.failNoPeers,
+        },
+        pullOptions: { 'READQ-LEN': q.readQ },
+        pullApp: (i) => shape.stalls[i]!,
+      });
+      return fc
+        .record({
+          burst: burstArb(),
+          network: networkArb({ minBufferBytes: 2048, maxBufferBytes: 16384 }),
+          faults: faultPlanArb({ hosts: topo.hosts, kinds: STALL_FAULTS, maxFaults: 2 }),
+        })
+        .map((k): Scenario => ({
+          version: SCENARIO_VERSION,
+          name: 'backpressure/pipeline',
+          impl: o.impl,
+          hosts: topo.hosts,
+          sockets: topo.sockets,
+          rawPeers: [],
+          workload: { sends: k.burst.map((bytes) => ({ socket: 'client0', bytes, gapUs: 0 })) },
+          network: k.network,
+          faults: k.faults,
+          faultPhaseUs: FAULT_PHASE_US,
+          livenessUs: LIVENESS_US,
+          checks: [...PIPELINE_CHECKS],
+        }));
+    });
+}
+
+/** Before the first send: every puller has attached (dials at 50 ms intervals over ≤ 30 ms links). */
+const SPREAD_START_US = 500_000;
+
+/**
+ * A PUSH and 2..MAX_PULLERS equally fast PULLs (none stalls or reads slowly; no faults; no partial
+ * writes; transport windows larger than the whole burst, so every pipe is ready whenever PUSH
+ * turns to it): the shares differ by at most one message.
+ */
+function pipelineSpreadArb(o: { impl: string; transports: readonly Transport[] }): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      transport: fc.constantFrom(...o.transports),
+      pullers: fc.integer({ min: 2, max: MAX_PULLERS }),
+      pullersListen: fc.boolean(),
+      writeQ: fc.integer({ min: 1, max: 128 }),
+      burst: fc.array(fc.integer({ min: MIN_MESSAGE_BYTES, max: 1024 }), {
+        minLength: 1,
+        maxLength: MAX_BURST,
+        size: 'max',
+      }),
+      network: networkArb({ minBufferBytes: 1 << 17, maxBufferBytes: 1 << 18 }),
+    })
+    .map((k): Scenario => {
+      const topo = pipelineTopology({
+        transport: k.transport,
+        pullers: k.pullers,
+        pullersListen: k.pullersListen,
+        pushOptions: { 'WRITEQ-LEN': k.writeQ },
+        pullOptions: {},
+        pullApp: () => ({}),
+      });
+      return {
+        version: SCENARIO_VERSION,
+        name: 'backpressure/pipeline-spread',
+        impl: o.impl,
+        hosts: topo.hosts,
+        sockets: topo.sockets,
+        rawPeers: [],
+        workload: {
+          sends: k.burst.map((bytes, i) => ({
+            socket: 'client0',
+            bytes,
+            gapUs: i === 0 ? SPREAD_START_US : 0,
+          })),
+        },
+        // Equally fast: no loss (a lost handshake segment waits for a 200 ms retransmission), no partial writes.
+        network: { ...k.network, lossRate: 0, partialWriteProbability: 0 },
+        faults: parseFaultPlan({ version: 1, faults: [] }),
+        faultPhaseUs: FAULT_PHASE_US,
+        livenessUs: LIVENESS_US,
+        checks: [...PIPELINE_CHECKS, 'pipeline.even-spread'],
+      };
+    });
+}
+
 const TRANSPORTS_HERE: readonly Transport[] = ['tcp', 'ipc', 'inproc'];
 
 export const BACKPRESSURE_PROPERTIES: PropertySpec[] = [
@@ -480,6 +746,29 @@ export const BACKPRESSURE_PROPERTIES: PropertySpec[] = [
     arb: ({ impl, transports }) => repReplyQueueArb({ impl, transports }),
   },
   PUBSUB_BACKPRESSURE_PROPERTY,
+  {
+    id: 'backpressure/pipeline',
+    family: 'backpressure',
+    title:
+      'PUSH into stalled PULLs: bounded queues, sends block or time out (FAIL-NO-PEERS: ErrNoPeers), BEST-EFFORT drops only when full, PULL never drops',
+    protocols: ['push0', 'pull0'],
+    transports: TRANSPORTS_HERE,
+    checks: PIPELINE_CHECKS,
+    faultKinds: STALL_FAULTS,
+    sometimes: ['sp.queue-full', 'net.partial-write'],
+    arb: ({ impl, transports }) => pipelineArb({ impl, transports }),
+  },
+  {
+    id: 'backpressure/pipeline-spread',
+    family: 'backpressure',
+    title: 'PUSH spreads its messages within one of even across equally fast PULLs',
+    protocols: ['push0', 'pull0'],
+    transports: TRANSPORTS_HERE,
+    checks: [...PIPELINE_CHECKS, 'pipeline.even-spread'],
+    faultKinds: [],
+    sometimes: [],
+    arb: ({ impl, transports }) => pipelineSpreadArb({ impl, transports }),
+  },
 ];
 
 export const BACKPRESSURE: FamilySpec = {

@@ -14,6 +14,7 @@ import { NO_BACKOFF } from './no-backoff.js';
 import { NO_HANDSHAKE_TIMEOUT } from './no-handshake-timeout.js';
 import { PARTIAL_WRITE_DROP } from './partial-write-drop.js';
 import { PUB_BLOCKS_ON_SLOW_SUB } from './pub-blocks-on-slow-sub.js';
+import { PULL_DROPS } from './pull-drops.js';
 import { REDIAL_AFTER_CLOSE } from './redial-after-close.js';
 import { REDIAL_STORM } from './redial-storm.js';
 import { REP_WRONG_PIPE } from './rep-wrong-pipe.js';
@@ -46,6 +47,7 @@ export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVari
   ['museum/best-effort-coin-flip', BEST_EFFORT_COIN_FLIP],
   ['museum/sub-unsubscribe-leak', SUB_UNSUBSCRIBE_LEAK],
   ['museum/pub-blocks-on-slow-sub', PUB_BLOCKS_ON_SLOW_SUB],
+  ['museum/pull-drops', PULL_DROPS],
 ]);
 
 for (const [name, variant] of MUSEUM) registerImpl(name, variant);
