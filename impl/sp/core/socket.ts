@@ -406,7 +406,6 @@ export class Socket {
     while (this.sendWaiters.length > 0 && this.sendQ.length < Math.max(cap, 1)) {
       if (cap === 0 && this.sendQ.length > 0) break;
       const w = this.sendWaiters.shift()!;
-      if (w.timer !== undefined) this.env.clearTimer(w.timer);
       this.sendQ.push(w.msg);
       if (cap === 0) {
         // Resolve only once a pipe actually took it.
@@ -414,10 +413,12 @@ export class Socket {
         this.protocol.pumpSend();
         if (this.sendQ.length >= before) {
           this.sendQ.pop();
+          // Back in line, deadline still running: the timer is cleared only once the message is taken.
           this.sendWaiters.unshift(w);
           break;
         }
       }
+      if (w.timer !== undefined) this.env.clearTimer(w.timer);
       w.done.resolve();
     }
     this.lingerCheck?.();
