@@ -47,6 +47,7 @@ describe('option registry', () => {
       'SURVEY-TIME': SECOND_US,
       SUBSCRIBE: 'empty',
       UNSUBSCRIBE: 'empty',
+      POLYAMOROUS: false,
     });
     expect(OPTION_DEFAULTS.SUBSCRIBE).toHaveLength(0);
     expect(Object.isFrozen(OPTION_DEFAULTS)).toBe(true);

@@ -57,6 +57,11 @@ export interface OptionValues {
   SUBSCRIBE: Uint8Array;
   /** Topic prefix to unsubscribe from (a string is taken as its UTF-8 bytes); the last one set. */
   UNSUBSCRIBE: Uint8Array;
+  /**
+   * PAIR1 only: accept many peers at once (nng's NNG_OPT_PAIR1_POLY); settable only before the
+   * socket dials or listens (then ErrProtoState, nng's NNG_EBUSY).
+   */
+  POLYAMOROUS: boolean;
 }
 
 export type OptionName = keyof OptionValues;
@@ -84,6 +89,7 @@ export const OPTION_NAMES: readonly OptionName[] = Object.freeze([
   'SURVEY-TIME',
   'SUBSCRIBE',
   'UNSUBSCRIBE',
+  'POLYAMOROUS',
 ] as const satisfies readonly OptionName[]);
 
 /**
@@ -132,6 +138,7 @@ export const OPTION_DEFAULTS: Readonly<OptionValues> = Object.freeze({
   'SURVEY-TIME': SECOND_US, // mangos, nng and nanomsg agree on 1 s; the RFC's 60 s is not used
   SUBSCRIBE: new Uint8Array(0),
   UNSUBSCRIBE: new Uint8Array(0),
+  POLYAMOROUS: false, // nng's default: a PAIR1 socket is mono unless made poly before it starts
 });
 
 export const OPTION_DOCS: Readonly<Record<OptionName, string>> = Object.freeze({
@@ -160,6 +167,8 @@ export const OPTION_DOCS: Readonly<Record<OptionName, string>> = Object.freeze({
   SUBSCRIBE:
     'topic prefix to subscribe to, bytes or UTF-8 string; empty = everything (no default subscription)',
   UNSUBSCRIBE: 'topic prefix to unsubscribe from, bytes or UTF-8 string',
+  POLYAMOROUS:
+    'PAIR1: many peers, each message to the pipe it names (nng NNG_OPT_PAIR1_POLY); only before dial/listen (default false)',
 });
 
 /** TypeScript names of the options, carrying their unit, for config objects and reports. */
@@ -185,6 +194,7 @@ export const OPTION_KEYS: Readonly<Record<OptionName, string>> = Object.freeze({
   'SURVEY-TIME': 'surveyTimeUs',
   SUBSCRIBE: 'subscribeTopic',
   UNSUBSCRIBE: 'unsubscribeTopic',
+  POLYAMOROUS: 'polyamorous',
 });
 
 type Rule =
@@ -227,6 +237,7 @@ const RULES: Readonly<Record<OptionName, Rule>> = Object.freeze({
   'SURVEY-TIME': duration(0),
   SUBSCRIBE: { kind: 'topic' },
   UNSUBSCRIBE: { kind: 'topic' },
+  POLYAMOROUS: { kind: 'boolean' },
 });
 
 function isOptionName(name: string): name is OptionName {
