@@ -8,7 +8,9 @@ import { createNodeEnv, type NodeEnv } from '../../impl/runtime/node.js';
 import type { Socket } from '../../impl/sp/core/socket.js';
 import { SpError, type SpErrorCode } from '../../impl/sp/errors.js';
 import type { OptionValues } from '../../impl/sp/options.js';
+import { openBus0 } from '../../impl/sp/protocol/bus.js';
 import { openPair0 } from '../../impl/sp/protocol/pair0.js';
+import { openPair1 } from '../../impl/sp/protocol/pair1.js';
 import { openRep0 } from '../../impl/sp/protocol/rep0.js';
 import { openReq0 } from '../../impl/sp/protocol/req0.js';
 import { parseCatArgs, type CatArgs, type CatProtocol } from './cat-args.js';
@@ -49,6 +51,8 @@ const OPENERS: Partial<Record<CatProtocol, (env: NodeEnv, options: Partial<Optio
   pair0: (env, options) => openPair0(env, { options }),
   req0: (env, options) => openReq0(env, { options }),
   rep0: (env, options) => openRep0(env, { options }),
+  pair1: (env, options) => openPair1(env, { options }),
+  bus0: (env, options) => openBus0(env, { options }),
 };
 
 function writeOut(bytes: Uint8Array): Promise<void> {
