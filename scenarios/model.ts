@@ -19,7 +19,16 @@ export type ImplName = string;
  * SP protocols a scenario socket may speak (nng names); grows as protocols land. xreq0 / xrep0 are
  * raw REQ / REP: the application (or a device) handles the backtrace headers itself.
  */
-export const SCENARIO_PROTOCOLS = ['pair0', 'req0', 'rep0', 'xreq0', 'xrep0'] as const;
+export const SCENARIO_PROTOCOLS = [
+  'pair0',
+  'req0',
+  'rep0',
+  'xreq0',
+  'xrep0',
+  'pair1',
+  'bus0',
+  'star',
+] as const;
 export type ScenarioProtocol = (typeof SCENARIO_PROTOCOLS)[number];
 
 const us = (max: number) => z.number().int().min(0).max(max);
@@ -288,6 +297,9 @@ const APP_KINDS: Record<ScenarioProtocol, readonly string[]> = {
   rep0: ['send', 'sink', 'echo'],
   xreq0: ['send', 'device'],
   xrep0: ['sink', 'echo', 'device'],
+  pair1: ['send', 'sink', 'echo'],
+  bus0: ['send', 'sink'],
+  star: ['send', 'sink'],
 };
 
 function checkApp(s: Parsed['sockets'][number], at: string): void {

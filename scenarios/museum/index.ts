@@ -8,6 +8,7 @@
 import { registerImpl, type ImplVariant } from '../runner.js';
 import { ALLOC_BEFORE_CHECK } from './alloc-before-check.js';
 import { BEST_EFFORT_COIN_FLIP } from './best-effort-coin-flip.js';
+import { BUS_RELAYS } from './bus-relays.js';
 import { LOSSY_LENGTH } from './lossy-length.js';
 import { NO_BACKOFF_CAP } from './no-backoff-cap.js';
 import { NO_BACKOFF } from './no-backoff.js';
@@ -40,6 +41,7 @@ export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVari
   ['museum/req-no-resend-on-loss', REQ_NO_RESEND_ON_LOSS],
   ['museum/rep-wrong-pipe', REP_WRONG_PIPE],
   ['museum/best-effort-coin-flip', BEST_EFFORT_COIN_FLIP],
+  ['museum/bus-relays', BUS_RELAYS],
 ]);
 
 for (const [name, variant] of MUSEUM) registerImpl(name, variant);
