@@ -13,6 +13,7 @@ import { openPair0 } from '../../impl/sp/protocol/pair0.js';
 import { openPair1 } from '../../impl/sp/protocol/pair1.js';
 import { openRep0 } from '../../impl/sp/protocol/rep0.js';
 import { openReq0 } from '../../impl/sp/protocol/req0.js';
+import { openStar } from '../../impl/sp/protocol/star.js';
 import { parseCatArgs, type CatArgs, type CatProtocol } from './cat-args.js';
 import { formatMessage } from './cat-format.js';
 import type { Command } from './common.js';
@@ -53,6 +54,7 @@ const OPENERS: Partial<Record<CatProtocol, (env: NodeEnv, options: Partial<Optio
   rep0: (env, options) => openRep0(env, { options }),
   pair1: (env, options) => openPair1(env, { options }),
   bus0: (env, options) => openBus0(env, { options }),
+  star: (env, options) => openStar(env, { options }),
 };
 
 function writeOut(bytes: Uint8Array): Promise<void> {
@@ -174,6 +176,7 @@ async function mainLoop(env: NodeEnv, socket: Socket, args: CatArgs): Promise<vo
     case 'pair0':
     case 'pair1':
     case 'bus0':
+    case 'star':
       return args.data === null ? recvLoop(socket, args) : sendRecv(env, socket, args);
     case 'pub0':
     case 'push0':

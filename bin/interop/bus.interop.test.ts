@@ -194,3 +194,50 @@ describe('netlab cat --bus0 against nngcat', () => {
     expect((await ng.done).code).toBe(0);
   });
 });
+
+describe('netlab cat --star (mangos STAR; no third-party cat speaks it)', () => {
+  it('two netlab cats exchange messages over a STAR pipe', async () => {
+    const url = await interopAddress('tcp', 'star-cat');
+    const listener = startPeer({
+      command: process.execPath,
+      args: [
+        NETLAB,
+        'cat',
+        '--star',
+        '--listen',
+        url,
+        '--data',
+        'from-l',
+        '-d',
+        '1',
+        '--recv-timeout',
+        '2',
+        '--quoted',
+      ],
+      timeoutMs: 10_000,
+    });
+    const dialer = startPeer({
+      command: process.execPath,
+      args: [
+        NETLAB,
+        'cat',
+        '--star',
+        '--dial',
+        url,
+        '--async',
+        '--data',
+        'from-d',
+        '-d',
+        '1',
+        '--recv-timeout',
+        '2',
+        '--quoted',
+      ],
+      timeoutMs: 10_000,
+    });
+    const [l, d] = await Promise.all([listener.done, dialer.done]);
+    expect(new TextDecoder().decode(l.stdout)).toBe('"from-d"\n');
+    expect(new TextDecoder().decode(d.stdout)).toBe('"from-l"\n');
+    expect([l.code, d.code]).toEqual([0, 0]);
+  });
+});
