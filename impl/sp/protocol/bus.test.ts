@@ -140,4 +140,17 @@ describe('BUS over the simulated network', () => {
       expect(got).toEqual(['y', 'x']);
     }
   });
+
+  it('send and recv on a closed socket are ErrClosed (cooked and raw)', async () => {
+    const { a, drive } = lab('closed');
+    const r = await drive(async () => {
+      const out: string[] = [];
+      for (const s of [openBus0(a), openXBus0(a)]) {
+        await s.close();
+        out.push(await code(s.send(text('x'))), await code(s.recv()));
+      }
+      return out;
+    });
+    expect(r).toEqual(Array(4).fill('ErrClosed'));
+  });
 });

@@ -263,4 +263,31 @@ describe('PAIR1 over the simulated network', () => {
     });
     expect(got).toEqual(['through', 'back']);
   });
+
+  it('mono sends block like PAIR0: SEND-DEADLINE gives ErrSendTimeout, BEST-EFFORT drops only when full', async () => {
+    const { a, drive } = lab('p1-block');
+    const r = await drive(async () => {
+      const timed = openPair1(a, { options: { 'WRITEQ-LEN': 1, 'SEND-DEADLINE': 50 * MS } });
+      const first = await code(timed.send(text('queued')));
+      const second = await code(timed.send(text('blocks')));
+      const best = openPair1(a, { options: { 'WRITEQ-LEN': 1, 'BEST-EFFORT': true } });
+      const kept = await code(best.send(text('kept')));
+      const dropped = await code(best.send(text('dropped')));
+      return { first, second, kept, dropped, queued: best.sendQ.length };
+    });
+    expect(r).toEqual({ first: 'ok', second: 'ErrSendTimeout', kept: 'ok', dropped: 'ok', queued: 1 });
+  });
+
+  it('every send and recv on a closed socket is ErrClosed, mono, poly and raw', async () => {
+    const { a, drive } = lab('p1-closed');
+    const r = await drive(async () => {
+      const out: string[] = [];
+      for (const s of [openPair1(a), openPair1(a, { options: { POLYAMOROUS: true } }), openXPair1(a)]) {
+        await s.close();
+        out.push(await code(s.send(text('x'))), await code(s.recv()));
+      }
+      return out;
+    });
+    expect(r).toEqual(Array(6).fill('ErrClosed'));
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Socket } from '../core/socket.js';
-import { lab, str, text } from '../testing/sim-lab.js';
+import { code, lab, str, text } from '../testing/sim-lab.js';
 import { rawPeer, word } from '../testing/raw-peer.js';
 import { openStar, openXStar, starStats } from './star.js';
 
@@ -114,5 +114,18 @@ describe('STAR over the simulated network', () => {
     expect(r.header).toEqual([0, 0, 0, 2]);
     expect(r.frames).toEqual([Array.from(word(2, 'again'))]);
     expect(starStats(s)!.discardedSends).toBe(2);
+  });
+
+  it('send and recv on a closed socket are ErrClosed (cooked and raw)', async () => {
+    const { a, drive } = lab('closed');
+    const r = await drive(async () => {
+      const out: string[] = [];
+      for (const s of [openStar(a), openXStar(a)]) {
+        await s.close();
+        out.push(await code(s.send(text('x'))), await code(s.recv()));
+      }
+      return out;
+    });
+    expect(r).toEqual(Array(4).fill('ErrClosed'));
   });
 });
