@@ -466,3 +466,18 @@ describe('framing/bus on a hand-written line of three BUS sockets', () => {
     expect(r.observations.sockets.right!.received).toHaveLength(3);
   });
 });
+
+// A STAR whose hop limit stops every message after one hop (TTL forced to 1): nothing is forwarded.
+registerImpl('test/star-ttl-1', {
+  summary: 'test only: STAR with TTL 1 (forwards nothing past the first hop)',
+  family: 'framing',
+  socket: (spec) => (spec.protocol === 'star' ? { options: { TTL: 1 } } : undefined),
+});
+
+describe('framing/star has teeth', () => {
+  it('a STAR that stops forwarding fails star.delivered-when-calm', async () => {
+    const out = await property('framing/star', 'test/star-ttl-1');
+    expect(out.ok).toBe(false);
+    expect(out.counterexample!.failed.map((f) => f.id)).toContain('star.delivered-when-calm');
+  });
+});

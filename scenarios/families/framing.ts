@@ -554,6 +554,76 @@ defineCheck({
   },
 });
 
+const BUS_CHECKS = ['stack.no-crash', 'bus.no-relay-no-dup', 'bus.delivered-when-calm'] as const;
+const STAR_CHECKS = ['stack.no-crash', 'star.tree-once', 'star.delivered-when-calm'] as const;
+
+defineCheck({
+  id: 'star.tree-once',
+  kind: 'always',
+  requirement:
+    'on a tree (line or star topology) STAR forwarding delivers each message to each socket at most once, intact, and never back to its sender',
+  ref: null,
+  evaluate(s, obs, ctx) {
+    const expected = 'every received message sent by another socket, intact, at most once';
+    let judged = 0;
+    for (const sock of s.sockets) {
+      if (sock.protocol !== 'star' || sock.app.kind !== 'sink') continue;
+      judged++;
+      const seen = new Set<string>();
+      for (const [r, m] of (obs.sockets[sock.name]?.received ?? []).entries()) {
+        const origin = payloadOrigin(s, m.body);
+        if (
+          origin === undefined ||
+          origin.sender === sock ||
+          !bytesEqual(ctx.payloadOf(origin.sender.name, origin.index), m.body)
+        )
+          return verdict(
+            `${sock.name} received message #${r} (${m.body.length} bytes) that no other socket sent`,
+            expected,
+          );
+        const key = `${origin.sender.name}#${origin.index}`;
+        if (seen.has(key)) return verdict(`${sock.name} received ${key} twice`, expected);
+        seen.add(key);
+      }
+    }
+    return judged === 0 ? NA('no STAR sink') : verdict(null, expected);
+  },
+});
+
+defineCheck({
+  id: 'star.delivered-when-calm',
+  kind: 'eventually',
+  requirement:
+    'with no fault and no loss, every message a STAR sender sends reaches every STAR sink of the tree (at most 4 hops, below TTL 8)',
+  ref: null,
+  evaluate(s, obs, ctx) {
+    if (ctx.faults.some((f) => f.startUs !== null)) return NA('a fault fired');
+    if (s.network.lossRate > 0)
+      return NA('the network loses segments (retransmissions may outlast the start-up)');
+    const sinks = s.sockets.filter((x) => x.protocol === 'star' && x.app.kind === 'sink');
+    const sent = s.sockets
+      .filter((x) => x.protocol === 'star' && x.app.kind === 'send')
+      .flatMap((x) => (obs.sockets[x.name]?.sent ?? []).map((r) => `${x.name}#${r.index}`));
+    for (const sink of sinks) {
+      const got = new Set(
+        (obs.sockets[sink.name]?.received ?? []).map((m) => {
+          const o = payloadOrigin(s, m.body);
+          return o === undefined ? '' : `${o.sender.name}#${o.index}`;
+        }),
+      );
+      const missing = sent.filter((k) => !got.has(k));
+      if (missing.length > 0)
+        return verdict(
+          `${sink.name} lacks ${missing.length} of ${sent.length} messages (first ${missing[0]})`,
+          'all delivered',
+        );
+    }
+    return sinks.length === 0 || sent.length === 0
+      ? NA('no STAR sink or nothing sent')
+      : verdict(null, 'all delivered');
+  },
+});
+
 /** When BUS senders start: long after every socket of a calm network connected (1 s). */
 const BUS_FIRST_SEND_US = 1_000_000;
 
@@ -563,7 +633,12 @@ const BUS_FIRST_SEND_US = 1_000_000;
  * sender and a sink, the others draw their role. So some message always has a path through a
  * middle socket to a sink it is not connected to: a relaying BUS shows.
  */
-function busScenarioArb(o: { impl: string; transports: readonly Transport[] }): fc.Arbitrary<Scenario> {
+function busScenarioArb(o: {
+  impl: string;
+  transports: readonly Transport[];
+  protocol?: 'bus0' | 'star';
+}): fc.Arbitrary<Scenario> {
+  const protocol = o.protocol ?? 'bus0';
   return fc
     .record({
       transport: fc.constantFrom(...o.transports),
@@ -591,7 +666,7 @@ function busScenarioArb(o: { impl: string; transports: readonly Transport[] }): 
         return {
           name,
           host: hostOf(i),
-          protocol: 'bus0',
+          protocol,
           listen: listens ? [addr(i)] : [],
           dial: dials,
           options: {},
@@ -620,7 +695,7 @@ function busScenarioArb(o: { impl: string; transports: readonly Transport[] }): 
         })
         .map((k): Scenario => ({
           version: SCENARIO_VERSION,
-          name: 'framing/bus',
+          name: protocol === 'bus0' ? 'framing/bus' : 'framing/star',
           impl: o.impl,
           hosts,
           sockets,
@@ -638,7 +713,7 @@ function busScenarioArb(o: { impl: string; transports: readonly Transport[] }): 
           faults: k.faults,
           faultPhaseUs: FAULT_PHASE_US,
           livenessUs: LIVENESS_US,
-          checks: ['stack.no-crash', 'bus.no-relay-no-dup', 'bus.delivered-when-calm'],
+          checks: [...(protocol === 'bus0' ? BUS_CHECKS : STAR_CHECKS)],
         }));
     });
 }
@@ -735,10 +810,22 @@ export const FRAMING_PROPERTIES: PropertySpec[] = [
       'BUS never duplicates or loops: each message reaches each directly connected peer at most once, intact, and is never relayed (star and line topologies of 3..5 sockets)',
     protocols: ['bus0'],
     transports: TRANSPORTS,
-    checks: ['stack.no-crash', 'bus.no-relay-no-dup', 'bus.delivered-when-calm'],
+    checks: BUS_CHECKS,
     faultKinds: ALL_FAULTS,
     sometimes: ['net.partial-write', 'net.retransmission', 'sp.reconnect'],
     arb: ({ impl, transports }) => busScenarioArb({ impl, transports }),
+  },
+  {
+    id: 'framing/star',
+    family: 'framing',
+    title:
+      'STAR on a tree (line or star of 3..5 sockets) forwards each message to every socket at most once, intact, never back to its sender',
+    protocols: ['star'],
+    transports: TRANSPORTS,
+    checks: STAR_CHECKS,
+    faultKinds: ALL_FAULTS,
+    sometimes: ['net.partial-write', 'net.retransmission', 'sp.reconnect'],
+    arb: ({ impl, transports }) => busScenarioArb({ impl, transports, protocol: 'star' }),
   },
   {
     id: 'framing/pair1',
