@@ -33,6 +33,9 @@ export const SCENARIO_PROTOCOLS = [
   'sub0',
   'push0',
   'pull0',
+  'pair1',
+  'bus0',
+  'star',
 ] as const;
 export type ScenarioProtocol = (typeof SCENARIO_PROTOCOLS)[number];
 
@@ -321,6 +324,9 @@ const APP_KINDS: Record<ScenarioProtocol, readonly string[]> = {
   sub0: ['sink'],
   push0: ['send'],
   pull0: ['sink'],
+  pair1: ['send', 'sink', 'echo'],
+  bus0: ['send', 'sink'],
+  star: ['send', 'sink'],
 };
 
 function checkApp(s: Parsed['sockets'][number], at: string): void {

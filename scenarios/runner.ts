@@ -16,6 +16,7 @@ import type {
 import type { Allocator } from '../impl/sp/wire/frames.js';
 import type { Socket, SocketOptions } from '../impl/sp/core/socket.js';
 import type { OptionValues } from '../impl/sp/options.js';
+import { openBus0 } from '../impl/sp/protocol/bus.js';
 import { openPair0 } from '../impl/sp/protocol/pair0.js';
 import {
   openPub0,
@@ -26,8 +27,10 @@ import {
   unsubscribe,
 } from '../impl/sp/protocol/pubsub.js';
 import { openPull0, openPush0 } from '../impl/sp/protocol/pipeline.js';
+import { openPair1 } from '../impl/sp/protocol/pair1.js';
 import { device } from '../impl/sp/core/device.js';
 import { openXRep0, openXReq0 } from '../impl/sp/protocol/raw-reqrep.js';
+import { openStar } from '../impl/sp/protocol/star.js';
 import { openRep0, rep0Stats } from '../impl/sp/protocol/rep0.js';
 import { encodeU32, openReq0, req0Stats } from '../impl/sp/protocol/req0.js';
 import { openRespondent0, openSurveyor0 } from '../impl/sp/protocol/survey.js';
@@ -62,6 +65,9 @@ export const OPENERS: Record<ScenarioProtocol, SocketOpener> = {
   sub0: openSub0,
   push0: openPush0,
   pull0: openPull0,
+  pair1: openPair1,
+  bus0: openBus0,
+  star: openStar,
 };
 
 /** What an implementation variant changes for one scenario socket. */

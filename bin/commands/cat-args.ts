@@ -92,7 +92,9 @@ export type CatProtocol =
   | 'respondent0'
   | 'pair0'
   | 'pair1'
-  | 'bus0';
+  | 'bus0'
+  // netlab's own: mangos' STAR (nngcat has none); parsed and checked like bus0.
+  | 'star';
 
 /** 'none' covers both no format flag and `--format no`: nngcat prints nothing for either. */
 export type CatFormat = 'none' | 'quoted' | 'hex' | 'raw' | 'ascii' | 'msgpack';
@@ -291,6 +293,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'pair0', id: 'pair0' },
   { name: 'pair1', id: 'pair1' },
   { name: 'bus0', id: 'bus0' },
+  { name: 'star', id: 'star' },
   { name: 'dial', id: 'dial', takesValue: true },
   { name: 'listen', id: 'listen', takesValue: true },
   { name: 'data', short: 'D', id: 'data', takesValue: true },
@@ -485,6 +488,7 @@ function parseOrThrow(argv: readonly string[], io: CatArgsIo): CatParse {
       case 'pair1':
       case 'push0':
       case 'pull0':
+      case 'star':
         if (protocol !== null) throw new Fatal('Only one protocol may be specified.');
         protocol = id;
         break;
@@ -631,6 +635,7 @@ function parseOrThrow(argv: readonly string[], io: CatArgsIo): CatParse {
     case 'pair0':
     case 'pair1':
     case 'bus0':
+    case 'star':
       if (intervalSec !== null && data === null) {
         throw new Fatal('Option --interval requires either --file or --data.');
       }

@@ -8,12 +8,15 @@ import { createNodeEnv, type NodeEnv } from '../../impl/runtime/node.js';
 import type { Socket } from '../../impl/sp/core/socket.js';
 import { SpError, type SpErrorCode } from '../../impl/sp/errors.js';
 import type { OptionValues } from '../../impl/sp/options.js';
+import { openBus0 } from '../../impl/sp/protocol/bus.js';
 import { openPair0 } from '../../impl/sp/protocol/pair0.js';
 import { openPub0, openSub0, subscribe } from '../../impl/sp/protocol/pubsub.js';
 import { openPull0, openPush0 } from '../../impl/sp/protocol/pipeline.js';
 import { openRep0 } from '../../impl/sp/protocol/rep0.js';
 import { openReq0 } from '../../impl/sp/protocol/req0.js';
 import { openRespondent0, openSurveyor0 } from '../../impl/sp/protocol/survey.js';
+import { openPair1 } from '../../impl/sp/protocol/pair1.js';
+import { openStar } from '../../impl/sp/protocol/star.js';
 import { parseCatArgs, type CatArgs, type CatProtocol } from './cat-args.js';
 import { formatMessage } from './cat-format.js';
 import type { Command } from './common.js';
@@ -59,6 +62,9 @@ const OPENERS: Partial<Record<CatProtocol, (env: NodeEnv, options: Partial<Optio
   // nng's PUSH has no send buffer: a send waits until a puller takes it (nngcat blocks with no peer).
   push0: (env, options) => openPush0(env, { options: { 'WRITEQ-LEN': 0, ...options } }),
   pull0: (env, options) => openPull0(env, { options }),
+  pair1: (env, options) => openPair1(env, { options }),
+  bus0: (env, options) => openBus0(env, { options }),
+  star: (env, options) => openStar(env, { options }),
 };
 
 function writeOut(bytes: Uint8Array): Promise<void> {
@@ -212,6 +218,7 @@ async function mainLoop(env: NodeEnv, socket: Socket, args: CatArgs): Promise<vo
     case 'pair0':
     case 'pair1':
     case 'bus0':
+    case 'star':
       return args.data === null ? recvLoop(socket, args) : sendRecv(env, socket, args);
     case 'pub0':
     case 'push0':

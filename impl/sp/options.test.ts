@@ -48,6 +48,7 @@ describe('option registry', () => {
       SUBSCRIBE: 'empty',
       UNSUBSCRIBE: 'empty',
       'PREFER-NEW': true,
+      POLYAMOROUS: false,
     });
     expect(OPTION_DEFAULTS.SUBSCRIBE).toHaveLength(0);
     expect(Object.isFrozen(OPTION_DEFAULTS)).toBe(true);

@@ -62,6 +62,11 @@ export interface OptionValues {
    * choice and its SUB_PREFNEW: fresher data) or the new one (false, mangos PUB).
    */
   'PREFER-NEW': boolean;
+  /**
+   * PAIR1 only: accept many peers at once (nng's NNG_OPT_PAIR1_POLY); settable only before the
+   * socket dials or listens (then ErrProtoState, nng's NNG_EBUSY).
+   */
+  POLYAMOROUS: boolean;
 }
 
 export type OptionName = keyof OptionValues;
@@ -90,6 +95,7 @@ export const OPTION_NAMES: readonly OptionName[] = Object.freeze([
   'SUBSCRIBE',
   'UNSUBSCRIBE',
   'PREFER-NEW',
+  'POLYAMOROUS',
 ] as const satisfies readonly OptionName[]);
 
 /**
@@ -139,6 +145,7 @@ export const OPTION_DEFAULTS: Readonly<OptionValues> = Object.freeze({
   SUBSCRIBE: new Uint8Array(0),
   UNSUBSCRIBE: new Uint8Array(0),
   'PREFER-NEW': true, // nng: PUB drops the oldest, SUB_PREFNEW defaults to true (sp.md §3)
+  POLYAMOROUS: false, // nng's default: a PAIR1 socket is mono unless made poly before it starts
 });
 
 export const OPTION_DOCS: Readonly<Record<OptionName, string>> = Object.freeze({
@@ -169,6 +176,8 @@ export const OPTION_DOCS: Readonly<Record<OptionName, string>> = Object.freeze({
   UNSUBSCRIBE: 'topic prefix to unsubscribe from, bytes or UTF-8 string',
   'PREFER-NEW':
     'PUB/SUB: a full queue drops its oldest message (true, nng) or the new one (false, mangos PUB) (default true)',
+  POLYAMOROUS:
+    'PAIR1: many peers, each message to the pipe it names (nng NNG_OPT_PAIR1_POLY); only before dial/listen (default false)',
 });
 
 /** TypeScript names of the options, carrying their unit, for config objects and reports. */
@@ -195,6 +204,7 @@ export const OPTION_KEYS: Readonly<Record<OptionName, string>> = Object.freeze({
   SUBSCRIBE: 'subscribeTopic',
   UNSUBSCRIBE: 'unsubscribeTopic',
   'PREFER-NEW': 'preferNew',
+  POLYAMOROUS: 'polyamorous',
 });
 
 type Rule =
@@ -238,6 +248,7 @@ const RULES: Readonly<Record<OptionName, Rule>> = Object.freeze({
   SUBSCRIBE: { kind: 'topic' },
   UNSUBSCRIBE: { kind: 'topic' },
   'PREFER-NEW': { kind: 'boolean' },
+  POLYAMOROUS: { kind: 'boolean' },
 });
 
 function isOptionName(name: string): name is OptionName {

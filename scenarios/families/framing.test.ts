@@ -162,6 +162,7 @@ describe('framing family: each museum variant is caught by its property', () => 
     ['museum/alloc-before-check', 'framing/oversize', 'framing.no-oversize-alloc'],
     ['museum/partial-write-drop', 'framing/pair0', 'delivery'],
     ['museum/sub-unsubscribe-leak', 'framing/pubsub', 'pubsub.in-order-matching'],
+    ['museum/bus-relays', 'framing/bus', 'bus.no-relay-no-dup'],
   ];
   for (const [impl, prop, check] of cases)
     it(`${impl} fails ${prop}`, async () => {
@@ -410,5 +411,74 @@ describe('framing/raw-reqrep on hand-written cases', () => {
     const ctx = { endUs: 0, healedAtUs: 0, faults: [], reason: 'until', payloadOf: () => new Uint8Array(0) };
     expect(check.evaluate(s, lost, { ...ctx, lossy: false }).status).toBe('fail');
     expect(check.evaluate(s, lost, { ...ctx, lossy: true }).status).toBe('pass');
+  });
+});
+
+describe('framing/bus on a hand-written line of three BUS sockets', () => {
+  // left -> middle <- right (both dial the middle): left sends, right and middle receive.
+  const line = (impl: string) =>
+    defineScenario({
+      name: 'bus line',
+      impl,
+      hosts: ['left', 'middle', 'right'],
+      sockets: [
+        {
+          name: 'middle',
+          host: 'middle',
+          protocol: 'bus0',
+          listen: ['tcp://middle:5555'],
+          app: { kind: 'sink' },
+        },
+        { name: 'left', host: 'left', protocol: 'bus0', dial: ['tcp://middle:5555'], app: { kind: 'send' } },
+        {
+          name: 'right',
+          host: 'right',
+          protocol: 'bus0',
+          dial: ['tcp://middle:5555'],
+          app: { kind: 'sink' },
+        },
+      ],
+      workload: {
+        sends: [8, 4, 100].map((bytes, i) => ({
+          socket: 'left',
+          bytes,
+          gapUs: i === 0 ? 1_000_000 : 0,
+        })),
+      },
+      faultPhaseUs: 1_000_000,
+      livenessUs: 2_000_000,
+      checks: ['stack.no-crash', 'bus.no-relay-no-dup', 'bus.delivered-when-calm'],
+    });
+
+  it('netlab: the middle gets all three, the right end nothing', async () => {
+    const r = await runScenario(line('netlab'), 's');
+    expect(statusOf(r)).toEqual({
+      'stack.no-crash': 'pass',
+      'bus.no-relay-no-dup': 'pass',
+      'bus.delivered-when-calm': 'pass',
+    });
+    expect(r.observations.sockets.middle!.received).toHaveLength(3);
+    expect(r.observations.sockets.right!.received).toHaveLength(0);
+  });
+
+  it('museum/bus-relays: the right end gets what the middle relayed, and the check says so', async () => {
+    const r = await runScenario(line('museum/bus-relays'), 's');
+    expect(statusOf(r)['bus.no-relay-no-dup']).toBe('fail');
+    expect(r.observations.sockets.right!.received).toHaveLength(3);
+  });
+});
+
+// A STAR whose hop limit stops every message after one hop (TTL forced to 1): nothing is forwarded.
+registerImpl('test/star-ttl-1', {
+  summary: 'test only: STAR with TTL 1 (forwards nothing past the first hop)',
+  family: 'framing',
+  socket: (spec) => (spec.protocol === 'star' ? { options: { TTL: 1 } } : undefined),
+});
+
+describe('framing/star has teeth', () => {
+  it('a STAR that stops forwarding fails star.delivered-when-calm', async () => {
+    const out = await property('framing/star', 'test/star-ttl-1');
+    expect(out.ok).toBe(false);
+    expect(out.counterexample!.failed.map((f) => f.id)).toContain('star.delivered-when-calm');
   });
 });

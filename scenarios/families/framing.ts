@@ -11,6 +11,7 @@ import {
   bytesEqual,
   defineCheck,
   matchDeliveries,
+  peersOf,
   verdict,
   type CheckVerdict,
   type Observations,
@@ -23,6 +24,7 @@ import {
   LIVENESS_US,
   networkArb,
   scenarioArb,
+  sizesArb,
   TRANSPORTS,
   type GeneratedFaultKind,
   type ReqRepShape,
@@ -427,6 +429,296 @@ const SIZE_WITH_ZEROS: fc.Arbitrary<number> = fc.oneof(
   { weight: 1, arbitrary: fc.constant(0) },
 );
 
+// ---------------------------------------------------------------------------------------------
+// BUS and PAIR1.
+
+/** The sender and index a workload payload names in its first word (runner.payload), if it can. */
+function payloadOrigin(s: Scenario, body: Uint8Array): { sender: SocketSpec; index: number } | undefined {
+  if (body.length < 4) return undefined;
+  const tag = ((body[0]! << 24) | (body[1]! << 16) | (body[2]! << 8) | body[3]!) >>> 0;
+  const sender = s.sockets[tag >>> 24];
+  return sender === undefined ? undefined : { sender, index: tag & 0xffffff };
+}
+
+defineCheck({
+  id: 'bus.no-relay-no-dup',
+  kind: 'always',
+  requirement:
+    'a BUS socket receives only what a directly connected peer sent, intact and at most once: a cooked BUS never relays between its peers and never duplicates',
+  ref: '40',
+  evaluate(s, obs, ctx) {
+    const expected = 'every received message sent by a directly connected peer, intact, at most once';
+    let judged = 0;
+    for (const sock of s.sockets) {
+      if (sock.protocol !== 'bus0' || sock.app.kind !== 'sink') continue;
+      judged++;
+      const direct = new Set(peersOf(s, sock).map((p) => p.name));
+      const seen = new Set<string>();
+      for (const [r, m] of (obs.sockets[sock.name]?.received ?? []).entries()) {
+        const origin = payloadOrigin(s, m.body);
+        if (origin === undefined || !bytesEqual(ctx.payloadOf(origin.sender.name, origin.index), m.body))
+          return verdict(
+            `${sock.name} received message #${r} (${m.body.length} bytes) that no socket sent`,
+            expected,
+          );
+        const key = `${origin.sender.name}#${origin.index}`;
+        if (!direct.has(origin.sender.name))
+          return verdict(
+            `${sock.name} received ${key}, but ${origin.sender.name} is not one of its peers (${[...direct].join(', ') || 'none'}): relayed`,
+            expected,
+          );
+        if (seen.has(key)) return verdict(`${sock.name} received ${key} twice`, expected);
+        seen.add(key);
+      }
+    }
+    return judged === 0 ? NA('no BUS sink') : verdict(null, expected);
+  },
+});
+
+defineCheck({
+  id: 'bus.delivered-when-calm',
+  kind: 'eventually',
+  requirement:
+    'with no fault and no loss, every message a BUS sender sends reaches each directly connected BUS sink (per-pipe queues never fill at this load)',
+  ref: '40',
+  evaluate(s, obs, ctx) {
+    if (ctx.faults.some((f) => f.startUs !== null)) return NA('a fault fired');
+    if (s.network.lossRate > 0)
+      return NA('the network loses segments (retransmissions may outlast the start-up)');
+    let judged = 0;
+    for (const sock of s.sockets) {
+      if (sock.protocol !== 'bus0' || sock.app.kind !== 'sink') continue;
+      const got = new Set(
+        (obs.sockets[sock.name]?.received ?? []).map((m) => {
+          const o = payloadOrigin(s, m.body);
+          return o === undefined ? '' : `${o.sender.name}#${o.index}`;
+        }),
+      );
+      for (const p of peersOf(s, sock)) {
+        if (p.app.kind !== 'send') continue;
+        const sent = obs.sockets[p.name]?.sent ?? [];
+        judged++;
+        const missing = sent.filter((x) => !got.has(`${p.name}#${x.index}`)).length;
+        if (missing > 0)
+          return verdict(
+            `${sock.name} lacks ${missing} of the ${sent.length} messages of its peer ${p.name}`,
+            "each direct peer's messages all delivered",
+          );
+      }
+    }
+    return judged === 0 ? NA('no BUS sink with a sending peer') : verdict(null, 'all delivered');
+  },
+});
+
+defineCheck({
+  id: 'pair1.intact-in-order',
+  kind: 'always',
+  requirement:
+    'PAIR1 delivers every message intact, at most once and in order, the hop-count header never showing in the body',
+  ref: '39',
+  evaluate(s, obs, ctx) {
+    let judged = 0;
+    for (const sock of s.sockets) {
+      if (sock.protocol !== 'pair1' || sock.app.kind === 'send') continue;
+      judged++;
+      const m = matchDeliveries(s, obs, ctx, sock, obs.sockets[sock.name]?.received ?? []);
+      if (m.violation !== null) return verdict(m.violation, 'received is an in-order subsequence of sent');
+    }
+    return judged === 0
+      ? NA('no PAIR1 receiver')
+      : verdict(null, 'received is an in-order subsequence of sent');
+  },
+});
+
+defineCheck({
+  id: 'pair1.all-delivered',
+  kind: 'eventually',
+  requirement:
+    'after faults heal, every message a PAIR1 send() accepted reaches the peer (unless a fault destroyed data in flight)',
+  ref: '39',
+  evaluate(s, obs, ctx) {
+    if (ctx.lossy) return NA('a reset or crash fired');
+    let accepted = 0;
+    let delivered = 0;
+    for (const sock of s.sockets) {
+      if (sock.protocol !== 'pair1') continue;
+      const o = obs.sockets[sock.name];
+      if (sock.app.kind === 'send') accepted += o?.sent.filter((x) => x.acceptedAtUs !== null).length ?? 0;
+      else delivered += o?.received.length ?? 0;
+    }
+    const sent = s.workload.sends.length;
+    return {
+      status: accepted === sent && delivered === accepted ? 'pass' : 'fail',
+      expected: `${sent} messages accepted and delivered`,
+      actual: `${accepted} accepted, ${delivered} delivered`,
+    };
+  },
+});
+
+const BUS_CHECKS = ['stack.no-crash', 'bus.no-relay-no-dup', 'bus.delivered-when-calm'] as const;
+const STAR_CHECKS = ['stack.no-crash', 'star.tree-once', 'star.delivered-when-calm'] as const;
+
+defineCheck({
+  id: 'star.tree-once',
+  kind: 'always',
+  requirement:
+    'on a tree (line or star topology) STAR forwarding delivers each message to each socket at most once, intact, and never back to its sender',
+  ref: null,
+  evaluate(s, obs, ctx) {
+    const expected = 'every received message sent by another socket, intact, at most once';
+    let judged = 0;
+    for (const sock of s.sockets) {
+      if (sock.protocol !== 'star' || sock.app.kind !== 'sink') continue;
+      judged++;
+      const seen = new Set<string>();
+      for (const [r, m] of (obs.sockets[sock.name]?.received ?? []).entries()) {
+        const origin = payloadOrigin(s, m.body);
+        if (
+          origin === undefined ||
+          origin.sender === sock ||
+          !bytesEqual(ctx.payloadOf(origin.sender.name, origin.index), m.body)
+        )
+          return verdict(
+            `${sock.name} received message #${r} (${m.body.length} bytes) that no other socket sent`,
+            expected,
+          );
+        const key = `${origin.sender.name}#${origin.index}`;
+        if (seen.has(key)) return verdict(`${sock.name} received ${key} twice`, expected);
+        seen.add(key);
+      }
+    }
+    return judged === 0 ? NA('no STAR sink') : verdict(null, expected);
+  },
+});
+
+defineCheck({
+  id: 'star.delivered-when-calm',
+  kind: 'eventually',
+  requirement:
+    'with no fault and no loss, every message a STAR sender sends reaches every STAR sink of the tree (at most 4 hops, below TTL 8)',
+  ref: null,
+  evaluate(s, obs, ctx) {
+    if (ctx.faults.some((f) => f.startUs !== null)) return NA('a fault fired');
+    if (s.network.lossRate > 0)
+      return NA('the network loses segments (retransmissions may outlast the start-up)');
+    const sinks = s.sockets.filter((x) => x.protocol === 'star' && x.app.kind === 'sink');
+    const sent = s.sockets
+      .filter((x) => x.protocol === 'star' && x.app.kind === 'send')
+      .flatMap((x) => (obs.sockets[x.name]?.sent ?? []).map((r) => `${x.name}#${r.index}`));
+    for (const sink of sinks) {
+      const got = new Set(
+        (obs.sockets[sink.name]?.received ?? []).map((m) => {
+          const o = payloadOrigin(s, m.body);
+          return o === undefined ? '' : `${o.sender.name}#${o.index}`;
+        }),
+      );
+      const missing = sent.filter((k) => !got.has(k));
+      if (missing.length > 0)
+        return verdict(
+          `${sink.name} lacks ${missing.length} of ${sent.length} messages (first ${missing[0]})`,
+          'all delivered',
+        );
+    }
+    return sinks.length === 0 || sent.length === 0
+      ? NA('no STAR sink or nothing sent')
+      : verdict(null, 'all delivered');
+  },
+});
+
+/** When BUS senders start: long after every socket of a calm network connected (1 s). */
+const BUS_FIRST_SEND_US = 1_000_000;
+
+/**
+ * BUS topologies of 3..5 sockets: a star (the hub listens, the others dial it) or a line (each
+ * socket dials the previous one); the first two non-hub sockets (the two ends of a line) are a
+ * sender and a sink, the others draw their role. So some message always has a path through a
+ * middle socket to a sink it is not connected to: a relaying BUS shows.
+ */
+function busScenarioArb(o: {
+  impl: string;
+  transports: readonly Transport[];
+  protocol?: 'bus0' | 'star';
+}): fc.Arbitrary<Scenario> {
+  const protocol = o.protocol ?? 'bus0';
+  return fc
+    .record({
+      transport: fc.constantFrom(...o.transports),
+      shape: fc.constantFrom('star' as const, 'line' as const),
+      n: fc.integer({ min: 3, max: 5 }),
+      roles: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
+    })
+    .chain(({ transport, shape, n, roles }) => {
+      const local = transport !== 'tcp';
+      const names = Array.from({ length: n }, (_, i) => `bus${i}`);
+      const hostOf = (i: number): string => (local ? 'local' : names[i]!);
+      const addr = (i: number): string =>
+        transport === 'tcp'
+          ? `tcp://${names[i]}:5555`
+          : transport === 'ipc'
+            ? `ipc:///tmp/netlab-bus${i}.sock`
+            : `inproc://bus${i}`;
+      // The two forced roles: a line's ends; a star's first two leaves (the hub is bus0).
+      const first = shape === 'line' ? 0 : 1;
+      const second = shape === 'line' ? n - 1 : 2;
+      const sockets: SocketSpec[] = names.map((name, i) => {
+        const send = i === first ? true : i === second ? false : roles[i]!;
+        const listens = shape === 'star' ? i === 0 : i < n - 1;
+        const dials = shape === 'star' ? (i === 0 ? [] : [addr(0)]) : i === 0 ? [] : [addr(i - 1)];
+        return {
+          name,
+          host: hostOf(i),
+          protocol,
+          listen: listens ? [addr(i)] : [],
+          dial: dials,
+          options: {},
+          app: { kind: send ? 'send' : 'sink' },
+          startUs: 0,
+        };
+      });
+      const hosts = local ? ['local'] : names;
+      const senders = sockets.filter((x) => x.app.kind === 'send');
+      return fc
+        .record({
+          sizes: fc.tuple(
+            ...senders.map(() =>
+              sizesArb({ messageBytes: fc.integer({ min: 4, max: 2048 }), maxMessages: 10 }),
+            ),
+          ),
+          gapsUs: fc.array(fc.integer({ min: 0, max: 20_000 }), { minLength: 10, maxLength: 10 }),
+          network: networkArb(),
+          faults: faultPlanArb({
+            hosts,
+            // A sink's host may crash and restart (a sender's would lose its own workload by design).
+            crashable: local ? [] : sockets.filter((x) => x.app.kind === 'sink').map((x) => x.host),
+            kinds: ALL_FAULTS,
+            maxFaults: 2,
+          }),
+        })
+        .map((k): Scenario => ({
+          version: SCENARIO_VERSION,
+          name: protocol === 'bus0' ? 'framing/bus' : 'framing/star',
+          impl: o.impl,
+          hosts,
+          sockets,
+          rawPeers: [],
+          workload: {
+            sends: senders.flatMap((x, i) =>
+              k.sizes[i]!.map((bytes, j) => ({
+                socket: x.name,
+                bytes,
+                gapUs: j === 0 ? BUS_FIRST_SEND_US : k.gapsUs[j]!,
+              })),
+            ),
+          },
+          network: k.network,
+          faults: k.faults,
+          faultPhaseUs: FAULT_PHASE_US,
+          livenessUs: LIVENESS_US,
+          checks: [...(protocol === 'bus0' ? BUS_CHECKS : STAR_CHECKS)],
+        }));
+    });
+}
+
 export const FRAMING_PROPERTIES: PropertySpec[] = [
   {
     id: 'framing/pair0',
@@ -513,6 +805,50 @@ export const FRAMING_PROPERTIES: PropertySpec[] = [
     arb: ({ impl, transports }) => rawPeerScenarioArb({ impl, transports, kind: 'garbage' }),
   },
   PUBSUB_FRAMING_PROPERTY,
+  {
+    id: 'framing/bus',
+    family: 'framing',
+    title:
+      'BUS never duplicates or loops: each message reaches each directly connected peer at most once, intact, and is never relayed (star and line topologies of 3..5 sockets)',
+    protocols: ['bus0'],
+    transports: TRANSPORTS,
+    checks: BUS_CHECKS,
+    faultKinds: ALL_FAULTS,
+    sometimes: ['net.partial-write', 'net.retransmission', 'sp.reconnect'],
+    arb: ({ impl, transports }) => busScenarioArb({ impl, transports }),
+  },
+  {
+    id: 'framing/star',
+    family: 'framing',
+    title:
+      'STAR on a tree (line or star of 3..5 sockets) forwards each message to every socket at most once, intact, never back to its sender',
+    protocols: ['star'],
+    transports: TRANSPORTS,
+    checks: STAR_CHECKS,
+    faultKinds: ALL_FAULTS,
+    sometimes: ['net.partial-write', 'net.retransmission', 'sp.reconnect'],
+    arb: ({ impl, transports }) => busScenarioArb({ impl, transports, protocol: 'star' }),
+  },
+  {
+    id: 'framing/pair1',
+    family: 'framing',
+    title:
+      'PAIR1 delivers every message intact, once and in order (hop-count header included) under chunking, partial writes and faults',
+    protocols: ['pair1'],
+    transports: TRANSPORTS,
+    checks: ['stack.no-crash', 'pair1.intact-in-order', 'pair1.all-delivered'],
+    faultKinds: ALL_FAULTS,
+    sometimes: ['net.partial-write', 'net.retransmission', 'net.reset', 'sp.reconnect', 'sp.zero-length'],
+    arb: ({ impl, transports }) =>
+      scenarioArb({
+        protocol: 'pair0',
+        impl,
+        transports,
+        name: 'framing/pair1',
+        messageBytes: SIZE_WITH_ZEROS,
+        checks: ['stack.no-crash', 'pair1.intact-in-order', 'pair1.all-delivered'],
+      }).map((sc) => ({ ...sc, sockets: sc.sockets.map((x) => ({ ...x, protocol: 'pair1' as const })) })),
+  },
 ];
 
 export const FRAMING: FamilySpec = {

@@ -8,6 +8,7 @@
 import { registerImpl, type ImplVariant } from '../runner.js';
 import { ALLOC_BEFORE_CHECK } from './alloc-before-check.js';
 import { BEST_EFFORT_COIN_FLIP } from './best-effort-coin-flip.js';
+import { BUS_RELAYS } from './bus-relays.js';
 import { LOSSY_LENGTH } from './lossy-length.js';
 import { NO_BACKOFF_CAP } from './no-backoff-cap.js';
 import { NO_BACKOFF } from './no-backoff.js';
@@ -48,6 +49,7 @@ export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVari
   ['museum/sub-unsubscribe-leak', SUB_UNSUBSCRIBE_LEAK],
   ['museum/pub-blocks-on-slow-sub', PUB_BLOCKS_ON_SLOW_SUB],
   ['museum/pull-drops', PULL_DROPS],
+  ['museum/bus-relays', BUS_RELAYS],
 ]);
 
 for (const [name, variant] of MUSEUM) registerImpl(name, variant);

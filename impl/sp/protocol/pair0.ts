@@ -61,3 +61,13 @@ export function openPair0(env: Env, options: SocketOptions = {}): Socket {
   socket.protocol = new Pair0(socket);
   return socket;
 }
+
+/**
+ * Opens a raw PAIR0 socket (XPAIR0): PAIR0 has no header, so raw differs only in RAW being true
+ * (mangos xpair, nng's raw pair0), which lets a device join it.
+ */
+export function openXPair0(env: Env, options: SocketOptions = {}): Socket {
+  const socket = new Socket(env, [], { ...options, options: { ...options.options, RAW: true } });
+  socket.protocol = new Pair0(socket);
+  return socket;
+}
