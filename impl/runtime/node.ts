@@ -699,6 +699,8 @@ class NodeConn implements StreamConn {
   private closing = false;
   /** A short write happened and onWritable is owed. */
   private wantWritable = false;
+  /** True while writes of the current tick are corked (coalesced into one writev at its end). */
+  private corked = false;
   /** Counts short writes, so a stale next-tick notice does not fire for a newer one. */
   private writableEpoch = 0;
   /** Bounds how long close() waits for the peer's FIN. */
@@ -747,8 +749,20 @@ class NodeConn implements StreamConn {
     if (bytes.length === 0) return 0;
     const spaceBytes = Math.max(0, this.env.highWaterMarkBytes - this.socket.writableLength);
     const accepted = Math.min(bytes.length, spaceBytes);
-    // Buffer.from(Uint8Array) copies: the caller may reuse its array as soon as we return.
-    if (accepted > 0) this.socket.write(Buffer.from(bytes.subarray(0, accepted)));
+    if (accepted > 0) {
+      // Writes of one tick go out as one writev: a protocol writes each frame's header and body
+      // separately, and small messages would otherwise cost a syscall each.
+      if (!this.corked) {
+        this.corked = true;
+        this.socket.cork();
+        process.nextTick(() => {
+          this.corked = false;
+          this.socket.uncork();
+        });
+      }
+      // Buffer.from(Uint8Array) copies: the caller may reuse its array as soon as we return.
+      this.socket.write(Buffer.from(bytes.subarray(0, accepted)));
+    }
     if (accepted < bytes.length) {
       this.wantWritable = true;
       this.writableEpoch++;
