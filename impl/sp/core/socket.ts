@@ -45,6 +45,9 @@ export interface ProtocolImpl {
   readonly contexts?: boolean;
 }
 
+/** Options a context may set for itself (mangos and nng allow these per context). */
+export type ContextOptionName = 'RECV-DEADLINE' | 'SEND-DEADLINE' | 'RETRY-TIME' | 'SURVEY-TIME';
+
 /**
  * A context: independent request state on one socket (mangos OpenContext, nng_ctx). The socket's
  * own send/recv use its default context.
@@ -77,15 +80,15 @@ export class Context {
     return this.socket.protocol.recvMsg!(this);
   }
 
-  /** Context-level deadlines and RETRY-TIME override the socket's. */
-  setOption(name: 'RECV-DEADLINE' | 'SEND-DEADLINE' | 'RETRY-TIME', value: unknown): void {
+  /** Context-level deadlines, RETRY-TIME and SURVEY-TIME override the socket's. */
+  setOption(name: ContextOptionName, value: unknown): void {
     if (this.closed) throw spError('ErrClosed', 'setOption on a closed context');
     const checked = new OptionStore({}, [name]);
     checked.set(name, value);
     this.ownOptions.set(name, checked.get(name));
   }
 
-  option<N extends 'RECV-DEADLINE' | 'SEND-DEADLINE' | 'RETRY-TIME'>(name: N): OptionValues[N] {
+  option<N extends ContextOptionName>(name: N): OptionValues[N] {
     return (
       this.ownOptions.has(name) ? this.ownOptions.get(name) : this.socket.getOption(name)
     ) as OptionValues[N];

@@ -327,6 +327,32 @@ describe('SURVEYOR/RESPONDENT over the simulated network', () => {
     expect(r).toMatchObject({ closed: 'ErrClosed', second: 'ErrProtoState', after: 'ErrClosed' });
   });
 
+  it('a context sets its own SURVEY-TIME; the socket default applies to the others', async () => {
+    const { a, b, drive } = lab('survey-ctx-time');
+    const r = await drive(async () => {
+      const surv = openSurveyor0(a, { options: { 'SURVEY-TIME': 300 * MS } });
+      await surv.listen('tcp://a:5555');
+      const resp = openRespondent0(b);
+      await resp.dial('tcp://a:5555');
+      const rc1 = resp.openContext();
+      const rc2 = resp.openContext();
+      // Both answer 100 ms late: inside the socket's 300 ms window, outside the context's 50 ms one.
+      void answer(rc1, 'r1', 100 * MS);
+      void answer(rc2, 'r2', 100 * MS);
+      const short = surv.openContext();
+      short.setOption('SURVEY-TIME', 50 * MS);
+      const normal = surv.openContext();
+      await short.send(text('short'));
+      await normal.send(text('normal'));
+      const [s, n] = await Promise.all([collect(short), collect(normal)]);
+      return { short: s, normal: n };
+    });
+    expect(r.short.got).toEqual([]);
+    expect(r.short.end).toBe('ErrTimedOut');
+    expect(r.normal.got).toHaveLength(1);
+    expect(r.normal.end).toBe('ErrTimedOut');
+  });
+
   it('SURVEY-TIME 0: the survey lasts until the next one; closing the socket fails a blocked recv with ErrClosed', async () => {
     const { a, b, drive } = lab('survey-notime');
     const r = await drive(async () => {

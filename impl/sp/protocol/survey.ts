@@ -210,7 +210,7 @@ export class Surveyor0 implements ProtocolImpl {
     this.byId.set(id, survey);
     st.survey = survey;
     this.stats.surveys++;
-    const surveyTimeUs = this.socket.getOption('SURVEY-TIME');
+    const surveyTimeUs = ctx.option('SURVEY-TIME');
     if (surveyTimeUs > 0) {
       survey.timer = this.env().setTimer(
         surveyTimeUs,
