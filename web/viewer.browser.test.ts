@@ -172,6 +172,46 @@ describe.skipIf(!HAVE_CHROMIUM)('scenario viewer in chromium', () => {
     await done(w);
   });
 
+  it('charts: throughput, latency and bytes in flight, fault bands and the failure pin drawn; a click moves the cursor', async () => {
+    const w = await open(join(runDir, 'index.html'), `${caseHash(failing.id)}&view=viewer`);
+    const { page } = w;
+    const names = ['throughput', 'latency', 'inflight'];
+    for (const name of names) {
+      const c = page.locator(`canvas.chart-${name}`);
+      await c.waitFor();
+      // The overlay plugin records what it drew: at least one fault band and the pin line.
+      await expect.poll(() => c.getAttribute('data-pin-drawn')).toBe('1');
+      await expect.poll(async () => Number(await c.getAttribute('data-bands-drawn'))).toBeGreaterThan(0);
+      expect(Number(await c.getAttribute('data-points'))).toBeGreaterThan(0);
+      // Non-blank: some pixels are neither transparent nor white.
+      const inked = await c.evaluate((el: HTMLCanvasElement) => {
+        const d = el.getContext('2d')!.getImageData(0, 0, el.width, el.height).data;
+        let k = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 3]! > 0 && (d[i]! < 240 || d[i + 1]! < 240)) k++;
+        return k;
+      });
+      expect(inked).toBeGreaterThan(200);
+    }
+    // The x range follows the diagram's: zooming in narrows it.
+    const span = async (): Promise<number> =>
+      Number(await page.locator('canvas.chart-latency').getAttribute('data-span'));
+    const wide = await span();
+    await page.locator('button.zoom-in').click();
+    await page.locator('button.zoom-in').click();
+    await expect.poll(span).toBeLessThan(wide);
+    await page.locator('button.fit').click();
+    // Clicking near the chart's left edge moves the cursor to an early event.
+    await page
+      .locator('input.scrub')
+      .fill(String(Number(await page.locator('input.scrub').getAttribute('max'))));
+    const before = await moment(page);
+    const chart = page.locator('canvas.chart-throughput');
+    const box = (await chart.boundingBox())!;
+    await chart.click({ position: { x: 80, y: box.height / 2 } });
+    await expect.poll(() => moment(page)).not.toBe(before);
+    await done(w);
+  });
+
   it('a deep link selects a message; hovering a field highlights its bytes and a byte its field', async () => {
     const trace = readFileSync(join(runDir, failing.trace!), 'utf8');
     const request = trace

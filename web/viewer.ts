@@ -9,6 +9,7 @@
 import { eventDigest, firstDivergence, type TraceEvent } from '../sim/trace.js';
 import { h, message } from './dom.js';
 import { formatUs } from './model.js';
+import { mountCharts, type ChartsHandle } from './viewer-charts.js';
 import type { NetlabRunner } from './rerun-entry.js';
 import {
   applyKnobs,
@@ -253,6 +254,8 @@ function mountViewer(
   const eventList = h('table', { class: 'events' });
   const msgPane = h('section', { class: 'msg-pane', 'aria-label': 'Message' });
   const rerunPane = h('section', { class: 'rerun', 'aria-label': 'Re-run in the page' });
+  const chartsPane = h('section', { class: 'charts', 'aria-label': 'Charts' });
+  let charts: ChartsHandle | null = null;
   const legend = h(
     'p',
     { class: 'legend muted' },
@@ -304,6 +307,8 @@ function mountViewer(
       momentText,
       h('span', { class: 'muted' }, ' keys: ← → step, ↑ ↓ pan, + − zoom, n p messages, space play'),
     ),
+    h('h3', {}, 'Charts over the visible time range'),
+    chartsPane,
     h('h3', {}, 'Events around the cursor'),
     eventList,
     h('h3', {}, 'Re-run in the page'),
@@ -370,6 +375,7 @@ function mountViewer(
     const ctx2 = g2;
     const pStart = pOf(HEADER_PX);
     const pEnd = pOf(heightPx);
+    charts?.setRange(timeAt(model, lay, pStart), timeAt(model, lay, pEnd), events[cursor]!.tUs);
     ctx2.fillStyle = '#ffffff';
     ctx2.fillRect(0, 0, widthPx, heightPx);
     const colW = (plotRight() - plotLeft()) / Math.max(1, model.hosts.length);
@@ -944,6 +950,10 @@ function mountViewer(
     else requestDraw();
   });
 
+  charts = mountCharts(chartsPane, model, events[pin.event]!.tUs, (tUs) =>
+    setCursor(eventAtTime(model, tUs)),
+  );
+
   // ---- Opening moment: a message, a time, or the failure pin ----
   resize();
   fitAll();
@@ -959,6 +969,7 @@ function mountViewer(
     destroy() {
       stopPlay();
       ro.disconnect();
+      charts?.destroy();
     },
   };
 }
