@@ -183,6 +183,10 @@ describe.skipIf(!HAVE_CHROMIUM)('web report in chromium', () => {
     const { page } = w;
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
     await page.locator('button.copy').click();
+    // The clipboard write is asynchronous: wait for the feedback instead of reading it at once.
+    await page.waitForFunction(() => document.querySelector('.copied')?.textContent !== '', undefined, {
+      timeout: 5000,
+    });
     await expect(page.locator('.copied').textContent()).resolves.toBe('copied');
     await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(
       'netlab replay reports/latest/cases/planted_resend-netlab.json',
