@@ -15,15 +15,12 @@ import type { Message } from '../core/message.js';
 import type { Pipe } from '../core/pipe.js';
 import { Socket, type Context, type ProtocolImpl, type SocketOptions } from '../core/socket.js';
 import { spError } from '../errors.js';
+import { LockstepInbox, lockstepState, type LockstepState } from './lockstep.js';
 import { protocolByName, type ProtocolInfo } from '../wire/protocols.js';
 
 const MSB = 0x80;
 
-interface RepState {
-  receiving: { done: Deferred<Message>; timer: TimerHandle | undefined } | undefined;
-  backtrace: Uint8Array | undefined;
-  pipe: Pipe | undefined;
-}
+type RepState = LockstepState;
 
 export interface PipeOut {
   msgs: Message[];
@@ -61,12 +58,14 @@ export class Rep0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
   readonly extraOptions = ['TTL', 'GARBAGE-CLOSES-PIPE'] as const;
   readonly contexts = true;
+  /** The lockstep receive side (shared with the other lockstep responder). */
+  private readonly inbox: LockstepInbox;
   readonly stats: Rep0Stats = { droppedRequests: 0, droppedReplies: 0, maxQueuedReplies: 0 };
-  private readonly waiting: Context[] = [];
   /** Attached pipes (in attach order) with their queued replies and blocked senders. */
   protected readonly out = new Map<Pipe, PipeOut>();
 
   constructor(private readonly socket: Socket) {
+    this.inbox = new LockstepInbox(socket, 'request');
     this.info = protocolByName('rep0')!;
   }
 
@@ -75,8 +74,7 @@ export class Rep0 implements ProtocolImpl {
   }
 
   private state(ctx: Context): RepState {
-    ctx.state ??= { receiving: undefined, backtrace: undefined, pipe: undefined } satisfies RepState;
-    return ctx.state as RepState;
+    return lockstepState(ctx);
   }
 
   attach(pipe: Pipe): undefined {
@@ -168,53 +166,11 @@ export class Rep0 implements ProtocolImpl {
           },
         ],
       });
-    const ctx = this.waiting.shift();
-    if (ctx !== undefined) this.give(ctx, request);
-    else this.socket.enqueueReceived(pipe, request);
-  }
-
-  private give(ctx: Context, request: Message): void {
-    const st = this.state(ctx);
-    const w = st.receiving!;
-    st.receiving = undefined;
-    if (w.timer !== undefined) this.env().clearTimer(w.timer);
-    st.backtrace = request.header;
-    st.pipe = request.pipe;
-    w.done.resolve(request);
+    this.inbox.deliver(pipe, request);
   }
 
   recvMsg(ctx: Context): Promise<Message> {
-    const done = this.env().defer<Message>();
-    const st = this.state(ctx);
-    if (st.receiving !== undefined) {
-      done.reject(spError('ErrProtoState', 'a recv is already waiting on this context'));
-      return done.promise;
-    }
-    // A new recv forgets a request that was never answered (lockstep starts over).
-    st.backtrace = undefined;
-    st.pipe = undefined;
-    st.receiving = { done, timer: undefined };
-    const queued = this.socket.takeReceived();
-    if (queued !== undefined) {
-      this.give(ctx, queued);
-      return done.promise;
-    }
-    const deadline = ctx.option('RECV-DEADLINE');
-    if (deadline !== null) {
-      st.receiving.timer = this.env().setTimer(
-        deadline,
-        () => {
-          if (st.receiving?.done !== done) return;
-          st.receiving = undefined;
-          const i = this.waiting.indexOf(ctx);
-          if (i >= 0) this.waiting.splice(i, 1);
-          done.reject(spError('ErrRecvTimeout', `no request within ${deadline} us`));
-        },
-        'sp-recv-deadline',
-      );
-    }
-    this.waiting.push(ctx);
-    return done.promise;
+    return this.inbox.recv(ctx);
   }
 
   sendMsg(ctx: Context, msg: Message): Promise<void> {
@@ -287,17 +243,7 @@ export class Rep0 implements ProtocolImpl {
   }
 
   closeContext(ctx: Context): void {
-    const st = this.state(ctx);
-    if (st.receiving !== undefined) {
-      const w = st.receiving;
-      st.receiving = undefined;
-      if (w.timer !== undefined) this.env().clearTimer(w.timer);
-      const i = this.waiting.indexOf(ctx);
-      if (i >= 0) this.waiting.splice(i, 1);
-      w.done.reject(spError('ErrClosed', 'context closed'));
-    }
-    st.backtrace = undefined;
-    st.pipe = undefined;
+    this.inbox.close(ctx);
   }
 }
 

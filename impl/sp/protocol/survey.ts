@@ -29,6 +29,7 @@ import { messageBytes, type Message } from '../core/message.js';
 import type { Pipe } from '../core/pipe.js';
 import { Socket, type Context, type ProtocolImpl, type SocketOptions } from '../core/socket.js';
 import { spError, type SpErrorCode } from '../errors.js';
+import { LockstepInbox, lockstepState, type LockstepState } from './lockstep.js';
 import { protocolByName, type ProtocolInfo } from '../wire/protocols.js';
 import { splitBacktrace } from './rep0.js';
 import { encodeU32 } from './req0.js';
@@ -354,11 +355,7 @@ export function surveyor0Stats(socket: Socket): Surveyor0Stats | undefined {
 
 // ====================================================================== RESPONDENT
 
-interface RespondentState {
-  receiving: { done: Deferred<Message>; timer: TimerHandle | undefined } | undefined;
-  backtrace: Uint8Array | undefined;
-  pipe: Pipe | undefined;
-}
+type RespondentState = LockstepState;
 
 interface PipeOut {
   msgs: Message[];
@@ -377,12 +374,14 @@ export class Respondent0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
   readonly extraOptions = ['TTL', 'GARBAGE-CLOSES-PIPE'] as const;
   readonly contexts = true;
+  /** The lockstep receive side (shared with the other lockstep responder). */
+  private readonly inbox: LockstepInbox;
   readonly stats: Respondent0Stats = { droppedSurveys: 0, droppedResponses: 0 };
-  private readonly waiting: Context[] = [];
   /** Attached pipes with their queued responses and blocked senders. */
   private readonly out = new Map<Pipe, PipeOut>();
 
   constructor(private readonly socket: Socket) {
+    this.inbox = new LockstepInbox(socket, 'survey');
     this.info = protocolByName('respondent0')!;
   }
 
@@ -391,8 +390,7 @@ export class Respondent0 implements ProtocolImpl {
   }
 
   private state(ctx: Context): RespondentState {
-    ctx.state ??= { receiving: undefined, backtrace: undefined, pipe: undefined } satisfies RespondentState;
-    return ctx.state as RespondentState;
+    return lockstepState(ctx);
   }
 
   attach(pipe: Pipe): undefined {
@@ -480,53 +478,11 @@ export class Respondent0 implements ProtocolImpl {
           },
         ],
       });
-    const ctx = this.waiting.shift();
-    if (ctx !== undefined) this.give(ctx, survey);
-    else this.socket.enqueueReceived(pipe, survey);
-  }
-
-  private give(ctx: Context, survey: Message): void {
-    const st = this.state(ctx);
-    const w = st.receiving!;
-    st.receiving = undefined;
-    if (w.timer !== undefined) this.env().clearTimer(w.timer);
-    st.backtrace = survey.header;
-    st.pipe = survey.pipe;
-    w.done.resolve(survey);
+    this.inbox.deliver(pipe, survey);
   }
 
   recvMsg(ctx: Context): Promise<Message> {
-    const done = this.env().defer<Message>();
-    const st = this.state(ctx);
-    if (st.receiving !== undefined) {
-      done.reject(spError('ErrProtoState', 'a recv is already waiting on this context'));
-      return done.promise;
-    }
-    // A new recv forgets a survey that was never answered (lockstep starts over).
-    st.backtrace = undefined;
-    st.pipe = undefined;
-    st.receiving = { done, timer: undefined };
-    const queued = this.socket.takeReceived();
-    if (queued !== undefined) {
-      this.give(ctx, queued);
-      return done.promise;
-    }
-    const deadline = ctx.option('RECV-DEADLINE');
-    if (deadline !== null) {
-      st.receiving.timer = this.env().setTimer(
-        deadline,
-        () => {
-          if (st.receiving?.done !== done) return;
-          st.receiving = undefined;
-          const i = this.waiting.indexOf(ctx);
-          if (i >= 0) this.waiting.splice(i, 1);
-          done.reject(spError('ErrRecvTimeout', `no survey within ${deadline} us`));
-        },
-        'sp-recv-deadline',
-      );
-    }
-    this.waiting.push(ctx);
-    return done.promise;
+    return this.inbox.recv(ctx);
   }
 
   sendMsg(ctx: Context, msg: Message): Promise<void> {
@@ -594,17 +550,7 @@ export class Respondent0 implements ProtocolImpl {
   }
 
   closeContext(ctx: Context): void {
-    const st = this.state(ctx);
-    if (st.receiving !== undefined) {
-      const w = st.receiving;
-      st.receiving = undefined;
-      if (w.timer !== undefined) this.env().clearTimer(w.timer);
-      const i = this.waiting.indexOf(ctx);
-      if (i >= 0) this.waiting.splice(i, 1);
-      w.done.reject(spError('ErrClosed', 'context closed'));
-    }
-    st.backtrace = undefined;
-    st.pipe = undefined;
+    this.inbox.close(ctx);
   }
 }
 
