@@ -164,6 +164,8 @@ export interface CheckContext {
   payloadOf(socket: string, index: number): Uint8Array;
   /** True when a fault that destroys accepted data (reset, crash, restart) fired. */
   lossy: boolean;
+  /** Where the scenario ran (default "sim"); on "real", checks marked `timing` are not judged. */
+  runtime?: 'sim' | 'real';
 }
 
 export interface CheckVerdict {
@@ -178,6 +180,12 @@ export interface CheckDef {
   requirement: string;
   /** Reference checklist id (sp.md §8), or null. */
   ref: string | null;
+  /**
+   * True when the verdict rests on exact timing (a bound in microseconds, "promptly", a backoff
+   * gap): judged on the simulated network only. Over real sockets such a check is not-applicable,
+   * since the host's scheduler, not the protocol, decides those times there.
+   */
+  timing?: boolean;
   evaluate(scenario: Scenario, obs: Observations, ctx: CheckContext): CheckVerdict;
 }
 
@@ -210,7 +218,13 @@ export function evaluateChecks(scenario: Scenario, obs: Observations, ctx: Check
     const v: CheckVerdict =
       obs.crash !== null && def.kind === 'eventually'
         ? { status: 'not-applicable', expected: null, actual: 'the run stopped at a crash' }
-        : def.evaluate(scenario, obs, ctx);
+        : ctx.runtime === 'real' && def.timing === true
+          ? {
+              status: 'not-applicable',
+              expected: null,
+              actual: 'rests on exact timing: judged on the simulated network only',
+            }
+          : def.evaluate(scenario, obs, ctx);
     return { id, kind: def.kind, requirement: def.requirement, ...v };
   });
 }

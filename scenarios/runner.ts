@@ -350,14 +350,49 @@ function lastWord(header: Uint8Array): { requestId?: number } {
   };
 }
 
-export async function runScenario(
+/** How a substrate's run ended. */
+export interface SubstrateRun {
+  traceHash: string;
+  /** Why it stopped ("until", "idle", "settled", "crash"...). */
+  reason: string;
+  /** The substrate's time when it stopped, in microseconds since the run began. */
+  nowUs: number;
+  events: number;
+}
+
+/**
+ * Where a scenario runs: the simulated network (runScenario), or real loopback sockets through the
+ * seeded fault proxy (bin/real/substrate.ts, Node only). The runner core is the same on both: it
+ * adds the hosts, applies the fault plan and runs; the substrate owns time, addresses and faults.
+ */
+export interface ScenarioSubstrate {
+  readonly runtime: 'sim' | 'real';
+  /** Adds a host whose boot runs when it starts (and again after a simulated restart). */
+  addHost(name: string, boot: (env: Env) => void): void;
+  /** Applies the scenario's fault plan from now, every fault healed at `healAtUs`. */
+  applyFaults(scenario: Scenario, healAtUs: number): { records(): FaultRecord[] };
+  /**
+   * Runs until `endUs`. A real substrate may stop earlier once `healedAtUs` has passed and
+   * `activity()` (a counter of everything the runner records) has not moved for its quiet window.
+   */
+  run(o: {
+    endUs: number;
+    healedAtUs: number;
+    maxEvents: number;
+    activity: () => number;
+  }): Promise<SubstrateRun>;
+  /** The trace events kept (RunOptions.traceCapacity), oldest first. */
+  trace(): TraceEvent[];
+  /** Network totals (zeros where a substrate cannot see them). */
+  netStats(): NetStats;
+}
+
+/** The simulated network as a substrate: one World, one Network, the scenario's network settings. */
+export function simSubstrate(
   scenario: Scenario,
   simSeed: string,
   options: RunOptions = {},
-): Promise<ScenarioResult> {
-  const variant = IMPLS.get(scenario.impl);
-  if (variant === undefined)
-    throw new Error(`unknown implementation '${scenario.impl}' (known: ${implNames().join(', ')})`);
+): ScenarioSubstrate {
   const ring = (options.traceCapacity ?? 0) > 0 ? new RingSink(options.traceCapacity) : undefined;
   const world = new World({ seed: simSeed, trace: ring ? { sinks: [ring] } : {} });
   const n = scenario.network;
@@ -371,6 +406,52 @@ export async function runScenario(
       maxRetransmits: 30, // loss alone should not reset connections within a scenario
     },
   });
+  return {
+    runtime: 'sim',
+    addHost: (name, boot) => void net.addHost(name, { boot }),
+    applyFaults(s, healAtUs) {
+      const applied = applyFaultPlan(net, s.faults);
+      applied.healAllAt(healAtUs);
+      return applied;
+    },
+    async run({ endUs, maxEvents }) {
+      try {
+        const run = await world.run({ untilUs: endUs, maxEvents });
+        return { traceHash: run.traceHash, reason: run.reason, nowUs: run.nowUs, events: world.eventsRun };
+      } catch (e) {
+        // The caller records the crash; what ran so far still has a hash.
+        throw Object.assign(e instanceof Error ? e : new Error(String(e)), {
+          substrateRun: {
+            traceHash: world.trace.hash(),
+            reason: 'crash',
+            nowUs: world.nowUs,
+            events: world.eventsRun,
+          } satisfies SubstrateRun,
+        });
+      }
+    },
+    trace: () => ring?.events() ?? [],
+    netStats: () => ({ ...net.stats }),
+  };
+}
+
+export async function runScenario(
+  scenario: Scenario,
+  simSeed: string,
+  options: RunOptions = {},
+): Promise<ScenarioResult> {
+  return runScenarioOn(scenario, simSubstrate(scenario, simSeed, options), options);
+}
+
+/** Runs a scenario on a substrate (runScenario: the simulated network). */
+export async function runScenarioOn(
+  scenario: Scenario,
+  substrate: ScenarioSubstrate,
+  options: RunOptions = {},
+): Promise<ScenarioResult> {
+  const variant = IMPLS.get(scenario.impl);
+  if (variant === undefined)
+    throw new Error(`unknown implementation '${scenario.impl}' (known: ${implNames().join(', ')})`);
   const obs: Observations = { sockets: {}, raw: {}, crash: null };
   const socketIndex = new Map<string, number>();
   scenario.sockets.forEach((s, i) => {
@@ -845,37 +926,33 @@ export async function runScenario(
   for (const host of scenario.hosts) {
     const mine = scenario.sockets.filter((s) => s.host === host);
     const raws = scenario.rawPeers.filter((p) => p.host === host);
-    net.addHost(host, {
-      boot: (env) => {
-        // A restart opens new sockets: a device must not join one with its partner's old incarnation.
-        for (const spec of mine) deviceSockets.delete(spec.name);
-        for (const spec of mine) {
-          const o = obs.sockets[spec.name]!;
-          // A request or send cut off by a crash is lost with its host, not pending.
-          for (const r of o.sent)
-            if (r.acceptedAtUs === null && r.error === null) r.error = 'lost with its host (crash)';
-          void runSocket(spec, env);
-        }
-        for (const p of raws) if (obs.raw[p.name] === undefined) void runRawPeer(p, env);
-      },
+    substrate.addHost(host, (env) => {
+      // A restart opens new sockets: a device must not join one with its partner's old incarnation.
+      for (const spec of mine) deviceSockets.delete(spec.name);
+      for (const spec of mine) {
+        const o = obs.sockets[spec.name]!;
+        // A request or send cut off by a crash is lost with its host, not pending.
+        for (const r of o.sent)
+          if (r.acceptedAtUs === null && r.error === null) r.error = 'lost with its host (crash)';
+        void runSocket(spec, env);
+      }
+      for (const p of raws) if (obs.raw[p.name] === undefined) void runRawPeer(p, env);
     });
   }
-  const applied = applyFaultPlan(net, scenario.faults);
-  applied.healAllAt(scenario.faultPhaseUs);
+  const applied = substrate.applyFaults(scenario, scenario.faultPhaseUs);
   const endUs = scenario.faultPhaseUs + scenario.livenessUs;
-  let traceHash: string;
-  let reason: string;
-  let nowUs: number;
+  let run: SubstrateRun;
   try {
-    const run = await world.run({ untilUs: endUs, maxEvents: options.maxEvents ?? 5_000_000 });
-    traceHash = run.traceHash;
-    reason = run.reason;
-    nowUs = run.nowUs;
+    run = await substrate.run({
+      endUs,
+      healedAtUs: scenario.faultPhaseUs,
+      maxEvents: options.maxEvents ?? 5_000_000,
+      activity: () => activityOf(obs),
+    });
   } catch (e) {
     obs.crash = (e as Error).message;
-    traceHash = world.trace.hash();
-    reason = 'crash';
-    nowUs = world.nowUs;
+    const partial = (e as { substrateRun?: SubstrateRun }).substrateRun;
+    run = partial ?? { traceHash: '', reason: 'crash', nowUs: endUs, events: 0 };
   }
   for (const f of finalizers) f();
   const faults = applied.records();
@@ -883,19 +960,40 @@ export async function runScenario(
     endUs,
     healedAtUs: scenario.faultPhaseUs,
     faults,
-    reason,
+    reason: run.reason,
     payloadOf,
     lossy: faults.some((f) => f.startUs !== null && LOSSY_FAULTS.has(f.kind)),
+    runtime: substrate.runtime,
   });
   return {
-    traceHash,
-    events: world.eventsRun,
-    virtualUs: nowUs,
+    traceHash: run.traceHash,
+    events: run.events,
+    virtualUs: run.nowUs,
     observations: obs,
     checks,
     faults,
-    trace: ring?.events() ?? [],
-    net: { ...net.stats },
+    trace: substrate.trace(),
+    net: substrate.netStats(),
     ok: checks.every((c) => c.status !== 'fail'),
   };
+}
+
+/**
+ * A counter that moves whenever the runner records something (a send, a receive, a dial, a pipe
+ * event, an error, a socket finishing): a real substrate ends a run once it stops moving.
+ */
+function activityOf(obs: Observations): number {
+  let n = 0;
+  for (const o of Object.values(obs.sockets)) {
+    n += o.sent.length + o.received.length + o.dials.length + o.pipes.length + o.errors.length + o.opened;
+    for (const r of o.sent) if (r.acceptedAtUs !== null || r.error !== null) n++;
+    if (o.doneAtUs !== null) n++;
+    if (o.closedAtUs !== null) n++;
+  }
+  for (const r of Object.values(obs.raw)) {
+    n += r.bytesIn;
+    if (r.connectedAtUs !== null) n++;
+    if (r.closedAtUs !== null) n++;
+  }
+  return n;
 }
