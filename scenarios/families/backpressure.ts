@@ -180,6 +180,7 @@ defineCheck({
 
 defineCheck({
   id: 'backpressure.send-blocks-or-times-out',
+  timing: true,
   kind: 'always',
   requirement:
     'a blocking send either is accepted or fails with ErrSendTimeout, not before SEND-DEADLINE and never blocking past it; a BEST-EFFORT send never blocks',

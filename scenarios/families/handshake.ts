@@ -127,6 +127,7 @@ defineCheck({
 
 defineCheck({
   id: 'handshake.timeout-cut',
+  timing: true,
   kind: 'always',
   requirement:
     "a peer that has not completed its header is cut at the listener's HANDSHAKE-TIMEOUT: never later than the timeout plus the crossings of the accept and the close, and one that never completes it not before the timeout",
@@ -185,6 +186,7 @@ function attachedTimes(o: SocketObs): number[] {
 
 defineCheck({
   id: 'handshake.good-peer-prompt',
+  timing: true,
   kind: 'always',
   requirement:
     'a well-behaved peer attaches on both ends within a bound set by the network alone, however many slow or silent handshakers the listener holds',

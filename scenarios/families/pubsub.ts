@@ -106,6 +106,7 @@ function deliveredFrom(
 
 defineCheck({
   id: 'pubsub.publisher-never-blocks',
+  timing: true,
   kind: 'always',
   requirement:
     'a PUB send returns at once and succeeds, whatever its subscribers do (a slow subscriber never stalls the publisher)',

@@ -161,6 +161,7 @@ defineCheck({
 
 defineCheck({
   id: 'redial.backoff-bounds',
+  timing: true,
   kind: 'always',
   requirement:
     'the wait before a redial is at least RECONNECT-TIME and at most MAX-RECONNECT-TIME (plus scheduling slack)',
@@ -195,6 +196,7 @@ defineCheck({
 
 defineCheck({
   id: 'redial.backoff-grows',
+  timing: true,
   kind: 'always',
   requirement:
     'over consecutive failed attempts (refused, or a handshake the protocol rejected) the wait grows by at least 1.1x until the cap',
@@ -225,6 +227,7 @@ defineCheck({
 
 defineCheck({
   id: 'redial.backoff-resets-on-attach',
+  timing: true,
   kind: 'always',
   requirement:
     'once the protocol accepted a pipe, the backoff starts over: the redial after it waits RECONNECT-TIME',

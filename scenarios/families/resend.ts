@@ -147,6 +147,7 @@ defineCheck({
 
 defineCheck({
   id: 'resend.on-pipe-loss',
+  timing: true,
   kind: 'always',
   requirement:
     'when the pipe carrying an unanswered request goes away, the REQ resends it as soon as it has a pipe again, not after RETRY-TIME',

@@ -1,0 +1,294 @@
+/**
+ * The real-runtime substrate: runs a scenario (scenarios/runner.ts, runScenarioOn) over real
+ * loopback sockets. Each scenario host gets its own NodeEnv; the scenario's addresses are mapped
+ * to real ones (tcp://server:5555 to 127.0.0.1 and a port the kernel picks, ipc paths into a fresh
+ * directory per run, inproc names into a namespace per run), so any number of runs can share the
+ * machine. A dial from one host to another goes through a link (a seeded fault proxy when the
+ * scenario has faults, see ./faults.ts), a dial within a host goes straight to the listener.
+ *
+ * Time is real: a run lasts at least until the fault phase has healed, then ends once nothing the
+ * runner records has moved for a quiet window (or at the scenario's end, whichever comes first).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type {
+  ConnectCallback,
+  ConnectOptions,
+  Env,
+  StreamConn,
+  StreamListener,
+  TraceInput,
+  ListenCallback,
+} from '../../impl/runtime/env.js';
+import { NetError, parseAddress } from '../../impl/runtime/env.js';
+import { createNodeEnv, type NodeEnv } from '../../impl/runtime/node.js';
+import type { Scenario } from '../../scenarios/model.js';
+import type { ScenarioSubstrate, SubstrateRun } from '../../scenarios/runner.js';
+import type { FaultRecord } from '../../sim/fault-plan.js';
+import type { NetStats } from '../../sim/net.js';
+
+/** A run ends this long after the last thing the runner recorded, once faults have healed (default 300 ms). */
+export const DEFAULT_QUIET_US = 300_000;
+/** How often the run checks for quiet (default 20 ms). */
+const POLL_US = 20_000;
+/** A real run never lasts longer than this past the fault phase, whatever the scenario's liveness (default 10 s). */
+export const DEFAULT_MAX_LIVENESS_US = 10_000_000;
+
+/** A link from a dialing host to a listener on another host: where to dial, and its teardown. */
+export interface RealLink {
+  /** The runtime address the dialer connects to (the listener itself, or a proxy in front of it). */
+  address: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds cross-host links and applies the fault plan to them (./faults.ts: the seeded proxy). Without
+ * one, cross-host dials go straight to the listener and a scenario with faults is refused.
+ */
+export interface RealFaultLayer {
+  link(o: { from: string; to: string; listener: string; upstream: string }): Promise<RealLink>;
+  /** Starts the plan (times from the run's start) and heals every fault at healAtUs. */
+  apply(scenario: Scenario, healAtUs: number, nowUs: () => number): { records(): FaultRecord[] };
+  close(): Promise<void>;
+}
+
+export interface RealSubstrateOptions {
+  /** Root seed of every host env's random streams (and of the fault layer's decisions). */
+  seed: string;
+  quietUs?: number;
+  maxLivenessUs?: number;
+  faults?: RealFaultLayer;
+}
+
+export interface RealSubstrate extends ScenarioSubstrate {
+  /** Closes every env, link and listener and removes the run's ipc directory. */
+  dispose(): Promise<void>;
+}
+
+/** The simulator's network counters: the kernel keeps its own, so a real run reports zeros. */
+const ZERO_STATS: NetStats = {
+  connections: 0,
+  segments: 0,
+  bytesDelivered: 0,
+  retransmissions: 0,
+  resets: 0,
+  partialWrites: 0,
+};
+
+/** Why a scenario cannot run on real sockets, or null when it can. */
+export function realUnsupported(scenario: Scenario, faults: boolean): string | null {
+  if (scenario.faults.faults.length > 0 && !faults)
+    return 'the scenario has faults and no fault layer is configured';
+  for (const f of scenario.faults.faults)
+    if (f.kind === 'crash' || f.kind === 'restart' || f.kind === 'swizzle-clog' || f.kind === 'pause')
+      return `fault kind "${f.kind}" has no real-runtime equivalent (a host cannot be crashed, paused or clogged from inside the process)`;
+  return null;
+}
+
+export function realSubstrate(scenario: Scenario, options: RealSubstrateOptions): RealSubstrate {
+  const why = realUnsupported(scenario, options.faults !== undefined);
+  if (why !== null) throw new Error(`cannot run on the real runtime: ${why}`);
+  const quietUs = options.quietUs ?? DEFAULT_QUIET_US;
+  const maxLivenessUs = options.maxLivenessUs ?? DEFAULT_MAX_LIVENESS_US;
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-real-'));
+  const shared = new Map<string, unknown>();
+  /** Scenario listen address (runtime form) → the real address it is bound to, and its host. */
+  const bound = new Map<string, { real: string; host: string }>();
+  const links = new Map<string, Promise<RealLink>>();
+  const boots: { name: string; boot: (env: Env) => void }[] = [];
+  const envs: NodeEnv[] = [];
+  let originMs = 0;
+  /** The first error a callback of the stack threw: the run stops and reports it as a crash. */
+  let thrown: unknown = undefined;
+  let ipcCount = 0;
+  const ipcPaths = new Map<string, string>();
+
+  /** The real address a listener binds for a scenario address. */
+  const listenAddress = (address: string): string => {
+    const a = parseAddress(address);
+    if (a.transport === 'tcp') return 'tcp://127.0.0.1:0';
+    let path = ipcPaths.get(a.path);
+    if (path === undefined) {
+      path = join(dir, `${ipcCount++}.sock`);
+      ipcPaths.set(a.path, path);
+    }
+    return `unix://${path}`;
+  };
+
+  const linkFor = (from: string, address: string): Promise<string> | string | null => {
+    const b = bound.get(address);
+    if (b === undefined) return null;
+    if (b.host === from || options.faults === undefined || !b.real.startsWith('tcp://')) return b.real;
+    const key = `${from}>${address}`;
+    let link = links.get(key);
+    if (link === undefined) {
+      link = options.faults.link({ from, to: b.host, listener: address, upstream: b.real });
+      links.set(key, link);
+    }
+    return link.then((l) => l.address);
+  };
+
+  class HostEnv implements Env {
+    readonly runtime = 'real' as const;
+    constructor(private readonly env: NodeEnv) {}
+    get hostName(): string {
+      return this.env.hostName;
+    }
+    get tracing(): boolean {
+      return this.env.tracing;
+    }
+    nowUs(): number {
+      // Every host counts from the same instant, as the simulated hosts of one world do.
+      return Math.floor((performance.now() - originMs) * 1000);
+    }
+    setTimer(delayUs: number, fn: () => void, label?: string): ReturnType<Env['setTimer']> {
+      return this.env.setTimer(delayUs, fn, label);
+    }
+    clearTimer(timer: ReturnType<Env['setTimer']>): void {
+      this.env.clearTimer(timer);
+    }
+    sleep(delayUs: number): Promise<void> {
+      return this.env.sleep(delayUs);
+    }
+    defer<T>(): ReturnType<Env['defer']> & { promise: Promise<T> } {
+      return this.env.defer<T>();
+    }
+    random(name: string): ReturnType<Env['random']> {
+      return this.env.random(name);
+    }
+    shared<T>(key: string, create: () => T): T {
+      // One namespace per run: inproc names and pipe ids of concurrent runs must not meet.
+      if (!shared.has(key)) shared.set(key, create());
+      return shared.get(key) as T;
+    }
+    trace(event: TraceInput): void {
+      this.env.trace(event);
+    }
+    connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void {
+      let target: Promise<string> | string | null;
+      try {
+        target = linkFor(this.env.hostName, formatKey(address));
+      } catch (e) {
+        target = Promise.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+      if (target === null) {
+        // Nobody listens at that scenario address (yet): what a real kernel says, on a later turn.
+        this.env.setTimer(0, () =>
+          callback(new NetError('ECONNREFUSED', `connect ${address}: nobody listens there`), undefined),
+        );
+        return;
+      }
+      if (typeof target === 'string') {
+        this.env.connect(target, callback, options);
+        return;
+      }
+      target.then(
+        (real) => this.env.connect(real, callback, options),
+        (e: unknown) =>
+          callback(
+            new NetError('ECONNREFUSED', `connect ${address}: the link failed: ${(e as Error).message}`),
+            undefined,
+          ),
+      );
+    }
+    listen(address: string, onConnection: (conn: StreamConn) => void, callback: ListenCallback): void {
+      let key: string;
+      let real: string;
+      try {
+        key = formatKey(address);
+        real = listenAddress(key);
+      } catch (e) {
+        this.env.setTimer(0, () =>
+          callback(e instanceof NetError ? e : new NetError('EINVAL', (e as Error).message), undefined),
+        );
+        return;
+      }
+      if (bound.has(key)) {
+        this.env.setTimer(0, () =>
+          callback(new NetError('EADDRINUSE', `listen ${address}: address in use`), undefined),
+        );
+        return;
+      }
+      this.env.listen(real, onConnection, (err, listener) => {
+        if (err === undefined && listener !== undefined) {
+          bound.set(key, { real: listener.address, host: this.env.hostName });
+          const inner: StreamListener = listener;
+          callback(undefined, {
+            address,
+            close: () => {
+              bound.delete(key);
+              inner.close();
+            },
+          });
+          return;
+        }
+        callback(err, listener);
+      });
+    }
+  }
+
+  return {
+    runtime: 'real',
+    addHost(name, boot) {
+      boots.push({ name, boot });
+    },
+    applyFaults(s, healAtUs) {
+      if (options.faults === undefined) return { records: () => [] };
+      return options.faults.apply(s, healAtUs, () => Math.floor((performance.now() - originMs) * 1000));
+    },
+    async run({ endUs, healedAtUs, activity }): Promise<SubstrateRun> {
+      originMs = performance.now();
+      for (const { name, boot } of boots) {
+        const env = createNodeEnv({
+          seed: `${options.seed}/${name}`,
+          hostName: name,
+          onCallbackError: (e) => (thrown ??= e),
+        });
+        envs.push(env);
+        boot(new HostEnv(env));
+      }
+      const capUs = Math.min(endUs, healedAtUs + maxLivenessUs);
+      const now = (): number => Math.floor((performance.now() - originMs) * 1000);
+      let last = activity();
+      let lastMoveUs = now();
+      let reason = 'until';
+      for (;;) {
+        await new Promise<void>((resolve) => setTimeout(resolve, POLL_US / 1000));
+        const t = now();
+        const a = activity();
+        if (a !== last) {
+          last = a;
+          lastMoveUs = t;
+        }
+        if (thrown !== undefined) {
+          const error = thrown instanceof Error ? thrown : new Error(`a callback threw ${typeof thrown}`);
+          throw Object.assign(error, {
+            substrateRun: { traceHash: '', reason: 'crash', nowUs: t, events: a } satisfies SubstrateRun,
+          });
+        }
+        if (t >= capUs) break;
+        if (t >= healedAtUs && t - lastMoveUs >= quietUs) {
+          reason = 'idle';
+          break;
+        }
+      }
+      return { traceHash: '', reason, nowUs: now(), events: last };
+    },
+    trace: () => [],
+    netStats: () => ({ ...ZERO_STATS }),
+    async dispose() {
+      await Promise.allSettled(envs.map((e) => e.close()));
+      const made = await Promise.allSettled([...links.values()]);
+      await Promise.allSettled(made.flatMap((m) => (m.status === 'fulfilled' ? [m.value.close()] : [])));
+      if (options.faults !== undefined) await options.faults.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The canonical runtime address (tcp://host:port or unix://path) a scenario address maps from. */
+function formatKey(address: string): string {
+  const a = parseAddress(address);
+  return a.transport === 'tcp' ? `tcp://${a.host}:${a.port}` : `unix://${a.path}`;
+}
