@@ -3,11 +3,11 @@
  * one protocol, run against one implementation. Produces report cases (reports/schema.ts) with every
  * field set, including the replay command. Isomorphic except for nothing: it only calls the runner.
  */
-import type fc from 'fast-check';
+import fc from 'fast-check';
 import { checkById } from './checks.js';
-import type { Transport } from './generators.js';
+import { simSeedArb, type Transport } from './generators.js';
 import type { Scenario } from './model.js';
-import { checkProperty, DETERMINISM_CHECK, type CaseFile } from './property.js';
+import { CASE_SCHEMA, checkProperty, DETERMINISM_CHECK, type CaseFile } from './property.js';
 import type { ScenarioResult } from './runner.js';
 
 /**
@@ -44,7 +44,7 @@ export interface CatalogCase {
   family: string;
   protocol: string;
   transport: string;
-  runtime: 'sim';
+  runtime: 'sim' | 'real';
   impl: string;
   peer: null;
   role: null;
@@ -262,4 +262,130 @@ export async function runProperty(spec: PropertySpec, o: RunSuiteOptions): Promi
     if (spec.sometimes.includes(x.id))
       cases.push(coverage(`sometimes/${x.id}`, x.text, sometimes.get(x.id) ?? 0));
   return { name: spec.family, property: spec.id, cases, failure: cx, virtualUs };
+}
+
+/** One scenario run on a substrate other than the simulator, or why that scenario cannot run there. */
+export type SampledRun = ScenarioResult | { unsupported: string };
+
+export interface SampledOptions extends RunSuiteOptions {
+  runtime: 'real';
+  /** Runs the scenario on the substrate (bin/real: real loopback sockets through the fault proxy). */
+  run(scenario: Scenario, seed: string): Promise<SampledRun>;
+  /** Scenarios run at once (they are I/O bound: real time passes while they wait). Default 1. */
+  concurrency?: number;
+}
+
+/**
+ * A property on a substrate where runs are not reproducible to the event (real sockets): the same
+ * generated scenarios as the simulated property (fc.sample with the same fcSeed), run concurrently,
+ * without shrinking (a shrink step could not tell a smaller failure from a different timing). A
+ * failing case carries the scenario itself, which `netlab replay` reruns on either runtime.
+ * Checks that rest on exact timing are not judged here; a check judged in no run is a skip.
+ */
+export async function runPropertySampled(spec: PropertySpec, o: SampledOptions): Promise<SuiteRun> {
+  const t0 = o.nowMs();
+  const transports = o.transport ? [o.transport] : spec.transports;
+  const pairs = fc.sample(fc.tuple(spec.arb({ impl: o.impl, transports }), simSeedArb), {
+    seed: o.fcSeed,
+    numRuns: o.runs,
+  });
+  const results: (SampledRun | undefined)[] = new Array<SampledRun | undefined>(pairs.length);
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    while (next < pairs.length) {
+      const i = next++;
+      const [scenario, seed] = pairs[i]!;
+      try {
+        results[i] = await o.run(scenario, seed);
+      } catch (e) {
+        results[i] = { unsupported: `the run failed to start: ${(e as Error).message}` };
+      }
+      o.onProgress?.(++done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency ?? 1, pairs.length)) }, worker));
+  const wallMs = o.nowMs() - t0;
+  const ran = results.filter((r): r is ScenarioResult => r !== undefined && !('unsupported' in r));
+  const unsupported = new Map<string, number>();
+  for (const r of results)
+    if (r !== undefined && 'unsupported' in r)
+      unsupported.set(r.unsupported, (unsupported.get(r.unsupported) ?? 0) + 1);
+  const firstFail = (id: string): number =>
+    results.findIndex(
+      (r) =>
+        r !== undefined && !('unsupported' in r) && r.checks.some((c) => c.id === id && c.status === 'fail'),
+    );
+  const caseFile = o.caseFilePath(spec.id, `${o.impl}.real`);
+  let failure: CaseFile | null = null;
+  const cases = spec.checks.map((id): CatalogCase => {
+    const def = checkById(id);
+    const at = firstFail(id);
+    const judged = ran.filter((r) =>
+      r.checks.some((c) => c.id === id && (c.status === 'pass' || c.status === 'fail')),
+    ).length;
+    const base = {
+      id: `${spec.id}/${o.impl}/real/${id}`,
+      title: `${spec.title}: ${id} (real sockets)`,
+      family: spec.family,
+      protocol: spec.protocols.join('/'),
+      transport: transports.join(','),
+      runtime: o.runtime,
+      impl: o.impl,
+      peer: null,
+      role: null,
+      ref: def?.ref ?? null,
+      requirement: def?.requirement ?? id,
+      invariant: id,
+      runs: ran.length,
+      fcSeed: o.fcSeed,
+      fcPath: null,
+      shrinks: null,
+      traceHash: null,
+      trace: null,
+      wallMs,
+    };
+    if (at >= 0) {
+      const r = results[at] as ScenarioResult;
+      const [scenario, seed] = pairs[at]!;
+      const check = r.checks.find((c) => c.id === id)!;
+      const cx: CaseFile = {
+        schema: CASE_SCHEMA,
+        scenario,
+        simSeed: seed,
+        fcSeed: o.fcSeed,
+        fcPath: '',
+        netlabVersion: o.netlabVersion,
+        commit: o.commit,
+        failed: r.checks.filter((c) => c.status === 'fail'),
+        traceHash: '',
+      };
+      failure ??= cx;
+      return {
+        ...base,
+        faults: [...new Set(scenario.faults.faults.map((f) => f.kind))],
+        status: 'fail',
+        simSeed: seed,
+        counterexample: cx,
+        expected: check.expected,
+        actual: `${check.actual ?? 'failed'} (run ${at + 1} of ${pairs.length}, not shrunk)`,
+        replay: `netlab replay ${caseFile} --runtime real`,
+      };
+    }
+    const skipped = [...unsupported].map(([why, n]) => `${n} not run: ${why}`).join('; ');
+    return {
+      ...base,
+      faults: [],
+      status: judged > 0 ? 'pass' : 'skip',
+      simSeed: null,
+      counterexample: null,
+      expected: def?.timing === true ? 'judged on the simulated network only (exact timing)' : null,
+      actual:
+        judged > 0
+          ? `held in ${judged} of ${pairs.length} runs${skipped ? `; ${skipped}` : ''}`
+          : `judged in none of ${pairs.length} runs${skipped ? `; ${skipped}` : ''}`,
+      replay: `${rerunCommand(spec, o)} --runtime real`,
+    };
+  });
+  return { name: spec.family, property: spec.id, cases, failure, virtualUs: 0 };
 }

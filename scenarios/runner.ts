@@ -380,6 +380,8 @@ export interface ScenarioSubstrate {
     healedAtUs: number;
     maxEvents: number;
     activity: () => number;
+    /** True once the workload is done and every open dialer has a pipe (a real run may then end). */
+    settled: () => boolean;
   }): Promise<SubstrateRun>;
   /** The trace events kept (RunOptions.traceCapacity), oldest first. */
   trace(): TraceEvent[];
@@ -948,6 +950,7 @@ export async function runScenarioOn(
       healedAtUs: scenario.faultPhaseUs,
       maxEvents: options.maxEvents ?? 5_000_000,
       activity: () => activityOf(obs),
+      settled: () => settledOf(scenario, obs),
     });
   } catch (e) {
     obs.crash = (e as Error).message;
@@ -976,6 +979,29 @@ export async function runScenarioOn(
     net: substrate.netStats(),
     ok: checks.every((c) => c.status !== 'fail'),
   };
+}
+
+/**
+ * The workload is done (every sender finished or closed) and every dialer still open has a pipe:
+ * what is left is delivery, which a quiet window covers. A real run ends only after this (or at its
+ * cap), so a dialer waiting out a backoff is not cut short.
+ */
+export function settledOf(scenario: Scenario, obs: Observations): boolean {
+  const senders = new Set(scenario.workload.sends.map((w) => w.socket));
+  for (const spec of scenario.sockets) {
+    const o = obs.sockets[spec.name]!;
+    if (o.closedAtUs !== null || o.opened === 0) {
+      if (o.opened === 0) return false;
+      continue;
+    }
+    if (senders.has(spec.name) && o.doneAtUs === null) return false;
+    if (spec.dial.length > 0) {
+      let live = 0;
+      for (const p of o.pipes) live += p.event === 'attached' ? 1 : p.event === 'detached' ? -1 : 0;
+      if (live <= 0) return false;
+    }
+  }
+  return true;
 }
 
 /**

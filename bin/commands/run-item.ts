@@ -11,19 +11,27 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { traceFileName, TRACES_DIR } from '../../reports/schema.js';
 import type { TraceFile } from '../../reports/write.js';
-import { runProperty, type PropertySpec, type SuiteRun } from '../../scenarios/catalog.js';
+import {
+  runProperty,
+  runPropertySampled,
+  type PropertySpec,
+  type SuiteRun,
+} from '../../scenarios/catalog.js';
 import { allProperties } from '../../scenarios/families/index.js';
 import type { Transport } from '../../scenarios/generators.js';
 import '../../scenarios/museum/index.js';
 import { replayCase } from '../../scenarios/property.js';
 import { runScenario } from '../../scenarios/runner.js';
 import { toJsonLines, TRACE_SCHEMA } from '../../sim/trace.js';
+import { runOnReal } from '../real/run.js';
 
 /** One implementation × property pair; `index` is its place in the run's order (before sharding). */
 export interface WorkItem {
   index: number;
   impl: string;
   property: string;
+  /** Where the property runs: the simulated network, or real loopback sockets (bin/real). */
+  runtime: 'sim' | 'real';
 }
 
 /** What every item of a run shares (plain data: it crosses to worker threads). */
@@ -38,6 +46,8 @@ export interface ItemOptions {
   ci: boolean;
   /** The run's output directory: case files go to <outDir>/cases/ (the replay commands name them). */
   outDir: string;
+  /** Scenarios of one property run at once on the real runtime (they wait on real time). */
+  realConcurrency: number;
 }
 
 export interface ItemResult {
@@ -88,6 +98,33 @@ export async function runWorkItem(
   const spec = propertyById(item.property);
   const impl = item.impl;
   let scenarioRuns = 0;
+  if (item.runtime === 'real') {
+    const r = await runPropertySampled(spec, {
+      ...(o.transport !== undefined ? { transport: o.transport } : {}),
+      runtime: 'real',
+      fcSeed: o.fcSeed,
+      runs: o.runs,
+      impl,
+      netlabVersion: o.netlabVersion,
+      commit: o.commit,
+      nowMs,
+      concurrency: o.realConcurrency,
+      run: (scenario, seed) => runOnReal(scenario, seed),
+      onProgress: (done) => {
+        scenarioRuns = done;
+        onProgress?.(done);
+      },
+      caseFilePath: (property, i) => caseFilePath(o.outDir, property, i),
+    });
+    const caseFile =
+      r.failure === null
+        ? null
+        : {
+            path: caseFilePath(o.outDir, spec.id, `${impl}.real`),
+            content: JSON.stringify(r.failure, null, 2) + '\n',
+          };
+    return { index: item.index, run: r, traces: [], caseFile, scenarioRuns };
+  }
   const r = await runProperty(spec, {
     ...(o.transport !== undefined ? { transport: o.transport } : {}),
     fcSeed: o.fcSeed,

@@ -29,6 +29,7 @@ import { parseCaseFile, replayCase } from '../../scenarios/property.js';
 import { implNames, implVariant } from '../../scenarios/runner.js';
 import { hashValue } from '../../sim/hash.js';
 import { intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
+import { runOnReal } from '../real/run.js';
 import { packageRoot, runWorkItem, type ItemOptions, type ItemResult, type WorkItem } from './run-item.js';
 import type { FromWorker, ToWorker } from './run-worker.js';
 
@@ -54,6 +55,10 @@ function protocolNames(): string[] {
 const SHARDS_MAX = 10_000;
 /** Largest --workers: a bound, not a recommendation (one per core is the useful most). */
 const WORKERS_MAX = 256;
+/** Default --runs on the real runtime: each run takes real seconds (its fault phase and a quiet window). */
+const REAL_RUNS_DEFAULT = 10;
+/** Default --concurrency: real-runtime scenarios of one property running at once (each waits on real time). */
+const REAL_CONCURRENCY_DEFAULT = 8;
 /** Default --workers: two threads where there are two cores (the lab's budget is set on 2 cores). */
 export function defaultWorkers(): number {
   return Math.min(2, availableParallelism());
@@ -196,7 +201,7 @@ export const runCommand: Command = {
   summary: 'run property suites on the simulated network; write report.json, junit.xml and case files',
   usage: `usage: netlab run [--suite FAMILY|all] [--property ID] [--protocol P] [--transport T] [--impl NAME|all]
                   [--seed S] [--runs N] [--budget SECONDS] [--out DIR] [--shard I/N] [--workers N]
-                  [--check-determinism] [--ci] [--json] [--list-impls]
+                  [--check-determinism] [--ci] [--json] [--list-impls] [--runtime sim|real|all] [--concurrency N]
 
 Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default: all)
   --property ID    only this property of the suite (ids are listed in report.json and by --list-properties)
@@ -216,7 +221,12 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
   --workers N      worker threads running work items (default min(2, cores) = ${defaultWorkers()}; 1 = this thread)
   --check-determinism  run every scenario twice and require identical trace hashes (a difference: flaky)
   --ci             CI mode: --check-determinism, and every failing case replayed twice
-  --json           print the report JSON instead of the summary table`,
+  --json           print the report JSON instead of the summary table
+  --runtime R      sim (default): the simulated network; real: the same generated scenarios over real
+                   loopback sockets (tcp, unix, inproc), faults through the seeded proxy, checks that
+                   rest on exact timing not judged, no shrinking; all: both. Cases carry runtime real
+                   and fill the "netlab (real)" column. Default --runs on real only: ${REAL_RUNS_DEFAULT}
+  --concurrency N  real-runtime scenarios of one property run at once (default ${REAL_CONCURRENCY_DEFAULT})`,
   async run(argv) {
     const { values } = parseFlags(argv, {
       suite: { type: 'string', default: 'all' },
@@ -235,6 +245,8 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
       ci: { type: 'boolean' },
       'check-determinism': { type: 'boolean' },
       json: { type: 'boolean' },
+      runtime: { type: 'string', default: 'sim' },
+      concurrency: { type: 'string' },
     });
     if (values['list-impls']) {
       process.stdout.write(implNames().join('\n') + '\n');
@@ -275,7 +287,19 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
       if (!implNames().includes(i))
         throw new UsageError(`unknown implementation '${i}' (accepted: all, ${implNames().join(', ')})`);
     }
-    const runs = intFlag('runs', values.runs, 100, 1, 1_000_000);
+    if (!['sim', 'real', 'all'].includes(values.runtime))
+      throw new UsageError(`unknown runtime '${values.runtime}' (accepted: sim, real, all)`);
+    const runtimes: WorkItem['runtime'][] =
+      values.runtime === 'all' ? ['sim', 'real'] : [values.runtime as WorkItem['runtime']];
+    // Real runs last real seconds each: fewer by default than the simulator's hundred.
+    const runs = intFlag(
+      'runs',
+      values.runs,
+      runtimes.includes('sim') ? 100 : REAL_RUNS_DEFAULT,
+      1,
+      1_000_000,
+    );
+    const realConcurrency = intFlag('concurrency', values.concurrency, REAL_CONCURRENCY_DEFAULT, 1, 64);
     const budgetMs =
       values.budget === undefined ? Infinity : intFlag('budget', values.budget, 0, 1, 86_400) * 1000;
     const shard = parseShard(values.shard);
@@ -288,8 +312,10 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
     const startedAt = new Date().toISOString();
 
     // Work items in run order: every property for netlab, then for each variant.
-    const allItems: WorkItem[] = impls
-      .flatMap((impl) => properties.map((p) => ({ impl, property: p.id })))
+    const allItems: WorkItem[] = runtimes
+      .flatMap((runtime) =>
+        impls.flatMap((impl) => properties.map((p) => ({ impl, property: p.id, runtime }))),
+      )
       .map((x, index) => ({ ...x, index }));
     const items = shardItems(allItems, shard);
     const sharded = shard.count > 1;
@@ -315,6 +341,7 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
       checkDeterminism: values['check-determinism'] === true || values.ci === true,
       ci: values.ci === true,
       outDir,
+      realConcurrency,
     };
     const results: (ItemResult | undefined)[] = new Array<ItemResult | undefined>(allItems.length);
     const skipped: WorkItem[] = [];
@@ -409,6 +436,7 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
           suites: families.map((s) => s.name).join(','),
           properties: properties.map((p) => p.id).join(','),
           impls: impls.join(','),
+          runtime: values.runtime,
           transport: transport ?? "each property's own",
           ci: values.ci === true,
           ...(sharded ? { shard: `${shard.index}/${shard.count}` } : {}),
@@ -461,19 +489,27 @@ export function exitCodeOf(report: Report): number {
 export const replayCommand: Command = {
   name: 'replay',
   summary: 'rerun a case file; exit 0 when its trace hash and outcome reproduce, 1 when not',
-  usage: `usage: netlab replay CASE.json [--check-determinism] [--json]
+  usage: `usage: netlab replay CASE.json [--check-determinism] [--json] [--runtime sim|real]
 
 Reruns the scenario of a case file (written by netlab run) with its simSeed and compares the trace
 hash and the failing checks with the recorded ones.
   --check-determinism  run it twice and compare the two hashes as well
-  --json               print the outcome as JSON`,
+  --json               print the outcome as JSON
+  --runtime R          sim (default); real: rerun the scenario over real loopback sockets (no trace
+                       hash there: reproduced means the same checks fail)`,
   async run(argv) {
     const { values, positionals } = parseFlags(
       argv,
-      { 'check-determinism': { type: 'boolean' }, json: { type: 'boolean' } },
+      {
+        'check-determinism': { type: 'boolean' },
+        json: { type: 'boolean' },
+        runtime: { type: 'string', default: 'sim' },
+      },
       true,
     );
     if (positionals.length !== 1) throw new UsageError('expected exactly one case file');
+    if (values.runtime !== 'sim' && values.runtime !== 'real')
+      throw new UsageError(`unknown runtime '${values.runtime}' (accepted: sim, real)`);
     const path = positionals[0]!;
     let json: unknown;
     try {
@@ -486,6 +522,24 @@ hash and the failing checks with the recorded ones.
       c = parseCaseFile(json);
     } catch (e) {
       throw new UsageError((e as Error).message);
+    }
+    if (values.runtime === 'real') {
+      const r = await runOnReal(c.scenario, c.simSeed);
+      if ('unsupported' in r) throw new UsageError(`cannot replay on the real runtime: ${r.unsupported}`);
+      const failing = r.checks.filter((x) => x.status === 'fail').map((x) => x.id);
+      const expectedFailing = c.failed.map((x) => x.id);
+      const reproduced = failing.join(',') === expectedFailing.join(',');
+      if (values.json) printJson({ runtime: 'real', reproduced, failing, expectedFailing });
+      else
+        process.stdout.write(
+          [
+            `netlab replay ${path} --runtime real`,
+            `  failing now: ${failing.join(', ') || 'none'}; recorded: ${expectedFailing.join(', ') || 'none'}`,
+            ...r.checks.filter((x) => x.status === 'fail').map((x) => `  ${x.id}: ${x.actual ?? ''}`),
+            `  ${reproduced ? 'reproduced' : 'NOT reproduced'}`,
+          ].join('\n') + '\n',
+        );
+      return reproduced ? 0 : 1;
     }
     const first = await replayCase(c);
     let deterministic = true;

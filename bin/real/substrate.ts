@@ -6,8 +6,9 @@
  * machine. A dial from one host to another goes through a link (a seeded fault proxy when the
  * scenario has faults, see ./faults.ts), a dial within a host goes straight to the listener.
  *
- * Time is real: a run lasts at least until the fault phase has healed, then ends once nothing the
- * runner records has moved for a quiet window (or at the scenario's end, whichever comes first).
+ * Time is real: a run lasts at least until the last thing the scenario schedules (and until its
+ * faults have healed), then ends once nothing the runner records has moved for a quiet window, or
+ * at the scenario's end, whichever comes first.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,8 +33,8 @@ import type { NetStats } from '../../sim/net.js';
 export const DEFAULT_QUIET_US = 300_000;
 /** How often the run checks for quiet (default 20 ms). */
 const POLL_US = 20_000;
-/** A real run never lasts longer than this past the fault phase, whatever the scenario's liveness (default 10 s). */
-export const DEFAULT_MAX_LIVENESS_US = 10_000_000;
+/** A real run never lasts longer than this past the fault phase, whatever the scenario's liveness (default 5 s). */
+export const DEFAULT_MAX_LIVENESS_US = 5_000_000;
 
 /** A link from a dialing host to a listener on another host: where to dial, and its teardown. */
 export interface RealLink {
@@ -75,6 +76,28 @@ const ZERO_STATS: NetStats = {
   resets: 0,
   partialWrites: 0,
 };
+
+/**
+ * The last moment the scenario schedules something: a socket starting or closing, a stall ending,
+ * an unsubscribe, a raw peer's last step, a send after its gaps, the end of the fault phase when
+ * there are faults. A real run lasts at least this long before a quiet window may end it.
+ */
+export function scheduledUntilUs(scenario: Scenario): number {
+  let until = scenario.faults.faults.length > 0 ? scenario.faultPhaseUs : 0;
+  const gaps = new Map<string, number>();
+  for (const w of scenario.workload.sends) gaps.set(w.socket, (gaps.get(w.socket) ?? 0) + w.gapUs);
+  for (const s of scenario.sockets) {
+    until = Math.max(until, s.startUs + (gaps.get(s.name) ?? 0), s.closeAtUs ?? 0);
+    if (s.app.stallAtUs !== undefined) until = Math.max(until, s.app.stallAtUs + (s.app.stallUs ?? 0));
+    if (s.app.unsubscribeAtUs !== undefined) until = Math.max(until, s.app.unsubscribeAtUs);
+  }
+  for (const p of scenario.rawPeers)
+    until = Math.max(
+      until,
+      p.script.reduce((t, step) => t + step.afterUs, p.startUs),
+    );
+  return until;
+}
 
 /** Why a scenario cannot run on real sockets, or null when it can. */
 export function realUnsupported(scenario: Scenario, faults: boolean): string | null {
@@ -237,7 +260,7 @@ export function realSubstrate(scenario: Scenario, options: RealSubstrateOptions)
       if (options.faults === undefined) return { records: () => [] };
       return options.faults.apply(s, healAtUs, () => Math.floor((performance.now() - originMs) * 1000));
     },
-    async run({ endUs, healedAtUs, activity }): Promise<SubstrateRun> {
+    async run({ endUs, healedAtUs, activity, settled }): Promise<SubstrateRun> {
       originMs = performance.now();
       for (const { name, boot } of boots) {
         const env = createNodeEnv({
@@ -248,7 +271,8 @@ export function realSubstrate(scenario: Scenario, options: RealSubstrateOptions)
         envs.push(env);
         boot(new HostEnv(env));
       }
-      const capUs = Math.min(endUs, healedAtUs + maxLivenessUs);
+      const minEndUs = Math.min(scheduledUntilUs(scenario), healedAtUs + maxLivenessUs);
+      const capUs = Math.min(endUs, Math.max(minEndUs, healedAtUs) + maxLivenessUs);
       const now = (): number => Math.floor((performance.now() - originMs) * 1000);
       let last = activity();
       let lastMoveUs = now();
@@ -268,7 +292,7 @@ export function realSubstrate(scenario: Scenario, options: RealSubstrateOptions)
           });
         }
         if (t >= capUs) break;
-        if (t >= healedAtUs && t - lastMoveUs >= quietUs) {
+        if (t >= minEndUs && t - lastMoveUs >= quietUs && settled()) {
           reason = 'idle';
           break;
         }
