@@ -3,8 +3,8 @@
  * loopback sockets. Each scenario host gets its own NodeEnv; the scenario's addresses are mapped
  * to real ones (tcp://server:5555 to 127.0.0.1 and a port the kernel picks, ipc paths into a fresh
  * directory per run, inproc names into a namespace per run), so any number of runs can share the
- * machine. A dial from one host to another goes through a link (a seeded fault proxy when the
- * scenario has faults, see ./faults.ts), a dial within a host goes straight to the listener.
+ * machine. When the run has a fault layer (./faults.ts), every tcp and ipc dial goes through its
+ * link's seeded fault proxy; without one, straight to the listener.
  *
  * Time is real: a run lasts at least until the last thing the scenario schedules (and until its
  * faults have healed), then ends once nothing the runner records has moved for a quiet window, or
@@ -36,7 +36,7 @@ const POLL_US = 20_000;
 /** A real run never lasts longer than this past the fault phase, whatever the scenario's liveness (default 5 s). */
 export const DEFAULT_MAX_LIVENESS_US = 5_000_000;
 
-/** A link from a dialing host to a listener on another host: where to dial, and its teardown. */
+/** A link from a dialing host to a listener: where to dial, and its teardown. */
 export interface RealLink {
   /** The runtime address the dialer connects to (the listener itself, or a proxy in front of it). */
   address: string;
@@ -44,11 +44,19 @@ export interface RealLink {
 }
 
 /**
- * Builds cross-host links and applies the fault plan to them (./faults.ts: the seeded proxy). Without
- * one, cross-host dials go straight to the listener and a scenario with faults is refused.
+ * Builds links (a proxy per dialing host and listener) and applies the fault plan to them
+ * (./faults.ts: the seeded proxy). Without one, dials go straight to the listener and a scenario
+ * with faults is refused.
  */
 export interface RealFaultLayer {
-  link(o: { from: string; to: string; listener: string; upstream: string }): Promise<RealLink>;
+  link(o: {
+    from: string;
+    to: string;
+    listener: string;
+    upstream: string;
+    /** The run's own directory, for a unix-socket proxy's path. */
+    dir: string;
+  }): Promise<RealLink>;
   /** Starts the plan (times from the run's start) and heals every fault at healAtUs. */
   apply(scenario: Scenario, healAtUs: number, nowUs: () => number): { records(): FaultRecord[] };
   close(): Promise<void>;
@@ -142,11 +150,13 @@ export function realSubstrate(scenario: Scenario, options: RealSubstrateOptions)
   const linkFor = (from: string, address: string): Promise<string> | string | null => {
     const b = bound.get(address);
     if (b === undefined) return null;
-    if (b.host === from || options.faults === undefined || !b.real.startsWith('tcp://')) return b.real;
+    // With faults, every tcp and ipc connection goes through its link's proxy (a stall or reset
+    // selects same-host connections too); without, straight to the listener.
+    if (options.faults === undefined) return b.real;
     const key = `${from}>${address}`;
     let link = links.get(key);
     if (link === undefined) {
-      link = options.faults.link({ from, to: b.host, listener: address, upstream: b.real });
+      link = options.faults.link({ from, to: b.host, listener: address, upstream: b.real, dir });
       links.set(key, link);
     }
     return link.then((l) => l.address);
