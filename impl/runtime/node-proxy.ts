@@ -125,7 +125,7 @@ export interface FaultProxy {
   readonly log: readonly ProxyLogEntry[];
   /** Entries made past logLimit (not kept). */
   readonly logDropped: number;
-  /** Open connections and the newest closed ones, by index. */
+  /** Open connections (counts as of now) and the newest closed ones, by index; copies. */
   readonly connections: readonly ProxyConnectionRecord[];
   /** Connections accepted so far. */
   readonly accepted: number;
@@ -229,7 +229,7 @@ class ProxyServer implements FaultProxy {
   }
 
   get connections(): readonly ProxyConnectionRecord[] {
-    return [...this.closedRecords, ...[...this.open.values()].map((c) => c.record)].sort(
+    return [...this.closedRecords, ...[...this.open.values()].map((c) => c.snapshot())].sort(
       (a, b) => a.index - b.index,
     );
   }
@@ -495,6 +495,12 @@ class ProxiedConnection {
     };
     if (waitUs < 1000) t.immediate = setImmediate(fire);
     else t.timeout = setTimeout(fire, Math.floor(waitUs / 1000));
+  }
+
+  /** The record with the byte counts as of now (records of closed connections are final). */
+  snapshot(): ProxyConnectionRecord {
+    if (!this.finishing) this.updateCounts();
+    return { ...this.record, up: { ...this.record.up }, down: { ...this.record.down } };
   }
 
   private updateCounts(): void {

@@ -968,7 +968,23 @@ export class DirectionShaper {
       if (due === undefined || due > nowUs) break;
       const p = this.queue[this.head++]!;
       this.heldBytes -= p.bytes.length;
-      actions.push({ type: 'write', offset: p.offset, bytes: p.bytes, slice: p.seg.slice });
+      const prev = actions[actions.length - 1];
+      if (
+        prev?.type === 'write' &&
+        !prev.slice &&
+        !p.seg.slice &&
+        prev.bytes.buffer === p.bytes.buffer &&
+        prev.bytes.byteOffset + prev.bytes.length === p.bytes.byteOffset
+      ) {
+        // Adjacent views of one read chunk, due together: one write (no copy).
+        prev.bytes = new Uint8Array(
+          prev.bytes.buffer,
+          prev.bytes.byteOffset,
+          prev.bytes.length + p.bytes.length,
+        );
+      } else {
+        actions.push({ type: 'write', offset: p.offset, bytes: p.bytes, slice: p.seg.slice });
+      }
       this.forwardedValue += p.bytes.length;
       this.lastEmitUs = nowUs;
       this.lastEmitSegment = p.seg.index;
