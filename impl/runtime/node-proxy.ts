@@ -58,7 +58,7 @@ export interface FaultProxyOptions {
   logLimit?: number;
   /** Receives every log entry as it happens, also past logLimit. */
   onLog?: (entry: ProxyLogEntry) => void;
-  /** Called when a connection opens (upstream connected or failed) and when it is closed. */
+  /** Called when a connection opens (its upstream connected) and when it is closed (always). */
   onConnection?: (record: Readonly<ProxyConnectionRecord>) => void;
   /** Per-direction buffer bound (default DEFAULT_PROXY_BUFFER_BYTES, 1 MiB). */
   bufferBytes?: number;
@@ -229,9 +229,8 @@ class ProxyServer implements FaultProxy {
   }
 
   get connections(): readonly ProxyConnectionRecord[] {
-    return [...this.closedRecords, ...[...this.open.values()].map((c) => c.snapshot())].sort(
-      (a, b) => a.index - b.index,
-    );
+    const closed = this.closedRecords.map((r) => ({ ...r, up: { ...r.up }, down: { ...r.down } }));
+    return [...closed, ...[...this.open.values()].map((c) => c.snapshot())].sort((a, b) => a.index - b.index);
   }
 
   /** @internal */
@@ -580,7 +579,6 @@ class ProxiedConnection {
       const why = errno ?? 'closed';
       this.peerLog('up', 'close', `upstream ${this.proxy.upstream} unreachable: ${why}`);
       this.closeOnPurpose('unreachable', `upstream ${this.proxy.upstream} unreachable: ${why}`);
-      this.proxy.options.onConnection?.(this.record);
     } else if (!this.finishing && (hadError || errno !== undefined)) {
       // An endpoint reset or failed: pass the reset on to the other side, as a transparent proxy would.
       const who = isClient ? 'client' : 'upstream';

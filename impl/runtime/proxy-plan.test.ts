@@ -297,6 +297,24 @@ describe('each fault takes effect', () => {
     ]);
   });
 
+  it('timeline windows by time apply to the segments planned inside them', () => {
+    const faults = parseProxyFaults({
+      segmentBytes: 10,
+      timeline: [{ kind: 'set', direction: 'up', at: '10ms', for: '10ms', set: { latency: '5ms' } }],
+    });
+    const { log } = drive(
+      faults,
+      [0, 5000, 10_000, 15_000, 20_000].map((atUs, i) => ({ atUs, bytes: payload(10, i) })),
+    );
+    expect(log.map((e) => [e.tUs, e.action])).toEqual([
+      [0, 'forward'],
+      [5000, 'forward'],
+      [10_000, 'delay'],
+      [15_000, 'delay'],
+      [20_000, 'forward'],
+    ]);
+  });
+
   it('timeline steps by time: a stall and a reset fire at their time, counted from the accept', () => {
     const faults = parseProxyFaults({
       timeline: [
