@@ -8,6 +8,7 @@ import { EXIT_OK, EXIT_USAGE, UsageError, type Command } from './commands/common
 import { catCommand } from './commands/cat.js';
 import { demoCommand } from './commands/demo.js';
 import { mergeCommand } from './commands/merge.js';
+import { proxyCommand } from './commands/proxy.js';
 import { reportCommand } from './commands/report.js';
 import { replayCommand, runCommand } from './commands/run.js';
 
@@ -18,6 +19,7 @@ const COMMANDS: readonly Command[] = [
   reportCommand,
   demoCommand,
   catCommand,
+  proxyCommand,
   benchCommand,
 ];
 
