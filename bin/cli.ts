@@ -8,6 +8,7 @@ import { EXIT_OK, EXIT_USAGE, UsageError, type Command } from './commands/common
 import { catCommand } from './commands/cat.js';
 import { demoCommand } from './commands/demo.js';
 import { mergeCommand } from './commands/merge.js';
+import { parityCommand } from './commands/parity.js';
 import { proxyCommand } from './commands/proxy.js';
 import { reportCommand } from './commands/report.js';
 import { replayCommand, runCommand } from './commands/run.js';
@@ -15,6 +16,7 @@ import { replayCommand, runCommand } from './commands/run.js';
 const COMMANDS: readonly Command[] = [
   runCommand,
   replayCommand,
+  parityCommand,
   mergeCommand,
   reportCommand,
   demoCommand,

@@ -10,6 +10,8 @@
  * Isomorphic (no Node APIs): the comparison is plain data.
  */
 import { bytesEqual } from './checks.js';
+// The checks the cases name are defined by the families.
+import './families/index.js';
 import { defineScenario } from './define.js';
 import { topology } from './generators.js';
 import type { Scenario, SocketSpec } from './model.js';
@@ -53,17 +55,23 @@ export function parityOutcome(scenario: Scenario, result: ScenarioResult): Parit
     if (!sizes.has(w.socket)) sizes.set(w.socket, []);
     sizes.get(w.socket)!.push(w.bytes);
   }
-  /** Which (sender, index) sent these bytes: the first not yet matched, in order per sender. */
+  const sentBy = (sender: string, i: number, body: Uint8Array): boolean => {
+    const list = sizes.get(sender)!;
+    return list[i] === body.length && bytesEqual(payload(index.get(sender) ?? 0, i, list[i]), body);
+  };
+  /**
+   * Which (sender, index) sent these bytes: the first not yet matched, in order per sender; else an
+   * earlier one again (a duplicate, e.g. a resent request); else "?" and the length.
+   */
   const identify = (body: Uint8Array, next: Map<string, number>): [string, number | string] => {
-    for (const [sender, list] of sizes) {
-      for (let i = next.get(sender) ?? 0; i < list.length; i++) {
-        if (list[i] !== body.length) continue;
-        if (bytesEqual(payload(index.get(sender) ?? 0, i, list[i]!), body)) {
+    for (const [sender, list] of sizes)
+      for (let i = next.get(sender) ?? 0; i < list.length; i++)
+        if (sentBy(sender, i, body)) {
           next.set(sender, i + 1);
           return [sender, i];
         }
-      }
-    }
+    for (const [sender] of sizes)
+      for (let i = 0; i < (next.get(sender) ?? 0); i++) if (sentBy(sender, i, body)) return [sender, i];
     return ['?', `?${body.length}`];
   };
   const received: ParityOutcome['received'] = {};
@@ -193,6 +201,12 @@ export function parityCases(): ParityCase[] {
       faultPhaseUs: 500_000,
       checks: REQREP,
     }),
+    knownDifferences: [
+      {
+        part: 'received.server',
+        why: 'the REQ resends the request the partition caught in flight, so the REP sees that one twice; which request that is depends on timing',
+      },
+    ],
   });
   cases.push({
     name: 'reqrep-reset',
@@ -259,7 +273,6 @@ export function parityCases(): ParityCase[] {
           protocol: 'pub0',
           app: { kind: 'send' },
           listen: ['tcp://pub:7000'],
-          startUs: 300_000,
         }),
         // Message k of the publisher starts with its tag: byte 0 is the socket index (0), byte 3 is k.
         socket({
@@ -277,7 +290,11 @@ export function parityCases(): ParityCase[] {
           dial: ['tcp://pub:7000'],
         }),
       ],
-      workload: { sends: sends('pub', [8, 8, 100, 5000, 8], 10_000) },
+      // The first send waits until the subscribers are surely connected and subscribed: a PUB drops
+      // what it sends before that, and when that is depends on timing.
+      workload: {
+        sends: [{ socket: 'pub', bytes: 8, gapUs: 300_000 }, ...sends('pub', [8, 100, 5000, 8], 10_000)],
+      },
       checks: ['stack.no-crash', 'pubsub.in-order-matching', 'pubsub.drops-counted'],
     }),
   });

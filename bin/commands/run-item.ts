@@ -23,6 +23,7 @@ import '../../scenarios/museum/index.js';
 import { replayCase } from '../../scenarios/property.js';
 import { runScenario } from '../../scenarios/runner.js';
 import { toJsonLines, TRACE_SCHEMA } from '../../sim/trace.js';
+import { realFaultLayer } from '../real/faults.js';
 import { runOnReal } from '../real/run.js';
 
 /** One implementation × property pair; `index` is its place in the run's order (before sharding). */
@@ -109,7 +110,7 @@ export async function runWorkItem(
       commit: o.commit,
       nowMs,
       concurrency: o.realConcurrency,
-      run: (scenario, seed) => runOnReal(scenario, seed),
+      run: (scenario, seed) => runOnReal(scenario, seed, { faults: realFaultLayer }),
       onProgress: (done) => {
         scenarioRuns = done;
         onProgress?.(done);

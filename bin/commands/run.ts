@@ -33,7 +33,8 @@ import { runOnReal } from '../real/run.js';
 import { packageRoot, runWorkItem, type ItemOptions, type ItemResult, type WorkItem } from './run-item.js';
 import type { FromWorker, ToWorker } from './run-worker.js';
 
-function netlabVersion(): string {
+/** netlab's version, from its package.json. */
+export function netlabVersion(): string {
   const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
     version: string;
   };

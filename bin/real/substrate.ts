@@ -127,6 +127,8 @@ export function realSubstrate(scenario: Scenario, options: RealSubstrateOptions)
   /** Scenario listen address (runtime form) → the real address it is bound to, and its host. */
   const bound = new Map<string, { real: string; host: string }>();
   const links = new Map<string, Promise<RealLink>>();
+  /** Scenario listen addresses whose bind is in progress, settled when it is done (either way). */
+  const binding = new Map<string, Promise<void>>();
   const boots: { name: string; boot: (env: Env) => void }[] = [];
   const envs: NodeEnv[] = [];
   let originMs = 0;
@@ -147,9 +149,16 @@ export function realSubstrate(scenario: Scenario, options: RealSubstrateOptions)
     return `unix://${path}`;
   };
 
-  const linkFor = (from: string, address: string): Promise<string> | string | null => {
+  const linkFor = (from: string, address: string): Promise<string | null> | string | null => {
     const b = bound.get(address);
-    if (b === undefined) return null;
+    if (b === undefined) {
+      // A listen in progress: the dial waits for it, as a simulated SYN arrives after a listen made
+      // at the same instant. Without this, every dial made at start-up would be refused.
+      const waiting = binding.get(address);
+      return waiting === undefined
+        ? null
+        : waiting.then(() => (bound.has(address) ? linkFor(from, address) : null));
+    }
     // With faults, every tcp and ipc connection goes through its link's proxy (a stall or reset
     // selects same-host connections too); without, straight to the listener.
     if (options.faults === undefined) return b.real;
@@ -199,31 +208,27 @@ export function realSubstrate(scenario: Scenario, options: RealSubstrateOptions)
       this.env.trace(event);
     }
     connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void {
-      let target: Promise<string> | string | null;
-      try {
-        target = linkFor(this.env.hostName, formatKey(address));
-      } catch (e) {
-        target = Promise.reject(e instanceof Error ? e : new Error(String(e)));
-      }
-      if (target === null) {
-        // Nobody listens at that scenario address (yet): what a real kernel says, on a later turn.
-        this.env.setTimer(0, () =>
-          callback(new NetError('ECONNREFUSED', `connect ${address}: nobody listens there`), undefined),
-        );
-        return;
-      }
-      if (typeof target === 'string') {
-        this.env.connect(target, callback, options);
-        return;
-      }
-      target.then(
-        (real) => this.env.connect(real, callback, options),
-        (e: unknown) =>
-          callback(
-            new NetError('ECONNREFUSED', `connect ${address}: the link failed: ${(e as Error).message}`),
-            undefined,
-          ),
-      );
+      const refused = (why: string): void =>
+        callback(new NetError('ECONNREFUSED', `connect ${address}: ${why}`), undefined);
+      // Decided on a later turn, once every host booted at this instant has started its listens:
+      // on the simulated network a SYN sent at the instant of a listen finds it bound.
+      this.env.setTimer(0, () => {
+        let target: Promise<string | null> | string | null;
+        try {
+          target = linkFor(this.env.hostName, formatKey(address));
+        } catch (e) {
+          refused((e as Error).message);
+          return;
+        }
+        if (target === null) refused('nobody listens there');
+        else if (typeof target === 'string') this.env.connect(target, callback, options);
+        else
+          target.then(
+            (real) =>
+              real === null ? refused('nobody listens there') : this.env.connect(real, callback, options),
+            (e: unknown) => refused(`the link failed: ${(e as Error).message}`),
+          );
+      });
     }
     listen(address: string, onConnection: (conn: StreamConn) => void, callback: ListenCallback): void {
       let key: string;
@@ -243,7 +248,11 @@ export function realSubstrate(scenario: Scenario, options: RealSubstrateOptions)
         );
         return;
       }
+      let bindDone = (): void => {};
+      binding.set(key, new Promise<void>((resolve) => (bindDone = resolve)));
       this.env.listen(real, onConnection, (err, listener) => {
+        binding.delete(key);
+        bindDone();
         if (err === undefined && listener !== undefined) {
           bound.set(key, { real: listener.address, host: this.env.hostName });
           const inner: StreamListener = listener;

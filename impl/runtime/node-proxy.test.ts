@@ -294,6 +294,45 @@ describe('faults take effect', () => {
   });
 });
 
+describe('per-connection faults (faultsFor)', () => {
+  it('asks for each connection its own faults at acceptance; a bad answer refuses only that one', async () => {
+    const up = await upstreamServer('sink');
+    const asked: number[] = [];
+    const p = await proxy({
+      upstream: up.address,
+      faultsFor: (index) => {
+        asked.push(index);
+        // Connection 0 is cut after 10 bytes; connection 1 gets an invalid description; 2 none.
+        if (index === 0) return { up: { limitBytes: 10 } };
+        if (index === 1) return { up: { limitBytes: -1 } };
+        return {};
+      },
+    });
+    const first = await connect(p.address);
+    const firstGot = record(first);
+    first.on('end', () => first.end());
+    first.write(payload(100, 1));
+    const server0 = await up.next();
+    await Promise.all([firstGot.closed, server0.closed]);
+    expect(server0.bytes()).toEqual(payload(100, 1).subarray(0, 10));
+
+    // Refused at once: the client may already be closed when connect() resolves.
+    await connect(p.address).catch(() => undefined);
+    await until('the refused record', () => p.connections.some((c) => c.index === 1 && c.state === 'closed'));
+    expect(p.connections.find((c) => c.index === 1)).toMatchObject({ outcome: 'refused' });
+    expect(p.connections.find((c) => c.index === 1)?.detail).toMatch(
+      /bad faults for this connection: ERR_BAD_ARGUMENT: faultsFor\(1\)\.up\.limitBytes/,
+    );
+
+    const third = await connect(p.address);
+    third.end(payload(3000, 3));
+    const server2 = await up.next();
+    await server2.closed;
+    expect(server2.bytes()).toEqual(payload(3000, 3));
+    expect(asked).toEqual([0, 1, 2]);
+  });
+});
+
 describe('bounds', () => {
   it('reading pauses once the direction holds bufferBytes, and resumes as they go out', async () => {
     const up = await upstreamServer('sink');

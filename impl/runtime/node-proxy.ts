@@ -54,6 +54,12 @@ export interface FaultProxyOptions {
   seed: string | number;
   /** The faults (a ProxyFaults, validated here) or a profile name (PROXY_PROFILES); default none. */
   faults?: ProxyFaults | string;
+  /**
+   * The faults of connection `connIndex`, asked when it is accepted, instead of `faults` (validated
+   * like it; a bad value refuses that connection and is logged). The real runtime's fault layer uses
+   * it to turn a scenario's fault plan, timed on the run's clock, into each connection's timeline.
+   */
+  faultsFor?: (connIndex: number) => ProxyFaults;
   /** Log entries kept in `log` (default DEFAULT_PROXY_LOG_LIMIT, 10 000). */
   logLimit?: number;
   /** Receives every log entry as it happens, also past logLimit. */
@@ -180,6 +186,7 @@ interface ServerOptions {
   closeTimeoutUs: number;
   onLog: ((entry: ProxyLogEntry) => void) | undefined;
   onConnection: ((record: Readonly<ProxyConnectionRecord>) => void) | undefined;
+  faultsFor: ((connIndex: number) => ProxyFaults) | undefined;
 }
 
 interface DirTimer {
@@ -260,6 +267,10 @@ class ProxyServer implements FaultProxy {
       conn.refuse(`${this.options.maxConnections} connections open (maxConnections)`);
       return;
     }
+    if (conn.badFaults !== undefined) {
+      conn.refuse(`bad faults for this connection: ${conn.badFaults}`);
+      return;
+    }
     conn.start();
   }
 
@@ -295,6 +306,10 @@ class ProxiedConnection {
   private closeTimer: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private readonly errors = new Map<net.Socket, string>();
+  /** This connection's faults (the proxy's, or what faultsFor gave for it). */
+  private readonly faults: ProxyFaults;
+  /** Why faultsFor's answer was refused, if it was: the connection is then refused. */
+  readonly badFaults: string | undefined;
 
   constructor(
     private readonly proxy: ProxyServer,
@@ -308,11 +323,22 @@ class ProxiedConnection {
       ? formatAddress({ transport: 'tcp', host: client.remoteAddress ?? '?', port: client.remotePort ?? 0 })
       : 'unix://';
     const counts = (): ProxyDirectionCounts => ({ read: 0, forwarded: 0, discarded: 0 });
+    let faults = proxy.faults;
+    let refused: string | undefined;
+    if (proxy.options.faultsFor !== undefined) {
+      try {
+        faults = parseProxyFaults(proxy.options.faultsFor(index), `faultsFor(${index})`);
+      } catch (e) {
+        refused = e instanceof Error ? e.message : String(e);
+      }
+    }
+    this.faults = faults;
+    this.badFaults = refused;
     this.record = {
       index,
       client: remote,
       state: 'connecting',
-      faulty: connectionIsFaulty(proxy.faults, proxy.seed, index),
+      faulty: connectionIsFaulty(faults, proxy.seed, index),
       up: counts(),
       down: counts(),
       outcome: undefined,
@@ -376,10 +402,10 @@ class ProxiedConnection {
     this.record.state = 'open';
     const startUs = this.proxy.nowUs();
     const faults = this.record.faulty
-      ? this.proxy.faults
-      : this.proxy.faults.segmentBytes === undefined
+      ? this.faults
+      : this.faults.segmentBytes === undefined
         ? {}
-        : { segmentBytes: this.proxy.faults.segmentBytes };
+        : { segmentBytes: this.faults.segmentBytes };
     for (const dir of ['up', 'down'] as const) {
       this.shapers[dir] = new DirectionShaper({
         seed: this.proxy.seed,
@@ -702,7 +728,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   return new ProxyServer(
     server,
     bound,
-    { ...bounds, onLog: options.onLog, onConnection: options.onConnection },
+    { ...bounds, onLog: options.onLog, onConnection: options.onConnection, faultsFor: options.faultsFor },
     upstreamAddr,
     String(options.seed),
     faults,
