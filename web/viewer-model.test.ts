@@ -161,7 +161,7 @@ describe('layout', () => {
     const l = layout(m, false);
     expect([...l.pos]).toEqual(SMALL.map((e) => e.tUs));
     expect(l.maxArrowSpan).toBe(800);
-    expect(timeAt(m, l, 1234)).toBe(1234);
+    expect(timeAt(l, 1234)).toBe(1234);
   });
 
   it('compresses idle gaps to the median gap and spreads events at one instant', () => {
@@ -171,19 +171,21 @@ describe('layout', () => {
     expect(l.pos[12]! - l.pos[11]!).toBeCloseTo(l.capUs + l.stepUs);
     expect(l.pos[12]! - l.pos[11]!).toBeLessThan(1000);
     // Positions map back to the events' times.
-    expect(timeAt(m, l, l.pos[5]!)).toBe(900);
+    expect(timeAt(l, l.pos[5]!)).toBe(900);
   });
 
   it('maps a time back to its position (the inverse of timeAt)', () => {
     for (const compressed of [false, true]) {
       const l = layout(m, compressed);
-      expect(posAtTime(m, l, 900)).toBe(l.pos[5]);
-      expect(timeAt(m, l, posAtTime(m, l, 750))).toBeCloseTo(750);
-      expect(timeAt(m, l, posAtTime(m, l, 25_000))).toBeCloseTo(25_000);
+      expect(posAtTime(l, 900)).toBe(l.pos[5]);
+      expect(timeAt(l, posAtTime(l, 750))).toBeCloseTo(750);
+      expect(timeAt(l, posAtTime(l, 25_000))).toBeCloseTo(25_000);
     }
     // Before the first event and after the last: clamped in the compressed layout.
     const l = layout(m, true);
-    expect(posAtTime(m, l, 10 ** 9)).toBe(l.pos[12]);
+    expect(posAtTime(l, 10 ** 9)).toBe(l.pos[12]);
+    expect(timeAt(l, -5)).toBe(0);
+    expect(timeAt(l, 10 ** 9)).toBe(50_000);
   });
 
   it('puts two traces on one time axis: identical prefixes line up, an instant holds the longer run', () => {
@@ -204,6 +206,11 @@ describe('layout', () => {
     // One instant, one position: the last rerun event (3000 µs) sits between the recording's 2000 and 50 000.
     expect(lb!.pos[8]!).toBeGreaterThan(la!.pos[11]!);
     expect(lb!.pos[8]!).toBeLessThan(la!.pos[12]!);
+    // A position means one time in both layouts, between instants too.
+    for (const p of [la!.pos[6]!, (la!.pos[6]! + la!.pos[7]!) / 2, lb!.pos[8]!])
+      expect(timeAt(lb!, p)).toBe(timeAt(la!, p));
+    expect(timeAt(lb!, lb!.pos[8]!)).toBe(3000);
+    expect(posAtTime(la!, 3000)).toBe(lb!.pos[8]);
     // Alone, the aligned layout is the plain one; uncompressed, positions are times.
     expect([...layoutAligned([m], true)[0]!.pos]).toEqual([...layout(m, true).pos]);
     expect([...layoutAligned([m, r], false)[1]!.pos]).toEqual(rerun.map((e) => e.tUs));

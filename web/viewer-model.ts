@@ -719,6 +719,14 @@ export interface Layout {
   stepUs: number;
   /** Longest arrow in layout units (bounds the search for arrows crossing the view). */
   maxArrowSpan: number;
+  /**
+   * Compressed only: the time axis, shared by layouts made together: each distinct instant of
+   * virtual time (µs, ascending) and the positions of its first and last step. timeAt and posAtTime
+   * read it, so aligned layouts map a position to the same time.
+   */
+  axisUs: Float64Array;
+  axisFirst: Float64Array;
+  axisLast: Float64Array;
 }
 
 /**
@@ -742,6 +750,9 @@ export function layoutAligned(models: readonly DiagramModel[], compressed: boole
   const pos = models.map((m) => new Float64Array(m.tUs.length));
   let capUs = 0;
   let stepUs = 0;
+  const axisUs: number[] = [];
+  const axisFirst: number[] = [];
+  const axisLast: number[] = [];
   if (!compressed) models.forEach((m, k) => pos[k]!.set(m.tUs));
   else {
     const first = models[0]?.tUs ?? new Float64Array(0);
@@ -773,14 +784,22 @@ export function layoutAligned(models: readonly DiagramModel[], compressed: boole
       });
       prevT = t;
       prevSlots = slots;
+      axisUs.push(t);
+      axisFirst.push(slot);
+      axisLast.push(slot + (slots - 1) * stepUs);
     }
   }
+  const axis = {
+    axisUs: Float64Array.from(axisUs),
+    axisFirst: Float64Array.from(axisFirst),
+    axisLast: Float64Array.from(axisLast),
+  };
   return models.map((m, k) => {
     const p = pos[k]!;
     let maxArrowSpan = 0;
     for (let a = 0; a < m.arrowTo.length; a++)
       maxArrowSpan = Math.max(maxArrowSpan, p[m.arrowTo[a]!]! - p[m.arrowFrom[a]!]!);
-    return { pos: p, compressed, capUs, stepUs, maxArrowSpan };
+    return { pos: p, compressed, capUs, stepUs, maxArrowSpan, ...axis };
   });
 }
 
@@ -802,36 +821,40 @@ export function eventAtTime(model: DiagramModel, tUs: number): number {
   return Math.max(0, Math.min(i, model.tUs.length - 1));
 }
 
-/** Virtual time at a layout coordinate (inverse of layout, interpolating between events). */
-export function timeAt(model: DiagramModel, lay: Layout, p: number): number {
-  const n = lay.pos.length;
-  if (n === 0) return 0;
+/**
+ * Virtual time at a layout coordinate (the inverse of layout): the instant whose steps hold it, else
+ * interpolated between the instants around it, clamped to the trace(s).
+ */
+export function timeAt(lay: Layout, p: number): number {
   if (!lay.compressed) return p;
-  const i = lowerBound(lay.pos, p);
-  if (i <= 0) return model.tUs[0]!;
-  if (i >= n) return model.tUs[n - 1]!;
-  const p0 = lay.pos[i - 1]!;
-  const p1 = lay.pos[i]!;
-  const t0 = model.tUs[i - 1]!;
-  const t1 = model.tUs[i]!;
+  const n = lay.axisUs.length;
+  if (n === 0) return 0;
+  // The last instant starting at or before p.
+  const k = lowerBound(lay.axisFirst, p + 1e-9) - 1;
+  if (k < 0) return lay.axisUs[0]!;
+  if (k >= n - 1 || p <= lay.axisLast[k]!) return lay.axisUs[k]!;
+  const p0 = lay.axisLast[k]!;
+  const p1 = lay.axisFirst[k + 1]!;
+  const t0 = lay.axisUs[k]!;
+  const t1 = lay.axisUs[k + 1]!;
   return p1 === p0 ? t1 : t0 + ((t1 - t0) * (p - p0)) / (p1 - p0);
 }
 
 /**
- * The layout coordinate of virtual time t (the inverse of timeAt): the first event at t when there
- * is one, else interpolated between the events around t, clamped to the trace.
+ * The layout coordinate of virtual time t (the inverse of timeAt): the first step of the instant t
+ * when there is one, else interpolated between the instants around it, clamped to the trace(s).
  */
-export function posAtTime(model: DiagramModel, lay: Layout, tUs: number): number {
-  const n = lay.pos.length;
-  if (n === 0) return 0;
+export function posAtTime(lay: Layout, tUs: number): number {
   if (!lay.compressed) return tUs;
-  const i = lowerBound(model.tUs, tUs);
-  if (i >= n) return lay.pos[n - 1]!;
-  if (i === 0 || model.tUs[i] === tUs) return lay.pos[i]!;
-  const t0 = model.tUs[i - 1]!;
-  const t1 = model.tUs[i]!;
-  const p0 = lay.pos[i - 1]!;
-  return p0 + ((lay.pos[i]! - p0) * (tUs - t0)) / (t1 - t0);
+  const n = lay.axisUs.length;
+  if (n === 0) return 0;
+  const k = lowerBound(lay.axisUs, tUs);
+  if (k >= n) return lay.axisLast[n - 1]!;
+  if (k === 0 || lay.axisUs[k] === tUs) return lay.axisFirst[k]!;
+  const t0 = lay.axisUs[k - 1]!;
+  const t1 = lay.axisUs[k]!;
+  const p0 = lay.axisLast[k - 1]!;
+  return p0 + ((lay.axisFirst[k]! - p0) * (tUs - t0)) / (t1 - t0);
 }
 
 // ---------------------------------------------------------------------------------------------
