@@ -15,6 +15,7 @@ import {
   recvQueueBySocket,
   throughput,
   timeBands,
+  visibleSteps,
 } from './charts-model.js';
 import { buildDiagram, filterMask, INPROC_CONN, parseFilter } from './viewer-model.js';
 
@@ -204,6 +205,49 @@ describe('per connection and per socket', () => {
     expect(bytesInFlight(m, mask).map((p) => p.y)).toEqual([30, 0, 20, 0]);
     expect(bytesInFlightByConn(m, CONN_SERIES_MAX, mask).map((s) => s.key)).toEqual(['conn:2', 'conn:3']);
     expect(queueDepths(model, () => false)).toEqual([]);
+  });
+});
+
+describe('level series cut to the visible range', () => {
+  const steps = [
+    { x: 0, y: 1 },
+    { x: 10, y: 5 },
+    { x: 20, y: 2 },
+    { x: 30, y: 0 },
+  ];
+  it('carries the level in at lo and out to hi', () => {
+    expect(visibleSteps(steps, 15, 25, 100)).toEqual([
+      { x: 15, y: 5 },
+      { x: 20, y: 2 },
+      { x: 25, y: 2 },
+    ]);
+    expect(visibleSteps(steps, -5, 40, 100)).toEqual([...steps, { x: 40, y: 0 }]);
+    expect(visibleSteps(steps, 40, 50, 100)).toEqual([
+      { x: 40, y: 0 },
+      { x: 50, y: 0 },
+    ]);
+    expect(visibleSteps([], 0, 10, 100)).toEqual([]);
+  });
+  it('thins many changes to at most maxPoints (plus the ends), keeping each bucket’s peaks and last level', () => {
+    // A saw: 0..9 repeated 1000 times, one change per µs.
+    const saw = Array.from({ length: 10_000 }, (_, i) => ({ x: i, y: i % 10 }));
+    const thin = visibleSteps(saw, 0, 9999, 300);
+    expect(thin.length).toBeLessThanOrEqual(300 + 2);
+    for (let k = 1; k < thin.length; k++) expect(thin[k]!.x).toBeGreaterThanOrEqual(thin[k - 1]!.x);
+    expect(Math.max(...thin.map((p) => p.y))).toBe(9);
+    expect(Math.min(...thin.map((p) => p.y))).toBe(0);
+    expect(thin.at(-1)).toEqual({ x: 9999, y: 9 });
+    // Sparse changes with gaps wider than a bucket: nothing is invented or moved.
+    const sparse = [
+      ...Array.from({ length: 10 }, (_, i) => ({ x: i, y: i })),
+      ...Array.from({ length: 10 }, (_, i) => ({ x: 900 + i, y: 20 - i })),
+    ];
+    const thinSparse = visibleSteps(sparse, 0, 1000, 9);
+    expect(thinSparse.length).toBeLessThan(sparse.length);
+    for (const p of thinSparse.slice(0, -1)) expect(sparse).toContainEqual(p);
+    for (let k = 1; k < thinSparse.length; k++)
+      expect(thinSparse[k]!.x).toBeGreaterThan(thinSparse[k - 1]!.x);
+    expect(thinSparse.at(-1)).toEqual({ x: 1000, y: 11 });
   });
 });
 

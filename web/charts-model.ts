@@ -287,6 +287,52 @@ export function recvQueueBySocket(
   return topSeries(groups, max, 'sockets');
 }
 
+/**
+ * A level series (points sorted by x, each level holding from its x on) cut to [lo, hi] for drawing:
+ * the level at lo, the changes inside, the level carried to hi, and beyond `maxPoints` thinned per
+ * x bucket to its lowest, highest and last point (in x order), so peaks and the level at every
+ * bucket's end survive. chart.js draws every point it is given; a 100 k-event trace has tens of
+ * thousands of changes per series.
+ */
+export function visibleSteps(points: readonly XY[], lo: number, hi: number, maxPoints: number): XY[] {
+  let i0 = 0;
+  let n = points.length;
+  while (i0 < n) {
+    const mid = (i0 + n) >>> 1;
+    if (points[mid]!.x < lo) i0 = mid + 1;
+    else n = mid;
+  }
+  const out: XY[] = [];
+  const before = points[i0 - 1];
+  if (before !== undefined) out.push({ x: lo, y: before.y });
+  let i1 = i0;
+  while (i1 < points.length && points[i1]!.x <= hi) i1++;
+  const inside = i1 - i0;
+  const buckets = Math.max(1, Math.floor(maxPoints / 3));
+  if (inside <= maxPoints) for (let i = i0; i < i1; i++) out.push(points[i]!);
+  else {
+    const width = (hi - lo) / buckets;
+    let i = i0;
+    for (let k = 0; k < buckets && i < i1; k++) {
+      const end = k === buckets - 1 ? hi : lo + (k + 1) * width;
+      const start = i;
+      let minAt = i;
+      let maxAt = i;
+      let last = i;
+      for (; i < i1 && (points[i]!.x < end || k === buckets - 1); i++) {
+        if (points[i]!.y < points[minAt]!.y) minAt = i;
+        if (points[i]!.y > points[maxAt]!.y) maxAt = i;
+        last = i;
+      }
+      if (i === start) continue; // an empty bucket
+      for (const j of [...new Set([minAt, maxAt, last])].sort((a, b) => a - b)) out.push(points[j]!);
+    }
+  }
+  const tail = out[out.length - 1];
+  if (tail !== undefined && tail.x < hi) out.push({ x: hi, y: tail.y });
+  return out;
+}
+
 export interface TimeBand {
   label: string;
   kind: 'fault' | 'pause';

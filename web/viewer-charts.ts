@@ -38,6 +38,7 @@ import {
   timeBands,
   type Series,
   type TimeBand,
+  visibleSteps,
   type XY,
 } from './charts-model.js';
 import { EMPTY_FILTER, type DiagramModel, type FilterMask, type ViewerFilter } from './viewer-model.js';
@@ -48,6 +49,8 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, 
 const BUCKETS = 60;
 /** Latency points drawn at most (evenly thinned beyond: chart.js points cost per point). */
 const LATENCY_POINTS_MAX = 2000;
+/** Points per level series (bytes in flight, queues) drawn at most: thinned keeping peaks beyond. */
+const STEP_POINTS_MAX = 1200;
 /** Range updates wait this long after the last pan/zoom step (keeps the diagram's frames cheap). */
 const RANGE_DEBOUNCE_MS = 60;
 /** A drag shorter than this (CSS px) is a click, not a brush. */
@@ -311,9 +314,11 @@ export function mountCharts(
     [],
     'depth',
   );
+  /** A level series as drawn: cut to the visible range and thinned. */
+  const steps = (points: readonly XY[]): XY[] => visibleSteps(points, range.lo, range.hi, STEP_POINTS_MAX);
   const seriesDs = (list: readonly Series[], dash: number[] = []): ChartDataset<'line', XY[]>[] =>
     list.map((s, i) =>
-      lineDs(s.label, s.points, s.key === 'other' ? OTHER_COLOR : PALETTE[i % PALETTE.length]!, {
+      lineDs(s.label, steps(s.points), s.key === 'other' ? OTHER_COLOR : PALETTE[i % PALETTE.length]!, {
         stepped: 'before',
         borderDash: dash,
       }),
@@ -351,14 +356,14 @@ export function mountCharts(
     flight.data.datasets = [
       // The total only when it differs from the one connection's series.
       ...(inFlightByConn.length > 1
-        ? [lineDs('all connections', inFlight, '#1a1a1a', { stepped: 'before', borderDash: [4, 2] })]
+        ? [lineDs('all connections', steps(inFlight), '#1a1a1a', { stepped: 'before', borderDash: [4, 2] })]
         : []),
       ...seriesDs(inFlightByConn),
     ];
     queueChart.data.datasets = [
       ...seriesDs(recvQueues),
       ...queues.map((s, i) =>
-        lineDs(`queue ${s.label}`, s.points, PALETTE[(i + 2) % PALETTE.length]!, {
+        lineDs(`queue ${s.label}`, steps(s.points), PALETTE[(i + 2) % PALETTE.length]!, {
           stepped: 'before',
           yAxisID: 'y1',
           borderDash: [2, 2],
