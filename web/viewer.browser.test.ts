@@ -475,8 +475,11 @@ describe.skipIf(!HAVE_CHROMIUM)('scenario viewer in chromium', () => {
       /fail/,
     );
     if (process.env.NETLAB_UPDATE_SCREENSHOTS === '1') {
-      // The README's picture: both diagrams around the divergence, the message pane and the charts.
+      // The README's picture: both diagrams, the divergence, the message pane and the charts, with
+      // client1's traffic (the request that lost its pipe) picked out by the filter.
       await page.setViewportSize({ width: 1400, height: 1560 });
+      await page.locator('input.filter').fill('host:client1');
+      await page.locator('input.filter').press('Enter');
       await page.locator('button.fit').click();
       await page.locator('#viewer').evaluate((el) => el.scrollTo(0, 0));
       await page.waitForTimeout(300);
