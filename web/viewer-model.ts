@@ -1,9 +1,11 @@
 /**
  * The scenario viewer's model, without the DOM: a trace (netlab/trace@1 JSON lines) turned into what
  * the viewer draws and shows — host lifelines, one arrow per delivered chunk from the write that sent
- * its first byte (slope = latency), glyphs for partial writes, losses, resets, drops and host
- * crashes, shaded bands for faults and host pauses — plus the per-host state at an event, the
- * decoded bytes of a message, the failure pin and a Chrome Trace Event export. Pure functions over
+ * its first byte (slope = latency; inproc messages from send to delivery), each with its connection,
+ * glyphs for partial writes, losses, resets, drops and host crashes, shaded bands for faults and host
+ * pauses — plus the filter across the panes, layouts that put two traces on one time axis, the
+ * per-host state at an event, the decoded bytes of a message, the failure pin and a Chrome Trace
+ * Event export. Pure functions over
  * arrays, so vitest tests them in Node and the page (web/viewer.ts) only renders; everything the
  * canvas needs per frame is precomputed here into typed arrays (100 k events stay smooth).
  */

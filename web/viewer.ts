@@ -1,10 +1,12 @@
 /**
  * The scenario viewer (runs in the browser, part of the report page): one case's trace as a
- * sequence diagram drawn to time scale on a canvas, a scrubber with per-host state, a message pane
- * with decoded fields over a hex dump, an in-page re-run of the case's scenario (hash check and
- * first divergence), and a Chrome Trace Event export. The model is web/viewer-model.ts; this module
- * only renders and handles input. Drawing touches only the events in view (binary search over
- * precomputed positions), so a 100 k-event trace pans smoothly.
+ * sequence diagram drawn to time scale on a canvas, a filter across every pane, a scrubber with
+ * per-host state, a message pane with decoded fields over a hex dump, charts sharing the diagram's
+ * time range, an in-page re-run of the case's scenario (hash check, the rerun drawn as a second
+ * diagram on the same time axis, the first divergence marked on both), and a Chrome Trace Event
+ * export. The model is web/viewer-model.ts; this module only renders and handles input. Drawing
+ * touches only the events in view (binary search over precomputed positions), so a 100 k-event
+ * trace pans smoothly.
  */
 import { eventDigest, firstDivergence, type TraceEvent } from '../sim/trace.js';
 import { h, message } from './dom.js';
