@@ -5,9 +5,9 @@
  * glyphs for partial writes, losses, resets, drops and host crashes, shaded bands for faults and host
  * pauses — plus the filter across the panes, layouts that put two traces on one time axis, the
  * per-host state at an event, the decoded bytes of a message, the failure pin and a Chrome Trace
- * Event export. Pure functions over
- * arrays, so vitest tests them in Node and the page (web/viewer.ts) only renders; everything the
- * canvas needs per frame is precomputed here into typed arrays (100 k events stay smooth).
+ * Event export. Pure functions over arrays, so vitest tests them in Node and the page
+ * (web/viewer.ts) only renders; everything the canvas needs per frame is precomputed here into
+ * typed arrays (100 k events stay smooth).
  */
 import type { TraceEvent, TraceField } from '../sim/trace.js';
 
