@@ -54,7 +54,15 @@ let banner: Partial<Banner> = {};
 let suites: { name: string; cases: Case[] }[] = [];
 const caseById = new Map<string, { c: Case; suite: string }>();
 let matrix: Matrix = { impls: [], groups: [] };
-let view: ViewState = { query: '', caseId: null, coverage: false, viewer: false, tUs: null, msg: null };
+let view: ViewState = {
+  query: '',
+  caseId: null,
+  coverage: false,
+  viewer: false,
+  tUs: null,
+  msg: null,
+  filter: '',
+};
 /** The open viewer, if any (destroyed when the view changes). */
 let viewerHandle: ViewerHandle | null = null;
 /** The element that had focus when the case page opened, to give it back on close. */
@@ -543,7 +551,7 @@ function traceSection(c: Case): HTMLElement {
       h(
         'a',
         {
-          href: formatHash({ ...view, caseId: c.id, viewer: true, tUs: null, msg: null }),
+          href: formatHash({ ...view, caseId: c.id, viewer: true, tUs: null, msg: null, filter: '' }),
           class: 'viewer-link',
         },
         'Open this trace in the scenario viewer',
@@ -726,7 +734,7 @@ function loadRunner(): Promise<NetlabRunner> {
 function renderViewer(box: HTMLElement, caseId: string): void {
   box.hidden = false;
   const found = caseById.get(caseId);
-  const back = (): void => setView({ ...view, viewer: false, tUs: null, msg: null });
+  const back = (): void => setView({ ...view, viewer: false, tUs: null, msg: null, filter: '' });
   if (found === undefined || found.c.trace === null) {
     const close = h('button', { type: 'button', class: 'close' }, '← Back');
     close.addEventListener('click', back);
@@ -767,7 +775,9 @@ function renderViewer(box: HTMLElement, caseId: string): void {
     loadRunner,
     tUs: view.tUs,
     msg: view.msg,
+    filter: view.filter,
     onMoment: (tUs, msg) => setView({ ...view, tUs, msg }),
+    onFilter: (filter) => setView({ ...view, filter }),
     onClose: back,
   });
 }
@@ -890,7 +900,7 @@ function main(): void {
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && view.caseId !== null) {
       e.preventDefault();
-      if (view.viewer) setView({ ...view, viewer: false, tUs: null, msg: null });
+      if (view.viewer) setView({ ...view, viewer: false, tUs: null, msg: null, filter: '' });
       else closeCase();
     }
   });

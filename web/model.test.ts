@@ -112,7 +112,7 @@ describe('query', () => {
 });
 
 describe('URL hash', () => {
-  const none = { viewer: false, tUs: null, msg: null };
+  const none = { viewer: false, tUs: null, msg: null, filter: '' };
   it('round-trips the view', () => {
     const state = {
       query: 's:fail !impl:museum/* "a b"&x=1',
@@ -127,9 +127,24 @@ describe('URL hash', () => {
   });
 
   it('carries the viewer, its moment and its message', () => {
-    const state = { query: '', caseId: 'a/b', coverage: false, viewer: true, tUs: 1500, msg: 42 };
+    const state = {
+      query: '',
+      caseId: 'a/b',
+      coverage: false,
+      viewer: true,
+      tUs: 1500,
+      msg: 42,
+      filter: '',
+    };
     expect(formatHash(state)).toBe('#case=a%2Fb&view=viewer&t=1500&msg=42');
     expect(parseHash(formatHash(state))).toEqual(state);
+    // The viewer's filter rides along, spaces and all.
+    const filtered = { ...state, filter: 'host:server conn:2 request-id=7&x' };
+    expect(formatHash(filtered)).toBe(
+      '#case=a%2Fb&view=viewer&t=1500&msg=42&filter=host%3Aserver+conn%3A2+request-id%3D7%26x',
+    );
+    expect(parseHash(formatHash(filtered))).toEqual(filtered);
+    expect(formatHash({ ...filtered, viewer: false, tUs: null, msg: null })).toBe('#case=a%2Fb');
     // Without a case there is no viewer; a bad number is ignored.
     expect(formatHash({ ...state, caseId: null })).toBe('');
     expect(parseHash('#case=x&view=viewer&t=abc')).toMatchObject({ viewer: true, tUs: null });

@@ -414,6 +414,8 @@ export interface ViewState {
   tUs: number | null;
   /** Viewer: the message selected, by its event's seq (`msg=`). */
   msg: number | null;
+  /** Viewer: the filter across its panes (`filter=host:NAME conn:ID words`), '' for none. */
+  filter: string;
 }
 
 function hashNumber(v: string | null): number | null {
@@ -429,6 +431,7 @@ export function parseHash(hash: string): ViewState {
     viewer: params.get('view') === 'viewer',
     tUs: hashNumber(params.get('t')),
     msg: hashNumber(params.get('msg')),
+    filter: params.get('filter')?.trim() ?? '',
   };
 }
 
@@ -440,6 +443,7 @@ export function formatHash(state: ViewState): string {
     params.set('view', 'viewer');
     if (state.tUs !== null) params.set('t', String(state.tUs));
     if (state.msg !== null) params.set('msg', String(state.msg));
+    if (state.filter !== '') params.set('filter', state.filter);
   }
   if (state.coverage) params.set('cov', '1');
   const s = params.toString();

@@ -1,11 +1,15 @@
 /**
  * The viewer's charts (chart.js, only the parts used, so the bundle stays small): throughput,
- * latency of each delivered chunk with p50/p99 per bucket, and bytes in flight with queue depths.
- * Every chart shades the fault intervals and host-down bands (a small plugin filling rectangles
- * before the datasets are drawn) and draws the failure pin and the cursor as vertical lines. The
- * x range follows the diagram's visible time range; clicking a chart moves the cursor to the
- * event at that time. Data comes from web/charts-model.ts. What the plugin drew is exposed on each
- * canvas (data-bands-drawn, data-pin-drawn, data-points, data-span: the x range's width, µs) for the browser tests.
+ * latency of each delivered chunk with p50/p99 per bucket, bytes in flight per connection, and the
+ * receive queue per socket with the trace's queue-depth samples. Every chart shades the fault
+ * intervals and host-down bands (a small plugin filling rectangles before the datasets are drawn)
+ * and draws the failure pin and the cursor as vertical lines. The charts and the diagram share the
+ * visible time range both ways: the x range follows the diagram's zoom and pan, and dragging across
+ * a chart (brush-select) sets the diagram's range; a click moves the cursor to the event at that
+ * time. The viewer's filter selects the arrows the charts count. Data comes from
+ * web/charts-model.ts. What the plugin drew is exposed on each canvas (data-bands-drawn,
+ * data-pin-drawn, data-points, data-series, data-span: the x range's width, µs; data-x-min/max and
+ * data-area-left/right: the x scale) for the browser tests.
  */
 import {
   Chart,
@@ -22,17 +26,22 @@ import { h } from './dom.js';
 import { formatUs } from './model.js';
 import {
   bytesInFlight,
+  bytesInFlightByConn,
   clipBands,
+  CONN_SERIES_MAX,
   latencyPoints,
   latencyQuantiles,
   makeBuckets,
   queueDepths,
+  recvQueueBySocket,
   throughput,
   timeBands,
+  type Series,
   type TimeBand,
+  visibleSteps,
   type XY,
 } from './charts-model.js';
-import type { DiagramModel } from './viewer-model.js';
+import { EMPTY_FILTER, type DiagramModel, type FilterMask, type ViewerFilter } from './viewer-model.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Legend);
 
@@ -40,14 +49,21 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, 
 const BUCKETS = 60;
 /** Latency points drawn at most (evenly thinned beyond: chart.js points cost per point). */
 const LATENCY_POINTS_MAX = 2000;
+/** Points per level series (bytes in flight, queues) drawn at most: thinned keeping peaks beyond. */
+const STEP_POINTS_MAX = 1200;
 /** Range updates wait this long after the last pan/zoom step (keeps the diagram's frames cheap). */
 const RANGE_DEBOUNCE_MS = 60;
+/** A drag shorter than this (CSS px) is a click, not a brush. */
+const BRUSH_MIN_PX = 5;
 const PALETTE = ['#0072b2', '#009e73', '#e69f00', '#cc79a7', '#56b4e9', '#d55e00', '#f0e442'];
+const OTHER_COLOR = '#8a8a8a';
 
 interface Overlay {
   bands: TimeBand[];
   pinUs: number;
   cursorUs: number;
+  /** The range being brushed (µs), while a drag is on. */
+  brush: { fromUs: number; toUs: number } | null;
 }
 
 /** Fault/pause bands under the data, failure pin and cursor over it. */
@@ -92,7 +108,23 @@ const overlayPlugin: Plugin<'line'> = {
       return true;
     };
     line(o.cursorUs, '#1a1a1a', [3, 3]);
-    chart.canvas.dataset.pinDrawn = line(o.pinUs, '#c0392b', []) ? '1' : '0';
+    const ds = chart.canvas.dataset;
+    ds.pinDrawn = line(o.pinUs, '#c0392b', []) ? '1' : '0';
+    // The x scale as drawn (CSS px of the canvas), so a test can aim a brush at given times.
+    ds.xMin = String(x.min);
+    ds.xMax = String(x.max);
+    ds.areaLeft = String(area.left);
+    ds.areaRight = String(area.right);
+    if (o.brush !== null) {
+      const x0 = x.getPixelForValue(Math.min(o.brush.fromUs, o.brush.toUs));
+      const x1 = x.getPixelForValue(Math.max(o.brush.fromUs, o.brush.toUs));
+      ctx.save();
+      ctx.fillStyle = 'rgba(0, 114, 178, 0.15)';
+      ctx.strokeStyle = '#0072b2';
+      ctx.fillRect(x0, area.top, x1 - x0, area.bottom - area.top);
+      ctx.strokeRect(x0 + 0.5, area.top + 0.5, x1 - x0 - 1, area.bottom - area.top - 1);
+      ctx.restore();
+    }
   },
 };
 const overlays = new WeakMap<Chart, Overlay>();
@@ -100,7 +132,16 @@ const overlays = new WeakMap<Chart, Overlay>();
 export interface ChartsHandle {
   /** The visible virtual-time range and the cursor's time (µs). */
   setRange(loUs: number, hiUs: number, cursorUs: number): void;
+  /** The viewer's filter and its mask over the model (null: everything). */
+  setFilter(filter: ViewerFilter, mask: FilterMask | null): void;
   destroy(): void;
+}
+
+export interface ChartsCallbacks {
+  /** A click at virtual time t (µs). */
+  onPick: (tUs: number) => void;
+  /** A brushed range [lo, hi] (µs): the diagram shows it. */
+  onRange: (loUs: number, hiUs: number) => void;
 }
 
 /** Evenly thins sorted-by-x points in [lo, hi] to at most `max`. */
@@ -115,18 +156,42 @@ export function mountCharts(
   host: HTMLElement,
   model: DiagramModel,
   pinUs: number,
-  onPick: (tUs: number) => void,
+  callbacks: ChartsCallbacks,
 ): ChartsHandle {
   const bands = timeBands(model);
-  const latency = latencyPoints(model);
-  const inFlight = bytesInFlight(model);
-  const queues = queueDepths(model);
+  // What the filter selects, recomputed when it changes (not per range change).
+  let latency: XY[] = [];
+  let inFlight: XY[] = [];
+  let inFlightByConn: Series[] = [];
+  let recvQueues: Series[] = [];
+  let queues: { label: string; points: XY[] }[] = [];
+  let arrowMask: Uint8Array | null = null;
+  const select = (filter: ViewerFilter, mask: FilterMask | null): void => {
+    arrowMask = mask?.arrows ?? null;
+    const hostNames = new Set(filter.hosts);
+    const keepHost = (hi: number): boolean =>
+      filter.hosts.length === 0 || hostNames.has(model.hosts[hi]?.name ?? '');
+    const keepConn = (c: number): boolean => filter.conns.length === 0 || filter.conns.includes(c);
+    latency = latencyPoints(model, arrowMask);
+    inFlight = bytesInFlight(model, arrowMask);
+    inFlightByConn = bytesInFlightByConn(model, CONN_SERIES_MAX, arrowMask);
+    recvQueues = recvQueueBySocket(model, CONN_SERIES_MAX, (hi, c) => keepHost(hi) && keepConn(c));
+    queues = queueDepths(model, keepHost);
+  };
+  select(EMPTY_FILTER, null);
   const tFirst = model.tUs[0] ?? 0;
   const tLast = model.tUs[model.tUs.length - 1] ?? 0;
   let range = { lo: tFirst, hi: Math.max(tLast, tFirst + 1), cursor: pinUs };
 
   const charts: Chart<'line', XY[]>[] = [];
-  const make = (name: string, title: string, yTitle: string, datasets: ChartDataset<'line', XY[]>[]) => {
+  /** A chart; `y1Title` adds a right-hand axis (shown only when a dataset uses it). */
+  const make = (
+    name: string,
+    title: string,
+    yTitle: string,
+    datasets: ChartDataset<'line', XY[]>[],
+    y1Title: string | null = null,
+  ) => {
     const canvas = h('canvas', { class: `chart chart-${name}`, role: 'img', 'aria-label': title });
     host.append(
       h(
@@ -154,22 +219,69 @@ export function mountCharts(
             ticks: { callback: (v) => formatUs(Number(v)), maxTicksLimit: 8 },
           },
           y: { type: 'linear', beginAtZero: true, title: { display: true, text: yTitle } },
+          // Set here, not added later: a copy of chart.js's resolved options breaks its resolver.
+          ...(y1Title === null
+            ? {}
+            : {
+                y1: {
+                  type: 'linear' as const,
+                  position: 'right' as const,
+                  beginAtZero: true,
+                  display: 'auto' as const,
+                  title: { display: true, text: y1Title },
+                },
+              }),
         },
         plugins: {
           legend: { labels: { boxWidth: 12 } },
           tooltip: { callbacks: { title: (items) => formatUs(items[0]?.parsed.x ?? 0) } },
         },
-        onClick: (ev, _els, c) => {
-          if (ev.x === null) return;
-          onPick(c.scales.x!.getValueForPixel(ev.x) ?? range.lo);
-        },
       },
       plugins: [overlayPlugin],
     });
-    overlays.set(chart, { bands, pinUs, cursorUs: range.cursor });
+    const overlay: Overlay = { bands, pinUs, cursorUs: range.cursor, brush: null };
+    overlays.set(chart, overlay);
     charts.push(chart);
+    brushable(chart, overlay);
     return chart;
   };
+
+  /** Drag across a chart: a brushed range for the diagram; a click without a drag: the cursor. */
+  function brushable(chart: Chart<'line', XY[]>, overlay: Overlay): void {
+    const canvas = chart.canvas;
+    const valueAt = (clientX: number): number => {
+      const x = chart.scales.x!;
+      const px = clientX - canvas.getBoundingClientRect().left;
+      const v = x.getValueForPixel(Math.max(chart.chartArea.left, Math.min(chart.chartArea.right, px)));
+      return v ?? range.lo;
+    };
+    let down: { clientX: number; fromUs: number; dragging: boolean } | null = null;
+    canvas.addEventListener('pointerdown', (ev) => {
+      if (ev.button !== 0) return;
+      down = { clientX: ev.clientX, fromUs: valueAt(ev.clientX), dragging: false };
+      canvas.setPointerCapture(ev.pointerId);
+    });
+    canvas.addEventListener('pointermove', (ev) => {
+      if (down === null) return;
+      if (Math.abs(ev.clientX - down.clientX) >= BRUSH_MIN_PX) down.dragging = true;
+      if (!down.dragging) return;
+      overlay.brush = { fromUs: down.fromUs, toUs: valueAt(ev.clientX) };
+      chart.draw();
+    });
+    const finish = (ev: PointerEvent, cancelled: boolean): void => {
+      if (down === null) return;
+      const d = down;
+      down = null;
+      overlay.brush = null;
+      if (cancelled) return void chart.draw();
+      const toUs = valueAt(ev.clientX);
+      if (!d.dragging) return callbacks.onPick(toUs);
+      chart.draw();
+      callbacks.onRange(Math.min(d.fromUs, toUs), Math.max(d.fromUs, toUs));
+    };
+    canvas.addEventListener('pointerup', (ev) => finish(ev, false));
+    canvas.addEventListener('pointercancel', (ev) => finish(ev, true));
+  }
 
   const lineDs = (
     label: string,
@@ -191,20 +303,30 @@ export function mountCharts(
   const lat = make('latency', 'Latency of each delivered chunk (delivery − send)', 'µs', []);
   const flight = make(
     'inflight',
-    'Bytes in flight (written, not yet delivered) and queue depths',
+    `Bytes in flight (written, not yet delivered) per connection: the ${CONN_SERIES_MAX} busiest, the rest as other`,
     'bytes',
     [],
   );
-  if (queues.length > 0) {
-    flight.options.scales = {
-      ...flight.options.scales,
-      y1: { type: 'linear', position: 'right', beginAtZero: true, title: { display: true, text: 'depth' } },
-    };
-  }
+  const queueChart = make(
+    'queues',
+    'Receive queue per socket (bytes delivered, not yet read) and queue-depth samples',
+    'bytes',
+    [],
+    'depth',
+  );
+  /** A level series as drawn: cut to the visible range and thinned. */
+  const steps = (points: readonly XY[]): XY[] => visibleSteps(points, range.lo, range.hi, STEP_POINTS_MAX);
+  const seriesDs = (list: readonly Series[], dash: number[] = []): ChartDataset<'line', XY[]>[] =>
+    list.map((s, i) =>
+      lineDs(s.label, steps(s.points), s.key === 'other' ? OTHER_COLOR : PALETTE[i % PALETTE.length]!, {
+        stepped: 'before',
+        borderDash: dash,
+      }),
+    );
 
   function fill(): void {
     const b = makeBuckets(range.lo, range.hi, BUCKETS);
-    const tp = throughput(model, b);
+    const tp = throughput(model, b, arrowMask);
     tput.data.datasets = [
       lineDs('all hosts', tp.total, '#1a1a1a', { stepped: 'middle' }),
       ...tp.perHost.map((s, i) =>
@@ -232,11 +354,19 @@ export function mountCharts(
       lineDs('p99', q.p99, '#d55e00'),
     ];
     flight.data.datasets = [
-      lineDs('bytes in flight', inFlight, '#0072b2', { stepped: 'before' }),
+      // The total only when it differs from the one connection's series.
+      ...(inFlightByConn.length > 1
+        ? [lineDs('all connections', steps(inFlight), '#1a1a1a', { stepped: 'before', borderDash: [4, 2] })]
+        : []),
+      ...seriesDs(inFlightByConn),
+    ];
+    queueChart.data.datasets = [
+      ...seriesDs(recvQueues),
       ...queues.map((s, i) =>
-        lineDs(`queue ${s.label}`, s.points, PALETTE[(i + 2) % PALETTE.length]!, {
+        lineDs(`queue ${s.label}`, steps(s.points), PALETTE[(i + 2) % PALETTE.length]!, {
           stepped: 'before',
           yAxisID: 'y1',
+          borderDash: [2, 2],
         }),
       ),
     ];
@@ -250,6 +380,7 @@ export function mountCharts(
       c.update('none');
       const n = c.data.datasets.reduce((s, d) => s + d.data.length, 0);
       c.canvas.dataset.points = String(n);
+      c.canvas.dataset.series = c.data.datasets.map((d) => d.label ?? '').join('|');
       c.canvas.dataset.span = String(range.hi - range.lo);
     }
   }
@@ -266,6 +397,12 @@ export function mountCharts(
         timer = null;
         fill();
       }, RANGE_DEBOUNCE_MS);
+    },
+    setFilter(filter, mask) {
+      select(filter, mask);
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      fill();
     },
     destroy() {
       if (timer !== null) clearTimeout(timer);

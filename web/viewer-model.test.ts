@@ -12,7 +12,14 @@ import {
   encodeField,
   eventAtTime,
   failurePin,
+  filterMask,
+  formatFilter,
+  INPROC_CONN,
   layout,
+  layoutAligned,
+  parseFilter,
+  posAtTime,
+  stepMatching,
   messageView,
   parseTrace,
   STATE_CHECKPOINT_EVERY,
@@ -93,14 +100,57 @@ describe('buildDiagram', () => {
     ]);
   });
 
-  it('draws no arrow for a connection whose ends share a host (ipc, inproc)', () => {
+  it('gives every arrow its connection id and lists the connections with their ends', () => {
+    expect([...m.arrowConn]).toEqual([1, 1]);
+    expect(m.conns).toEqual([{ id: 1, clientHost: 0, serverHost: 1 }]);
+  });
+
+  it('draws arrows for a connection whose ends share a host (ipc), each write in the direction its bytes arrive', () => {
+    // Both ends on host a: the two handshakes cross (writes 2 and 4), then a request and a reply.
     const local = trace(
-      { kind: 'connect', host: 'a', conn: 1, from: 'ipc:///x', to: 'ipc:///x', tUs: 0 },
-      { kind: 'accept', host: 'a', conn: 1, from: 'ipc:///x', to: 'ipc:///x', tUs: 0 },
-      { kind: 'write', host: 'a', conn: 1, offered: 4, accepted: 4, tUs: 0 },
-      { kind: 'chunk', host: 'a', conn: 1, dir: 'c>s', bytes: 4, offset: 0, tUs: 0 },
+      { kind: 'connect', host: 'a', conn: 1, from: 'ipc://', to: 'ipc:///x', tUs: 0 },
+      { kind: 'accept', host: 'a', conn: 1, from: 'ipc://', to: 'ipc:///x', tUs: 0 },
+      { kind: 'write', host: 'a', conn: 1, offered: 8, accepted: 8, tUs: 0 },
+      { kind: 'chunk', host: 'a', conn: 1, dir: 'c>s', bytes: 8, offset: 0, tUs: 10 },
+      { kind: 'write', host: 'a', conn: 1, offered: 8, accepted: 8, tUs: 10 },
+      { kind: 'write', host: 'a', conn: 1, offered: 20, accepted: 20, tUs: 15 },
+      { kind: 'chunk', host: 'a', conn: 1, dir: 's>c', bytes: 8, offset: 0, tUs: 20 },
+      { kind: 'chunk', host: 'a', conn: 1, dir: 'c>s', bytes: 20, offset: 8, tUs: 30 },
+      { kind: 'write', host: 'a', conn: 1, offered: 5, accepted: 5, tUs: 30 },
+      { kind: 'chunk', host: 'a', conn: 1, dir: 's>c', bytes: 5, offset: 8, tUs: 40 },
     );
-    expect(buildDiagram(local).arrowTo.length).toBe(0);
+    const lm = buildDiagram(local);
+    expect([...lm.arrowFrom]).toEqual([2, 4, 5, 8]);
+    expect([...lm.arrowTo]).toEqual([3, 6, 7, 9]);
+    expect([...lm.arrowFromHost]).toEqual([0, 0, 0, 0]);
+    expect([...lm.arrowToHost]).toEqual([0, 0, 0, 0]);
+    expect([...lm.arrowSplit]).toEqual([0, 0, 0, 0]);
+    expect(lm.glyphs.filter((g) => g.kind === 'drop')).toEqual([]);
+  });
+
+  it('draws an arrow per inproc message, from its msg-send to the msg-recv after its delivery timer fired', () => {
+    const inproc = trace(
+      { kind: 'timer-set', host: 'b', timer: 3, delayUs: 0, label: 'inproc-deliver', tUs: 0 },
+      { kind: 'msg-send', host: 'a', proto: 'req0', msg: 'request', bytes: 34, fields: [], tUs: 0 },
+      { kind: 'msg-send', host: 'b', proto: 'rep0', msg: 'reply', bytes: 12, fields: [], tUs: 0 },
+      { kind: 'timer-set', host: 'a', timer: 4, delayUs: 0, label: 'inproc-deliver', tUs: 0 },
+      { kind: 'timer-fire', host: 'b', timer: 3, label: 'inproc-deliver', tUs: 0 },
+      { kind: 'msg-recv', host: 'b', proto: 'rep0', msg: 'request', bytes: 34, fields: [], tUs: 0 },
+      { kind: 'timer-fire', host: 'a', timer: 4, label: 'inproc-deliver', tUs: 0 },
+      { kind: 'timer-clear', host: 'a', timer: 9, label: 'sp-req-resend', tUs: 0 },
+      { kind: 'msg-recv', host: 'a', proto: 'req0', msg: 'reply', bytes: 12, fields: [], tUs: 0 },
+      // A delivery timer cleared before it fired carries nothing.
+      { kind: 'timer-set', host: 'a', timer: 5, delayUs: 0, label: 'inproc-deliver', tUs: 7 },
+      { kind: 'timer-clear', host: 'a', timer: 5, label: 'inproc-deliver', tUs: 7 },
+    );
+    const im = buildDiagram(inproc);
+    expect(im.hosts.map((x) => x.name)).toEqual(['b', 'a']);
+    expect([...im.arrowFrom]).toEqual([1, 2]);
+    expect([...im.arrowTo]).toEqual([5, 8]);
+    expect([...im.arrowFromHost]).toEqual([1, 0]);
+    expect([...im.arrowToHost]).toEqual([0, 1]);
+    expect([...im.arrowBytes]).toEqual([34, 12]);
+    expect([...im.arrowConn]).toEqual([INPROC_CONN, INPROC_CONN]);
   });
 });
 
@@ -111,7 +161,7 @@ describe('layout', () => {
     const l = layout(m, false);
     expect([...l.pos]).toEqual(SMALL.map((e) => e.tUs));
     expect(l.maxArrowSpan).toBe(800);
-    expect(timeAt(m, l, 1234)).toBe(1234);
+    expect(timeAt(l, 1234)).toBe(1234);
   });
 
   it('compresses idle gaps to the median gap and spreads events at one instant', () => {
@@ -121,13 +171,120 @@ describe('layout', () => {
     expect(l.pos[12]! - l.pos[11]!).toBeCloseTo(l.capUs + l.stepUs);
     expect(l.pos[12]! - l.pos[11]!).toBeLessThan(1000);
     // Positions map back to the events' times.
-    expect(timeAt(m, l, l.pos[5]!)).toBe(900);
+    expect(timeAt(l, l.pos[5]!)).toBe(900);
+  });
+
+  it('maps a time back to its position (the inverse of timeAt)', () => {
+    for (const compressed of [false, true]) {
+      const l = layout(m, compressed);
+      expect(posAtTime(l, 900)).toBe(l.pos[5]);
+      expect(timeAt(l, posAtTime(l, 750))).toBeCloseTo(750);
+      expect(timeAt(l, posAtTime(l, 25_000))).toBeCloseTo(25_000);
+    }
+    // Before the first event and after the last: clamped in the compressed layout.
+    const l = layout(m, true);
+    expect(posAtTime(l, 10 ** 9)).toBe(l.pos[12]);
+    expect(timeAt(l, -5)).toBe(0);
+    expect(timeAt(l, 10 ** 9)).toBe(50_000);
+  });
+
+  it('puts two traces on one time axis: identical prefixes line up, an instant holds the longer run', () => {
+    // The rerun agrees up to event 5, then has three events at 900 µs where the recording has one.
+    const rerun = trace(
+      ...SMALL.slice(0, 5),
+      { kind: 'chunk', host: 'srv', conn: 1, dir: 'c>s', bytes: 6, offset: 4, tUs: 900 },
+      { kind: 'note', host: 'srv', text: 'x', tUs: 900 },
+      { kind: 'note', host: 'srv', text: 'y', tUs: 900 },
+      { kind: 'note', host: 'cli', text: 'the end', tUs: 3000 },
+    );
+    const r = buildDiagram(rerun);
+    const [la, lb] = layoutAligned([m, r], true);
+    expect([...lb!.pos.slice(0, 6)]).toEqual([...la!.pos.slice(0, 6)]);
+    expect(lb!.pos[7]! - lb!.pos[5]!).toBeCloseTo(2 * la!.stepUs);
+    // The recording's next instant (950 µs) comes after all three rerun events at 900 µs.
+    expect(la!.pos[6]!).toBeGreaterThan(lb!.pos[7]!);
+    // One instant, one position: the last rerun event (3000 µs) sits between the recording's 2000 and 50 000.
+    expect(lb!.pos[8]!).toBeGreaterThan(la!.pos[11]!);
+    expect(lb!.pos[8]!).toBeLessThan(la!.pos[12]!);
+    // A position means one time in both layouts, between instants too.
+    for (const p of [la!.pos[6]!, (la!.pos[6]! + la!.pos[7]!) / 2, lb!.pos[8]!])
+      expect(timeAt(lb!, p)).toBe(timeAt(la!, p));
+    expect(timeAt(lb!, lb!.pos[8]!)).toBe(3000);
+    expect(posAtTime(la!, 3000)).toBe(lb!.pos[8]);
+    // Alone, the aligned layout is the plain one; uncompressed, positions are times.
+    expect([...layoutAligned([m], true)[0]!.pos]).toEqual([...layout(m, true).pos]);
+    expect([...layoutAligned([m, r], false)[1]!.pos]).toEqual(rerun.map((e) => e.tUs));
   });
 
   it('finds the event at a time', () => {
     expect(eventAtTime(m, 0)).toBe(1);
     expect(eventAtTime(m, 650)).toBe(3);
     expect(eventAtTime(m, 10 ** 9)).toBe(12);
+  });
+});
+
+describe('filter', () => {
+  const m = buildDiagram(SMALL);
+
+  it('parses host, conn and words, reports bad terms, and formats back', () => {
+    const { filter, problems } = parseFilter('  host:srv conn:1 Partition conn:x conn:inproc host:srv ');
+    expect(filter).toEqual({ hosts: ['srv'], conns: [1, INPROC_CONN], words: ['partition'] });
+    expect(problems).toEqual(['conn:x is not a connection id (a number, or inproc)']);
+    expect(parseFilter(formatFilter(filter)).filter).toEqual(filter);
+    expect(filterMask(m, parseFilter('').filter)).toBeNull();
+  });
+
+  it('by host: that host’s events and the arrows from or to it', () => {
+    const mask = filterMask(m, parseFilter('host:cli').filter)!;
+    expect([...mask.matching]).toEqual([0, 2, 6, 7, 11, 12]);
+    expect(mask.matchingArrows).toBe(2);
+    // The pause and resume glyphs are srv's; the loss and drop go from cli to srv.
+    expect(m.glyphs.filter((_, j) => mask.glyphs[j] === 1).map((g) => g.kind)).toEqual([
+      'loss',
+      'partial-write',
+      'reset',
+      'drop',
+    ]);
+    expect(filterMask(m, parseFilter('host:nope').filter)!.problems).toEqual(['no host nope in this trace']);
+  });
+
+  it('by connection and by text; an arrow matches the text of its write, its chunk or what the stack traced beside them', () => {
+    expect(filterMask(m, parseFilter('conn:2').filter)!.problems).toEqual(['no conn 2 in this trace']);
+    const byConn = filterMask(m, parseFilter('conn:1').filter)!;
+    expect(byConn.matching.length).toBe(SMALL.filter((e) => e.conn === 1).length);
+    const words = filterMask(m, parseFilter('PARTITION cli|srv').filter)!;
+    expect([...words.matching]).toEqual([4]);
+    expect(words.matchingArrows).toBe(0);
+    // "@0" is in the first chunk's text only: one of the two arrows.
+    const chunk = filterMask(m, parseFilter('c>s @0').filter)!;
+    expect([...chunk.arrows]).toEqual([1, 0]);
+    // A message traced right after the write (same host and instant) makes its arrows match.
+    const withMsg = trace(
+      ...SMALL.slice(0, 3),
+      {
+        kind: 'msg-send',
+        host: 'cli',
+        proto: 'req0',
+        msg: 'request',
+        bytes: 10,
+        fields: [{ name: 'request-id', offset: 0, length: 4, value: 77 }],
+        tUs: 100,
+      },
+      { kind: 'chunk', host: 'srv', conn: 1, dir: 'c>s', bytes: 10, offset: 0, tUs: 600 },
+    );
+    const wm = buildDiagram(withMsg);
+    expect(filterMask(wm, parseFilter('request-id=77').filter)!.matchingArrows).toBe(1);
+    expect(filterMask(wm, parseFilter('request-id=78').filter)!.matchingArrows).toBe(0);
+  });
+
+  it('steps to the next and previous matching event', () => {
+    const mask = filterMask(m, parseFilter('host:srv').filter)!;
+    expect([...mask.matching]).toEqual([1, 3, 5, 9, 10]);
+    expect(stepMatching(mask, 3, 1)).toBe(5);
+    expect(stepMatching(mask, 4, 1)).toBe(5);
+    expect(stepMatching(mask, 4, -1)).toBe(3);
+    expect(stepMatching(mask, 10, 1)).toBe(-1);
+    expect(stepMatching(mask, 1, -1)).toBe(-1);
   });
 });
 
@@ -333,6 +490,49 @@ describe('on real traces', () => {
     for (let k = 0; k < m.arrowTo.length; k++)
       expect(m.tUs[m.arrowTo[k]!]!).toBeGreaterThanOrEqual(m.tUs[m.arrowFrom[k]!]!);
     expect(m.messages.length).toBeGreaterThan(0);
+  });
+
+  it('an ipc run (both ends on one host) gets an arrow per chunk and every written byte delivered; an inproc run an arrow per message', async () => {
+    for (const addr of ['ipc:///tmp/viewer', 'inproc://viewer']) {
+      const scenario = defineScenario({
+        hosts: ['h'],
+        sockets: [
+          { name: 'server', host: 'h', protocol: 'rep0', listen: [addr], app: { kind: 'echo' } },
+          { name: 'client0', host: 'h', protocol: 'req0', dial: [addr], app: { kind: 'send' } },
+        ],
+        workload: {
+          sends: [
+            { socket: 'client0', bytes: 3000 },
+            { socket: 'client0', bytes: 10 },
+            { socket: 'client0', bytes: 70 },
+          ],
+        },
+        network: { randomChunking: true },
+        checks: ['stack.no-crash', 'reqrep.all-answered'],
+      });
+      const r = await runScenario(scenario, 'viewer-local', { traceCapacity: 100_000 });
+      const m = buildDiagram(r.trace);
+      for (let k = 0; k < m.arrowTo.length; k++) {
+        expect(m.arrowFromHost[k]).toBe(0);
+        expect(m.arrowToHost[k]).toBe(0);
+        expect(m.tUs[m.arrowTo[k]!]!).toBeGreaterThanOrEqual(m.tUs[m.arrowFrom[k]!]!);
+      }
+      if (addr.startsWith('ipc')) {
+        const chunks = r.trace.filter((e) => e.kind === 'chunk').length;
+        expect(chunks).toBeGreaterThan(6);
+        expect(m.arrowTo.length).toBe(chunks);
+        expect(new Set(m.arrowConn)).toEqual(new Set(m.conns.map((c) => c.id)));
+        // A write put in the wrong direction would leave bytes that never arrive: a drop.
+        expect(m.glyphs.filter((g) => g.kind === 'drop')).toEqual([]);
+        for (let k = 0; k < m.arrowTo.length; k++) expect(r.trace[m.arrowFrom[k]!]!.kind).toBe('write');
+      } else {
+        const received = r.trace.filter((e) => e.kind === 'msg-recv');
+        expect(received.length).toBe(6);
+        expect([...m.arrowTo].map((i) => r.trace[i]!.kind)).toEqual(received.map(() => 'msg-recv'));
+        expect([...m.arrowFrom].map((i) => r.trace[i]!.kind)).toEqual(received.map(() => 'msg-send'));
+        expect([...m.arrowConn]).toEqual(received.map(() => INPROC_CONN));
+      }
+    }
   });
 
   it('builds the model of a 100 k-event trace quickly', () => {

@@ -1,11 +1,13 @@
 /**
  * The scenario viewer's model, without the DOM: a trace (netlab/trace@1 JSON lines) turned into what
  * the viewer draws and shows — host lifelines, one arrow per delivered chunk from the write that sent
- * its first byte (slope = latency), glyphs for partial writes, losses, resets, drops and host
- * crashes, shaded bands for faults and host pauses — plus the per-host state at an event, the
- * decoded bytes of a message, the failure pin and a Chrome Trace Event export. Pure functions over
- * arrays, so vitest tests them in Node and the page (web/viewer.ts) only renders; everything the
- * canvas needs per frame is precomputed here into typed arrays (100 k events stay smooth).
+ * its first byte (slope = latency; inproc messages from send to delivery), each with its connection,
+ * glyphs for partial writes, losses, resets, drops and host crashes, shaded bands for faults and host
+ * pauses — plus the filter across the panes, layouts that put two traces on one time axis, the
+ * per-host state at an event, the decoded bytes of a message, the failure pin and a Chrome Trace
+ * Event export. Pure functions over arrays, so vitest tests them in Node and the page
+ * (web/viewer.ts) only renders; everything the canvas needs per frame is precomputed here into
+ * typed arrays (100 k events stay smooth).
  */
 import type { TraceEvent, TraceField } from '../sim/trace.js';
 
@@ -100,6 +102,28 @@ export interface Lifeline {
   name: string;
 }
 
+/** A connection of the trace: its id and the host indices of its ends (-1 when not in the trace). */
+export interface ConnInfo {
+  id: number;
+  clientHost: number;
+  serverHost: number;
+}
+
+/**
+ * The connection id arrows carry when the trace has none: inproc messages, which cross in memory
+ * without a connection (their arrow goes from the message's send to its delivery).
+ */
+export const INPROC_CONN = -1;
+
+/** The timer the inproc transport delivers a message with (impl/sp/transport/inproc.ts). */
+const INPROC_DELIVER_TIMER = 'inproc-deliver';
+/**
+ * How many events away from an inproc delivery timer its message may be traced: the sender traces
+ * msg-send just before or after it schedules the delivery, the receiver msg-recv just after it
+ * fires, within one event of the simulation (the same host and instant).
+ */
+const INPROC_MESSAGE_WINDOW = 4;
+
 export interface DiagramModel {
   events: readonly TraceEvent[];
   hosts: Lifeline[];
@@ -113,8 +137,12 @@ export interface DiagramModel {
   arrowFromHost: Int32Array;
   arrowToHost: Int32Array;
   arrowBytes: Int32Array;
+  /** The trace's connection id of each arrow; INPROC_CONN for an inproc message. */
+  arrowConn: Int32Array;
   /** 1 when the chunk delivers only part of its write or spans several writes (a split delivery). */
   arrowSplit: Uint8Array;
+  /** Connections by id (ascending), with their ends. */
+  conns: ConnInfo[];
   glyphs: Glyph[];
   bands: Band[];
   /** Indices of msg-send / msg-recv events (the message pane lists them). */
@@ -143,6 +171,28 @@ function writeHolding(s: Stream, offset: number): number {
     else lo = mid + 1;
   }
   return lo < s.ends.length ? lo : -1;
+}
+
+/**
+ * For each connection whose two ends share a host (ipc; tcp to oneself), the chunks of each
+ * direction in trace order: event index and the stream offset just past the chunk. A write event
+ * does not say which end wrote it (only its host, the same for both ends), so buildDiagram infers
+ * the direction from the chunks that later carry the bytes.
+ */
+function localChunks(
+  events: readonly TraceEvent[],
+  local: ReadonlySet<number>,
+): Map<string, { event: number; end: number }[]> {
+  const out = new Map<string, { event: number; end: number }[]>();
+  if (local.size === 0) return out;
+  events.forEach((e, i) => {
+    if (e.kind !== 'chunk' || e.conn === undefined || !local.has(e.conn)) return;
+    const key = `${e.conn}${e.dir}`;
+    let list = out.get(key);
+    if (list === undefined) out.set(key, (list = []));
+    list.push({ event: i, end: e.offset + e.bytes });
+  });
+  return out;
 }
 
 export function buildDiagram(events: readonly TraceEvent[], hostOrder: readonly string[] = []): DiagramModel {
@@ -174,12 +224,23 @@ export function buildDiagram(events: readonly TraceEvent[], hostOrder: readonly 
     }
   }
 
+  const connIds = [...new Set([...client.keys(), ...server.keys()])].sort((x, y) => x - y);
+  const conns: ConnInfo[] = connIds.map((id) => ({
+    id,
+    clientHost: client.get(id) ?? -1,
+    serverHost: server.get(id) ?? -1,
+  }));
+  const local = new Set(connIds.filter((id) => client.get(id) === server.get(id)));
+  const chunksOf = localChunks(events, local);
+  /** Per same-host (conn, dir): how many of its chunks are covered by the writes assigned so far. */
+  const chunkCursor = new Map<string, number>();
+
   const streams = new Map<string, Stream>();
   const streamOf = (conn: number, dir: 'c>s' | 's>c'): Stream | undefined => {
     const c = client.get(conn);
     const s = server.get(conn);
-    // One end unknown, or both on one host (ipc, inproc): no arrow can be drawn between lifelines.
-    if (c === undefined || s === undefined || c === s) return undefined;
+    // One end unknown (the trace starts after the connection opened): no arrow can be drawn.
+    if (c === undefined || s === undefined) return undefined;
     const key = `${conn}${dir}`;
     let st = streams.get(key);
     if (st === undefined) {
@@ -196,13 +257,43 @@ export function buildDiagram(events: readonly TraceEvent[], hostOrder: readonly 
     return st;
   };
 
+  /**
+   * The direction of a write on a same-host connection: the one whose next chunk needing bytes not
+   * yet written arrives first (earliest deadline), since every chunk's bytes were written before it
+   * arrived. Exact on the simulator's traces (each direction's chunks come in its write order); a
+   * direction with no such chunk left could only be taking bytes that are never delivered.
+   */
+  const localWriteDir = (conn: number, at: number): 'c>s' | 's>c' => {
+    let best: 'c>s' | 's>c' = 'c>s';
+    let bestDeadline = Infinity;
+    for (const dir of ['c>s', 's>c'] as const) {
+      const key = `${conn}${dir}`;
+      const list = chunksOf.get(key) ?? [];
+      const accepted = streams.get(key)?.accepted ?? 0;
+      let k = chunkCursor.get(key) ?? 0;
+      while (k < list.length && (list[k]!.end <= accepted || list[k]!.event < at)) k++;
+      chunkCursor.set(key, k);
+      const deadline = list[k]?.event ?? Infinity;
+      if (deadline < bestDeadline) {
+        bestDeadline = deadline;
+        best = dir;
+      }
+    }
+    return best;
+  };
+
   const from: number[] = [];
   const to: number[] = [];
   const fromHost: number[] = [];
   const toHost: number[] = [];
   const bytes: number[] = [];
+  const arrowConn: number[] = [];
   const split: number[] = [];
   const glyphs: Glyph[] = [];
+  /** Pending inproc deliveries, by "host#timer": the send event (msg-send, else the timer-set) and its host and bytes. */
+  const inprocPending = new Map<string, { event: number; host: number; bytes: number }>();
+  /** msg-send events already paired with an inproc delivery. */
+  const inprocSends = new Set<number>();
   const bands: Band[] = [];
   const messages: number[] = [];
   const openFaults = new Map<string, { start: number; label: string; host: number }>();
@@ -224,8 +315,8 @@ export function buildDiagram(events: readonly TraceEvent[], hostOrder: readonly 
             label: `partial write: ${e.accepted} of ${e.offered} B accepted`,
           });
         if (e.conn === undefined || e.accepted <= 0) break;
-        const c = client.get(e.conn);
-        const st = streamOf(e.conn, c === h ? 'c>s' : 's>c');
+        const dir = local.has(e.conn) ? localWriteDir(e.conn, i) : client.get(e.conn) === h ? 'c>s' : 's>c';
+        const st = streamOf(e.conn, dir);
         if (st === undefined) break;
         st.accepted += e.accepted;
         st.writes.push(i);
@@ -244,6 +335,7 @@ export function buildDiagram(events: readonly TraceEvent[], hostOrder: readonly 
         fromHost.push(st.fromHost);
         toHost.push(st.toHost);
         bytes.push(e.bytes);
+        arrowConn.push(e.conn);
         split.push(e.offset !== wStart || e.offset + e.bytes !== st.ends[w]! ? 1 : 0);
         st.delivered = Math.max(st.delivered, e.offset + e.bytes);
         break;
@@ -330,6 +422,35 @@ export function buildDiagram(events: readonly TraceEvent[], hostOrder: readonly 
       case 'msg-recv':
         messages.push(i);
         break;
+      case 'timer-set': {
+        if (e.label !== INPROC_DELIVER_TIMER || h < 0) break;
+        // The timer runs on the receiver's host; the send is the sender's msg-send beside it.
+        const send = nearbyMessage(events, i, 'msg-send', inprocSends);
+        if (send >= 0) inprocSends.add(send);
+        const se = send >= 0 ? events[send] : undefined;
+        inprocPending.set(`${h}#${e.timer}`, {
+          event: send >= 0 ? send : i,
+          host: send >= 0 ? eventHost[send]! : h,
+          bytes: se?.kind === 'msg-send' ? se.bytes : 0,
+        });
+        break;
+      }
+      case 'timer-fire': {
+        if (e.label !== INPROC_DELIVER_TIMER || h < 0) break;
+        const key = `${h}#${e.timer}`;
+        const p = inprocPending.get(key);
+        if (p === undefined) break;
+        inprocPending.delete(key);
+        const recv = nearbyMessage(events, i, 'msg-recv', null);
+        from.push(p.event);
+        to.push(recv >= 0 ? recv : i);
+        fromHost.push(p.host);
+        toHost.push(h);
+        bytes.push(p.bytes);
+        arrowConn.push(INPROC_CONN);
+        split.push(0);
+        break;
+      }
       default:
         break;
     }
@@ -368,22 +489,222 @@ export function buildDiagram(events: readonly TraceEvent[], hostOrder: readonly 
   glyphs.sort((a, b) => a.event - b.event);
   bands.sort((a, b) => a.startEvent - b.startEvent);
 
-  // Arrows are produced in delivery order already (one pass over events): sorted by `to`.
+  // Chunk arrows come in delivery order (one pass over events); an inproc arrow may end at the
+  // msg-recv just after its timer fired, so sort by `to` (stable: ties keep trace order).
+  let order: number[] | null = null;
+  for (let k = 1; k < to.length; k++)
+    if (to[k]! < to[k - 1]!) {
+      order = to.map((_, j) => j).sort((x, y) => to[x]! - to[y]! || x - y);
+      break;
+    }
+  const sorted = <T extends Int32Array | Uint8Array>(a: number[], make: (v: number[]) => T): T =>
+    make(order === null ? a : order.map((j) => a[j]!));
   return {
     events,
     hosts,
     eventHost,
     tUs,
-    arrowFrom: Int32Array.from(from),
-    arrowTo: Int32Array.from(to),
-    arrowFromHost: Int32Array.from(fromHost),
-    arrowToHost: Int32Array.from(toHost),
-    arrowBytes: Int32Array.from(bytes),
-    arrowSplit: Uint8Array.from(split),
+    arrowFrom: sorted(from, (v) => Int32Array.from(v)),
+    arrowTo: sorted(to, (v) => Int32Array.from(v)),
+    arrowFromHost: sorted(fromHost, (v) => Int32Array.from(v)),
+    arrowToHost: sorted(toHost, (v) => Int32Array.from(v)),
+    arrowBytes: sorted(bytes, (v) => Int32Array.from(v)),
+    arrowConn: sorted(arrowConn, (v) => Int32Array.from(v)),
+    arrowSplit: sorted(split, (v) => Uint8Array.from(v)),
+    conns,
     glyphs,
     bands,
     messages,
   };
+}
+
+/**
+ * The connection-less message traced beside inproc delivery timer event `at` (the same instant,
+ * within INPROC_MESSAGE_WINDOW events), or -1. A msg-send (the sender's, on any host) is looked for
+ * on both sides, nearest and earlier first, skipping those `used` by another delivery; a msg-recv
+ * only after the timer fired, on its host (the receiver's).
+ */
+function nearbyMessage(
+  events: readonly TraceEvent[],
+  at: number,
+  kind: 'msg-send' | 'msg-recv',
+  used: ReadonlySet<number> | null,
+): number {
+  const t = events[at]!.tUs;
+  const host = events[at]!.host;
+  for (let d = 1; d <= INPROC_MESSAGE_WINDOW; d++)
+    for (const j of kind === 'msg-send' ? [at - d, at + d] : [at + d]) {
+      const e = events[j];
+      if (e === undefined || e.tUs !== t || e.kind !== kind || e.conn !== undefined) continue;
+      if (kind === 'msg-recv' && e.host !== host) continue;
+      if (used?.has(j) === true) continue;
+      return j;
+    }
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filter across the panes: `host:NAME conn:ID words` (the `&filter=` of the URL hash)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What the viewer shows in full; the rest is dimmed in the diagram, skipped by stepping and the
+ * event list, and left out of the charts. Terms of one key are alternatives, different keys must
+ * all hold, every word must appear (as the report's query bar).
+ */
+export interface ViewerFilter {
+  /** `host:NAME`: events on any of these hosts; arrows from or to any of them. */
+  hosts: string[];
+  /** `conn:ID` (`conn:inproc` for inproc messages): events and arrows of any of these connections. */
+  conns: number[];
+  /** Any other term, lower-cased: each must appear in an event's host and description (kind, message, fields). */
+  words: string[];
+}
+
+export const EMPTY_FILTER: ViewerFilter = { hosts: [], conns: [], words: [] };
+
+/** Parses the filter text; a bad term is reported and left out, the others still apply. */
+export function parseFilter(text: string): { filter: ViewerFilter; problems: string[] } {
+  const filter: ViewerFilter = { hosts: [], conns: [], words: [] };
+  const problems: string[] = [];
+  for (const term of text.split(/\s+/)) {
+    if (term === '') continue;
+    const m = /^(host|conn):(.*)$/i.exec(term);
+    if (m === null) {
+      filter.words.push(term.toLowerCase());
+      continue;
+    }
+    const key = m[1]!.toLowerCase();
+    const value = m[2]!;
+    if (key === 'host') {
+      if (value === '') problems.push('host: needs a host name (host:server)');
+      else if (!filter.hosts.includes(value)) filter.hosts.push(value);
+    } else if (value.toLowerCase() === 'inproc') {
+      if (!filter.conns.includes(INPROC_CONN)) filter.conns.push(INPROC_CONN);
+    } else if (/^\d{1,9}$/.test(value)) {
+      const id = Number(value);
+      if (!filter.conns.includes(id)) filter.conns.push(id);
+    } else problems.push(`conn:${value} is not a connection id (a number, or inproc)`);
+  }
+  return { filter, problems };
+}
+
+/** The canonical text of a filter (parseFilter reads it back to the same filter). */
+export function formatFilter(f: ViewerFilter): string {
+  return [
+    ...f.hosts.map((x) => `host:${x}`),
+    ...f.conns.map((c) => `conn:${c === INPROC_CONN ? 'inproc' : c}`),
+    ...f.words,
+  ].join(' ');
+}
+
+export function isEmptyFilter(f: ViewerFilter): boolean {
+  return f.hosts.length === 0 && f.conns.length === 0 && f.words.length === 0;
+}
+
+/** What a filter selects in one model. */
+export interface FilterMask {
+  /** Per event: 1 when it matches. */
+  events: Uint8Array;
+  /** The matching events' indices, ascending (stepping and the event list walk them). */
+  matching: Int32Array;
+  /** Per arrow: 1 when it matches. */
+  arrows: Uint8Array;
+  matchingArrows: number;
+  /** Per glyph (model.glyphs order): 1 when it matches. */
+  glyphs: Uint8Array;
+  /** Terms that select nothing because the trace has no such host or connection. */
+  problems: string[];
+}
+
+/**
+ * How far (events) from an arrow's write or chunk a matching event of the same host and instant
+ * makes the arrow match a text filter: the stack traces the message it framed right beside the
+ * write, and the message it decoded right after the chunk.
+ */
+export const ARROW_TEXT_CONTEXT_EVENTS = 3;
+
+const eventTexts = new WeakMap<DiagramModel, string[]>();
+
+/** Each event's searchable text, lower-cased: host and description (built once per model). */
+function textsOf(model: DiagramModel): string[] {
+  let t = eventTexts.get(model);
+  if (t === undefined) {
+    t = model.events.map((e) => `${e.host ?? ''} ${describeEvent(e)}`.toLowerCase());
+    eventTexts.set(model, t);
+  }
+  return t;
+}
+
+/** The mask of a filter over a model; null for the empty filter (everything shows). */
+export function filterMask(model: DiagramModel, f: ViewerFilter): FilterMask | null {
+  if (isEmptyFilter(f)) return null;
+  const n = model.events.length;
+  const hostSet = new Set<number>();
+  const problems: string[] = [];
+  for (const name of f.hosts) {
+    const i = model.hosts.findIndex((x) => x.name === name);
+    if (i < 0) problems.push(`no host ${name} in this trace`);
+    else hostSet.add(i);
+  }
+  const connSet = new Set(f.conns);
+  for (const c of f.conns) {
+    const known =
+      c === INPROC_CONN ? model.arrowConn.includes(INPROC_CONN) : model.conns.some((x) => x.id === c);
+    if (!known) problems.push(`no ${c === INPROC_CONN ? 'inproc message' : `conn ${c}`} in this trace`);
+  }
+  const hostOk = (h: number): boolean => f.hosts.length === 0 || hostSet.has(h);
+  const connOk = (c: number | undefined): boolean =>
+    f.conns.length === 0 || (c !== undefined && connSet.has(c));
+  const texts = f.words.length === 0 ? null : textsOf(model);
+  const textOk = new Uint8Array(n);
+  for (let i = 0; i < n; i++)
+    textOk[i] = texts === null || f.words.every((w) => texts[i]!.includes(w)) ? 1 : 0;
+
+  const events = new Uint8Array(n);
+  const matching: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const e = model.events[i]!;
+    if (textOk[i] === 1 && hostOk(model.eventHost[i]!) && connOk(e.conn)) {
+      events[i] = 1;
+      matching.push(i);
+    }
+  }
+  /** A text match at event i, or at an event of its host and instant within the context. */
+  const textNear = (i: number): boolean => {
+    if (texts === null) return true;
+    for (let j = Math.max(0, i - ARROW_TEXT_CONTEXT_EVENTS); j <= i + ARROW_TEXT_CONTEXT_EVENTS && j < n; j++)
+      if (textOk[j] === 1 && model.tUs[j] === model.tUs[i] && model.eventHost[j] === model.eventHost[i])
+        return true;
+    return false;
+  };
+  const arrows = new Uint8Array(model.arrowTo.length);
+  let matchingArrows = 0;
+  for (let k = 0; k < arrows.length; k++) {
+    const ok =
+      (hostOk(model.arrowFromHost[k]!) || hostOk(model.arrowToHost[k]!)) &&
+      connOk(model.arrowConn[k]) &&
+      (textNear(model.arrowFrom[k]!) || textNear(model.arrowTo[k]!));
+    if (ok) {
+      arrows[k] = 1;
+      matchingArrows++;
+    }
+  }
+  const glyphs = Uint8Array.from(model.glyphs, (g) => {
+    const label = g.label.toLowerCase();
+    return (hostOk(g.host) || hostOk(g.peer)) &&
+      connOk(model.events[g.event]?.conn) &&
+      (textOk[g.event] === 1 || f.words.every((w) => label.includes(w)))
+      ? 1
+      : 0;
+  });
+  return { events, matching: Int32Array.from(matching), arrows, matchingArrows, glyphs, problems };
+}
+
+/** The next (dir 1) or previous (dir -1) matching event from `from`, or -1 when there is none. */
+export function stepMatching(mask: FilterMask, from: number, dir: 1 | -1): number {
+  const j = lowerBound(mask.matching, dir > 0 ? from + 1 : from) + (dir > 0 ? 0 : -1);
+  return mask.matching[j] ?? -1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -400,6 +721,14 @@ export interface Layout {
   stepUs: number;
   /** Longest arrow in layout units (bounds the search for arrows crossing the view). */
   maxArrowSpan: number;
+  /**
+   * Compressed only: the time axis, shared by layouts made together: each distinct instant of
+   * virtual time (µs, ascending) and the positions of its first and last step. timeAt and posAtTime
+   * read it, so aligned layouts map a position to the same time.
+   */
+  axisUs: Float64Array;
+  axisFirst: Float64Array;
+  axisLast: Float64Array;
 }
 
 /**
@@ -409,29 +738,71 @@ export interface Layout {
  * instant spread out and long idle stretches shrink, while short latencies keep their slope.
  */
 export function layout(model: DiagramModel, compressed: boolean): Layout {
-  const n = model.tUs.length;
-  const pos = new Float64Array(n);
+  return layoutAligned([model], compressed)[0]!;
+}
+
+/**
+ * Layouts of several traces on one time axis (the recorded trace and a rerun drawn beside it): an
+ * instant of virtual time gets the same position in every layout. Compressed, the gaps are capped
+ * at the first model's median gap and an instant holds as many steps as the model with the most
+ * events at it, so events at one instant line up by rank and identical prefixes get identical
+ * positions. With one model this is the plain layout.
+ */
+export function layoutAligned(models: readonly DiagramModel[], compressed: boolean): Layout[] {
+  const pos = models.map((m) => new Float64Array(m.tUs.length));
   let capUs = 0;
   let stepUs = 0;
-  if (!compressed) pos.set(model.tUs);
+  const axisUs: number[] = [];
+  const axisFirst: number[] = [];
+  const axisLast: number[] = [];
+  if (!compressed) models.forEach((m, k) => pos[k]!.set(m.tUs));
   else {
+    const first = models[0]?.tUs ?? new Float64Array(0);
     const gaps: number[] = [];
-    for (let i = 1; i < n; i++) {
-      const g = model.tUs[i]! - model.tUs[i - 1]!;
+    for (let i = 1; i < first.length; i++) {
+      const g = first[i]! - first[i - 1]!;
       if (g > 0) gaps.push(g);
     }
     gaps.sort((a, b) => a - b);
     capUs = gaps.length > 0 ? gaps[gaps.length >>> 1]! : 1;
     stepUs = capUs / 8;
-    for (let i = 1; i < n; i++) {
-      const g = Math.max(0, model.tUs[i]! - model.tUs[i - 1]!);
-      pos[i] = pos[i - 1]! + Math.min(g, capUs) + stepUs;
+    const next = models.map(() => 0);
+    let slot = 0;
+    let prevT: number | null = null;
+    let prevSlots = 0;
+    for (;;) {
+      // The next instant: the earliest time any model has not placed yet.
+      let t = Infinity;
+      models.forEach((m, k) => {
+        if (next[k]! < m.tUs.length) t = Math.min(t, m.tUs[next[k]!]!);
+      });
+      if (t === Infinity) break;
+      if (prevT !== null) slot += (prevSlots - 1) * stepUs + Math.min(Math.max(0, t - prevT), capUs) + stepUs;
+      let slots = 0;
+      models.forEach((m, k) => {
+        let rank = 0;
+        while (next[k]! < m.tUs.length && m.tUs[next[k]!] === t) pos[k]![next[k]!++] = slot + rank++ * stepUs;
+        slots = Math.max(slots, rank);
+      });
+      prevT = t;
+      prevSlots = slots;
+      axisUs.push(t);
+      axisFirst.push(slot);
+      axisLast.push(slot + (slots - 1) * stepUs);
     }
   }
-  let maxArrowSpan = 0;
-  for (let k = 0; k < model.arrowTo.length; k++)
-    maxArrowSpan = Math.max(maxArrowSpan, pos[model.arrowTo[k]!]! - pos[model.arrowFrom[k]!]!);
-  return { pos, compressed, capUs, stepUs, maxArrowSpan };
+  const axis = {
+    axisUs: Float64Array.from(axisUs),
+    axisFirst: Float64Array.from(axisFirst),
+    axisLast: Float64Array.from(axisLast),
+  };
+  return models.map((m, k) => {
+    const p = pos[k]!;
+    let maxArrowSpan = 0;
+    for (let a = 0; a < m.arrowTo.length; a++)
+      maxArrowSpan = Math.max(maxArrowSpan, p[m.arrowTo[a]!]! - p[m.arrowFrom[a]!]!);
+    return { pos: p, compressed, capUs, stepUs, maxArrowSpan, ...axis };
+  });
 }
 
 /** First index i with a[i] >= x (a nondecreasing); a.length when none. */
@@ -452,19 +823,40 @@ export function eventAtTime(model: DiagramModel, tUs: number): number {
   return Math.max(0, Math.min(i, model.tUs.length - 1));
 }
 
-/** Virtual time at a layout coordinate (inverse of layout, interpolating between events). */
-export function timeAt(model: DiagramModel, lay: Layout, p: number): number {
-  const n = lay.pos.length;
-  if (n === 0) return 0;
+/**
+ * Virtual time at a layout coordinate (the inverse of layout): the instant whose steps hold it, else
+ * interpolated between the instants around it, clamped to the trace(s).
+ */
+export function timeAt(lay: Layout, p: number): number {
   if (!lay.compressed) return p;
-  const i = lowerBound(lay.pos, p);
-  if (i <= 0) return model.tUs[0]!;
-  if (i >= n) return model.tUs[n - 1]!;
-  const p0 = lay.pos[i - 1]!;
-  const p1 = lay.pos[i]!;
-  const t0 = model.tUs[i - 1]!;
-  const t1 = model.tUs[i]!;
+  const n = lay.axisUs.length;
+  if (n === 0) return 0;
+  // The last instant starting at or before p.
+  const k = lowerBound(lay.axisFirst, p + 1e-9) - 1;
+  if (k < 0) return lay.axisUs[0]!;
+  if (k >= n - 1 || p <= lay.axisLast[k]!) return lay.axisUs[k]!;
+  const p0 = lay.axisLast[k]!;
+  const p1 = lay.axisFirst[k + 1]!;
+  const t0 = lay.axisUs[k]!;
+  const t1 = lay.axisUs[k + 1]!;
   return p1 === p0 ? t1 : t0 + ((t1 - t0) * (p - p0)) / (p1 - p0);
+}
+
+/**
+ * The layout coordinate of virtual time t (the inverse of timeAt): the first step of the instant t
+ * when there is one, else interpolated between the instants around it, clamped to the trace(s).
+ */
+export function posAtTime(lay: Layout, tUs: number): number {
+  if (!lay.compressed) return tUs;
+  const n = lay.axisUs.length;
+  if (n === 0) return 0;
+  const k = lowerBound(lay.axisUs, tUs);
+  if (k >= n) return lay.axisLast[n - 1]!;
+  if (k === 0 || lay.axisUs[k] === tUs) return lay.axisFirst[k]!;
+  const t0 = lay.axisUs[k - 1]!;
+  const t1 = lay.axisUs[k]!;
+  const p0 = lay.axisLast[k - 1]!;
+  return p0 + ((lay.axisFirst[k]! - p0) * (tUs - t0)) / (t1 - t0);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
 /**
  * The scenario viewer in a real browser (Debian's chromium driven by playwright-core, file://): a
  * failing museum case produced by `netlab run` opened from its case page, the failure pin, the
- * scrubber and keys, the message pane's field/byte hover, zoom, the in-page rerun (same trace hash
- * as Node's; a removed fault diverges), the Chrome trace export, and a 100 k-event trace that stays
- * responsive (frame times measured in the page). Skipped without chromium unless
- * NETLAB_REQUIRE_PEERS is set (CI), as the report's own browser tests.
+ * scrubber and keys, the message pane's field/byte hover, zoom, the filter across the panes (and
+ * its URL round trip), charts per connection and brush-selecting a range on them, the in-page rerun
+ * (same trace hash as Node's; a removed fault diverges, drawn as a second diagram on the same time
+ * axis with the divergence marked on both), same-host (ipc, inproc) deliveries drawn as loops, the
+ * Chrome trace export, and a 100 k-event trace that stays responsive (frame times measured in the
+ * page). Skipped without chromium unless NETLAB_REQUIRE_PEERS is set (CI), as the report's own
+ * browser tests.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +17,10 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../scenarios/families/index.js';
+import { defineScenario } from '../scenarios/define.js';
+import { runScenario } from '../scenarios/runner.js';
+import { toJsonLines, TRACE_SCHEMA } from '../sim/trace.js';
 import { writeReportHtml } from '../reports/html.js';
 import type { Case, Report } from '../reports/schema.js';
 import { readReportFile, writeReportFiles } from '../reports/write.js';
@@ -37,10 +44,13 @@ const SCREENSHOT = new URL('../docs/viewer.png', import.meta.url).pathname;
 /** Frame-time budget while panning and zooming a 100 k-event trace: 95th percentile, ms. */
 const FRAME_P95_BUDGET_MS = 50;
 const BIG_TRACE_EVENTS = 100_000;
+/** A text filter over the 100 k-event trace, typed to applied (ms; about 0.2 s measured). */
+const FILTER_BUDGET_MS = 5000;
 
 const exec = promisify(execFile);
 
 interface Watched {
+  context: BrowserContext;
   page: Page;
   errors: string[];
   requests: string[];
@@ -48,9 +58,9 @@ interface Watched {
 
 describe.skipIf(!HAVE_CHROMIUM)('scenario viewer in chromium', () => {
   let browser: Browser;
-  let context: BrowserContext;
   let runDir: string;
   let bigDir: string;
+  let localDir: string;
   let failing: Case;
 
   beforeAll(async () => {
@@ -89,6 +99,36 @@ describe.skipIf(!HAVE_CHROMIUM)('scenario viewer in chromium', () => {
       { file: PLANTED_TRACE.slice('traces/'.length), content: PLANTED_TRACE_TEXT },
     ]);
     writeReportHtml(bigDir, big);
+
+    // A report whose first two cases carry an ipc and an inproc run (both ends on one host).
+    localDir = mkdtempSync(join(tmpdir(), 'netlab-viewer-local-'));
+    const local = JSON.parse(JSON.stringify(fixedReport())) as Report;
+    const files = [{ file: PLANTED_TRACE.slice('traces/'.length), content: PLANTED_TRACE_TEXT }];
+    for (const [k, addr] of ['ipc:///tmp/viewer', 'inproc://viewer'].entries()) {
+      const r = await runScenario(
+        defineScenario({
+          hosts: ['h'],
+          sockets: [
+            { name: 'server', host: 'h', protocol: 'rep0', listen: [addr], app: { kind: 'echo' } },
+            { name: 'client0', host: 'h', protocol: 'req0', dial: [addr], app: { kind: 'send' } },
+          ],
+          workload: {
+            sends: [
+              { socket: 'client0', bytes: 300 },
+              { socket: 'client0', bytes: 10 },
+            ],
+          },
+          checks: ['stack.no-crash'],
+        }),
+        'viewer-local',
+        { traceCapacity: 10_000 },
+      );
+      const file = `local-${k}.jsonl`;
+      files.push({ file, content: toJsonLines({ schema: TRACE_SCHEMA, seed: 'viewer-local' }, r.trace) });
+      local.suites[0]!.cases[k]!.trace = `traces/${file}`;
+    }
+    writeReportFiles(localDir, local, files);
+    writeReportHtml(localDir, local);
   }, 90_000);
 
   afterAll(async () => {
@@ -96,7 +136,10 @@ describe.skipIf(!HAVE_CHROMIUM)('scenario viewer in chromium', () => {
   });
 
   async function open(file: string, hash: string): Promise<Watched> {
-    context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, deviceScaleFactor: 1 });
+    const context = await browser.newContext({
+      viewport: { width: 1400, height: 1000 },
+      deviceScaleFactor: 1,
+    });
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
     const errors: string[] = [];
@@ -110,13 +153,13 @@ describe.skipIf(!HAVE_CHROMIUM)('scenario viewer in chromium', () => {
       if (!/^(file|blob):/.test(r.url())) requests.push(r.url());
     });
     await page.goto(pathToFileURL(file).href + hash);
-    return { page, errors, requests };
+    return { context, page, errors, requests };
   }
 
   async function done(w: Watched): Promise<void> {
     expect(w.errors).toEqual([]);
     expect(w.requests).toEqual([]);
-    await context.close();
+    await w.context.close();
   }
 
   const moment = (page: Page): Promise<string | null> => page.locator('[data-field="moment"]').textContent();
@@ -172,10 +215,10 @@ describe.skipIf(!HAVE_CHROMIUM)('scenario viewer in chromium', () => {
     await done(w);
   });
 
-  it('charts: throughput, latency and bytes in flight, fault bands and the failure pin drawn; a click moves the cursor', async () => {
+  it('charts: throughput, latency, bytes in flight per connection and queue per socket, fault bands and the failure pin drawn; a click moves the cursor', async () => {
     const w = await open(join(runDir, 'index.html'), `${caseHash(failing.id)}&view=viewer`);
     const { page } = w;
-    const names = ['throughput', 'latency', 'inflight'];
+    const names = ['throughput', 'latency', 'inflight', 'queues'];
     for (const name of names) {
       const c = page.locator(`canvas.chart-${name}`);
       await c.waitFor();
@@ -192,6 +235,14 @@ describe.skipIf(!HAVE_CHROMIUM)('scenario viewer in chromium', () => {
       });
       expect(inked).toBeGreaterThan(200);
     }
+    // One series per connection (the case has four, client0's and client1's), one per receiving socket.
+    const series = async (name: string): Promise<string[]> =>
+      (await page.locator(`canvas.chart-${name}`).getAttribute('data-series'))!.split('|');
+    expect(await series('inflight')).toEqual([
+      'all connections',
+      ...['conn 1 client0↔server', 'conn 2 client1↔server', 'conn 4 client1↔server', 'conn 3 client0↔server'],
+    ]);
+    expect((await series('queues')).filter((x) => / conn \d+ recv$/.test(x)).length).toBeGreaterThan(3);
     // The x range follows the diagram's: zooming in narrows it.
     const span = async (): Promise<number> =>
       Number(await page.locator('canvas.chart-latency').getAttribute('data-span'));
@@ -210,6 +261,137 @@ describe.skipIf(!HAVE_CHROMIUM)('scenario viewer in chromium', () => {
     await chart.click({ position: { x: 80, y: box.height / 2 } });
     await expect.poll(() => moment(page)).not.toBe(before);
     await done(w);
+  });
+
+  it('charts and diagram share the range both ways: brushing a chart sets the diagram’s visible time range', async () => {
+    const w = await open(join(runDir, 'index.html'), `${caseHash(failing.id)}&view=viewer`);
+    const { page } = w;
+    const chart = page.locator('canvas.chart-latency');
+    await chart.waitFor();
+    await chart.scrollIntoViewIfNeeded();
+    const diagram = page.locator('canvas.diagram');
+    const num = async (l: typeof chart, attr: string): Promise<number> => Number(await l.getAttribute(attr));
+    await expect.poll(() => num(chart, 'data-span')).toBeGreaterThan(0);
+    const xMin = await num(chart, 'data-x-min');
+    const xMax = await num(chart, 'data-x-max');
+    const left = await num(chart, 'data-area-left');
+    const right = await num(chart, 'data-area-right');
+    expect(await num(diagram, 'data-time-top')).toBeCloseTo(xMin, -1);
+    // Drag from 30 % to 70 % of the plot area.
+    const box = (await chart.boundingBox())!;
+    const at = (f: number): number => left + f * (right - left);
+    const timeOf = (f: number): number => xMin + f * (xMax - xMin);
+    await page.mouse.move(box.x + at(0.3), box.y + box.height / 2);
+    await page.mouse.down();
+    for (let i = 1; i <= 8; i++)
+      await page.mouse.move(box.x + at(0.3 + (0.4 * i) / 8), box.y + box.height / 2);
+    await page.mouse.up();
+    const tolerance = (xMax - xMin) / 100;
+    await expect
+      .poll(async () => Math.abs((await num(diagram, 'data-time-top')) - timeOf(0.3)))
+      .toBeLessThan(tolerance);
+    expect(Math.abs((await num(diagram, 'data-time-bottom')) - timeOf(0.7))).toBeLessThan(tolerance);
+    // ... and the charts follow the diagram back: their range is the brushed one.
+    await expect.poll(() => num(chart, 'data-span')).toBeLessThan((xMax - xMin) * 0.45);
+    expect(Math.abs((await num(chart, 'data-x-min')) - timeOf(0.3))).toBeLessThan(tolerance);
+    // A brush does not move the cursor (a click would).
+    await expect(moment(page)).resolves.toMatch(/^event #130 of 131 /);
+    await done(w);
+  });
+
+  it('filters the diagram, the event list, stepping and the charts by host, connection and text; the hash keeps the filter', async () => {
+    const w = await open(join(runDir, 'index.html'), `${caseHash(failing.id)}&view=viewer`);
+    const { page } = w;
+    const diagram = page.locator('canvas.diagram');
+    await diagram.waitFor();
+    const arrows = async (): Promise<[number, number]> => [
+      Number(await diagram.getAttribute('data-arrows')),
+      Number(await diagram.getAttribute('data-arrows-dimmed')),
+    ];
+    const [all, none] = await arrows();
+    expect(all).toBeGreaterThan(0);
+    expect(none).toBe(0);
+    const listHosts = async (): Promise<string[]> =>
+      page.locator('table.events tbody tr:not(.current) td:nth-child(3)').allTextContents();
+    expect(new Set(await listHosts()).size).toBeGreaterThan(1);
+
+    const filter = page.locator('input.filter');
+    await filter.fill('host:client0');
+    await filter.press('Enter');
+    // The diagram dims what is not client0's; the list shows client0's events only.
+    await expect.poll(async () => (await arrows())[1]).toBeGreaterThan(0);
+    const [kept, dimmed] = await arrows();
+    expect(kept).toBeGreaterThan(0);
+    expect(kept + dimmed).toBe(all);
+    expect(new Set(await listHosts())).toEqual(new Set(['client0']));
+    await expect(page.locator('.filter-status').textContent()).resolves.toMatch(/^\d+ of 131 events/);
+    expect(page.url()).toContain('&filter=host%3Aclient0');
+    // The charts count client0's connections only.
+    await expect
+      .poll(async () => (await page.locator('canvas.chart-inflight').getAttribute('data-series'))!)
+      .toBe('all connections|conn 1 client0↔server|conn 3 client0↔server');
+    // Stepping goes from one client0 event to the next.
+    await page.locator('input.scrub').fill('0');
+    await diagram.focus();
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press('ArrowRight');
+      await expect(moment(page)).resolves.toMatch(/ · client0 /);
+    }
+
+    // A deep link restores the filter: the same dimming, the same list.
+    const url = page.url();
+    await done(w);
+    const w2 = await open(join(runDir, 'index.html'), url.slice(url.indexOf('#')));
+    const d2 = w2.page.locator('canvas.diagram');
+    await d2.waitFor();
+    await expect(w2.page.locator('input.filter').inputValue()).resolves.toBe('host:client0');
+    await expect.poll(async () => Number(await d2.getAttribute('data-arrows-dimmed'))).toBe(dimmed);
+    await done(w2);
+
+    // By connection, and by text: a request id matches its messages (and the deliveries beside them).
+    const w3 = await open(join(runDir, 'index.html'), `${caseHash(failing.id)}&view=viewer`);
+    const p3 = w3.page;
+    await p3.locator('canvas.diagram').waitFor();
+    await p3.locator('input.filter').fill('conn:2');
+    await p3.locator('input.filter').press('Enter');
+    await expect
+      .poll(async () => (await p3.locator('canvas.chart-inflight').getAttribute('data-series'))!)
+      .toBe('conn 2 client1↔server');
+    const id = (await p3.locator('.msg-pane tbody td').nth(3).textContent())!;
+    await p3.locator('input.filter').fill(`request-id=${id}`);
+    await p3.locator('input.filter').press('Enter');
+    await expect.poll(() => p3.locator('table.events tbody tr:not(.unmatched)').count()).toBeGreaterThan(1);
+    for (const text of await p3
+      .locator('table.events tbody tr:not(.unmatched) td:nth-child(4)')
+      .allTextContents())
+      expect(text).toContain(`request-id=${id}`);
+    await expect(p3.locator('.filter-status').textContent()).resolves.toMatch(
+      /[1-9]\d* of \d+ deliveries match/,
+    );
+    // A bad term is named; Escape clears the filter and leaves the viewer open.
+    await p3.locator('input.filter').fill('conn:x');
+    await p3.locator('input.filter').press('Enter');
+    await expect(p3.locator('.filter-status').textContent()).resolves.toContain(
+      'conn:x is not a connection id',
+    );
+    await p3.locator('input.filter').press('Escape');
+    await expect(p3.locator('input.filter').inputValue()).resolves.toBe('');
+    await expect(p3.locator('#viewer').isVisible()).resolves.toBe(true);
+    expect(p3.url()).not.toContain('filter=');
+    await done(w3);
+  });
+
+  it('draws same-host deliveries (ipc, inproc) as loops on the lifeline', async () => {
+    for (const k of [0, 1]) {
+      const id = fixedReport().suites[0]!.cases[k]!.id;
+      const w = await open(join(localDir, 'index.html'), `${caseHash(id)}&view=viewer`);
+      const canvas = w.page.locator('canvas.diagram');
+      await canvas.waitFor();
+      await w.page.locator('button.fit').click();
+      await expect.poll(async () => Number(await canvas.getAttribute('data-loops'))).toBeGreaterThan(3);
+      expect(Number(await canvas.getAttribute('data-arrows'))).toBeGreaterThan(3);
+      await done(w);
+    }
   });
 
   it('a deep link selects a message; hovering a field highlights its bytes and a byte its field', async () => {
@@ -270,13 +452,37 @@ describe.skipIf(!HAVE_CHROMIUM)('scenario viewer in chromium', () => {
     // The diagram moves its cursor to the divergence, which the event list marks.
     await expect(moment(page)).resolves.toMatch(new RegExp(`^event #${at} of `));
     await expect(page.locator('table.events tr.diverge').count()).resolves.toBe(1);
+    // The rerun is a second diagram beside the recorded one, on the same time axis, and both mark
+    // the first divergence at the same instant.
+    const recorded = page.locator('canvas.diagram:not(.diagram-rerun)');
+    const rerun = page.locator('canvas.diagram-rerun');
+    await rerun.waitFor();
+    await expect(page.locator('.pane-caption.rerun').textContent()).resolves.toMatch(/fault 0 removed/);
+    for (const c of [recorded, rerun])
+      await expect.poll(() => c.getAttribute('data-divergence-drawn')).toBe('1');
+    for (const attr of ['data-time-top', 'data-time-bottom'])
+      expect(await rerun.getAttribute(attr)).toBe(await recorded.getAttribute(attr));
+    expect(Number(await rerun.getAttribute('data-arrows'))).toBeGreaterThan(0);
+    // Zooming moves both (one view).
+    const top = await recorded.getAttribute('data-time-bottom');
+    await page.locator('button.zoom-in').click();
+    await expect.poll(() => recorded.getAttribute('data-time-bottom')).not.toBe(top);
+    await expect
+      .poll(() => rerun.getAttribute('data-time-bottom'))
+      .toBe(await recorded.getAttribute('data-time-bottom'));
     // No pipe is lost any more: the check no longer fails (it has nothing to judge).
     await expect(page.locator('li[data-check="resend.on-pipe-loss"]').textContent()).resolves.not.toMatch(
       /fail/,
     );
     if (process.env.NETLAB_UPDATE_SCREENSHOTS === '1') {
-      await page.locator('.to-pin').click();
+      // The README's picture: both diagrams, the divergence, the message pane and the charts, with
+      // client1's traffic (the request that lost its pipe) picked out by the filter.
+      await page.setViewportSize({ width: 1400, height: 1560 });
+      await page.locator('input.filter').fill('host:client1');
+      await page.locator('input.filter').press('Enter');
+      await page.locator('button.fit').click();
       await page.locator('#viewer').evaluate((el) => el.scrollTo(0, 0));
+      await page.waitForTimeout(300);
       writeFileSync(SCREENSHOT, await page.screenshot({ animations: 'disabled', caret: 'hide' }));
     }
     await done(w);
@@ -346,6 +552,14 @@ describe.skipIf(!HAVE_CHROMIUM)('scenario viewer in chromium', () => {
     expect(p95, `p95 frame ${p95.toFixed(1)} ms over ${frames.length} frames`).toBeLessThan(
       FRAME_P95_BUDGET_MS,
     );
+    // A text filter over all 100 k events (each event's text is built once, then matched).
+    const f0 = Date.now();
+    await page.locator('input.filter').fill('host:client1 request');
+    await page.locator('input.filter').press('Enter');
+    await expect(page.locator('.filter-status').textContent()).resolves.toMatch(/^\d+ of 100000 events/);
+    const filterMs = Date.now() - f0;
+    console.log(`viewer, ${BIG_TRACE_EVENTS} events: a text filter applied in ${filterMs} ms`);
+    expect(filterMs).toBeLessThan(FILTER_BUDGET_MS);
     await done(w);
   }, 60_000);
 });

@@ -1,10 +1,12 @@
 /**
  * The scenario viewer (runs in the browser, part of the report page): one case's trace as a
- * sequence diagram drawn to time scale on a canvas, a scrubber with per-host state, a message pane
- * with decoded fields over a hex dump, an in-page re-run of the case's scenario (hash check and
- * first divergence), and a Chrome Trace Event export. The model is web/viewer-model.ts; this module
- * only renders and handles input. Drawing touches only the events in view (binary search over
- * precomputed positions), so a 100 k-event trace pans smoothly.
+ * sequence diagram drawn to time scale on a canvas, a filter across every pane, a scrubber with
+ * per-host state, a message pane with decoded fields over a hex dump, charts sharing the diagram's
+ * time range, an in-page re-run of the case's scenario (hash check, the rerun drawn as a second
+ * diagram on the same time axis, the first divergence marked on both), and a Chrome Trace Event
+ * export. The model is web/viewer-model.ts; this module only renders and handles input. Drawing
+ * touches only the events in view (binary search over precomputed positions), so a 100 k-event
+ * trace pans smoothly.
  */
 import { eventDigest, firstDivergence, type TraceEvent } from '../sim/trace.js';
 import { h, message } from './dom.js';
@@ -16,21 +18,29 @@ import {
   buildDiagram,
   changedCells,
   describeEvent,
+  EMPTY_FILTER,
   eventAtTime,
   failurePin,
+  filterMask,
   layout,
+  layoutAligned,
   lowerBound,
   messageView,
+  parseFilter,
   parseTrace,
+  posAtTime,
   STATE_COLUMNS,
   StateIndex,
   stateRows,
+  stepMatching,
   timeAt,
   toChromeTrace,
   type DiagramModel,
+  type FilterMask,
   type GlyphKind,
   type Layout,
   type RerunKnobs,
+  type ViewerFilter,
 } from './viewer-model.js';
 
 export type { NetlabRunner };
@@ -49,8 +59,12 @@ export interface ViewerContext {
   /** Initial moment (virtual µs) and message (event seq) from the URL hash. */
   tUs: number | null;
   msg: number | null;
+  /** Initial filter text from the URL hash ('' for none): `host:NAME conn:ID words`. */
+  filter: string;
   /** Called when the selected moment or message changes (the page keeps them in the URL hash). */
   onMoment: (tUs: number, msg: number | null) => void;
+  /** Called when the filter text changes (the page keeps it in the URL hash). */
+  onFilter: (text: string) => void;
   onClose: () => void;
 }
 
@@ -68,6 +82,11 @@ const CANVAS_HEIGHT_PX = 560;
 const COMMENTS_MAX = 250;
 /** Arrowheads are drawn when at most this many arrows are in view. */
 const ARROWHEADS_MAX = 3000;
+/** A delivery on one host is a loop this far (px) right of its lifeline, at least this tall (px). */
+const LOOP_PX = 26;
+const LOOP_MIN_PX = 10;
+/** The filter applies this long (ms) after the last key (Enter applies it at once). */
+const FILTER_DEBOUNCE_MS = 150;
 /** Events kept from a rerun (the same bound netlab run uses for a failing case's trace). */
 const RERUN_TRACE_EVENTS_MAX = 500_000;
 /** Rows of the aligned old/new table around the first divergence. */
@@ -103,6 +122,8 @@ const COLORS = {
   faultBand: 'rgba(213, 94, 0, 0.13)',
   pauseBand: 'rgba(0, 114, 178, 0.13)',
   lifeline: '#c8c8c8',
+  /** What the filter leaves out. */
+  dimmed: '#dddddd',
 };
 
 function lowerBoundBy(n: number, at: (i: number) => number, x: number): number {
@@ -184,6 +205,23 @@ function failureLine(ctx: ViewerContext): HTMLElement {
   );
 }
 
+/** One diagram on a canvas: the recorded trace, or a rerun drawn beside it on the same time axis. */
+interface Pane {
+  role: 'recorded' | 'rerun';
+  canvas: HTMLCanvasElement;
+  wrap: HTMLElement;
+  g: CanvasRenderingContext2D;
+  model: DiagramModel;
+  lay: Layout;
+  widthPx: number;
+  /** The filter's mask over this pane's model (null: no filter). */
+  mask: FilterMask | null;
+  glyphEvents: Int32Array;
+  messageEvents: Int32Array;
+  /** The first event where the recorded and rerun traces differ (index in this pane's trace). */
+  divergence: number | null;
+}
+
 function mountViewer(
   host: HTMLElement,
   ctx: ViewerContext,
@@ -198,27 +236,20 @@ function mountViewer(
   const states = new StateIndex(model);
   const n = events.length;
   const pin = failurePin(events);
-  let lay: Layout = layout(model, true);
-  const glyphEvents = Int32Array.from(model.glyphs.map((g) => g.event));
-  const messageEvents = Int32Array.from(model.messages);
 
-  // View: the layout coordinate at the top of the plot, and pixels per layout unit.
+  // View, shared by the panes (they are laid out on one axis): the layout coordinate at the top of
+  // the plot, and pixels per layout unit.
   let viewStart = 0;
   let pxPerUnit = 1;
   let cursor = pin.event;
   let selectedMsg: number | null = null;
-  let divergence: number | null = null;
   let drawPending = false;
   let playing: { rate: number; tUs: number; lastMs: number } | null = null;
+  let filter: ViewerFilter = EMPTY_FILTER;
+  let filterProblems: string[] = [];
 
   // ---- DOM ----
-  const canvas = h('canvas', {
-    class: 'diagram',
-    tabindex: 0,
-    role: 'img',
-    'aria-label': 'Sequence diagram: hosts as columns, virtual time downwards, arrows from send to delivery',
-  });
-  const wrap = h('div', { class: 'diagram-wrap' }, canvas);
+  const diagrams = h('div', { class: 'diagrams' });
   const compress = h('input', { type: 'checkbox', id: 'compress', checked: true });
   const zoomIn = h('button', { type: 'button', class: 'zoom-in', title: 'Zoom in (+)' }, '+');
   const zoomOut = h('button', { type: 'button', class: 'zoom-out', title: 'Zoom out (−)' }, '−');
@@ -229,6 +260,20 @@ function mountViewer(
     { class: 'export', href: '#', download: 'trace.chrome.json' },
     'Export Chrome trace (Perfetto)',
   );
+  const filterInput = h('input', {
+    type: 'search',
+    class: 'filter',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    placeholder: `host:${model.hosts[0]?.name ?? 'server'} conn:${model.conns[0]?.id ?? 1} request-id=…`,
+    'aria-label': 'Filter: host:NAME, conn:ID (or conn:inproc), and words the events must contain',
+    'aria-describedby': 'filter-status',
+  });
+  const filterStatus = h('span', {
+    id: 'filter-status',
+    class: 'filter-status muted',
+    'aria-live': 'polite',
+  });
   const slider = h('input', {
     type: 'range',
     class: 'scrub',
@@ -238,8 +283,12 @@ function mountViewer(
     'aria-label': 'Event (scrubber)',
   });
   const momentText = h('span', { class: 'moment', 'data-field': 'moment' });
-  const prev = h('button', { type: 'button', class: 'step-back', title: 'Previous event (←)' }, '◀');
-  const next = h('button', { type: 'button', class: 'step-fwd', title: 'Next event (→)' }, '▶');
+  const prev = h(
+    'button',
+    { type: 'button', class: 'step-back', title: 'Previous (matching) event (←)' },
+    '◀',
+  );
+  const next = h('button', { type: 'button', class: 'step-fwd', title: 'Next (matching) event (→)' }, '▶');
   const play = h('button', { type: 'button', class: 'play' }, '► Play');
   const speed = h(
     'select',
@@ -252,6 +301,7 @@ function mountViewer(
   const nextMsg = h('button', { type: 'button', class: 'msg-next', title: 'Next message (n)' }, 'msg ▶');
   const stateTable = h('table', { class: 'state' });
   const eventList = h('table', { class: 'events' });
+  const eventListNote = h('p', { class: 'muted events-note' });
   const msgPane = h('section', { class: 'msg-pane', 'aria-label': 'Message' });
   const rerunPane = h('section', { class: 'rerun', 'aria-label': 'Re-run in the page' });
   const chartsPane = h('section', { class: 'charts', 'aria-label': 'Charts' });
@@ -263,11 +313,24 @@ function mountViewer(
     ' delivery (slope = latency) · ',
     h('span', { class: 'key-split' }, '→'),
     ' split or merged delivery · ',
+    h('span', { class: 'key-arrow' }, '⤺'),
+    ' delivery on one host (ipc, inproc) · ',
     Object.entries(GLYPH_CHAR)
       .map(([k, c]) => `${c} ${k}`)
       .join(' · '),
-    ' · shaded: faults (orange) and hosts down (blue) · red line: failure pin · compressed idle time gives every event a step, so arrows of zero latency slope too: untick it for true time scale · ',
+    ' · shaded: faults (orange) and hosts down (blue) · red line: failure pin · grey: outside the filter · compressed idle time gives every event a step, so arrows of zero latency slope too: untick it for true time scale · ',
     h('span', { class: 'muted' }, `pin: ${pin.why}`),
+  );
+  const viewerMain = h(
+    'div',
+    { class: 'viewer-main' },
+    diagrams,
+    h(
+      'div',
+      { class: 'viewer-side' },
+      h('div', { class: 'side-state' }, h('h3', {}, 'State at the cursor'), stateTable),
+      h('div', { class: 'side-msg' }, h('h3', {}, 'Message'), msgPane),
+    ),
   );
   host.append(
     h(
@@ -280,20 +343,9 @@ function mountViewer(
       toPin,
       exportLink,
     ),
+    h('div', { class: 'viewer-filter' }, h('label', {}, 'Filter ', filterInput), filterStatus),
     legend,
-    h(
-      'div',
-      { class: 'viewer-main' },
-      wrap,
-      h(
-        'div',
-        { class: 'viewer-side' },
-        h('h3', {}, 'State at the cursor'),
-        stateTable,
-        h('h3', {}, 'Message'),
-        msgPane,
-      ),
-    ),
+    viewerMain,
     h(
       'div',
       { class: 'scrubber' },
@@ -305,60 +357,133 @@ function mountViewer(
       prevMsg,
       nextMsg,
       momentText,
-      h('span', { class: 'muted' }, ' keys: ← → step, ↑ ↓ pan, + − zoom, n p messages, space play'),
+      h(
+        'span',
+        { class: 'muted' },
+        ' keys: ← → step (to matching events when filtered), ↑ ↓ pan, + − zoom, n p messages, space play',
+      ),
     ),
-    h('h3', {}, 'Charts over the visible time range'),
+    h('h3', {}, 'Charts over the visible time range (drag across a chart to show that range)'),
     chartsPane,
     h('h3', {}, 'Events around the cursor'),
+    eventListNote,
     eventList,
     h('h3', {}, 'Re-run in the page'),
     rerunPane,
   );
 
-  // ---- Geometry ----
-  let widthPx = 800;
+  // ---- Panes ----
   const heightPx = CANVAS_HEIGHT_PX;
-  const commentCol = (): number => (widthPx >= 760 ? COMMENT_COL_PX : 0);
+  const panes: Pane[] = [];
+
+  function makePane(role: Pane['role'], m: DiagramModel, caption: HTMLElement | null): Pane {
+    const canvas = h('canvas', {
+      class: role === 'recorded' ? 'diagram' : 'diagram diagram-rerun',
+      tabindex: 0,
+      role: 'img',
+      'aria-label':
+        role === 'recorded'
+          ? 'Sequence diagram: hosts as columns, virtual time downwards, arrows from send to delivery'
+          : 'Sequence diagram of the rerun, on the same time axis as the recorded trace',
+    });
+    const wrap = h('div', { class: `diagram-wrap ${role}` }, ...(caption === null ? [] : [caption]), canvas);
+    const g = canvas.getContext('2d');
+    if (g === null) throw new Error('no 2D canvas context');
+    const pane: Pane = {
+      role,
+      canvas,
+      wrap,
+      g,
+      model: m,
+      lay: layout(m, compress.checked),
+      widthPx: 800,
+      mask: filterMask(m, filter),
+      glyphEvents: Int32Array.from(m.glyphs.map((gl) => gl.event)),
+      messageEvents: Int32Array.from(m.messages),
+      divergence: null,
+    };
+    attachPointer(pane);
+    ro.observe(wrap);
+    return pane;
+  }
+
+  // ---- Geometry ----
+  const commentCol = (p: Pane): number => (p.widthPx >= 760 ? COMMENT_COL_PX : 0);
   const plotLeft = (): number => TIME_COL_PX + 30;
-  const plotRight = (): number => widthPx - commentCol() - 30;
-  const hostX = (hi: number): number =>
-    plotLeft() + ((hi + 0.5) * (plotRight() - plotLeft())) / Math.max(1, model.hosts.length);
-  const yOf = (p: number): number => HEADER_PX + (p - viewStart) * pxPerUnit;
+  const plotRight = (p: Pane): number => p.widthPx - commentCol(p) - 30;
+  const hostX = (p: Pane, hi: number): number =>
+    plotLeft() + ((hi + 0.5) * (plotRight(p) - plotLeft())) / Math.max(1, p.model.hosts.length);
+  const yOf = (pos: number): number => HEADER_PX + (pos - viewStart) * pxPerUnit;
   const pOf = (y: number): number => viewStart + (y - HEADER_PX) / pxPerUnit;
-  const span = (): number => Math.max(lay.pos[n - 1]! - lay.pos[0]!, 1);
+  const recorded = (): Pane => panes[0]!;
+  /** The layout span of the longest pane. */
+  const span = (): number =>
+    Math.max(
+      1,
+      ...panes.map((p) => {
+        const k = p.lay.pos.length;
+        return k === 0 ? 0 : p.lay.pos[k - 1]! - p.lay.pos[0]!;
+      }),
+    );
+  const layoutStart = (): number => Math.min(...panes.map((p) => p.lay.pos[0] ?? 0));
 
   function fitAll(): void {
     pxPerUnit = (heightPx - HEADER_PX - 20) / span();
-    viewStart = lay.pos[0]! - 10 / pxPerUnit;
+    viewStart = layoutStart() - 10 / pxPerUnit;
   }
+
+  const minPxPerUnit = (): number => (heightPx - HEADER_PX) / span() / 4;
+  const MAX_PX_PER_UNIT = 1e6;
 
   function zoomAround(factor: number, y: number): void {
     const p = pOf(y);
-    const minPx = (heightPx - HEADER_PX) / span() / 4;
-    pxPerUnit = Math.min(Math.max(pxPerUnit * factor, minPx), 1e6);
+    pxPerUnit = Math.min(Math.max(pxPerUnit * factor, minPxPerUnit()), MAX_PX_PER_UNIT);
     viewStart = p - (y - HEADER_PX) / pxPerUnit;
     requestDraw();
   }
 
+  /** Shows virtual times [loUs, hiUs] (a range brushed on a chart) in the diagrams. */
+  function showTimeRange(loUs: number, hiUs: number): void {
+    const lay = recorded().lay;
+    const p0 = posAtTime(lay, loUs);
+    const p1 = posAtTime(lay, hiUs);
+    if (!(p1 > p0)) return;
+    pxPerUnit = Math.min(Math.max((heightPx - HEADER_PX) / (p1 - p0), minPxPerUnit()), MAX_PX_PER_UNIT);
+    viewStart = p0;
+    requestDraw();
+  }
+
   function ensureVisible(i: number): void {
-    const y = yOf(lay.pos[i]!);
-    if (y < HEADER_PX + 10 || y > heightPx - 10)
-      viewStart = lay.pos[i]! - (heightPx - HEADER_PX) / 2 / pxPerUnit;
+    const pos = recorded().lay.pos[i]!;
+    const y = yOf(pos);
+    if (y < HEADER_PX + 10 || y > heightPx - 10) viewStart = pos - (heightPx - HEADER_PX) / 2 / pxPerUnit;
+  }
+
+  /** New layouts for all panes (compress toggled, a rerun added), the cursor kept at its height. */
+  function relayout(): void {
+    const yCursor = yOf(recorded().lay.pos[cursor]!);
+    const zoomRel = pxPerUnit / ((heightPx - HEADER_PX) / span());
+    const lays = layoutAligned(
+      panes.map((p) => p.model),
+      compress.checked,
+    );
+    panes.forEach((p, k) => (p.lay = lays[k]!));
+    pxPerUnit = ((heightPx - HEADER_PX) / span()) * zoomRel;
+    viewStart = recorded().lay.pos[cursor]! - (yCursor - HEADER_PX) / pxPerUnit;
+    requestDraw();
   }
 
   // ---- Drawing ----
-  const context = canvas.getContext('2d');
-  if (context === null) throw new Error('no 2D canvas context');
-  const g2: CanvasRenderingContext2D = context;
-
   function resize(): void {
-    widthPx = Math.max(400, Math.floor(wrap.clientWidth));
     const dpr = window.devicePixelRatio || 1;
-    canvas.width = Math.floor(widthPx * dpr);
-    canvas.height = Math.floor(heightPx * dpr);
-    canvas.style.width = `${widthPx}px`;
-    canvas.style.height = `${heightPx}px`;
-    g2.setTransform(dpr, 0, 0, dpr, 0, 0);
+    for (const p of panes) {
+      p.widthPx = Math.max(360, Math.floor(p.wrap.clientWidth));
+      p.canvas.width = Math.floor(p.widthPx * dpr);
+      p.canvas.height = Math.floor(heightPx * dpr);
+      p.canvas.style.width = `${p.widthPx}px`;
+      p.canvas.style.height = `${heightPx}px`;
+      p.g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    }
     requestDraw();
   }
 
@@ -372,22 +497,32 @@ function mountViewer(
   }
 
   function draw(): void {
-    const ctx2 = g2;
+    const r = recorded();
+    charts?.setRange(timeAt(r.lay, pOf(HEADER_PX)), timeAt(r.lay, pOf(heightPx)), events[cursor]!.tUs);
+    for (const p of panes) drawPane(p);
+  }
+
+  function drawPane(p: Pane): void {
+    const ctx2 = p.g;
+    const m = p.model;
+    const lay = p.lay;
+    const mask = p.mask;
+    const ev = m.events;
+    const widthPx = p.widthPx;
     const pStart = pOf(HEADER_PX);
     const pEnd = pOf(heightPx);
-    charts?.setRange(timeAt(model, lay, pStart), timeAt(model, lay, pEnd), events[cursor]!.tUs);
     ctx2.fillStyle = '#ffffff';
     ctx2.fillRect(0, 0, widthPx, heightPx);
-    const colW = (plotRight() - plotLeft()) / Math.max(1, model.hosts.length);
+    const colW = (plotRight(p) - plotLeft()) / Math.max(1, m.hosts.length);
 
     // Bands: faults across the plot (or one host's column), hosts down on their column.
-    for (const b of model.bands) {
+    for (const b of m.bands) {
       const y0 = yOf(lay.pos[b.startEvent]!);
       const y1 = Math.max(yOf(lay.pos[b.endEvent]!), y0 + 3);
       if (y1 < HEADER_PX || y0 > heightPx) continue;
       ctx2.fillStyle = b.kind === 'fault' ? COLORS.faultBand : COLORS.pauseBand;
-      const x0 = b.host < 0 ? plotLeft() : hostX(b.host) - colW / 2;
-      const w = b.host < 0 ? plotRight() - plotLeft() : colW;
+      const x0 = b.host < 0 ? plotLeft() : hostX(p, b.host) - colW / 2;
+      const w = b.host < 0 ? plotRight(p) - plotLeft() : colW;
       ctx2.fillRect(x0, y0, w, y1 - y0);
       ctx2.fillStyle = b.kind === 'fault' ? '#a33c00' : '#005a8c';
       ctx2.font = '11px "DejaVu Sans", sans-serif';
@@ -398,48 +533,59 @@ function mountViewer(
     ctx2.strokeStyle = COLORS.lifeline;
     ctx2.lineWidth = 1;
     ctx2.beginPath();
-    for (let hi = 0; hi < model.hosts.length; hi++) {
-      const x = Math.round(hostX(hi)) + 0.5;
+    for (let hi = 0; hi < m.hosts.length; hi++) {
+      const x = Math.round(hostX(p, hi)) + 0.5;
       ctx2.moveTo(x, HEADER_PX);
       ctx2.lineTo(x, heightPx);
     }
     ctx2.stroke();
 
-    // Event ticks: one per event in view, at most one per pixel row and host.
+    // Event ticks: one per event in view, at most one per pixel row and host (paler outside the filter).
     const a = lowerBound(lay.pos, pStart);
     const b = lowerBound(lay.pos, pEnd + 1e-9);
-    ctx2.fillStyle = COLORS.tick;
-    const lastY = new Int32Array(model.hosts.length).fill(-1);
-    for (let i = a; i < b; i++) {
-      const hi = model.eventHost[i]!;
-      if (hi < 0) continue;
-      const y = Math.round(yOf(lay.pos[i]!));
-      if (lastY[hi] === y) continue;
-      lastY[hi] = y;
-      ctx2.fillRect(hostX(hi) - 3, y, 6, 1);
+    const lastY = new Int32Array(m.hosts.length).fill(-1);
+    for (const matching of mask === null ? [1] : [0, 1]) {
+      ctx2.fillStyle = matching === 1 ? COLORS.tick : COLORS.dimmed;
+      lastY.fill(-1);
+      for (let i = a; i < b; i++) {
+        const hi = m.eventHost[i]!;
+        if (hi < 0 || (mask !== null && mask.events[i] !== matching)) continue;
+        const y = Math.round(yOf(lay.pos[i]!));
+        if (lastY[hi] === y) continue;
+        lastY[hi] = y;
+        ctx2.fillRect(hostX(p, hi) - 3, y, 6, 1);
+      }
     }
 
     // Arrows, sorted by delivery: those delivered in view, or sent in view and delivered below it.
-    const nArrows = model.arrowTo.length;
-    const k0 = lowerBoundBy(nArrows, (k) => lay.pos[model.arrowTo[k]!]!, pStart);
+    // Three passes: outside the filter (pale), whole deliveries, split ones. A delivery on one host
+    // (both ends of the connection there, or inproc) is a loop out to the right of its lifeline.
+    const nArrows = m.arrowTo.length;
+    const k0 = lowerBoundBy(nArrows, (k) => lay.pos[m.arrowTo[k]!]!, pStart);
     const kEndP = pEnd + lay.maxArrowSpan;
-    let visibleArrows = 0;
+    let drawnArrows = 0;
+    let dimmedArrows = 0;
+    let loops = 0;
     const heads: number[] = [];
-    for (const splitPass of [0, 1]) {
-      ctx2.strokeStyle = splitPass === 1 ? COLORS.split : COLORS.arrow;
+    for (const pass of [0, 1, 2]) {
+      if (pass === 0 && mask === null) continue;
+      ctx2.strokeStyle = pass === 0 ? COLORS.dimmed : pass === 2 ? COLORS.split : COLORS.arrow;
       ctx2.beginPath();
       let px0 = NaN;
       let py0 = NaN;
       let px1 = NaN;
       let py1 = NaN;
       for (let k = k0; k < nArrows; k++) {
-        const pTo = lay.pos[model.arrowTo[k]!]!;
+        const pTo = lay.pos[m.arrowTo[k]!]!;
         if (pTo > kEndP) break;
-        const pFrom = lay.pos[model.arrowFrom[k]!]!;
+        const pFrom = lay.pos[m.arrowFrom[k]!]!;
         if (pFrom > pEnd) continue;
-        if (model.arrowSplit[k]! !== splitPass) continue;
-        const x0 = hostX(model.arrowFromHost[k]!);
-        const x1 = hostX(model.arrowToHost[k]!);
+        const inFilter = mask === null || mask.arrows[k] === 1;
+        if (pass === 0 ? inFilter : !inFilter || m.arrowSplit[k]! !== pass - 1) continue;
+        const fromH = m.arrowFromHost[k]!;
+        const toH = m.arrowToHost[k]!;
+        const x0 = hostX(p, fromH);
+        const x1 = hostX(p, toH);
         const y0 = Math.round(yOf(pFrom));
         const y1 = Math.round(yOf(pTo));
         if (x0 === px0 && y0 === py0 && x1 === px1 && y1 === py1) continue;
@@ -447,14 +593,24 @@ function mountViewer(
         py0 = y0;
         px1 = x1;
         py1 = y1;
-        ctx2.moveTo(x0, y0);
-        ctx2.lineTo(x1, y1);
-        visibleArrows++;
-        if (heads.length < ARROWHEADS_MAX * 4) heads.push(x0, y0, x1, y1);
+        if (fromH === toH) {
+          // Short loops still bulge a few pixels up and down, so a zero-latency one stays visible.
+          const bulge = Math.max(0, (LOOP_MIN_PX - (y1 - y0)) / 2);
+          ctx2.moveTo(x0, y0);
+          ctx2.bezierCurveTo(x0 + LOOP_PX, y0 - bulge, x0 + LOOP_PX, y1 + bulge, x0 + 2, y1);
+          loops++;
+          if (pass > 0 && heads.length < ARROWHEADS_MAX * 4) heads.push(x0 + LOOP_PX, y1 + bulge, x0 + 2, y1);
+        } else {
+          ctx2.moveTo(x0, y0);
+          ctx2.lineTo(x1, y1);
+          if (pass > 0 && heads.length < ARROWHEADS_MAX * 4) heads.push(x0, y0, x1, y1);
+        }
+        if (pass === 0) dimmedArrows++;
+        else drawnArrows++;
       }
       ctx2.stroke();
     }
-    if (visibleArrows <= ARROWHEADS_MAX) {
+    if (drawnArrows <= ARROWHEADS_MAX) {
       ctx2.fillStyle = COLORS.arrow;
       ctx2.beginPath();
       for (let j = 0; j < heads.length; j += 4) {
@@ -471,74 +627,89 @@ function mountViewer(
       ctx2.fill();
     }
 
-    // Message dots: TX and RX coloured.
-    const m0 = lowerBound(messageEvents, a);
-    for (let j = m0; j < messageEvents.length && messageEvents[j]! < b; j++) {
-      const i = messageEvents[j]!;
-      const hi = model.eventHost[i]!;
+    // Message dots: TX and RX coloured (pale outside the filter).
+    const m0 = lowerBound(p.messageEvents, a);
+    for (let j = m0; j < p.messageEvents.length && p.messageEvents[j]! < b; j++) {
+      const i = p.messageEvents[j]!;
+      const hi = m.eventHost[i]!;
       if (hi < 0) continue;
-      ctx2.fillStyle = events[i]!.kind === 'msg-send' ? COLORS.tx : COLORS.rx;
-      ctx2.fillRect(hostX(hi) - 3, yOf(lay.pos[i]!) - 3, 6, 6);
+      ctx2.fillStyle =
+        mask !== null && mask.events[i] !== 1
+          ? COLORS.dimmed
+          : ev[i]!.kind === 'msg-send'
+            ? COLORS.tx
+            : COLORS.rx;
+      ctx2.fillRect(hostX(p, hi) - 3, yOf(lay.pos[i]!) - 3, 6, 6);
     }
 
     // Glyphs (drops, losses: mid-flight between the two lifelines).
     ctx2.font = '14px "DejaVu Sans", sans-serif';
     ctx2.textAlign = 'center';
     ctx2.textBaseline = 'middle';
-    ctx2.fillStyle = COLORS.glyph;
-    const g0 = lowerBound(glyphEvents, a);
-    for (let j = g0; j < model.glyphs.length && glyphEvents[j]! < b; j++) {
-      const gl = model.glyphs[j]!;
+    const g0 = lowerBound(p.glyphEvents, a);
+    for (let j = g0; j < m.glyphs.length && p.glyphEvents[j]! < b; j++) {
+      const gl = m.glyphs[j]!;
       if (gl.host < 0) continue;
-      const x = gl.peer !== gl.host ? (hostX(gl.host) + hostX(gl.peer)) / 2 : hostX(gl.host) + 12;
+      ctx2.fillStyle = mask !== null && mask.glyphs[j] !== 1 ? COLORS.dimmed : COLORS.glyph;
+      const x = gl.peer !== gl.host ? (hostX(p, gl.host) + hostX(p, gl.peer)) / 2 : hostX(p, gl.host) + 12;
       ctx2.fillText(GLYPH_CHAR[gl.kind], x, yOf(lay.pos[gl.event]!));
     }
     ctx2.textAlign = 'left';
     ctx2.textBaseline = 'alphabetic';
 
-    // Comment column (Wireshark style), when few events are in view.
-    if (commentCol() > 0 && b - a <= COMMENTS_MAX) {
+    // Comment column (Wireshark style), when few events are in view; only matching ones when filtered.
+    const inView = mask === null ? b - a : lowerBound(mask.matching, b) - lowerBound(mask.matching, a);
+    if (commentCol(p) > 0 && inView <= COMMENTS_MAX) {
       ctx2.font = '11px "DejaVu Sans Mono", monospace';
       ctx2.fillStyle = '#444444';
       let lastLabelY = -100;
       for (let i = a; i < b; i++) {
+        if (mask !== null && mask.events[i] !== 1) continue;
         const y = yOf(lay.pos[i]!);
         if (y - lastLabelY < 12) continue;
         lastLabelY = y;
-        const e = events[i]!;
+        const e = ev[i]!;
         const text = `#${e.seq} ${e.host ?? '·'} ${describeEvent(e)}`;
-        ctx2.fillText(text.length > 48 ? text.slice(0, 47) + '…' : text, widthPx - commentCol() + 6, y + 4);
+        ctx2.fillText(text.length > 48 ? text.slice(0, 47) + '…' : text, widthPx - commentCol(p) + 6, y + 4);
       }
     }
 
-    // Horizontal markers: divergence, pin, cursor.
-    const hline = (i: number, color: string, label: string, dash: number[]): void => {
-      const y = Math.round(yOf(lay.pos[i]!)) + 0.5;
-      if (y < HEADER_PX || y > heightPx) return;
+    // Horizontal markers: divergence, pin, cursor (the rerun pane shows the recorded cursor's instant).
+    const hline = (pos: number, color: string, label: string, dash: number[]): boolean => {
+      const y = Math.round(yOf(pos)) + 0.5;
+      if (y < HEADER_PX || y > heightPx) return false;
       ctx2.strokeStyle = color;
       ctx2.fillStyle = color;
       ctx2.setLineDash(dash);
       ctx2.beginPath();
       ctx2.moveTo(TIME_COL_PX, y);
-      ctx2.lineTo(widthPx - commentCol(), y);
+      ctx2.lineTo(widthPx - commentCol(p), y);
       ctx2.stroke();
       ctx2.setLineDash([]);
       ctx2.font = 'bold 11px "DejaVu Sans", sans-serif';
       ctx2.fillText(label, TIME_COL_PX + 2, y - 3);
+      return true;
     };
-    if (divergence !== null && divergence < n)
-      hline(divergence, COLORS.diverge, '≠ first divergence', [6, 4]);
-    hline(pin.event, COLORS.pin, '✗ failure pin', []);
-    hline(cursor, COLORS.cursor, '', [2, 3]);
-    const ch = model.eventHost[cursor]!;
-    if (ch >= 0) {
-      ctx2.strokeStyle = COLORS.cursor;
+    let divergenceDrawn = false;
+    const divPos = divergencePos();
+    if (divPos !== null && p.divergence !== null) {
       ctx2.lineWidth = 2;
-      ctx2.beginPath();
-      ctx2.arc(hostX(ch), yOf(lay.pos[cursor]!), 6, 0, Math.PI * 2);
-      ctx2.stroke();
+      divergenceDrawn = hline(divPos, COLORS.diverge, `≠ first divergence (event ${p.divergence})`, [6, 4]);
       ctx2.lineWidth = 1;
     }
+    if (p.role === 'recorded') {
+      hline(lay.pos[pin.event]!, COLORS.pin, '✗ failure pin', []);
+      hline(lay.pos[cursor]!, COLORS.cursor, '', [2, 3]);
+      const ch = m.eventHost[cursor]!;
+      if (ch >= 0) {
+        ctx2.strokeStyle = COLORS.cursor;
+        ctx2.lineWidth = 2;
+        ctx2.beginPath();
+        ctx2.arc(hostX(p, ch), yOf(lay.pos[cursor]!), 6, 0, Math.PI * 2);
+        ctx2.stroke();
+        ctx2.lineWidth = 1;
+      }
+    } else hline(recorded().lay.pos[cursor]!, COLORS.cursor, '', [2, 3]);
 
     // Time column.
     ctx2.fillStyle = '#ffffff';
@@ -546,21 +717,70 @@ function mountViewer(
     ctx2.fillStyle = '#5a5a5a';
     ctx2.font = '11px "DejaVu Sans Mono", monospace';
     for (let y = HEADER_PX + 14; y < heightPx; y += 60) {
-      ctx2.fillText(formatUs(Math.round(timeAt(model, lay, pOf(y)))), 4, y);
+      ctx2.fillText(formatUs(Math.round(timeAt(lay, pOf(y)))), 4, y);
       ctx2.fillRect(TIME_COL_PX - 6, y - 4, 6, 1);
     }
 
     // Header with the host names (drawn last: it stays on top while panning).
-    ctx2.fillStyle = '#f4f4f4';
+    ctx2.fillStyle = p.role === 'recorded' ? '#f4f4f4' : '#f7e9f1';
     ctx2.fillRect(0, 0, widthPx, HEADER_PX);
     ctx2.fillStyle = '#1a1a1a';
     ctx2.font = 'bold 12px "DejaVu Sans", sans-serif';
     ctx2.textAlign = 'center';
-    model.hosts.forEach((hh, hi) => ctx2.fillText(hh.name, hostX(hi), 19));
+    m.hosts.forEach((hh, hi) => ctx2.fillText(hh.name, hostX(p, hi), 19));
     ctx2.textAlign = 'left';
-    ctx2.fillText(lay.compressed ? 'time (idle compressed)' : 'time', 4, 19);
-    canvas.dataset.drawn = String(Number(canvas.dataset.drawn ?? '0') + 1);
-    canvas.dataset.visibleEvents = String(b - a);
+    ctx2.fillText(p.role === 'rerun' ? 'rerun' : lay.compressed ? 'time (idle compressed)' : 'time', 4, 19);
+    const ds = p.canvas.dataset;
+    ds.drawn = String(Number(ds.drawn ?? '0') + 1);
+    ds.visibleEvents = String(b - a);
+    ds.arrows = String(drawnArrows);
+    ds.arrowsDimmed = String(dimmedArrows);
+    ds.loops = String(loops);
+    ds.divergenceDrawn = divergenceDrawn ? '1' : '0';
+    ds.timeTop = String(Math.round(timeAt(lay, pStart)));
+    ds.timeBottom = String(Math.round(timeAt(lay, pEnd)));
+  }
+
+  /**
+   * Where the traces part: the earlier of the two diverging events (before it both traces are the
+   * same; the other trace's event may come much later, or never when it ended), so the marker sits
+   * at one instant in both diagrams.
+   */
+  function divergencePos(): number | null {
+    const div = recorded().divergence;
+    if (div === null || panes.length < 2) return null;
+    let best = Infinity;
+    for (const p of panes) {
+      const k = p.lay.pos.length;
+      if (k === 0) continue;
+      best = Math.min(best, div < k ? p.lay.pos[div]! : p.lay.pos[k - 1]! + Math.max(p.lay.stepUs, 1e-9));
+    }
+    return best === Infinity ? null : best;
+  }
+
+  // ---- Filter ----
+  const matches = (i: number): boolean => {
+    const mask = recorded().mask;
+    return mask === null || mask.events[i] === 1;
+  };
+
+  function applyFilter(text: string, fromUrl = false): void {
+    const parsed = parseFilter(text);
+    filter = parsed.filter;
+    for (const p of panes) p.mask = filterMask(p.model, filter);
+    const mask = recorded().mask;
+    filterProblems = [...parsed.problems, ...(mask?.problems ?? [])];
+    filterStatus.replaceChildren(
+      mask === null
+        ? 'no filter: everything shows'
+        : `${mask.matching.length} of ${n} events, ${mask.matchingArrows} of ${model.arrowTo.length} deliveries match`,
+      ...filterProblems.map((x) => h('span', { class: 'problem' }, ` · ${x}`)),
+    );
+    filterStatus.dataset.matching = String(mask?.matching.length ?? n);
+    charts?.setFilter(filter, mask);
+    renderEventList();
+    requestDraw();
+    if (!fromUrl) ctx.onFilter(text.trim());
   }
 
   // ---- Panels ----
@@ -587,11 +807,31 @@ function mountViewer(
     );
   }
 
+  /** The rows of the event list: matching events around the cursor, and the cursor's own event. */
+  function eventRows(): number[] {
+    const mask = recorded().mask;
+    if (mask === null) {
+      const out: number[] = [];
+      for (
+        let i = Math.max(0, cursor - EVENT_LIST_BEFORE);
+        i <= Math.min(n - 1, cursor + EVENT_LIST_AFTER);
+        i++
+      )
+        out.push(i);
+      return out;
+    }
+    const at = lowerBound(mask.matching, cursor);
+    const before = Array.from(mask.matching.slice(Math.max(0, at - EVENT_LIST_BEFORE), at));
+    const rest = Array.from(mask.matching.slice(at, at + EVENT_LIST_AFTER + 1));
+    return rest[0] === cursor
+      ? [...before, ...rest]
+      : [...before, cursor, ...rest.slice(0, EVENT_LIST_AFTER)];
+  }
+
   function renderEventList(): void {
-    const from = Math.max(0, cursor - EVENT_LIST_BEFORE);
-    const to = Math.min(n, cursor + EVENT_LIST_AFTER + 1);
     const rows: HTMLElement[] = [];
-    for (let i = from; i < to; i++) {
+    const divergence = recorded().divergence;
+    for (const i of eventRows()) {
       const e = events[i]!;
       rows.push(
         h(
@@ -599,7 +839,12 @@ function mountViewer(
           {
             'data-event': i,
             class:
-              [i === cursor ? 'current' : '', i === pin.event ? 'pin' : '', i === divergence ? 'diverge' : '']
+              [
+                i === cursor ? 'current' : '',
+                i === pin.event ? 'pin' : '',
+                i === divergence ? 'diverge' : '',
+                matches(i) ? '' : 'unmatched',
+              ]
                 .filter((x) => x !== '')
                 .join(' ') || null,
           },
@@ -610,6 +855,11 @@ function mountViewer(
         ),
       );
     }
+    const mask = recorded().mask;
+    eventListNote.textContent =
+      mask === null
+        ? ''
+        : `Filtered: only the ${mask.matching.length} matching events are listed around the cursor.`;
     eventList.replaceChildren(
       h(
         'thead',
@@ -744,9 +994,19 @@ function mountViewer(
     ctx.onMoment(e.tUs, selectedMsg === null ? null : events[selectedMsg]!.seq);
   }
 
+  /** One step: to the next or previous event, or matching event when a filter is on. */
+  function stepEvent(dir: 1 | -1): void {
+    const mask = recorded().mask;
+    if (mask === null) return setCursor(cursor + dir);
+    const target = stepMatching(mask, cursor, dir);
+    if (target >= 0) setCursor(target);
+  }
+
   function stepMessage(dir: 1 | -1): void {
-    const j = lowerBound(messageEvents, cursor + (dir > 0 ? 1 : 0)) + (dir > 0 ? 0 : -1);
-    const target = messageEvents[j];
+    const list = recorded().messageEvents;
+    let j = lowerBound(list, cursor + (dir > 0 ? 1 : 0)) + (dir > 0 ? 0 : -1);
+    while (j >= 0 && j < list.length && !matches(list[j]!)) j += dir;
+    const target = list[j];
     if (target !== undefined) setCursor(target);
   }
 
@@ -790,8 +1050,8 @@ function mountViewer(
 
   // ---- Input ----
   slider.addEventListener('input', () => setCursor(Number(slider.value)), { signal });
-  prev.addEventListener('click', () => setCursor(cursor - 1), { signal });
-  next.addEventListener('click', () => setCursor(cursor + 1), { signal });
+  prev.addEventListener('click', () => stepEvent(-1), { signal });
+  next.addEventListener('click', () => stepEvent(1), { signal });
   prevMsg.addEventListener('click', () => stepMessage(-1), { signal });
   nextMsg.addEventListener('click', () => stepMessage(1), { signal });
   zoomIn.addEventListener('click', () => zoomAround(2, (HEADER_PX + heightPx) / 2), { signal });
@@ -805,17 +1065,34 @@ function mountViewer(
     { signal },
   );
   toPin.addEventListener('click', () => setCursor(pin.event), { signal });
-  compress.addEventListener(
-    'change',
+  compress.addEventListener('change', relayout, { signal });
+  let filterTimer: ReturnType<typeof setTimeout> | null = null;
+  filterInput.addEventListener(
+    'input',
     () => {
-      // Keep the cursor at the same height on screen across the change of scale.
-      const yCursor = yOf(lay.pos[cursor]!);
-      const ratio = (heightPx - HEADER_PX) / span();
-      const zoomRel = pxPerUnit / ratio;
-      lay = layout(model, compress.checked);
-      pxPerUnit = ((heightPx - HEADER_PX) / span()) * zoomRel;
-      viewStart = lay.pos[cursor]! - (yCursor - HEADER_PX) / pxPerUnit;
-      requestDraw();
+      // A text filter over 100 k events takes a few tens of ms: wait for a pause in the typing.
+      if (filterTimer !== null) clearTimeout(filterTimer);
+      filterTimer = setTimeout(() => {
+        filterTimer = null;
+        applyFilter(filterInput.value);
+      }, FILTER_DEBOUNCE_MS);
+    },
+    { signal },
+  );
+  filterInput.addEventListener(
+    'keydown',
+    (ev) => {
+      if (ev.key === 'Enter') {
+        if (filterTimer !== null) clearTimeout(filterTimer);
+        filterTimer = null;
+        applyFilter(filterInput.value);
+      } else if (ev.key === 'Escape' && filterInput.value !== '') {
+        // Escape clears the filter first; only an empty filter lets it close the viewer.
+        ev.preventDefault();
+        ev.stopPropagation();
+        filterInput.value = '';
+        applyFilter('');
+      }
     },
     { signal },
   );
@@ -839,61 +1116,73 @@ function mountViewer(
     },
     { signal },
   );
-  canvas.addEventListener(
-    'wheel',
-    (ev) => {
-      ev.preventDefault();
-      const rect = canvas.getBoundingClientRect();
-      zoomAround(Math.exp(-ev.deltaY / 400), ev.clientY - rect.top);
-    },
-    { signal, passive: false },
-  );
-  let drag: { y: number; start: number; moved: boolean } | null = null;
-  canvas.addEventListener(
-    'pointerdown',
-    (ev) => {
-      drag = { y: ev.clientY, start: viewStart, moved: false };
-      canvas.setPointerCapture(ev.pointerId);
-    },
-    { signal },
-  );
-  canvas.addEventListener(
-    'pointermove',
-    (ev) => {
-      if (drag === null) return;
-      const dy = ev.clientY - drag.y;
-      if (Math.abs(dy) > 3) drag.moved = true;
-      viewStart = drag.start - dy / pxPerUnit;
-      requestDraw();
-    },
-    { signal },
-  );
-  canvas.addEventListener(
-    'pointerup',
-    (ev) => {
-      const wasDrag = drag?.moved === true;
-      drag = null;
-      if (wasDrag) return;
-      // A click selects the nearest event (by height, then by distance to its lifeline).
-      const rect = canvas.getBoundingClientRect();
-      const x = ev.clientX - rect.left;
-      const y = ev.clientY - rect.top;
-      const lo = lowerBound(lay.pos, pOf(y - 8));
-      const hi = Math.min(lowerBound(lay.pos, pOf(y + 8)), lo + 2000);
-      let best = -1;
-      let bestD = Infinity;
-      for (let i = lo; i < hi; i++) {
-        const hh = model.eventHost[i]!;
-        const d = Math.abs(yOf(lay.pos[i]!) - y) + (hh < 0 ? 50 : Math.abs(hostX(hh) - x) / 4);
-        if (d < bestD) {
-          bestD = d;
-          best = i;
+
+  /** Wheel zoom, drag pan and click-to-select on a pane's canvas (the view is shared). */
+  function attachPointer(pane: Pane): void {
+    const canvas = pane.canvas;
+    canvas.addEventListener(
+      'wheel',
+      (ev) => {
+        ev.preventDefault();
+        const rect = canvas.getBoundingClientRect();
+        zoomAround(Math.exp(-ev.deltaY / 400), ev.clientY - rect.top);
+      },
+      { signal, passive: false },
+    );
+    let drag: { y: number; start: number; moved: boolean } | null = null;
+    canvas.addEventListener(
+      'pointerdown',
+      (ev) => {
+        drag = { y: ev.clientY, start: viewStart, moved: false };
+        canvas.setPointerCapture(ev.pointerId);
+      },
+      { signal },
+    );
+    canvas.addEventListener(
+      'pointermove',
+      (ev) => {
+        if (drag === null) return;
+        const dy = ev.clientY - drag.y;
+        if (Math.abs(dy) > 3) drag.moved = true;
+        viewStart = drag.start - dy / pxPerUnit;
+        requestDraw();
+      },
+      { signal },
+    );
+    canvas.addEventListener(
+      'pointerup',
+      (ev) => {
+        const wasDrag = drag?.moved === true;
+        drag = null;
+        if (wasDrag) return;
+        const rect = canvas.getBoundingClientRect();
+        const x = ev.clientX - rect.left;
+        const y = ev.clientY - rect.top;
+        if (pane.role === 'rerun') {
+          // The rerun's events are not the cursor's: select the recorded event at that instant.
+          setCursor(eventAtTime(model, timeAt(pane.lay, pOf(y))), { scroll: false });
+          return;
         }
-      }
-      if (best >= 0) setCursor(best, { scroll: false });
-    },
-    { signal },
-  );
+        // A click selects the nearest event (by height, then by distance to its lifeline).
+        const lay = pane.lay;
+        const lo = lowerBound(lay.pos, pOf(y - 8));
+        const hi = Math.min(lowerBound(lay.pos, pOf(y + 8)), lo + 2000);
+        let best = -1;
+        let bestD = Infinity;
+        for (let i = lo; i < hi; i++) {
+          const hh = model.eventHost[i]!;
+          const d = Math.abs(yOf(lay.pos[i]!) - y) + (hh < 0 ? 50 : Math.abs(hostX(pane, hh) - x) / 4);
+          if (d < bestD) {
+            bestD = d;
+            best = i;
+          }
+        }
+        if (best >= 0) setCursor(best, { scroll: false });
+      },
+      { signal },
+    );
+  }
+
   host.addEventListener(
     'keydown',
     (ev) => {
@@ -907,10 +1196,10 @@ function mountViewer(
       if (t.tagName === 'SELECT' || t.tagName === 'TEXTAREA') return;
       const pan = (heightPx - HEADER_PX) / 8 / pxPerUnit;
       const actions: Record<string, () => void> = {
-        ArrowLeft: () => setCursor(cursor - 1),
-        ArrowRight: () => setCursor(cursor + 1),
-        k: () => setCursor(cursor - 1),
-        j: () => setCursor(cursor + 1),
+        ArrowLeft: () => stepEvent(-1),
+        ArrowRight: () => stepEvent(1),
+        k: () => stepEvent(-1),
+        j: () => stepEvent(1),
         ArrowUp: () => {
           viewStart -= pan;
           requestDraw();
@@ -941,20 +1230,48 @@ function mountViewer(
   );
 
   const ro = new ResizeObserver(() => resize());
-  ro.observe(wrap);
+  panes.push(makePane('recorded', model, null));
+  diagrams.append(recorded().wrap);
 
-  renderRerun(rerunPane, ctx, events, signal, (div) => {
-    divergence = div;
+  renderRerun(rerunPane, ctx, events, signal, (result) => {
+    // The rerun as a second diagram beside the recorded one, on one time axis.
+    const rerunModel = buildDiagram(
+      result.trace,
+      model.hosts.map((x) => x.name),
+    );
+    panes.splice(1);
+    const caption = (text: string, cls: string): HTMLElement =>
+      h('p', { class: `pane-caption ${cls}` }, text);
+    const rerun = makePane('rerun', rerunModel, caption(`Rerun: ${result.label}`, 'rerun'));
+    recorded().wrap.querySelector('.pane-caption')?.remove();
+    recorded().wrap.prepend(caption('Recorded trace', 'recorded'));
+    diagrams.querySelectorAll('.diagram-wrap.rerun').forEach((el) => {
+      ro.unobserve(el);
+      el.remove();
+    });
+    panes.push(rerun);
+    diagrams.append(rerun.wrap);
+    viewerMain.classList.add('with-rerun');
+    const div = result.divergence;
+    recorded().divergence = div;
+    rerun.divergence = div;
+    relayout();
+    resize();
     renderEventList();
     if (div !== null && div < n) setCursor(div);
     else requestDraw();
   });
 
-  charts = mountCharts(chartsPane, model, events[pin.event]!.tUs, (tUs) =>
-    setCursor(eventAtTime(model, tUs)),
-  );
+  charts = mountCharts(chartsPane, model, events[pin.event]!.tUs, {
+    onPick: (tUs) => setCursor(eventAtTime(model, tUs)),
+    onRange: showTimeRange,
+  });
 
-  // ---- Opening moment: a message, a time, or the failure pin ----
+  // ---- Opening moment: a filter, a message, a time, or the failure pin ----
+  if (ctx.filter !== '') {
+    filterInput.value = ctx.filter;
+    applyFilter(ctx.filter, true);
+  } else applyFilter('', true);
   resize();
   fitAll();
   let start = pin.event;
@@ -963,11 +1280,12 @@ function mountViewer(
     if (m !== undefined) start = m;
   } else if (ctx.tUs !== null) start = eventAtTime(model, ctx.tUs);
   setCursor(start);
-  canvas.focus();
+  recorded().canvas.focus();
 
   return {
     destroy() {
       stopPlay();
+      if (filterTimer !== null) clearTimeout(filterTimer);
       ro.disconnect();
       charts?.destroy();
     },
@@ -978,12 +1296,19 @@ function mountViewer(
 // Re-run in the page
 // ---------------------------------------------------------------------------------------------
 
+/** A finished rerun: its trace (aligned by seq with the recorded one), a short description, the first divergence. */
+interface RerunResult {
+  trace: TraceEvent[];
+  label: string;
+  divergence: number | null;
+}
+
 function renderRerun(
   pane: HTMLElement,
   ctx: ViewerContext,
   original: TraceEvent[],
   signal: AbortSignal,
-  onDivergence: (index: number | null) => void,
+  onResult: (result: RerunResult) => void,
 ): void {
   const cx = ctx.counterexample;
   if (cx === null || !isObject(cx.scenario)) {
@@ -1126,7 +1451,17 @@ function renderRerun(
             ),
             divergenceView(original, rerunTrace, div),
           );
-          onDivergence(div < 0 ? null : div);
+          const changed = [
+            knobs.simSeed !== cx.simSeed ? `seed ${knobs.simSeed}` : `seed ${knobs.simSeed} (recorded)`,
+            knobs.latencyMinUs !== null ? `latency ${knobs.latencyMinUs}–${knobs.latencyMaxUs} µs` : '',
+            knobs.lossRate !== null && knobs.lossRate !== network.lossRate ? `loss ${knobs.lossRate}` : '',
+            knobs.removeFaults.length > 0 ? `fault ${knobs.removeFaults.join(', ')} removed` : '',
+          ].filter((x) => x !== '');
+          onResult({
+            trace: rerunTrace,
+            label: `${changed.join(', ')} · ${rerunTrace.length} events${same ? ' · same hash' : ''}`,
+            divergence: div < 0 ? null : div,
+          });
         } catch (e) {
           out.replaceChildren(h('p', { class: 'problem', role: 'alert' }, `The rerun failed: ${message(e)}`));
         } finally {
@@ -1179,7 +1514,7 @@ function divergenceView(a: readonly TraceEvent[], b: readonly TraceEvent[], div:
       'p',
       { 'data-field': 'divergence' },
       h('strong', {}, `First divergence at event ${div}`),
-      ` (of ${a.length} recorded, ${b.length} rerun); marked on the diagram.`,
+      ` (of ${a.length} recorded, ${b.length} rerun); marked on both diagrams.`,
     ),
     h(
       'table',
