@@ -39,6 +39,8 @@ export interface WorkItem {
 export interface ItemOptions {
   fcSeed: number;
   runs: number;
+  /** Scenarios per property on the real runtime. */
+  realRuns: number;
   transport?: Transport;
   netlabVersion: string;
   commit: string;
@@ -104,7 +106,7 @@ export async function runWorkItem(
       ...(o.transport !== undefined ? { transport: o.transport } : {}),
       runtime: 'real',
       fcSeed: o.fcSeed,
-      runs: o.runs,
+      runs: o.realRuns,
       impl,
       netlabVersion: o.netlabVersion,
       commit: o.commit,

@@ -29,6 +29,7 @@ import { parseCaseFile, replayCase } from '../../scenarios/property.js';
 import { implNames, implVariant } from '../../scenarios/runner.js';
 import { hashValue } from '../../sim/hash.js';
 import { intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
+import { realFaultLayer } from '../real/faults.js';
 import { runOnReal } from '../real/run.js';
 import { packageRoot, runWorkItem, type ItemOptions, type ItemResult, type WorkItem } from './run-item.js';
 import type { FromWorker, ToWorker } from './run-worker.js';
@@ -225,8 +226,10 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
   --json           print the report JSON instead of the summary table
   --runtime R      sim (default): the simulated network; real: the same generated scenarios over real
                    loopback sockets (tcp, unix, inproc), faults through the seeded proxy, checks that
-                   rest on exact timing not judged, no shrinking; all: both. Cases carry runtime real
-                   and fill the "netlab (real)" column. Default --runs on real only: ${REAL_RUNS_DEFAULT}
+                   rest on exact timing not judged, no shrinking; all: both (museum variants on the
+                   simulator only). Cases carry runtime real and fill the "netlab (real)" column
+  --real-runs N    scenarios per property on the real runtime (default ${REAL_RUNS_DEFAULT}; with --runtime real
+                   alone, --runs sets it)
   --concurrency N  real-runtime scenarios of one property run at once (default ${REAL_CONCURRENCY_DEFAULT})`,
   async run(argv) {
     const { values } = parseFlags(argv, {
@@ -247,6 +250,7 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
       'check-determinism': { type: 'boolean' },
       json: { type: 'boolean' },
       runtime: { type: 'string', default: 'sim' },
+      'real-runs': { type: 'string' },
       concurrency: { type: 'string' },
     });
     if (values['list-impls']) {
@@ -292,11 +296,13 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
       throw new UsageError(`unknown runtime '${values.runtime}' (accepted: sim, real, all)`);
     const runtimes: WorkItem['runtime'][] =
       values.runtime === 'all' ? ['sim', 'real'] : [values.runtime as WorkItem['runtime']];
-    // Real runs last real seconds each: fewer by default than the simulator's hundred.
-    const runs = intFlag(
-      'runs',
-      values.runs,
-      runtimes.includes('sim') ? 100 : REAL_RUNS_DEFAULT,
+    const runs = intFlag('runs', values.runs, 100, 1, 1_000_000);
+    // Real runs last real seconds each: fewer by default than the simulator's hundred. Alone,
+    // --runtime real takes --runs as its own.
+    const realRuns = intFlag(
+      'real-runs',
+      values['real-runs'] ?? (runtimes.includes('sim') ? undefined : values.runs),
+      REAL_RUNS_DEFAULT,
       1,
       1_000_000,
     );
@@ -315,7 +321,10 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
     // Work items in run order: every property for netlab, then for each variant.
     const allItems: WorkItem[] = runtimes
       .flatMap((runtime) =>
-        impls.flatMap((impl) => properties.map((p) => ({ impl, property: p.id, runtime }))),
+        // With both runtimes, museum variants are judged on the simulator only (where they shrink).
+        impls
+          .filter((impl) => runtime === 'sim' || runtimes.length === 1 || impl === 'netlab')
+          .flatMap((impl) => properties.map((p) => ({ impl, property: p.id, runtime }))),
       )
       .map((x, index) => ({ ...x, index }));
     const items = shardItems(allItems, shard);
@@ -329,7 +338,7 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
       if (!values.json) process.stdout.write(line + '\n');
     };
     log(
-      `netlab run  fcSeed=${fcSeed}  runs=${runs}  suites=${families.map((s) => s.name).join(',')}  properties=${properties.length}  impl=${impls.join(',')}` +
+      `netlab run  fcSeed=${fcSeed}  runs=${runs}${runtimes.includes('real') ? `  runtime=${values.runtime}  realRuns=${realRuns}` : ''}  suites=${families.map((s) => s.name).join(',')}  properties=${properties.length}  impl=${impls.join(',')}` +
         `${sharded ? `  shard=${shard.index}/${shard.count} (${items.length} of ${allItems.length} items)` : ''}  workers=${workers}`,
     );
 
@@ -337,6 +346,7 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
       ...(transport !== undefined ? { transport } : {}),
       fcSeed,
       runs,
+      realRuns,
       netlabVersion: version,
       commit,
       checkDeterminism: values['check-determinism'] === true || values.ci === true,
@@ -438,6 +448,7 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
           properties: properties.map((p) => p.id).join(','),
           impls: impls.join(','),
           runtime: values.runtime,
+          ...(runtimes.includes('real') ? { realRuns } : {}),
           transport: transport ?? "each property's own",
           ci: values.ci === true,
           ...(sharded ? { shard: `${shard.index}/${shard.count}` } : {}),
@@ -525,7 +536,7 @@ hash and the failing checks with the recorded ones.
       throw new UsageError((e as Error).message);
     }
     if (values.runtime === 'real') {
-      const r = await runOnReal(c.scenario, c.simSeed);
+      const r = await runOnReal(c.scenario, c.simSeed, { faults: realFaultLayer });
       if ('unsupported' in r) throw new UsageError(`cannot replay on the real runtime: ${r.unsupported}`);
       const failing = r.checks.filter((x) => x.status === 'fail').map((x) => x.id);
       const expectedFailing = c.failed.map((x) => x.id);

@@ -55,6 +55,14 @@ describe('a fault plan as proxy timelines (timelineFor)', () => {
     expect(timelineFor(s, LINK, 350_000, 1_000_000)).toEqual([]);
   });
 
+  it('a pause of a host stalls its links both ways for the window; other hosts are untouched', () => {
+    const s = withFaults([{ kind: 'pause', atUs: 100_000, host: 'server', forUs: 200_000 }]);
+    expect(timelineFor(s, LINK, 0, 1_000_000)).toEqual([
+      { kind: 'stall', direction: 'both', atUs: 100_000, forUs: 200_000 },
+    ]);
+    expect(timelineFor(s, { from: 'client0', to: 'client0' }, 0, 1_000_000)).toEqual([]);
+  });
+
   it('a link change sets latency and bandwidth for its window; a loss rate alone has no TCP equivalent', () => {
     const s = withFaults([
       {

@@ -14,7 +14,10 @@
  * - `reset`: the matched connections open at the step are reset at both ends;
  * - `link`: latency, jitter and bandwidth for the window, in the direction(s) named. A loss rate has
  *   no equivalent on TCP (the kernel retransmits); it is recorded in the fault's detail and dropped.
- * - `pause`, `crash`, `restart`, `swizzle-clog`: no equivalent (substrate.realUnsupported refuses).
+ * - `pause`: every link to or from the host stops forwarding both ways for the window, which is what
+ *   its peers see of a stopped host. Inside the host its timers still run (a simulated pause holds
+ *   them): a REQ may resend into the stall, which only the next bytes show;
+ * - `crash`, `restart`, `swizzle-clog`: no equivalent (substrate.realUnsupported refuses).
  * Faults without forUs end at the end of the fault phase (healAllAt), as in the simulator.
  */
 import type { Scenario } from '../../scenarios/model.js';
@@ -116,8 +119,15 @@ export function timelineFor(
         for (const direction of dirs) out.push({ kind: 'set', direction, atUs: rel(startUs), forUs, set });
         break;
       }
+      case 'pause': {
+        if (step.host !== link.from && step.host !== link.to) break;
+        const forUs = endUs - Math.max(startUs, acceptedUs);
+        if (forUs <= 0) break;
+        out.push({ kind: 'stall', direction: 'both', atUs: rel(startUs), forUs });
+        break;
+      }
       default:
-        // pause, crash, restart, swizzle-clog: refused before the run (realUnsupported).
+        // crash, restart, swizzle-clog: refused before the run (realUnsupported).
         break;
     }
   }

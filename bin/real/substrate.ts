@@ -33,7 +33,10 @@ import type { NetStats } from '../../sim/net.js';
 export const DEFAULT_QUIET_US = 300_000;
 /** How often the run checks for quiet (default 20 ms). */
 const POLL_US = 20_000;
-/** A real run never lasts longer than this past the fault phase, whatever the scenario's liveness (default 5 s). */
+/**
+ * A real run never lasts longer than this past the last thing its scenario schedules (or the end of
+ * the fault phase), whatever the scenario's liveness (default 5 s).
+ */
 export const DEFAULT_MAX_LIVENESS_US = 5_000_000;
 
 /** A link from a dialing host to a listener: where to dial, and its teardown. */
@@ -112,8 +115,8 @@ export function realUnsupported(scenario: Scenario, faults: boolean): string | n
   if (scenario.faults.faults.length > 0 && !faults)
     return 'the scenario has faults and no fault layer is configured';
   for (const f of scenario.faults.faults)
-    if (f.kind === 'crash' || f.kind === 'restart' || f.kind === 'swizzle-clog' || f.kind === 'pause')
-      return `fault kind "${f.kind}" has no real-runtime equivalent (a host cannot be crashed, paused or clogged from inside the process)`;
+    if (f.kind === 'crash' || f.kind === 'restart' || f.kind === 'swizzle-clog')
+      return `fault kind "${f.kind}" has no real-runtime equivalent (a host of the process cannot be crashed or clogged)`;
   return null;
 }
 
@@ -290,7 +293,7 @@ export function realSubstrate(scenario: Scenario, options: RealSubstrateOptions)
         envs.push(env);
         boot(new HostEnv(env));
       }
-      const minEndUs = Math.min(scheduledUntilUs(scenario), healedAtUs + maxLivenessUs);
+      const minEndUs = Math.min(scheduledUntilUs(scenario), endUs);
       const capUs = Math.min(endUs, Math.max(minEndUs, healedAtUs) + maxLivenessUs);
       const now = (): number => Math.floor((performance.now() - originMs) * 1000);
       let last = activity();
