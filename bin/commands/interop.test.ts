@@ -115,6 +115,15 @@ describe('netlab interop usage errors', () => {
     expect(r.stderr).toContain('usage: netlab interop');
   });
 
+  it('--out DIR holding a report that is not valid: exit 2 before any cell runs', async () => {
+    const dir = mkdtempSync(join(scratch, 'bad-report-'));
+    writeFileSync(join(dir, 'report.json'), '{"schema":"netlab/report@1"');
+    const r = await interop(['--quick', '--out', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/holds a report netlab cannot merge into \(ERR_BAD_REPORT: .*truncated/);
+    expect(stdoutOf(r)).toBe('');
+  });
+
   it('--list prints the selected cells; the full matrix has at least 30', async () => {
     const all = stdoutOf(await interop(['--list']))
       .trim()

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeReportHtml } from '../../reports/html.js';
-import type { Report } from '../../reports/schema.js';
+import { ReportError, type Report } from '../../reports/schema.js';
 import { gitCommit, readReportFile, REPORT_JSON, writeReportFiles } from '../../reports/write.js';
 import { peerVersion } from '../peers/harness.js';
 import {
@@ -111,11 +111,13 @@ export const interopCommand: Command = {
 A cell is (peer, netlab's socket type, netlab's role, transport, fault profile): netlab in this
 process and the peer as a child process run one conformance exchange (bin/interop/cells.ts).
   --peer P         nng (nngcat), nanomsg (nanocat), or all (default all; comma lists accepted)
-  --protocol P     netlab's socket type: ${PROTOCOL_ORDER.join(', ')},
-                   or a pattern: ${Object.keys(PROTOCOL_GROUPS).join(', ')} (default all; comma lists accepted)
+  --protocol P     netlab's socket type (${PROTOCOL_ORDER.slice(0, 6).join(', ')},
+                   ${PROTOCOL_ORDER.slice(6).join(', ')})
+                   or a pattern (${Object.keys(PROTOCOL_GROUPS).join(', ')}); default all; comma lists accepted
   --transport T    ${TRANSPORTS.join(', ')} or all (default all)
   --role R         netlab's role: listener (the peer dials) or dialer (the peer listens), or all (default all)
-  --faults F       fault profile between the peers: ${FAULT_PROFILES.map((p) => p.name).join(', ')}, or all (default none)
+  --faults F       fault profiles between the peers, or all (default none; comma lists accepted):
+${FAULT_PROFILES.map((p) => `                     ${p.name}: ${p.summary}`).join('\n')}
   --quick          one cell per peer and socket type, rotating through roles and transports
   --jobs N         cells run at once (default ${DEFAULT_JOBS}, at most ${MAX_JOBS})
   --cell-timeout D bound of one cell: 10s, 500ms, or seconds (default ${DEFAULT_CELL_TIMEOUT_MS / 1000}s);
@@ -169,6 +171,20 @@ Exit codes: 0 every cell passed, 1 a cell failed or ended in error, 2 a usage or
         cells.map((c) => `${c.peer}/${c.protocol}/${c.role}/${c.transport}/${c.faults}`).join('\n') + '\n',
       );
       return 0;
+    }
+
+    // A report already in --out is merged into: read it now, so a bad one stops the run before any cell.
+    const existingPath = values.out === undefined ? null : join(values.out, REPORT_JSON);
+    let existing: Report | null = null;
+    if (existingPath !== null && existsSync(existingPath)) {
+      try {
+        existing = readReportFile(existingPath);
+      } catch (e) {
+        if (!(e instanceof ReportError)) throw e;
+        throw new UsageError(
+          `--out ${values.out} holds a report netlab cannot merge into (${e.message}); remove it or choose another directory`,
+        );
+      }
     }
 
     const log = (line: string): void => {
@@ -234,14 +250,10 @@ Exit codes: 0 every cell passed, 1 a cell failed or ended in error, 2 a usage or
         startedAt,
         wallMs,
       };
-      const existingPath = join(values.out, REPORT_JSON);
-      let report: Report;
-      let merged = false;
-      if (existsSync(existingPath)) {
-        // A report from netlab run (or an earlier interop run) stays; only its interop suite is replaced.
-        report = mergeInteropInto(readReportFile(existingPath), results, info);
-        merged = true;
-      } else report = interopReport(results, info);
+      // A report from netlab run (or an earlier interop run) stays; only its interop suite is replaced.
+      const report =
+        existing === null ? interopReport(results, info) : mergeInteropInto(existing, results, info);
+      const merged = existing !== null;
       const written = writeReportFiles(values.out, report);
       writeReportHtml(values.out, report);
       log(
