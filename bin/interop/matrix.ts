@@ -223,7 +223,6 @@ class CellRun implements ExchangeIO {
     readonly env: NodeEnv,
     readonly peer: PeerDialect,
     readonly transport: Transport,
-    readonly exchange: Exchange,
     readonly cell: Cell,
     private readonly command: string,
     private readonly listenUrl: string,
@@ -417,12 +416,19 @@ export async function runCell(cell: Cell, options: CellOptions = {}): Promise<Ce
   let ipcPath: string | null = null;
   let callbackError: unknown;
   let hasCallbackError = false;
+  /** Set once the verdict is in; setup still running after that undoes itself. */
+  let over = false;
 
   const body = (async (): Promise<string> => {
     const listenUrl = await listenAddress(cell.transport, `${cell.peer}-${cell.protocol}-${cell.role}`);
     if (listenUrl.startsWith('ipc://')) ipcPath = listenUrl.slice('ipc://'.length);
     const seed = `${options.seed ?? DEFAULT_SEED}/${id}`;
     const wrapped = await profile.wrap({ id, transport: cell.transport }, listenUrl, seed);
+    if (over) {
+      // The cell timed out while the profile was starting: nothing else will close what it started.
+      await wrapped.close();
+      throw new CellError('the cell was stopped');
+    }
     closeWrap = () => wrapped.close();
     wrapLog = () => wrapped.log();
     const env = createNodeEnv({
@@ -433,17 +439,7 @@ export async function runCell(cell: Cell, options: CellOptions = {}): Promise<Ce
         callbackError ??= e;
       },
     });
-    run = new CellRun(
-      env,
-      dialect,
-      cell.transport,
-      exchange,
-      cell,
-      command,
-      listenUrl,
-      wrapped.dialUrl,
-      deadlineMs,
-    );
+    run = new CellRun(env, dialect, cell.transport, cell, command, listenUrl, wrapped.dialUrl, deadlineMs);
     return Promise.race([exchange.run(run), run.peerFailure]);
   })();
   body.catch(() => undefined); // settled through the race below; a late rejection is expected
@@ -458,6 +454,7 @@ export async function runCell(cell: Cell, options: CellOptions = {}): Promise<Ce
     timer.promise.then(() => ({ kind: 'timeout' as const })),
   ]);
   timer.cancel();
+  over = true;
 
   if (outcome.kind === 'timeout') {
     status = 'error';
