@@ -7,6 +7,7 @@ import { benchCommand } from './commands/bench.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, type Command } from './commands/common.js';
 import { catCommand } from './commands/cat.js';
 import { demoCommand } from './commands/demo.js';
+import { interopCommand } from './commands/interop.js';
 import { mergeCommand } from './commands/merge.js';
 import { parityCommand } from './commands/parity.js';
 import { proxyCommand } from './commands/proxy.js';
@@ -22,6 +23,7 @@ const COMMANDS: readonly Command[] = [
   demoCommand,
   catCommand,
   proxyCommand,
+  interopCommand,
   benchCommand,
 ];
 

@@ -1,15 +1,16 @@
 /**
  * BUS interop with third-party SP peers over real loopback TCP and ipc: netlab (the library on the
  * real runtime) against nngcat (nng 1.5.2, `--bus0`) and nanocat (nanomsg 1.1.5, `--bus`), both
- * roles; a netlab hub with two peers never relays one's message to the other; and `netlab cat
- * --bus0` against nngcat. Missing peers fail the test under NETLAB_REQUIRE_PEERS=1 (CI) and skip it
- * otherwise.
+ * roles (the interop matrix's cells, shared with `netlab interop`); a netlab hub with two peers
+ * never relays one's message to the other; and `netlab cat --bus0` against nngcat. Missing peers
+ * fail the test under NETLAB_REQUIRE_PEERS=1 (CI) and skip it otherwise.
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { NodeEnv } from '../../impl/runtime/node.js';
 import type { Socket } from '../../impl/sp/core/socket.js';
 import { openBus0 } from '../../impl/sp/protocol/bus.js';
-import { interopAddress, withRealEnv } from './support.js';
+import { cellTitle, dialectOf, directCells, runCell } from './matrix.js';
+import { interopAddress, waitUntilListening, withRealEnv } from './support.js';
 import { gatePeers, startPeer, stopAllPeers } from '../peers/harness.js';
 
 vi.setConfig({ testTimeout: 20_000 });
@@ -20,17 +21,6 @@ afterAll(async () => {
 const NETLAB = new URL('../netlab', import.meta.url).pathname;
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const str = (b: Uint8Array): string => new TextDecoder().decode(b);
-
-interface PeerCmd {
-  command: 'nngcat' | 'nanocat';
-  proto: string;
-  dial: string;
-  listen: string;
-}
-const PEERS: PeerCmd[] = [
-  { command: 'nngcat', proto: '--bus0', dial: '--dial', listen: '--listen' },
-  { command: 'nanocat', proto: '--bus', dial: '--connect', listen: '--bind' },
-];
 
 const withEnv = <T>(fn: (env: NodeEnv, sockets: Socket[]) => Promise<T>): Promise<T> =>
   withRealEnv('interop-bus', fn);
@@ -43,76 +33,16 @@ async function pipes(env: NodeEnv, s: Socket, n: number, timeoutMs = 5_000): Pro
   }
 }
 
-for (const peer of PEERS) {
-  for (const transport of ['tcp', 'ipc'] as const) {
-    describe(`BUS interop: netlab <-> ${peer.command} over ${transport}`, () => {
-      it(`netlab listens, ${peer.command} dials: messages both ways`, async (ctx) => {
-        gatePeers(ctx, [peer.command]);
-        const url = await interopAddress(transport, `bus-${peer.command}-l`);
-        await withEnv(async (env, sockets) => {
-          const s = openBus0(env, { options: { 'RECV-DEADLINE': 5_000_000 } });
-          sockets.push(s);
-          await s.listen(url);
-          const p = startPeer({
-            command: peer.command,
-            // -d 1: nanocat's first send may otherwise beat its own pipe's start (BUS: to nobody).
-            args: [
-              peer.proto,
-              peer.dial,
-              url,
-              '--data',
-              'from-peer',
-              '-d',
-              '1',
-              '--recv-timeout',
-              '1',
-              '--quoted',
-            ],
-            timeoutMs: 10_000,
-          });
-          expect(str(await s.recv())).toBe('from-peer');
-          await s.send(text('from-netlab'));
-          await p.waitForOutput(/"from-netlab"/, 5_000);
-          expect((await p.done).code).toBe(0);
-        });
-      });
-
-      it(`${peer.command} listens, netlab dials: messages both ways`, async (ctx) => {
-        gatePeers(ctx, [peer.command]);
-        const url = await interopAddress(transport, `bus-${peer.command}-d`);
-        await withEnv(async (env, sockets) => {
-          // -d 1: the peer sends once netlab's pipe is up (a BUS send with no peer reaches nobody).
-          const p = startPeer({
-            command: peer.command,
-            args: [
-              peer.proto,
-              peer.listen,
-              url,
-              '--data',
-              'from-peer',
-              '-d',
-              '1',
-              '--recv-timeout',
-              '2',
-              '--quoted',
-            ],
-            timeoutMs: 10_000,
-          });
-          const s = openBus0(env, {
-            options: { 'RECV-DEADLINE': 5_000_000, 'DIAL-ASYNCH': true, 'RECONNECT-TIME': 20_000 },
-          });
-          sockets.push(s);
-          await s.dial(url);
-          await pipes(env, s, 1);
-          await s.send(text('from-netlab'));
-          expect(str(await s.recv())).toBe('from-peer');
-          await p.waitForOutput(/"from-netlab"/, 5_000);
-          expect((await p.done).code).toBe(0);
-        });
-      });
+// The matrix cells (bin/interop/cells.ts), shared with `netlab interop`: both roles, both transports.
+describe.concurrent('BUS interop cells (the netlab interop matrix)', () => {
+  for (const cell of directCells(['bus0'])) {
+    it(cellTitle(cell), async (ctx) => {
+      gatePeers(ctx, [dialectOf(cell.peer).command]);
+      const r = await runCell(cell, { timeoutMs: 15_000 });
+      expect(r.status, r.detail).toBe('pass');
     });
   }
-}
+});
 
 describe('BUS interop: relaying', () => {
   it('a netlab hub never relays between two nngcat peers; its own send reaches both', async (ctx) => {
@@ -153,6 +83,8 @@ describe('netlab cat --bus0 against nngcat', () => {
       args: [NETLAB, 'cat', '--bus0', '--listen', url, '--recv-timeout', '2', '--quoted'],
       timeoutMs: 10_000,
     });
+    // netlab cat's 2 s receive timeout starts once it listens; nngcat's 1 s delay must start after.
+    await waitUntilListening(url, 8_000);
     const ng = startPeer({
       command: 'nngcat',
       args: ['--bus0', '--dial', url, '--async', '--data', 'to-cat', '-d', '1', '--recv-timeout', '1'],

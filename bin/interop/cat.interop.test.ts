@@ -4,6 +4,7 @@
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { freeTcpPort, gatePeers, runPeer, startPeer, stopAllPeers } from '../peers/harness.js';
+import { waitUntilListening } from './support.js';
 
 vi.setConfig({ testTimeout: 20_000 });
 afterAll(async () => {
@@ -21,7 +22,7 @@ describe('netlab cat <-> nngcat (pair0)', () => {
       args: ['--pair0', '--listen', url, '--data', 'from-nng', '--recv-timeout', '2', '--quoted'],
       timeoutMs: 10_000,
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await waitUntilListening(url, 8_000);
     const ours = await runPeer({
       command: NETLAB,
       args: ['cat', '--pair0', '--dial', url, '--data', 'from-netlab', '--recv-timeout', '2', '--quoted'],
@@ -41,7 +42,7 @@ describe('netlab cat <-> nngcat (pair0)', () => {
       args: ['cat', '--pair0', '--listen', url, '--count', '1', '--hex'],
       timeoutMs: 10_000,
     });
-    await new Promise((r) => setTimeout(r, 500));
+    await waitUntilListening(url, 8_000);
     const theirs = await runPeer({
       command: 'nngcat',
       args: ['--pair0', '--dial', url, '--data', 'AB\n', '--send-timeout', '2', '--recv-timeout', '1'],

@@ -1,13 +1,15 @@
 /**
  * PAIR1 interop with nngcat (nng 1.5.2, `--pair1`) over real loopback TCP and ipc, both roles
- * (nanocat speaks PAIR v0 only): messages both ways through the hop-count header; a raw netlab
- * socket sees the hop count nng writes (1); and `netlab cat --pair1` against nngcat. A missing
- * nngcat fails the test under NETLAB_REQUIRE_PEERS=1 (CI) and skips it otherwise.
+ * (nanocat speaks PAIR v0 only): messages both ways through the hop-count header (the interop
+ * matrix's cells, shared with `netlab interop`); a raw netlab socket sees the hop count nng writes
+ * (1); and `netlab cat --pair1` against nngcat. A missing nngcat fails the test under
+ * NETLAB_REQUIRE_PEERS=1 (CI) and skips it otherwise.
  */
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { NodeEnv } from '../../impl/runtime/node.js';
 import type { Socket } from '../../impl/sp/core/socket.js';
-import { openPair1, openXPair1 } from '../../impl/sp/protocol/pair1.js';
+import { openXPair1 } from '../../impl/sp/protocol/pair1.js';
+import { cellTitle, dialectOf, directCells, runCell } from './matrix.js';
 import { interopAddress, withRealEnv } from './support.js';
 import { gatePeers, startPeer, stopAllPeers } from '../peers/harness.js';
 
@@ -23,49 +25,16 @@ const str = (b: Uint8Array): string => new TextDecoder().decode(b);
 const withEnv = <T>(fn: (env: NodeEnv, sockets: Socket[]) => Promise<T>): Promise<T> =>
   withRealEnv('interop-pair1', fn);
 
-for (const transport of ['tcp', 'ipc'] as const) {
-  describe(`PAIR1 interop: netlab <-> nngcat over ${transport}`, () => {
-    it('netlab listens, nngcat dials: messages both ways', async (ctx) => {
-      gatePeers(ctx, ['nngcat']);
-      const url = await interopAddress(transport, 'pair1-l');
-      await withEnv(async (env, sockets) => {
-        const s = openPair1(env, { options: { 'RECV-DEADLINE': 5_000_000 } });
-        sockets.push(s);
-        await s.listen(url);
-        const p = startPeer({
-          command: 'nngcat',
-          args: ['--pair1', '--dial', url, '--data', 'from-peer', '--recv-timeout', '1', '--quoted'],
-          timeoutMs: 10_000,
-        });
-        expect(str(await s.recv())).toBe('from-peer');
-        await s.send(text('from-netlab'));
-        await p.waitForOutput(/"from-netlab"/, 5_000);
-        expect((await p.done).code).toBe(0);
-      });
+// The matrix cells (bin/interop/cells.ts), shared with `netlab interop`: both roles, both transports.
+describe.concurrent('PAIR1 interop cells (the netlab interop matrix)', () => {
+  for (const cell of directCells(['pair1'])) {
+    it(cellTitle(cell), async (ctx) => {
+      gatePeers(ctx, [dialectOf(cell.peer).command]);
+      const r = await runCell(cell, { timeoutMs: 15_000 });
+      expect(r.status, r.detail).toBe('pass');
     });
-
-    it('nngcat listens, netlab dials: messages both ways', async (ctx) => {
-      gatePeers(ctx, ['nngcat']);
-      const url = await interopAddress(transport, 'pair1-d');
-      await withEnv(async (env, sockets) => {
-        const p = startPeer({
-          command: 'nngcat',
-          args: ['--pair1', '--listen', url, '--data', 'from-peer', '--recv-timeout', '2', '--quoted'],
-          timeoutMs: 10_000,
-        });
-        const s = openPair1(env, {
-          options: { 'RECV-DEADLINE': 5_000_000, 'DIAL-ASYNCH': true, 'RECONNECT-TIME': 20_000 },
-        });
-        sockets.push(s);
-        await s.dial(url);
-        await s.send(text('from-netlab'));
-        expect(str(await s.recv())).toBe('from-peer');
-        await p.waitForOutput(/"from-netlab"/, 5_000);
-        expect((await p.done).code).toBe(0);
-      });
-    });
-  });
-}
+  }
+});
 
 describe('PAIR1 interop: hop count', () => {
   it('a raw netlab socket sees hop count 1 from nngcat, and its raw reply (hop 2) reaches nngcat', async (ctx) => {

@@ -1,9 +1,10 @@
 /**
  * PUSH0/PULL0 interop with third-party SP peers over real loopback TCP and ipc: netlab (the library
  * on the real runtime) against nngcat (nng 1.5.2) and nanocat (nanomsg 1.1.5), PUSH and PULL on
- * either side, each side listening or dialing; a 1 MiB message through --file; load spread over two
- * nngcat pullers; and `netlab cat --push0/--pull0` compared with nngcat in the same role. Missing
- * peers fail the test under NETLAB_REQUIRE_PEERS=1 (CI) and skip it otherwise.
+ * either side, each side listening or dialing (the interop matrix's cells, shared with `netlab
+ * interop`); a 1 MiB message through --file; load spread over two nngcat pullers; and `netlab cat
+ * --push0/--pull0` compared with nngcat in the same role. Missing peers fail the test under
+ * NETLAB_REQUIRE_PEERS=1 (CI) and skip it otherwise.
  */
 import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -11,7 +12,8 @@ import type { NodeEnv } from '../../impl/runtime/node.js';
 import type { Socket } from '../../impl/sp/core/socket.js';
 import { openPull0, openPush0 } from '../../impl/sp/protocol/pipeline.js';
 import { freeTcpPort, gatePeers, runPeer, startPeer, stopAllPeers, tempIpcPath } from '../peers/harness.js';
-import { interopAddress, withRealEnv } from './support.js';
+import { cellTitle, dialectOf, directCells, runCell } from './matrix.js';
+import { interopAddress, waitUntilListening, withRealEnv } from './support.js';
 
 vi.setConfig({ testTimeout: 20_000 });
 afterAll(async () => {
@@ -20,7 +22,6 @@ afterAll(async () => {
 
 const NETLAB = new URL('../netlab', import.meta.url).pathname;
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-const str = (b: Uint8Array): string => new TextDecoder().decode(b);
 
 interface PeerCmd {
   command: 'nngcat' | 'nanocat';
@@ -39,9 +40,6 @@ const PEERS: PeerCmd[] = [
 const withEnv = <T>(fn: (env: NodeEnv, sockets: Socket[]) => Promise<T>): Promise<T> =>
   withRealEnv('interop', fn);
 
-/** Our dialers retry quickly: the peer may still be binding. */
-const ASYNC_DIAL = { 'DIAL-ASYNCH': true, 'RECONNECT-TIME': 20_000 } as const;
-
 async function waitForPipes(env: NodeEnv, s: Socket, n: number, timeoutMs: number): Promise<void> {
   const endUs = env.nowUs() + timeoutMs * 1000;
   while (s.pipes.size < n) {
@@ -50,76 +48,23 @@ async function waitForPipes(env: NodeEnv, s: Socket, n: number, timeoutMs: numbe
   }
 }
 
+// The matrix cells (bin/interop/cells.ts), shared with `netlab interop`: both roles, both transports.
+describe.concurrent('PUSH/PULL interop cells (the netlab interop matrix)', () => {
+  for (const cell of directCells(['push0', 'pull0'])) {
+    it(cellTitle(cell), async (ctx) => {
+      gatePeers(ctx, [dialectOf(cell.peer).command]);
+      const r = await runCell(cell, { timeoutMs: 15_000 });
+      expect(r.status, r.detail).toBe('pass');
+    });
+  }
+});
+
 for (const peer of PEERS) {
   for (const transport of ['tcp', 'ipc'] as const) {
     const address = (tag: string): Promise<string> =>
       interopAddress(transport, `pipeline-${peer.command}-${tag}`);
 
     describe(`PUSH/PULL interop: netlab <-> ${peer.command} over ${transport}`, () => {
-      it(`netlab PULL listens, ${peer.command} PUSH dials`, async (ctx) => {
-        gatePeers(ctx, [peer.command]);
-        const url = await address('pull-l');
-        await withEnv(async (env, sockets) => {
-          const s = openPull0(env, { options: { 'RECV-DEADLINE': 5_000_000 } });
-          sockets.push(s);
-          await s.listen(url);
-          const p = startPeer({
-            command: peer.command,
-            args: [peer.push, peer.dial, url, '--data', 'job-from-peer'],
-            timeoutMs: 10_000,
-          });
-          expect(str(await s.recv())).toBe('job-from-peer');
-          expect((await p.done).code).toBe(0);
-        });
-      });
-
-      it(`${peer.command} PUSH listens, netlab PULL dials`, async (ctx) => {
-        gatePeers(ctx, [peer.command]);
-        const url = await address('push-l');
-        await withEnv(async (env, sockets) => {
-          const p = startPeer({
-            command: peer.command,
-            args: [peer.push, peer.listen, url, '--data', 'job-from-listener'],
-            timeoutMs: 10_000,
-          });
-          const s = openPull0(env, { options: { 'RECV-DEADLINE': 5_000_000, ...ASYNC_DIAL } });
-          sockets.push(s);
-          await s.dial(url);
-          expect(str(await s.recv())).toBe('job-from-listener');
-          expect((await p.done).code).toBe(0);
-        });
-      });
-
-      for (const peerMode of ['listen', 'dial'] as const) {
-        it(`netlab PUSH (${peerMode === 'listen' ? 'dials' : 'listens'}) -> ${peer.command} PULL (${peerMode}s): three jobs in order`, async (ctx) => {
-          gatePeers(ctx, [peer.command]);
-          const url = await address(`pull-${peerMode}`);
-          await withEnv(async (env, sockets) => {
-            const s = openPush0(env, { options: { 'SEND-DEADLINE': 5_000_000, ...ASYNC_DIAL } });
-            sockets.push(s);
-            if (peerMode === 'dial') await s.listen(url);
-            const p = startPeer({
-              command: peer.command,
-              args: [
-                peer.pull,
-                peerMode === 'listen' ? peer.listen : peer.dial,
-                url,
-                '--quoted',
-                ...(peer.counts ? ['--count', '3'] : []),
-              ],
-              timeoutMs: 10_000,
-            });
-            if (peerMode === 'listen') await s.dial(url);
-            await waitForPipes(env, s, 1, 5_000);
-            for (const m of ['j1', 'j2', 'j3']) await s.send(text(m));
-            const out = await p.waitForOutput(/"j3"/, 5_000);
-            expect(out.stdout).toBe('"j1"\n"j2"\n"j3"\n');
-            if (peer.counts) expect((await p.done).code).toBe(0);
-            else await p.stop();
-          });
-        });
-      }
-
       it(`${peer.command} PUSH sends 1 MiB (--file) and netlab PULL receives it intact`, async (ctx) => {
         gatePeers(ctx, [peer.command]);
         const url = await address('big');
@@ -245,7 +190,7 @@ describe('netlab cat <-> nngcat (push0/pull0), compared with nngcat in the same 
               ? { command: NETLAB, args: ['cat', ...ourArgs] }
               : { command: 'nngcat', args: ourArgs };
           const listening = startPeer({ ...listenerFirst, timeoutMs: 10_000 });
-          await new Promise((r) => setTimeout(r, 500));
+          await waitUntilListening(url, 8_000);
           const dialed = await runPeer({ ...dialer, timeoutMs: 10_000 });
           const listened = await listening.done;
           const outcome = (r: { stdout: Uint8Array; code: number | null }) => ({

@@ -1,11 +1,12 @@
 /**
  * REQ/REP interop with third-party SP peers over real loopback TCP and ipc: netlab (the library on
  * the real runtime) against nngcat (nng 1.5.2) and nanocat (nanomsg 1.1.5) in both roles and both
- * connection directions; 1000 sequential requests to a looping nngcat REP; a request of exactly the
- * max receive size echoed back; the resend on a new pipe after the REP died (nngcat restarted, and a
- * node:net REP that records the request ids on the wire); and `netlab cat --req0/--rep0` against
- * nngcat, compared with nngcat in the same role. Missing peers fail the test under
- * NETLAB_REQUIRE_PEERS=1 (CI) and skip it otherwise.
+ * connection directions (the interop matrix's cells, shared with `netlab interop`); 1000 sequential
+ * requests to a looping nngcat REP; a request of exactly the max receive size echoed back; the
+ * resend on a new pipe after the REP died (nngcat restarted, and a node:net REP that records the
+ * request ids on the wire); and `netlab cat --req0/--rep0` against nngcat, compared with nngcat in
+ * the same role. Missing peers fail the test under NETLAB_REQUIRE_PEERS=1 (CI) and skip it
+ * otherwise.
  */
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -13,10 +14,10 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { NodeEnv } from '../../impl/runtime/node.js';
 import type { Socket } from '../../impl/sp/core/socket.js';
-import { SpError } from '../../impl/sp/errors.js';
 import { openRep0 } from '../../impl/sp/protocol/rep0.js';
 import { openReq0 } from '../../impl/sp/protocol/req0.js';
-import { interopAddress, withRealEnv } from './support.js';
+import { cellTitle, dialectOf, directCells, runCell } from './matrix.js';
+import { interopAddress, waitUntilListening, withRealEnv } from './support.js';
 import {
   freeTcpPort,
   gatePeers,
@@ -71,135 +72,20 @@ const withEnv = <T>(fn: (env: NodeEnv, sockets: Socket[]) => Promise<T>): Promis
 /** Dial options for a netlab socket whose peer may still be binding: retry quickly in the background. */
 const DIAL_EARLY = { 'DIAL-ASYNCH': true, 'RECONNECT-TIME': 20 * MS_US } as const;
 
-async function errorCode(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    return e instanceof SpError ? e.code : `non-SpError: ${String(e)}`;
-  }
-}
-
-/**
- * Resolves once something accepts connections at url. A probe connection is opened and closed at
- * once: nngcat and netlab count it as a failed handshake and carry on. Needed because nngcat prints
- * "Listening at" only into its stdio buffer, so its output cannot say when it is ready.
- */
-async function waitUntilListening(url: string, timeoutMs: number): Promise<void> {
-  const target = url.startsWith('ipc://')
-    ? { path: url.slice('ipc://'.length) }
-    : (() => {
-        const m = /^tcp:\/\/([^:]+):(\d+)$/.exec(url);
-        if (m === null) throw new Error(`cannot probe ${url}`);
-        return { host: m[1]!, port: Number(m[2]) };
-      })();
-  const deadlineMs = performance.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((res) => {
-      const probe = net.connect(target);
-      probe.once('connect', () => {
-        probe.destroy();
-        res(true);
-      });
-      probe.once('error', () => res(false));
+// The matrix cells (bin/interop/cells.ts), shared with `netlab interop`: both roles, both transports.
+describe.concurrent('REQ/REP interop cells (the netlab interop matrix)', () => {
+  for (const cell of directCells(['req0', 'rep0'])) {
+    it(cellTitle(cell), async (ctx) => {
+      gatePeers(ctx, [dialectOf(cell.peer).command]);
+      const r = await runCell(cell, { timeoutMs: 15_000 });
+      expect(r.status, r.detail).toBe('pass');
     });
-    if (ok) return;
-    if (performance.now() > deadlineMs) throw new Error(`nothing listening at ${url} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
   }
-}
+});
 
 for (const peer of PEERS) {
   for (const transport of ['tcp', 'ipc'] as const) {
     describe(`REQ/REP interop: netlab <-> ${peer.command} over ${transport}`, () => {
-      it(`netlab REQ dials ${peer.command} REP (--data pong): reply, then recv is ErrProtoState`, async (ctx) => {
-        gatePeers(ctx, [peer.command]);
-        const url = await address(transport, `${peer.command}-reqd`);
-        const p = startPeer({
-          command: peer.command,
-          args: [peer.rep, peer.listen, url, '--data', 'pong', '--quoted', ...peer.countOne],
-          timeoutMs: 10_000,
-        });
-        await withEnv(async (env, sockets) => {
-          const req = openReq0(env, { options: { ...DIAL_EARLY, 'RECV-DEADLINE': 5 * SECOND_US } });
-          sockets.push(req);
-          await req.dial(url);
-          await req.send(text('ping'));
-          expect(str(await req.recv())).toBe('pong');
-          // The one request was answered: nothing is outstanding, which is how nngcat's loop ends.
-          expect(await errorCode(req.recv())).toBe('ErrProtoState');
-        });
-        await p.waitForOutput(/"ping"/, 5_000);
-        if (peer.command === 'nngcat') {
-          const result = await p.done;
-          expect(str(result.stdout)).toBe('"ping"\n');
-          expect(result.code).toBe(0);
-        } else {
-          await p.stop();
-        }
-      });
-
-      it(`${peer.command} REP dials netlab REQ (netlab listens)`, async (ctx) => {
-        gatePeers(ctx, [peer.command]);
-        const url = await address(transport, `${peer.command}-reql`);
-        await withEnv(async (env, sockets) => {
-          const req = openReq0(env, { options: { 'RECV-DEADLINE': 5 * SECOND_US } });
-          sockets.push(req);
-          await req.listen(url);
-          const p = startPeer({
-            command: peer.command,
-            args: [peer.rep, peer.dial, url, '--data', 'pong', '--quoted', ...peer.countOne],
-            timeoutMs: 10_000,
-          });
-          // No pipe yet: the request waits for the peer to connect.
-          await req.send(text('ping'));
-          expect(str(await req.recv())).toBe('pong');
-          await p.waitForOutput(/"ping"/, 5_000);
-          if (peer.command === 'nngcat') expect((await p.done).code).toBe(0);
-          else await p.stop();
-        });
-      });
-
-      it(`${peer.command} REQ dials netlab REP (netlab listens)`, async (ctx) => {
-        gatePeers(ctx, [peer.command]);
-        const url = await address(transport, `${peer.command}-repl`);
-        await withEnv(async (env, sockets) => {
-          const rep = openRep0(env, { options: { 'RECV-DEADLINE': 5 * SECOND_US } });
-          sockets.push(rep);
-          await rep.listen(url);
-          const p = startPeer({
-            command: peer.command,
-            args: [peer.req, peer.dial, url, '--data', 'ping', '--quoted'],
-            timeoutMs: 10_000,
-          });
-          expect(str(await rep.recv())).toBe('ping');
-          await rep.send(text('pong'));
-          const result = await p.done;
-          expect(str(result.stdout)).toBe('"pong"\n');
-          expect(result.code).toBe(0);
-        });
-      });
-
-      it(`netlab REP dials ${peer.command} REQ (${peer.command} listens)`, async (ctx) => {
-        gatePeers(ctx, [peer.command]);
-        const url = await address(transport, `${peer.command}-repd`);
-        const p = startPeer({
-          command: peer.command,
-          args: [peer.req, peer.listen, url, '--data', 'ping', '--quoted'],
-          timeoutMs: 10_000,
-        });
-        await withEnv(async (env, sockets) => {
-          const rep = openRep0(env, { options: { ...DIAL_EARLY, 'RECV-DEADLINE': 5 * SECOND_US } });
-          sockets.push(rep);
-          await rep.dial(url);
-          expect(str(await rep.recv())).toBe('ping');
-          await rep.send(text('pong'));
-          const result = await p.done;
-          expect(str(result.stdout)).toBe('"pong"\n');
-          expect(result.code).toBe(0);
-        });
-      });
-
       it(`${peer.command} REQ sends a request of exactly the max receive size (--file); netlab REP echoes it`, async (ctx) => {
         gatePeers(ctx, [peer.command]);
         const url = await address(transport, `${peer.command}-big`);

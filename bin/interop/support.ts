@@ -1,4 +1,9 @@
-/** Shared pieces of the interop tests: fresh loopback addresses and a real env that always closes. */
+/**
+ * Shared pieces of the interop tests: fresh loopback addresses, a real env that always closes, and
+ * a probe that says when a peer process is listening.
+ */
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { createNodeEnv, type NodeEnv } from '../../impl/runtime/node.js';
 import type { Socket } from '../../impl/sp/core/socket.js';
 import { freeTcpPort, tempIpcPath } from '../peers/harness.js';
@@ -20,5 +25,34 @@ export async function withRealEnv<T>(
   } finally {
     for (const s of sockets) await s.close().catch(() => undefined);
     await env.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Resolves once something accepts connections at url. A probe connection is opened and closed at
+ * once: nngcat, nanocat and netlab count it as a failed handshake and carry on. Needed because nngcat prints
+ * "Listening at" only into its stdio buffer, so its output cannot say when it is ready.
+ */
+export async function waitUntilListening(url: string, timeoutMs: number): Promise<void> {
+  const target = url.startsWith('ipc://')
+    ? { path: url.slice('ipc://'.length) }
+    : (() => {
+        const m = /^tcp:\/\/([^:]+):(\d+)$/.exec(url);
+        if (m === null) throw new Error(`cannot probe ${url}`);
+        return { host: m[1]!, port: Number(m[2]) };
+      })();
+  const deadlineMs = performance.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((res) => {
+      const probe = net.connect(target);
+      probe.once('connect', () => {
+        probe.destroy();
+        res(true);
+      });
+      probe.once('error', () => res(false));
+    });
+    if (ok) return;
+    if (performance.now() > deadlineMs) throw new Error(`nothing listening at ${url} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
