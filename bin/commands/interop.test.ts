@@ -132,7 +132,17 @@ describe('netlab interop usage errors', () => {
     expect(all).toContain('nng/pair1/dialer/ipc/none');
     expect(all.some((id) => id.startsWith('nanomsg/pair1/'))).toBe(false);
     const some = stdoutOf(
-      await interop(['--list', '--peer', 'nng', '--protocol', 'reqrep', '--transport', 'tcp']),
+      await interop([
+        '--list',
+        '--peer',
+        'nng',
+        '--protocol',
+        'reqrep',
+        '--transport',
+        'tcp',
+        '--faults',
+        'none',
+      ]),
     );
     expect(some.trim().split('\n')).toEqual([
       'nng/req0/listener/tcp/none',
@@ -140,6 +150,12 @@ describe('netlab interop usage errors', () => {
       'nng/rep0/listener/tcp/none',
       'nng/rep0/dialer/tcp/none',
     ]);
+    // By default every fault profile: each cell directly and through the proxy's profiles, except
+    // netlab's REP behind a reset (the peer's REQ would resend only after 60 s).
+    expect(all).toContain('nng/req0/listener/tcp/reset');
+    expect(all).toContain('nanomsg/sub0/dialer/ipc/chaos');
+    expect(all.some((id) => id.startsWith('nng/rep0/') && id.endsWith('/reset'))).toBe(false);
+    expect(all).toHaveLength(496);
   });
 });
 
@@ -164,7 +180,18 @@ function fakePeerDir(): string {
   return dir;
 }
 
-const ONE_CELL = ['--peer', 'nng', '--protocol', 'pair0', '--role', 'listener', '--transport', 'tcp'];
+const ONE_CELL = [
+  '--peer',
+  'nng',
+  '--protocol',
+  'pair0',
+  '--role',
+  'listener',
+  '--transport',
+  'tcp',
+  '--faults',
+  'none',
+];
 
 function alive(pid: number): boolean {
   try {

@@ -116,7 +116,7 @@ process and the peer as a child process run one conformance exchange (bin/intero
                    or a pattern (${Object.keys(PROTOCOL_GROUPS).join(', ')}); default all; comma lists accepted
   --transport T    ${TRANSPORTS.join(', ')} or all (default all)
   --role R         netlab's role: listener (the peer dials) or dialer (the peer listens), or all (default all)
-  --faults F       fault profiles between the peers, or all (default none; comma lists accepted):
+  --faults F       fault profiles between the peers, or all (default all; comma lists accepted):
 ${FAULT_PROFILES.map((p) => `                     ${p.name}: ${p.summary}`).join('\n')}
   --quick          one cell per peer and socket type, rotating through roles and transports
   --jobs N         cells run at once (default ${DEFAULT_JOBS}, at most ${MAX_JOBS})

@@ -1,9 +1,20 @@
 /**
  * Fault profiles of the interop matrix: the `faults` dimension of a cell and the one place that
- * parses `netlab interop --faults`. A profile puts something between the two peers of a cell (a
- * seeded fault proxy) by turning the address the listener listens on into the address the dialer
- * dials. Only `none` exists so far; adding a profile is adding an entry to FAULT_PROFILES.
+ * parses `netlab interop --faults`. A profile puts a seeded fault proxy (impl/runtime/node-proxy.ts)
+ * between the two peers of a cell, by turning the address the listener listens on into the address
+ * the dialer dials; its faults are the proxy's named profile of the same name (PROXY_PROFILES:
+ * latency, slicing, stall, reset, chaos). `none` lets the peers talk directly.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFaultProxy } from '../../impl/runtime/node-proxy.js';
+import {
+  describeProxyFaults,
+  PROXY_PROFILES,
+  PROXY_PROFILE_NAMES,
+  type ProxyProfileName,
+} from '../../impl/runtime/proxy-plan.js';
 
 export type Transport = 'tcp' | 'ipc';
 export const TRANSPORTS: readonly Transport[] = ['tcp', 'ipc'];
@@ -21,6 +32,8 @@ export interface WrappedAddress {
   dialUrl: string;
   /** Lines for the cell's detail (what the proxy did); [] when there is nothing to say. */
   log(): string[];
+  /** Connections made through the wrapper so far (a redial after a reset makes it 2); null: unknown. */
+  connections(): number | null;
   /** Stops whatever was put in between; called once per cell, also after a timeout or an error. */
   close(): Promise<void>;
 }
@@ -32,6 +45,11 @@ export interface FaultProfile {
   summary: string;
   /** Fault kinds the profile injects (the report case's `faults`); [] for none. */
   kinds: readonly string[];
+  /**
+   * True when the profile destroys bytes in flight (a reset): a protocol that does not resend may
+   * then lose a message, and the cell asks instead that the peers reconnect.
+   */
+  destroysData: boolean;
   /** Transports the profile can sit on; cells on other transports are not generated for it. */
   transports: readonly Transport[];
   /**
@@ -47,13 +65,75 @@ const NONE: FaultProfile = {
   name: 'none',
   summary: 'no faults: the peers talk directly',
   kinds: [],
+  destroysData: false,
   transports: TRANSPORTS,
   wrap: (_target, listenUrl) =>
-    Promise.resolve({ dialUrl: listenUrl, log: () => [], close: () => Promise.resolve() }),
+    Promise.resolve({
+      dialUrl: listenUrl,
+      log: () => [],
+      connections: () => null,
+      close: () => Promise.resolve(),
+    }),
 };
 
+/** Fault kinds each proxy profile injects (the report case's `faults`). */
+const PROFILE_KINDS: Record<Exclude<ProxyProfileName, 'none'>, readonly string[]> = {
+  latency: ['latency'],
+  slicing: ['slicing'],
+  stall: ['stall'],
+  reset: ['reset'],
+  chaos: ['latency', 'slicing', 'bandwidth', 'stall', 'slow-close'],
+};
+
+/** The proxy's profile `name`, in front of the cell's listener (tcp, or a unix socket for ipc). */
+function proxied(name: Exclude<ProxyProfileName, 'none'>): FaultProfile {
+  return {
+    name,
+    summary: `through the seeded fault proxy: ${describeProxyFaults(PROXY_PROFILES[name])}`,
+    kinds: PROFILE_KINDS[name],
+    destroysData:
+      PROXY_PROFILES[name].up?.resetAtByte !== undefined ||
+      PROXY_PROFILES[name].down?.resetAtByte !== undefined,
+    transports: TRANSPORTS,
+    async wrap(target, listenUrl, seed) {
+      const ipc = target.transport === 'ipc';
+      // A unix-socket proxy needs a path of its own; a fresh directory keeps cells apart.
+      const dir = ipc ? mkdtempSync(join(tmpdir(), 'netlab-interop-proxy-')) : undefined;
+      try {
+        const proxy = await startFaultProxy({
+          listen: dir !== undefined ? `ipc://${join(dir, 'proxy.sock')}` : 'tcp://127.0.0.1:0',
+          upstream: listenUrl,
+          seed: `${seed}/${target.id}`,
+          faults: name,
+        });
+        return {
+          dialUrl: proxy.address.replace(/^unix:\/\//, 'ipc://'),
+          log: () => {
+            const conns = proxy.connections.map(
+              (c) =>
+                `conn ${c.index}: ${c.up.forwarded} B up, ${c.down.forwarded} B down${c.outcome !== undefined ? `, ${c.outcome}` : ''}`,
+            );
+            return [`proxy ${name} (seed ${proxy.seed}): ${conns.join('; ') || 'no connection'}`];
+          },
+          connections: () => proxy.accepted,
+          close: async () => {
+            await proxy.close();
+            if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+          },
+        };
+      } catch (e) {
+        if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+        throw e;
+      }
+    },
+  };
+}
+
 /** Every profile `--faults` accepts, in the order `all` runs them. */
-export const FAULT_PROFILES: readonly FaultProfile[] = [NONE];
+export const FAULT_PROFILES: readonly FaultProfile[] = [
+  NONE,
+  ...PROXY_PROFILE_NAMES.filter((n): n is Exclude<ProxyProfileName, 'none'> => n !== 'none').map(proxied),
+];
 
 /** Thrown for a `--faults` value that names no profile; the command turns it into a usage error. */
 export class FaultsFlagError extends Error {
@@ -61,11 +141,11 @@ export class FaultsFlagError extends Error {
 }
 
 /**
- * Parses `--faults`: one profile name, a comma-separated list, or `all` (every profile); default
- * `none`. Duplicates are dropped, order is kept.
+ * Parses `--faults`: one profile name, a comma-separated list, or `all` (every profile, the
+ * default: the matrix runs with and without faults). Duplicates are dropped, order is kept.
  */
 export function parseFaultsFlag(text: string | undefined): FaultProfile[] {
-  if (text === undefined) return [NONE];
+  if (text === undefined) return [...FAULT_PROFILES];
   const names = text
     .split(',')
     .map((s) => s.trim())

@@ -29,8 +29,14 @@ describe('matrixCells', () => {
       protocols: ['req0', 'sub0'],
       roles: ['dialer'],
       transports: ['ipc'],
+      faults: parseFaultsFlag('none,stall'),
     });
-    expect(cells.map(cellId)).toEqual(['nanomsg/req0/dialer/ipc/none', 'nanomsg/sub0/dialer/ipc/none']);
+    expect(cells.map(cellId)).toEqual([
+      'nanomsg/req0/dialer/ipc/none',
+      'nanomsg/req0/dialer/ipc/stall',
+      'nanomsg/sub0/dialer/ipc/none',
+      'nanomsg/sub0/dialer/ipc/stall',
+    ]);
     expect(matrixCells({ peers: ['nanomsg'], protocols: ['pair1'] })).toEqual([]);
   });
 
@@ -51,8 +57,16 @@ describe('matrixCells', () => {
 });
 
 describe('parseFaultsFlag', () => {
-  it('accepts none (the default), lists and all; refuses unknown names naming the accepted ones', () => {
-    expect(parseFaultsFlag(undefined).map((p) => p.name)).toEqual(['none']);
+  it('accepts all (the default), none, lists; refuses unknown names naming the accepted ones', () => {
+    expect(parseFaultsFlag(undefined)).toEqual(FAULT_PROFILES);
+    expect(FAULT_PROFILES.map((p) => p.name)).toEqual([
+      'none',
+      'latency',
+      'slicing',
+      'stall',
+      'reset',
+      'chaos',
+    ]);
     expect(parseFaultsFlag('none,none').map((p) => p.name)).toEqual(['none']);
     expect(parseFaultsFlag('all')).toEqual(FAULT_PROFILES);
     expect(() => parseFaultsFlag('gremlins')).toThrow(FaultsFlagError);
