@@ -7,6 +7,7 @@ import { benchCommand } from './commands/bench.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, type Command } from './commands/common.js';
 import { catCommand } from './commands/cat.js';
 import { demoCommand } from './commands/demo.js';
+import { fuzzCommand } from './commands/fuzz.js';
 import { mergeCommand } from './commands/merge.js';
 import { reportCommand } from './commands/report.js';
 import { replayCommand, runCommand } from './commands/run.js';
@@ -18,6 +19,7 @@ const COMMANDS: readonly Command[] = [
   reportCommand,
   demoCommand,
   catCommand,
+  fuzzCommand,
   benchCommand,
 ];
 
