@@ -62,6 +62,7 @@ const LIMITS: readonly number[] = [DEFAULT_MAX_RECV_BYTES, 64, 0];
 /** PAIR1 and REP0/RESPONDENT0 TTL (the default, as the sockets here use it). */
 const TTL = 8;
 const HANDSHAKE_TIMEOUT_US = 10_000_000;
+const IPC_ADDRESS = 'ipc:///tmp/netlab-fuzz.sock';
 const CHUNK_GAP_US = 200;
 const SETTLE_US = 20_000;
 /** Simulated events one exec may take: far above what any input of --max-len needs. */
@@ -77,16 +78,22 @@ const MAX_EVENTS_PER_EXEC = 200_000;
  */
 const MODES = ['drain', 'late-reader', 'late-reader+close'] as const;
 type Mode = (typeof MODES)[number];
-const KNOB_COUNT = PROTOCOLS.length * LIMITS.length * MODES.length;
+/** Transports, outermost in the knob (tcp knobs keep their numbers as ipc joins after them). */
+const TRANSPORTS = ['tcp', 'ipc'] as const;
+type Transport = (typeof TRANSPORTS)[number];
+const KNOBS_PER_TRANSPORT = PROTOCOLS.length * LIMITS.length * MODES.length;
+const KNOB_COUNT = KNOBS_PER_TRANSPORT * TRANSPORTS.length;
 
-function knobParts(knob: number): { proto: StreamProtocol; max: number; mode: Mode } {
-  const k = knob % KNOB_COUNT;
+function knobParts(knob: number): { proto: StreamProtocol; max: number; mode: Mode; transport: Transport } {
+  const t = knob % KNOB_COUNT;
+  const k = t % KNOBS_PER_TRANSPORT;
   const perMode = PROTOCOLS.length * LIMITS.length;
   const m = k % perMode;
   return {
     proto: PROTOCOLS[m % PROTOCOLS.length]!,
     max: LIMITS[Math.floor(m / PROTOCOLS.length)]!,
     mode: MODES[Math.floor(k / perMode)]!,
+    transport: TRANSPORTS[Math.floor(t / KNOBS_PER_TRANSPORT)]!,
   };
 }
 
@@ -111,7 +118,8 @@ class StreamRunner implements TargetRunner {
   constructor(private readonly impl: string) {}
 
   async exec(input: FuzzInput, ctx: ExecContext): Promise<Finding | null> {
-    const { proto, max, mode } = knobParts(input.knob);
+    const { proto, max, mode, transport } = knobParts(input.knob);
+    const ipc = transport === 'ipc';
     const data = input.data;
     const cov = ctx.coverage;
     const info = protocolByName(proto.name)!;
@@ -124,7 +132,7 @@ class StreamRunner implements TargetRunner {
     if (complete && 'code' in hs) expectBad = true;
     const body = data.subarray(8);
     const m = this.frames;
-    m.parse(complete && 'id' in hs ? body : EMPTY, false, max);
+    m.parse(complete && 'id' in hs ? body : EMPTY, ipc, max);
     if (complete && 'id' in hs) {
       for (let i = 0; i < Math.min(m.classCount, 16); i++) cov.hit(feature(K_FRAME, m.classes[i]!));
       expectBad = m.error !== null;
@@ -173,8 +181,13 @@ class StreamRunner implements TargetRunner {
     };
 
     const script = async (): Promise<void> => {
-      await server.listen('tcp://a:5555');
-      const raw = await connect(b, 'tcp://a:5555', (how) => (peerClosed ??= how));
+      // ipc connects within one host: the peer then runs on the server's host.
+      await server.listen(ipc ? IPC_ADDRESS : 'tcp://a:5555');
+      const raw = await connect(
+        ipc ? a : b,
+        ipc ? IPC_ADDRESS : 'tcp://a:5555',
+        (how) => (peerClosed ??= how),
+      );
       if (!late) void read();
       for (const [i, chunk] of chunks.entries()) {
         if (i > 0) await b.sleep(CHUNK_GAP_US);
@@ -230,7 +243,7 @@ class StreamRunner implements TargetRunner {
 
     const closeKind = (c: string | null): number => (c === null ? 0 : c === 'clean' ? 1 : 2);
     closeFeatures(cov, closeKind(closedAtCheckpoint), closeKind(closedAfterTimeout), got.length);
-    const label = `${proto.name}, MAX-RCV-SIZE ${max}, ${mode}`;
+    const label = `${proto.name} on ${transport}, MAX-RCV-SIZE ${max}, ${mode}`;
     if (!(readerEnd instanceof SpError) || readerEnd.code !== 'ErrClosed') {
       return {
         oracle: readerEnd instanceof SpError ? 'wrong-error' : 'untyped-error',
@@ -361,12 +374,16 @@ function streamArb(): fc.Arbitrary<FuzzInput> {
       cuts: fc.array(fc.nat({ max: 200 }), { maxLength: 5 }),
     })
     .map(({ knob, goodHeader, badHeaderByte, payloads, prefixes, tail, cuts }) => {
-      const { proto } = knobParts(knob);
+      const { proto, transport } = knobParts(knob);
       const header = encodeHandshake(protocolByName(proto.name)!.peerId);
       if (!goodHeader) header[badHeaderByte[0]] = badHeaderByte[1];
-      const frames = payloads.map((p, i) => encodeFrame(concat(headerPrefix(prefixes[i] ?? 'none', i), p)));
+      const ipc = transport === 'ipc';
+      const frames = payloads.map((p, i) =>
+        encodeFrame(concat(headerPrefix(prefixes[i] ?? 'none', i), p), ipc),
+      );
       let data = concat(header, ...frames);
-      if (tail !== null) data = concat(data, u64Bytes(tail), Uint8Array.of(1, 2, 3));
+      if (tail !== null)
+        data = concat(data, ipc ? Uint8Array.of(1) : EMPTY, u64Bytes(tail), Uint8Array.of(1, 2, 3));
       return { data, cuts: normalizeCuts(cuts, data.length), knob };
     });
 }
@@ -390,18 +407,20 @@ export const SP_STREAM: FuzzTarget = {
   name: 'sp-stream',
   summary: 'header + frames in random chunks into a live socket pipe over the simulated network',
   knobs: Array.from({ length: KNOB_COUNT }, (_, k) => {
-    const { proto, max, mode } = knobParts(k);
-    return `${proto.name} listener, MAX-RCV-SIZE ${max}, ${mode}`;
+    const { proto, max, mode, transport } = knobParts(k);
+    return `${proto.name} listener on ${transport}, MAX-RCV-SIZE ${max}, ${mode}`;
   }),
   async: true,
   takesDecoderImpl: true,
   maxLenBytes: 512,
   hints: {
     interesting(knob) {
-      const { proto, max } = knobParts(knob);
+      const { proto, max, transport } = knobParts(knob);
       const peer = protocolByName(proto.name)!.peerId;
       return [
-        ...interestingLengths(max).map(u64Bytes),
+        ...interestingLengths(max).map((n) =>
+          transport === 'ipc' ? concat(Uint8Array.of(1), u64Bytes(n)) : u64Bytes(n),
+        ),
         encodeHandshake(peer),
         encodeHandshake(peer ^ 1),
         u32Bytes(0x8000_0000),
@@ -412,19 +431,21 @@ export const SP_STREAM: FuzzTarget = {
       const m = new FrameModel();
       const out = [0];
       if (input.data.length < 8) return out;
-      m.parse(input.data.subarray(8), false, knobParts(input.knob).max);
+      const { max, transport } = knobParts(input.knob);
+      m.parse(input.data.subarray(8), transport === 'ipc', max);
       for (let i = 0; i < m.count; i++) out.push(8 + m.headerAt[i]!, 8 + m.starts[i]!);
       if (m.openAt >= 0) out.push(8 + m.openAt);
       if (m.errorAt >= 0) out.push(8 + m.errorAt);
       out.push(input.data.length);
       return out;
     },
-    unit(rng: Rng) {
+    unit(rng: Rng, knob: number) {
       const kinds = ['none', 'hop', 'id', 'pipe+id', 'deep'];
       const p = new Uint8Array(Math.floor(rng.next() * 12));
       for (let i = 0; i < p.length; i++) p[i] = Math.floor(rng.next() * 256);
       return encodeFrame(
         concat(headerPrefix(kinds[Math.floor(rng.next() * kinds.length)]!, Math.floor(rng.next() * 12)), p),
+        knobParts(knob).transport === 'ipc',
       );
     },
   },
