@@ -139,6 +139,33 @@ describe('planted bugs show the oracles are not vacuous', () => {
     },
   });
 
+  /** netlab's decoder that also asks its allocator for a byte a thousand times per chunk: runaway work. */
+  registerDecoderImpl({
+    name: 'test/alloc-storm',
+    summary: 'test only: a thousand allocations per chunk',
+    factory: (options): FrameDecoderLike => {
+      const d = new FrameDecoder(options);
+      return {
+        feed: (chunk, onFrame) => {
+          for (let i = 0; i < 1000; i++) options.allocator?.alloc(1);
+          d.feed(chunk, onFrame);
+        },
+      };
+    },
+  });
+
+  it('sp-frame catches runaway work (hang: steps beyond the budget per input byte)', async () => {
+    const r = await runFuzz({
+      target: TARGETS.get('sp-frame')!,
+      impl: 'test/alloc-storm',
+      seed: SEED,
+      runs: 1000,
+      clock,
+      maxCrashers: 1,
+    });
+    expect(r.crashers.map((c) => c.oracle)).toEqual(['hang']);
+  });
+
   it('sp-frame and sp-stream catch a decoder that drops frames', async () => {
     for (const name of ['sp-frame', 'sp-stream']) {
       const r = await runFuzz({

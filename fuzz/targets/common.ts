@@ -31,13 +31,14 @@ export const POOL_BYTES = 4 * 1024 * 1024;
  * An Allocator that judges every request (oracles alloc-invalid and alloc-over-limit) and serves
  * the legitimate ones from one preallocated pool, so a 1 MiB body costs no fresh memory per exec.
  * `reset` starts a pass: the bound is the receive limit, or (unlimited) the largest length the
- * model accepted; `steps` counts requests for the hang oracle.
+ * model accepted; more than `maxRequests` requests is the hang oracle.
  */
 export class CheckingPool implements Allocator {
   private readonly pool = new Uint8Array(POOL_BYTES);
   private used = 0;
   private boundBytes = 0;
   private limitText = '';
+  private maxRequests = Number.MAX_SAFE_INTEGER;
   requests = 0;
   /** The first finding of the pass (kept: a pipe swallows what the decoder throws). */
   finding: Finding | null = null;
@@ -46,7 +47,8 @@ export class CheckingPool implements Allocator {
   /** log2 of the largest request of the pass (for coverage), -1 when none. */
   largestLog2 = -1;
 
-  reset(boundBytes: number, limitText: string): void {
+  reset(boundBytes: number, limitText: string, maxRequests = Number.MAX_SAFE_INTEGER): void {
+    this.maxRequests = maxRequests;
     this.used = 0;
     this.boundBytes = boundBytes;
     this.limitText = limitText;
@@ -63,7 +65,8 @@ export class CheckingPool implements Allocator {
   }
 
   alloc(bytes: number): Uint8Array {
-    this.requests++;
+    if (++this.requests > this.maxRequests)
+      throw this.fail('hang', `more than ${this.maxRequests} allocations in one pass`);
     if (bytes > this.boundBytes) {
       throw this.fail(
         'alloc-over-limit',

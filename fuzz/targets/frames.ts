@@ -161,7 +161,6 @@ class FrameRunner implements TargetRunner {
   // State of the current pass, read by onFrame.
   private data: Uint8Array = new Uint8Array(0);
   private got = 0;
-  private steps = 0;
   private stepBudget = 0;
   private chunked = false;
   private readonly onFrame = (payload: Uint8Array): void => this.frame(payload);
@@ -210,11 +209,11 @@ class FrameRunner implements TargetRunner {
   private pass(input: FuzzInput, max: number, chunked: boolean, ctx: ExecContext): Finding | null {
     const model = this.model;
     this.got = 0;
-    this.steps = 0;
     this.chunked = chunked;
     this.pool.reset(
       max > 0 ? max : model.maxAnnounced,
       max > 0 ? `maxRecvBytes` : 'the largest length announced',
+      this.stepBudget,
     );
     let decoder: FrameDecoderLike;
     try {
@@ -287,8 +286,11 @@ class FrameRunner implements TargetRunner {
   private frame(payload: Uint8Array): void {
     const model = this.model;
     const i = this.got++;
-    if (++this.steps > this.stepBudget)
-      throw signal('hang', `more than ${this.stepBudget} frames for ${this.data.length} bytes`);
+    if (this.got + this.pool.requests > this.stepBudget)
+      throw signal(
+        'hang',
+        `more than ${this.stepBudget} frames and allocations for ${this.data.length} bytes`,
+      );
     if (i >= model.count) {
       throw signal(
         this.chunked ? 'chunking-differs' : 'output-differs',
