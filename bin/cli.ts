@@ -8,6 +8,7 @@ import { EXIT_OK, EXIT_USAGE, UsageError, type Command } from './commands/common
 import { catCommand } from './commands/cat.js';
 import { demoCommand } from './commands/demo.js';
 import { interopCommand } from './commands/interop.js';
+import { fuzzCommand } from './commands/fuzz.js';
 import { mergeCommand } from './commands/merge.js';
 import { parityCommand } from './commands/parity.js';
 import { proxyCommand } from './commands/proxy.js';
@@ -24,6 +25,7 @@ const COMMANDS: readonly Command[] = [
   catCommand,
   proxyCommand,
   interopCommand,
+  fuzzCommand,
   benchCommand,
 ];
 

@@ -1,9 +1,10 @@
 /** `netlab bench NAME`: runs a benchmark that measures its own baseline in the same run. */
+import { runFuzzBench } from '../../bench/fuzz.js';
 import { runSimBench } from '../../bench/sim.js';
 import { runSpBench } from '../../bench/sp.js';
 import { EXIT_FINDING, EXIT_OK, intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
 
-const BENCHES = ['sim', 'sp'] as const;
+const BENCHES = ['sim', 'sp', 'fuzz'] as const;
 
 function goalsLine(goals: Record<string, boolean>): string {
   const missed = Object.entries(goals)
@@ -14,7 +15,7 @@ function goalsLine(goals: Record<string, boolean>): string {
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'run a benchmark against its baseline (sim, sp)',
+  summary: 'run a benchmark against its baseline (sim, sp, fuzz)',
   usage: `usage: netlab bench NAME [--json] [--repeats N] [--enforce] [options]
 
 Benchmarks:
@@ -24,6 +25,7 @@ Benchmarks:
         with the same framing; REQ/REP over the simulated network per wall second; the SP frame
         decoder vs memcpy, and 16-byte frames per second; PUSH/PULL one-way throughput (64 B and
         1 MiB messages) vs a bare node:net pipelined stream with the same framing
+  fuzz  netlab fuzz sp-frame execs/s vs decode-only of the same inputs (same chunks and limits)
 
   --json            print one JSON object (figures, baselines, ratios, goals)
   --repeats N       measured repetitions, best reported (default 3)
@@ -33,7 +35,9 @@ Benchmarks:
   --strict-events N events per strict-mode run (default 300000)
   --net-seconds N   virtual seconds of the network workload per run (default 20)
   sp only:
-  --duration-ms N   wall time per round-trip measurement (default 2000)`,
+  --duration-ms N   wall time per round-trip measurement (default 2000)
+  fuzz only:
+  --execs N         fuzz execs per measured run (default 200000)`,
   async run(argv) {
     const { values, positionals } = parseFlags(
       argv,
@@ -43,13 +47,14 @@ Benchmarks:
         'strict-events': { type: 'string' },
         'net-seconds': { type: 'string' },
         'duration-ms': { type: 'string' },
+        execs: { type: 'string' },
         repeats: { type: 'string' },
         enforce: { type: 'boolean' },
       },
       true,
     );
     const name = positionals[0];
-    if (positionals.length !== 1 || (name !== 'sim' && name !== 'sp')) {
+    if (positionals.length !== 1 || (name !== 'sim' && name !== 'sp' && name !== 'fuzz')) {
       throw new UsageError(
         `expected one benchmark name (${BENCHES.join(', ')}), got ${positionals.join(' ') || 'none'}`,
       );
@@ -77,6 +82,26 @@ Benchmarks:
             `  network:   ${result.netWorkload}`,
             `             ${fmt(result.netEventsPerSec)} (goal >= 1.50, and ratio ${result.ratioNetToBare} to bare, goal >= 0.3)`,
             `             ${result.netRoundTripsPerWallSec} round trips/s, ${result.virtualSecondsPerWallSecond} virtual s per wall s (goal >= 10)`,
+            goalsLine(result.goals),
+          ].join('\n') + '\n',
+        );
+      }
+    } else if (name === 'fuzz') {
+      const result = await runFuzzBench({
+        execs: intFlag('execs', values.execs, 200_000, 1_000, 100_000_000),
+        repeats,
+      });
+      meetsGoal = result.meetsGoal;
+      if (values.json) printJson(result);
+      else {
+        const k = (n: number): string => `${Math.round(n / 1000)} k`;
+        process.stdout.write(
+          [
+            `bench fuzz (${result.nodeVersion})`,
+            `  workload:    ${result.workload}`,
+            `  inputs:      ${result.avgInputBytes.toFixed(1)} bytes and ${result.avgChunks.toFixed(2)} chunks on average; corpus ${result.corpusSize}, coverage ${result.coverageSlots} slots`,
+            `  decode-only: ${k(result.decodeOnlyPerSec)} inputs/s  (baseline)`,
+            `  fuzzer:      ${k(result.execsPerSec)} execs/s (goal >= 200 k), ratio ${result.ratioFuzzToDecodeOnly.toFixed(2)} (goal >= 0.3)`,
             goalsLine(result.goals),
           ].join('\n') + '\n',
         );

@@ -91,6 +91,11 @@ export class StreamPipe implements Pipe {
   private paused = false;
   /** Messages decoded while paused (all from chunks already received; bounded by their size). */
   private readonly held: Message[] = [];
+  /**
+   * A stream error found after frames that are still held: the pipe aborts once the application
+   * has taken them (the connection is paused meanwhile, so nothing more is read).
+   */
+  private abortWhenDrained: SpError | undefined;
   private handshakeTimer: TimerHandle | undefined;
   private closing = false;
   /** True inside send(): readiness is then reported by send()'s return and `ready`, not by onReady. */
@@ -185,6 +190,12 @@ export class StreamPipe implements Pipe {
     this.paused = false;
     while (!this.paused && this.held.length > 0 && this.stateValue === 'open')
       this.events.onMessage(this, this.held.shift()!);
+    const pending = this.abortWhenDrained;
+    if (pending !== undefined && this.held.length === 0 && this.stateValue === 'open') {
+      this.abortWhenDrained = undefined;
+      this.abort(pending.code, pending.message);
+      return;
+    }
     if (!this.paused && this.stateValue === 'open') this.conn.resumeReading();
   }
 
@@ -268,6 +279,13 @@ export class StreamPipe implements Pipe {
       this.decoder.feed(rest, (payload) => this.deliver(payload));
     } catch (e) {
       const err = e instanceof SpError ? e : spError('ErrGarbled', String(e));
+      // Frames before the bad one arrived intact; if the application's queue was full they wait in
+      // `held` (the pipe is paused). Deliver them first, as mangos and nng do by reading one frame
+      // at a time, instead of losing them with the pipe. (Found by `netlab fuzz sp-stream`.)
+      if (this.held.length > 0 && this.stateValue === 'open') {
+        this.abortWhenDrained = err;
+        return;
+      }
       this.abort(err.code, err.message);
     }
   }

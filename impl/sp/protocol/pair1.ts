@@ -51,7 +51,8 @@ export interface Pair1Stats extends FanoutStats {
   refusedPipes: number;
 }
 
-function hopCountOf(header: Uint8Array): number | undefined {
+/** The hop count of a 4-byte header (top three bytes zero), else undefined; exported for the fuzzer. */
+export function hopCountOf(header: Uint8Array): number | undefined {
   if (header.length !== 4 || header[0] !== 0 || header[1] !== 0 || header[2] !== 0) return undefined;
   return header[3]!;
 }

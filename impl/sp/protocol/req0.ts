@@ -48,6 +48,17 @@ function u32(b: Uint8Array, at: number): number {
   return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }
 
+/**
+ * The request id a reply (or the survey id a response) starts with: its first big-endian word when
+ * that word has the top bit set; undefined for garbage (shorter than 4 bytes, or no top bit).
+ * REQ0 and SURVEYOR0 share it; a pure function so the fuzzer (fuzz/) drives it alone.
+ */
+export function replyIdOf(body: Uint8Array): number | undefined {
+  if (body.length < 4) return undefined;
+  const id = u32(body, 0);
+  return id >= MSB ? id : undefined;
+}
+
 export function encodeU32(n: number): Uint8Array {
   const b = new Uint8Array(4);
   b[0] = n >>> 24;
@@ -341,9 +352,9 @@ export class Req0 implements ProtocolImpl {
 
   pipeMessage(pipe: Pipe, msg: Message): void {
     const body = msg.body;
-    const id = body.length >= 4 ? u32(body, 0) : 0;
-    const o = this.requestForReply(id);
-    if (o === undefined || o.reply !== undefined) {
+    const id = replyIdOf(body);
+    const o = id === undefined ? undefined : this.requestForReply(id);
+    if (id === undefined || o === undefined || o.reply !== undefined) {
       this.stats.droppedReplies++;
       // A reply too short to hold an id is garbage (nng closes the pipe; mangos, the default, drops).
       if (body.length < 4 && this.socket.getOption('GARBAGE-CLOSES-PIPE'))
@@ -351,7 +362,7 @@ export class Req0 implements ProtocolImpl {
       if (this.env().tracing)
         this.env().trace({
           kind: 'note',
-          text: `sp req0: dropped a reply (${body.length < 4 ? 'shorter than 4 bytes' : id < MSB ? 'no top bit' : 'unknown, stale or duplicate id'})`,
+          text: `sp req0: dropped a reply (${body.length < 4 ? 'shorter than 4 bytes' : id === undefined ? 'no top bit' : 'unknown, stale or duplicate id'})`,
         });
       return;
     }

@@ -32,8 +32,8 @@ export interface StarStats extends FanoutStats {
   forwarded: number;
 }
 
-/** Whether a 4-byte header is a hop count (top three bytes 0). */
-function isHopCount(h: Uint8Array): boolean {
+/** Whether a 4-byte header is a hop count (top three bytes 0); exported for the fuzzer. */
+export function isHopCount(h: Uint8Array): boolean {
   return h.length === 4 && h[0] === 0 && h[1] === 0 && h[2] === 0;
 }
 

@@ -32,7 +32,7 @@ import { spError, type SpErrorCode } from '../errors.js';
 import { LockstepInbox, lockstepState, type LockstepState } from './lockstep.js';
 import { protocolByName, type ProtocolInfo } from '../wire/protocols.js';
 import { splitBacktrace } from './rep0.js';
-import { encodeU32 } from './req0.js';
+import { encodeU32, replyIdOf } from './req0.js';
 
 const MSB = 0x8000_0000;
 const EMPTY = new Uint8Array(0);
@@ -277,8 +277,8 @@ export class Surveyor0 implements ProtocolImpl {
 
   pipeMessage(pipe: Pipe, msg: Message): void {
     const body = msg.body;
-    const id = body.length >= 4 ? u32(body, 0) : 0;
-    if (id < MSB) {
+    const id = replyIdOf(body);
+    if (id === undefined) {
       this.stats.garbageResponses++;
       if (this.socket.getOption('GARBAGE-CLOSES-PIPE'))
         pipe.abort('ErrGarbled', 'response without a survey id word (GARBAGE-CLOSES-PIPE)');

@@ -255,6 +255,21 @@ function writeHeader(out: Uint8Array, payloadBytes: number, ipc: boolean): numbe
   return o + 8;
 }
 
+/**
+ * Writes the 8-byte (TCP) or 9-byte (IPC) header announcing `payloadBytes` at the start of `out`
+ * (at least that long) and returns its length: encodeFrameHeader without the allocation, for hot
+ * loops such as the fuzzer's re-encoding oracle.
+ */
+export function writeFrameHeader(out: Uint8Array, payloadBytes: number, ipc = false): number {
+  checkPayloadBytes(payloadBytes);
+  if (out.length < (ipc ? IPC_HEADER_BYTES : TCP_HEADER_BYTES))
+    throw new SpError(
+      'ErrBadValue',
+      `a frame header needs ${ipc ? IPC_HEADER_BYTES : TCP_HEADER_BYTES} bytes, got ${out.length}`,
+    );
+  return writeHeader(out, payloadBytes, ipc);
+}
+
 /** The 8-byte (TCP) or 9-byte (IPC) header announcing a payload of `payloadBytes`. */
 export function encodeFrameHeader(payloadBytes: number, ipc = false): Uint8Array {
   checkPayloadBytes(payloadBytes);
