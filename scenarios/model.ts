@@ -94,7 +94,9 @@ const latency = z.union([
  * counter with the top bit set, and keeps up to `pipeline` requests outstanding). sink: receives
  * forever. echo: receives and sends each message back (REP answers requests; XREP sends the message
  * back with its header, the backtrace, unchanged). device: forwards between this raw socket and its
- * `partner` (the other raw socket of the device, on the same host), as mangos.Device / nng_device.
+ * `partner` (the other raw socket of the device, on the same host, its peer protocol), as
+ * mangos.Device / nng_device; without a partner, a loopback device on this one socket (protocols
+ * that are their own peer: an XBUS loopback is a hub).
  * recvDelayUs: the application's pause before each receive (a slow consumer); stallUs: it stops
  * receiving for that long from stallAtUs (a stalled peer).
  */
