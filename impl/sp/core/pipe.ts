@@ -109,10 +109,17 @@ export class StreamPipe implements Pipe {
     this.localAddress = conn.localAddress;
     this.remoteAddress = conn.remoteAddress;
     this.zeroCopy = typeof conn.writeOwned === 'function';
+    // Frame bodies that span reads are assembled in buffers the decoder fills completely before
+    // delivering them, so the runtime's unzeroed memory will do (an injected allocator wins).
+    const allocator: Allocator | undefined =
+      options.allocator ??
+      (env.allocUninitialized === undefined
+        ? undefined
+        : { alloc: (bytes: number) => env.allocUninitialized!(bytes) });
     this.decoder = (options.frameDecoder ?? defaultFrameDecoderFactory)({
       maxRecvBytes: options.maxRecvBytes,
       ipc: options.transport === 'ipc',
-      ...(options.allocator === undefined ? {} : { allocator: options.allocator }),
+      ...(allocator === undefined ? {} : { allocator }),
     });
   }
 
