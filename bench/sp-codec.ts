@@ -9,6 +9,7 @@
  * allocator carving it up), separating the decoder's own cost from the cost of fresh memory.
  */
 import { performance } from 'node:perf_hooks';
+import { createNodeEnv } from '../impl/runtime/node.js';
 import { encodeFrameHeader, FrameDecoder, type Allocator } from '../impl/sp/wire/frames.js';
 
 export interface CodecBenchOptions {
@@ -34,6 +35,11 @@ export interface CodecBenchResult {
   decode64KiBWholeChunkBytesPerSec: number;
   /** As straddling, but bodies are carved from the memcpy baseline's preallocated buffer: the decoder's own overhead. */
   decode64KiBPreallocatedBytesPerSec: number;
+  /**
+   * As straddling, with the allocator the real runtime's pipes use (Env.allocUninitialized:
+   * Buffer.allocUnsafeSlow, not zeroed) instead of new Uint8Array.
+   */
+  decode64KiBRuntimeAllocBytesPerSec: number;
   /** Set() of the same wire bytes in the same readBytes chunks into a preallocated buffer. */
   memcpyBytesPerSec: number;
   /** decode64KiBBytesPerSec / memcpyBytesPerSec (goal >= 0.9). */
@@ -42,6 +48,8 @@ export interface CodecBenchResult {
   ratioPreallocatedToMemcpy: number;
   /** decode64KiBWholeChunkBytesPerSec / memcpyBytesPerSec: far above 1 because nothing is copied. */
   ratioWholeChunkToMemcpy: number;
+  /** decode64KiBRuntimeAllocBytesPerSec / memcpyBytesPerSec. */
+  ratioRuntimeAllocToMemcpy: number;
   /** 16-byte payloads (24 wire bytes each) packed back to back, fed in readBytes chunks (goal >= 5 M/s). */
   decode16BFramesPerSec: number;
   readBytes: number;
@@ -153,6 +161,9 @@ export function runCodecBench(options: CodecBenchOptions = {}): CodecBenchResult
   const carve: Allocator = {
     alloc: (bytes) => copyInto.subarray(carvedBytes, (carvedBytes += bytes)),
   };
+  // Only its allocator is used (no socket, no timer): the env holds nothing that needs closing.
+  const runtime = createNodeEnv({ seed: 'bench-codec', hostName: 'bench' });
+  const runtimeAlloc: Allocator = { alloc: (bytes) => runtime.allocUninitialized(bytes) };
   const best64 = bestSecondsInterleaved(warmups, repeats, {
     memcpy: () => memcpyRun(reads64, copyInto),
     straddle: () => decodeRun(reads64),
@@ -161,31 +172,36 @@ export function runCodecBench(options: CodecBenchOptions = {}): CodecBenchResult
       return decodeRun(reads64, carve);
     },
     whole: () => decodeRun(whole64),
+    runtimeAlloc: () => decodeRun(reads64, runtimeAlloc),
   });
   const memcpySec = best64.memcpy!;
   const straddleSec = best64.straddle!;
   const preallocatedSec = best64.preallocated!;
   const wholeSec = best64.whole!;
+  const runtimeAllocSec = best64.runtimeAlloc!;
   const small16Sec = bestSeconds(warmups, repeats, () => decodeRun(reads16));
 
   const memcpyBytesPerSec = wire64.length / memcpySec;
   const straddling = wire64.length / straddleSec;
   const whole = wire64.length / wholeSec;
   const preallocated = wire64.length / preallocatedSec;
+  const runtimeAllocated = wire64.length / runtimeAllocSec;
   return {
     workload:
       `${frames64KiB} frames of 64 KiB (${wire64.length} wire bytes) read in ${readBytes}-byte chunks ` +
       `(each frame straddles a read: alloc + copy) vs set() of the same chunks into a preallocated buffer; ` +
-      `the same straddling frames decoded into that preallocated buffer; the same frames one per chunk (zero copy); ${frames16B} 16-byte frames in ${readBytes}-byte chunks; ` +
+      `the same straddling frames decoded into that preallocated buffer, and with the real runtime's unzeroed allocator; the same frames one per chunk (zero copy); ${frames16B} 16-byte frames in ${readBytes}-byte chunks; ` +
       `default allocator, fresh decoder per pass, best of ${repeats} after ${warmups} warm-ups`,
     decode64KiBBytesPerSec: straddling,
     decode64KiBStraddlingBytesPerSec: straddling,
     decode64KiBWholeChunkBytesPerSec: whole,
     decode64KiBPreallocatedBytesPerSec: preallocated,
+    decode64KiBRuntimeAllocBytesPerSec: runtimeAllocated,
     memcpyBytesPerSec,
     ratioDecodeToMemcpy: straddling / memcpyBytesPerSec,
     ratioPreallocatedToMemcpy: preallocated / memcpyBytesPerSec,
     ratioWholeChunkToMemcpy: whole / memcpyBytesPerSec,
+    ratioRuntimeAllocToMemcpy: runtimeAllocated / memcpyBytesPerSec,
     decode16BFramesPerSec: frames16B / small16Sec,
     readBytes,
     repeats,

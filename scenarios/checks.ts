@@ -246,6 +246,44 @@ export function peersOf(scenario: Scenario, s: SocketSpec): SocketSpec[] {
 }
 
 /**
+ * The sockets whose workload messages may reach `receiver`: its peers that send (or echo), and,
+ * through a device (a peer whose application is `device`), whatever reaches the device's other side
+ * (its partner, or the device socket itself for a loopback device), recursively. Never the receiver
+ * itself: a device does not send a message back where it came from (an XBUS hub skips the pipe it
+ * arrived on).
+ */
+export function originsOf(scenario: Scenario, receiver: SocketSpec): SocketSpec[] {
+  const out = new Set<SocketSpec>();
+  const seen = new Set<SocketSpec>();
+  const visit = (side: SocketSpec, from: SocketSpec): void => {
+    for (const p of peersOf(scenario, side)) {
+      if (p === from) continue;
+      if (p.app.kind === 'send' || p.app.kind === 'echo') out.add(p);
+      else if (p.app.kind === 'device' && !seen.has(p)) {
+        seen.add(p);
+        const partner =
+          p.app.partner === undefined ? p : scenario.sockets.find((x) => x.name === p.app.partner);
+        if (partner !== undefined) visit(partner, p === partner ? side : p);
+      }
+    }
+  };
+  visit(receiver, receiver);
+  out.delete(receiver);
+  return [...out];
+}
+
+/** The sender and index a workload payload names in its first word (runner.payload), if it can. */
+export function payloadOrigin(
+  s: Scenario,
+  body: Uint8Array,
+): { sender: SocketSpec; index: number } | undefined {
+  if (body.length < 4) return undefined;
+  const tag = ((body[0]! << 24) | (body[1]! << 16) | (body[2]! << 8) | body[3]!) >>> 0;
+  const sender = s.sockets[tag >>> 24];
+  return sender === undefined ? undefined : { sender, index: tag & 0xffffff };
+}
+
+/**
  * Matches what `receiver` got against what its peers sent: every received message must be the next
  * not-yet-seen message of some sender, intact (so: no corruption, no duplicate, no reordering per
  * sender, nothing invented). Returns the first violation, or null, and how many were matched.

@@ -16,10 +16,10 @@ export const SCENARIO_VERSION = 1;
 export type ImplName = string;
 
 /**
- * SP protocols a scenario socket may speak (nng names); grows as protocols land. xreq0 / xrep0 are
- * raw REQ / REP: the application (or a device) handles the backtrace headers itself. A surveyor0
- * sender makes each workload item a survey and collects responses until SURVEY-TIME expires. push0
- * sends (`send`), pull0 receives (`sink`).
+ * SP protocols a scenario socket may speak (nng names); grows as protocols land. The x-names are the
+ * raw variants (xreq0 / xrep0 for REQ / REP, and so on): the application or a device handles their
+ * headers itself. A surveyor0 sender makes each workload item a survey and collects responses until
+ * SURVEY-TIME expires. push0 sends (`send`), pull0 receives (`sink`).
  */
 export const SCENARIO_PROTOCOLS = [
   'pair0',
@@ -36,8 +36,38 @@ export const SCENARIO_PROTOCOLS = [
   'pair1',
   'bus0',
   'star',
+  'xpair0',
+  'xpair1',
+  'xpub0',
+  'xsub0',
+  'xpush0',
+  'xpull0',
+  'xbus0',
+  'xstar',
+  'xsurveyor0',
+  'xrespondent0',
 ] as const;
 export type ScenarioProtocol = (typeof SCENARIO_PROTOCOLS)[number];
+
+/**
+ * The raw protocol a device socket of each raw protocol forwards to: the two sockets of a device are
+ * each other's peers (impl/sp/core/device.ts). Protocols that are their own peer (PAIR, BUS, STAR)
+ * may also run a loopback device on one socket (no partner): an XBUS loopback is a hub.
+ */
+export const DEVICE_PARTNER: Partial<Record<ScenarioProtocol, ScenarioProtocol>> = {
+  xreq0: 'xrep0',
+  xrep0: 'xreq0',
+  xpub0: 'xsub0',
+  xsub0: 'xpub0',
+  xpush0: 'xpull0',
+  xpull0: 'xpush0',
+  xsurveyor0: 'xrespondent0',
+  xrespondent0: 'xsurveyor0',
+  xpair0: 'xpair0',
+  xpair1: 'xpair1',
+  xbus0: 'xbus0',
+  xstar: 'xstar',
+};
 
 const us = (max: number) => z.number().int().min(0).max(max);
 const MAX_US = 3_600_000_000;
@@ -64,7 +94,9 @@ const latency = z.union([
  * counter with the top bit set, and keeps up to `pipeline` requests outstanding). sink: receives
  * forever. echo: receives and sends each message back (REP answers requests; XREP sends the message
  * back with its header, the backtrace, unchanged). device: forwards between this raw socket and its
- * `partner` (the other raw socket of the device, on the same host), as mangos.Device / nng_device.
+ * `partner` (the other raw socket of the device, on the same host, its peer protocol), as
+ * mangos.Device / nng_device; without a partner, a loopback device on this one socket (protocols
+ * that are their own peer: an XBUS loopback is a hub).
  * recvDelayUs: the application's pause before each receive (a slow consumer); stallUs: it stops
  * receiving for that long from stallAtUs (a stalled peer).
  */
@@ -256,6 +288,8 @@ export function parseScenario(json: unknown): Scenario {
   sockets.forEach((s, i) => {
     if (s.app.kind !== 'device') return;
     const at = `sockets[${i}].app.partner`;
+    // A loopback device: checkApp allowed it only for protocols that are their own peer.
+    if (s.app.partner === undefined) return;
     const partner = sockets.find((x) => x.name === s.app.partner);
     if (partner === undefined) return fail(at, `unknown socket '${s.app.partner ?? ''}'`);
     if (partner === s) fail(at, 'a device joins two sockets, not one with itself');
@@ -266,8 +300,12 @@ export function parseScenario(json: unknown): Scenario {
       );
     if (partner.app.kind !== 'device' || partner.app.partner !== s.name)
       fail(at, `'${partner.name}' must be a device socket naming '${s.name}' as its partner`);
-    if (partner.protocol === s.protocol)
-      fail(at, `both sides are ${s.protocol}; a device joins an xrep0 and an xreq0 socket`);
+    const want = DEVICE_PARTNER[s.protocol];
+    if (partner.protocol !== want)
+      fail(
+        at,
+        `${partner.protocol === s.protocol ? `both sides are ${s.protocol}` : `'${partner.name}' is ${partner.protocol}`}; a device joins ${s.protocol} with ${want ?? 'its raw peer'} (two raw sockets that are each other's peers)`,
+      );
   });
   const local = (addr: string, host: string, at: string): void => {
     const u = parseAddr(addr, false, at);
@@ -327,7 +365,25 @@ const APP_KINDS: Record<ScenarioProtocol, readonly string[]> = {
   pair1: ['send', 'sink', 'echo'],
   bus0: ['send', 'sink'],
   star: ['send', 'sink'],
+  // Raw senders: xpair1 and xstar put a 4-byte hop count of 0 in front (the protocol adds one per
+  // hop); the others send the bare body (an XBUS without a pipe-id header goes to every pipe).
+  xpair0: ['send', 'sink', 'device'],
+  xpair1: ['send', 'sink', 'device'],
+  xpub0: ['send', 'device'],
+  // XSUB has no subscriptions: a sink receives everything.
+  xsub0: ['sink', 'device'],
+  xpush0: ['send', 'device'],
+  xpull0: ['sink', 'device'],
+  xbus0: ['send', 'sink', 'device'],
+  xstar: ['send', 'sink', 'device'],
+  // A raw surveyor only forwards (a device's back side): collecting by survey id is a device's job.
+  xsurveyor0: ['device'],
+  // As xrep0: an echo sends each survey back with its backtrace header.
+  xrespondent0: ['sink', 'echo', 'device'],
 };
+
+/** Raw protocols that are their own peer: one socket alone can be a (loopback) device. */
+const LOOPBACK_DEVICE: readonly ScenarioProtocol[] = ['xpair0', 'xpair1', 'xbus0', 'xstar'];
 
 function checkApp(s: Parsed['sockets'][number], at: string): void {
   const fail = (path: string, why: string): never => {
@@ -341,8 +397,11 @@ function checkApp(s: Parsed['sockets'][number], at: string): void {
     );
   if (s.app.pipeline !== undefined && !(s.protocol === 'xreq0' && s.app.kind === 'send'))
     fail(`${at}.app.pipeline`, 'only an xreq0 sender pipelines requests');
-  if (s.app.kind === 'device' && s.app.partner === undefined)
-    fail(`${at}.app.partner`, 'a device socket names its partner socket');
+  if (s.app.kind === 'device' && s.app.partner === undefined && !LOOPBACK_DEVICE.includes(s.protocol))
+    fail(
+      `${at}.app.partner`,
+      `a device socket names its partner socket (only ${LOOPBACK_DEVICE.join(', ')} may loop back alone)`,
+    );
   if (s.app.kind !== 'device' && s.app.partner !== undefined)
     fail(`${at}.app.partner`, `only a device socket has a partner (its app is '${s.app.kind}')`);
   const topics = s.app.subscribe;

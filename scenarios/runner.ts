@@ -16,24 +16,31 @@ import type {
 import type { Allocator } from '../impl/sp/wire/frames.js';
 import type { Socket, SocketOptions } from '../impl/sp/core/socket.js';
 import type { OptionValues } from '../impl/sp/options.js';
-import { openBus0 } from '../impl/sp/protocol/bus.js';
-import { openPair0 } from '../impl/sp/protocol/pair0.js';
+import { openBus0, openXBus0 } from '../impl/sp/protocol/bus.js';
+import { openPair0, openXPair0 } from '../impl/sp/protocol/pair0.js';
 import {
   openPub0,
   openSub0,
+  openXPub0,
+  openXSub0,
   pub0Stats,
   sub0Stats,
   subscribe,
   unsubscribe,
 } from '../impl/sp/protocol/pubsub.js';
-import { openPull0, openPush0 } from '../impl/sp/protocol/pipeline.js';
-import { openPair1 } from '../impl/sp/protocol/pair1.js';
+import { openPull0, openPush0, openXPull0, openXPush0 } from '../impl/sp/protocol/pipeline.js';
+import { openPair1, openXPair1 } from '../impl/sp/protocol/pair1.js';
 import { device } from '../impl/sp/core/device.js';
 import { openXRep0, openXReq0 } from '../impl/sp/protocol/raw-reqrep.js';
-import { openStar } from '../impl/sp/protocol/star.js';
+import { openStar, openXStar } from '../impl/sp/protocol/star.js';
 import { openRep0, rep0Stats } from '../impl/sp/protocol/rep0.js';
 import { encodeU32, openReq0, req0Stats } from '../impl/sp/protocol/req0.js';
-import { openRespondent0, openSurveyor0 } from '../impl/sp/protocol/survey.js';
+import {
+  openRespondent0,
+  openSurveyor0,
+  openXRespondent0,
+  openXSurveyor0,
+} from '../impl/sp/protocol/survey.js';
 import { runtimeAddress, parseSpUrl } from '../impl/sp/transport/url.js';
 import { applyFaultPlan, type FaultRecord } from '../sim/fault-plan.js';
 import { Network, type NetStats } from '../sim/net.js';
@@ -68,7 +75,28 @@ export const OPENERS: Record<ScenarioProtocol, SocketOpener> = {
   pair1: openPair1,
   bus0: openBus0,
   star: openStar,
+  xpair0: openXPair0,
+  xpair1: openXPair1,
+  xpub0: openXPub0,
+  xsub0: openXSub0,
+  xpush0: openXPush0,
+  xpull0: openXPull0,
+  xbus0: openXBus0,
+  xstar: openXStar,
+  xsurveyor0: openXSurveyor0,
+  xrespondent0: openXRespondent0,
 };
+
+/** Raw protocols whose sends carry a 4-byte hop count: a raw sender starts it at 0. */
+const HOP_COUNT_SENDERS: ReadonlySet<ScenarioProtocol> = new Set(['xpair1', 'xstar']);
+
+/** Protocols whose received header ends with a request or survey id (recorded as requestId). */
+const ID_HEADER_RECEIVERS: ReadonlySet<ScenarioProtocol> = new Set([
+  'rep0',
+  'xrep0',
+  'respondent0',
+  'xrespondent0',
+]);
 
 /** What an implementation variant changes for one scenario socket. */
 export interface SocketParts {
@@ -659,8 +687,9 @@ export async function runScenarioOn(
     };
     if (app.kind === 'device') {
       deviceSockets.set(spec.name, s);
-      const partner = deviceSockets.get(app.partner ?? '');
-      if (partner === undefined) return; // the partner starts the device when it opens
+      // No partner: a loopback device on this one socket (an XBUS hub, say).
+      const partner = app.partner === undefined ? undefined : deviceSockets.get(app.partner);
+      if (app.partner !== undefined && partner === undefined) return; // the partner starts it when it opens
       try {
         await device(s, partner).done;
       } catch (e) {
@@ -691,7 +720,9 @@ export async function runScenarioOn(
         };
         o.sent.push(rec);
         try {
-          const sending = s.send(m);
+          const sending = HOP_COUNT_SENDERS.has(spec.protocol)
+            ? s.sendMsg({ header: Uint8Array.of(0, 0, 0, 0), body: m })
+            : s.send(m);
           sample();
           try {
             await sending;
@@ -734,9 +765,7 @@ export async function runScenarioOn(
           atUs: env.nowUs(),
           body: m.body,
           pipe: m.pipe?.id ?? null,
-          ...(spec.protocol === 'rep0' || spec.protocol === 'xrep0' || spec.protocol === 'respondent0'
-            ? lastWord(m.header)
-            : {}),
+          ...(ID_HEADER_RECEIVERS.has(spec.protocol) ? lastWord(m.header) : {}),
         });
         if (app.kind === 'echo') {
           try {

@@ -97,6 +97,16 @@ export interface StreamConn {
    * connection is closed or reset (checked first), EPIPE after shutdown() or close().
    */
   write(bytes: Uint8Array): number;
+  /**
+   * Optional zero-copy write(), for bytes the caller hands over for good: it promises never to
+   * change `bytes` (nor the memory they view) after the call, so the runtime may keep a reference
+   * instead of copying. Same contract as write() otherwise (returns how many bytes were accepted; a
+   * short write gets one onWritable; same errors). A runtime may accept the whole array whenever
+   * its send buffer is not full, so up to highWaterMark + bytes.length bytes can be queued on the
+   * connection: that is the bound. Runtimes without it (the simulator, wrappers) get write(), whose
+   * outcome is the same bytes in the same order. The real runtime (impl/runtime/node.ts) has it.
+   */
+  writeOwned?(bytes: Uint8Array): number;
   /** Stops onData; unread bytes stay buffered and the receive window closes as they pile up. */
   pauseReading(): void;
   resumeReading(): void;

@@ -86,4 +86,12 @@ export interface Env {
   trace(event: TraceInput): void;
   /** False when trace() would record nothing: hot paths skip building the event then. */
   readonly tracing: boolean;
+  /**
+   * Optional: a fresh array of exactly `bytes` bytes that nobody else holds, whose contents are
+   * unspecified (not zeroed), for a buffer the caller fills completely before anyone reads it (the
+   * SP frame decoder assembling a frame that spans reads). Skipping the zero fill matters for large
+   * frames. Runtimes without it (the simulator, browsers) leave callers to `new Uint8Array(bytes)`.
+   * The real runtime has it (impl/runtime/node.ts).
+   */
+  allocUninitialized?(bytes: number): Uint8Array;
 }

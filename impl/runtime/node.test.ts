@@ -145,14 +145,14 @@ interface WriteStats {
  * Writes `data` fully, retrying on onWritable after short writes (the onWritable handler must call
  * the returned `onWritable`). Counts short writes and notifications.
  */
-function writer(conn: StreamConn, data: Uint8Array, then: () => void) {
+function writer(conn: StreamConn, data: Uint8Array, then: () => void, owned = false) {
   const stats: WriteStats = { shortWrites: 0, writableCalls: 0, maxAcceptedBytes: 0 };
   let offsetBytes = 0;
   let waiting = false;
   const pump = (): void => {
     while (offsetBytes < data.length) {
       const rest = data.subarray(offsetBytes);
-      const accepted = conn.write(rest);
+      const accepted = owned ? conn.writeOwned!(rest) : conn.write(rest);
       stats.maxAcceptedBytes = Math.max(stats.maxAcceptedBytes, accepted);
       offsetBytes += accepted;
       if (accepted < rest.length) {
@@ -268,6 +268,79 @@ describe.each(TRANSPORTS)('streams over %s', (transport) => {
     expect(Buffer.compare(gotUp, up)).toBe(0);
     expect(serverStats!.shortWrites).toBeGreaterThan(0);
     expect(serverStats!.writableCalls).toBe(serverStats!.shortWrites);
+  });
+
+  it('writeOwned takes a whole array while the buffer is below its mark, else nothing; onWritable and order as write()', async () => {
+    const hwm = 4096;
+    const server = makeEnv({ highWaterMarkBytes: hwm });
+    const client = makeEnv({ highWaterMarkBytes: hwm });
+    const messageBytes = 256 * 1024;
+    // Large owned arrays alternate with small copied writes: both share one buffer and one order.
+    const pieces = Array.from({ length: 16 }, (_, i) =>
+      i % 2 === 0 ? pattern(10, 100 + i) : pattern(messageBytes, i),
+    );
+    const got: Uint8Array[] = [];
+    const serverClosed = latch<NetError | undefined>();
+    const listener = await listen(server, anyAddress(transport), (conn) => {
+      conn.setHandlers({
+        onData: (b) => got.push(b),
+        onEnd: () => conn.close(),
+        onClose: serverClosed.resolve,
+      });
+    });
+    const conn = await connect(client, listener.address);
+    const accepted: number[] = [];
+    let shortWrites = 0;
+    let writableCalls = 0;
+    let next = 0;
+    let offsetBytes = 0;
+    const closed = latch<NetError | undefined>();
+    const pump = (): void => {
+      while (next < pieces.length) {
+        const rest = pieces[next]!.subarray(offsetBytes);
+        const owned = next % 2 === 1;
+        const n = owned ? conn.writeOwned!(rest) : conn.write(rest);
+        if (owned) {
+          accepted.push(n);
+          if (n !== 0) expect(n).toBe(rest.length); // all or nothing
+        }
+        offsetBytes += n;
+        if (offsetBytes < pieces[next]!.length) {
+          shortWrites++;
+          return;
+        }
+        next++;
+        offsetBytes = 0;
+      }
+      conn.shutdown();
+    };
+    conn.setHandlers({
+      onWritable: () => {
+        writableCalls++;
+        pump();
+      },
+      onClose: closed.resolve,
+    });
+    pump();
+    expect(accepted[0]).toBe(messageBytes); // far above the mark, taken whole
+    expect(await closed.promise).toBeUndefined();
+    expect(await serverClosed.promise).toBeUndefined();
+    expect(shortWrites).toBeGreaterThan(0);
+    expect(writableCalls).toBe(shortWrites);
+    expect(accepted.filter((n) => n === messageBytes)).toHaveLength(8);
+    expect(Buffer.compare(concat(got), concat(pieces))).toBe(0);
+    expectNetError(() => conn.writeOwned!(text('x')), 'ENOTCONN');
+  });
+
+  it('writeOwned after shutdown() is EPIPE, as write()', async () => {
+    const server = makeEnv();
+    const client = makeEnv();
+    const listener = await listen(server, anyAddress(transport), (c) => c.setHandlers({ onData: () => {} }));
+    const conn = await connect(client, listener.address);
+    expect(conn.writeOwned!(new Uint8Array(0))).toBe(0);
+    conn.shutdown();
+    expectNetError(() => conn.writeOwned!(text('late')), 'EPIPE');
+    conn.close();
   });
 
   it('delivers no onData while paused, everything after resume (paused from the start and mid-stream)', async () => {

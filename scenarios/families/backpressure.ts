@@ -33,6 +33,7 @@ import {
 } from '../generators.js';
 import { SCENARIO_VERSION, type AppSpec, type Scenario, type SocketSpec } from '../model.js';
 import { SCENARIO_SOCKET_DEFAULTS } from '../runner.js';
+import { RAW_PIPELINE_PROPERTY } from './raw.js';
 import { PUBSUB_BACKPRESSURE_PROPERTY } from './pubsub.js';
 
 /** Stalls only: faults that destroy data in flight (reset, crash) belong to other families. */
@@ -770,6 +771,7 @@ export const BACKPRESSURE_PROPERTIES: PropertySpec[] = [
     sometimes: [],
     arb: ({ impl, transports }) => pipelineSpreadArb({ impl, transports }),
   },
+  RAW_PIPELINE_PROPERTY,
 ];
 
 export const BACKPRESSURE: FamilySpec = {

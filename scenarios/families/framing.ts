@@ -11,7 +11,8 @@ import {
   bytesEqual,
   defineCheck,
   matchDeliveries,
-  peersOf,
+  originsOf,
+  payloadOrigin,
   verdict,
   type CheckVerdict,
   type Observations,
@@ -54,6 +55,7 @@ import {
   splitWrites,
 } from './raw-bytes.js';
 import { PUBSUB_FRAMING_PROPERTY } from './pubsub.js';
+import { RAW_PAIR_PROPERTY, RAW_PUBSUB_PROPERTY } from './raw.js';
 
 const ALL_FAULTS = ['partition', 'stall-reads', 'pause', 'reset', 'crash', 'link'] as const;
 /** Faults that never destroy bytes a raw peer wrote, so what it must have delivered is exact. */
@@ -432,27 +434,23 @@ const SIZE_WITH_ZEROS: fc.Arbitrary<number> = fc.oneof(
 // ---------------------------------------------------------------------------------------------
 // BUS and PAIR1.
 
-/** The sender and index a workload payload names in its first word (runner.payload), if it can. */
-function payloadOrigin(s: Scenario, body: Uint8Array): { sender: SocketSpec; index: number } | undefined {
-  if (body.length < 4) return undefined;
-  const tag = ((body[0]! << 24) | (body[1]! << 16) | (body[2]! << 8) | body[3]!) >>> 0;
-  const sender = s.sockets[tag >>> 24];
-  return sender === undefined ? undefined : { sender, index: tag & 0xffffff };
-}
+const BUS_PROTOCOLS: ReadonlySet<string> = new Set(['bus0', 'xbus0']);
+const STAR_PROTOCOLS: ReadonlySet<string> = new Set(['star', 'xstar']);
 
 defineCheck({
   id: 'bus.no-relay-no-dup',
   kind: 'always',
   requirement:
-    'a BUS socket receives only what a directly connected peer sent, intact and at most once: a cooked BUS never relays between its peers and never duplicates',
+    'a BUS socket receives only what a directly connected peer sent (or, through an XBUS hub device, another peer of the hub), intact and at most once: a cooked BUS never relays between its peers and never duplicates; a hub never echoes',
   ref: '40',
   evaluate(s, obs, ctx) {
-    const expected = 'every received message sent by a directly connected peer, intact, at most once';
+    const expected =
+      'every received message sent by a directly connected peer or through a hub, intact, at most once';
     let judged = 0;
     for (const sock of s.sockets) {
-      if (sock.protocol !== 'bus0' || sock.app.kind !== 'sink') continue;
+      if (!BUS_PROTOCOLS.has(sock.protocol) || sock.app.kind !== 'sink') continue;
       judged++;
-      const direct = new Set(peersOf(s, sock).map((p) => p.name));
+      const direct = new Set(originsOf(s, sock).map((p) => p.name));
       const seen = new Set<string>();
       for (const [r, m] of (obs.sockets[sock.name]?.received ?? []).entries()) {
         const origin = payloadOrigin(s, m.body);
@@ -464,7 +462,7 @@ defineCheck({
         const key = `${origin.sender.name}#${origin.index}`;
         if (!direct.has(origin.sender.name))
           return verdict(
-            `${sock.name} received ${key}, but ${origin.sender.name} is not one of its peers (${[...direct].join(', ') || 'none'}): relayed`,
+            `${sock.name} received ${key}, but ${origin.sender.name} is neither one of its peers nor behind a hub (senders that reach it: ${[...direct].join(', ') || 'none'}): relayed`,
             expected,
           );
         if (seen.has(key)) return verdict(`${sock.name} received ${key} twice`, expected);
@@ -479,7 +477,7 @@ defineCheck({
   id: 'bus.delivered-when-calm',
   kind: 'eventually',
   requirement:
-    'with no fault and no loss, every message a BUS sender sends reaches each directly connected BUS sink (per-pipe queues never fill at this load)',
+    'with no fault and no loss, every message a BUS sender sends reaches each directly connected BUS sink, and through an XBUS hub every other peer of the hub (per-pipe queues never fill at this load)',
   ref: '40',
   evaluate(s, obs, ctx) {
     if (ctx.faults.some((f) => f.startUs !== null)) return NA('a fault fired');
@@ -487,14 +485,14 @@ defineCheck({
       return NA('the network loses segments (retransmissions may outlast the start-up)');
     let judged = 0;
     for (const sock of s.sockets) {
-      if (sock.protocol !== 'bus0' || sock.app.kind !== 'sink') continue;
+      if (!BUS_PROTOCOLS.has(sock.protocol) || sock.app.kind !== 'sink') continue;
       const got = new Set(
         (obs.sockets[sock.name]?.received ?? []).map((m) => {
           const o = payloadOrigin(s, m.body);
           return o === undefined ? '' : `${o.sender.name}#${o.index}`;
         }),
       );
-      for (const p of peersOf(s, sock)) {
+      for (const p of originsOf(s, sock)) {
         if (p.app.kind !== 'send') continue;
         const sent = obs.sockets[p.name]?.sent ?? [];
         judged++;
@@ -557,6 +555,8 @@ defineCheck({
 
 const BUS_CHECKS = ['stack.no-crash', 'bus.no-relay-no-dup', 'bus.delivered-when-calm'] as const;
 const STAR_CHECKS = ['stack.no-crash', 'star.tree-once', 'star.delivered-when-calm'] as const;
+/** Through a hub, per-sender order is judged too (raw.ts). */
+const BUS_DEVICE_CHECKS = [...BUS_CHECKS, 'raw.intact-once-in-order'] as const;
 
 defineCheck({
   id: 'star.tree-once',
@@ -568,7 +568,7 @@ defineCheck({
     const expected = 'every received message sent by another socket, intact, at most once';
     let judged = 0;
     for (const sock of s.sockets) {
-      if (sock.protocol !== 'star' || sock.app.kind !== 'sink') continue;
+      if (!STAR_PROTOCOLS.has(sock.protocol) || sock.app.kind !== 'sink') continue;
       judged++;
       const seen = new Set<string>();
       for (const [r, m] of (obs.sockets[sock.name]?.received ?? []).entries()) {
@@ -601,9 +601,9 @@ defineCheck({
     if (ctx.faults.some((f) => f.startUs !== null)) return NA('a fault fired');
     if (s.network.lossRate > 0)
       return NA('the network loses segments (retransmissions may outlast the start-up)');
-    const sinks = s.sockets.filter((x) => x.protocol === 'star' && x.app.kind === 'sink');
+    const sinks = s.sockets.filter((x) => STAR_PROTOCOLS.has(x.protocol) && x.app.kind === 'sink');
     const sent = s.sockets
-      .filter((x) => x.protocol === 'star' && x.app.kind === 'send')
+      .filter((x) => STAR_PROTOCOLS.has(x.protocol) && x.app.kind === 'send')
       .flatMap((x) => (obs.sockets[x.name]?.sent ?? []).map((r) => `${x.name}#${r.index}`));
     for (const sink of sinks) {
       const got = new Set(
@@ -633,21 +633,35 @@ const BUS_FIRST_SEND_US = 1_000_000;
  * socket dials the previous one); the first two non-hub sockets (the two ends of a line) are a
  * sender and a sink, the others draw their role. So some message always has a path through a
  * middle socket to a sink it is not connected to: a relaying BUS shows.
+ *
+ * `raw`: each socket is drawn raw (XBUS, XSTAR) or cooked; a raw XSTAR sender starts the hop count
+ * at 0 (the runner). `hub`: the star's hub (bus0) is an XBUS loopback device that forwards each
+ * message to every other leaf, so every sink hears every sending leaf but itself.
  */
 function busScenarioArb(o: {
   impl: string;
   transports: readonly Transport[];
   protocol?: 'bus0' | 'star';
+  raw?: boolean;
+  hub?: boolean;
+  name?: string;
 }): fc.Arbitrary<Scenario> {
   const protocol = o.protocol ?? 'bus0';
+  const rawProtocol = protocol === 'bus0' ? ('xbus0' as const) : ('xstar' as const);
+  const hub = o.hub === true;
   return fc
     .record({
       transport: fc.constantFrom(...o.transports),
-      shape: fc.constantFrom('star' as const, 'line' as const),
+      shape: hub ? fc.constant('star' as const) : fc.constantFrom('star' as const, 'line' as const),
       n: fc.integer({ min: 3, max: 5 }),
       roles: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
+      // A constant draws nothing: the cooked properties' draws stay as they were.
+      raws:
+        o.raw === true
+          ? fc.array(fc.boolean(), { minLength: 5, maxLength: 5 })
+          : fc.constant([false, false, false, false, false]),
     })
-    .chain(({ transport, shape, n, roles }) => {
+    .chain(({ transport, shape, n, roles, raws }) => {
       const local = transport !== 'tcp';
       const names = Array.from({ length: n }, (_, i) => `bus${i}`);
       const hostOf = (i: number): string => (local ? 'local' : names[i]!);
@@ -664,14 +678,15 @@ function busScenarioArb(o: {
         const send = i === first ? true : i === second ? false : roles[i]!;
         const listens = shape === 'star' ? i === 0 : i < n - 1;
         const dials = shape === 'star' ? (i === 0 ? [] : [addr(0)]) : i === 0 ? [] : [addr(i - 1)];
+        const isHub = hub && i === 0;
         return {
           name,
           host: hostOf(i),
-          protocol,
+          protocol: isHub ? 'xbus0' : raws[i]! ? rawProtocol : protocol,
           listen: listens ? [addr(i)] : [],
           dial: dials,
           options: {},
-          app: { kind: send ? 'send' : 'sink' },
+          app: isHub ? { kind: 'device' } : { kind: send ? 'send' : 'sink' },
           startUs: 0,
         };
       });
@@ -688,15 +703,16 @@ function busScenarioArb(o: {
           network: networkArb(),
           faults: faultPlanArb({
             hosts,
-            // A sink's host may crash and restart (a sender's would lose its own workload by design).
-            crashable: local ? [] : sockets.filter((x) => x.app.kind === 'sink').map((x) => x.host),
+            // A sink's (or the hub's) host may crash and restart (a sender's would lose its own
+            // workload by design).
+            crashable: local ? [] : sockets.filter((x) => x.app.kind !== 'send').map((x) => x.host),
             kinds: ALL_FAULTS,
             maxFaults: 2,
           }),
         })
         .map((k): Scenario => ({
           version: SCENARIO_VERSION,
-          name: protocol === 'bus0' ? 'framing/bus' : 'framing/star',
+          name: o.name ?? (protocol === 'bus0' ? 'framing/bus' : 'framing/star'),
           impl: o.impl,
           hosts,
           sockets,
@@ -714,7 +730,7 @@ function busScenarioArb(o: {
           faults: k.faults,
           faultPhaseUs: FAULT_PHASE_US,
           livenessUs: LIVENESS_US,
-          checks: [...(protocol === 'bus0' ? BUS_CHECKS : STAR_CHECKS)],
+          checks: [...(protocol === 'star' ? STAR_CHECKS : hub ? BUS_DEVICE_CHECKS : BUS_CHECKS)],
         }));
     });
 }
@@ -818,17 +834,32 @@ export const FRAMING_PROPERTIES: PropertySpec[] = [
     arb: ({ impl, transports }) => busScenarioArb({ impl, transports }),
   },
   {
+    id: 'framing/bus-device',
+    family: 'framing',
+    title:
+      'an XBUS loopback device is a hub: each message of a leaf (BUS or raw XBUS) reaches every other leaf at most once, intact, in order, never echoed back to its sender',
+    protocols: ['bus0', 'xbus0'],
+    transports: TRANSPORTS,
+    checks: BUS_DEVICE_CHECKS,
+    faultKinds: ALL_FAULTS,
+    sometimes: ['net.partial-write', 'net.retransmission', 'sp.reconnect'],
+    arb: ({ impl, transports }) =>
+      busScenarioArb({ impl, transports, raw: true, hub: true, name: 'framing/bus-device' }),
+  },
+  {
     id: 'framing/star',
     family: 'framing',
     title:
-      'STAR on a tree (line or star of 3..5 sockets) forwards each message to every socket at most once, intact, never back to its sender',
-    protocols: ['star'],
+      'STAR on a tree (line or star of 3..5 sockets, cooked or raw XSTAR) forwards each message to every socket at most once, intact, never back to its sender',
+    protocols: ['star', 'xstar'],
     transports: TRANSPORTS,
     checks: STAR_CHECKS,
     faultKinds: ALL_FAULTS,
     sometimes: ['net.partial-write', 'net.retransmission', 'sp.reconnect'],
-    arb: ({ impl, transports }) => busScenarioArb({ impl, transports, protocol: 'star' }),
+    arb: ({ impl, transports }) => busScenarioArb({ impl, transports, protocol: 'star', raw: true }),
   },
+  RAW_PAIR_PROPERTY,
+  RAW_PUBSUB_PROPERTY,
   {
     id: 'framing/pair1',
     family: 'framing',

@@ -20,6 +20,7 @@ describe('resend family', () => {
       'resend/pipe-loss',
       'resend/device',
       'resend/survey',
+      'resend/raw-survey',
     ]);
   });
 

@@ -26,7 +26,7 @@ import {
 import { faultStepArb, networkArb, topology } from '../generators.js';
 import { SCENARIO_VERSION, type Scenario, type SocketSpec } from '../model.js';
 import { faultsOn, hostDisturbed } from './redial.js';
-import { SURVEY_PROPERTY } from './survey.js';
+import { RAW_SURVEY_PROPERTY, SURVEY_PROPERTY } from './survey.js';
 
 /** How soon after a new pipe attaches a request that lost its pipe must go out again, in µs. */
 export const RESEND_SLACK_US = 1_000;
@@ -339,6 +339,7 @@ export const RESEND_PROPERTIES: PropertySpec[] = [
   },
   // SURVEYOR/RESPONDENT: stale responses (to an older survey) must never be collected (survey.ts).
   SURVEY_PROPERTY,
+  RAW_SURVEY_PROPERTY,
 ];
 
 export const RESEND: FamilySpec = {

@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import type { FaultStep } from '../../sim/fault-plan.js';
 import { parseFaultPlan } from '../../sim/fault-plan.js';
 import type { PropertySpec } from '../catalog.js';
-import { bytesEqual, defineCheck, verdict } from '../checks.js';
+import { bytesEqual, defineCheck, originsOf, peersOf, verdict } from '../checks.js';
 import { faultStepArb, networkArb } from '../generators.js';
 import { SCENARIO_VERSION, type Scenario, type SocketSpec } from '../model.js';
 import { faultsOn } from './redial.js';
@@ -28,11 +28,16 @@ function surveyTimeOf(spec: SocketSpec): number {
   return typeof v === 'number' ? v : 1_000_000;
 }
 
+/** Whether the surveyor reaches its respondents through a device (one pipe then carries many answers). */
+function viaDevice(s: Scenario, surveyor: SocketSpec): boolean {
+  return peersOf(s, surveyor).some((p) => p.app.kind === 'device');
+}
+
 defineCheck({
   id: 'survey.no-stale-response',
   kind: 'always',
   requirement:
-    'a SURVEYOR collects only responses to its current survey (never one to an older survey) and at most one per pipe and survey',
+    'a SURVEYOR collects only responses to its current survey (never one to an older survey) and at most one per pipe and survey (through a device: at most one per respondent behind it)',
   ref: '28',
   evaluate(s, obs, ctx) {
     const expected = 'every collected response echoes the survey it was collected for, once per pipe';
@@ -41,7 +46,10 @@ defineCheck({
       if (spec.protocol !== 'surveyor0') continue;
       const o = obs.sockets[spec.name];
       if (o === undefined) continue;
+      const device = viaDevice(s, spec);
+      const respondents = originsOf(s, spec).length;
       const seen = new Set<string>();
+      const perSurvey = new Map<number, number>();
       for (const r of o.received) {
         if (r.replyTo === undefined) continue;
         judged++;
@@ -51,6 +59,16 @@ defineCheck({
             `${spec.name}: during survey #${r.replyTo} (pipe ${r.pipe ?? '?'}, at ${ms(r.atUs)}) it collected ${other >= 0 ? `the answer to survey #${other}` : 'a response matching no survey'}`,
             expected,
           );
+        }
+        if (device) {
+          const n = (perSurvey.get(r.replyTo) ?? 0) + 1;
+          perSurvey.set(r.replyTo, n);
+          if (n > respondents)
+            return verdict(
+              `${spec.name}: survey #${r.replyTo} collected ${n} responses through a device with ${respondents} respondents behind it`,
+              expected,
+            );
+          continue;
         }
         const key = `${r.replyTo}/${r.pipe ?? '?'}`;
         if (r.pipe !== null && seen.has(key))
@@ -70,14 +88,16 @@ defineCheck({
   id: 'survey.all-respond',
   kind: 'always',
   requirement:
-    'every respondent connected for a whole survey window answers and the surveyor collects its response, when no fault, loss or slow respondent intervenes',
+    'every respondent connected for a whole survey window answers and the surveyor collects its response, when no fault, loss or slow respondent intervenes (through a device: a response from every respondent behind it, judged only when no fault fired at all)',
   ref: '30',
   evaluate(s, obs, ctx) {
     const expected = 'a response from every pipe connected for the whole survey window';
     if (s.network.lossRate > 0)
       return { status: 'not-applicable', expected, actual: 'the network loses segments' };
     const slow = s.sockets.some(
-      (x) => x.protocol === 'respondent0' && (x.app.recvDelayUs !== undefined || x.app.stallUs !== undefined),
+      (x) =>
+        (x.protocol === 'respondent0' || x.protocol === 'xrespondent0') &&
+        (x.app.recvDelayUs !== undefined || x.app.stallUs !== undefined),
     );
     if (slow) return { status: 'not-applicable', expected, actual: 'a respondent is slow' };
     let judged = 0;
@@ -86,6 +106,22 @@ defineCheck({
       const o = obs.sockets[spec.name];
       if (o === undefined) continue;
       const windowUs = surveyTimeOf(spec);
+      if (viaDevice(s, spec)) {
+        // The device's back side has pipes of its own the surveyor cannot see: judge calm runs only.
+        if (ctx.faults.some((f) => f.startUs !== null)) continue;
+        const respondents = originsOf(s, spec).length;
+        for (const [i, sent] of o.sent.entries()) {
+          if (sent.acceptedAtUs === null || sent.acceptedAtUs + windowUs > ctx.endUs) continue;
+          judged++;
+          const n = o.received.filter((r) => r.replyTo === i).length;
+          if (n < respondents)
+            return verdict(
+              `${spec.name}: survey #${i} collected ${n} of the ${respondents} responses through the device`,
+              `a response from each of the ${respondents} respondents behind the device`,
+            );
+        }
+        continue;
+      }
       for (const [i, sent] of o.sent.entries()) {
         if (sent.acceptedAtUs === null) continue;
         const from = sent.acceptedAtUs;
@@ -220,4 +256,122 @@ export const SURVEY_PROPERTY: PropertySpec = {
   faultKinds: ['partition', 'reset', 'crash', 'link', 'stall-reads', 'pause'],
   sometimes: ['sp.reconnect', 'net.reset'],
   arb: ({ impl }) => surveyArb({ impl, name: 'resend/survey' }),
+};
+
+/**
+ * Raw SURVEYOR/RESPONDENT: a SURVEYOR asks raw XRESPONDENT echoes directly (with cooked ones
+ * beside them), or goes through a device — XRESPONDENT "front" dialing the surveyor, XSURVEYOR
+ * "back" listening on host "device" — to 1..3 respondents, cooked or raw, behind it. The survey id
+ * travels in the backtrace under the device's pipe word and comes back the same way. No slow
+ * respondents (stale answers are resend/survey's subject); the first survey waits 0.5 s for the
+ * device's paths.
+ */
+export function rawSurveyArb(o: { impl: string; name: string }): fc.Arbitrary<Scenario> {
+  const allHosts = [...Array.from({ length: MAX_RESPONDENTS }, (_x, i) => `client${i}`), 'device', 'server'];
+  return fc
+    .record({
+      device: fc.boolean(),
+      respondents: fc.integer({ min: 1, max: MAX_RESPONDENTS }),
+      raws: fc.array(fc.boolean(), { minLength: MAX_RESPONDENTS, maxLength: MAX_RESPONDENTS }),
+      surveyTimeUs: fc.integer({ min: 150_000, max: 400_000 }),
+      lossless: fc.boolean(),
+      surveys: fc.array(
+        fc.record({ bytes: fc.integer({ min: 4, max: 256 }), gapUs: fc.integer({ min: 0, max: 200_000 }) }),
+        { minLength: 1, maxLength: 6 },
+      ),
+      network: networkArb(),
+      faults: fc.array(
+        faultStepArb({
+          hosts: allHosts,
+          crashable: allHosts.filter((h) => h !== 'server'),
+          kinds: ['partition', 'reset', 'crash', 'link', 'stall-reads', 'pause'],
+          phaseUs: PHASE_US,
+        }),
+        { maxLength: 2 },
+      ),
+    })
+    .map((r): Scenario => {
+      const addr = 'tcp://server:5555';
+      const backAddr = 'tcp://device:5556';
+      const surveyor: SocketSpec = {
+        name: 'server',
+        host: 'server',
+        protocol: 'surveyor0',
+        listen: [addr],
+        dial: [],
+        options: { 'SURVEY-TIME': r.surveyTimeUs },
+        app: { kind: 'send' },
+        startUs: 0,
+      };
+      const device: SocketSpec[] = r.device
+        ? [
+            {
+              name: 'front',
+              host: 'device',
+              protocol: 'xrespondent0',
+              listen: [],
+              dial: [addr],
+              options: {},
+              app: { kind: 'device', partner: 'back' },
+              startUs: 0,
+            },
+            {
+              name: 'back',
+              host: 'device',
+              protocol: 'xsurveyor0',
+              listen: [backAddr],
+              dial: [],
+              options: {},
+              app: { kind: 'device', partner: 'front' },
+              startUs: 0,
+            },
+          ]
+        : [];
+      const respondents: SocketSpec[] = Array.from({ length: r.respondents }, (_x, i) => ({
+        name: `client${i}`,
+        host: `client${i}`,
+        // Without a device the first respondent is always raw.
+        protocol: (!r.device && i === 0) || r.raws[i]! ? 'xrespondent0' : 'respondent0',
+        listen: [],
+        dial: [r.device ? backAddr : addr],
+        options: {},
+        app: { kind: 'echo' },
+        startUs: 0,
+      }));
+      const hosts = [...respondents.map((x) => x.host), ...(r.device ? ['device'] : []), 'server'];
+      const firstGapUs = r.device ? 500_000 : 100_000;
+      return {
+        version: SCENARIO_VERSION,
+        name: o.name,
+        impl: o.impl,
+        hosts,
+        sockets: [surveyor, ...device, ...respondents],
+        rawPeers: [],
+        workload: {
+          sends: r.surveys.map((x, i) => ({
+            socket: 'server',
+            bytes: x.bytes,
+            gapUs: i === 0 ? Math.max(x.gapUs, firstGapUs) : x.gapUs,
+          })),
+        },
+        network: r.lossless ? { ...r.network, lossRate: 0 } : r.network,
+        faults: parseFaultPlan({ version: 1, faults: faultsOn(r.faults, hosts) }),
+        faultPhaseUs: PHASE_US,
+        livenessUs: 15_000_000,
+        checks: [...SURVEY_CHECKS],
+      };
+    });
+}
+
+export const RAW_SURVEY_PROPERTY: PropertySpec = {
+  id: 'resend/raw-survey',
+  family: 'resend',
+  title:
+    'raw XRESPONDENT echoes and a survey device (XRESPONDENT | device | XSURVEYOR) carry each survey and its answers intact: never a response to an older survey, none more than once per respondent, every respondent heard in a quiet window',
+  protocols: ['surveyor0', 'respondent0', 'xsurveyor0', 'xrespondent0'],
+  transports: ['tcp'],
+  checks: SURVEY_CHECKS,
+  faultKinds: ['partition', 'reset', 'crash', 'link', 'stall-reads', 'pause'],
+  sometimes: ['sp.reconnect', 'net.reset'],
+  arb: ({ impl }) => rawSurveyArb({ impl, name: 'resend/raw-survey' }),
 };

@@ -100,6 +100,8 @@ export class StreamPipe implements Pipe {
   private closing = false;
   /** True inside send(): readiness is then reported by send()'s return and `ready`, not by onReady. */
   private sending = false;
+  /** The runtime offers zero-copy writes (the real one does; the simulator copies in write()). */
+  private readonly zeroCopy: boolean;
 
   constructor(
     private readonly env: Env,
@@ -111,10 +113,18 @@ export class StreamPipe implements Pipe {
     this.transport = options.transport;
     this.localAddress = conn.localAddress;
     this.remoteAddress = conn.remoteAddress;
+    this.zeroCopy = typeof conn.writeOwned === 'function';
+    // Frame bodies that span reads are assembled in buffers the decoder fills completely before
+    // delivering them, so the runtime's unzeroed memory will do (an injected allocator wins).
+    const allocator: Allocator | undefined =
+      options.allocator ??
+      (env.allocUninitialized === undefined
+        ? undefined
+        : { alloc: (bytes: number) => env.allocUninitialized!(bytes) });
     this.decoder = (options.frameDecoder ?? defaultFrameDecoderFactory)({
       maxRecvBytes: options.maxRecvBytes,
       ipc: options.transport === 'ipc',
-      ...(options.allocator === undefined ? {} : { allocator: options.allocator }),
+      ...(allocator === undefined ? {} : { allocator }),
     });
   }
 
@@ -229,7 +239,10 @@ export class StreamPipe implements Pipe {
       const head = this.out[this.outHead]!;
       let n: number;
       try {
-        n = this.conn.write(head);
+        // Every queued chunk is owned: frame headers and small frames are built here, and a
+        // message's header and body belong to the socket once sent (Socket.send), never changed
+        // afterwards. So the runtime may keep them instead of copying (StreamConn.writeOwned).
+        n = this.zeroCopy ? this.conn.writeOwned!(head) : this.conn.write(head);
       } catch {
         return; // the connection is going away; onClose reports it
       }

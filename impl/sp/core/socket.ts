@@ -343,6 +343,11 @@ export class Socket {
 
   // ------------------------------------------------------------------ send
 
+  /**
+   * Sends one message. The socket takes `body` over (as nng's sendmsg takes the message): it is
+   * queued and written without a copy, possibly after the returned promise settles, so the caller
+   * must not change it afterwards (the same holds for sendMsg's header and body).
+   */
   send(body: Uint8Array): Promise<void> {
     return this.sendMsg(newMessage(body));
   }

@@ -9,7 +9,10 @@ import { SpError } from '../errors.js';
 
 /** Where frame bodies that arrive in pieces are assembled. Inject one to pool or to count allocations. */
 export interface Allocator {
-  /** A fresh, writable buffer of exactly `bytes` bytes that nobody else holds. */
+  /**
+   * A fresh, writable buffer of exactly `bytes` bytes that nobody else holds. Its contents may be
+   * anything: the decoder overwrites every byte before it delivers the buffer.
+   */
   alloc(bytes: number): Uint8Array;
 }
 
