@@ -714,6 +714,28 @@ type ReadReport = z.output<typeof reportSchema>;
  * Throws ReportError('ERR_BAD_REPORT') whose message starts with the JSON path of the first bad
  * field (also in `error.path`), e.g. "suites[0].cases[2].status: must be one of ...".
  */
+/**
+ * `existing` with the suite `name` replaced by (or added as) `cases`: the other suites stay as they
+ * were, `knobs` join the banner's as `<knobPrefix>.<key>`, totals are recomputed. How `netlab
+ * interop --out` and `netlab parity --out` add their results to the report of a `netlab run`.
+ */
+export function mergeSuiteInto(
+  existing: Report,
+  name: string,
+  cases: readonly CaseInput[],
+  knobPrefix: string,
+  knobs: Record<string, string | number | boolean>,
+): Report {
+  const suites = [...existing.suites.filter((s) => s.name !== name), { name, cases }];
+  const merged = { ...existing.banner.knobs };
+  for (const [k, v] of Object.entries(knobs)) merged[`${knobPrefix}.${k}`] = v;
+  return parseReport({
+    ...existing,
+    banner: { ...existing.banner, knobs: merged, totals: computeTotals(suites, existing.banner.museum) },
+    suites,
+  });
+}
+
 export function parseReport(json: unknown): Report {
   checkSchemaId(json);
   const r = reportSchema.safeParse(json);

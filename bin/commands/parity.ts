@@ -3,14 +3,25 @@
  * every case gives the same outcome (or only declared differences), 1 on an undeclared difference,
  * 2 on a usage error or a side that could not run.
  */
-import { relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { writeReportHtml } from '../../reports/html.js';
-import { createReport } from '../../reports/schema.js';
-import { gitCommit, writeReportFiles } from '../../reports/write.js';
+import { createReport, mergeSuiteInto, ReportError, type Report } from '../../reports/schema.js';
+import { gitCommit, readReportFile, REPORT_JSON, writeReportFiles } from '../../reports/write.js';
 import { parityCases } from '../../scenarios/parity.js';
 import { parityReportCase, runParity } from '../real/parity.js';
 import { intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
 import { netlabVersion } from './run.js';
+
+/** The report in DIR, to merge into; one that cannot be read is a usage error naming why. */
+function readExisting(dir: string): Report {
+  try {
+    return readReportFile(join(dir, REPORT_JSON));
+  } catch (e) {
+    if (!(e instanceof ReportError)) throw e;
+    throw new UsageError(`--out ${dir} holds a report netlab cannot merge into (${e.message})`);
+  }
+}
 
 export const parityCommand: Command = {
   name: 'parity',
@@ -23,7 +34,8 @@ sender in order, failed sends and their error codes, check verdicts), never timi
   --case NAMES      only these cases (see --list)
   --seed S          seed of both runs (default parity)
   --concurrency N   cases at once (default 4)
-  --out DIR         write report.json, junit.xml and index.html there (cases: family parity, runtime real)
+  --out DIR         write report.json, junit.xml and index.html there (cases: family parity, runtime
+                    real); a report already there (netlab run's) gets the parity suite added
   --json            print { "cases": [ { name, status, differences, detail } ] }
   --list            print the case names and exit`,
   async run(argv) {
@@ -58,24 +70,32 @@ sender in order, failed sends and their error codes, check verdicts), never timi
         ),
         expect: 'pass' as const,
       }));
-      const version = netlabVersion();
-      const report = createReport(
-        {
-          simSeed: values.seed,
-          fcSeed: 0,
-          knobs: { suite: 'parity', cases: results.map((r) => r.name).join(','), concurrency },
-          netlabVersion: version,
-          commit: gitCommit(process.cwd()),
-          nodeVersion: process.version,
-          startedAt,
-          virtualUs: 0,
-          wallMs: Math.round(wallMs),
-        },
-        [{ name: 'parity', cases }],
-      );
+      const knobs = { suite: 'parity', cases: results.map((r) => r.name).join(','), concurrency };
+      // A report already there (from netlab run) keeps its suites; only the parity suite is replaced.
+      const existing = existsSync(join(values.out, REPORT_JSON)) ? readExisting(values.out) : null;
+      const report =
+        existing !== null
+          ? mergeSuiteInto(existing, 'parity', cases, 'parity', knobs)
+          : createReport(
+              {
+                simSeed: values.seed,
+                fcSeed: 0,
+                knobs,
+                netlabVersion: netlabVersion(),
+                commit: gitCommit(process.cwd()),
+                nodeVersion: process.version,
+                startedAt,
+                virtualUs: 0,
+                wallMs: Math.round(wallMs),
+              },
+              [{ name: 'parity', cases }],
+            );
       const written = writeReportFiles(values.out, report);
       writeReportHtml(values.out, report);
-      if (!values.json) process.stdout.write(`report: ${relative(process.cwd(), written.reportJson)}\n`);
+      if (!values.json)
+        process.stdout.write(
+          `report: ${relative(process.cwd(), written.reportJson)}${existing !== null ? ' (parity suite merged into the report there)' : ''}\n`,
+        );
     }
     if (values.json)
       printJson({

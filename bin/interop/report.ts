@@ -5,13 +5,12 @@
  * (`interop/PROTOCOL/ROLE/TRANSPORT[/FAULTS]`). See reports/SCHEMA.md, "Interop cases".
  */
 import {
-  computeTotals,
-  parseReport,
+  createReport,
+  mergeSuiteInto,
   type BannerInput,
   type CaseInput,
   type Report,
 } from '../../reports/schema.js';
-import { createReport } from '../../reports/schema.js';
 import { dialectOf, exchangeOfCell, type Cell, type CellResult } from './matrix.js';
 import { faultProfile } from './faults.js';
 
@@ -110,15 +109,11 @@ export function mergeInteropInto(
   results: readonly CellResult[],
   info: InteropRunInfo,
 ): Report {
-  const suites = [
-    ...existing.suites.filter((s) => s.name !== INTEROP_SUITE),
-    { name: INTEROP_SUITE, cases: results.map((r) => cellCase(r, info.seed)) },
-  ];
-  const knobs = { ...existing.banner.knobs };
-  for (const [k, v] of Object.entries(info.knobs)) knobs[`interop.${k}`] = v;
-  return parseReport({
-    ...existing,
-    banner: { ...existing.banner, knobs, totals: computeTotals(suites, existing.banner.museum) },
-    suites,
-  });
+  return mergeSuiteInto(
+    existing,
+    INTEROP_SUITE,
+    results.map((r) => cellCase(r, info.seed)),
+    'interop',
+    info.knobs,
+  );
 }

@@ -174,6 +174,14 @@ export function realFaultLayer(seed: string): RealFaultLayer {
       proxies.push(proxy);
       return { address: proxy.address, close: () => proxy.close() };
     },
+    progress() {
+      let n = 0;
+      for (const p of proxies) {
+        n += p.accepted;
+        for (const c of p.connections) n += c.up.forwarded + c.down.forwarded;
+      }
+      return n;
+    },
     apply(s, heal, nowUs) {
       scenario = s;
       healAtUs = heal;

@@ -34,6 +34,13 @@ export const DEFAULT_QUIET_US = 300_000;
 /** How often the run checks for quiet (default 20 ms). */
 const POLL_US = 20_000;
 /**
+ * Quiet also takes this many polls in a row with nothing recorded. Wall time alone is not enough:
+ * on a loaded machine the process can be starved for longer than the quiet window, and nothing
+ * having moved then says nothing about bytes still waiting in the kernel. Each poll is a turn of
+ * the event loop, in which pending I/O gets its callbacks.
+ */
+const QUIET_POLLS = 10;
+/**
  * A real run never lasts longer than this past the last thing its scenario schedules (or the end of
  * the fault phase), whatever the scenario's liveness (default 5 s).
  */
@@ -60,6 +67,8 @@ export interface RealFaultLayer {
     /** The run's own directory, for a unix-socket proxy's path. */
     dir: string;
   }): Promise<RealLink>;
+  /** A counter that moves while the links carry bytes (a run is not quiet while it does). */
+  progress(): number;
   /** Starts the plan (times from the run's start) and heals every fault at healAtUs. */
   apply(scenario: Scenario, healAtUs: number, nowUs: () => number): { records(): FaultRecord[] };
   close(): Promise<void>;
@@ -296,17 +305,19 @@ export function realSubstrate(scenario: Scenario, options: RealSubstrateOptions)
       const minEndUs = Math.min(scheduledUntilUs(scenario), endUs);
       const capUs = Math.min(endUs, Math.max(minEndUs, healedAtUs) + maxLivenessUs);
       const now = (): number => Math.floor((performance.now() - originMs) * 1000);
-      let last = activity();
+      let last = activity() + (options.faults?.progress() ?? 0);
       let lastMoveUs = now();
+      let quietPolls = 0;
       let reason = 'until';
       for (;;) {
         await new Promise<void>((resolve) => setTimeout(resolve, POLL_US / 1000));
         const t = now();
-        const a = activity();
+        const a = activity() + (options.faults?.progress() ?? 0);
         if (a !== last) {
           last = a;
           lastMoveUs = t;
-        }
+          quietPolls = 0;
+        } else quietPolls++;
         if (thrown !== undefined) {
           const error = thrown instanceof Error ? thrown : new Error(`a callback threw ${typeof thrown}`);
           throw Object.assign(error, {
@@ -314,7 +325,7 @@ export function realSubstrate(scenario: Scenario, options: RealSubstrateOptions)
           });
         }
         if (t >= capUs) break;
-        if (t >= minEndUs && t - lastMoveUs >= quietUs && settled()) {
+        if (t >= minEndUs && t - lastMoveUs >= quietUs && quietPolls >= QUIET_POLLS && settled()) {
           reason = 'idle';
           break;
         }
