@@ -61,6 +61,8 @@ const WORKERS_MAX = 256;
 const REAL_RUNS_DEFAULT = 10;
 /** Default --concurrency: real-runtime scenarios of one property running at once (each waits on real time). */
 const REAL_CONCURRENCY_DEFAULT = 8;
+/** Real-runtime properties running at once (each with its --concurrency scenarios). */
+const REAL_ITEMS_AT_ONCE = 4;
 /** Default --workers: two threads where there are two cores (the lab's budget is set on 2 cores). */
 export function defaultWorkers(): number {
   return Math.min(2, availableParallelism());
@@ -152,6 +154,32 @@ async function runInProcess(items: readonly WorkItem[], o: ItemOptions, d: Dispa
       ),
     );
   }
+}
+
+/** Runs items in this thread, `atOnce` at a time (real-runtime items: they wait, they do not compute). */
+async function runConcurrently(
+  items: readonly WorkItem[],
+  o: ItemOptions,
+  atOnce: number,
+  d: Dispatch,
+): Promise<void> {
+  let next = 0;
+  const one = async (): Promise<void> => {
+    for (;;) {
+      const item = items[next++];
+      if (item === undefined) return;
+      if (!d.mayStart(item)) continue;
+      d.onDone(
+        await runWorkItem(
+          item,
+          o,
+          () => performance.now(),
+          (done) => d.onProgress(item, done),
+        ),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(atOnce, items.length) }, one));
 }
 
 /** Runs items on `workers` threads, each taking the next item as it finishes one. */
@@ -403,9 +431,22 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
       },
     };
     // Threads actually used: none beyond this one for a single item (a worker's start-up would only cost).
-    const threads = Math.max(1, Math.min(workers, items.length));
-    if (threads === 1) await runInProcess(items, itemOptions, dispatch);
-    else await runOnWorkers(items, itemOptions, threads, dispatch);
+    // Simulated items are CPU-bound: worker threads. Real-runtime items mostly wait on real time and
+    // sockets: with worker threads busy they run here, several at once, beside the simulation.
+    const simItems = items.filter((i) => i.runtime === 'sim');
+    const realItems = items.filter((i) => i.runtime === 'real');
+    const threads = Math.max(1, Math.min(workers, simItems.length));
+    const runSim = async (): Promise<void> => {
+      if (simItems.length === 0) return;
+      if (threads === 1) await runInProcess(simItems, itemOptions, dispatch);
+      else await runOnWorkers(simItems, itemOptions, threads, dispatch);
+    };
+    if (threads === 1) {
+      // One thread: the simulation would hold up the real runs' event loop; one after the other.
+      await runSim();
+      await runConcurrently(realItems, itemOptions, REAL_ITEMS_AT_ONCE, dispatch);
+    } else
+      await Promise.all([runSim(), runConcurrently(realItems, itemOptions, REAL_ITEMS_AT_ONCE, dispatch)]);
     printInOrder();
 
     const done = results.filter((r): r is ItemResult => r !== undefined); // in run order
