@@ -13,6 +13,7 @@ import type {
   StreamConn,
   TraceInput,
 } from '../impl/runtime/env.js';
+import { ForwardingEnv } from '../impl/runtime/env.js';
 import type { Allocator } from '../impl/sp/wire/frames.js';
 import type { Socket, SocketOptions } from '../impl/sp/core/socket.js';
 import type { OptionValues } from '../impl/sp/options.js';
@@ -284,47 +285,22 @@ class TappedConn implements StreamConn {
  * The host's env with connect() recorded (the redial family measures attempts, their ends and the
  * gaps between them) and, for sockets that need it, the trace tapped (REQ request ids).
  */
-class TappedEnv implements Env {
+class TappedEnv extends ForwardingEnv {
   constructor(
-    private readonly env: Env,
+    env: Env,
     private readonly taps: EnvTaps,
-  ) {}
-  get runtime(): 'sim' | 'real' {
-    return this.env.runtime;
+  ) {
+    super(env);
   }
-  get hostName(): string {
-    return this.env.hostName;
+  override get tracing(): boolean {
+    return this.taps.trace !== undefined || this.inner.tracing;
   }
-  get tracing(): boolean {
-    return this.taps.trace !== undefined || this.env.tracing;
-  }
-  nowUs(): number {
-    return this.env.nowUs();
-  }
-  setTimer(delayUs: number, fn: () => void, label?: string): ReturnType<Env['setTimer']> {
-    return this.env.setTimer(delayUs, fn, label);
-  }
-  clearTimer(timer: ReturnType<Env['setTimer']>): void {
-    this.env.clearTimer(timer);
-  }
-  sleep(delayUs: number): Promise<void> {
-    return this.env.sleep(delayUs);
-  }
-  defer<T>(): ReturnType<Env['defer']> & { promise: Promise<T> } {
-    return this.env.defer<T>();
-  }
-  random(name: string): ReturnType<Env['random']> {
-    return this.env.random(name);
-  }
-  shared<T>(key: string, create: () => T): T {
-    return this.env.shared(key, create);
-  }
-  connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void {
+  override connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void {
     const rec = this.taps.connect(address);
     const ended = (): void => {
-      rec.endUs ??= this.env.nowUs();
+      rec.endUs ??= this.inner.nowUs();
     };
-    this.env.connect(
+    this.inner.connect(
       address,
       (err, conn) => {
         if (conn === undefined) {
@@ -338,12 +314,9 @@ class TappedEnv implements Env {
       options,
     );
   }
-  listen(...args: Parameters<Env['listen']>): void {
-    this.env.listen(...args);
-  }
-  trace(event: TraceInput): void {
+  override trace(event: TraceInput): void {
     this.taps.trace?.(event);
-    if (this.env.tracing) this.env.trace(event);
+    if (this.inner.tracing) this.inner.trace(event);
   }
 }
 

@@ -19,10 +19,9 @@ import type {
   Env,
   StreamConn,
   StreamListener,
-  TraceInput,
   ListenCallback,
 } from '../../impl/runtime/env.js';
-import { NetError, parseAddress } from '../../impl/runtime/env.js';
+import { ForwardingEnv, NetError, parseAddress } from '../../impl/runtime/env.js';
 import { createNodeEnv, type NodeEnv } from '../../impl/runtime/node.js';
 import type { Scenario } from '../../scenarios/model.js';
 import type { ScenarioSubstrate, SubstrateRun } from '../../scenarios/runner.js';
@@ -183,90 +182,68 @@ export function realSubstrate(scenario: Scenario, options: RealSubstrateOptions)
     return link.then((l) => l.address);
   };
 
-  class HostEnv implements Env {
-    readonly runtime = 'real' as const;
-    constructor(private readonly env: NodeEnv) {}
-    get hostName(): string {
-      return this.env.hostName;
-    }
-    get tracing(): boolean {
-      return this.env.tracing;
-    }
-    nowUs(): number {
+  class HostEnv extends ForwardingEnv {
+    override nowUs(): number {
       // Every host counts from the same instant, as the simulated hosts of one world do.
       return Math.floor((performance.now() - originMs) * 1000);
     }
-    setTimer(delayUs: number, fn: () => void, label?: string): ReturnType<Env['setTimer']> {
-      return this.env.setTimer(delayUs, fn, label);
-    }
-    clearTimer(timer: ReturnType<Env['setTimer']>): void {
-      this.env.clearTimer(timer);
-    }
-    sleep(delayUs: number): Promise<void> {
-      return this.env.sleep(delayUs);
-    }
-    defer<T>(): ReturnType<Env['defer']> & { promise: Promise<T> } {
-      return this.env.defer<T>();
-    }
-    random(name: string): ReturnType<Env['random']> {
-      return this.env.random(name);
-    }
-    shared<T>(key: string, create: () => T): T {
+    override shared<T>(key: string, create: () => T): T {
       // One namespace per run: inproc names and pipe ids of concurrent runs must not meet.
       if (!shared.has(key)) shared.set(key, create());
       return shared.get(key) as T;
     }
-    trace(event: TraceInput): void {
-      this.env.trace(event);
-    }
-    connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void {
+    override connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void {
       const refused = (why: string): void =>
         callback(new NetError('ECONNREFUSED', `connect ${address}: ${why}`), undefined);
       // Decided on a later turn, once every host booted at this instant has started its listens:
       // on the simulated network a SYN sent at the instant of a listen finds it bound.
-      this.env.setTimer(0, () => {
+      this.inner.setTimer(0, () => {
         let target: Promise<string | null> | string | null;
         try {
-          target = linkFor(this.env.hostName, formatKey(address));
+          target = linkFor(this.inner.hostName, formatKey(address));
         } catch (e) {
           refused((e as Error).message);
           return;
         }
         if (target === null) refused('nobody listens there');
-        else if (typeof target === 'string') this.env.connect(target, callback, options);
+        else if (typeof target === 'string') this.inner.connect(target, callback, options);
         else
           target.then(
             (real) =>
-              real === null ? refused('nobody listens there') : this.env.connect(real, callback, options),
+              real === null ? refused('nobody listens there') : this.inner.connect(real, callback, options),
             (e: unknown) => refused(`the link failed: ${(e as Error).message}`),
           );
       });
     }
-    listen(address: string, onConnection: (conn: StreamConn) => void, callback: ListenCallback): void {
+    override listen(
+      address: string,
+      onConnection: (conn: StreamConn) => void,
+      callback: ListenCallback,
+    ): void {
       let key: string;
       let real: string;
       try {
         key = formatKey(address);
         real = listenAddress(key);
       } catch (e) {
-        this.env.setTimer(0, () =>
+        this.inner.setTimer(0, () =>
           callback(e instanceof NetError ? e : new NetError('EINVAL', (e as Error).message), undefined),
         );
         return;
       }
       if (bound.has(key)) {
-        this.env.setTimer(0, () =>
+        this.inner.setTimer(0, () =>
           callback(new NetError('EADDRINUSE', `listen ${address}: address in use`), undefined),
         );
         return;
       }
       let bindDone = (): void => {};
       binding.set(key, new Promise<void>((resolve) => (bindDone = resolve)));
-      this.env.listen(real, onConnection, (err, listener) => {
+      this.inner.listen(real, onConnection, (err, listener) => {
         binding.delete(key);
         bindDone();
         if (err === undefined && listener !== undefined) {
-          bound.set(key, { real: listener.address, host: this.env.hostName });
+          bound.set(key, { real: listener.address, host: this.inner.hostName });
           const inner: StreamListener = listener;
           callback(undefined, {
             address,

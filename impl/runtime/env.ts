@@ -95,3 +95,56 @@ export interface Env {
    */
   allocUninitialized?(bytes: number): Uint8Array;
 }
+
+/**
+ * An Env that hands every call to another one: a base for wrappers that change a few things (the
+ * scenario runner's recording env, the real substrate's per-host env), so each overrides only what
+ * it changes and new parts of the seam reach the inner env without touching the wrappers.
+ */
+export class ForwardingEnv implements Env {
+  readonly allocUninitialized?: (bytes: number) => Uint8Array;
+
+  constructor(protected readonly inner: Env) {
+    if (inner.allocUninitialized !== undefined)
+      this.allocUninitialized = (bytes) => inner.allocUninitialized!(bytes);
+  }
+  get runtime(): 'sim' | 'real' {
+    return this.inner.runtime;
+  }
+  get hostName(): string {
+    return this.inner.hostName;
+  }
+  get tracing(): boolean {
+    return this.inner.tracing;
+  }
+  nowUs(): number {
+    return this.inner.nowUs();
+  }
+  setTimer(delayUs: number, fn: () => void, label?: string): TimerHandle {
+    return this.inner.setTimer(delayUs, fn, label);
+  }
+  clearTimer(timer: TimerHandle): void {
+    this.inner.clearTimer(timer);
+  }
+  sleep(delayUs: number): Promise<void> {
+    return this.inner.sleep(delayUs);
+  }
+  defer<T>(): Deferred<T> {
+    return this.inner.defer<T>();
+  }
+  random(name: string): RandomSource {
+    return this.inner.random(name);
+  }
+  shared<T>(key: string, create: () => T): T {
+    return this.inner.shared(key, create);
+  }
+  connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void {
+    this.inner.connect(address, callback, options);
+  }
+  listen(address: string, onConnection: (conn: StreamConn) => void, callback: ListenCallback): void {
+    this.inner.listen(address, onConnection, callback);
+  }
+  trace(event: TraceInput): void {
+    this.inner.trace(event);
+  }
+}
