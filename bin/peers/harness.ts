@@ -167,7 +167,8 @@ class Peer implements RunningPeer {
       this.exited = true;
       this.exitCode = code;
       this.exitSignal = signal;
-      this.failWaiters('exited');
+      // Output waiters are failed once the pipes are drained ('close', finish()), not here: a child
+      // that printed and exited at once may still have its last lines unread when 'exit' comes.
       this.timers.push(
         setTimeout(() => {
           // Something in the child's process group still holds the pipes: kill it and move on.
@@ -205,7 +206,7 @@ class Peer implements RunningPeer {
 
   waitForOutput(match: OutputMatcher, timeoutMs: number): Promise<PeerOutput> {
     if (this.matches(match)) return Promise.resolve(this.output());
-    if (this.exited || this.finished) return Promise.reject(this.waitError(match, 'exited'));
+    if (this.finished) return Promise.reject(this.waitError(match, 'exited'));
     return new Promise((res, rej) => {
       const waiter: Waiter = {
         match,
