@@ -156,7 +156,7 @@ export function realFaultLayer(seed: string): RealFaultLayer {
   let now: () => number = () => 0;
   let count = 0;
   return {
-    async link({ from, to, upstream, dir }): Promise<RealLink> {
+    async link({ from, to, listener, upstream, dir }): Promise<RealLink> {
       if (scenario === undefined) throw new Error('fault layer: link() before apply()');
       const s = scenario;
       const info = { from, to };
@@ -164,7 +164,9 @@ export function realFaultLayer(seed: string): RealFaultLayer {
       const proxy = await startFaultProxy({
         listen: upstream.startsWith('unix://') ? `unix://${dir}/proxy-${count++}.sock` : 'tcp://127.0.0.1:0',
         upstream,
-        seed: `${seed}/${from}>${upstream}`,
+        // Keyed on the scenario's address, not the port the kernel picked: the same seed gives the
+        // same decisions run after run.
+        seed: `${seed}/${from}>${listener}`,
         faultsFor: (): ProxyFaults => ({
           up: base,
           down: base,
