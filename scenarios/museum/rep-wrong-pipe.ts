@@ -10,7 +10,7 @@ import type { ImplVariant } from '../runner.js';
 
 class WrongPipeRep0 extends Rep0 {
   protected override replyPipe(requestPipe: Pipe): Pipe {
-    return [...this.out.keys()].at(-1) ?? requestPipe;
+    return this.outbox.pipes().at(-1) ?? requestPipe;
   }
 }
 

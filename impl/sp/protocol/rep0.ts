@@ -10,22 +10,17 @@
  * Garbage requests (no terminating id word) are dropped and counted, keeping the pipe (mangos); with
  * GARBAGE-CLOSES-PIPE the pipe is closed instead (nng). A stack beyond TTL is always only dropped.
  */
-import type { Deferred, Env, TimerHandle } from '../../runtime/env.js';
+import type { Env } from '../../runtime/env.js';
 import type { Message } from '../core/message.js';
 import type { Pipe } from '../core/pipe.js';
 import { Socket, type Context, type ProtocolImpl, type SocketOptions } from '../core/socket.js';
 import { spError } from '../errors.js';
-import { LockstepInbox, lockstepState, type LockstepState } from './lockstep.js';
+import { LockstepInbox, LockstepOutbox, lockstepState, type LockstepState } from './lockstep.js';
 import { protocolByName, type ProtocolInfo } from '../wire/protocols.js';
 
 const MSB = 0x80;
 
 type RepState = LockstepState;
-
-export interface PipeOut {
-  msgs: Message[];
-  waiters: { msg: Message; done: Deferred<void>; timer: TimerHandle | undefined }[];
-}
 
 export interface Rep0Stats {
   /** Requests dropped: no terminating id word, or a backtrace longer than TTL words. */
@@ -62,10 +57,18 @@ export class Rep0 implements ProtocolImpl {
   private readonly inbox: LockstepInbox;
   readonly stats: Rep0Stats = { droppedRequests: 0, droppedReplies: 0, maxQueuedReplies: 0 };
   /** Attached pipes (in attach order) with their queued replies and blocked senders. */
-  protected readonly out = new Map<Pipe, PipeOut>();
+  protected readonly outbox: LockstepOutbox;
 
   constructor(private readonly socket: Socket) {
     this.inbox = new LockstepInbox(socket, 'request');
+    this.outbox = new LockstepOutbox(
+      socket,
+      'reply',
+      (n) => (this.stats.droppedReplies += n),
+      (depth) => {
+        if (depth > this.stats.maxQueuedReplies) this.stats.maxQueuedReplies = depth;
+      },
+    );
     this.info = protocolByName('rep0')!;
   }
 
@@ -78,55 +81,20 @@ export class Rep0 implements ProtocolImpl {
   }
 
   attach(pipe: Pipe): undefined {
-    this.out.set(pipe, { msgs: [], waiters: [] });
+    this.outbox.attach(pipe);
     return undefined;
   }
 
   detach(pipe: Pipe): void {
-    const q = this.out.get(pipe);
-    this.out.delete(pipe);
-    if (q === undefined) return;
-    // Replies to a vanished requester are dropped; their sends still succeed.
-    this.stats.droppedReplies += q.msgs.length + q.waiters.length;
-    for (const w of q.waiters) {
-      if (w.timer !== undefined) this.env().clearTimer(w.timer);
-      w.done.resolve();
-    }
+    this.outbox.detach(pipe);
   }
 
   pipeReady(pipe: Pipe): void {
-    this.flush(pipe);
-    this.socket.pipeDrained();
+    this.outbox.pipeReady(pipe);
   }
 
   pumpSend(): void {
-    for (const pipe of this.out.keys()) this.flush(pipe);
-  }
-
-  private flush(pipe: Pipe): void {
-    const q = this.out.get(pipe);
-    if (q === undefined) return;
-    const cap = Math.max(this.socket.getOption('WRITEQ-LEN'), 0);
-    for (;;) {
-      while (pipe.ready && q.msgs.length > 0) {
-        if (!pipe.send(q.msgs[0]!)) break;
-        q.msgs.shift();
-      }
-      let moved = false;
-      while (q.waiters.length > 0 && q.msgs.length < Math.max(cap, 1) && (cap > 0 || pipe.ready)) {
-        const w = q.waiters.shift()!;
-        if (w.timer !== undefined) this.env().clearTimer(w.timer);
-        q.msgs.push(w.msg);
-        this.noteQueued(q);
-        w.done.resolve();
-        moved = true;
-        if (cap === 0) break;
-      }
-      // Replies that moved in from blocked senders go out now while the pipe takes them: the pipe
-      // may stay ready (no further writable event), and they would wait forever (found by the
-      // backpressure/rep-reply-queue property: a REQ pipelining into a REP with WRITEQ-LEN 1).
-      if (!moved || !pipe.ready || q.msgs.length === 0) return;
-    }
+    this.outbox.pumpSend();
   }
 
   pipeMessage(pipe: Pipe, msg: Message): void {
@@ -184,13 +152,8 @@ export class Rep0 implements ProtocolImpl {
     const pipe = this.replyPipe(st.pipe);
     st.backtrace = undefined;
     st.pipe = undefined;
-    const q = this.out.get(pipe);
-    if (q === undefined) {
-      this.stats.droppedReplies++;
-      done.resolve();
-      return done.promise;
-    }
-    if (this.env().tracing)
+    // A reply for a pipe that has gone is dropped by the outbox, untraced; its send still succeeds.
+    if (this.outbox.has(pipe) && this.env().tracing)
       this.env().trace({
         kind: 'msg-send',
         proto: 'rep0',
@@ -200,41 +163,8 @@ export class Rep0 implements ProtocolImpl {
           { name: 'backtrace-words', offset: 0, length: reply.header.length, value: reply.header.length / 4 },
         ],
       });
-    const cap = this.socket.getOption('WRITEQ-LEN');
-    if (q.msgs.length === 0 && q.waiters.length === 0 && pipe.ready && pipe.send(reply)) {
-      done.resolve();
-      return done.promise;
-    }
-    if (q.waiters.length === 0 && q.msgs.length < cap) {
-      q.msgs.push(reply);
-      this.noteQueued(q);
-      done.resolve();
-      return done.promise;
-    }
-    if (this.socket.getOption('BEST-EFFORT')) {
-      this.stats.droppedReplies++;
-      done.resolve();
-      return done.promise;
-    }
-    const waiter = { msg: reply, done, timer: undefined as TimerHandle | undefined };
-    const deadline = ctx.option('SEND-DEADLINE');
-    if (deadline !== null) {
-      waiter.timer = this.env().setTimer(
-        deadline,
-        () => {
-          const i = q.waiters.indexOf(waiter);
-          if (i >= 0) q.waiters.splice(i, 1);
-          done.reject(spError('ErrSendTimeout', `reply not queued within ${deadline} us`));
-        },
-        'sp-send-deadline',
-      );
-    }
-    q.waiters.push(waiter);
+    this.outbox.send(ctx, pipe, reply, done);
     return done.promise;
-  }
-
-  private noteQueued(q: PipeOut): void {
-    if (q.msgs.length > this.stats.maxQueuedReplies) this.stats.maxQueuedReplies = q.msgs.length;
   }
 
   /** The pipe a reply goes out on: the one its request came from (a reply finds its requester). */

@@ -29,7 +29,7 @@ import { messageBytes, type Message } from '../core/message.js';
 import type { Pipe } from '../core/pipe.js';
 import { Socket, type Context, type ProtocolImpl, type SocketOptions } from '../core/socket.js';
 import { spError, type SpErrorCode } from '../errors.js';
-import { LockstepInbox, lockstepState, type LockstepState } from './lockstep.js';
+import { LockstepInbox, LockstepOutbox, lockstepState, type LockstepState } from './lockstep.js';
 import { protocolByName, type ProtocolInfo } from '../wire/protocols.js';
 import { splitBacktrace } from './rep0.js';
 import { encodeU32, replyIdOf } from './req0.js';
@@ -357,11 +357,6 @@ export function surveyor0Stats(socket: Socket): Surveyor0Stats | undefined {
 
 type RespondentState = LockstepState;
 
-interface PipeOut {
-  msgs: Message[];
-  waiters: { msg: Message; done: Deferred<void>; timer: TimerHandle | undefined }[];
-}
-
 export interface Respondent0Stats {
   /** Surveys dropped: no terminating survey-id word, or a backtrace longer than TTL words. */
   droppedSurveys: number;
@@ -378,10 +373,11 @@ export class Respondent0 implements ProtocolImpl {
   private readonly inbox: LockstepInbox;
   readonly stats: Respondent0Stats = { droppedSurveys: 0, droppedResponses: 0 };
   /** Attached pipes with their queued responses and blocked senders. */
-  private readonly out = new Map<Pipe, PipeOut>();
+  private readonly outbox: LockstepOutbox;
 
   constructor(private readonly socket: Socket) {
     this.inbox = new LockstepInbox(socket, 'survey');
+    this.outbox = new LockstepOutbox(socket, 'response', (n) => (this.stats.droppedResponses += n));
     this.info = protocolByName('respondent0')!;
   }
 
@@ -394,53 +390,20 @@ export class Respondent0 implements ProtocolImpl {
   }
 
   attach(pipe: Pipe): undefined {
-    this.out.set(pipe, { msgs: [], waiters: [] });
+    this.outbox.attach(pipe);
     return undefined;
   }
 
   detach(pipe: Pipe): void {
-    const q = this.out.get(pipe);
-    this.out.delete(pipe);
-    if (q === undefined) return;
-    // Responses to a vanished surveyor are dropped; their sends still succeed.
-    this.stats.droppedResponses += q.msgs.length + q.waiters.length;
-    for (const w of q.waiters) {
-      if (w.timer !== undefined) this.env().clearTimer(w.timer);
-      w.done.resolve();
-    }
+    this.outbox.detach(pipe);
   }
 
   pipeReady(pipe: Pipe): void {
-    this.flush(pipe);
-    this.socket.pipeDrained();
+    this.outbox.pipeReady(pipe);
   }
 
   pumpSend(): void {
-    for (const pipe of this.out.keys()) this.flush(pipe);
-  }
-
-  private flush(pipe: Pipe): void {
-    const q = this.out.get(pipe);
-    if (q === undefined) return;
-    const cap = this.socket.getOption('WRITEQ-LEN');
-    for (;;) {
-      while (pipe.ready && q.msgs.length > 0) {
-        if (!pipe.send(q.msgs[0]!)) break;
-        q.msgs.shift();
-      }
-      let moved = false;
-      while (q.waiters.length > 0 && q.msgs.length < Math.max(cap, 1) && (cap > 0 || pipe.ready)) {
-        const w = q.waiters.shift()!;
-        if (w.timer !== undefined) this.env().clearTimer(w.timer);
-        q.msgs.push(w.msg);
-        w.done.resolve();
-        moved = true;
-        if (cap === 0) break;
-      }
-      // Responses that moved in from blocked senders go out now while the pipe takes them (the
-      // pipe may stay ready and raise no further writable event), as REP does.
-      if (!moved || !pipe.ready || q.msgs.length === 0) return;
-    }
+    this.outbox.pumpSend();
   }
 
   pipeMessage(pipe: Pipe, msg: Message): void {
@@ -496,13 +459,8 @@ export class Respondent0 implements ProtocolImpl {
     const pipe = st.pipe;
     st.backtrace = undefined;
     st.pipe = undefined;
-    const q = this.out.get(pipe);
-    if (q === undefined) {
-      this.stats.droppedResponses++;
-      done.resolve();
-      return done.promise;
-    }
-    if (this.env().tracing)
+    // A response for a pipe that has gone is dropped by the outbox, untraced; its send still succeeds.
+    if (this.outbox.has(pipe) && this.env().tracing)
       this.env().trace({
         kind: 'msg-send',
         proto: 'respondent0',
@@ -517,35 +475,7 @@ export class Respondent0 implements ProtocolImpl {
           },
         ],
       });
-    const cap = this.socket.getOption('WRITEQ-LEN');
-    if (q.msgs.length === 0 && q.waiters.length === 0 && pipe.ready && pipe.send(response)) {
-      done.resolve();
-      return done.promise;
-    }
-    if (q.waiters.length === 0 && q.msgs.length < cap) {
-      q.msgs.push(response);
-      done.resolve();
-      return done.promise;
-    }
-    if (this.socket.getOption('BEST-EFFORT')) {
-      this.stats.droppedResponses++;
-      done.resolve();
-      return done.promise;
-    }
-    const waiter = { msg: response, done, timer: undefined as TimerHandle | undefined };
-    const deadline = ctx.option('SEND-DEADLINE');
-    if (deadline !== null) {
-      waiter.timer = this.env().setTimer(
-        deadline,
-        () => {
-          const i = q.waiters.indexOf(waiter);
-          if (i >= 0) q.waiters.splice(i, 1);
-          done.reject(spError('ErrSendTimeout', `response not queued within ${deadline} us`));
-        },
-        'sp-send-deadline',
-      );
-    }
-    q.waiters.push(waiter);
+    this.outbox.send(ctx, pipe, response, done);
     return done.promise;
   }
 
