@@ -13,8 +13,8 @@ import { FrameDecoder, type Allocator } from '../impl/sp/wire/frames.js';
 import { runFuzz, withoutStackTraces } from '../fuzz/engine.js';
 import { chunksOf, type FuzzInput } from '../fuzz/input.js';
 import { stable } from '../fuzz/mutate.js';
-import { POOL_BYTES } from '../fuzz/targets/common.js';
-import { FRAME_LIMITS, SP_FRAME } from '../fuzz/targets/frames.js';
+import { POOL_BYTES } from '../scenarios/sp/fuzz/common.js';
+import { FRAME_LIMITS, SP_FRAME } from '../scenarios/sp/fuzz/frames.js';
 
 export interface FuzzBenchOptions {
   /** Execs per measured fuzz run (default 200 000). */

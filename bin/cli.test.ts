@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { netlab, requireBuild } from './testing/spawn.js';
+import { netlab, requireBuild } from '../scenarios/testing/spawn.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseReport } from '../reports/schema.js';
-import { runDemo } from '../scenarios/demo.js';
-import { defineScenario } from '../scenarios/define.js';
+import { runDemo } from '../scenarios/echo/demo.js';
+import { defineScenario } from '../scenarios/sp/define.js';
 import { topology } from '../scenarios/generators.js';
 import { runScenario } from '../scenarios/runner.js';
 

@@ -10,9 +10,9 @@ import { checkProperty, type CaseFile, type PropertyOutcome } from './property.j
 import type { ScenarioResult } from './runner.js';
 import type { Scenario } from './model.js';
 // Importing the families registers their checks (delivery.*, reqrep.*, framing...) for use by id.
-import './families/index.js';
+import './sp/families/index.js';
 
-export { defineScenario, CALM_NETWORK, type ScenarioDraft, type SocketDraft } from './define.js';
+export { defineScenario, CALM_NETWORK, type ScenarioDraft, type SocketDraft } from './sp/define.js';
 export {
   runScenario,
   registerImpl,

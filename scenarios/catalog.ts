@@ -269,7 +269,7 @@ export type SampledRun = ScenarioResult | { unsupported: string };
 
 export interface SampledOptions extends RunSuiteOptions {
   runtime: 'real';
-  /** Runs the scenario on the substrate (bin/real: real loopback sockets through the fault proxy). */
+  /** Runs the scenario on the substrate (scenarios/real: real loopback sockets through the fault proxy). */
   run(scenario: Scenario, seed: string): Promise<SampledRun>;
   /** Scenarios run at once (they are I/O bound: real time passes while they wait). Default 1. */
   concurrency?: number;

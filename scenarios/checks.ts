@@ -3,7 +3,7 @@
  * id (sp.md §8) where one exists, and always / eventually semantics, evaluated on a run's
  * observations. "always" checks must hold whatever the faults; "eventually" checks must hold once
  * every fault has healed and the liveness phase has passed. A registry: the invariant families
- * (scenarios/families/) register theirs with defineCheck(); a scenario names the ids it wants.
+ * (scenarios/sp/families/) register theirs with defineCheck(); a scenario names the ids it wants.
  */
 import type { PipeEvent } from '../impl/sp/core/socket.js';
 import type { FaultRecord } from '../sim/fault-plan.js';

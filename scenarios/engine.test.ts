@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder, type FrameDecoderOptions } from '../impl/sp/wire/frames.js';
 import type { FrameDecoderLike } from '../impl/sp/core/pipe.js';
-import { defineScenario } from './define.js';
+import { defineScenario } from './sp/define.js';
 import { scenarioArb, topology } from './generators.js';
 import { parseScenario, type Scenario } from './model.js';
 import { checkProperty, parseCaseFile, replayCase } from './property.js';

@@ -363,7 +363,7 @@ export interface SubstrateRun {
 
 /**
  * Where a scenario runs: the simulated network (runScenario), or real loopback sockets through the
- * seeded fault proxy (bin/real/substrate.ts, Node only). The runner core is the same on both: it
+ * seeded fault proxy (scenarios/real/substrate.ts, Node only). The runner core is the same on both: it
  * adds the hosts, applies the fault plan and runs; the substrate owns time, addresses and faults.
  */
 export interface ScenarioSubstrate {

@@ -6,8 +6,8 @@
  * which a report page that is never rerun should not parse).
  */
 // Registering: the families define their checks by id, the museum its implementation variants.
-import '../scenarios/families/index.js';
-import '../scenarios/museum/index.js';
+import '../scenarios/sp/families/index.js';
+import '../scenarios/sp/museum/index.js';
 import { parseScenario } from '../scenarios/model.js';
 import { runScenario } from '../scenarios/runner.js';
 

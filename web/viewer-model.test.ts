@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import '../scenarios/families/index.js';
-import '../scenarios/museum/index.js';
-import { defineScenario } from '../scenarios/define.js';
+import '../scenarios/sp/families/index.js';
+import '../scenarios/sp/museum/index.js';
+import { defineScenario } from '../scenarios/sp/define.js';
 import { runScenario } from '../scenarios/runner.js';
 import { toJsonLines, TRACE_SCHEMA, type TraceEvent, type TraceInput } from '../sim/trace.js';
 import { syntheticTrace } from './testing/synthetic.js';

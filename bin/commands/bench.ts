@@ -1,7 +1,7 @@
 /** `netlab bench NAME`: runs a benchmark that measures its own baseline in the same run. */
 import { runFuzzBench } from '../../bench/fuzz.js';
 import { runSimBench } from '../../bench/sim.js';
-import { runSpBench } from '../../bench/sp.js';
+import { runSpBench } from '../../scenarios/sp/bench/sp.js';
 import { EXIT_FINDING, EXIT_OK, intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
 
 const BENCHES = ['sim', 'sp', 'fuzz'] as const;

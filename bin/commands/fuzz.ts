@@ -8,10 +8,10 @@ import {
   runFuzz,
   type NamedInput,
 } from '../../fuzz/engine.js';
-import { decoderImpls, DEFAULT_IMPL } from '../../fuzz/impls.js';
+import { decoderImpls, DEFAULT_IMPL } from '../../scenarios/sp/fuzz/impls.js';
 import { loadInputDir, saveCorpusInput, saveCrasher, seedDir, type LoadResult } from '../../fuzz/io.js';
 import { FuzzInputError, parseInputFile } from '../../fuzz/input.js';
-import { TARGETS } from '../../fuzz/targets/index.js';
+import { TARGETS } from '../../scenarios/sp/fuzz/index.js';
 import type { FuzzTarget } from '../../fuzz/target.js';
 import { readFileSync } from 'node:fs';
 import { EXIT_FINDING, EXIT_OK, intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';

@@ -19,8 +19,8 @@ import {
   startPeer,
   stopAllPeers,
   type PeerResult,
-} from '../peers/harness.js';
-import { requireBuild } from '../testing/spawn.js';
+} from '../../scenarios/interop/harness.js';
+import { requireBuild } from '../../scenarios/testing/spawn.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 afterAll(async () => {

@@ -1,8 +1,8 @@
 /**
  * `netlab interop`: the interop matrix against nngcat (nng) and nanocat (nanomsg) over real loopback
  * TCP and ipc. Each cell runs one conformance exchange between netlab (in this process, on the real
- * runtime) and a peer child process, bounded in time and always reaped (bin/interop/matrix.ts, the
- * exchanges in bin/interop/cells.ts). Exit codes: 0 every cell passed (skips only for peers that are
+ * runtime) and a peer child process, bounded in time and always reaped (scenarios/sp/interop/matrix.ts, the
+ * exchanges in scenarios/sp/interop/cells.ts). Exit codes: 0 every cell passed (skips only for peers that are
  * not installed and not required), 1 a cell failed or ended in error, 2 a usage or internal error.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { writeReportHtml } from '../../reports/html.js';
 import { ReportError, type Report } from '../../reports/schema.js';
 import { gitCommit, readReportFile, REPORT_JSON, writeReportFiles } from '../../reports/write.js';
-import { peerVersion } from '../peers/harness.js';
+import { peerVersion } from '../../scenarios/interop/harness.js';
 import {
   PEER_DIALECTS,
   PEER_IDS,
@@ -21,14 +21,14 @@ import {
   type PeerId,
   type Role,
   type SpProtocol,
-} from '../interop/cells.js';
+} from '../../scenarios/sp/interop/cells.js';
 import {
   FAULT_PROFILES,
   FaultsFlagError,
   parseFaultsFlag,
   TRANSPORTS,
   type Transport,
-} from '../interop/faults.js';
+} from '../../scenarios/sp/interop/faults.js';
 import {
   DEFAULT_CELL_TIMEOUT_MS,
   DEFAULT_JOBS,
@@ -37,8 +37,8 @@ import {
   matrixCells,
   runMatrix,
   type CellResult,
-} from '../interop/matrix.js';
-import { interopReport, mergeInteropInto, type InteropRunInfo } from '../interop/report.js';
+} from '../../scenarios/sp/interop/matrix.js';
+import { interopReport, mergeInteropInto, type InteropRunInfo } from '../../scenarios/sp/interop/report.js';
 import { intFlag, parseFlags, UsageError, type Command } from './common.js';
 import { packageRoot } from './run-item.js';
 
@@ -109,7 +109,7 @@ export const interopCommand: Command = {
                       [--jobs N] [--cell-timeout DURATION] [--seed S] [--json] [--out DIR] [--list]
 
 A cell is (peer, netlab's socket type, netlab's role, transport, fault profile): netlab in this
-process and the peer as a child process run one conformance exchange (bin/interop/cells.ts).
+process and the peer as a child process run one conformance exchange (scenarios/sp/interop/cells.ts).
   --peer P         nng (nngcat), nanomsg (nanocat), or all (default all; comma lists accepted)
   --protocol P     netlab's socket type (${PROTOCOL_ORDER.slice(0, 6).join(', ')},
                    ${PROTOCOL_ORDER.slice(6).join(', ')})

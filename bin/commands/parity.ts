@@ -8,8 +8,8 @@ import { join, relative } from 'node:path';
 import { writeReportHtml } from '../../reports/html.js';
 import { createReport, mergeSuiteInto, ReportError, type Report } from '../../reports/schema.js';
 import { gitCommit, readReportFile, REPORT_JSON, writeReportFiles } from '../../reports/write.js';
-import { parityCases } from '../../scenarios/parity.js';
-import { parityReportCase, runParity } from '../real/parity.js';
+import { parityCases } from '../../scenarios/sp/parity.js';
+import { parityReportCase, runParity } from '../../scenarios/real/parity.js';
 import { intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
 import { netlabVersion } from './run.js';
 

@@ -8,8 +8,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPeer, stopAllPeers } from '../peers/harness.js';
-import { netlab, requireBuild } from '../testing/spawn.js';
+import { startPeer, stopAllPeers } from '../../scenarios/interop/harness.js';
+import { netlab, requireBuild } from '../../scenarios/testing/spawn.js';
 import { UsageError } from './common.js';
 import { faultsFromFlags } from './proxy.js';
 

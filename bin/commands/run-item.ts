@@ -17,21 +17,21 @@ import {
   type PropertySpec,
   type SuiteRun,
 } from '../../scenarios/catalog.js';
-import { allProperties } from '../../scenarios/families/index.js';
+import { allProperties } from '../../scenarios/sp/families/index.js';
 import type { Transport } from '../../scenarios/generators.js';
-import '../../scenarios/museum/index.js';
+import '../../scenarios/sp/museum/index.js';
 import { replayCase } from '../../scenarios/property.js';
 import { runScenario } from '../../scenarios/runner.js';
 import { toJsonLines, TRACE_SCHEMA } from '../../sim/trace.js';
-import { realFaultLayer } from '../real/faults.js';
-import { runOnReal } from '../real/run.js';
+import { realFaultLayer } from '../../scenarios/real/faults.js';
+import { runOnReal } from '../../scenarios/real/run.js';
 
 /** One implementation × property pair; `index` is its place in the run's order (before sharding). */
 export interface WorkItem {
   index: number;
   impl: string;
   property: string;
-  /** Where the property runs: the simulated network, or real loopback sockets (bin/real). */
+  /** Where the property runs: the simulated network, or real loopback sockets (scenarios/real). */
   runtime: 'sim' | 'real';
 }
 

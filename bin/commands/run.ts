@@ -23,14 +23,14 @@ import {
 } from '../../reports/schema.js';
 import { gitCommit, writeFileAtomicSync, writeReportFiles, type TraceFile } from '../../reports/write.js';
 import type { CatalogCase, PropertySpec, SuiteRun } from '../../scenarios/catalog.js';
-import { FAMILIES } from '../../scenarios/families/index.js';
+import { FAMILIES } from '../../scenarios/sp/families/index.js';
 import { TRANSPORTS, type Transport } from '../../scenarios/generators.js';
 import { parseCaseFile, replayCase } from '../../scenarios/property.js';
 import { implNames, implVariant } from '../../scenarios/runner.js';
 import { hashValue } from '../../sim/hash.js';
 import { intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
-import { realFaultLayer } from '../real/faults.js';
-import { runOnReal } from '../real/run.js';
+import { realFaultLayer } from '../../scenarios/real/faults.js';
+import { runOnReal } from '../../scenarios/real/run.js';
 import { packageRoot, runWorkItem, type ItemOptions, type ItemResult, type WorkItem } from './run-item.js';
 import type { FromWorker, ToWorker } from './run-worker.js';
 
