@@ -4,7 +4,7 @@
  * value validated like a case file. Used by netlab's own tests and exported for users' vitest files.
  */
 import type { OptionValues } from '../../impl/sp/options.js';
-import { parseScenario, SCENARIO_VERSION, type Scenario, type ScenarioInput } from '../model.js';
+import { parseScenario, SCENARIO_VERSION, type Scenario, type ScenarioInput } from './model.js';
 
 /** A calm network: 1 ms latency, no loss, whole writes, 64 KiB windows. */
 export const CALM_NETWORK: Scenario['network'] = {

@@ -1,19 +1,26 @@
 /**
- * The scenario model: plain data that fully describes one run — topology (hosts, SP sockets with
- * their protocol, options, addresses and who dials whom, raw byte-level peers), workload (who sends
- * what, when), network model, fault plan, timing and the checks to evaluate — validated with zod so
- * a case file read back from disk is checked field by field. Isomorphic: the browser viewer replays
- * the same data.
+ * The SP stack's scenario fields: topology (SP sockets with their protocol, options, addresses and
+ * who dials whom, raw byte-level peers) and workload (who sends what, when), beside the engine's
+ * envelope (scenarios/model.ts: hosts, network, faults, timing, checks). Validated with zod so a case
+ * file read back from disk is checked field by field. Isomorphic: the browser viewer replays it.
  */
 import { z } from 'zod';
-import { parseFaultPlan, type FaultPlan } from '../sim/fault-plan.js';
-import { OptionStore, OPTION_NAMES, type OptionValues } from '../impl/sp/options.js';
-import { parseSpUrl } from '../impl/sp/transport/url.js';
+import { OptionStore, OPTION_NAMES, type OptionValues } from '../../impl/sp/options.js';
+import { parseSpUrl } from '../../impl/sp/transport/url.js';
+import {
+  MAX_US,
+  scenarioName as name,
+  ScenarioError,
+  stackFields,
+  us,
+  zodFail,
+  type Scenario as ScenarioBase,
+} from '../model.js';
 
-export const SCENARIO_VERSION = 1;
+export { SCENARIO_VERSION, ScenarioError } from '../model.js';
 
-/** Implementation under test: netlab itself, or a planted historical bug (the museum swaps parts in). */
-export type ImplName = string;
+/** The SP stack's id, in the `stack` field of its scenarios. */
+export const SP_STACK = 'sp';
 
 /**
  * SP protocols a scenario socket may speak (nng names); grows as protocols land. The x-names are the
@@ -69,24 +76,8 @@ export const DEVICE_PARTNER: Partial<Record<ScenarioProtocol, ScenarioProtocol>>
   xstar: 'xstar',
 };
 
-const us = (max: number) => z.number().int().min(0).max(max);
-const MAX_US = 3_600_000_000;
-const name = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{0,31}$/, 'a lower-case name: a letter, then letters, digits or "-" (≤ 32)');
-
 /** A SUB topic prefix: lower-case hex bytes, at most 16 of them. */
 const hexTopic = z.string().regex(/^([0-9a-f]{2}){0,16}$/, 'lower-case hex bytes (at most 16)');
-
-const latency = z.union([
-  z.strictObject({ kind: z.literal('constant'), us: us(10_000_000) }),
-  z.strictObject({ kind: z.literal('uniform'), minUs: us(10_000_000), maxUs: us(10_000_000) }),
-  z.strictObject({
-    kind: z.literal('exponential'),
-    minUs: us(10_000_000),
-    meanUs: z.number().int().min(1).max(10_000_000),
-  }),
-]);
 
 /**
  * What the application on a socket does. send: sends its workload items in order (REQ: each is a
@@ -158,11 +149,8 @@ const rawPeer = z.strictObject({
   script: z.array(rawStep).max(64),
 });
 
-export const scenarioSchema = z.strictObject({
-  version: z.literal(SCENARIO_VERSION),
-  name: z.string().min(1),
-  impl: z.string().min(1),
-  hosts: z.array(name).min(1).max(16),
+/** The SP stack's fields of a scenario (the envelope's are scenarios/model.ts). */
+export const spFieldsSchema = z.strictObject({
   sockets: z.array(socketSpec).min(1).max(16),
   rawPeers: z.array(rawPeer).max(8).default([]),
   /** Messages sent by `send` sockets, in order per socket; gapUs: the pause before the send. */
@@ -181,82 +169,36 @@ export const scenarioSchema = z.strictObject({
       )
       .max(2000),
   }),
-  network: z.strictObject({
-    latency,
-    jitterUs: us(1_000_000),
-    lossRate: z.number().min(0).max(0.5),
-    randomChunking: z.boolean(),
-    partialWriteProbability: z.number().min(0).max(1),
-    sendBufferBytes: z
-      .number()
-      .int()
-      .min(1)
-      .max(1 << 24),
-    recvBufferBytes: z
-      .number()
-      .int()
-      .min(1)
-      .max(1 << 24),
-  }),
-  /** A fault plan (sim/FAULTS.md) over this scenario's host names. */
-  faults: z.unknown(),
-  /** Faults may act during [0, faultPhaseUs); then every fault heals. */
-  faultPhaseUs: us(MAX_US),
-  /** After healing, the system must converge within this bound (the liveness phase). */
-  livenessUs: z.number().int().min(1).max(MAX_US),
-  /** Ids of the checks to evaluate (scenarios/checks.ts registry). */
-  checks: z.array(z.string().min(1)).min(1).max(64),
 });
 
-type Parsed = z.infer<typeof scenarioSchema>;
+type Parsed = z.infer<typeof spFieldsSchema>;
 export type SocketSpec = Omit<Parsed['sockets'][number], 'options'> & { options: Partial<OptionValues> };
 export type RawPeerSpec = Parsed['rawPeers'][number];
 export type RawStep = RawPeerSpec['script'][number];
 export type AppSpec = SocketSpec['app'];
-/** The scenario as JSON may omit defaulted fields; a parsed one has them all. */
-export type ScenarioInput = z.input<typeof scenarioSchema>;
-export type Scenario = Omit<Parsed, 'faults' | 'sockets'> & { faults: FaultPlan; sockets: SocketSpec[] };
-
-export class ScenarioError extends Error {
-  override readonly name = 'ScenarioError';
-  readonly code = 'ERR_BAD_SCENARIO';
-}
-
-function pathText(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '(root)';
-  return path
-    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-    .join('')
-    .replace(/^\./, '');
-}
-
-/** Which check ids exist: set by checks.ts (kept here as a hook so model.ts has no import cycle). */
-let knownChecks: () => readonly string[] = () => [];
-export function setKnownChecks(list: () => readonly string[]): void {
-  knownChecks = list;
-}
+/** An SP scenario as JSON (the envelope and the SP fields) may omit defaulted fields. */
+export type ScenarioInput = Omit<ScenarioBase, 'faults' | 'stack'> & {
+  stack: string;
+  faults: unknown;
+} & z.input<typeof spFieldsSchema>;
+/** A parsed SP scenario: the envelope and the SP fields, every default filled in. */
+export type Scenario = ScenarioBase & Omit<Parsed, 'sockets'> & { sockets: SocketSpec[] };
 
 /**
- * Validates a scenario; errors name the JSON path of the first bad field and what it accepts.
- * Beyond the schema: names are unique, every socket and raw peer sits on a declared host, options
- * are valid for the socket (impl/sp/options.ts), addresses parse, tcp listeners bind their own host,
- * ipc and inproc stay on one host, workload items name `send` sockets, faults name declared hosts.
+ * Validates the SP fields of a scenario whose envelope `base` is valid; errors name the JSON path of
+ * the first bad field and what it accepts. Beyond the schema: names are unique, every socket and raw
+ * peer sits on a declared host, options are valid for the socket (impl/sp/options.ts), addresses
+ * parse, tcp listeners bind their own host, ipc and inproc stay on one host, workload items name
+ * `send` sockets.
  */
-export function parseScenario(json: unknown): Scenario {
-  const r = scenarioSchema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new ScenarioError(`scenario ${pathText(issue.path)}: ${issue.message}`);
-  }
-  const d = r.data;
+export function parseSpFields(base: ScenarioBase, json: Record<string, unknown>): Scenario {
+  const r = spFieldsSchema.safeParse(stackFields(json));
+  if (!r.success) zodFail(r.error);
+  const d = { ...r.data, hosts: base.hosts };
   const fail = (path: string, why: string): never => {
     throw new ScenarioError(`scenario ${path}: ${why}`);
   };
-  const hosts = new Set<string>();
-  d.hosts.forEach((h, i) => {
-    if (hosts.has(h)) fail(`hosts[${i}]`, `duplicate host name '${h}'`);
-    hosts.add(h);
-  });
+  const hosts = new Set<string>(base.hosts);
   const names = new Set<string>();
   const listenHost = new Map<string, string>();
   const sockets: SocketSpec[] = d.sockets.map((s, i) => {
@@ -329,23 +271,7 @@ export function parseScenario(json: unknown): Scenario {
     else if (s.app.kind !== 'send')
       fail(`workload.sends[${i}].socket`, `socket '${w.socket}' does not send (its app is '${s.app.kind}')`);
   });
-  const known = knownChecks();
-  d.checks.forEach((c, i) => {
-    if (known.length > 0 && !known.includes(c))
-      fail(`checks[${i}]`, `unknown check '${c}' (known: ${known.join(', ')})`);
-  });
-  let faults: FaultPlan;
-  try {
-    faults = parseFaultPlan(d.faults);
-  } catch (e) {
-    throw new ScenarioError(`scenario faults: ${(e as Error).message}`);
-  }
-  for (const h of faultHosts(faults)) {
-    if (!hosts.has(h)) fail('faults', `a fault names unknown host '${h}' (declared: ${d.hosts.join(', ')})`);
-  }
-  if (d.network.latency.kind === 'uniform' && d.network.latency.maxUs < d.network.latency.minUs)
-    fail('network.latency.maxUs', 'must be >= minUs');
-  return { ...d, sockets, faults };
+  return { ...base, rawPeers: d.rawPeers, workload: d.workload, sockets };
 }
 
 /** What each protocol's application may do: raw sockets have their own roles. */
@@ -425,19 +351,6 @@ function parseAddr(addr: string, forListen: boolean, at: string): ReturnType<typ
   } catch (e) {
     throw new ScenarioError(`scenario ${at}: ${(e as Error).message}`);
   }
-}
-
-function faultHosts(plan: FaultPlan): string[] {
-  const out: string[] = [];
-  for (const f of plan.faults) {
-    const r = f as unknown as Record<string, unknown>;
-    for (const k of ['host', 'from', 'to']) if (typeof r[k] === 'string') out.push(r[k]);
-    for (const k of ['a', 'b']) if (Array.isArray(r[k])) out.push(...(r[k] as string[]));
-    const conn = r.conn as Record<string, unknown> | undefined;
-    if (typeof conn === 'object')
-      for (const k of ['client', 'server']) if (typeof conn[k] === 'string') out.push(conn[k]);
-  }
-  return out;
 }
 
 /** The transports a scenario's SP addresses use (for the report's `transport` field). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import './families/index.js';
 import { compareParity, parityCases, parityOutcome } from './parity.js';
-import { runScenario } from '../runner.js';
+import { runScenario } from './run.js';
 
 describe('parity cases on the simulated network', () => {
   for (const c of parityCases()) {

@@ -9,13 +9,13 @@
  *
  * Isomorphic (no Node APIs): the comparison is plain data.
  */
-import { bytesEqual } from '../checks.js';
+import { bytesEqual } from './checks.js';
 // The checks the cases name are defined by the families.
 import './families/index.js';
 import { defineScenario } from './define.js';
 import { topology } from '../generators.js';
-import type { Scenario, SocketSpec } from '../model.js';
-import { payload, type ScenarioResult } from '../runner.js';
+import type { Scenario, SocketSpec } from './model.js';
+import { payload, type ScenarioResult } from './run.js';
 
 export interface ParityCase {
   name: string;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkById, type CheckResult, type Observations } from '../../checks.js';
+import { checkById, type CheckResult, type Observations } from '../checks.js';
 import { topology } from '../../generators.js';
 import { checkProperty } from '../../property.js';
 import { defineScenario } from '../define.js';
 import '../museum/index.js';
 import { checkFamilyProperty } from './testing.js';
-import { registerImpl, runScenario } from '../../runner.js';
+import { registerImpl, runScenario } from '../run.js';
 import type { Socket } from '../../../impl/sp/core/socket.js';
 import { openPush0, Push0 } from '../../../impl/sp/protocol/pipeline.js';
 import { BACKPRESSURE_CHECKS, BACKPRESSURE_PROPERTIES } from './backpressure.js';

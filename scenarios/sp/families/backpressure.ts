@@ -21,7 +21,7 @@ import {
   type CheckContext,
   type Observations,
   type SocketObs,
-} from '../../checks.js';
+} from '../checks.js';
 import {
   FAULT_PHASE_US,
   faultPlanArb,
@@ -31,8 +31,8 @@ import {
   type GeneratedFaultKind,
   type Transport,
 } from '../../generators.js';
-import { SCENARIO_VERSION, type AppSpec, type Scenario, type SocketSpec } from '../../model.js';
-import { SCENARIO_SOCKET_DEFAULTS } from '../../runner.js';
+import { SCENARIO_VERSION, type AppSpec, type Scenario, type SocketSpec } from '../model.js';
+import { SCENARIO_SOCKET_DEFAULTS } from '../run.js';
 import { RAW_PIPELINE_PROPERTY } from './raw.js';
 import { PUBSUB_BACKPRESSURE_PROPERTY } from './pubsub.js';
 

@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { ConnHandlers, StreamConn } from '../../../impl/runtime/env.js';
 import '../museum/index.js';
 import { defineScenario } from '../define.js';
-import type { RawStep } from '../../model.js';
+import type { RawStep } from '../model.js';
 import { checkFamilyProperty } from './testing.js';
-import { checkById, type Observations } from '../../checks.js';
+import { checkById, type Observations } from '../checks.js';
 import { topology, TRANSPORTS, type ReqRepShape } from '../../generators.js';
-import { payload, registerImpl, runScenario, type ScenarioResult } from '../../runner.js';
+import { payload, registerImpl, runScenario, type ScenarioResult } from '../run.js';
 import { FRAMING_PROPERTIES, GOOD_PEER_START_US, RAW_REQREP_SHAPES } from './framing.js';
 import { concatBytes, frame, frameHeader, headerForPeerOf, MAX_U64, toHex } from './raw-bytes.js';
 

@@ -17,7 +17,7 @@ import {
   type CheckVerdict,
   type Observations,
   type RecvRecord,
-} from '../../checks.js';
+} from '../checks.js';
 import {
   DEFAULT_CHECKS,
   FAULT_PHASE_US,
@@ -37,7 +37,7 @@ import {
   type RawStep,
   type Scenario,
   type SocketSpec,
-} from '../../model.js';
+} from '../model.js';
 import {
   afterHandshake,
   closesItself,

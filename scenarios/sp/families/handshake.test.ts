@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import '../museum/index.js';
 import { defineScenario, type SocketDraft } from '../define.js';
-import type { RawStep, ScenarioProtocol } from '../../model.js';
+import type { RawStep, ScenarioProtocol } from '../model.js';
 import { checkFamilyProperty } from './testing.js';
-import { registerImpl, runScenario, type ScenarioResult } from '../../runner.js';
+import { registerImpl, runScenario, type ScenarioResult } from '../run.js';
 import { BAD_HEADER_KINDS, HANDSHAKE_PROPERTIES, type BadHeaderKind } from './handshake.js';
 import { headerForPeerOf, toHex } from './raw-bytes.js';
 

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { PROTOCOLS } from '../../../impl/sp/wire/protocols.js';
 import type { FamilySpec, PropertySpec } from '../../catalog.js';
-import { defineCheck, verdict, type CheckVerdict, type SocketObs } from '../../checks.js';
+import { defineCheck, verdict, type CheckVerdict, type SocketObs } from '../checks.js';
 import {
   FAULT_PHASE_US,
   faultPlanArb,
@@ -24,7 +24,7 @@ import {
   type Scenario,
   type ScenarioProtocol,
   type SocketSpec,
-} from '../../model.js';
+} from '../model.js';
 import {
   closesItself,
   headerForPeerOf,

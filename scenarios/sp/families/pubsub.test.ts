@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defineScenario, type SocketDraft } from '../define.js';
-import { runScenario } from '../../runner.js';
+import { runScenario } from '../run.js';
 import '../museum/index.js';
 import { PUBSUB_CHECKS } from './pubsub.js';
 import './index.js';

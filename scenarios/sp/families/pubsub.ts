@@ -24,7 +24,7 @@ import {
   type CheckContext,
   type Observations,
   type SocketObs,
-} from '../../checks.js';
+} from '../checks.js';
 import {
   FAULT_PHASE_US,
   faultPlanArb,
@@ -33,8 +33,8 @@ import {
   type GeneratedFaultKind,
   type Transport,
 } from '../../generators.js';
-import { SCENARIO_VERSION, type Scenario, type SocketSpec } from '../../model.js';
-import { SCENARIO_SOCKET_DEFAULTS } from '../../runner.js';
+import { SCENARIO_VERSION, type Scenario, type SocketSpec } from '../model.js';
+import { SCENARIO_SOCKET_DEFAULTS } from '../run.js';
 
 function optionOf<N extends keyof OptionValues>(spec: SocketSpec, name: N): OptionValues[N] {
   const own = spec.options[name];

@@ -8,8 +8,8 @@ import { OPTION_DEFAULTS, type OptionName, type OptionValues } from '../../../im
 import { encodeHandshake } from '../../../impl/sp/wire/handshake.js';
 import { protocolByName } from '../../../impl/sp/wire/protocols.js';
 import type { FaultRecord } from '../../../sim/fault-plan.js';
-import type { RawPeerSpec, RawStep, Scenario, SocketSpec } from '../../model.js';
-import { SCENARIO_SOCKET_DEFAULTS } from '../../runner.js';
+import type { RawPeerSpec, RawStep, Scenario, SocketSpec } from '../model.js';
+import { SCENARIO_SOCKET_DEFAULTS } from '../run.js';
 
 /** The largest frame length a double holds exactly; netlab rejects longer ones whatever the limit. */
 export const MAX_EXACT_LENGTH = 2n ** 53n - 1n;

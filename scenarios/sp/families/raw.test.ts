@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkById, type CheckContext, type Observations } from '../../checks.js';
+import { checkById, type CheckContext, type Observations } from '../checks.js';
 import { defineScenario, type SocketDraft } from '../define.js';
-import { runScenario } from '../../runner.js';
+import { runScenario } from '../run.js';
 import '../museum/index.js';
 import { allProperties } from './index.js';
 import { RAW_CHECKS } from './raw.js';

@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { parseFaultPlan } from '../../../sim/fault-plan.js';
 import { hasPrefix } from '../../../impl/sp/protocol/pubsub.js';
 import type { PropertySpec } from '../../catalog.js';
-import { bytesEqual, defineCheck, originsOf, payloadOrigin, verdict, type CheckVerdict } from '../../checks.js';
+import { bytesEqual, defineCheck, originsOf, payloadOrigin, verdict, type CheckVerdict } from '../checks.js';
 import {
   FAULT_PHASE_US,
   faultPlanArb,
@@ -23,7 +23,7 @@ import {
   type GeneratedFaultKind,
   type Transport,
 } from '../../generators.js';
-import { SCENARIO_VERSION, type Scenario, type ScenarioProtocol, type SocketSpec } from '../../model.js';
+import { SCENARIO_VERSION, type Scenario, type ScenarioProtocol, type SocketSpec } from '../model.js';
 
 const NA = (why: string): CheckVerdict => ({ status: 'not-applicable', expected: null, actual: why });
 

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import '../museum/index.js';
-import { checkById, type CheckContext, type Observations } from '../../checks.js';
+import { checkById, type CheckContext, type Observations } from '../checks.js';
 import { defineScenario } from '../define.js';
-import type { Scenario } from '../../model.js';
+import type { Scenario } from '../model.js';
 import { checkFamilyProperty, failingChecks } from './testing.js';
-import { registerImpl, runScenario } from '../../runner.js';
+import { registerImpl, runScenario } from '../run.js';
 import { REDIAL, REDIAL_PROPERTIES } from './redial.js';
 
 const RUNS = 100;

@@ -22,10 +22,10 @@ import {
   type CheckVerdict,
   type DialRecord,
   type Observations,
-} from '../../checks.js';
+} from '../checks.js';
 import { faultStepArb, networkArb } from '../../generators.js';
-import { SCENARIO_VERSION, type Scenario, type SocketSpec } from '../../model.js';
-import { SCENARIO_SOCKET_DEFAULTS } from '../../runner.js';
+import { SCENARIO_VERSION, type Scenario, type SocketSpec } from '../model.js';
+import { SCENARIO_SOCKET_DEFAULTS } from '../run.js';
 
 /** Scheduling slack allowed above a timer's interval, in µs (simulated timers fire on time). */
 export const REDIAL_SLACK_US = 1_000;

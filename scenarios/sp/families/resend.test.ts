@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import '../museum/index.js';
-import { checkById, type CheckContext, type Observations } from '../../checks.js';
+import { checkById, type CheckContext, type Observations } from '../checks.js';
 import { defineScenario } from '../define.js';
-import type { Scenario } from '../../model.js';
-import { payload, runScenario } from '../../runner.js';
+import type { Scenario } from '../model.js';
+import { payload, runScenario } from '../run.js';
 import { RESEND, RESEND_PROPERTIES } from './resend.js';
 import { checkFamilyProperty, failingChecks } from './testing.js';
 

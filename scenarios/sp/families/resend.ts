@@ -22,9 +22,9 @@ import {
   type CheckVerdict,
   type Observations,
   type SocketObs,
-} from '../../checks.js';
+} from '../checks.js';
 import { faultStepArb, networkArb, topology } from '../../generators.js';
-import { SCENARIO_VERSION, type Scenario, type SocketSpec } from '../../model.js';
+import { SCENARIO_VERSION, type Scenario, type SocketSpec } from '../model.js';
 import { faultsOn, hostDisturbed } from './redial.js';
 import { RAW_SURVEY_PROPERTY, SURVEY_PROPERTY } from './survey.js';
 

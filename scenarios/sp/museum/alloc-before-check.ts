@@ -3,7 +3,7 @@
  * limit existed; here the limit exists but is vetted after the body buffer is allocated, so a peer
  * announcing a huge length makes the receiver ask for that much memory before the pipe is closed.
  */
-import type { ImplVariant } from '../../runner.js';
+import type { ImplVariant } from '../actors.js';
 import { naiveDecoderFactory } from './naive-decoder.js';
 
 export const ALLOC_BEFORE_CHECK: ImplVariant = {

@@ -10,7 +10,7 @@
 import type { Env } from '../../../impl/runtime/env.js';
 import type { Message } from '../../../impl/sp/core/message.js';
 import type { Socket, SocketOptions } from '../../../impl/sp/core/socket.js';
-import { OPENERS, type ImplVariant } from '../../runner.js';
+import { OPENERS, type ImplVariant } from '../actors.js';
 
 export const BEST_EFFORT_COIN_FLIP: ImplVariant = {
   summary:

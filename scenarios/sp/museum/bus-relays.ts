@@ -9,7 +9,7 @@ import { newMessage, type Message } from '../../../impl/sp/core/message.js';
 import type { Pipe } from '../../../impl/sp/core/pipe.js';
 import type { Socket } from '../../../impl/sp/core/socket.js';
 import { Bus0, openBus0 } from '../../../impl/sp/protocol/bus.js';
-import type { ImplVariant } from '../../runner.js';
+import type { ImplVariant } from '../actors.js';
 
 class RelayingBus0 extends Bus0 {
   override pipeMessage(pipe: Pipe, msg: Message): void {

@@ -5,7 +5,7 @@
  * production code carries no test switches. Importing this module registers every variant with the
  * runner (`netlab run --list-impls` lists them; `--impl museum/NAME` runs one).
  */
-import { registerImpl, type ImplVariant } from '../../runner.js';
+import type { ImplVariant } from '../actors.js';
 import { ALLOC_BEFORE_CHECK } from './alloc-before-check.js';
 import { BEST_EFFORT_COIN_FLIP } from './best-effort-coin-flip.js';
 import { BUS_RELAYS } from './bus-relays.js';
@@ -52,4 +52,4 @@ export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVari
   ['museum/bus-relays', BUS_RELAYS],
 ]);
 
-for (const [name, variant] of MUSEUM) registerImpl(name, variant);
+

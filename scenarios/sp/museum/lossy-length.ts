@@ -4,7 +4,7 @@
  * even represent for a real one and asks for a buffer of it (nng#2281 bounds lengths to 2^60-1 and
  * netlab to 2^53-1 for this reason; nanomsg#461 is the unbounded allocation it leads to).
  */
-import type { ImplVariant } from '../../runner.js';
+import type { ImplVariant } from '../actors.js';
 import { naiveDecoderFactory, type LengthReader } from './naive-decoder.js';
 
 const readLossy: LengthReader = (b, at) => {

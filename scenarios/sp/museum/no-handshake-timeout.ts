@@ -3,7 +3,7 @@
  * 8-byte header holds a connection (and, before the async handshaker of mangos#96/#102, the whole
  * accept loop) forever. Composed by forcing HANDSHAKE-TIMEOUT to a day: at scenario scale, never.
  */
-import type { ImplVariant } from '../../runner.js';
+import type { ImplVariant } from '../actors.js';
 
 /** One virtual day: longer than any scenario runs. */
 const NEVER_US = 24 * 3600 * 1_000_000;

@@ -5,7 +5,7 @@
  * SocketOptions.wrapConnection: the wrapper reports every write as fully accepted.
  */
 import type { ConnHandlers, ConnState, StreamConn } from '../../../impl/runtime/env.js';
-import type { ImplVariant } from '../../runner.js';
+import type { ImplVariant } from '../actors.js';
 
 /** Passes everything through, except that write() claims to have taken every byte. */
 class TailDroppingConn implements StreamConn {

@@ -8,7 +8,7 @@ import type { Message } from '../../../impl/sp/core/message.js';
 import type { Pipe } from '../../../impl/sp/core/pipe.js';
 import type { Context, Socket } from '../../../impl/sp/core/socket.js';
 import { openPub0, Pub0 } from '../../../impl/sp/protocol/pubsub.js';
-import type { ImplVariant } from '../../runner.js';
+import type { ImplVariant } from '../actors.js';
 
 class BlockingPub0 extends Pub0 {
   private readonly waiting: { msg: Message; resolve: () => void }[] = [];

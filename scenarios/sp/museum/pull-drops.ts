@@ -12,7 +12,7 @@ import type { Message } from '../../../impl/sp/core/message.js';
 import type { Pipe } from '../../../impl/sp/core/pipe.js';
 import type { Socket } from '../../../impl/sp/core/socket.js';
 import { openPull0, Pull0 } from '../../../impl/sp/protocol/pipeline.js';
-import type { ImplVariant } from '../../runner.js';
+import type { ImplVariant } from '../actors.js';
 
 class DroppingPull0 extends Pull0 {
   override pipeMessage(pipe: Pipe, msg: Message): void {

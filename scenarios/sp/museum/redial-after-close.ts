@@ -7,7 +7,7 @@
 import { Dialer, type Socket } from '../../../impl/sp/core/socket.js';
 import type { OptionStore } from '../../../impl/sp/options.js';
 import type { SpUrl } from '../../../impl/sp/transport/url.js';
-import type { ImplVariant } from '../../runner.js';
+import type { ImplVariant } from '../actors.js';
 
 class RedialAfterCloseDialer extends Dialer {
   constructor(

@@ -3,7 +3,7 @@
  * protocol's peer check, so a wrong-protocol peer is redialed at the minimum interval forever.
  */
 import { MANGOS_BACKOFF } from '../../../impl/sp/core/socket.js';
-import type { ImplVariant } from '../../runner.js';
+import type { ImplVariant } from '../actors.js';
 
 export const REDIAL_STORM: ImplVariant = {
   summary:

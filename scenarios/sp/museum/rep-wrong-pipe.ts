@@ -6,7 +6,7 @@
 import type { Pipe } from '../../../impl/sp/core/pipe.js';
 import type { Socket } from '../../../impl/sp/core/socket.js';
 import { openRep0, Rep0 } from '../../../impl/sp/protocol/rep0.js';
-import type { ImplVariant } from '../../runner.js';
+import type { ImplVariant } from '../actors.js';
 
 class WrongPipeRep0 extends Rep0 {
   protected override replyPipe(requestPipe: Pipe): Pipe {

@@ -5,7 +5,7 @@
  */
 import type { Socket } from '../../../impl/sp/core/socket.js';
 import { openReq0, Req0 } from '../../../impl/sp/protocol/req0.js';
-import type { ImplVariant } from '../../runner.js';
+import type { ImplVariant } from '../actors.js';
 
 class NewIdReq0 extends Req0 {
   protected override idForResend(): number {

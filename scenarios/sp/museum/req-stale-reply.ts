@@ -5,7 +5,7 @@
  */
 import type { Socket } from '../../../impl/sp/core/socket.js';
 import { openReq0, Req0, type Outstanding } from '../../../impl/sp/protocol/req0.js';
-import type { ImplVariant } from '../../runner.js';
+import type { ImplVariant } from '../actors.js';
 
 class StaleReplyReq0 extends Req0 {
   protected override requestForReply(id: number): Outstanding | undefined {

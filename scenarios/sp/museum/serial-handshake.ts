@@ -7,7 +7,7 @@
  */
 import type { ConnHandlers, ConnState, NetError, StreamConn } from '../../../impl/runtime/env.js';
 import { HANDSHAKE_BYTES } from '../../../impl/sp/wire/handshake.js';
-import type { ImplVariant } from '../../runner.js';
+import type { ImplVariant } from '../actors.js';
 
 type Held =
   { kind: 'data'; bytes: Uint8Array } | { kind: 'end' } | { kind: 'close'; error: NetError | undefined };

@@ -4,7 +4,7 @@
  * exactly this), and the body allocation is asked for a negative size — a makeslice panic in Go, a
  * huge size_t in C.
  */
-import type { ImplVariant } from '../../runner.js';
+import type { ImplVariant } from '../actors.js';
 import { naiveDecoderFactory, readU64Length, type LengthReader } from './naive-decoder.js';
 
 const readSigned: LengthReader = (b, at) => {

@@ -5,7 +5,7 @@
  */
 import type { Socket } from '../../../impl/sp/core/socket.js';
 import { openSub0, Sub0 } from '../../../impl/sp/protocol/pubsub.js';
-import type { ImplVariant } from '../../runner.js';
+import type { ImplVariant } from '../actors.js';
 
 class LeakySub0 extends Sub0 {
   protected override purge(): void {

@@ -6,7 +6,7 @@
  */
 import type { Socket } from '../../../impl/sp/core/socket.js';
 import { openSurveyor0, Surveyor0, type Survey } from '../../../impl/sp/protocol/survey.js';
-import type { ImplVariant } from '../../runner.js';
+import type { ImplVariant } from '../actors.js';
 
 class StaleResponseSurveyor0 extends Surveyor0 {
   /** Every survey id this socket ever sent out. */

@@ -1,0 +1,172 @@
+/**
+ * The one interface through which a protocol stack plugs into the lab. The engine (runner,
+ * substrates, checks, shrink and replay, campaign, fuzz and bench harnesses, interop harness, report
+ * writer, viewer) knows stacks only through it; a stack's lab folder (scenarios/<id>/) implements it,
+ * and scenarios/stacks.ts lists every stack, explicitly. Isomorphic: the browser re-run uses it too.
+ *
+ * Two layers: `StackCore` is what running one scenario needs (parse its fields, boot its actors on
+ * hosts, observe, judge); `StackPlugin` adds what the lab's commands need (property families, museum
+ * variants, "sometimes" conditions, parity cases, fuzz targets, benches, interop, viewer decoders).
+ */
+import type { Env } from '../impl/runtime/env.js';
+import type { FaultRecord } from '../sim/fault-plan.js';
+import type { FamilySpec } from './catalog.js';
+import type { Scenario } from './model.js';
+import type { ScenarioResult } from './runner.js';
+
+export type CheckKind = 'always' | 'eventually';
+export type CheckStatus = 'pass' | 'fail' | 'not-applicable';
+
+export interface CheckResult {
+  id: string;
+  kind: CheckKind;
+  requirement: string;
+  status: CheckStatus;
+  expected: string | null;
+  actual: string | null;
+}
+
+/** What every check may read besides the stack's observations. */
+export interface CheckContext {
+  endUs: number;
+  healedAtUs: number;
+  faults: FaultRecord[];
+  /** Why the run stopped ("until", "idle", "settled", "crash"...). */
+  reason: string;
+  /** True when a fault that destroys accepted data (reset, crash, restart) fired. */
+  lossy: boolean;
+  /** Where the scenario ran (default "sim"); on "real", checks marked `timing` are not judged. */
+  runtime?: 'sim' | 'real';
+  /** An event threw: the stack under test crashed (the run stopped there), or null. */
+  crash: string | null;
+}
+
+export interface CheckVerdict {
+  status: CheckStatus;
+  expected: string | null;
+  actual: string | null;
+}
+
+/**
+ * A named invariant with a stable id (a report and a case file name it), the requirement it enforces,
+ * the reference checklist id where one exists, and always / eventually semantics. "always" checks
+ * must hold whatever the faults; "eventually" checks once every fault has healed and the liveness
+ * phase has passed.
+ */
+export interface CheckDef<S = Scenario, O = unknown, C extends CheckContext = CheckContext> {
+  id: string;
+  kind: CheckKind;
+  requirement: string;
+  /** Reference checklist id (e.g. sp.md §8), or null. */
+  ref: string | null;
+  /**
+   * True when the verdict rests on exact timing (a bound in microseconds, "promptly", a backoff
+   * gap): judged on the simulated network only. Over real sockets such a check is not-applicable,
+   * since the host's scheduler, not the protocol, decides those times there.
+   */
+  timing?: boolean;
+  evaluate(scenario: S, obs: O, ctx: C): CheckVerdict;
+}
+
+/** One scenario's actors on their hosts, as a stack runs them; the engine drives its life cycle. */
+export interface StackRun<O, C extends CheckContext> {
+  /** What the actors recorded; checks read it once the run is over. */
+  readonly observations: O;
+  /** Starts the actors of `host` on its runtime (again after a simulated restart, on a fresh env). */
+  boot(host: string, env: Env): void;
+  /** The run is over (or crashed): fold counters kept inside the stack into the observations. */
+  finish(crash: string | null): void;
+  /** A counter that moves whenever the actors record something: a real run ends once it stops. */
+  activity(): number;
+  /** True once the workload is done and every connection the scenario wants is up. */
+  settled(): boolean;
+  /** The stack's check context: the engine's, plus whatever its checks need (expected payloads). */
+  context(base: CheckContext): C;
+}
+
+/** An implementation variant of a stack: a museum bug composed from the real stack, or a test double. */
+export interface ImplInfo {
+  summary: string;
+  /** The invariant family meant to catch it (null: netlab itself). */
+  family: string | null;
+}
+
+/** What running one scenario of a stack needs. */
+export interface StackCore<S extends Scenario = Scenario, O = unknown, C extends CheckContext = CheckContext> {
+  /** Stable id: `netlab run --stack ID`, the `stack` field of scenarios and report cases. */
+  readonly id: string;
+  /**
+   * Validates the stack's own fields of a scenario whose envelope (`base`) is already valid; `json`
+   * is the whole object. Errors are ScenarioError naming the JSON path of the first bad field.
+   */
+  parseScenario(base: Scenario, json: Record<string, unknown>): S;
+  /** Boots nothing yet: creates the run's actors for one implementation (throws for an unknown one). */
+  start(scenario: S, impl: string): StackRun<O, C>;
+  /** The stack's checks by id (engine checks such as stack.no-crash come on top). */
+  checks(): ReadonlyMap<string, CheckDef<S, O, C>>;
+  /** Implementation variants by name ("museum/..."), besides "netlab" itself. */
+  impls(): ReadonlyMap<string, ImplInfo>;
+  /** The transports a scenario's addresses use (for the report's `transport` field). */
+  transportsOf(scenario: S): string[];
+}
+
+/** A "sometimes" condition: it should hold in some run, or a property is not testing what it claims. */
+export interface SometimesDef<O = unknown> {
+  id: string;
+  text: string;
+  seen(result: ScenarioResult<O>): boolean;
+}
+
+/**
+ * What the application saw in one run, comparable across runtimes: named parts (a stack's choice,
+ * e.g. "received.<socket>": per sender, the messages received in order), check verdicts, and whether
+ * the stack crashed. Timings never are part of it.
+ */
+export interface ParityOutcome {
+  parts: Record<string, unknown>;
+  /** Per check: its verdict. */
+  checks: Record<string, string>;
+  crashed: boolean;
+}
+
+/** One parity case: a scenario whose protocol-level outcome does not depend on timing. */
+export interface ParityCase<S extends Scenario = Scenario> {
+  name: string;
+  /** What the case shows, for the report. */
+  title: string;
+  scenario: S;
+  /** Parts of the outcome known to differ between the runtimes, and why (default none). */
+  knownDifferences?: { part: string; why: string }[];
+}
+
+/** A stack's parity suite (netlab parity). */
+export interface StackParity<S extends Scenario = Scenario, O = unknown> {
+  cases(): ParityCase<S>[];
+  /** The outcome of a run of `scenario`, as parity compares it. */
+  outcome(scenario: S, result: ScenarioResult<O>): ParityOutcome;
+}
+
+/** A stack as the lab's commands see it. */
+export interface StackPlugin<S extends Scenario = Scenario, O = unknown, C extends CheckContext = CheckContext>
+  extends StackCore<S, O, C> {
+  /** One line for `netlab run --list-stacks`. */
+  readonly title: string;
+  /** The stack's invariant families, in report order. */
+  readonly families: readonly FamilySpec[];
+  /** Its "sometimes" conditions (properties name the ids they should exercise). */
+  readonly sometimes: readonly SometimesDef<O>[];
+  /** Its parity suite (netlab parity), if it has one. */
+  readonly parity?: StackParity<S, O>;
+  /** Protocols its properties cover (for `netlab run --protocol`). */
+  protocols(): string[];
+}
+
+/**
+ * A stack of any shape, as the registry holds them. The parameters are erased (`any`) because the
+ * registry is heterogeneous: the engine only ever hands a stack the scenarios it parsed itself, so
+ * no stack sees another's types.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStack = StackPlugin<any, any, any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStackCore = StackCore<any, any, any>;
