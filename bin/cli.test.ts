@@ -6,8 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseReport } from '../reports/schema.js';
 import { runDemo } from '../scenarios/echo/demo.js';
 import { defineScenario } from '../scenarios/sp/define.js';
-import { topology } from '../scenarios/generators.js';
-import { runScenario } from '../scenarios/runner.js';
+import { topology } from '../scenarios/sp/generators.js';
+import { runScenario } from '../scenarios/sp/run.js';
 
 beforeAll(requireBuild);
 

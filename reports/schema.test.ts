@@ -44,6 +44,7 @@ function reportError(f: () => unknown): ReportError {
 const MISTYPED: Record<keyof Case, unknown> = {
   id: 42,
   title: null,
+  stack: 7,
   family: '',
   protocol: ['req0'],
   transport: false,

@@ -223,7 +223,7 @@ describe('readReportFile', () => {
   });
 
   it('tells garbage from truncation', () => {
-    const path = writeRaw('{"schema": "netlab/report@1",, }');
+    const path = writeRaw('{"schema": "netlab/report@2",, }');
     const e = caught(() => readReportFile(path));
     expect(e.message).toContain(`${path} is not valid JSON`);
   });

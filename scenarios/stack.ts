@@ -108,6 +108,14 @@ export interface StackCore<S extends Scenario = Scenario, O = unknown, C extends
   impls(): ReadonlyMap<string, ImplInfo>;
   /** The transports a scenario's addresses use (for the report's `transport` field). */
   transportsOf(scenario: S): string[];
+  /** The protocols a scenario's actors speak (for the report's `protocol` field). */
+  protocolsOf(scenario: S): string[];
+  /**
+   * The last moment the scenario schedules something (an actor starting or closing, a stall ending,
+   * a send after its gaps, the end of the fault phase when there are faults), in µs: a real run lasts
+   * at least this long before a quiet window may end it.
+   */
+  scheduledUntilUs(scenario: S): number;
 }
 
 /** A "sometimes" condition: it should hold in some run, or a property is not testing what it claims. */

@@ -9,7 +9,7 @@ import type { Banner, Case, CaseStatus, Report, Totals } from '../reports/schema
 export type { Banner, Case, CaseStatus, Report, Totals };
 
 /** The schema this page reads; another one is shown as a problem, and rendered as far as it goes. */
-export const PAGE_REPORT_SCHEMA = 'netlab/report@1';
+export const PAGE_REPORT_SCHEMA = 'netlab/report@2';
 
 export const STATUSES: readonly CaseStatus[] = ['pass', 'fail', 'error', 'skip', 'flaky'];
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import '../scenarios/sp/families/index.js';
 import '../scenarios/sp/museum/index.js';
 import { defineScenario } from '../scenarios/sp/define.js';
-import { runScenario } from '../scenarios/runner.js';
+import { runScenario } from '../scenarios/sp/run.js';
 import { toJsonLines, TRACE_SCHEMA, type TraceEvent, type TraceInput } from '../sim/trace.js';
 import { syntheticTrace } from './testing/synthetic.js';
 import {

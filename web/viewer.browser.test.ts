@@ -19,7 +19,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../scenarios/sp/families/index.js';
 import { defineScenario } from '../scenarios/sp/define.js';
-import { runScenario } from '../scenarios/runner.js';
+import { runScenario } from '../scenarios/sp/run.js';
 import { toJsonLines, TRACE_SCHEMA } from '../sim/trace.js';
 import { writeReportHtml } from '../reports/html.js';
 import type { Case, Report } from '../reports/schema.js';

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FrameDecoder } from '../../impl/sp/wire/frames.js';
 import { parseReport, type Report } from '../../reports/schema.js';
 import { FRAMING } from '../../scenarios/sp/families/framing.js';
-import { registerImpl } from '../../scenarios/runner.js';
+import { registerImpl } from '../../scenarios/sp/run.js';
 import { UsageError } from './common.js';
 import { mergeCommand } from './merge.js';
 import { parseShard, runCommand, shardItems } from './run.js';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import '../sp/families/index.js';
 import { defineScenario } from '../sp/define.js';
-import { topology } from '../generators.js';
-import type { Scenario } from '../model.js';
+import { topology } from '../sp/generators.js';
+import type { Scenario } from '../sp/model.js';
 import { parityCases } from '../sp/parity.js';
-import type { ScenarioResult } from '../runner.js';
+import { spCore, type ScenarioResult } from '../sp/run.js';
 import { baseFaults, realFaultLayer, timelineFor } from './faults.js';
 import { runOnReal } from './run.js';
 
@@ -99,9 +99,9 @@ describe('a fault plan as proxy timelines (timelineFor)', () => {
 
 async function real(name: string): Promise<ScenarioResult> {
   const c = parityCases().find((x) => x.name === name)!;
-  const r = await runOnReal(c.scenario, 'faults-test', { faults: realFaultLayer });
+  const r = await runOnReal(spCore, c.scenario, 'faults-test', { faults: realFaultLayer });
   if ('unsupported' in r) throw new Error(r.unsupported);
-  return r;
+  return r as ScenarioResult;
 }
 
 describe('faults take effect over real sockets', () => {

@@ -1,23 +1,19 @@
 /**
- * Runs the parity suite (scenarios/parity.ts): each case on the simulated network and over real
+ * Runs a stack's parity suite (StackPlugin.parity): each case on the simulated network and over real
  * loopback sockets through the seeded fault proxy, compared by what the application saw. Produces
  * report cases (family "parity", runtime "real") so `netlab parity --out` and the lab's report show
  * them beside the properties.
  */
 import type { CatalogCase } from '../catalog.js';
-import {
-  compareParity,
-  parityCases,
-  parityOutcome,
-  type ParityCase,
-  type ParityDifference,
-  type ParityOutcome,
-} from '../sp/parity.js';
+import { compareParity, type ParityDifference } from '../parity.js';
 import { runScenario } from '../runner.js';
+import type { AnyStack, ParityCase, ParityOutcome } from '../stack.js';
 import { realFaultLayer } from './faults.js';
 import { runOnReal } from './run.js';
 
 export interface ParityResult {
+  /** The stack whose case this is. */
+  stack: string;
   name: string;
   title: string;
   /** pass: same outcome, or only declared differences; fail: an undeclared difference; error: a side did not run. */
@@ -33,20 +29,22 @@ function describe(d: ParityDifference): string {
   return `${d.part}: sim ${JSON.stringify(d.sim)}, real ${JSON.stringify(d.real)}${d.known !== null ? ` (known: ${d.known})` : ''}`;
 }
 
-export async function runParityCase(c: ParityCase, seed: string): Promise<ParityResult> {
+export async function runParityCase(stack: AnyStack, c: ParityCase, seed: string): Promise<ParityResult> {
+  const parity = stack.parity;
+  if (parity === undefined) throw new Error(`stack '${stack.id}' has no parity suite`);
   const t0 = performance.now();
-  const sim = parityOutcome(c.scenario, await runScenario(c.scenario, seed));
+  const sim = parity.outcome(c.scenario, await runScenario(stack, c.scenario, seed));
   let real: ParityOutcome | null = null;
   let status: ParityResult['status'];
   let detail: string;
   let differences: ParityDifference[] = [];
   try {
-    const r = await runOnReal(c.scenario, seed, { faults: realFaultLayer });
+    const r = await runOnReal(stack, c.scenario, seed, { faults: realFaultLayer });
     if ('unsupported' in r) {
       status = 'error';
       detail = `cannot run on real sockets: ${r.unsupported}`;
     } else {
-      real = parityOutcome(c.scenario, r);
+      real = parity.outcome(c.scenario, r);
       differences = compareParity(c, sim, real);
       const unknown = differences.filter((d) => d.known === null);
       status = unknown.length === 0 ? 'pass' : 'fail';
@@ -58,6 +56,7 @@ export async function runParityCase(c: ParityCase, seed: string): Promise<Parity
     detail = `the real run failed: ${(e as Error).message}`;
   }
   return {
+    stack: stack.id,
     name: c.name,
     title: c.title,
     status,
@@ -69,17 +68,23 @@ export async function runParityCase(c: ParityCase, seed: string): Promise<Parity
   };
 }
 
-/** Runs the cases (all by default), `concurrency` at once; results in case order. */
+/** Every parity case of the given stacks, in stack then case order. */
+export function parityCasesOf(stacks: readonly AnyStack[]): { stack: AnyStack; case: ParityCase }[] {
+  return stacks.flatMap((stack) => (stack.parity?.cases() ?? []).map((c) => ({ stack, case: c })));
+}
+
+/** Runs the stacks' cases (all by default), `concurrency` at once; results in case order. */
 export async function runParity(
+  stacks: readonly AnyStack[],
   o: { seed: string; only?: readonly string[]; concurrency?: number } = { seed: 'parity' },
 ): Promise<ParityResult[]> {
-  const cases = parityCases().filter((c) => o.only === undefined || o.only.includes(c.name));
+  const cases = parityCasesOf(stacks).filter((c) => o.only === undefined || o.only.includes(c.case.name));
   const out: ParityResult[] = new Array<ParityResult>(cases.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < cases.length) {
       const i = next++;
-      out[i] = await runParityCase(cases[i]!, o.seed);
+      out[i] = await runParityCase(cases[i]!.stack, cases[i]!.case, o.seed);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency ?? 4, cases.length)) }, worker));
@@ -90,19 +95,18 @@ export async function runParity(
 export function parityReportCase(
   r: ParityResult,
   seed: string,
+  stack: AnyStack,
   c: ParityCase,
 ): Omit<CatalogCase, 'status'> & {
   status: 'pass' | 'fail' | 'error';
 } {
-  const transports = [
-    ...new Set(c.scenario.sockets.flatMap((s) => [...s.listen, ...s.dial]).map((a) => a.split(':')[0]!)),
-  ];
   return {
     id: `parity/${r.name}`,
     title: `parity: ${r.title}`,
+    stack: stack.id,
     family: 'parity',
-    protocol: [...new Set(c.scenario.sockets.map((s) => s.protocol))].join('/'),
-    transport: transports.join(','),
+    protocol: stack.protocolsOf(c.scenario).join('/'),
+    transport: stack.transportsOf(c.scenario).join(','),
     runtime: 'real',
     impl: 'netlab',
     peer: null,
@@ -121,7 +125,7 @@ export function parityReportCase(
     counterexample: null,
     expected: 'the simulated outcome',
     actual: r.detail,
-    replay: `netlab parity --case ${r.name} --seed ${seed}`,
+    replay: `netlab parity --stack ${stack.id} --case ${r.name} --seed ${seed}`,
     traceHash: null,
     trace: null,
     wallMs: Math.round(r.wallMs),

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { netlab, requireBuild } from '../testing/spawn.js';
 import { CASE_SCHEMA } from '../property.js';
 import { defineScenario } from '../sp/define.js';
-import { topology } from '../generators.js';
+import { topology } from '../sp/generators.js';
 
 requireBuild();
 const dir = mkdtempSync(join(tmpdir(), 'netlab-real-run-'));

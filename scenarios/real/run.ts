@@ -6,6 +6,7 @@
 import type { SampledRun } from '../catalog.js';
 import type { Scenario } from '../model.js';
 import { runScenarioOn, type ScenarioResult } from '../runner.js';
+import type { AnyStackCore } from '../stack.js';
 import { realSubstrate, realUnsupported, type RealFaultLayer } from './substrate.js';
 
 export interface RealRunOptions {
@@ -16,6 +17,7 @@ export interface RealRunOptions {
 
 /** Runs the scenario over real sockets, or says why it cannot (a fault with no real equivalent). */
 export async function runOnReal(
+  stack: AnyStackCore,
   scenario: Scenario,
   seed: string,
   o: RealRunOptions = {},
@@ -23,14 +25,14 @@ export async function runOnReal(
   const why = realUnsupported(scenario, o.faults !== undefined);
   if (why !== null) return { unsupported: why };
   const faults = o.faults?.(seed);
-  const substrate = realSubstrate(scenario, {
+  const substrate = realSubstrate(stack, scenario, {
     seed,
     ...(faults !== undefined ? { faults } : {}),
     ...(o.quietUs !== undefined ? { quietUs: o.quietUs } : {}),
   });
   let result: ScenarioResult;
   try {
-    result = await runScenarioOn(scenario, substrate);
+    result = await runScenarioOn(stack, scenario, substrate);
   } finally {
     await substrate.dispose();
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defineScenario } from '../sp/define.js';
-import { topology } from '../generators.js';
-import { runScenarioOn } from '../runner.js';
+import { topology } from '../sp/generators.js';
+import { runScenarioOn, spCore } from '../sp/run.js';
 import '../sp/families/index.js';
 import { realSubstrate, realUnsupported } from './substrate.js';
 
@@ -14,7 +14,7 @@ async function runReal(transport: 'tcp' | 'ipc' | 'inproc', pattern: 'pair0' | '
     workload: { sends: [0, 1, 100, 70_000, 5].map((bytes) => ({ socket: 'client0', bytes })) },
     checks: pattern === 'reqrep' ? ['stack.no-crash', 'reqrep.all-answered'] : CHECKS,
   });
-  const substrate = realSubstrate(scenario, { seed: 'real-test', quietUs: 150_000 });
+  const substrate = realSubstrate(spCore, scenario, { seed: 'real-test', quietUs: 150_000 });
   try {
     return { scenario, result: await runScenarioOn(scenario, substrate) };
   } finally {
@@ -50,6 +50,6 @@ describe('the real substrate runs scenarios over real sockets', () => {
     });
     expect(realUnsupported(scenario, true)).toMatch(/crash/);
     expect(realUnsupported(scenario, false)).toMatch(/no fault layer/);
-    expect(() => realSubstrate(scenario, { seed: 's' })).toThrow(/cannot run on the real runtime/);
+    expect(() => realSubstrate(spCore, scenario, { seed: 's' })).toThrow(/cannot run on the real runtime/);
   });
 });

@@ -24,6 +24,7 @@ import type {
 import { ForwardingEnv, NetError, parseAddress } from '../../impl/runtime/env.js';
 import { createNodeEnv, type NodeEnv } from '../../impl/runtime/node.js';
 import type { Scenario } from '../model.js';
+import type { AnyStackCore } from '../stack.js';
 import type { ScenarioSubstrate, SubstrateRun } from '../runner.js';
 import type { FaultRecord } from '../../sim/fault-plan.js';
 import type { NetStats } from '../../sim/net.js';
@@ -96,28 +97,6 @@ const ZERO_STATS: NetStats = {
   partialWrites: 0,
 };
 
-/**
- * The last moment the scenario schedules something: a socket starting or closing, a stall ending,
- * an unsubscribe, a raw peer's last step, a send after its gaps, the end of the fault phase when
- * there are faults. A real run lasts at least this long before a quiet window may end it.
- */
-export function scheduledUntilUs(scenario: Scenario): number {
-  let until = scenario.faults.faults.length > 0 ? scenario.faultPhaseUs : 0;
-  const gaps = new Map<string, number>();
-  for (const w of scenario.workload.sends) gaps.set(w.socket, (gaps.get(w.socket) ?? 0) + w.gapUs);
-  for (const s of scenario.sockets) {
-    until = Math.max(until, s.startUs + (gaps.get(s.name) ?? 0), s.closeAtUs ?? 0);
-    if (s.app.stallAtUs !== undefined) until = Math.max(until, s.app.stallAtUs + (s.app.stallUs ?? 0));
-    if (s.app.unsubscribeAtUs !== undefined) until = Math.max(until, s.app.unsubscribeAtUs);
-  }
-  for (const p of scenario.rawPeers)
-    until = Math.max(
-      until,
-      p.script.reduce((t, step) => t + step.afterUs, p.startUs),
-    );
-  return until;
-}
-
 /** Why a scenario cannot run on real sockets, or null when it can. */
 export function realUnsupported(scenario: Scenario, faults: boolean): string | null {
   if (scenario.faults.faults.length > 0 && !faults)
@@ -128,7 +107,11 @@ export function realUnsupported(scenario: Scenario, faults: boolean): string | n
   return null;
 }
 
-export function realSubstrate(scenario: Scenario, options: RealSubstrateOptions): RealSubstrate {
+export function realSubstrate(
+  stack: AnyStackCore,
+  scenario: Scenario,
+  options: RealSubstrateOptions,
+): RealSubstrate {
   const why = realUnsupported(scenario, options.faults !== undefined);
   if (why !== null) throw new Error(`cannot run on the real runtime: ${why}`);
   const quietUs = options.quietUs ?? DEFAULT_QUIET_US;
@@ -279,7 +262,7 @@ export function realSubstrate(scenario: Scenario, options: RealSubstrateOptions)
         envs.push(env);
         boot(new HostEnv(env));
       }
-      const minEndUs = Math.min(scheduledUntilUs(scenario), endUs);
+      const minEndUs = Math.min(stack.scheduledUntilUs(scenario), endUs);
       const capUs = Math.min(endUs, Math.max(minEndUs, healedAtUs) + maxLivenessUs);
       const now = (): number => Math.floor((performance.now() - originMs) * 1000);
       let last = activity() + (options.faults?.progress() ?? 0);

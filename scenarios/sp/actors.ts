@@ -863,3 +863,26 @@ function activityOf(obs: Observations): number {
   }
   return n;
 }
+
+/**
+ * The last moment the scenario schedules something: a socket starting or closing, a stall ending,
+ * an unsubscribe, a raw peer's last step, a send after its gaps, the end of the fault phase when
+ * there are faults. A real run lasts at least this long before a quiet window may end it.
+ */
+export function scheduledUntilUs(scenario: Scenario): number {
+  let until = scenario.faults.faults.length > 0 ? scenario.faultPhaseUs : 0;
+  const gaps = new Map<string, number>();
+  for (const w of scenario.workload.sends) gaps.set(w.socket, (gaps.get(w.socket) ?? 0) + w.gapUs);
+  for (const s of scenario.sockets) {
+    until = Math.max(until, s.startUs + (gaps.get(s.name) ?? 0), s.closeAtUs ?? 0);
+    if (s.app.stallAtUs !== undefined) until = Math.max(until, s.app.stallAtUs + (s.app.stallUs ?? 0));
+    if (s.app.unsubscribeAtUs !== undefined) until = Math.max(until, s.app.unsubscribeAtUs);
+  }
+  for (const p of scenario.rawPeers)
+    until = Math.max(
+      until,
+      p.script.reduce((t, step) => t + step.afterUs, p.startUs),
+    );
+  return until;
+}
+

@@ -4,7 +4,8 @@
  * value validated like a case file. Used by netlab's own tests and exported for users' vitest files.
  */
 import type { OptionValues } from '../../impl/sp/options.js';
-import { parseScenario, SCENARIO_VERSION, type Scenario, type ScenarioInput } from './model.js';
+import { SCENARIO_VERSION, SP_STACK, type Scenario, type ScenarioInput } from './model.js';
+import { parseScenario } from './run.js';
 
 /** A calm network: 1 ms latency, no loss, whole writes, 64 KiB windows. */
 export const CALM_NETWORK: Scenario['network'] = {
@@ -24,7 +25,7 @@ export type SocketDraft = Omit<ScenarioInput['sockets'][number], 'options'> & {
 
 export type ScenarioDraft = Omit<
   ScenarioInput,
-  'version' | 'name' | 'impl' | 'network' | 'faults' | 'faultPhaseUs' | 'livenessUs' | 'sockets'
+  'version' | 'stack' | 'name' | 'impl' | 'network' | 'faults' | 'faultPhaseUs' | 'livenessUs' | 'sockets'
 > & {
   sockets: readonly SocketDraft[];
 } & Partial<Pick<ScenarioInput, 'name' | 'impl' | 'faults' | 'faultPhaseUs' | 'livenessUs'>> & {
@@ -34,6 +35,7 @@ export type ScenarioDraft = Omit<
 export function defineScenario(draft: ScenarioDraft): Scenario {
   return parseScenario({
     version: SCENARIO_VERSION,
+    stack: SP_STACK,
     name: 'hand-written',
     impl: 'netlab',
     faults: { version: 1, faults: [] },

@@ -13,41 +13,18 @@ import { bytesEqual } from './checks.js';
 // The checks the cases name are defined by the families.
 import './families/index.js';
 import { defineScenario } from './define.js';
-import { topology } from '../generators.js';
+import { topology } from './generators.js';
 import type { Scenario, SocketSpec } from './model.js';
 import { payload, type ScenarioResult } from './run.js';
+import type { ParityCase as EngineParityCase, ParityOutcome, StackParity } from '../stack.js';
 
-export interface ParityCase {
-  name: string;
-  /** What the case shows, for the report. */
-  title: string;
-  scenario: Scenario;
-  /** Parts of the outcome known to differ between the runtimes, and why (default none). */
-  knownDifferences?: { part: string; why: string }[];
-}
+export type ParityCase = EngineParityCase<Scenario>;
 
-/** What an application saw in one run: comparable across runtimes. */
-export interface ParityOutcome {
-  /** Per receiving socket: per sender, the workload indices received, in order ("?" + length: unknown). */
-  received: Record<string, Record<string, (number | string)[]>>;
-  /** Per sending socket: failed sends as "index:ErrCode". */
-  failed: Record<string, string[]>;
-  /** Per check: its verdict (timing checks are not-applicable on real sockets, so they are left out). */
-  checks: Record<string, string>;
-  /** True when the run stopped at a crash of the stack. */
-  crashed: boolean;
-}
-
-export interface ParityDifference {
-  /** received.<socket>, failed.<socket>, checks.<id> or crashed. */
-  part: string;
-  sim: unknown;
-  real: unknown;
-  /** Set when the case declares this difference: the reason. */
-  known: string | null;
-}
-
-/** The outcome of a run, as parity compares it. */
+/**
+ * The outcome of a run, as parity compares it. Parts: received.<socket> (per sender, the workload
+ * indices received, in order; "?" + length: unknown) and failed.<socket> (failed sends as
+ * "index:ErrCode"), in socket order, received before failed.
+ */
 export function parityOutcome(scenario: Scenario, result: ScenarioResult): ParityOutcome {
   const index = new Map(scenario.sockets.map((s, i) => [s.name, i]));
   const sizes = new Map<string, number[]>();
@@ -74,8 +51,8 @@ export function parityOutcome(scenario: Scenario, result: ScenarioResult): Parit
       for (let i = 0; i < (next.get(sender) ?? 0); i++) if (sentBy(sender, i, body)) return [sender, i];
     return ['?', `?${body.length}`];
   };
-  const received: ParityOutcome['received'] = {};
-  const failed: ParityOutcome['failed'] = {};
+  const received: Record<string, Record<string, (number | string)[]>> = {};
+  const failed: Record<string, string[]> = {};
   for (const spec of scenario.sockets) {
     const o = result.observations.sockets[spec.name];
     if (o === undefined) continue;
@@ -94,29 +71,10 @@ export function parityOutcome(scenario: Scenario, result: ScenarioResult): Parit
   }
   const checks: Record<string, string> = {};
   for (const c of result.checks) checks[c.id] = c.status;
-  return { received, failed, checks, crashed: result.observations.crash !== null };
-}
-
-/** Differences between the two outcomes, part by part (checks not judged on one side are skipped). */
-export function compareParity(c: ParityCase, sim: ParityOutcome, real: ParityOutcome): ParityDifference[] {
-  const known = new Map((c.knownDifferences ?? []).map((k) => [k.part, k.why]));
-  const out: ParityDifference[] = [];
-  const add = (part: string, a: unknown, b: unknown): void => {
-    if (JSON.stringify(a) !== JSON.stringify(b))
-      out.push({ part, sim: a, real: b, known: known.get(part) ?? null });
-  };
-  for (const name of [...new Set([...Object.keys(sim.received), ...Object.keys(real.received)])].sort())
-    add(`received.${name}`, sortKeys(sim.received[name] ?? {}), sortKeys(real.received[name] ?? {}));
-  for (const name of [...new Set([...Object.keys(sim.failed), ...Object.keys(real.failed)])].sort())
-    add(`failed.${name}`, sim.failed[name] ?? [], real.failed[name] ?? []);
-  for (const id of Object.keys(sim.checks)) {
-    const a = sim.checks[id]!;
-    const b = real.checks[id];
-    if (b === undefined || a === 'not-applicable' || b === 'not-applicable') continue;
-    add(`checks.${id}`, a, b);
-  }
-  add('crashed', sim.crashed, real.crashed);
-  return out;
+  const parts: Record<string, unknown> = {};
+  for (const name of Object.keys(received).sort()) parts[`received.${name}`] = sortKeys(received[name]!);
+  for (const name of Object.keys(failed).sort()) parts[`failed.${name}`] = failed[name];
+  return { parts, checks, crashed: result.crash !== null };
 }
 
 function sortKeys<T>(o: Record<string, T>): Record<string, T> {
@@ -300,3 +258,9 @@ export function parityCases(): ParityCase[] {
   });
   return cases;
 }
+
+/** The SP stack's parity suite. */
+export const SP_PARITY: StackParity<Scenario, ScenarioResult['observations']> = {
+  cases: parityCases,
+  outcome: parityOutcome,
+};

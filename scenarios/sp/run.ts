@@ -12,7 +12,7 @@ import {
   type ScenarioSubstrate,
 } from '../runner.js';
 import type { ImplInfo, StackCore } from '../stack.js';
-import { implNames, implVariant, startSpActors, type ImplVariant } from './actors.js';
+import { implNames, implVariant, scheduledUntilUs, startSpActors, type ImplVariant } from './actors.js';
 import { spChecks, type CheckContext, type Observations } from './checks.js';
 import { parseSpFields, scenarioTransports, SP_STACK, type Scenario } from './model.js';
 import { MUSEUM } from './museum/index.js';
@@ -58,6 +58,8 @@ export const spCore: StackCore<Scenario, Observations, CheckContext> = {
   checks: spChecks,
   impls: spImpls,
   transportsOf: scenarioTransports,
+  protocolsOf: (s) => [...new Set(s.sockets.map((x) => x.protocol))],
+  scheduledUntilUs,
 };
 
 /** Runs an SP scenario on the simulated network. */

@@ -58,6 +58,7 @@ function planted(impl: string, invariant: string, overrides: Partial<Case> = {})
   return {
     id: `${property}/${impl}/${invariant}`,
     title: `REQ resends until answered${impl === 'netlab' ? '' : ` (${impl})`}: ${invariant}`,
+    stack: 'sp',
     family: coverage ? 'coverage' : 'resend',
     protocol: 'req0/rep0',
     transport: 'tcp',

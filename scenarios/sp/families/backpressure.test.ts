@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkById, type CheckResult, type Observations } from '../checks.js';
-import { topology } from '../../generators.js';
+import { topology } from '../generators.js';
 import { checkProperty } from '../../property.js';
+import { spCore } from '../run.js';
 import { defineScenario } from '../define.js';
 import '../museum/index.js';
 import { checkFamilyProperty } from './testing.js';
@@ -236,6 +237,7 @@ describe('backpressure/rep-reply-queue', () => {
     let backedUp = 0;
     const spec = BACKPRESSURE_PROPERTIES.find((p) => p.id === 'backpressure/rep-reply-queue')!;
     const out = await checkProperty({
+      stack: spCore,
       arb: spec.arb({ impl: 'netlab', transports: spec.transports }),
       fcSeed: SEED,
       runs: RUNS,
@@ -264,6 +266,7 @@ describe('backpressure/rep-reply-queue', () => {
       healedAtUs: 0,
       faults: [],
       reason: 'until',
+      crash: null,
       payloadOf: () => new Uint8Array(0),
       lossy: false,
     });

@@ -12,7 +12,7 @@
 import fc from 'fast-check';
 import { OPTION_DEFAULTS, type OptionValues } from '../../../impl/sp/options.js';
 import { parseFaultPlan } from '../../../sim/fault-plan.js';
-import type { FamilySpec, PropertySpec } from '../../catalog.js';
+import type { FamilySpec, PropertySpec } from '../catalog.js';
 import {
   bytesEqual,
   defineCheck,
@@ -30,8 +30,9 @@ import {
   topology,
   type GeneratedFaultKind,
   type Transport,
-} from '../../generators.js';
-import { SCENARIO_VERSION, type AppSpec, type Scenario, type SocketSpec } from '../model.js';
+} from '../generators.js';
+import { SCENARIO_VERSION,
+  SP_STACK, type AppSpec, type Scenario, type SocketSpec } from '../model.js';
 import { SCENARIO_SOCKET_DEFAULTS } from '../run.js';
 import { RAW_PIPELINE_PROPERTY } from './raw.js';
 import { PUBSUB_BACKPRESSURE_PROPERTY } from './pubsub.js';
@@ -454,6 +455,7 @@ function backpressureArb(o: {
         })
         .map((k): Scenario => ({
           version: SCENARIO_VERSION,
+          stack: SP_STACK,
           name: o.name,
           impl: o.impl,
           hosts: topo.hosts,
@@ -523,6 +525,7 @@ function repReplyQueueArb(o: { impl: string; transports: readonly Transport[] })
         })
         .map((k): Scenario => ({
           version: SCENARIO_VERSION,
+          stack: SP_STACK,
           name: 'backpressure/rep-reply-queue',
           impl: o.impl,
           hosts: topo.hosts,
@@ -637,6 +640,7 @@ function pipelineArb(o: { impl: string; transports: readonly Transport[] }): fc.
         })
         .map((k): Scenario => ({
           version: SCENARIO_VERSION,
+          stack: SP_STACK,
           name: 'backpressure/pipeline',
           impl: o.impl,
           hosts: topo.hosts,
@@ -685,6 +689,7 @@ function pipelineSpreadArb(o: { impl: string; transports: readonly Transport[] }
       });
       return {
         version: SCENARIO_VERSION,
+        stack: SP_STACK,
         name: 'backpressure/pipeline-spread',
         impl: o.impl,
         hosts: topo.hosts,

@@ -6,7 +6,7 @@ import { defineScenario } from '../define.js';
 import type { RawStep } from '../model.js';
 import { checkFamilyProperty } from './testing.js';
 import { checkById, type Observations } from '../checks.js';
-import { topology, TRANSPORTS, type ReqRepShape } from '../../generators.js';
+import { topology, TRANSPORTS, type ReqRepShape } from '../generators.js';
 import { payload, registerImpl, runScenario, type ScenarioResult } from '../run.js';
 import { FRAMING_PROPERTIES, GOOD_PEER_START_US, RAW_REQREP_SHAPES } from './framing.js';
 import { concatBytes, frame, frameHeader, headerForPeerOf, MAX_U64, toHex } from './raw-bytes.js';
@@ -385,6 +385,7 @@ describe('framing/raw-reqrep on hand-written cases', () => {
       healedAtUs: 0,
       faults: [],
       reason: 'until',
+      crash: null,
       payloadOf: (name: string, i: number) =>
         payload(
           s.sockets.findIndex((x) => x.name === name),
@@ -408,7 +409,7 @@ describe('framing/raw-reqrep on hand-written cases', () => {
     const lost: Observations = structuredClone(r.observations);
     lost.sockets.client0!.received = [];
     const check = checkById('reqrep.all-answered')!;
-    const ctx = { endUs: 0, healedAtUs: 0, faults: [], reason: 'until', payloadOf: () => new Uint8Array(0) };
+    const ctx = { endUs: 0, healedAtUs: 0, faults: [], reason: 'until', crash: null, payloadOf: () => new Uint8Array(0) };
     expect(check.evaluate(s, lost, { ...ctx, lossy: false }).status).toBe('fail');
     expect(check.evaluate(s, lost, { ...ctx, lossy: true }).status).toBe('pass');
   });

@@ -6,7 +6,7 @@
  * after a valid handshake never crashes the socket (sp.md §8 items 6, 9, 10).
  */
 import fc from 'fast-check';
-import type { FamilySpec, PropertySpec } from '../../catalog.js';
+import type { FamilySpec, PropertySpec } from '../catalog.js';
 import {
   bytesEqual,
   defineCheck,
@@ -30,9 +30,10 @@ import {
   type GeneratedFaultKind,
   type ReqRepShape,
   type Transport,
-} from '../../generators.js';
+} from '../generators.js';
 import {
   SCENARIO_VERSION,
+  SP_STACK,
   type RawPeerSpec,
   type RawStep,
   type Scenario,
@@ -379,6 +380,7 @@ function rawPeerScenarioArb(o: RawPeerPropertyOptions): fc.Arbitrary<Scenario> {
             });
           return {
             version: SCENARIO_VERSION,
+            stack: SP_STACK,
             name: `framing/${o.kind}`,
             impl: o.impl,
             hosts,
@@ -712,6 +714,7 @@ function busScenarioArb(o: {
         })
         .map((k): Scenario => ({
           version: SCENARIO_VERSION,
+          stack: SP_STACK,
           name: o.name ?? (protocol === 'bus0' ? 'framing/bus' : 'framing/star'),
           impl: o.impl,
           hosts,

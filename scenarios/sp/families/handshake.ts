@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { PROTOCOLS } from '../../../impl/sp/wire/protocols.js';
-import type { FamilySpec, PropertySpec } from '../../catalog.js';
+import type { FamilySpec, PropertySpec } from '../catalog.js';
 import { defineCheck, verdict, type CheckVerdict, type SocketObs } from '../checks.js';
 import {
   FAULT_PHASE_US,
@@ -15,9 +15,10 @@ import {
   networkArb,
   type GeneratedFaultKind,
   type Transport,
-} from '../../generators.js';
+} from '../generators.js';
 import {
   SCENARIO_VERSION,
+  SP_STACK,
   type AppSpec,
   type RawPeerSpec,
   type RawStep,
@@ -426,6 +427,7 @@ function handshakeScenarioArb(o: HandshakeScenarioOptions): fc.Arbitrary<Scenari
               ];
               return {
                 version: SCENARIO_VERSION,
+                stack: SP_STACK,
                 name: o.name,
                 impl: o.impl,
                 hosts: local ? ['local'] : hosts.filter((h) => h !== 'peers' || rawPeers.length > 0),

@@ -2,7 +2,7 @@
  * Every invariant family `netlab run` knows, in report order. A family module registers its checks
  * (scenarios/checks.ts defineCheck) when imported, so importing this registers them all.
  */
-import type { FamilySpec, PropertySpec } from '../../catalog.js';
+import type { FamilySpec, PropertySpec } from '../catalog.js';
 import { BACKPRESSURE } from './backpressure.js';
 import { FRAMING } from './framing.js';
 import { HANDSHAKE } from './handshake.js';

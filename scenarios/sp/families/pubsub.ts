@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { parseFaultPlan } from '../../../sim/fault-plan.js';
 import { OPTION_DEFAULTS, type OptionValues } from '../../../impl/sp/options.js';
 import { hasPrefix } from '../../../impl/sp/protocol/pubsub.js';
-import type { PropertySpec } from '../../catalog.js';
+import type { PropertySpec } from '../catalog.js';
 import {
   bytesEqual,
   defineCheck,
@@ -32,8 +32,9 @@ import {
   networkArb,
   type GeneratedFaultKind,
   type Transport,
-} from '../../generators.js';
-import { SCENARIO_VERSION, type Scenario, type SocketSpec } from '../model.js';
+} from '../generators.js';
+import { SCENARIO_VERSION,
+  SP_STACK, type Scenario, type SocketSpec } from '../model.js';
 import { SCENARIO_SOCKET_DEFAULTS } from '../run.js';
 
 function optionOf<N extends keyof OptionValues>(spec: SocketSpec, name: N): OptionValues[N] {
@@ -364,6 +365,7 @@ export function pubSubArb(o: {
           });
           return {
             version: SCENARIO_VERSION,
+            stack: SP_STACK,
             name: o.name,
             impl: o.impl,
             hosts: local ? ['local'] : ['pub', ...subSpecs.map((x) => x.host)],

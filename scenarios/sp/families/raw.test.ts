@@ -222,6 +222,7 @@ describe('raw sockets and devices in scenarios', () => {
       healedAtUs: 0,
       faults: [],
       reason: 'idle',
+      crash: null,
       payloadOf: (_s, i) => payload(i),
       lossy: false,
     };

@@ -12,7 +12,7 @@
 import fc from 'fast-check';
 import { parseFaultPlan } from '../../../sim/fault-plan.js';
 import { hasPrefix } from '../../../impl/sp/protocol/pubsub.js';
-import type { PropertySpec } from '../../catalog.js';
+import type { PropertySpec } from '../catalog.js';
 import { bytesEqual, defineCheck, originsOf, payloadOrigin, verdict, type CheckVerdict } from '../checks.js';
 import {
   FAULT_PHASE_US,
@@ -22,8 +22,9 @@ import {
   sizesArb,
   type GeneratedFaultKind,
   type Transport,
-} from '../../generators.js';
-import { SCENARIO_VERSION, type Scenario, type ScenarioProtocol, type SocketSpec } from '../model.js';
+} from '../generators.js';
+import { SCENARIO_VERSION,
+  SP_STACK, type Scenario, type ScenarioProtocol, type SocketSpec } from '../model.js';
 
 const NA = (why: string): CheckVerdict => ({ status: 'not-applicable', expected: null, actual: why });
 
@@ -305,6 +306,7 @@ function scenarioOf(
 ): Scenario {
   return {
     version: SCENARIO_VERSION,
+    stack: SP_STACK,
     name: o.name,
     impl: o.impl,
     hosts: t.hosts,

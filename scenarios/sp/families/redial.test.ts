@@ -102,6 +102,7 @@ function ctxOf(s: Scenario): CheckContext {
     healedAtUs: s.faultPhaseUs,
     faults: [],
     reason: 'until',
+    crash: null,
     payloadOf: () => new Uint8Array(0),
     lossy: false,
   };

@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { OPTION_NAMES, OptionStore } from '../../../impl/sp/options.js';
 import type { FaultStep } from '../../../sim/fault-plan.js';
 import { parseFaultPlan } from '../../../sim/fault-plan.js';
-import type { FamilySpec, PropertySpec } from '../../catalog.js';
+import type { FamilySpec, PropertySpec } from '../catalog.js';
 import {
   defineCheck,
   verdict,
@@ -23,8 +23,9 @@ import {
   type DialRecord,
   type Observations,
 } from '../checks.js';
-import { faultStepArb, networkArb } from '../../generators.js';
-import { SCENARIO_VERSION, type Scenario, type SocketSpec } from '../model.js';
+import { faultStepArb, networkArb } from '../generators.js';
+import { SCENARIO_VERSION,
+  SP_STACK, type Scenario, type SocketSpec } from '../model.js';
 import { SCENARIO_SOCKET_DEFAULTS } from '../run.js';
 
 /** Scheduling slack allowed above a timer's interval, in µs (simulated timers fire on time). */
@@ -453,6 +454,7 @@ function redialArb(o: {
       const senders = topo.sockets.filter((x) => x.app.kind === 'send');
       return {
         version: SCENARIO_VERSION,
+        stack: SP_STACK,
         name: o.name,
         impl: o.impl,
         hosts: topo.hosts,

@@ -102,6 +102,7 @@ function ctxOf(s: Scenario): CheckContext {
     healedAtUs: s.faultPhaseUs,
     faults: [],
     reason: 'until',
+    crash: null,
     payloadOf: (name, i) =>
       payload(
         s.sockets.findIndex((x) => x.name === name),

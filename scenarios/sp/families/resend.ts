@@ -14,7 +14,7 @@
 import fc from 'fast-check';
 import type { FaultStep } from '../../../sim/fault-plan.js';
 import { parseFaultPlan } from '../../../sim/fault-plan.js';
-import type { FamilySpec, PropertySpec } from '../../catalog.js';
+import type { FamilySpec, PropertySpec } from '../catalog.js';
 import {
   bytesEqual,
   defineCheck,
@@ -23,8 +23,9 @@ import {
   type Observations,
   type SocketObs,
 } from '../checks.js';
-import { faultStepArb, networkArb, topology } from '../../generators.js';
-import { SCENARIO_VERSION, type Scenario, type SocketSpec } from '../model.js';
+import { faultStepArb, networkArb, topology } from '../generators.js';
+import { SCENARIO_VERSION,
+  SP_STACK, type Scenario, type SocketSpec } from '../model.js';
 import { faultsOn, hostDisturbed } from './redial.js';
 import { RAW_SURVEY_PROPERTY, SURVEY_PROPERTY } from './survey.js';
 
@@ -278,6 +279,7 @@ function resendArb(o: {
       const senders = topo.sockets.filter((x) => x.app.kind === 'send');
       return {
         version: SCENARIO_VERSION,
+        stack: SP_STACK,
         name: o.name,
         impl: o.impl,
         hosts: topo.hosts,

@@ -14,10 +14,11 @@
 import fc from 'fast-check';
 import type { FaultStep } from '../../../sim/fault-plan.js';
 import { parseFaultPlan } from '../../../sim/fault-plan.js';
-import type { PropertySpec } from '../../catalog.js';
+import type { PropertySpec } from '../catalog.js';
 import { bytesEqual, defineCheck, originsOf, peersOf, verdict } from '../checks.js';
-import { faultStepArb, networkArb } from '../../generators.js';
-import { SCENARIO_VERSION, type Scenario, type SocketSpec } from '../model.js';
+import { faultStepArb, networkArb } from '../generators.js';
+import { SCENARIO_VERSION,
+  SP_STACK, type Scenario, type SocketSpec } from '../model.js';
 import { faultsOn } from './redial.js';
 
 const ms = (us: number): string => `${(us / 1000).toFixed(3)} ms`;
@@ -223,6 +224,7 @@ export function surveyArb(o: { impl: string; name: string }): fc.Arbitrary<Scena
       const steps: FaultStep[] = faultsOn(r.faults, hosts);
       return {
         version: SCENARIO_VERSION,
+        stack: SP_STACK,
         name: o.name,
         impl: o.impl,
         hosts,
@@ -342,6 +344,7 @@ export function rawSurveyArb(o: { impl: string; name: string }): fc.Arbitrary<Sc
       const firstGapUs = r.device ? 500_000 : 100_000;
       return {
         version: SCENARIO_VERSION,
+        stack: SP_STACK,
         name: o.name,
         impl: o.impl,
         hosts,

@@ -2,8 +2,9 @@
  * Test helpers shared by the family tests: run one property against an implementation with the
  * CLI's default of 100 runs (a museum variant must be caught within it) and a fixed seed.
  */
-import type { PropertySpec } from '../../catalog.js';
+import type { PropertySpec } from '../catalog.js';
 import { checkProperty, type PropertyOutcome } from '../../property.js';
+import { spCore } from '../run.js';
 
 /** `netlab run`'s default number of runs per property. */
 export const CLI_RUNS = 100;
@@ -15,6 +16,7 @@ export function checkFamilyProperty(
   runs = CLI_RUNS,
 ): Promise<PropertyOutcome> {
   return checkProperty({
+    stack: spCore,
     arb: spec.arb({ impl, transports: spec.transports }),
     fcSeed,
     runs,

@@ -5,7 +5,7 @@
  * signed length), taken from the museum itself so a new codec variant joins without an edit here.
  */
 import { defaultFrameDecoderFactory, type FrameDecoderFactory } from '../../../impl/sp/core/pipe.js';
-import { topology } from '../../generators.js';
+import { topology } from '../generators.js';
 import { MUSEUM } from '../museum/index.js';
 import { naiveDecoderFactory } from '../museum/naive-decoder.js';
 

@@ -1,5 +1,5 @@
 /**
- * Interop cells as report cases (schema netlab/report@1): one case per cell, `runtime: "real"`,
+ * Interop cells as report cases (schema netlab/report@2): one case per cell, `runtime: "real"`,
  * `impl` the third-party library and its version ("nng 1.5.2"), so the web report's matrix shows a
  * column "nng 1.5.2 (real)" beside netlab's; rows are the cell's check without the peer
  * (`interop/PROTOCOL/ROLE/TRANSPORT[/FAULTS]`). See reports/SCHEMA.md, "Interop cases".
@@ -44,7 +44,8 @@ export function cellCase(r: CellResult, seed: string): CaseInput {
     // The impl segment is what the matrix removes to make one row of every peer's cell.
     id: `${INTEROP_SUITE}/${r.protocol}/${impl}/${r.role}/${r.transport}${faults}`,
     title: `netlab ${r.protocol} ${netlabDoes}, the peer's ${exchange.peerProtocol} ${r.role === 'listener' ? 'dials' : 'listens'} over ${r.transport}${r.faults === 'none' ? '' : ` with faults ${r.faults}`}`,
-    family: 'sp',
+    stack: 'sp',
+    family: INTEROP_SUITE,
     protocol: r.protocol,
     transport: r.transport,
     runtime: 'real',

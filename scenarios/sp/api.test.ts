@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder } from '../impl/sp/wire/frames.js';
+import { FrameDecoder } from '../../impl/sp/wire/frames.js';
 import {
   checkScenarios,
   defineScenario,

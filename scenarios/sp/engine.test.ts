@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder, type FrameDecoderOptions } from '../impl/sp/wire/frames.js';
-import type { FrameDecoderLike } from '../impl/sp/core/pipe.js';
-import { defineScenario } from './sp/define.js';
+import { FrameDecoder, type FrameDecoderOptions } from '../../impl/sp/wire/frames.js';
+import type { FrameDecoderLike } from '../../impl/sp/core/pipe.js';
+import { defineScenario } from './define.js';
 import { scenarioArb, topology } from './generators.js';
-import { parseScenario, type Scenario } from './model.js';
-import { checkProperty, parseCaseFile, replayCase } from './property.js';
-import { registerImpl, runScenario } from './runner.js';
+import type { Scenario } from './model.js';
+import { checkProperty } from '../property.js';
+import { parseCaseFile, replayCase } from './api.js';
+import { parseScenario, registerImpl, runScenario, spCore } from './run.js';
 
 const sends = (socket: string, sizes: number[]) => sizes.map((bytes) => ({ socket, bytes }));
 
@@ -129,6 +130,7 @@ describe('scenario engine', () => {
   it('netlab passes generated PAIR0 and REQ/REP scenarios over every transport (fixed fcSeed)', async () => {
     for (const protocol of ['pair0', 'reqrep'] as const) {
       const out = await checkProperty({
+        stack: spCore,
         arb: scenarioArb({ protocol, transports: ['tcp', 'ipc', 'inproc'], maxClients: 3 }),
         fcSeed: 20261122,
         runs: 40,
@@ -143,6 +145,7 @@ describe('scenario engine', () => {
 
   it('a planted bug is found, shrinks to a locally minimal case, and replays to the recorded hash', async () => {
     const out = await checkProperty({
+      stack: spCore,
       arb: scenarioArb({ protocol: 'pair0', impl: 'planted/split-body' }),
       fcSeed: 7,
       runs: 50,

@@ -6,23 +6,30 @@
  * `netlab/api` (README: "Writing your own scenario suites"). Isomorphic, like the rest of scenarios/.
  */
 import type fc from 'fast-check';
-import { checkProperty, type CaseFile, type PropertyOutcome } from './property.js';
-import type { ScenarioResult } from './runner.js';
+import {
+  checkProperty,
+  parseCaseFile as parseCaseFileWith,
+  replayCase as replayCaseOn,
+  type ReplayOutcome,
+} from '../property.js';
+import type { CaseFile, PropertyOutcome } from './catalog.js';
+import { implNames as registeredImplNames } from './actors.js';
 import type { Scenario } from './model.js';
+import { parseScenario, spCore, spImpls, type ScenarioResult } from './run.js';
 // Importing the families registers their checks (delivery.*, reqrep.*, framing...) for use by id.
-import './sp/families/index.js';
+import './families/index.js';
 
-export { defineScenario, CALM_NETWORK, type ScenarioDraft, type SocketDraft } from './sp/define.js';
+export { defineScenario, CALM_NETWORK, type ScenarioDraft, type SocketDraft } from './define.js';
 export {
   runScenario,
   registerImpl,
-  implNames,
   payload,
+  parseScenario,
   type ImplVariant,
   type SocketParts,
   type ScenarioResult,
   type RunOptions,
-} from './runner.js';
+} from './run.js';
 export {
   defineCheck,
   checkById,
@@ -30,7 +37,6 @@ export {
   peersOf,
   verdict,
   bytesEqual,
-  LOSSY_FAULTS,
   type CheckDef,
   type CheckContext,
   type CheckVerdict,
@@ -39,6 +45,7 @@ export {
   type SocketObs,
   type RawPeerObs,
 } from './checks.js';
+export { LOSSY_FAULTS } from '../checks.js';
 export {
   topology,
   scenarioArb,
@@ -54,8 +61,24 @@ export {
   type TopologyOptions,
   type GenOptions,
 } from './generators.js';
-export { checkProperty, replayCase, parseCaseFile, type CaseFile, type PropertyOutcome } from './property.js';
+export { checkProperty } from '../property.js';
+export type { CaseFile, PropertyOutcome } from './catalog.js';
 export type { Scenario, ScenarioInput, SocketSpec, RawPeerSpec } from './model.js';
+
+/** Every SP implementation name: netlab, the museum, then those registered with registerImpl. */
+export function implNames(): string[] {
+  return [...new Set(['netlab', ...spImpls().keys(), ...registeredImplNames()])];
+}
+
+/** Reruns an SP case file: reproduced when the trace hash and the failing checks both match. */
+export function replayCase(c: CaseFile): Promise<ReplayOutcome> {
+  return replayCaseOn(spCore, c);
+}
+
+/** Validates an SP case file read from disk; errors name the bad field. */
+export function parseCaseFile(json: unknown): CaseFile {
+  return parseCaseFileWith(json, parseScenario);
+}
 
 /** fcSeed checkScenarios uses when none is given: fixed, so a test run is the same every time. */
 export const DEFAULT_CHECK_SEED = 20261122;
@@ -124,6 +147,7 @@ export async function checkScenarios(
 ): Promise<PropertyOutcome> {
   const runs = options.runs ?? DEFAULT_CHECK_RUNS;
   const outcome = await checkProperty({
+    stack: spCore,
     arb,
     fcSeed: options.seed ?? DEFAULT_CHECK_SEED,
     runs,
