@@ -5,14 +5,7 @@
  */
 import type { CheckContext, CheckDef, CheckResult, CheckVerdict } from './stack.js';
 
-export type {
-  CheckContext,
-  CheckDef,
-  CheckKind,
-  CheckResult,
-  CheckStatus,
-  CheckVerdict,
-} from './stack.js';
+export type { CheckContext, CheckDef, CheckKind, CheckResult, CheckStatus, CheckVerdict } from './stack.js';
 
 /** Faults that destroy accepted data in flight. */
 export const LOSSY_FAULTS: ReadonlySet<string> = new Set(['reset', 'crash', 'restart']);
@@ -39,7 +32,8 @@ export function findCheck<S, O, C extends CheckContext>(
   checks: ReadonlyMap<string, CheckDef<S, O, C>>,
   id: string,
 ): CheckDef<S, O, C> | undefined {
-  return checks.get(id) ?? (ENGINE_CHECKS.get(id) as CheckDef<S, O, C> | undefined);
+  // The engine checks read only the context, so they fit any stack's check signature.
+  return checks.get(id) ?? (ENGINE_CHECKS.get(id));
 }
 
 /** Every check id a scenario of a stack may name: the stack's, then the engine's. */

@@ -86,7 +86,7 @@ export class Lab {
         `scenario stack: unknown stack '${String(stackId)}' (known: ${this.ids().join(', ')})`,
       );
     }
-    return parseStackScenario(stack, json);
+    return parseStackScenario(stack as AnyStackCore, json) as Scenario;
   }
 
   /** Runs a scenario of any registered stack on the simulated network. */
@@ -108,7 +108,8 @@ export class Lab {
 
   /** A variant's description and the family meant to catch it. */
   implInfo(name: string): { summary: string; family: string | null } | undefined {
-    if (name === 'netlab') return { summary: 'netlab as built: the real stack, nothing swapped', family: null };
+    if (name === 'netlab')
+      return { summary: 'netlab as built: the real stack, nothing swapped', family: null };
     return this.implStack(name)?.impls().get(name);
   }
 

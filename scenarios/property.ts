@@ -8,7 +8,7 @@ import type { CheckResult } from './checks.js';
 import { simSeedArb } from './generators.js';
 import type { Scenario } from './model.js';
 import { runScenario, type ScenarioResult } from './runner.js';
-import type { AnyStackCore, StackCore } from './stack.js';
+import type { StackCore } from './stack.js';
 
 /**
  * Version of case files. 2: the scenario names its stack (scenario version 2). A case file of

@@ -9,6 +9,7 @@
  * variants, "sometimes" conditions, parity cases, fuzz targets, benches, interop, viewer decoders).
  */
 import type { Env } from '../impl/runtime/env.js';
+import type { FuzzTarget } from '../fuzz/target.js';
 import type { FaultRecord } from '../sim/fault-plan.js';
 import type { FamilySpec } from './catalog.js';
 import type { Scenario } from './model.js';
@@ -92,7 +93,11 @@ export interface ImplInfo {
 }
 
 /** What running one scenario of a stack needs. */
-export interface StackCore<S extends Scenario = Scenario, O = unknown, C extends CheckContext = CheckContext> {
+export interface StackCore<
+  S extends Scenario = Scenario,
+  O = unknown,
+  C extends CheckContext = CheckContext,
+> {
   /** Stable id: `netlab run --stack ID`, the `stack` field of scenarios and report cases. */
   readonly id: string;
   /**
@@ -154,9 +159,56 @@ export interface StackParity<S extends Scenario = Scenario, O = unknown> {
   outcome(scenario: S, result: ScenarioResult<O>): ParityOutcome;
 }
 
+/** An integer flag of a benchmark (`netlab bench NAME --flag N`). */
+export interface BenchFlag {
+  name: string;
+  help: string;
+  defaultValue: number;
+  min: number;
+  max?: number;
+}
+
+/** What a benchmark run gives back: the JSON figures, whether every goal was met, a summary text. */
+export interface BenchOutcome {
+  /** Printed by --json: figures, their baselines, ratios and goals. */
+  result: object;
+  meetsGoal: boolean;
+  /** The human-readable summary (lines, each figure beside its baseline). */
+  text: string;
+}
+
+/**
+ * A benchmark (`netlab bench NAME`): it always measures its baseline (a bare limit or a peer) in the
+ * same run and reports the ratio. Benchmarks drive real sockets or clocks: `run` loads its Node-only
+ * code on demand, so the plugin itself stays isomorphic.
+ */
+export interface BenchDef {
+  name: string;
+  /** Help lines: what it measures against what. */
+  summary: string;
+  flags: readonly BenchFlag[];
+  run(o: { repeats: number; flags: Record<string, number> }): Promise<BenchOutcome>;
+}
+
+/** A fuzz implementation a target can be bound to (`netlab fuzz TARGET --impl NAME`). */
+export interface FuzzImpl {
+  name: string;
+  summary: string;
+}
+
+/** A stack's wire-framing fuzz targets and the implementations they may be bound to. */
+export interface StackFuzz {
+  targets: readonly FuzzTarget[];
+  /** Implementations for targets that take one (`FuzzTarget.takesDecoderImpl`), netlab first. */
+  impls(): ReadonlyMap<string, FuzzImpl>;
+}
+
 /** A stack as the lab's commands see it. */
-export interface StackPlugin<S extends Scenario = Scenario, O = unknown, C extends CheckContext = CheckContext>
-  extends StackCore<S, O, C> {
+export interface StackPlugin<
+  S extends Scenario = Scenario,
+  O = unknown,
+  C extends CheckContext = CheckContext,
+> extends StackCore<S, O, C> {
   /** One line for `netlab run --list-stacks`. */
   readonly title: string;
   /** The stack's invariant families, in report order. */
@@ -165,6 +217,10 @@ export interface StackPlugin<S extends Scenario = Scenario, O = unknown, C exten
   readonly sometimes: readonly SometimesDef<O>[];
   /** Its parity suite (netlab parity), if it has one. */
   readonly parity?: StackParity<S, O>;
+  /** Its fuzz targets (netlab fuzz), if it has any. */
+  readonly fuzz?: StackFuzz;
+  /** Its benchmarks (netlab bench), if it has any. */
+  readonly benches?: readonly BenchDef[];
   /** Protocols its properties cover (for `netlab run --protocol`). */
   protocols(): string[];
 }

@@ -22,7 +22,7 @@ import {
   type Report,
 } from '../../reports/schema.js';
 import { gitCommit, writeFileAtomicSync, writeReportFiles, type TraceFile } from '../../reports/write.js';
-import type { CatalogCase, PropertySpec, SuiteRun } from '../../scenarios/catalog.js';
+import type { CatalogCase, SuiteRun } from '../../scenarios/catalog.js';
 import { TRANSPORTS, type Transport } from '../../scenarios/generators.js';
 import { parseCaseFile, replayCase } from '../../scenarios/property.js';
 import type { StackProperty } from '../../scenarios/lab.js';
@@ -316,7 +316,11 @@ Suites (invariant families): ${familyNames().join(', ')} (default: all)
       return 0;
     }
     if (values['list-properties']) {
-      process.stdout.write(LAB.properties(stacks).map((p) => p.spec.id).join('\n') + '\n');
+      process.stdout.write(
+        LAB.properties(stacks)
+          .map((p) => p.spec.id)
+          .join('\n') + '\n',
+      );
       return 0;
     }
     const transport = values.transport as Transport | undefined;
@@ -327,7 +331,9 @@ Suites (invariant families): ${familyNames().join(', ')} (default: all)
       throw new UsageError(
         `unknown suite '${values.suite}' (accepted: all, ${familyNames(stacks).join(', ')})`,
       );
-    let properties: StackProperty[] = LAB.properties(stacks).filter((p) => suiteNames.includes(p.family.name));
+    let properties: StackProperty[] = LAB.properties(stacks).filter((p) =>
+      suiteNames.includes(p.family.name),
+    );
     if (values.property !== undefined) {
       const known = properties.map((p) => p.spec.id);
       properties = properties.filter((p) => p.spec.id === values.property);

@@ -322,7 +322,10 @@ function lastWord(header: Uint8Array): { requestId?: number } {
  * The actors of one SP scenario for an implementation variant (StackCore.start): the engine boots them on
  * each host, runs the substrate, then calls finish() and evaluates the checks on the observations.
  */
-export function startSpActors(scenario: Scenario, variant: ImplVariant): StackRun<Observations, CheckContext> {
+export function startSpActors(
+  scenario: Scenario,
+  variant: ImplVariant,
+): StackRun<Observations, CheckContext> {
   const obs: Observations = { sockets: {}, raw: {}, crash: null };
   const socketIndex = new Map<string, number>();
   scenario.sockets.forEach((s, i) => {
@@ -885,4 +888,3 @@ export function scheduledUntilUs(scenario: Scenario): number {
     );
   return until;
 }
-

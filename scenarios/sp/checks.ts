@@ -5,7 +5,11 @@
  * (StackCore.checks). The check types and the engine's own checks are scenarios/checks.ts.
  */
 import type { PipeEvent } from '../../impl/sp/core/socket.js';
-import { verdict, type CheckContext as EngineCheckContext, type CheckDef as EngineCheckDef } from '../checks.js';
+import {
+  verdict,
+  type CheckContext as EngineCheckContext,
+  type CheckDef as EngineCheckDef,
+} from '../checks.js';
 import type { Scenario, SocketSpec } from './model.js';
 
 export { verdict } from '../checks.js';

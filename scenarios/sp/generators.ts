@@ -268,4 +268,3 @@ export function scenarioArb(options: GenOptions): fc.Arbitrary<Scenario> {
         }));
     });
 }
-

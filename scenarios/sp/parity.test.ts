@@ -12,7 +12,9 @@ describe('parity cases on the simulated network', () => {
       const b = await runScenario(c.scenario, 'parity-2');
       // The outcome must not hang on the seed: only then can real sockets be held to it.
       expect(compareParity(c, parityOutcome(c.scenario, a), parityOutcome(c.scenario, b))).toEqual([]);
-      const received = Object.keys(parityOutcome(c.scenario, a).parts).filter((p) => p.startsWith('received.'));
+      const received = Object.keys(parityOutcome(c.scenario, a).parts).filter((p) =>
+        p.startsWith('received.'),
+      );
       expect(received.length).toBeGreaterThan(0);
     });
   }

@@ -8,15 +8,21 @@ import type { StackPlugin } from '../stack.js';
 import type { CheckContext, Observations } from './checks.js';
 import { FAMILIES } from './families/index.js';
 import type { Scenario } from './model.js';
+import { SP_BENCHES } from './bench/index.js';
+import { decoderImpls } from './fuzz/impls.js';
+import { TARGETS } from './fuzz/index.js';
 import { SP_PARITY } from './parity.js';
 import { spCore } from './run.js';
 import { SP_SOMETIMES } from './sometimes.js';
 
 export const spStack: StackPlugin<Scenario, Observations, CheckContext> = {
   ...spCore,
-  title: 'nanomsg Scalability Protocols as mangos and nng implement them (PAIR, REQ/REP, PUB/SUB, PIPELINE, SURVEY, BUS, STAR)',
+  title:
+    'nanomsg Scalability Protocols as mangos and nng implement them (PAIR, REQ/REP, PUB/SUB, PIPELINE, SURVEY, BUS, STAR)',
   families: FAMILIES,
   sometimes: SP_SOMETIMES,
   parity: SP_PARITY,
+  fuzz: { targets: [...TARGETS.values()], impls: decoderImpls },
+  benches: SP_BENCHES,
   protocols: () => [...new Set(FAMILIES.flatMap((f) => f.properties.flatMap((p) => p.protocols)))].sort(),
 };

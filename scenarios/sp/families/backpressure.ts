@@ -31,8 +31,7 @@ import {
   type GeneratedFaultKind,
   type Transport,
 } from '../generators.js';
-import { SCENARIO_VERSION,
-  SP_STACK, type AppSpec, type Scenario, type SocketSpec } from '../model.js';
+import { SCENARIO_VERSION, SP_STACK, type AppSpec, type Scenario, type SocketSpec } from '../model.js';
 import { SCENARIO_SOCKET_DEFAULTS } from '../run.js';
 import { RAW_PIPELINE_PROPERTY } from './raw.js';
 import { PUBSUB_BACKPRESSURE_PROPERTY } from './pubsub.js';

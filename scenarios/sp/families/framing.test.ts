@@ -409,7 +409,14 @@ describe('framing/raw-reqrep on hand-written cases', () => {
     const lost: Observations = structuredClone(r.observations);
     lost.sockets.client0!.received = [];
     const check = checkById('reqrep.all-answered')!;
-    const ctx = { endUs: 0, healedAtUs: 0, faults: [], reason: 'until', crash: null, payloadOf: () => new Uint8Array(0) };
+    const ctx = {
+      endUs: 0,
+      healedAtUs: 0,
+      faults: [],
+      reason: 'until',
+      crash: null,
+      payloadOf: () => new Uint8Array(0),
+    };
     expect(check.evaluate(s, lost, { ...ctx, lossy: false }).status).toBe('fail');
     expect(check.evaluate(s, lost, { ...ctx, lossy: true }).status).toBe('pass');
   });

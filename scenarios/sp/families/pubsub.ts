@@ -33,8 +33,7 @@ import {
   type GeneratedFaultKind,
   type Transport,
 } from '../generators.js';
-import { SCENARIO_VERSION,
-  SP_STACK, type Scenario, type SocketSpec } from '../model.js';
+import { SCENARIO_VERSION, SP_STACK, type Scenario, type SocketSpec } from '../model.js';
 import { SCENARIO_SOCKET_DEFAULTS } from '../run.js';
 
 function optionOf<N extends keyof OptionValues>(spec: SocketSpec, name: N): OptionValues[N] {

@@ -23,8 +23,13 @@ import {
   type GeneratedFaultKind,
   type Transport,
 } from '../generators.js';
-import { SCENARIO_VERSION,
-  SP_STACK, type Scenario, type ScenarioProtocol, type SocketSpec } from '../model.js';
+import {
+  SCENARIO_VERSION,
+  SP_STACK,
+  type Scenario,
+  type ScenarioProtocol,
+  type SocketSpec,
+} from '../model.js';
 
 const NA = (why: string): CheckVerdict => ({ status: 'not-applicable', expected: null, actual: why });
 

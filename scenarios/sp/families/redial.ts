@@ -24,8 +24,7 @@ import {
   type Observations,
 } from '../checks.js';
 import { faultStepArb, networkArb } from '../generators.js';
-import { SCENARIO_VERSION,
-  SP_STACK, type Scenario, type SocketSpec } from '../model.js';
+import { SCENARIO_VERSION, SP_STACK, type Scenario, type SocketSpec } from '../model.js';
 import { SCENARIO_SOCKET_DEFAULTS } from '../run.js';
 
 /** Scheduling slack allowed above a timer's interval, in µs (simulated timers fire on time). */

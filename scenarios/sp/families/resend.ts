@@ -24,8 +24,7 @@ import {
   type SocketObs,
 } from '../checks.js';
 import { faultStepArb, networkArb, topology } from '../generators.js';
-import { SCENARIO_VERSION,
-  SP_STACK, type Scenario, type SocketSpec } from '../model.js';
+import { SCENARIO_VERSION, SP_STACK, type Scenario, type SocketSpec } from '../model.js';
 import { faultsOn, hostDisturbed } from './redial.js';
 import { RAW_SURVEY_PROPERTY, SURVEY_PROPERTY } from './survey.js';
 

@@ -17,8 +17,7 @@ import { parseFaultPlan } from '../../../sim/fault-plan.js';
 import type { PropertySpec } from '../catalog.js';
 import { bytesEqual, defineCheck, originsOf, peersOf, verdict } from '../checks.js';
 import { faultStepArb, networkArb } from '../generators.js';
-import { SCENARIO_VERSION,
-  SP_STACK, type Scenario, type SocketSpec } from '../model.js';
+import { SCENARIO_VERSION, SP_STACK, type Scenario, type SocketSpec } from '../model.js';
 import { faultsOn } from './redial.js';
 
 const ms = (us: number): string => `${(us / 1000).toFixed(3)} ms`;

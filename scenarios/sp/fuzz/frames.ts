@@ -18,7 +18,14 @@ import { feature, type Coverage } from '../../../fuzz/coverage.js';
 import { describeError } from '../../../fuzz/engine.js';
 import { normalizeCuts, type FuzzInput } from '../../../fuzz/input.js';
 import { decoderImpls } from './impls.js';
-import type { ExecContext, Finding, FuzzTarget, MutationHints, OracleId, TargetRunner } from '../../../fuzz/target.js';
+import type {
+  ExecContext,
+  Finding,
+  FuzzTarget,
+  MutationHints,
+  OracleId,
+  TargetRunner,
+} from '../../../fuzz/target.js';
 import { AllocRefused, CheckingPool, concat, FindingSignal, signal, u64Bytes } from './common.js';
 import { FrameModel, LENGTH_CLASSES } from './frame-model.js';
 

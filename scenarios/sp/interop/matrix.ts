@@ -413,7 +413,11 @@ export async function runCell(cell: Cell, options: CellOptions = {}): Promise<Ce
   const exchange = exchangeFor(cell);
   const profile = faultProfile(cell.faults);
   if (exchange === undefined || profile === undefined)
-    return result('error', `no such cell: ${id} (scenarios/sp/interop/cells.ts, scenarios/sp/interop/faults.ts)`, null);
+    return result(
+      'error',
+      `no such cell: ${id} (scenarios/sp/interop/cells.ts, scenarios/sp/interop/faults.ts)`,
+      null,
+    );
   const command = findPeer(dialect.command);
   if (command === null) {
     const { reason } = peerAvailability([dialect.command]);

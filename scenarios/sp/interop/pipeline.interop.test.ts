@@ -11,7 +11,14 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { NodeEnv } from '../../../impl/runtime/node.js';
 import type { Socket } from '../../../impl/sp/core/socket.js';
 import { openPull0, openPush0 } from '../../../impl/sp/protocol/pipeline.js';
-import { freeTcpPort, gatePeers, runPeer, startPeer, stopAllPeers, tempIpcPath } from '../../interop/harness.js';
+import {
+  freeTcpPort,
+  gatePeers,
+  runPeer,
+  startPeer,
+  stopAllPeers,
+  tempIpcPath,
+} from '../../interop/harness.js';
 import { cellTitle, dialectOf, directCells, runCell } from './matrix.js';
 import { interopAddress, waitUntilListening, withRealEnv } from './support.js';
 

@@ -51,5 +51,3 @@ export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVari
   ['museum/pull-drops', PULL_DROPS],
   ['museum/bus-relays', BUS_RELAYS],
 ]);
-
-

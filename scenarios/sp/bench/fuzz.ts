@@ -8,13 +8,13 @@
  * traces of the typed errors most fuzz inputs end in. Goals: >= 200 000 execs/s, >= 0.3 x decode-only.
  */
 import { performance } from 'node:perf_hooks';
-import { SpError } from '../impl/sp/errors.js';
-import { FrameDecoder, type Allocator } from '../impl/sp/wire/frames.js';
-import { runFuzz, withoutStackTraces } from '../fuzz/engine.js';
-import { chunksOf, type FuzzInput } from '../fuzz/input.js';
-import { stable } from '../fuzz/mutate.js';
-import { POOL_BYTES } from '../scenarios/sp/fuzz/common.js';
-import { FRAME_LIMITS, SP_FRAME } from '../scenarios/sp/fuzz/frames.js';
+import { SpError } from '../../../impl/sp/errors.js';
+import { FrameDecoder, type Allocator } from '../../../impl/sp/wire/frames.js';
+import { runFuzz, withoutStackTraces } from '../../../fuzz/engine.js';
+import { chunksOf, type FuzzInput } from '../../../fuzz/input.js';
+import { stable } from '../../../fuzz/mutate.js';
+import { POOL_BYTES } from '../fuzz/common.js';
+import { FRAME_LIMITS, SP_FRAME } from '../fuzz/frames.js';
 
 export interface FuzzBenchOptions {
   /** Execs per measured fuzz run (default 200 000). */
