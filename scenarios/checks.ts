@@ -33,7 +33,7 @@ export function findCheck<S, O, C extends CheckContext>(
   id: string,
 ): CheckDef<S, O, C> | undefined {
   // The engine checks read only the context, so they fit any stack's check signature.
-  return checks.get(id) ?? (ENGINE_CHECKS.get(id));
+  return checks.get(id) ?? ENGINE_CHECKS.get(id);
 }
 
 /** Every check id a scenario of a stack may name: the stack's, then the engine's. */

@@ -26,7 +26,28 @@ const common = {
   logLevel: 'warning',
 };
 await build({ ...common, entryPoints: [`${root}web/main.ts`], outfile: `${root}dist/web/app.js` });
-await build({ ...common, entryPoints: [`${root}web/rerun-entry.ts`], outfile: `${root}dist/web/runner.js` });
+/**
+ * The re-run bundle imports the stack registry, and a stack's plugin reaches Node-only code (its
+ * benchmarks, which drive real sockets) through dynamic imports that only `netlab bench` calls. In
+ * the browser those modules are never loaded: their Node builtins resolve to an empty stub so the
+ * bundle builds, and a module that did load one by mistake would fail at its first use.
+ */
+const nodeBuiltinsStubbed = {
+  name: 'node-builtins-stubbed',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'node-builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, () => ({
+      contents: 'module.exports = {};',
+      loader: 'js',
+    }));
+  },
+};
+await build({
+  ...common,
+  entryPoints: [`${root}web/rerun-entry.ts`],
+  outfile: `${root}dist/web/runner.js`,
+  plugins: [nodeBuiltinsStubbed],
+});
 const appBytes = statSync(`${root}dist/web/app.js`).size;
 if (appBytes > APP_BYTES_MAX)
   throw new Error(`dist/web/app.js is ${appBytes} bytes, above the ${APP_BYTES_MAX} budget`);
