@@ -156,7 +156,7 @@ describe('netlab run / replay', () => {
     const dir = mkdtempSync(join(tmpdir(), 'netlab-case-'));
     const good = join(dir, 'case.json');
     const file = {
-      schema: 'netlab/case@1',
+      schema: 'netlab/case@2',
       scenario,
       simSeed: 'seed-r',
       fcSeed: 1,
@@ -174,11 +174,19 @@ describe('netlab run / replay', () => {
     writeFileSync(changed, JSON.stringify({ ...file, traceHash: '0000000000000000' }));
     expect((await netlab('replay', changed)).code).toBe(1);
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, '{"schema": "netlab/case@1", "simSeed": ');
+    writeFileSync(bad, '{"schema": "netlab/case@2", "simSeed": ');
     const badRun = await netlab('replay', bad);
     expect(badRun.code).toBe(2);
     expect(badRun.stderr).not.toMatch(/at .*\.js:\d+/); // a message, not a stack trace
     expect((await netlab('replay')).code).toBe(2);
+    // A case file from before stacks (case@1, scenario version 1) is refused naming both versions.
+    const old = join(dir, 'old.json');
+    const { stack: _stack, ...v1 } = scenario;
+    writeFileSync(old, JSON.stringify({ ...file, schema: 'netlab/case@1', scenario: { ...v1, version: 1 } }));
+    const oldRun = await netlab('replay', old);
+    expect(oldRun.code).toBe(2);
+    expect(oldRun.stderr).toContain('netlab/case@1');
+    expect(oldRun.stderr).toContain('netlab/case@2');
   });
 });
 

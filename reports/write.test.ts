@@ -241,10 +241,10 @@ describe('readReportFile', () => {
   });
 
   it('refuses a newer schema with a message that says so', () => {
-    const path = writeRaw(full.replace(REPORT_SCHEMA, 'netlab/report@2'));
+    const path = writeRaw(full.replace(REPORT_SCHEMA, 'netlab/report@3'));
     const e = caught(() => readReportFile(path));
     expect(e.code).toBe('ERR_BAD_REPORT');
-    expect(e.message).toContain(`${path}: schema: this report uses the newer schema "netlab/report@2"`);
+    expect(e.message).toContain(`${path}: schema: this report uses the newer schema "netlab/report@3"`);
   });
 
   it('reports a missing file as ERR_REPORT_IO', () => {

@@ -6,7 +6,13 @@
  */
 import type { FamilySpec, PropertySpec } from './catalog.js';
 import { knownCheckIds } from './checks.js';
-import { parseEnvelope, ScenarioError, type Scenario } from './model.js';
+import {
+  parseEnvelope,
+  parseEnvelopeFaults,
+  parseEnvelopeFields,
+  ScenarioError,
+  type Scenario,
+} from './model.js';
 import { runScenario, stackFor, type RunOptions, type ScenarioResult } from './runner.js';
 import type { AnyStack, AnyStackCore, CheckContext, StackCore } from './stack.js';
 
@@ -18,7 +24,7 @@ export function parseStackScenario<S extends Scenario, O, C extends CheckContext
   stack: StackCore<S, O, C>,
   json: unknown,
 ): S {
-  const base = parseEnvelope(json);
+  const base = parseEnvelopeFields(json);
   if (base.stack !== stack.id)
     throw new ScenarioError(`scenario stack: '${base.stack}' is not a ${stack.id} scenario`);
   const scenario = stack.parseScenario(base, json as Record<string, unknown>);
@@ -30,7 +36,7 @@ export function parseStackScenario<S extends Scenario, O, C extends CheckContext
         throw new ScenarioError(`scenario checks[${i}]: unknown check '${c}' (known: ${known.join(', ')})`);
     });
   }
-  return scenario;
+  return parseEnvelopeFaults(scenario);
 }
 
 /** A property with the stack it belongs to. */

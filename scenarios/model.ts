@@ -113,6 +113,15 @@ export function zodFail(error: z.ZodError, prefix: readonly PropertyKey[] = []):
  * bad field and what it accepts. Returns the envelope alone (a stack parses its fields from `json`).
  */
 export function parseEnvelope(json: unknown): Scenario {
+  return parseEnvelopeFaults(parseEnvelopeFields(json));
+}
+
+/**
+ * The first half of parseEnvelope: the fields and unique host names, the fault plan left unparsed
+ * (`faults` holds the JSON as given). A stack's fields are checked between the two halves, so the
+ * first error reported is the same whichever half would also find one.
+ */
+export function parseEnvelopeFields(json: unknown): Scenario {
   if (
     typeof json === 'object' &&
     json !== null &&
@@ -125,25 +134,11 @@ export function parseEnvelope(json: unknown): Scenario {
   const r = envelopeSchema.safeParse(json);
   if (!r.success) zodFail(r.error);
   const d = r.data;
-  const fail = (path: string, why: string): never => {
-    throw new ScenarioError(`scenario ${path}: ${why}`);
-  };
   const hosts = new Set<string>();
   d.hosts.forEach((h, i) => {
-    if (hosts.has(h)) fail(`hosts[${i}]`, `duplicate host name '${h}'`);
+    if (hosts.has(h)) throw new ScenarioError(`scenario hosts[${i}]: duplicate host name '${h}'`);
     hosts.add(h);
   });
-  let faults: FaultPlan;
-  try {
-    faults = parseFaultPlan(d.faults);
-  } catch (e) {
-    throw new ScenarioError(`scenario faults: ${(e as Error).message}`);
-  }
-  for (const h of faultHosts(faults)) {
-    if (!hosts.has(h)) fail('faults', `a fault names unknown host '${h}' (declared: ${d.hosts.join(', ')})`);
-  }
-  if (d.network.latency.kind === 'uniform' && d.network.latency.maxUs < d.network.latency.minUs)
-    fail('network.latency.maxUs', 'must be >= minUs');
   return {
     version: d.version,
     stack: d.stack,
@@ -151,11 +146,32 @@ export function parseEnvelope(json: unknown): Scenario {
     impl: d.impl,
     hosts: d.hosts,
     network: d.network,
-    faults,
+    faults: d.faults as FaultPlan,
     faultPhaseUs: d.faultPhaseUs,
     livenessUs: d.livenessUs,
     checks: d.checks,
   };
+}
+
+/** The second half of parseEnvelope: the fault plan parsed and naming declared hosts; the latency bounds. */
+export function parseEnvelopeFaults<S extends Scenario>(scenario: S): S {
+  const fail = (path: string, why: string): never => {
+    throw new ScenarioError(`scenario ${path}: ${why}`);
+  };
+  let faults: FaultPlan;
+  try {
+    faults = parseFaultPlan(scenario.faults);
+  } catch (e) {
+    throw new ScenarioError(`scenario faults: ${(e as Error).message}`);
+  }
+  for (const h of faultHosts(faults)) {
+    if (!scenario.hosts.includes(h))
+      fail('faults', `a fault names unknown host '${h}' (declared: ${scenario.hosts.join(', ')})`);
+  }
+  const latency = scenario.network.latency;
+  if (latency.kind === 'uniform' && latency.maxUs < latency.minUs)
+    fail('network.latency.maxUs', 'must be >= minUs');
+  return { ...scenario, faults };
 }
 
 /** The fields of `json` that are not the envelope's: what a stack parses. */

@@ -273,6 +273,10 @@ describe('scenario engine', () => {
     rawBad(1, { closeAtUs: -1 }, /sockets\[1\]\.closeAtUs/);
     rawBad(1, { startUs: 500, closeAtUs: 100 }, /sockets\[1\]\.closeAtUs: closes at 100 µs, before it opens/);
     expect(() => parseCaseFile({ schema: 'netlab/case@9' })).toThrowError(/newer/);
-    expect(() => parseCaseFile({ schema: 'netlab/case@1', simSeed: 1 })).toThrowError(/simSeed/);
+    expect(() => parseCaseFile({ schema: 'netlab/case@2', simSeed: 1 })).toThrowError(/simSeed/);
+    // A case file of before stacks names its version and the one this netlab reads.
+    expect(() => parseCaseFile({ schema: 'netlab/case@1', simSeed: '1' })).toThrowError(
+      /case file schema netlab\/case@1 is older than this netlab reads \(netlab\/case@2\)/,
+    );
   });
 });
