@@ -296,7 +296,7 @@ describe('fault plans: parsing', () => {
     [
       'no time at all',
       step({ kind: 'reset', conn: 'all' }),
-      /faults\[0\]\.atUs: required \(or at as a duration string\)/,
+      /faults\[0\]\.atUs: required \(or at as a duration string, or atByte as a byte offset\)/,
     ],
     ['pause without a duration', step({ kind: 'pause', atUs: 0, host: 'h' }), /faults\[0\]\.forUs: required/],
     [
@@ -307,7 +307,7 @@ describe('fault plans: parsing', () => {
     [
       'unknown field in a step',
       step({ kind: 'reset', atUs: 0, conn: 'all', bogus: 1 }),
-      /faults\[0\]\.bogus: unknown field \(known: kind, atUs, at, conn\)/,
+      /faults\[0\]\.bogus: unknown field \(known: kind, atUs, at, conn, atByte, side\)/,
     ],
     ['unknown top-level field', { version: 1, faults: [], extra: true }, /extra: unknown field/],
     [
