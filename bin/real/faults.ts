@@ -20,7 +20,8 @@
  *   its peers see of a stopped host. Inside the host its timers still run (a simulated pause holds
  *   them): a REQ may resend into the stall, which only the next bytes show;
  * - `crash`, `restart`, `swizzle-clog`: no equivalent (substrate.realUnsupported refuses).
- * Faults without forUs end at the end of the fault phase (healAllAt), as in the simulator.
+ * Faults without forUs end at the end of the fault phase (healAllAt), as in the simulator, and steps
+ * due after it are left out, as healAllAt skips them.
  */
 import type { Scenario } from '../../scenarios/model.js';
 import { startFaultProxy, type FaultProxy } from '../../impl/runtime/node-proxy.js';
