@@ -557,8 +557,6 @@ export function proxyProfile(name: string): ProxyFaults {
   return PROXY_PROFILES[name as ProxyProfileName];
 }
 
-const fmtUs = formatDurationUs;
-
 // ---------------------------------------------------------------------------------------------
 // Descriptions
 // ---------------------------------------------------------------------------------------------
@@ -566,11 +564,11 @@ const fmtUs = formatDurationUs;
 function describeLatency(m: LatencyModel): string {
   switch (m.kind) {
     case 'constant':
-      return fmtUs(m.us);
+      return formatDurationUs(m.us);
     case 'uniform':
-      return `${fmtUs(m.minUs)}-${fmtUs(m.maxUs)}`;
+      return `${formatDurationUs(m.minUs)}-${formatDurationUs(m.maxUs)}`;
     case 'exponential':
-      return `${fmtUs(m.minUs)}+exp(${fmtUs(m.meanUs)})`;
+      return `${formatDurationUs(m.minUs)}+exp(${formatDurationUs(m.meanUs)})`;
     case 'mixture':
       return `${describeLatency(m.fast)}|${describeLatency(m.slow)}@${m.slowProbability}`;
   }
@@ -579,11 +577,11 @@ function describeLatency(m: LatencyModel): string {
 function describeSegment(s: SegmentFaults): string[] {
   const parts: string[] = [];
   if (s.latency !== undefined) parts.push(`latency ${describeLatency(s.latency)}`);
-  if (s.jitterUs) parts.push(`jitter ${fmtUs(s.jitterUs)}`);
+  if (s.jitterUs) parts.push(`jitter ${formatDurationUs(s.jitterUs)}`);
   if (s.bandwidthBytesPerSec) parts.push(`bandwidth ${s.bandwidthBytesPerSec}B/s`);
   if (s.slice === null) parts.push('no slicing');
   else if (s.slice !== undefined) {
-    parts.push(`slice ${s.slice.minBytes}-${s.slice.maxBytes}B delay ${fmtUs(s.slice.delayUs)}`);
+    parts.push(`slice ${s.slice.minBytes}-${s.slice.maxBytes}B delay ${formatDurationUs(s.slice.delayUs)}`);
   }
   return parts;
 }
@@ -593,10 +591,10 @@ export function describeProxyFaults(f: ProxyFaults): string {
   const dir = (d: DirectionFaults | undefined): string => {
     if (d === undefined) return 'none';
     const parts = describeSegment(d);
-    for (const s of d.stalls ?? []) parts.push(`stall at ${s.atByte}B for ${fmtUs(s.forUs)}`);
+    for (const s of d.stalls ?? []) parts.push(`stall at ${s.atByte}B for ${formatDurationUs(s.forUs)}`);
     if (d.resetAtByte !== undefined) parts.push(`reset at ${d.resetAtByte}B`);
     if (d.limitBytes !== undefined) parts.push(`limit ${d.limitBytes}B`);
-    if (d.slowCloseUs) parts.push(`slow close ${fmtUs(d.slowCloseUs)}`);
+    if (d.slowCloseUs) parts.push(`slow close ${formatDurationUs(d.slowCloseUs)}`);
     return parts.length === 0 ? 'none' : parts.join(', ');
   };
   const out = [`up: ${dir(f.up)}`, `down: ${dir(f.down)}`];
