@@ -7,7 +7,13 @@
  * Isomorphic: the browser viewer replays the same data.
  */
 import { z } from 'zod';
-import { parseFaultPlan, type FaultPlan } from '../sim/fault-plan.js';
+import {
+  constantLatencySchema,
+  exponentialLatencySchema,
+  jitterUsSchema,
+  uniformLatencySchema,
+} from '../sim/fault-limits.js';
+import { parseFaultPlan, simulatorUnsupported, type FaultPlan } from '../sim/fault-plan.js';
 
 /**
  * Version of the scenario format. 2: the envelope names its `stack` (version 1 scenarios were SP
@@ -24,14 +30,16 @@ export const scenarioName = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,31}$/, 'a lower-case name: a letter, then letters, digits or "-" (≤ 32)');
 
-const latency = z.union([
-  z.strictObject({ kind: z.literal('constant'), us: us(10_000_000) }),
-  z.strictObject({ kind: z.literal('uniform'), minUs: us(10_000_000), maxUs: us(10_000_000) }),
-  z.strictObject({
-    kind: z.literal('exponential'),
-    minUs: us(10_000_000),
-    meanUs: z.number().int().min(1).max(10_000_000),
-  }),
+/**
+ * The network's latency model: the shared schemas of sim/fault-limits.ts, so a scenario, a fault
+ * plan, the simulator's link settings and the fault proxy's flags refuse the same values with the
+ * same message (every value integer µs in [0, MAX_LATENCY_US], 10 s). A scenario's network has no
+ * mixture model (the generators, the viewer's knobs and the timing checks know these three).
+ */
+const latency = z.discriminatedUnion('kind', [
+  constantLatencySchema,
+  uniformLatencySchema,
+  exponentialLatencySchema,
 ]);
 
 /** The envelope's fields; a stack's fields are every other key of the scenario object. */
@@ -44,7 +52,12 @@ export const envelopeSchema = z.looseObject({
   hosts: z.array(scenarioName).min(1).max(16),
   network: z.strictObject({
     latency,
-    jitterUs: us(1_000_000),
+    /** Shared bound: [0, MAX_JITTER_US] (10 s; scenarios allowed 1 s before the bounds were unified). */
+    jitterUs: jitterUsSchema,
+    /**
+     * At most 0.5: a scenario rule, stricter than a link's loss rate in [0, 1] (sim/fault-limits.ts,
+     * what fault plans and the simulator accept). Loss is not in the fault proxy's vocabulary.
+     */
     lossRate: z.number().min(0).max(0.5),
     randomChunking: z.boolean(),
     partialWriteProbability: z.number().min(0).max(1),
@@ -164,13 +177,13 @@ export function parseEnvelopeFaults<S extends Scenario>(scenario: S): S {
   } catch (e) {
     throw new ScenarioError(`scenario faults: ${(e as Error).message}`);
   }
+  // A scenario always runs on the simulator (and maybe on real sockets too): no proxy-only faults.
+  const unsupported = simulatorUnsupported(faults);
+  if (unsupported !== undefined) fail('faults', unsupported);
   for (const h of faultHosts(faults)) {
     if (!scenario.hosts.includes(h))
       fail('faults', `a fault names unknown host '${h}' (declared: ${scenario.hosts.join(', ')})`);
   }
-  const latency = scenario.network.latency;
-  if (latency.kind === 'uniform' && latency.maxUs < latency.minUs)
-    fail('network.latency.maxUs', 'must be >= minUs');
   return { ...scenario, faults };
 }
 

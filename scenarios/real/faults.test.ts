@@ -5,7 +5,7 @@ import { topology } from '../sp/generators.js';
 import type { Scenario } from '../sp/model.js';
 import { parityCases } from '../sp/parity.js';
 import { spCore, type ScenarioResult } from '../sp/run.js';
-import { baseFaults, realFaultLayer, timelineFor } from './faults.js';
+import { baseFaults, connectionFaults, realFaultLayer, timelineFor } from './faults.js';
 import { runOnReal } from './run.js';
 
 function withFaults(faults: Scenario['faults']['faults']): Scenario {
@@ -79,6 +79,43 @@ describe('a fault plan as proxy timelines (timelineFor)', () => {
     expect(timelineFor(s, LINK, 0, 1_000_000)).toEqual([
       { kind: 'set', direction: 'down', atUs: 0, forUs: 10, set: { bandwidthBytesPerSec: 1000 } },
     ]);
+  });
+
+  it('a connection gets the plan compiled over the network: its settings for good, fault windows until the heal', () => {
+    const s = defineScenario({
+      ...topology({ pattern: 'reqrep', transport: 'tcp' }),
+      network: { latency: { kind: 'constant', us: 700 }, jitterUs: 30 },
+      workload: { sends: [{ socket: 'client0', bytes: 1 }] },
+      faults: {
+        version: 1,
+        faults: [
+          {
+            kind: 'link',
+            atUs: 100_000,
+            from: 'client0',
+            to: 'server',
+            set: { latency: { kind: 'constant', us: 5000 }, lossRate: 0.2 },
+          },
+          // Due after the fault phase: the simulator's healAllAt skips it, and so does the proxy.
+          { kind: 'reset', atUs: 2_000_000, conn: 'all' },
+        ],
+      },
+      faultPhaseUs: 1_000_000,
+      checks: ['stack.no-crash'],
+    });
+    const network = { latency: { kind: 'constant', us: 700 }, jitterUs: 30 };
+    const window = (direction: string) => ({
+      kind: 'set',
+      direction,
+      atUs: 50_000,
+      forUs: 900_000,
+      set: { latency: { kind: 'constant', us: 5000 } },
+    });
+    expect(connectionFaults(s, LINK, 50_000, 1_000_000)).toEqual({
+      up: network,
+      down: network,
+      timeline: [window('up'), window('down')],
+    });
   });
 
   it("the scenario's network becomes every link's base faults (no latency within a host)", () => {

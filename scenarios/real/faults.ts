@@ -3,7 +3,9 @@
  * (impl/runtime/node-proxy.ts), one per link (a dialing host and the listener it dials). Every tcp
  * and ipc connection of a run with faults goes through its link's proxy; inproc has no wire to cut.
  *
- * How each step of a fault plan (sim/FAULTS.md) maps, with times on the run's clock:
+ * Each connection's faults are the scenario's fault plan compiled for it by the proxy's compiler
+ * (compileProxyFaults, impl/runtime/proxy-plan.ts: one fault language), with times on the run's
+ * clock. How each step of a fault plan (sim/FAULTS.md) maps:
  * - the scenario's network latency and jitter: the proxies' base latency, per segment, both ways;
  *   random chunking and partial writes: slicing into 1..MSS-byte writes;
  * - `partition`: the links between the two groups stop forwarding (both ways, or a→b only) for the
@@ -18,17 +20,13 @@
  *   its peers see of a stopped host. Inside the host its timers still run (a simulated pause holds
  *   them): a REQ may resend into the stall, which only the next bytes show;
  * - `crash`, `restart`, `swizzle-clog`: no equivalent (substrate.realUnsupported refuses).
- * Faults without forUs end at the end of the fault phase (healAllAt), as in the simulator.
+ * Faults without forUs end at the end of the fault phase (healAllAt), as in the simulator, and steps
+ * due after it are left out, as healAllAt skips them.
  */
 import type { Scenario } from '../model.js';
 import { startFaultProxy, type FaultProxy } from '../../impl/runtime/node-proxy.js';
-import type {
-  DirectionFaults,
-  ProxyFaults,
-  SegmentFaults,
-  TimelineStep,
-} from '../../impl/runtime/proxy-plan.js';
-import type { ConnSelector, FaultRecord, FaultStep } from '../../sim/fault-plan.js';
+import { compileProxyFaults, type ProxyFaults, type TimelineStep } from '../../impl/runtime/proxy-plan.js';
+import type { FaultRecord, FaultStep, LinkPatch } from '../../sim/fault-plan.js';
 import type { RealFaultLayer, RealLink } from './substrate.js';
 
 /** The simulator's default MSS: the largest slice when the scenario chunks randomly. */
@@ -41,16 +39,6 @@ interface LinkInfo {
   to: string;
 }
 
-/** Whether a connection selector matches a link (a name selects nothing on real sockets). */
-function selects(sel: ConnSelector, link: LinkInfo): boolean {
-  if (sel === 'all') return true;
-  if (sel.name !== undefined) return false;
-  return (
-    (sel.client === undefined || sel.client === link.from) &&
-    (sel.server === undefined || sel.server === link.to)
-  );
-}
-
 /** The window of a step on the run's clock: [startUs, endUs). */
 function windowOf(step: FaultStep, healAtUs: number): { startUs: number; endUs: number } {
   const forUs = 'forUs' in step && step.forUs !== undefined ? step.forUs : undefined;
@@ -58,6 +46,28 @@ function windowOf(step: FaultStep, healAtUs: number): { startUs: number; endUs: 
     startUs: step.atUs,
     endUs: forUs === undefined ? healAtUs : Math.min(step.atUs + forUs, healAtUs),
   };
+}
+
+/**
+ * What a connection of `link` accepted at `acceptedUs` (run clock) gets: the scenario's fault plan
+ * compiled for it (impl/runtime/proxy-plan.ts), over the scenario network's own settings, every
+ * fault ending by `healAtUs`. Steps the proxy has no equivalent for are left out (realUnsupported
+ * refused the kinds before the run; a loss rate is recorded as not applied).
+ */
+export function connectionFaults(
+  scenario: Scenario,
+  link: LinkInfo,
+  acceptedUs: number,
+  healAtUs: number,
+): ProxyFaults {
+  return compileProxyFaults(scenario.faults, {
+    client: link.from,
+    server: link.to,
+    acceptedUs,
+    healAtUs,
+    link: baseFaults(scenario, link.from === link.to),
+    unsupported: 'skip',
+  });
 }
 
 /**
@@ -69,76 +79,25 @@ export function timelineFor(
   link: LinkInfo,
   acceptedUs: number,
   healAtUs: number,
-): TimelineStep[] {
-  const out: TimelineStep[] = [];
-  const rel = (us: number): number => Math.max(0, us - acceptedUs);
-  for (const step of scenario.faults.faults) {
-    const { startUs, endUs } = windowOf(step, healAtUs);
-    if (endUs <= acceptedUs && step.kind !== 'reset') continue;
-    switch (step.kind) {
-      case 'partition': {
-        const upCut =
-          (step.a.includes(link.from) && step.b.includes(link.to)) ||
-          (!step.oneWay && step.b.includes(link.from) && step.a.includes(link.to));
-        const downCut =
-          (step.a.includes(link.to) && step.b.includes(link.from)) ||
-          (!step.oneWay && step.b.includes(link.to) && step.a.includes(link.from));
-        const forUs = endUs - Math.max(startUs, acceptedUs);
-        if (forUs <= 0) break;
-        if (upCut) out.push({ kind: 'stall', direction: 'up', atUs: rel(startUs), forUs });
-        if (downCut) out.push({ kind: 'stall', direction: 'down', atUs: rel(startUs), forUs });
-        break;
-      }
-      case 'stall-reads': {
-        // The simulator stalls the connections open when the step fires; later ones are spared.
-        if (acceptedUs > startUs || !selects(step.conn, link)) break;
-        const forUs = endUs - startUs;
-        if (step.side !== 'server') out.push({ kind: 'stall', direction: 'down', atUs: rel(startUs), forUs });
-        if (step.side !== 'client') out.push({ kind: 'stall', direction: 'up', atUs: rel(startUs), forUs });
-        break;
-      }
-      case 'reset':
-        if (acceptedUs <= startUs && selects(step.conn, link))
-          out.push({ kind: 'reset', direction: 'both', atUs: rel(startUs) });
-        break;
-      case 'link': {
-        const set: SegmentFaults = {};
-        if (step.set.latency !== undefined) set.latency = step.set.latency;
-        if (step.set.jitterUs !== undefined) set.jitterUs = step.set.jitterUs;
-        if (step.set.bandwidthBytesPerSec !== undefined)
-          set.bandwidthBytesPerSec = step.set.bandwidthBytesPerSec;
-        if (Object.keys(set).length === 0) break; // a loss rate alone: nothing a TCP proxy can do
-        const up = step.from === link.from && step.to === link.to;
-        const down = step.from === link.to && step.to === link.from;
-        const dirs = [
-          ...(up || (!step.oneWay && down) ? ['up' as const] : []),
-          ...(down || (!step.oneWay && up) ? ['down' as const] : []),
-        ];
-        const forUs = endUs - Math.max(startUs, acceptedUs);
-        if (forUs <= 0) break;
-        for (const direction of dirs) out.push({ kind: 'set', direction, atUs: rel(startUs), forUs, set });
-        break;
-      }
-      case 'pause': {
-        if (step.host !== link.from && step.host !== link.to) break;
-        const forUs = endUs - Math.max(startUs, acceptedUs);
-        if (forUs <= 0) break;
-        out.push({ kind: 'stall', direction: 'both', atUs: rel(startUs), forUs });
-        break;
-      }
-      default:
-        // crash, restart, swizzle-clog: refused before the run (realUnsupported).
-        break;
-    }
-  }
-  return out;
+): readonly TimelineStep[] {
+  return (
+    compileProxyFaults(scenario.faults, {
+      client: link.from,
+      server: link.to,
+      acceptedUs,
+      healAtUs,
+      unsupported: 'skip',
+    }).timeline ?? []
+  );
 }
 
-/** The base faults of every proxied connection: the scenario's own network. */
-export function baseFaults(scenario: Scenario, sameHost: boolean): DirectionFaults {
+/**
+ * The link settings of every proxied connection before any fault: the scenario's own network, as
+ * the simulator's link defaults. Within a host the simulator has no link latency either (loopback).
+ */
+export function baseFaults(scenario: Scenario, sameHost: boolean): LinkPatch {
   const n = scenario.network;
-  const d: DirectionFaults = {};
-  // Within a host the simulator has no link latency either (loopback).
+  const d: LinkPatch = {};
   if (!sameHost) {
     d.latency = n.latency;
     if (n.jitterUs > 0) d.jitterUs = n.jitterUs;
@@ -160,18 +119,13 @@ export function realFaultLayer(seed: string): RealFaultLayer {
       if (scenario === undefined) throw new Error('fault layer: link() before apply()');
       const s = scenario;
       const info = { from, to };
-      const base = baseFaults(s, from === to);
       const proxy = await startFaultProxy({
         listen: upstream.startsWith('unix://') ? `unix://${dir}/proxy-${count++}.sock` : 'tcp://127.0.0.1:0',
         upstream,
         // Keyed on the scenario's address, not the port the kernel picked: the same seed gives the
         // same decisions run after run.
         seed: `${seed}/${from}>${listener}`,
-        faultsFor: (): ProxyFaults => ({
-          up: base,
-          down: base,
-          timeline: timelineFor(s, info, now(), healAtUs),
-        }),
+        faultsFor: (): ProxyFaults => connectionFaults(s, info, now(), healAtUs),
       });
       proxies.push(proxy);
       return { address: proxy.address, close: () => proxy.close() };
