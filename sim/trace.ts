@@ -404,3 +404,20 @@ export class Trace {
     for (const s of this.sinks) s.close?.();
   }
 }
+
+/**
+ * Why a reader of this schema cannot read a trace whose header says `schema`, or null when it can.
+ * Traces of another version are refused rather than half-read (their fields mean other things).
+ */
+export function traceSchemaProblem(schema: unknown): string | null {
+  if (schema === TRACE_SCHEMA) return null;
+  const said = JSON.stringify(schema ?? null);
+  const version = typeof schema === 'string' ? /^netlab\/trace@(\d+)$/.exec(schema)?.[1] : undefined;
+  if (version === undefined)
+    return `the trace's header says schema ${said}, not a netlab trace (this netlab reads "${TRACE_SCHEMA}")`;
+  const which = Number(version) < TRACE_SCHEMA_VERSION ? 'an older' : 'a newer';
+  return (
+    `the trace is schema "${String(schema)}" (version ${version}), ${which} version than this netlab reads: ` +
+    `"${TRACE_SCHEMA}" (version ${TRACE_SCHEMA_VERSION}). Record it again with this netlab (netlab replay, netlab run)`
+  );
+}
