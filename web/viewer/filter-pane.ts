@@ -26,7 +26,7 @@ export class FilterPane {
       class: 'filter',
       autocomplete: 'off',
       spellcheck: 'false',
-      placeholder: `host:${model.hosts[0]?.name ?? 'server'} conn:${model.conns[0]?.id ?? 1} request-id=…`,
+      placeholder: `host:${model.hosts[0]?.name ?? 'server'} conn:${model.conns[0]?.id ?? 1} corr=…`,
       'aria-label': 'Filter: host:NAME, conn:ID (or conn:inproc), and words the events must contain',
       'aria-describedby': 'filter-status',
     });
