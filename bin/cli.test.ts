@@ -115,7 +115,7 @@ describe('netlab run / replay', () => {
     // A sample of passing runs is traced; coverage cases list every fault kind.
     const sampleTrace = report.suites[0]!.cases[0]!.trace!;
     expect(sampleTrace).toMatch(/^traces\//);
-    expect(readFileSync(join(out, sampleTrace), 'utf8').split('\n')[0]).toContain('netlab/trace@1');
+    expect(readFileSync(join(out, sampleTrace), 'utf8').split('\n')[0]).toContain('netlab/trace@2');
     expect(report.suites[0]!.cases.filter((c) => c.family === 'coverage').map((c) => c.invariant)).toContain(
       'coverage/fault:partition',
     );

@@ -24,7 +24,7 @@ function reportVersion(version: string): Report {
   for (const suite of report.suites) for (const c of suite.cases) c.title = `${c.title} (${version})`;
   return report;
 }
-const TRACE = { file: 'sp_req0_reply-once.jsonl', content: '{"schema":"netlab/trace@1","seed":"netlab"}\n' };
+const TRACE = { file: 'sp_req0_reply-once.jsonl', content: '{"schema":"netlab/trace@2","seed":"netlab"}\n' };
 
 function caught(f: () => unknown): ReportError {
   try {

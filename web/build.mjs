@@ -1,6 +1,7 @@
-// Bundles the report page (web/main.ts, one IIFE), the in-page re-run bundle (web/rerun-entry.ts:
-// the scenario runner, loaded by the viewer on demand) and copies the style into dist/web/, where
-// reports/html.ts finds them to inline into index.html. Runs after tsc in `npm run build`.
+// Bundles the report page (web/app-entry.ts: web/main.ts started with the stacks' message decoders,
+// one IIFE), the in-page re-run bundle (web/rerun-entry.ts: the scenario runner, loaded by the viewer
+// on demand) and copies the style into dist/web/, where reports/html.ts finds them to inline into
+// index.html. Runs after tsc in `npm run build`.
 import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,7 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
 };
-await build({ ...common, entryPoints: [`${root}web/main.ts`], outfile: `${root}dist/web/app.js` });
+await build({ ...common, entryPoints: [`${root}web/app-entry.ts`], outfile: `${root}dist/web/app.js` });
 /**
  * The re-run bundle imports the stack registry, and a stack's plugin reaches Node-only code (its
  * benchmarks, which drive real sockets) through dynamic imports that only `netlab bench` calls. In

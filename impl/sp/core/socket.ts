@@ -14,7 +14,14 @@ import type { Allocator } from '../wire/frames.js';
 import type { ProtocolInfo } from '../wire/protocols.js';
 import { newMessage, type Message } from './message.js';
 import { pipeIds } from './pipe-ids.js';
-import { StreamPipe, type FrameDecoderFactory, type Pipe, type PipeEvents } from './pipe.js';
+import {
+  pipeClosed,
+  pipeOpened,
+  StreamPipe,
+  type FrameDecoderFactory,
+  type Pipe,
+  type PipeEvents,
+} from './pipe.js';
 
 export type PipeEvent = 'attaching' | 'attached' | 'detached';
 /** Called for pipe events; returning false from 'attaching' rejects the pipe. */
@@ -323,10 +330,7 @@ export class Socket {
     this.pipes.set(pipe.id, pipe);
     owner.pipeAttached(pipe);
     this.hook?.('attached', pipe);
-    this.env.trace({
-      kind: 'note',
-      text: `sp ${this.protocol.info.name}: pipe ${pipe.id} attached ${pipe.remoteAddress}`,
-    });
+    if (this.env.tracing) this.env.trace(pipeOpened(pipe, this.protocol.info.name));
     if (pipe.ready) this.protocol.pipeReady(pipe);
     return true;
   }
@@ -337,7 +341,7 @@ export class Socket {
     this.pausedPipes.delete(pipe);
     this.protocol.detach(pipe);
     this.hook?.('detached', pipe);
-    this.env.trace({ kind: 'note', text: `sp ${this.protocol.info.name}: pipe ${pipe.id} detached` });
+    if (this.env.tracing) this.env.trace(pipeClosed(pipe));
     this.lingerCheck?.();
   }
 
