@@ -10,6 +10,7 @@
  */
 import type { Env } from '../impl/runtime/env.js';
 import type { FuzzTarget } from '../fuzz/target.js';
+import type { TraceEvent, TraceField } from '../sim/trace.js';
 import type { FaultRecord } from '../sim/fault-plan.js';
 import type { FamilySpec } from './catalog.js';
 import type { Scenario } from './model.js';
@@ -203,6 +204,33 @@ export interface StackFuzz {
   impls(): ReadonlyMap<string, FuzzImpl>;
 }
 
+/** A msg-send or msg-recv event: what a message decoder reads. */
+export type MessageEvent = Extract<TraceEvent, { kind: 'msg-send' | 'msg-recv' }>;
+
+/** One field as the viewer's message pane shows it: its byte range, its value, its bytes if known. */
+export interface DecodedField extends TraceField {
+  /**
+   * The field's `length` bytes as far as the decoder can tell them from the trace (which records
+   * values, not raw bytes): a number per known byte, null per unknown one. Absent: all unknown.
+   */
+  bytes?: readonly (number | null)[];
+}
+
+export interface DecodedMessage {
+  fields: DecodedField[];
+  /** One sentence on where the shown bytes come from (e.g. "re-encoded big-endian from the values"). */
+  bytesNote?: string;
+}
+
+/** A stack's decoder for the viewer's message pane. */
+export interface MessageDecoder {
+  /** The stack it belongs to (shown in the pane), e.g. "sp". */
+  stack: string;
+  /** The `proto` values of the messages it decodes (e.g. "req0", "pair1"). */
+  protos: readonly string[];
+  decode(event: MessageEvent): DecodedMessage;
+}
+
 /** A stack as the lab's commands see it. */
 export interface StackPlugin<
   S extends Scenario = Scenario,
@@ -221,6 +249,8 @@ export interface StackPlugin<
   readonly fuzz?: StackFuzz;
   /** Its benchmarks (netlab bench), if it has any. */
   readonly benches?: readonly BenchDef[];
+  /** How the viewer's message pane decodes its messages (also listed in VIEWER_DECODERS). */
+  readonly viewer?: MessageDecoder;
   /** Protocols its properties cover (for `netlab run --protocol`). */
   protocols(): string[];
 }

@@ -3,7 +3,7 @@
  * (web/main.ts) with every stack's message decoder. The one place the page learns of the stacks:
  * web/ itself imports none.
  */
-import { VIEWER_DECODERS } from '../scenarios/stacks-viewer.js';
+import { VIEWER_DECODERS } from '../scenarios/stacks.js';
 import { startReportPage } from './main.js';
 
 startReportPage({ decoders: VIEWER_DECODERS });

@@ -26,9 +26,8 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
 };
-await build({ ...common, entryPoints: [`${root}web/app-entry.ts`], outfile: `${root}dist/web/app.js` });
 /**
- * The re-run bundle imports the stack registry, and a stack's plugin reaches Node-only code (its
+ * Both bundles import the stack registry (the page only its VIEWER_DECODERS), and a stack's plugin reaches Node-only code (its
  * benchmarks, which drive real sockets) through dynamic imports that only `netlab bench` calls. In
  * the browser those modules are never loaded: their Node builtins resolve to an empty stub so the
  * bundle builds, and a module that did load one by mistake would fail at its first use.
@@ -43,6 +42,12 @@ const nodeBuiltinsStubbed = {
     }));
   },
 };
+await build({
+  ...common,
+  entryPoints: [`${root}web/app-entry.ts`],
+  outfile: `${root}dist/web/app.js`,
+  plugins: [nodeBuiltinsStubbed],
+});
 await build({
   ...common,
   entryPoints: [`${root}web/rerun-entry.ts`],

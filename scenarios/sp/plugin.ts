@@ -14,6 +14,7 @@ import { TARGETS } from './fuzz/index.js';
 import { SP_PARITY } from './parity.js';
 import { spCore } from './run.js';
 import { SP_SOMETIMES } from './sometimes.js';
+import { spViewerDecoder } from './viewer.js';
 
 export const spStack: StackPlugin<Scenario, Observations, CheckContext> = {
   ...spCore,
@@ -24,5 +25,6 @@ export const spStack: StackPlugin<Scenario, Observations, CheckContext> = {
   parity: SP_PARITY,
   fuzz: { targets: [...TARGETS.values()], impls: decoderImpls },
   benches: SP_BENCHES,
+  viewer: spViewerDecoder,
   protocols: () => [...new Set(FAMILIES.flatMap((f) => f.properties.flatMap((p) => p.protocols)))].sort(),
 };

@@ -8,7 +8,7 @@
 import { IPC_TYPE_MESSAGE } from '../../impl/sp/wire/frames.js';
 import { PROTOCOLS } from '../../impl/sp/wire/protocols.js';
 import type { TraceField } from '../../sim/trace.js';
-import type { DecodedField, MessageDecoder } from '../../web/message-decoder.js';
+import type { DecodedField, MessageDecoder } from '../stack.js';
 
 /** A field's value as `length` big-endian bytes (booleans, non-negative integers, UTF-8 text), or nulls when it cannot be. */
 export function encodeField(f: TraceField): (number | null)[] {

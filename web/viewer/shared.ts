@@ -30,7 +30,7 @@ export interface ViewerContext {
   /** The recorded scenario and seed (the case file), when the case has a counterexample. */
   counterexample: { scenario: unknown; simSeed: string; traceHash: string | null } | null;
   loadRunner: () => Promise<NetlabRunner>;
-  /** Each stack's decoder for the message pane (the page gets them from scenarios/stacks-viewer.ts). */
+  /** Each stack's decoder for the message pane (the page gets them from scenarios/stacks.ts VIEWER_DECODERS). */
   decoders: readonly MessageDecoder[];
   /** Initial moment (virtual µs) and message (event seq) from the URL hash. */
   tUs: number | null;
