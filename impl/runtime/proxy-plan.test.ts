@@ -671,6 +671,10 @@ describe('compiling a plan for the proxy', () => {
     expect(() => compileProxyFaults({ version: 1, faults: [] }, { link: { jitterUs: -1 } })).toThrow(
       /link\.jitterUs: must be >= 0, got -1/,
     );
+    // An empty link change (a same-host link with whole writes, as real runs give) changes nothing.
+    expect(withoutFaults(compileProxyFaults({ version: 1, faults: [] }, { link: {} }))).toEqual(
+      withoutFaults(compileProxyFaults({ version: 1, faults: [] })),
+    );
   });
 
   it('only the compiler makes ProxyFaults: its results are frozen and recognized, nothing else is', () => {

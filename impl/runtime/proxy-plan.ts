@@ -306,7 +306,8 @@ export function compileProxyFaults(plan: unknown, options: ProxyCompileOptions =
     return false;
   };
 
-  if (options.link !== undefined) {
+  // An empty patch changes nothing (a same-host link with whole writes): nothing to validate or fold.
+  if (options.link !== undefined && Object.keys(options.link).length > 0) {
     let checked: FaultPlan;
     try {
       checked = parseFaultPlan({
