@@ -77,6 +77,7 @@ export default defineConfig([
       'sim/host-yield.ts',
       'fuzz/io.ts',
       'scenarios/real/**',
+      'scenarios/campaign/**',
       'scenarios/interop/**',
       'scenarios/testing/**',
       'scenarios/*/interop/**',

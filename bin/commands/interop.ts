@@ -40,7 +40,7 @@ import {
 } from '../../scenarios/sp/interop/matrix.js';
 import { interopReport, mergeInteropInto, type InteropRunInfo } from '../../scenarios/sp/interop/report.js';
 import { intFlag, parseFlags, UsageError, type Command } from './common.js';
-import { packageRoot } from './run-item.js';
+import { packageRoot } from '../package-root.js';
 import { selectStacks } from './run.js';
 
 /** Stacks whose interop matrix this command runs (the SP peers' cells). */

@@ -1,21 +1,13 @@
 /**
- * Worker thread of `netlab run --workers N`: runs the work items the main thread sends, one at a
- * time, and posts back progress and results. Importing run-item.js registers every family and
- * museum variant here too (each thread has its own registries).
+ * Worker thread of `netlab run --workers N` (scenarios/campaign/pool.ts starts it): runs the work
+ * items the main thread sends, one at a time, on the CLI's Lab (every registered stack; each thread
+ * has its own), and posts back progress and results.
  */
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { LAB } from '../lab.js';
-import { runWorkItem, type ItemOptions, type ItemResult, type WorkItem } from './run-item.js';
-
-/** Messages from the main thread. */
-export type ToWorker = { type: 'run'; item: WorkItem; options: ItemOptions };
-
-/** Messages to the main thread. */
-export type FromWorker =
-  | { type: 'progress'; index: number; done: number }
-  | { type: 'done'; result: ItemResult }
-  | { type: 'failed'; index: number; message: string };
+import { runWorkItem } from '../../scenarios/campaign/item.js';
+import type { FromWorker, ToWorker } from '../../scenarios/campaign/pool.js';
 
 /** How often (in scenarios) progress is posted: often enough for a live line, rare enough to cost nothing. */
 const PROGRESS_EVERY = 10;
@@ -31,6 +23,7 @@ if (port !== null) {
           `implementation '${item.impl}' is not registered in worker threads (registered: ${LAB.implNames().join(', ')}); use --workers 1`,
         );
       const result = await runWorkItem(
+        LAB,
         item,
         options,
         () => performance.now(),

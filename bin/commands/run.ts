@@ -11,7 +11,6 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
 import { writeReportHtml } from '../../reports/html.js';
 import {
   createReport,
@@ -32,8 +31,15 @@ import { hashValue } from '../../sim/hash.js';
 import { intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
 import { realFaultLayer } from '../../scenarios/real/faults.js';
 import { runOnReal } from '../../scenarios/real/run.js';
-import { packageRoot, runWorkItem, type ItemOptions, type ItemResult, type WorkItem } from './run-item.js';
-import type { FromWorker, ToWorker } from './run-worker.js';
+import type { ItemOptions, ItemResult, WorkItem } from '../../scenarios/campaign/item.js';
+import { runConcurrently, runInProcess, runOnWorkers, type Dispatch } from '../../scenarios/campaign/pool.js';
+import {
+  parseShard as parseShardText,
+  shardItems,
+  ShardError,
+  type Shard,
+} from '../../scenarios/campaign/shards.js';
+import { packageRoot } from '../package-root.js';
 
 /** netlab's version, from its package.json. */
 export function netlabVersion(): string {
@@ -68,8 +74,6 @@ function familyNames(stacks = LAB.stacks): string[] {
   return [...new Set(stacks.flatMap((s) => s.families.map((f) => f.name)))];
 }
 
-/** Largest n of --shard i/n: far more CI runners than anyone has, small enough to print. */
-const SHARDS_MAX = 10_000;
 /** Largest --workers: a bound, not a recommendation (one per core is the useful most). */
 const WORKERS_MAX = 256;
 /** Default --runs on the real runtime: each run takes real seconds (its fault phase and a quiet window). */
@@ -81,30 +85,6 @@ const REAL_ITEMS_AT_ONCE = 4;
 /** Default --workers: two threads where there are two cores (the lab's budget is set on 2 cores). */
 export function defaultWorkers(): number {
   return Math.min(2, availableParallelism());
-}
-
-export interface Shard {
-  /** 1-based. */
-  index: number;
-  count: number;
-}
-
-/** Parses --shard i/n (1 <= i <= n); a bad value is a usage error naming what is accepted. */
-export function parseShard(text: string | undefined): Shard {
-  if (text === undefined) return { index: 1, count: 1 };
-  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  const index = m ? Number(m[1]) : NaN;
-  const count = m ? Number(m[2]) : NaN;
-  if (!(count >= 1 && count <= SHARDS_MAX && index >= 1 && index <= count))
-    throw new UsageError(
-      `--shard must be i/n with 1 <= i <= n <= ${SHARDS_MAX} (e.g. 1/4 ... 4/4), got '${text}'`,
-    );
-  return { index, count };
-}
-
-/** The items of shard i/n: item k (0-based, in run order) goes to shard k mod n + 1. Deterministic, balanced. */
-export function shardItems<T>(items: readonly T[], shard: Shard): T[] {
-  return items.filter((_, k) => k % shard.count === shard.index - 1);
 }
 
 /** Report suites are families: the cases of each family's properties, in run order. */
@@ -146,100 +126,25 @@ function label(status: string, expect: CaseExpect): string {
 
 /** The compiled worker (dist/bin/commands/run-worker.js), from source or dist alike. */
 function workerFile(): string {
-  return join(packageRoot(), 'dist', 'bin', 'commands', 'run-worker.js');
-}
-
-interface Dispatch {
-  /** Called before an item starts; false skips it (the budget is spent). */
-  mayStart: (item: WorkItem) => boolean;
-  onProgress: (item: WorkItem, done: number) => void;
-  onDone: (result: ItemResult) => void;
-}
-
-/** Runs items one after another in this thread. */
-async function runInProcess(items: readonly WorkItem[], o: ItemOptions, d: Dispatch): Promise<void> {
-  for (const item of items) {
-    if (!d.mayStart(item)) continue;
-    d.onDone(
-      await runWorkItem(
-        item,
-        o,
-        () => performance.now(),
-        (done) => d.onProgress(item, done),
-      ),
-    );
-  }
-}
-
-/** Runs items in this thread, `atOnce` at a time (real-runtime items: they wait, they do not compute). */
-async function runConcurrently(
-  items: readonly WorkItem[],
-  o: ItemOptions,
-  atOnce: number,
-  d: Dispatch,
-): Promise<void> {
-  let next = 0;
-  const one = async (): Promise<void> => {
-    for (;;) {
-      const item = items[next++];
-      if (item === undefined) return;
-      if (!d.mayStart(item)) continue;
-      d.onDone(
-        await runWorkItem(
-          item,
-          o,
-          () => performance.now(),
-          (done) => d.onProgress(item, done),
-        ),
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(atOnce, items.length) }, one));
-}
-
-/** Runs items on `workers` threads, each taking the next item as it finishes one. */
-async function runOnWorkers(
-  items: readonly WorkItem[],
-  o: ItemOptions,
-  workers: number,
-  d: Dispatch,
-): Promise<void> {
-  const file = workerFile();
+  const file = join(packageRoot(), 'dist', 'bin', 'commands', 'run-worker.js');
   if (!existsSync(file))
     throw new UsageError(
       `--workers needs the built worker ${file} (run \`npm run build\`), or use --workers 1`,
     );
-  let next = 0;
-  const one = async (): Promise<void> => {
-    const worker = new Worker(file);
-    try {
-      for (;;) {
-        const item = items[next++];
-        if (item === undefined) return;
-        if (!d.mayStart(item)) continue;
-        const result = await new Promise<ItemResult>((resolve, reject) => {
-          const onMessage = (m: FromWorker): void => {
-            if (m.type === 'progress') d.onProgress(item, m.done);
-            else {
-              worker.off('message', onMessage);
-              worker.off('error', reject);
-              if (m.type === 'done') resolve(m.result);
-              else reject(new Error(`worker: ${item.property} (${item.impl}): ${m.message}`));
-            }
-          };
-          worker.on('message', onMessage);
-          worker.once('error', reject);
-          const msg: ToWorker = { type: 'run', item, options: o };
-          worker.postMessage(msg);
-        });
-        d.onDone(result);
-      }
-    } finally {
-      await worker.terminate();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(workers, items.length) }, one));
+  return file;
 }
+
+/** Parses --shard i/n; a bad value is a usage error naming what is accepted. */
+export function parseShard(text: string | undefined): Shard {
+  try {
+    return parseShardText(text);
+  } catch (e) {
+    if (e instanceof ShardError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+export { shardItems, type Shard };
 
 export const runCommand: Command = {
   name: 'run',
@@ -479,15 +384,18 @@ Suites (invariant families): ${familyNames().join(', ')} (default: all)
     const threads = Math.max(1, Math.min(workers, simItems.length));
     const runSim = async (): Promise<void> => {
       if (simItems.length === 0) return;
-      if (threads === 1) await runInProcess(simItems, itemOptions, dispatch);
-      else await runOnWorkers(simItems, itemOptions, threads, dispatch);
+      if (threads === 1) await runInProcess(LAB, simItems, itemOptions, dispatch);
+      else await runOnWorkers(workerFile(), simItems, itemOptions, threads, dispatch);
     };
     if (threads === 1) {
       // One thread: the simulation would hold up the real runs' event loop; one after the other.
       await runSim();
-      await runConcurrently(realItems, itemOptions, REAL_ITEMS_AT_ONCE, dispatch);
+      await runConcurrently(LAB, realItems, itemOptions, REAL_ITEMS_AT_ONCE, dispatch);
     } else
-      await Promise.all([runSim(), runConcurrently(realItems, itemOptions, REAL_ITEMS_AT_ONCE, dispatch)]);
+      await Promise.all([
+        runSim(),
+        runConcurrently(LAB, realItems, itemOptions, REAL_ITEMS_AT_ONCE, dispatch),
+      ]);
     printInOrder();
 
     const done = results.filter((r): r is ItemResult => r !== undefined); // in run order

@@ -5,26 +5,19 @@
  * (run-worker.ts), so a run's results do not depend on how it was spread: every item draws from the
  * run's fcSeed alone.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { traceFileName, TRACES_DIR } from '../../reports/schema.js';
 import type { TraceFile } from '../../reports/write.js';
-import {
-  runProperty,
-  runPropertySampled,
-  type PropertySpec,
-  type SuiteRun,
-} from '../../scenarios/catalog.js';
-import type { Transport } from '../../scenarios/generators.js';
-import { replayCase } from '../../scenarios/property.js';
-import { runScenario } from '../../scenarios/runner.js';
-import type { AnyStack } from '../../scenarios/stack.js';
-import { LAB } from '../lab.js';
+import { runProperty, runPropertySampled, type PropertySpec, type SuiteRun } from '../catalog.js';
+import type { Transport } from '../generators.js';
+import { replayCase } from '../property.js';
+import { runScenario } from '../runner.js';
+import type { Lab } from '../lab.js';
+import type { AnyStack } from '../stack.js';
 import { toJsonLines, TRACE_SCHEMA } from '../../sim/trace.js';
-import { realFaultLayer } from '../../scenarios/real/faults.js';
-import { runOnReal } from '../../scenarios/real/run.js';
+import { realFaultLayer } from '../real/faults.js';
+import { runOnReal } from '../real/run.js';
 
 /** One implementation × property pair; `index` is its place in the run's order (before sharding). */
 export interface WorkItem {
@@ -70,39 +63,26 @@ export interface ItemResult {
 const SAMPLE_TRACE_EVENTS_MAX = 200_000;
 const FAILURE_TRACE_EVENTS_MAX = 500_000;
 
-/** The directory holding netlab's package.json, from source (bin/commands) or from dist/bin/commands. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'netlab')
-      return dir;
-    const up = dirname(dir);
-    if (up === dir)
-      throw new Error('cannot find the netlab package.json above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-}
-
 export function caseFilePath(outDir: string, property: string, impl: string): string {
   return join(outDir, 'cases', `${property}-${impl}`.replace(/[^A-Za-z0-9_.-]/g, '_') + '.json');
 }
 
-export function propertyById(stackId: string, id: string): { stack: AnyStack; spec: PropertySpec } {
-  const stack = LAB.stack(stackId);
+export function propertyById(lab: Lab, stackId: string, id: string): { stack: AnyStack; spec: PropertySpec } {
+  const stack = lab.stack(stackId);
   if (stack === undefined) throw new Error(`unknown stack '${stackId}'`);
-  const found = LAB.properties([stack]).find((p) => p.spec.id === id);
+  const found = lab.properties([stack]).find((p) => p.spec.id === id);
   if (found === undefined) throw new Error(`unknown property '${id}' of stack '${stackId}'`);
   return { stack, spec: found.spec };
 }
 
 export async function runWorkItem(
+  lab: Lab,
   item: WorkItem,
   o: ItemOptions,
   nowMs: () => number,
   onProgress?: (done: number) => void,
 ): Promise<ItemResult> {
-  const { stack, spec } = propertyById(item.stack, item.property);
+  const { stack, spec } = propertyById(lab, item.stack, item.property);
   const impl = item.impl;
   let scenarioRuns = 0;
   if (item.runtime === 'real') {
