@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { concatBytes } from '../impl/runtime/bytes.js';
 import { Network, type NetworkOptions, type SimEnv } from './net.js';
 import type { LatencyModel } from './net-config.js';
 import { NetError, type StreamConn } from './stream.js';
 import { RingSink, type TraceEvent } from './trace.js';
 import { World } from './world.js';
-import { concat, pattern } from './testing/bytes.js';
+import { pattern } from './testing/bytes.js';
 
 const MS = 1000;
 
@@ -177,7 +178,7 @@ describe('simulated streams: integrity under faults', () => {
           expect(accepted).toBe(total);
           expect(got).toHaveLength(1);
           expect(got[0]!.ended).toBe(true);
-          expect(concat(got[0]!.chunks)).toEqual(concat(messages));
+          expect(concatBytes(got[0]!.chunks)).toEqual(concatBytes(messages));
         },
       ),
       { seed: 424242, numRuns: 60 },
@@ -255,7 +256,7 @@ describe('simulated streams: backpressure and partial writes', () => {
     await world.run();
     expect(accepted.length).toBeGreaterThan(3);
     expect(accepted.some((n) => n > 0 && n < 5000)).toBe(true);
-    expect(concat(got[0]!.chunks)).toEqual(pattern(5000, 1));
+    expect(concatBytes(got[0]!.chunks)).toEqual(pattern(5000, 1));
     expect(net.stats.partialWrites).toBeGreaterThan(0);
   });
 });
@@ -317,7 +318,7 @@ describe('simulated streams: timing, partitions, pause', () => {
     await world.run();
     expect(arrivals.length).toBeGreaterThan(0);
     expect(Math.min(...arrivals)).toBeGreaterThanOrEqual(500 * MS);
-    expect(concat(got[0]!.chunks)).toEqual(pattern(3000, 0));
+    expect(concatBytes(got[0]!.chunks)).toEqual(pattern(3000, 0));
   });
 
   it('a one-way partition cuts only one direction', () => {
@@ -477,7 +478,7 @@ describe('simulated streams: crash, restart, reset, close', () => {
               onData: (b) => chunks.push(b),
               onEnd: () => {
                 log.push('srv end');
-                conn.write(concat(chunks).reverse());
+                conn.write(concatBytes(chunks).reverse());
                 conn.close();
               },
               onClose: (e) => log.push(`srv closed ${e?.code ?? 'clean'}`),
@@ -492,7 +493,7 @@ describe('simulated streams: crash, restart, reset, close', () => {
         const back: Uint8Array[] = [];
         conn.setHandlers({
           onData: (b) => back.push(b),
-          onEnd: () => log.push(`cli end, got ${Array.from(concat(back)).join(',')}`),
+          onEnd: () => log.push(`cli end, got ${Array.from(concatBytes(back)).join(',')}`),
           onClose: (e) => log.push(`cli closed ${e?.code ?? 'clean'}`),
         });
         conn.write(new Uint8Array([1, 2, 3]));

@@ -5,6 +5,7 @@ import {
   bytesEqual,
   concatBytes,
   encodeU32,
+  firstDifference,
   fromHex,
   hasPrefix,
   readU32,
@@ -62,7 +63,7 @@ describe('hex', () => {
   });
 });
 
-describe('concatBytes, bytesEqual, hasPrefix', () => {
+describe('concatBytes, bytesEqual, firstDifference, hasPrefix', () => {
   it('joins parts in order into a fresh array', () => {
     const a = Uint8Array.of(1, 2);
     expect(concatBytes([])).toEqual(new Uint8Array(0));
@@ -79,6 +80,11 @@ describe('concatBytes, bytesEqual, hasPrefix', () => {
     expect(bytesEqual(Uint8Array.of(1, 2), Uint8Array.of(9, 1, 2).subarray(1))).toBe(true);
     expect(bytesEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 3))).toBe(false);
     expect(bytesEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 2, 0))).toBe(false);
+    expect(firstDifference(Uint8Array.of(1, 2), Uint8Array.of(1, 2))).toBe(-1);
+    expect(firstDifference(new Uint8Array(0), new Uint8Array(0))).toBe(-1);
+    expect(firstDifference(Uint8Array.of(1, 2), Uint8Array.of(1, 3))).toBe(1);
+    expect(firstDifference(Uint8Array.of(1, 2), Uint8Array.of(1, 2, 3))).toBe(2);
+    expect(firstDifference(Uint8Array.of(1, 2, 3), new Uint8Array(0))).toBe(0);
     expect(hasPrefix(Uint8Array.of(1, 2, 3), new Uint8Array(0))).toBe(true);
     expect(hasPrefix(Uint8Array.of(1, 2, 3), Uint8Array.of(1, 2))).toBe(true);
     expect(hasPrefix(Uint8Array.of(1, 2, 3), Uint8Array.of(1, 2, 3))).toBe(true);

@@ -65,7 +65,7 @@ function isSpace(c: number): boolean {
  * are ignored, so captured wire dumps ('00535000 00300000') paste as they are. Anything else is
  * ERR_BAD_HEX: an odd number of digits, a non-hex character, or whitespace splitting a byte.
  */
-export function fromHex(text: string): Uint8Array {
+export function fromHex(text: string): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(text.length >>> 1);
   let n = 0;
   let i = 0;
@@ -99,7 +99,7 @@ function badHex(text: string, at: number, what: string): BytesError {
 }
 
 /** The parts joined into one fresh array, in order (always a copy, even of a single part). */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   let total = 0;
   for (const p of parts) total += p.length;
   const out = new Uint8Array(total);
@@ -116,6 +116,16 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/**
+ * Where `a` and `b` first differ: the index of the first unequal byte, the shorter length when one
+ * is a proper prefix of the other, or -1 when they are equal. For test diagnostics on large arrays.
+ */
+export function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
 }
 
 /** Whether `bytes` starts with `prefix` (the empty prefix matches everything). */
@@ -161,7 +171,7 @@ export function writeU32(b: Uint8Array, at: number, n: number): void {
 }
 
 /** `n` as a fresh 4-byte big-endian u32 (modulo 2^32, as writeU32). */
-export function encodeU32(n: number): Uint8Array {
+export function encodeU32(n: number): Uint8Array<ArrayBuffer> {
   const b = new Uint8Array(4);
   putWord(b, 0, n);
   return b;

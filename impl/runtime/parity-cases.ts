@@ -4,6 +4,7 @@
  * node: imports and no test framework; parity.test.ts supplies the arms and the assertions. Adding
  * an arm is one entry there: a function that returns ParityEnvs.
  */
+import { bytesEqual } from './bytes.js';
 import type { Env, NetErrorCode, StreamConn, StreamListener } from './env.js';
 import { type EchoOutcome, runEchoClient, startEchoServer } from './echo.js';
 
@@ -63,18 +64,12 @@ export const PARITY_MESSAGES: readonly Uint8Array[] = [
 /** Large enough that the server cannot have read it all when it resets after the first chunk. */
 const RESET_MESSAGE_BYTES = 512 * 1024;
 
-function equalBytes(a: Uint8Array, b: Uint8Array | undefined): boolean {
-  if (b === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function summarize(outcome: EchoOutcome, sent: readonly Uint8Array[]): ParityOutcome {
   return {
     error: outcome.error,
     closedCleanly: outcome.closedCleanly,
     replyLengths: outcome.replies.map((r) => r.length),
-    repliesMatch: outcome.replies.every((r, i) => equalBytes(r, sent[i])),
+    repliesMatch: outcome.replies.every((r, i) => sent[i] !== undefined && bytesEqual(r, sent[i])),
   };
 }
 

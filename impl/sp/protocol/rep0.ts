@@ -10,6 +10,7 @@
  * Garbage requests (no terminating id word) are dropped and counted, keeping the pipe (mangos); with
  * GARBAGE-CLOSES-PIPE the pipe is closed instead (nng). A stack beyond TTL is always only dropped.
  */
+import { readU32 } from '../../runtime/bytes.js';
 import type { Env } from '../../runtime/env.js';
 import type { Message } from '../core/message.js';
 import type { Pipe } from '../core/pipe.js';
@@ -128,9 +129,7 @@ export class Rep0 implements ProtocolImpl {
             name: 'request-id',
             offset: split.header.length - 4,
             length: 4,
-            value: new DataView(split.header.buffer, split.header.byteOffset).getUint32(
-              split.header.length - 4,
-            ),
+            value: readU32(split.header, split.header.length - 4),
           },
         ],
       });
