@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { AssertionError } from '../impl/runtime/assert.js';
 import { concatBytes } from '../impl/runtime/bytes.js';
 import { Network, type NetworkOptions, type SimEnv } from './net.js';
 import type { LatencyModel } from './net-config.js';
@@ -756,5 +757,47 @@ describe('simulated streams: determinism under every fault kind', () => {
     expect(await faultyRun('det', 'fast')).toBe(a);
     expect(await faultyRun('det', 'strict')).toBe(a);
     expect(await faultyRun('det2', 'fast')).not.toBe(a);
+  });
+});
+
+describe('simulated streams: internal invariants (assertions)', () => {
+  /** A client connected to a recording server, with the client's outgoing flow (internal) at hand. */
+  async function connected(): Promise<{
+    world: World;
+    conn: StreamConn;
+    flow: { writtenBytes: number; receivedBytes: number };
+  }> {
+    const world = new World({ seed: 'conserve' });
+    const net = new Network(world);
+    recordingServer(net, 'srv', 80);
+    const cli = net.addHost('cli');
+    let conn: StreamConn | undefined;
+    world.post(0, () => connectP(cli.env, 'tcp://srv:80').then((c) => (conn = c)), undefined);
+    await world.run({ untilUs: 10 * MS });
+    const internal = net.conns.get(conn!.id)!;
+    return { world, conn: conn!, flow: internal.client.out };
+  }
+
+  it('bytes are conserved per direction: written = queued + in flight + delivered + dropped + lost', async () => {
+    const { world, conn, flow } = await connected();
+    expect(conn.write(pattern(3000, 1))).toBe(3000);
+    await world.run({ untilUs: 50 * MS });
+    expect(flow.writtenBytes).toBe(3000);
+    expect(flow.receivedBytes).toBe(3000);
+  });
+
+  it('a write that loses count of its bytes throws AssertionError where the bytes are produced', async () => {
+    const { conn, flow } = await connected();
+    flow.writtenBytes += 1; // a bookkeeping bug on the write path
+    expect(() => conn.write(pattern(10, 2))).toThrow(AssertionError);
+  });
+
+  it('a segment that arrives unaccounted fails the run with AssertionError where it is consumed', async () => {
+    const { world, conn, flow } = await connected();
+    expect(conn.write(pattern(10, 3))).toBe(10);
+    flow.receivedBytes -= 1; // a bookkeeping bug on the delivery path
+    const err: unknown = await world.run({ untilUs: 50 * MS }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AssertionError);
+    expect((err as AssertionError).message).toContain('stream bytes are conserved per direction');
   });
 });

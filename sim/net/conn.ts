@@ -15,8 +15,7 @@ export interface ConnInfo {
   serverAddress: string;
 }
 
-/** @internal */
-/** A connection: two ends and the two flows between them. */
+/** A connection: two ends and the two flows between them (internal to sim/net). */
 export class Conn {
   readonly client: End;
   readonly server: End;
@@ -112,10 +111,12 @@ export class Conn {
       this.server.in.recvQ.length;
     this.dead = true;
     for (const f of [this.client.out, this.server.out]) {
+      f.lostBytes += f.sendQ.length + f.inFlightBytes;
       f.sendQ.clear();
       f.recvQ.clear();
       f.inFlightBytes = 0;
       this.net.blockedFlows.delete(f);
+      f.assertConserved();
     }
     this.net.stats.resets++;
     const trace = this.net.world.trace;

@@ -7,8 +7,7 @@ import type { SimHost } from './host.js';
 import type { SimListener } from './listener.js';
 import type { Network } from './network.js';
 
-/** @internal */
-/** The three-way handshake of one connect() call, with its timeout. */
+/** The three-way handshake of one connect() call, with its timeout (internal to sim/net). */
 export class ConnectAttempt {
   private done = false;
   private readonly timer: Timer;

@@ -10,8 +10,7 @@ import { SALT_PARTIAL, SALT_PARTIAL_LEN } from './constants.js';
 import type { Flow } from './flow.js';
 import type { SimHost } from './host.js';
 
-/** @internal */
-/** One end of a simulated connection, as code on its host sees it. */
+/** One end of a simulated connection, as code on its host sees it (internal to sim/net). */
 export class End implements StreamConn {
   handlers: ConnHandlers = {};
   out!: Flow;
@@ -82,7 +81,9 @@ export class End implements StreamConn {
       const copy = new Uint8Array(accepted);
       copy.set(accepted === offered ? bytes : bytes.subarray(0, accepted));
       flow.sendQ.push(copy);
+      flow.writtenBytes += accepted;
       flow.pump();
+      flow.assertConserved();
     }
     net.world.trace.write(this.host.label, this.conn.id, offered, accepted);
     if (accepted < offered && !this.conn.dead) {

@@ -3,6 +3,7 @@
  * loss as retransmission delay, latency, jitter, bandwidth, head-of-line blocking) and the
  * receiver's buffer and window. Every draw is keyed by the connection, direction and segment index.
  */
+import { assert } from '../../impl/runtime/assert.js';
 import { ByteQueue } from '../byte-queue.js';
 import { DEFAULT_LINK, drawLatencyUs, drawSize, type LinkConfig } from '../net-config.js';
 import type { KeyedStream } from '../rng.js';
@@ -18,8 +19,7 @@ function arriveSegment(flow: Flow): void {
   flow.arrive();
 }
 
-/** @internal */
-/** One direction of a connection: sender's buffer, bytes in flight, receiver's buffer. */
+/** One direction of a connection: sender's buffer, bytes in flight, receiver's buffer (internal to sim/net). */
 export class Flow {
   readonly sendQ = new ByteQueue();
   readonly recvQ = new ByteQueue();
@@ -34,7 +34,14 @@ export class Flow {
   writeIndex = 0;
   private lastArrivalUs = 0;
   private busyUntilUs = 0;
+  /** Bytes that reached the receiver's buffer (also the trace's offset of the next chunk). */
   receivedBytes = 0;
+  /** Bytes write() accepted into the send buffer. */
+  writtenBytes = 0;
+  /** Bytes that arrived after the receiver closed its end: discarded, as a closed socket's kernel does. */
+  droppedBytes = 0;
+  /** Bytes lost with the connection: given up after maxRetransmits, or unsent or in flight at a reset. */
+  lostBytes = 0;
   finQueued = false;
   private finSent = false;
   finArrived = false;
@@ -55,6 +62,19 @@ export class Flow {
     const cfg = conn.net.connConfig;
     this.sendCapBytes = drawSize(cfg.sendBufferBytes, this.fate, SALT_BUFFERS);
     this.recvCapBytes = drawSize(cfg.recvBufferBytes, this.fate, SALT_BUFFERS + 1);
+  }
+
+  /**
+   * Bytes are conserved in each direction: every byte written is still queued, in flight, in the
+   * receiver's buffer or read, dropped at a closed receiver, or lost with the connection. Asserted
+   * where bytes are produced (End.write) and where they are consumed (arrive, and at a reset).
+   */
+  assertConserved(): void {
+    assert(
+      this.writtenBytes ===
+        this.sendQ.length + this.inFlightBytes + this.receivedBytes + this.droppedBytes + this.lostBytes,
+      'stream bytes are conserved per direction (written = queued + in flight + delivered + dropped + lost)',
+    );
   }
 
   /** Free space in the send buffer (unsent plus unacknowledged bytes count against it). */
@@ -123,6 +143,7 @@ export class Flow {
             undefined,
           );
           this.conn.dead = true;
+          this.lostBytes += bytes.length; // taken from the send buffer, never to arrive
           return;
         }
         lossDelayUs += rto;
@@ -184,7 +205,10 @@ export class Flow {
       conn.net.world.trace.chunk(receiver.host.label, conn.id, this.dirLabel, n, this.receivedBytes);
       this.receivedBytes += n;
       conn.net.stats.bytesDelivered += n;
+    } else {
+      this.droppedBytes += n;
     }
+    this.assertConserved();
     receiver.scheduleDeliver();
     const sender = this.from;
     if (fin) sender.maybeClosed();

@@ -2,7 +2,7 @@
 import type { StreamConn, StreamListener } from '../stream.js';
 import type { SimHost } from './host.js';
 
-/** @internal */
+/** Internal to sim/net. */
 export class SimListener implements StreamListener {
   open = true;
   constructor(

@@ -15,7 +15,7 @@ interface Partition {
   oneWay: boolean;
 }
 
-/** @internal */
+/** Internal to sim/net. */
 export class PartitionTable {
   private readonly partitions = new Map<number, Partition>();
   private nextPartitionId = 1;

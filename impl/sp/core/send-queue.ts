@@ -5,6 +5,7 @@
  * refill from waiting senders as the protocol takes messages. The protocol reads the queue as the
  * socket's `sendQ` and calls `socket.refillSendQ()` after taking from it.
  */
+import { assert } from '../../runtime/assert.js';
 import type { Deferred, Env, TimerHandle } from '../../runtime/env.js';
 import { spError } from '../errors.js';
 import type { OptionStore } from '../options.js';
@@ -28,6 +29,12 @@ export class SendQueue {
   readonly items: Message[] = [];
   /** Senders waiting for room in the queue. */
   private readonly waiters: SendWaiter[] = [];
+  /**
+   * max(WRITEQ-LEN, 1) when a message last went in. Only this class adds messages, and only below
+   * that bound, while the protocol only takes them out; so the queue never holds more than this,
+   * even after WRITEQ-LEN is lowered (checked where messages are produced and where consumed).
+   */
+  private boundAtLastPush = 0;
 
   constructor(private readonly owner: SendQueueOwner) {}
 
@@ -36,14 +43,14 @@ export class SendQueue {
     const { env, options, protocol } = this.owner;
     const cap = options.get('WRITEQ-LEN');
     if (this.waiters.length === 0 && this.items.length < cap) {
-      this.items.push(msg);
+      this.push(msg, cap);
       protocol.pumpSend();
       done.resolve();
       return;
     }
     // No room: hand the message straight to a ready pipe if the queue is empty (WRITEQ-LEN 0).
     if (this.items.length === 0 && this.waiters.length === 0) {
-      this.items.push(msg);
+      this.push(msg, cap);
       protocol.pumpSend();
       if (this.items.length === 0) {
         done.resolve();
@@ -82,11 +89,13 @@ export class SendQueue {
    */
   refill(): void {
     const { env, options, protocol } = this.owner;
+    // Consumed: the protocol took messages out (it never puts any in).
+    assert(this.items.length <= this.boundAtLastPush, 'the send queue stays within WRITEQ-LEN');
     const cap = options.get('WRITEQ-LEN');
     while (this.waiters.length > 0 && this.items.length < Math.max(cap, 1)) {
       if (cap === 0 && this.items.length > 0) break;
       const w = this.waiters.shift()!;
-      this.items.push(w.msg);
+      this.push(w.msg, cap);
       if (cap === 0) {
         // Resolve only once a pipe actually took it.
         const before = this.items.length;
@@ -101,6 +110,13 @@ export class SendQueue {
       if (w.timer !== undefined) env.clearTimer(w.timer);
       w.done.resolve();
     }
+  }
+
+  /** Produced: a message goes in, below max(WRITEQ-LEN, 1). */
+  private push(msg: Message, cap: number): void {
+    this.items.push(msg);
+    this.boundAtLastPush = Math.max(cap, 1);
+    assert(this.items.length <= this.boundAtLastPush, 'the send queue stays within WRITEQ-LEN');
   }
 
   /** The socket closed: every waiting sender fails with ErrClosed. */

@@ -12,6 +12,7 @@
  * Protocols and embeddings (the runner, the bug museum) call and wrap the Socket's own methods
  * (refillSendQ, deliver, enqueueReceived...), which delegate to the rooms.
  */
+import { assert } from '../../runtime/assert.js';
 import type { Env, StreamConn, TimerHandle } from '../../runtime/env.js';
 import { spError, type SpError } from '../errors.js';
 import { CORE_OPTION_NAMES, OptionStore, type OptionName, type OptionValues } from '../options.js';
@@ -223,6 +224,7 @@ export class Socket {
   /** @internal a pipe finished its handshake: ask the hook and the protocol. */
   attachPipe(pipe: Pipe, owner: Dialer | Listener): boolean {
     if (this.closedValue) return false;
+    assert(!this.pipes.has(pipe.id), 'a pipe is attached at most once');
     if (this.hook?.('attaching', pipe) === false) return false;
     const refusal = this.protocol.attach(pipe);
     if (refusal !== undefined) return false;
@@ -239,6 +241,8 @@ export class Socket {
 
   /** @internal */
   detachPipe(pipe: Pipe): void {
+    // Detached only if attached (pipes that never were pass through), and never in another's place.
+    assert((this.pipes.get(pipe.id) ?? pipe) === pipe, 'a detached pipe is the one attached under its id');
     if (!this.pipes.delete(pipe.id)) return;
     this.recvQueue.forget(pipe);
     this.protocol.detach(pipe);
