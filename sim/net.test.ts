@@ -784,20 +784,31 @@ describe('simulated streams: internal invariants (assertions)', () => {
     await world.run({ untilUs: 50 * MS });
     expect(flow.writtenBytes).toBe(3000);
     expect(flow.receivedBytes).toBe(3000);
+    conn.shutdown(); // checked where the stream ends, as produced and as consumed (FIN arrival)
+    await world.run({ untilUs: 100 * MS });
   });
 
-  it('a write that loses count of its bytes throws AssertionError where the bytes are produced', async () => {
+  it('a write that loses count of its bytes throws AssertionError where the stream is produced to its end', async () => {
     const { conn, flow } = await connected();
+    expect(conn.write(pattern(10, 2))).toBe(10);
     flow.writtenBytes += 1; // a bookkeeping bug on the write path
-    expect(() => conn.write(pattern(10, 2))).toThrow(AssertionError);
+    expect(() => conn.shutdown()).toThrow(AssertionError);
   });
 
-  it('a segment that arrives unaccounted fails the run with AssertionError where it is consumed', async () => {
+  it('a segment that arrives unaccounted fails the run with AssertionError where the stream is consumed', async () => {
     const { world, conn, flow } = await connected();
     expect(conn.write(pattern(10, 3))).toBe(10);
+    conn.shutdown();
     flow.receivedBytes -= 1; // a bookkeeping bug on the delivery path
     const err: unknown = await world.run({ untilUs: 50 * MS }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AssertionError);
     expect((err as AssertionError).message).toContain('stream bytes are conserved per direction');
+  });
+
+  it('per segment: no more bytes arrive than were sent', async () => {
+    const { world, conn, flow } = await connected();
+    expect(conn.write(pattern(10, 4))).toBe(10);
+    (flow as unknown as { inFlightBytes: number }).inFlightBytes -= 5; // in flight undercounted
+    await expect(world.run({ untilUs: 50 * MS })).rejects.toThrow('no more bytes arrive than were sent');
   });
 });

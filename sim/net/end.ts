@@ -3,6 +3,7 @@
  * runtime seam): partial writes, reading paused by the application or stalled by a fault,
  * half-close, close with a timeout, reset, and delivery through the host's gate.
  */
+import { assert } from '../../impl/runtime/assert.js';
 import { NetError, type ConnHandlers, type ConnState, type StreamConn } from '../stream.js';
 import type { Timer } from '../world.js';
 import type { Conn } from './conn.js';
@@ -62,6 +63,7 @@ export class End implements StreamConn {
     const offered = bytes.length;
     if (offered === 0) return 0;
     const free = flow.freeBytes();
+    assert(free >= 0, 'the send buffer never holds more than its size');
     let accepted = Math.min(offered, Math.max(0, free));
     const net = this.conn.net;
     const pw = net.connConfig.partialWriteProbability;
@@ -83,7 +85,6 @@ export class End implements StreamConn {
       flow.sendQ.push(copy);
       flow.writtenBytes += accepted;
       flow.pump();
-      flow.assertConserved();
     }
     net.world.trace.write(this.host.label, this.conn.id, offered, accepted);
     if (accepted < offered && !this.conn.dead) {
@@ -114,6 +115,7 @@ export class End implements StreamConn {
     if (this.closed || this.writeShut) return;
     this.writeShut = true;
     this.out.finQueued = true;
+    this.out.assertConserved(); // the stream is produced to its end
     this.out.pump();
   }
 
