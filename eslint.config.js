@@ -3,6 +3,7 @@ import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
+import boundaries from './eslint/boundaries.js';
 
 const DETERMINISM = 'sim/ and impl/ must be deterministic: use the runtime seam (world timers / env.now())';
 const RANDOMNESS = 'sim/ and impl/ must be deterministic: draw from the seeded RNG passed in by the world';
@@ -63,7 +64,9 @@ export default defineConfig([
     files: [
       'sim/**/*.ts',
       'impl/**/*.ts',
-      'scenarios/{model,generators,runner,checks,property,catalog,demo}.ts',
+      'scenarios/*.ts',
+      // Stack lab folders are isomorphic too, except what drives real sockets or peer processes.
+      'scenarios/*/**/*.ts',
       'reports/{schema,junit}.ts',
       // The fuzz engine and targets are pure too (seeded, clock injected); fuzz/io.ts holds the files.
       'fuzz/**/*.ts',
@@ -73,6 +76,12 @@ export default defineConfig([
       'impl/runtime/node*/**',
       'sim/host-yield.ts',
       'fuzz/io.ts',
+      'scenarios/real/**',
+      'scenarios/interop/**',
+      'scenarios/testing/**',
+      'scenarios/*/interop/**',
+      'scenarios/*/bench/**',
+      'scenarios/stacks.ts',
       '**/*.test.ts',
     ],
     rules: {
@@ -106,6 +115,21 @@ export default defineConfig([
         },
       ],
     },
+  },
+
+  // Layer boundaries (ARCHITECTURE.md): impl/ imports no lab code, the engine imports no stack, a
+  // stack imports no other stack's lab folder. Tests and test helpers of the engine may drive a stack.
+  {
+    files: ['**/*.ts'],
+    plugins: { netlab: boundaries },
+    rules: { 'netlab/layer-boundaries': 'error' },
+  },
+  {
+    files: [
+      '{scenarios,sim,reports,web,fuzz,bench}/**/*.test.ts',
+      '{scenarios,sim,reports,web,fuzz,bench}/**/testing/**',
+    ],
+    rules: { 'netlab/layer-boundaries': 'off' },
   },
 
   // Tests may use non-null assertions and pass unbound methods to expect().

@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { netlab, requireBuild } from './testing/spawn.js';
+import { netlab, requireBuild } from '../scenarios/testing/spawn.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseReport } from '../reports/schema.js';
-import { runDemo } from '../scenarios/demo.js';
-import { defineScenario } from '../scenarios/define.js';
-import { topology } from '../scenarios/generators.js';
-import { runScenario } from '../scenarios/runner.js';
+import { runDemo } from '../scenarios/echo/demo.js';
+import { defineScenario } from '../scenarios/sp/define.js';
+import { topology } from '../scenarios/sp/generators.js';
+import { runScenario } from '../scenarios/sp/run.js';
 
 beforeAll(requireBuild);
 
@@ -115,7 +115,7 @@ describe('netlab run / replay', () => {
     // A sample of passing runs is traced; coverage cases list every fault kind.
     const sampleTrace = report.suites[0]!.cases[0]!.trace!;
     expect(sampleTrace).toMatch(/^traces\//);
-    expect(readFileSync(join(out, sampleTrace), 'utf8').split('\n')[0]).toContain('netlab/trace@1');
+    expect(readFileSync(join(out, sampleTrace), 'utf8').split('\n')[0]).toContain('netlab/trace@2');
     expect(report.suites[0]!.cases.filter((c) => c.family === 'coverage').map((c) => c.invariant)).toContain(
       'coverage/fault:partition',
     );
@@ -156,7 +156,7 @@ describe('netlab run / replay', () => {
     const dir = mkdtempSync(join(tmpdir(), 'netlab-case-'));
     const good = join(dir, 'case.json');
     const file = {
-      schema: 'netlab/case@1',
+      schema: 'netlab/case@2',
       scenario,
       simSeed: 'seed-r',
       fcSeed: 1,
@@ -174,11 +174,19 @@ describe('netlab run / replay', () => {
     writeFileSync(changed, JSON.stringify({ ...file, traceHash: '0000000000000000' }));
     expect((await netlab('replay', changed)).code).toBe(1);
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, '{"schema": "netlab/case@1", "simSeed": ');
+    writeFileSync(bad, '{"schema": "netlab/case@2", "simSeed": ');
     const badRun = await netlab('replay', bad);
     expect(badRun.code).toBe(2);
     expect(badRun.stderr).not.toMatch(/at .*\.js:\d+/); // a message, not a stack trace
     expect((await netlab('replay')).code).toBe(2);
+    // A case file from before stacks (case@1, scenario version 1) is refused naming both versions.
+    const old = join(dir, 'old.json');
+    const { stack: _stack, ...v1 } = scenario;
+    writeFileSync(old, JSON.stringify({ ...file, schema: 'netlab/case@1', scenario: { ...v1, version: 1 } }));
+    const oldRun = await netlab('replay', old);
+    expect(oldRun.code).toBe(2);
+    expect(oldRun.stderr).toContain('netlab/case@1');
+    expect(oldRun.stderr).toContain('netlab/case@2');
   });
 });
 

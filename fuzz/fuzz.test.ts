@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { FrameDecoderLike } from '../impl/sp/core/pipe.js';
 import { FrameDecoder } from '../impl/sp/wire/frames.js';
 import { minimize, replayInput, runFuzz, type FuzzResult } from './engine.js';
-import { decoderImpls, registerDecoderImpl } from './impls.js';
+import { decoderImpls, registerDecoderImpl } from '../scenarios/sp/fuzz/impls.js';
 import {
   FuzzInputError,
   inputFile,
@@ -13,9 +13,9 @@ import {
   type FuzzInput,
 } from './input.js';
 import { loadInputDir, regressionDir, seedDir } from './io.js';
-import { lengthClass, LENGTH_CLASSES } from './targets/frame-model.js';
-import { modelBacktraceWords } from './targets/headers.js';
-import { TARGETS } from './targets/index.js';
+import { lengthClass, LENGTH_CLASSES } from '../scenarios/sp/fuzz/frame-model.js';
+import { modelBacktraceWords } from '../scenarios/sp/fuzz/headers.js';
+import { TARGETS } from '../scenarios/sp/fuzz/index.js';
 
 const clock = (): number => performance.now();
 const SEED = 'fuzz-test-1';

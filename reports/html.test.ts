@@ -89,6 +89,17 @@ describe('buildReportHtml', () => {
     expect(manifest.problems).toEqual(['trace traces/gone.jsonl: file not found: x/traces/gone.jsonl']);
   });
 
+  it('embeds a trace of an older schema but lists it as a problem naming both versions', () => {
+    const old = PLANTED_TRACE_TEXT.replace('netlab/trace@2', 'netlab/trace@1');
+    const built = buildReportHtml(fixedReport(), [{ path: PLANTED_TRACE, content: old }], ASSETS);
+    const manifest = manifestOf(built.html);
+    expect('ref' in manifest.traces[PLANTED_TRACE]!).toBe(true);
+    expect(manifest.problems).toHaveLength(1);
+    expect(manifest.problems[0]).toMatch(
+      /^trace traces\/planted.*: the trace is schema "netlab\/trace@1" \(version 1\), an older version than this netlab reads: "netlab\/trace@2"/,
+    );
+  });
+
   it('above the size limit, moves the data into index.data/ script files', () => {
     const report = fixedReport();
     const built = buildReportHtml(report, [{ path: PLANTED_TRACE, content: PLANTED_TRACE_TEXT }], ASSETS, {

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:f
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
+import { traceSchemaProblem } from '../sim/trace.js';
 import { isReportRelativePath } from './schema.js';
 import { writeFileAtomicSync } from './write.js';
 
@@ -49,7 +50,7 @@ export interface Manifest {
 }
 
 export interface WebAssets {
-  /** The page script: web/main.ts bundled (IIFE) by web/build.mjs into dist/web/app.js. */
+  /** The page script: web/app-entry.ts (web/main.ts and the stacks' decoders) bundled (IIFE) by web/build.mjs into dist/web/app.js. */
   js: string;
   /** web/style.css */
   css: string;
@@ -102,6 +103,19 @@ function inlineScript(js: string): string {
   return js.replace(/<\/(script)/gi, '<\\/$1');
 }
 
+/** Why the viewer cannot read a trace file (its header names another schema version), or null. */
+function traceHeaderProblem(raw: Uint8Array): string | null {
+  const end = raw.indexOf(0x0a);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder().decode(raw.subarray(0, end < 0 ? raw.length : end)));
+  } catch {
+    return null; // not a header: the page counts bad lines itself
+  }
+  const schema = (header as { schema?: unknown } | null)?.schema;
+  return typeof schema === 'string' ? traceSchemaProblem(schema) : null;
+}
+
 /**
  * Builds the page. `reportJson` is embedded as given (the page checks it and reports what is
  * wrong), so a caller that wants a valid report validates first (`netlab report` does).
@@ -125,6 +139,9 @@ export function buildReportHtml(
       continue;
     }
     const raw = typeof t.content === 'string' ? Buffer.from(t.content, 'utf8') : t.content;
+    const schemaProblem = traceHeaderProblem(raw);
+    // Embedded all the same (its summary still shows); the viewer refuses it with the same words.
+    if (schemaProblem !== null) problems.push(`trace ${t.path}: ${schemaProblem}`);
     const deflated = deflateSync(raw, { level: 9 });
     encoded.push({
       path: t.path,

@@ -44,6 +44,7 @@ function reportError(f: () => unknown): ReportError {
 const MISTYPED: Record<keyof Case, unknown> = {
   id: 42,
   title: null,
+  stack: 7,
   family: '',
   protocol: ['req0'],
   transport: false,
@@ -97,7 +98,7 @@ describe('parseReport', () => {
 
   it('lists every case field in CASE_FIELDS, and no other', () => {
     expect([...CASE_FIELDS].sort()).toEqual(Object.keys(sampleCase()).sort());
-    expect(new Set(CASE_FIELDS).size).toBe(27);
+    expect(new Set(CASE_FIELDS).size).toBe(28);
   });
 
   describe.each(CASE_FIELDS.filter((f) => f !== 'wallMs' && f !== 'expect'))('case field %s', (field) => {
@@ -203,17 +204,24 @@ describe('parseReport', () => {
 
   it('gives a clear message for a newer schema, and for something that is not a report', () => {
     const raw = json(sampleReport());
-    raw.schema = 'netlab/report@2';
+    raw.schema = 'netlab/report@3';
     // Fields the newer version may have changed are not what the reader needs to hear about.
-    raw.suites = 'whatever v2 holds';
+    raw.suites = 'whatever v3 holds';
     const e = reportError(() => parseReport(raw));
     expect(e.path).toBe('schema');
-    expect(e.message).toContain('newer schema "netlab/report@2"');
+    expect(e.message).toContain('newer schema "netlab/report@3"');
     expect(e.message).toContain(`reads "${REPORT_SCHEMA}"`);
+
+    // A report of before stacks (version 1) is refused naming both versions.
+    raw.schema = 'netlab/report@1';
+    const old = reportError(() => parseReport(raw));
+    expect(old.path).toBe('schema');
+    expect(old.message).toContain('older schema "netlab/report@1"');
+    expect(old.message).toContain(`reads "${REPORT_SCHEMA}"`);
 
     raw.schema = 'netlab/trace@1';
     expect(() => parseReport(raw)).toThrow(
-      'schema: must be "netlab/report@1", got "netlab/trace@1" (not a netlab report)',
+      'schema: must be "netlab/report@2", got "netlab/trace@1" (not a netlab report)',
     );
     delete raw.schema;
     expect(() => parseReport(raw)).toThrow('schema: missing');

@@ -1,5 +1,5 @@
 /**
- * The report model, schema `netlab/report@1`: what one `netlab run` found, as a run banner (seeds,
+ * The report model, schema `netlab/report@2`: what one `netlab run` found, as a run banner (seeds,
  * knobs, versions, time) and suites of cases, each case carrying everything needed to understand and
  * replay it. Zod schemas validate reports where they are produced and where they are read, with
  * typed errors that name the JSON path of the first bad field. Field reference: reports/SCHEMA.md.
@@ -16,8 +16,8 @@ import { z } from 'zod';
  * The schema id every report carries. Renaming, removing or retyping a field bumps the version;
  * adding an optional field does not (readers drop fields they do not know).
  */
-export const REPORT_SCHEMA = 'netlab/report@1';
-export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_SCHEMA = 'netlab/report@2';
+export const REPORT_SCHEMA_VERSION = 2;
 
 /** Outcomes of a case. `flaky`: the outcome differed between runs of the same case (counted as a pass in JUnit). */
 export const CASE_STATUSES = ['pass', 'fail', 'error', 'skip', 'flaky'] as const;
@@ -49,7 +49,7 @@ export const TRACES_DIR = 'traces';
 
 /** Stable error codes. Never rename one: callers match on them. */
 export type ReportErrorCode =
-  /** A report (object or file) is not a valid `netlab/report@1`: bad field, truncated, newer schema. */
+  /** A report (object or file) is not a valid `netlab/report@2`: bad field, truncated, newer schema. */
   | 'ERR_BAD_REPORT'
   /** An argument other than the report itself is unusable (e.g. a trace file name with a slash). */
   | 'ERR_BAD_ARGUMENT'
@@ -153,7 +153,12 @@ export interface Case {
   /** Stable id, unique within the report (e.g. "sp/req0/resend-after-partition"). */
   id: string;
   title: string;
-  /** Protocol family, e.g. "sp". */
+  /** The stack the case exercises (`netlab run --list-stacks`), e.g. "sp", "echo". */
+  stack: string;
+  /**
+   * The invariant family (the suite: "framing", "resend"...; "coverage" for coverage rows, "parity",
+   * "interop" for the parity and interop suites).
+   */
   family: string;
   /** Protocol, e.g. "req0". */
   protocol: string;
@@ -233,6 +238,7 @@ const NAME_OR_NULL = 'a non-empty string or null';
 const CASE_FIELD_DESCRIPTIONS: { readonly [K in keyof Case]-?: string } = {
   id: NON_EMPTY,
   title: NON_EMPTY,
+  stack: NON_EMPTY,
   family: NON_EMPTY,
   protocol: NON_EMPTY,
   transport: NON_EMPTY,
@@ -405,6 +411,7 @@ const bannerSchema = z.object({
 const caseSchema = z.object({
   id: nonEmpty,
   title: nonEmpty,
+  stack: nonEmpty,
   family: nonEmpty,
   protocol: nonEmpty,
   transport: nonEmpty,
@@ -589,6 +596,12 @@ function checkSchemaId(json: unknown): void {
       `this report uses the newer schema ${JSON.stringify(id)}; this netlab reads ${JSON.stringify(REPORT_SCHEMA)}. ` +
         'Open it with a newer netlab.',
     );
+  if (m !== null && Number(m[1]) < REPORT_SCHEMA_VERSION)
+    throw badReport(
+      ['schema'],
+      `this report uses the older schema ${JSON.stringify(id)}; this netlab reads ${JSON.stringify(REPORT_SCHEMA)} ` +
+        '(cases name their stack since version 2). Run the suites again with this netlab, or open it with the netlab that wrote it.',
+    );
   if (id === undefined)
     throw badReport(
       ['schema'],
@@ -705,7 +718,7 @@ function checkMuseum(report: ReadReport): void {
 type ReadReport = z.output<typeof reportSchema>;
 
 /**
- * Validates a parsed JSON value as a `netlab/report@1` report and returns it normalized (fields in
+ * Validates a parsed JSON value as a `netlab/report@2` report and returns it normalized (fields in
  * schema order, unknown fields dropped, omitted optional fields filled in: a case's `wallMs` as null
  * and `expect` as "pass", the banner's `scenarioRuns*` as null and `museum` as [], the derived
  * totals computed). Beyond field types it checks that case ids are unique, that museum entries are

@@ -24,7 +24,7 @@ function reportVersion(version: string): Report {
   for (const suite of report.suites) for (const c of suite.cases) c.title = `${c.title} (${version})`;
   return report;
 }
-const TRACE = { file: 'sp_req0_reply-once.jsonl', content: '{"schema":"netlab/trace@1","seed":"netlab"}\n' };
+const TRACE = { file: 'sp_req0_reply-once.jsonl', content: '{"schema":"netlab/trace@2","seed":"netlab"}\n' };
 
 function caught(f: () => unknown): ReportError {
   try {
@@ -223,7 +223,7 @@ describe('readReportFile', () => {
   });
 
   it('tells garbage from truncation', () => {
-    const path = writeRaw('{"schema": "netlab/report@1",, }');
+    const path = writeRaw('{"schema": "netlab/report@2",, }');
     const e = caught(() => readReportFile(path));
     expect(e.message).toContain(`${path} is not valid JSON`);
   });
@@ -241,10 +241,10 @@ describe('readReportFile', () => {
   });
 
   it('refuses a newer schema with a message that says so', () => {
-    const path = writeRaw(full.replace(REPORT_SCHEMA, 'netlab/report@2'));
+    const path = writeRaw(full.replace(REPORT_SCHEMA, 'netlab/report@3'));
     const e = caught(() => readReportFile(path));
     expect(e.code).toBe('ERR_BAD_REPORT');
-    expect(e.message).toContain(`${path}: schema: this report uses the newer schema "netlab/report@2"`);
+    expect(e.message).toContain(`${path}: schema: this report uses the newer schema "netlab/report@3"`);
   });
 
   it('reports a missing file as ERR_REPORT_IO', () => {

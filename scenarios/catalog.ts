@@ -4,17 +4,18 @@
  * field set, including the replay command. Isomorphic except for nothing: it only calls the runner.
  */
 import fc from 'fast-check';
-import { checkById } from './checks.js';
+import { findCheck } from './checks.js';
 import { simSeedArb, type Transport } from './generators.js';
 import type { Scenario } from './model.js';
 import { CASE_SCHEMA, checkProperty, DETERMINISM_CHECK, type CaseFile } from './property.js';
 import type { ScenarioResult } from './runner.js';
+import type { AnyStack, SometimesDef } from './stack.js';
 
 /**
  * One property: generated scenarios of a shape (its arbitrary), checked against a set of
  * invariants. A family (framing, handshake, redial, resend, backpressure) is a list of properties.
  */
-export interface PropertySpec {
+export interface PropertySpec<S extends Scenario = Scenario> {
   /** Stable id, unique across families, e.g. "framing/pair0". */
   id: string;
   family: string;
@@ -29,18 +30,21 @@ export interface PropertySpec {
   faultKinds: readonly string[];
   /** "Sometimes" conditions (SOMETIMES ids) this property should exercise. */
   sometimes: readonly string[];
-  arb(o: { impl: string; transports: readonly Transport[] }): fc.Arbitrary<Scenario>;
+  arb(o: { impl: string; transports: readonly Transport[] }): fc.Arbitrary<S>;
 }
 
-export interface FamilySpec {
+export interface FamilySpec<S extends Scenario = Scenario> {
   name: string;
   title: string;
-  properties: readonly PropertySpec[];
+  properties: readonly PropertySpec<S>[];
 }
 
 export interface CatalogCase {
   id: string;
   title: string;
+  /** The stack the case exercises (StackPlugin.id). */
+  stack: string;
+  /** The invariant family (framing, resend...; "coverage" for coverage rows). */
   family: string;
   protocol: string;
   transport: string;
@@ -80,6 +84,8 @@ export interface SuiteRun {
 }
 
 export interface RunSuiteOptions {
+  /** The stack whose property runs. */
+  stack: AnyStack;
   fcSeed: number;
   runs: number;
   impl: string;
@@ -97,8 +103,12 @@ export interface RunSuiteOptions {
   transport?: Transport;
 }
 
-/** "Sometimes" conditions: each should happen in some run, or the property is not testing what it claims. */
-export const SOMETIMES: readonly { id: string; text: string; seen: (r: ScenarioResult) => boolean }[] = [
+/**
+ * "Sometimes" conditions of the engine (network events every stack can meet); each stack adds its
+ * own (StackPlugin.sometimes). Each should happen in some run, or the property is not testing what it
+ * claims.
+ */
+export const ENGINE_SOMETIMES: readonly SometimesDef[] = [
   {
     id: 'net.partial-write',
     text: 'a write was accepted only in part',
@@ -110,46 +120,16 @@ export const SOMETIMES: readonly { id: string; text: string; seen: (r: ScenarioR
     seen: (r) => r.net.retransmissions > 0,
   },
   { id: 'net.reset', text: 'a connection was reset under the protocol', seen: (r) => r.net.resets > 0 },
-  {
-    id: 'sp.reconnect',
-    text: 'a dialer connected more than once (a pipe was lost and redialed)',
-    seen: (r) =>
-      Object.values(r.observations.sockets).some(
-        (s) => s.pipes.filter((p) => p.event === 'attached').length > 1,
-      ),
-  },
-  {
-    id: 'sp.resend',
-    text: 'a REQ resent a request',
-    seen: (r) => Object.values(r.observations.sockets).some((s) => (s.req?.resends ?? 0) > 0),
-  },
-  {
-    id: 'sp.queue-full',
-    text: 'a send found the send queue full',
-    seen: (r) =>
-      Object.values(r.observations.sockets).some((s) =>
-        s.sent.some((x) => x.queuedBefore > 0 && x.queuedBefore >= s.maxSendQ),
-      ),
-  },
-  {
-    id: 'sp.zero-length',
-    text: 'a zero-length message was delivered',
-    seen: (r) =>
-      Object.values(r.observations.sockets).some((s) => s.received.some((m) => m.body.length === 0)),
-  },
-  {
-    id: 'sp.bad-peer-cut',
-    text: 'a misbehaving peer was cut off (bad handshake or bad frame)',
-    seen: (r) =>
-      Object.values(r.observations.sockets).some(
-        (s) => s.endpoints.badHandshakes + s.endpoints.badFrames > 0,
-      ),
-  },
 ];
+
+/** The "sometimes" conditions a stack's properties may name: the engine's, then the stack's. */
+export function sometimesOf(stack: AnyStack): readonly SometimesDef[] {
+  return [...ENGINE_SOMETIMES, ...(stack.sometimes as readonly SometimesDef[])];
+}
 
 /** Replay command of a passing case: rerun its property with the same seed and runs. */
 function rerunCommand(spec: PropertySpec, o: RunSuiteOptions, extra = ''): string {
-  return `netlab run --suite ${spec.family} --property ${spec.id} --impl ${o.impl} --seed ${o.fcSeed} --runs ${o.runs}${o.transport ? ` --transport ${o.transport}` : ''}${extra}`;
+  return `netlab run --stack ${o.stack.id} --suite ${spec.family} --property ${spec.id} --impl ${o.impl} --seed ${o.fcSeed} --runs ${o.runs}${o.transport ? ` --transport ${o.transport}` : ''}${extra}`;
 }
 
 export async function runProperty(spec: PropertySpec, o: RunSuiteOptions): Promise<SuiteRun> {
@@ -159,7 +139,9 @@ export async function runProperty(spec: PropertySpec, o: RunSuiteOptions): Promi
   let observed = 0;
   let virtualUs = 0;
   const transports = o.transport ? [o.transport] : spec.transports;
-  const out = await checkProperty({
+  const sometimesDefs = sometimesOf(o.stack);
+  const out = await checkProperty<Scenario, unknown>({
+    stack: o.stack,
     arb: spec.arb({ impl: o.impl, transports }),
     fcSeed: o.fcSeed,
     runs: o.runs,
@@ -172,7 +154,7 @@ export async function runProperty(spec: PropertySpec, o: RunSuiteOptions): Promi
       o.onProgress?.(observed);
       for (const f of r.faults)
         if (f.startUs !== null) faultCounts.set(f.kind, (faultCounts.get(f.kind) ?? 0) + 1);
-      for (const x of SOMETIMES) if (x.seen(r)) sometimes.set(x.id, (sometimes.get(x.id) ?? 0) + 1);
+      for (const x of sometimesDefs) if (x.seen(r)) sometimes.set(x.id, (sometimes.get(x.id) ?? 0) + 1);
     },
   });
   const wallMs = o.nowMs() - t0;
@@ -183,6 +165,7 @@ export async function runProperty(spec: PropertySpec, o: RunSuiteOptions): Promi
   const transport = transports.join(',');
   const caseFile = o.caseFilePath(spec.id, o.impl);
   const base = {
+    stack: o.stack.id,
     family: spec.family,
     protocol,
     transport,
@@ -193,7 +176,7 @@ export async function runProperty(spec: PropertySpec, o: RunSuiteOptions): Promi
     fcSeed: o.fcSeed,
   };
   const cases = spec.checks.map((id): CatalogCase => {
-    const def = checkById(id);
+    const def = findCheck(o.stack.checks(), id);
     const failed = failedIds.has(id);
     const check = cx?.failed.find((f) => f.id === id);
     return {
@@ -258,7 +241,7 @@ export async function runProperty(spec: PropertySpec, o: RunSuiteOptions): Promi
   }
   for (const kind of spec.faultKinds)
     cases.push(coverage(`coverage/fault:${kind}`, `fault ${kind} fired`, faultCounts.get(kind) ?? 0));
-  for (const x of SOMETIMES)
+  for (const x of sometimesDefs)
     if (spec.sometimes.includes(x.id))
       cases.push(coverage(`sometimes/${x.id}`, x.text, sometimes.get(x.id) ?? 0));
   return { name: spec.family, property: spec.id, cases, failure: cx, virtualUs };
@@ -269,7 +252,7 @@ export type SampledRun = ScenarioResult | { unsupported: string };
 
 export interface SampledOptions extends RunSuiteOptions {
   runtime: 'real';
-  /** Runs the scenario on the substrate (bin/real: real loopback sockets through the fault proxy). */
+  /** Runs the scenario on the substrate (scenarios/real: real loopback sockets through the fault proxy). */
   run(scenario: Scenario, seed: string): Promise<SampledRun>;
   /** Scenarios run at once (they are I/O bound: real time passes while they wait). Default 1. */
   concurrency?: number;
@@ -319,7 +302,7 @@ export async function runPropertySampled(spec: PropertySpec, o: SampledOptions):
   const caseFile = o.caseFilePath(spec.id, `${o.impl}.real`);
   let failure: CaseFile | null = null;
   const cases = spec.checks.map((id): CatalogCase => {
-    const def = checkById(id);
+    const def = findCheck(o.stack.checks(), id);
     const at = firstFail(id);
     const judged = ran.filter((r) =>
       r.checks.some((c) => c.id === id && (c.status === 'pass' || c.status === 'fail')),
@@ -327,6 +310,7 @@ export async function runPropertySampled(spec: PropertySpec, o: SampledOptions):
     const base = {
       id: `${spec.id}/${o.impl}/real/${id}`,
       title: `${spec.title}: ${id} (real sockets)`,
+      stack: o.stack.id,
       family: spec.family,
       protocol: spec.protocols.join('/'),
       transport: transports.join(','),

@@ -6,14 +6,19 @@
 import fc from 'fast-check';
 import type { CheckResult } from './checks.js';
 import { simSeedArb } from './generators.js';
-import { parseScenario, type Scenario } from './model.js';
+import type { Scenario } from './model.js';
 import { runScenario, type ScenarioResult } from './runner.js';
+import type { StackCore } from './stack.js';
 
-export const CASE_SCHEMA = 'netlab/case@1';
+/**
+ * Version of case files. 2: the scenario names its stack (scenario version 2). A case file of
+ * another version is refused, naming the version it has and the one expected.
+ */
+export const CASE_SCHEMA = 'netlab/case@2';
 
-export interface CaseFile {
+export interface CaseFile<S extends Scenario = Scenario> {
   schema: typeof CASE_SCHEMA;
-  scenario: Scenario;
+  scenario: S;
   simSeed: string;
   fcSeed: number;
   fcPath: string;
@@ -24,24 +29,26 @@ export interface CaseFile {
   traceHash: string;
 }
 
-export interface PropertyOutcome {
+export interface PropertyOutcome<S extends Scenario = Scenario> {
   ok: boolean;
   runs: number;
   fcSeed: number;
   /** Set when a property failed: the shrunk counterexample as a case file. */
-  counterexample: CaseFile | null;
+  counterexample: CaseFile<S> | null;
   shrinks: number;
 }
 
-export interface PropertyOptions {
-  /** Generated scenarios (scenarios/generators.ts, or a family's own arbitrary). */
-  arb: fc.Arbitrary<Scenario>;
+export interface PropertyOptions<S extends Scenario = Scenario, O = unknown> {
+  /** The stack the scenarios belong to. */
+  stack: StackCore<S, O>;
+  /** Generated scenarios (a stack's generators, or a family's own arbitrary). */
+  arb: fc.Arbitrary<S>;
   fcSeed: number;
   runs: number;
   netlabVersion: string;
   commit: string;
   /** Sees every run's result (shrinking runs included): coverage counters hang here. */
-  onResult?: (result: ScenarioResult) => void;
+  onResult?: (result: ScenarioResult<O>) => void;
   /**
    * Run every scenario twice and require the same trace hash: a difference fails the property with
    * the synthetic check 'engine.deterministic' (and shrinks like any failure).
@@ -57,14 +64,16 @@ export interface PropertyOptions {
 /** The id of the synthetic check a nondeterministic scenario fails. */
 export const DETERMINISM_CHECK = 'engine.deterministic';
 
-export async function checkProperty(options: PropertyOptions): Promise<PropertyOutcome> {
+export async function checkProperty<S extends Scenario, O>(
+  options: PropertyOptions<S, O>,
+): Promise<PropertyOutcome<S>> {
   const details = await fc.check(
     fc.asyncProperty(options.arb, simSeedArb, async (scenario, simSeed) => {
-      const r = await runScenario(scenario, simSeed);
+      const r = await runScenario(options.stack, scenario, simSeed);
       options.onResult?.(r);
       if (
         options.checkDeterminism === true &&
-        (await runScenario(scenario, simSeed)).traceHash !== r.traceHash
+        (await runScenario(options.stack, scenario, simSeed)).traceHash !== r.traceHash
       )
         return false;
       return r.ok;
@@ -80,8 +89,8 @@ export async function checkProperty(options: PropertyOptions): Promise<PropertyO
     return { ok: true, runs: details.numRuns, fcSeed: options.fcSeed, counterexample: null, shrinks: 0 };
   }
   const [scenario, simSeed] = details.counterexample;
-  const r = await runScenario(scenario, simSeed);
-  const again = options.checkDeterminism === true ? await runScenario(scenario, simSeed) : r;
+  const r = await runScenario(options.stack, scenario, simSeed);
+  const again = options.checkDeterminism === true ? await runScenario(options.stack, scenario, simSeed) : r;
   const failed = r.checks.filter((c) => c.status === 'fail');
   if (again.traceHash !== r.traceHash) {
     failed.push({
@@ -117,13 +126,21 @@ export class CaseFileError extends Error {
   readonly code = 'ERR_BAD_CASE';
 }
 
-/** Validates a case file read from disk; errors name the bad field. */
-export function parseCaseFile(json: unknown): CaseFile {
+/**
+ * Validates a case file read from disk; errors name the bad field. `parseScenario` validates its
+ * scenario (a Lab's, which knows every stack, or one stack's).
+ */
+export function parseCaseFile<S extends Scenario>(
+  json: unknown,
+  parseScenario: (json: unknown) => S,
+): CaseFile<S> {
   if (typeof json !== 'object' || json === null) throw new CaseFileError('case file: must be a JSON object');
   const o = json as Record<string, unknown>;
   if (typeof o.schema === 'string' && o.schema !== CASE_SCHEMA && o.schema.startsWith('netlab/case@')) {
+    const has = Number(o.schema.slice('netlab/case@'.length));
+    const want = Number(CASE_SCHEMA.slice('netlab/case@'.length));
     throw new CaseFileError(
-      `case file schema ${o.schema} is newer than this netlab understands (${CASE_SCHEMA})`,
+      `case file schema ${o.schema} is ${has < want ? 'older' : 'newer'} than this netlab reads (${CASE_SCHEMA})${has < want ? ': record the case again with this netlab (netlab run)' : ''}`,
     );
   }
   if (o.schema !== CASE_SCHEMA)
@@ -140,13 +157,13 @@ export function parseCaseFile(json: unknown): CaseFile {
       throw new CaseFileError(`case file ${k}: expected a ${t}, got ${JSON.stringify(o[k])}`);
   }
   if (!Array.isArray(o.failed)) throw new CaseFileError('case file failed: expected an array of checks');
-  let scenario: Scenario;
+  let scenario: S;
   try {
     scenario = parseScenario(o.scenario);
   } catch (e) {
     throw new CaseFileError(`case file ${(e as Error).message}`);
   }
-  return { ...(o as unknown as CaseFile), scenario };
+  return { ...(o as unknown as CaseFile<S>), scenario };
 }
 
 export interface ReplayOutcome {
@@ -158,8 +175,11 @@ export interface ReplayOutcome {
 }
 
 /** Reruns a case: reproduced when the trace hash and the failing checks both match the record. */
-export async function replayCase(c: CaseFile): Promise<ReplayOutcome> {
-  const r = await runScenario(c.scenario, c.simSeed);
+export async function replayCase<S extends Scenario>(
+  stack: StackCore<S, unknown>,
+  c: CaseFile<S>,
+): Promise<ReplayOutcome> {
+  const r = await runScenario(stack, c.scenario, c.simSeed);
   const failing = r.checks.filter((x) => x.status === 'fail').map((x) => x.id);
   const expectedFailing = c.failed.map((x) => x.id);
   return {

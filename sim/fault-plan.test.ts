@@ -13,6 +13,7 @@ import {
   parseDurationUs,
   parseFaultPlan,
   parseFaultPlanText,
+  simulatorUnsupported,
   type AppliedPlan,
   type FaultPlan,
 } from './fault-plan.js';
@@ -297,7 +298,7 @@ describe('fault plans: parsing', () => {
     [
       'no time at all',
       step({ kind: 'reset', conn: 'all' }),
-      /faults\[0\]\.atUs: required \(or at as a duration string\)/,
+      /faults\[0\]\.atUs: required \(or at as a duration string, or atByte as a byte offset\)/,
     ],
     ['pause without a duration', step({ kind: 'pause', atUs: 0, host: 'h' }), /faults\[0\]\.forUs: required/],
     [
@@ -308,7 +309,7 @@ describe('fault plans: parsing', () => {
     [
       'unknown field in a step',
       step({ kind: 'reset', atUs: 0, conn: 'all', bogus: 1 }),
-      /faults\[0\]\.bogus: unknown field \(known: kind, atUs, at, conn\)/,
+      /faults\[0\]\.bogus: unknown field \(known: kind, atUs, at, conn, atByte, side\)/,
     ],
     ['unknown top-level field', { version: 1, faults: [], extra: true }, /extra: unknown field/],
     [
@@ -462,6 +463,128 @@ describe('fault plans: parsing', () => {
     expect(apply({ version: 1, faults: [{ kind: 'pause', atUs: -3, host: 'srv', forUs: 1 }] })).toThrowError(
       /faults\[0\]\.atUs: must be >= 0/,
     );
+  });
+
+  it("parses the fault proxy's stream faults into their normalized form", () => {
+    const plan = parseFaultPlan({
+      version: 1,
+      faults: [
+        {
+          kind: 'link',
+          at: '0s',
+          from: 'cli',
+          to: 'srv',
+          set: { latency: '20ms', jitter: '5ms', bandwidth: '1MB/s', slice: { minBytes: 1, maxBytes: 64 } },
+        },
+        { kind: 'link', atByte: 100, forBytes: 50, from: 'cli', to: 'srv', set: { slice: null } },
+        { kind: 'stall-reads', atByte: 12, conn: 'all', side: 'server', for: '200ms' },
+        { kind: 'reset', atByte: 12, conn: 'all', side: 'server' },
+        { kind: 'limit', atByte: 4096, conn: { client: 'cli' }, side: 'both' },
+        { kind: 'slow-close', at: '0s', conn: 'all', side: 'client', for: '50ms' },
+      ],
+      proxy: { toxicity: 0.5, faultyConnections: 1, segmentBytes: 100 },
+    });
+    expect(plan).toEqual({
+      version: 1,
+      faults: [
+        {
+          kind: 'link',
+          atUs: 0,
+          from: 'cli',
+          to: 'srv',
+          oneWay: false,
+          set: {
+            latency: { kind: 'constant', us: 20_000 },
+            jitterUs: 5000,
+            bandwidthBytesPerSec: 1_000_000,
+            slice: { minBytes: 1, maxBytes: 64, delayUs: 0 },
+          },
+        },
+        {
+          kind: 'link',
+          atUs: 0,
+          from: 'cli',
+          to: 'srv',
+          oneWay: false,
+          set: { slice: null },
+          atByte: 100,
+          forBytes: 50,
+        },
+        { kind: 'stall-reads', atUs: 0, conn: 'all', side: 'server', forUs: 200_000, atByte: 12 },
+        { kind: 'reset', atUs: 0, conn: 'all', atByte: 12, side: 'server' },
+        { kind: 'limit', atUs: 0, atByte: 4096, conn: { client: 'cli' }, side: 'both' },
+        { kind: 'slow-close', atUs: 0, conn: 'all', side: 'client', forUs: 50_000 },
+      ],
+      proxy: { toxicity: 0.5, faultyConnections: 1, segmentBytes: 100 },
+    });
+    // The normalized form parses back to itself.
+    expect(parseFaultPlan(plan)).toEqual(plan);
+    const bad: [unknown, RegExp][] = [
+      [{ kind: 'reset', atByte: 1, conn: 'all' }, /faults\[0\]\.side: required with atByte/],
+      [{ kind: 'reset', atUs: 1, conn: 'all', side: 'both' }, /faults\[0\]\.side: only with atByte/],
+      [
+        { kind: 'link', atByte: 1, for: '1s', from: 'a', to: 'b', set: { jitterUs: 1 } },
+        /faults\[0\]\.for: a window that starts at a byte offset ends by forBytes/,
+      ],
+      [
+        { kind: 'link', atUs: 0, forBytes: 5, from: 'a', to: 'b', set: { jitterUs: 1 } },
+        /faults\[0\]\.forBytes: a window that starts at a time ends by forUs\/for/,
+      ],
+      [
+        { kind: 'limit', atUs: 0, conn: 'all', side: 'both' },
+        /faults\[0\]\.atByte: expected number, got nothing/,
+      ],
+      [
+        { kind: 'link', atUs: 0, from: 'a', to: 'b', set: { bandwidth: 'fast' } },
+        /set\.bandwidth: must be a rate/,
+      ],
+      [
+        { kind: 'link', atUs: 0, from: 'a', to: 'b', set: { jitter: '1ms', jitterUs: 1 } },
+        /set\.jitter: give jitterUs or jitter, not both/,
+      ],
+      [
+        { kind: 'link', atUs: 0, from: 'a', to: 'b', set: { slice: { minBytes: 0, maxBytes: 1 } } },
+        /set\.slice\.minBytes: must be >= 1, got 0/,
+      ],
+    ];
+    for (const [step, re] of bad)
+      expect(() => parseFaultPlan({ version: 1, faults: [step] })).toThrowError(re);
+  });
+
+  it('the simulator refuses what only the fault proxy carries out, naming it', () => {
+    const { net } = lab('proxy-only');
+    const cases: [unknown, RegExp][] = [
+      [
+        { version: 1, faults: [{ kind: 'limit', atByte: 5, conn: 'all', side: 'both' }] },
+        /faults\[0\]\.kind: "limit" is carried out by the real-socket fault proxy only/,
+      ],
+      [
+        { version: 1, faults: [{ kind: 'slow-close', atUs: 0, conn: 'all', side: 'both', forUs: 1 }] },
+        /faults\[0\]\.kind: "slow-close"/,
+      ],
+      [
+        { version: 1, faults: [{ kind: 'stall-reads', atByte: 5, conn: 'all', side: 'both', forUs: 1 }] },
+        /faults\[0\]\.atByte: a step keyed by bytes is carried out by the real-socket fault proxy only/,
+      ],
+      [
+        {
+          version: 1,
+          faults: [
+            { kind: 'link', atUs: 0, from: 'cli', to: 'srv', set: { slice: { minBytes: 1, maxBytes: 2 } } },
+          ],
+        },
+        /faults\[0\]\.set\.slice: slicing is carried out by the real-socket fault proxy only/,
+      ],
+      [{ version: 1, faults: [], proxy: { toxicity: 0.5 } }, /proxy: settings of the fault proxy/],
+    ];
+    for (const [plan, re] of cases) {
+      expect(simulatorUnsupported(parseFaultPlan(plan))).toMatch(re);
+      expect(() => applyFaultPlan(net, plan as FaultPlan)).toThrowError(SimError);
+      expect(() => applyFaultPlan(net, plan as FaultPlan)).toThrowError(re);
+    }
+    expect(
+      simulatorUnsupported(parseFaultPlan({ version: 1, faults: [{ kind: 'reset', atUs: 0, conn: 'all' }] })),
+    ).toBe(undefined);
   });
 });
 

@@ -1,19 +1,50 @@
 /**
- * Fault plans: a JSON schedule of network and host faults (partitions, read stalls, resets, pauses,
- * crashes and restarts, link changes, FoundationDB-style swizzle-clogging) that is validated with
- * typed errors naming the JSON path, applied to a simulated Network on virtual time, traced as
- * fault-start / fault-end events and recorded for reports and fault coverage; plus swarm plans in
- * the style of TigerBeetle's VOPR, whose fault parameters are themselves drawn per seed.
- * Syntax, units, defaults and knobs: sim/FAULTS.md.
+ * Fault plans: the one fault language of netlab. A JSON schedule of network and host faults
+ * (partitions, read stalls, resets, pauses, crashes and restarts, link changes, FoundationDB-style
+ * swizzle-clogging, and the stream faults of the real-socket proxy: steps keyed by byte offset,
+ * slicing, data limits, slow closes) that is validated with typed errors naming the JSON path,
+ * applied to a simulated Network on virtual time, traced as fault-start / fault-end events and
+ * recorded for reports and fault coverage; plus swarm plans in the style of TigerBeetle's VOPR, whose
+ * fault parameters are themselves drawn per seed. The real-socket fault proxy runs plans compiled
+ * from this model (impl/runtime/proxy-plan.ts, compileProxyFaults). Bounds of the shared vocabulary
+ * (latency, jitter, bandwidth, durations, sizes): sim/fault-limits.ts. Syntax, units, defaults and
+ * knobs: sim/FAULTS.md.
  *
  * Browser-safe: no Node imports, no wall clock, no ambient randomness. Time is the World's virtual
  * time and randomness comes only from the Rng the caller passes (or a named fork of the world's).
  */
 import { z } from 'zod';
 import { SimError } from './errors.js';
+import {
+  bandwidthSchema,
+  byteCountSchema,
+  byteOffsetSchema,
+  countSchema,
+  describeValue,
+  durationTextAs,
+  durationTextSchema,
+  durationUsSchema,
+  formatDurationUs,
+  issuesError,
+  jitterUsSchema,
+  latencyInputSchema,
+  MAX_BANDWIDTH_BYTES_PER_SEC,
+  MAX_JITTER_US,
+  MAX_LATENCY_US,
+  MAX_PLAN_STEPS,
+  MAX_PLAN_US,
+  parseDurationUs,
+  probabilitySchema,
+  rateTextSchema,
+  sizeBytesSchema,
+  type KnownFields,
+} from './fault-limits.js';
 import type { LatencyModel, LinkConfig } from './net-config.js';
 import type { ConnInfo, Network, SimHost } from './net.js';
 import type { Rng } from './rng.js';
+
+// The shared vocabulary's text forms and the plan-time bound, where earlier code imported them from.
+export { formatDurationUs, MAX_PLAN_US, parseDurationUs };
 
 // ---------------------------------------------------------------------------------------------
 // Plan types (the normalized form parseFaultPlan returns; it is itself a valid plan)
@@ -21,9 +52,7 @@ import type { Rng } from './rng.js';
 
 export const FAULT_PLAN_VERSION = 1;
 
-/** Largest time a plan may name: 2^40 us (~12.7 virtual days), the world's fast scheduling range. */
-export const MAX_PLAN_US = 2 ** 40;
-
+/** The kinds the simulator carries out (and swarm plans draw from). */
 export const FAULT_KINDS = [
   'partition',
   'stall-reads',
@@ -34,15 +63,29 @@ export const FAULT_KINDS = [
   'link',
   'swizzle-clog',
 ] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
+export type SimFaultKind = (typeof FAULT_KINDS)[number];
+
+/** Kinds only the real-socket fault proxy carries out: they act on a connection's byte streams. */
+export const PROXY_FAULT_KINDS = ['limit', 'slow-close'] as const;
+
+/** Every kind of step a plan may hold. */
+export const PLAN_STEP_KINDS = [...FAULT_KINDS, ...PROXY_FAULT_KINDS] as const;
+export type FaultKind = (typeof PLAN_STEP_KINDS)[number];
 
 /** Which live connections a step acts on, matched when the step fires. An empty object matches all. */
 export type ConnSelector = 'all' | { client?: string; server?: string; name?: string };
 
+/**
+ * A side of a connection: the client (the dialer) or the server (the listener). For stream faults,
+ * the side whose incoming stream is meant: "server" is the client-to-server stream (the proxy's `up`).
+ */
 export type ReadSide = 'client' | 'server' | 'both';
 
 interface StepBase {
-  /** Virtual time after applyFaultPlan() at which the step fires, in integer microseconds. */
+  /**
+   * Virtual time after applyFaultPlan() at which the step fires, in integer microseconds. For a step
+   * keyed by `atByte`, when it is armed (default 0); it fires once its stream reaches that offset.
+   */
   atUs: number;
 }
 
@@ -61,11 +104,17 @@ export interface StallReadsStep extends StepBase {
   conn: ConnSelector;
   side: ReadSide;
   forUs: number;
+  /** Proxy only: stall once this many bytes of the stream towards `side` were read. */
+  atByte?: number;
 }
 
 export interface ResetStep extends StepBase {
   kind: 'reset';
   conn: ConnSelector;
+  /** Proxy only: reset once this many bytes of the stream towards `side` were forwarded. */
+  atByte?: number;
+  /** With atByte (and only then): the side whose incoming stream atByte counts. */
+  side?: ReadSide;
 }
 
 export interface PauseStep extends StepBase {
@@ -86,15 +135,32 @@ export interface RestartStep extends StepBase {
   host: string;
 }
 
+/** Slicing (proxy only): the stream is written in slices of a random size, `delayUs` apart. */
+export interface SliceSetting {
+  /** Smallest slice, >= 1. */
+  minBytes: number;
+  /** Largest slice, >= minBytes. */
+  maxBytes: number;
+  /** Gap between the end of one slice's write and the start of the next (default 0). */
+  delayUs: number;
+}
+
+/** What a link step changes: link settings, and (proxy only) slicing; `slice: null` turns it off. */
+export type LinkPatch = Partial<LinkConfig> & { slice?: SliceSetting | null };
+
 export interface LinkStep extends StepBase {
   kind: 'link';
   from: string;
   to: string;
   /** Change only the from>to direction (default false: both). */
   oneWay?: boolean;
-  set: Partial<LinkConfig>;
+  set: LinkPatch;
   /** Restore the previous settings after this long; absent = the change stays. */
   forUs?: number;
+  /** Proxy only: the change starts at this offset of each stream it concerns... */
+  atByte?: number;
+  /** ... and lasts this many bytes (absent: to the end). */
+  forBytes?: number;
 }
 
 export interface SwizzleClogStep extends StepBase {
@@ -106,6 +172,22 @@ export interface SwizzleClogStep extends StepBase {
   forUs: number;
 }
 
+/** Proxy only: close the connection (FIN both ways) once atByte bytes were forwarded towards `side`. */
+export interface LimitStep extends StepBase {
+  kind: 'limit';
+  conn: ConnSelector;
+  side: ReadSide;
+  atByte: number;
+}
+
+/** Proxy only: hold the end of stream (FIN) towards `side` for forUs after its last byte. */
+export interface SlowCloseStep extends StepBase {
+  kind: 'slow-close';
+  conn: ConnSelector;
+  side: ReadSide;
+  forUs: number;
+}
+
 export type FaultStep =
   | PartitionStep
   | StallReadsStep
@@ -114,87 +196,73 @@ export type FaultStep =
   | CrashStep
   | RestartStep
   | LinkStep
-  | SwizzleClogStep;
+  | SwizzleClogStep
+  | LimitStep
+  | SlowCloseStep;
+
+/** Settings of the real-socket fault proxy that carries a plan out (the simulator has none). */
+export interface ProxySettings {
+  /** Probability that a connection gets the faults, drawn per connection index (default 1). */
+  toxicity?: number;
+  /** Only connections with an index below this get the faults (default: all). */
+  faultyConnections?: number;
+  /** Segment size when not slicing: the unit of one latency/jitter draw (default 1460). */
+  segmentBytes?: number;
+}
 
 export interface FaultPlan {
   version: 1;
   faults: FaultStep[];
+  /** Proxy only. */
+  proxy?: ProxySettings;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Durations
+// Schema (zod) and error conversion; the shared bounds come from sim/fault-limits.ts
 // ---------------------------------------------------------------------------------------------
 
-const UNIT_US: Record<string, number> = { us: 1, µs: 1, ms: 1000, s: 1_000_000, min: 60_000_000 };
-const DURATION_RE = /^(\d+(?:\.\d*)?|\.\d+)\s*(us|µs|ms|s|min)$/;
-const DURATION_HINT = 'must be a duration such as "250ms", "1.5s" or "200us" (units us, µs, ms, s, min)';
-
-/**
- * Parses a duration string ("250ms", "1.5s", "200us", "2min") to integer microseconds, rounded to the
- * nearest microsecond; undefined when the text is not a duration.
- */
-export function parseDurationUs(text: string): number | undefined {
-  const m = DURATION_RE.exec(text.trim());
-  if (m === null) return undefined;
-  const factor = UNIT_US[m[2]!]!;
-  // Rounding absorbs binary-float noise such as 0.0015 * 1e6 = 1500.0000000000002.
-  return Math.round(Number(m[1]) * factor);
-}
-
-/** Formats microseconds in the largest unit that keeps it exact-ish and short: "50ms", "1.5s", "200us". */
-export function formatDurationUs(us: number): string {
-  if (us >= 1_000_000 && us % 1000 === 0) return `${us / 1_000_000}s`;
-  if (us >= 1000 && us % 1000 === 0) return `${us / 1000}ms`;
-  return `${us}us`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Schema (zod) and error conversion
-// ---------------------------------------------------------------------------------------------
-
-const usField = z.number().int().min(0).max(MAX_PLAN_US);
-const durationText = z.string().superRefine((s, ctx) => {
-  const us = parseDurationUs(s);
-  if (us === undefined)
-    ctx.addIssue({ code: 'custom', message: `${DURATION_HINT}, got ${JSON.stringify(s)}` });
-  else if (us > MAX_PLAN_US) ctx.addIssue({ code: 'custom', message: `must be <= ${MAX_PLAN_US}us` });
-});
+const usField = durationUsSchema;
+const durationText = durationTextSchema;
 const hostName = z.string().min(1);
 const hostList = z.array(hostName).min(1);
-const nonNegative = z.number().min(0);
-const probability = z.number().min(0).max(1);
+const sideSchema = z.enum(['client', 'server', 'both']);
 
-const latencySchema: z.ZodType<LatencyModel> = z.lazy(() =>
-  z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('constant'), us: nonNegative }),
-    z
-      .strictObject({ kind: z.literal('uniform'), minUs: nonNegative, maxUs: nonNegative })
-      .superRefine((v, ctx) => {
-        if (v.maxUs < v.minUs) ctx.addIssue({ code: 'custom', path: ['maxUs'], message: 'must be >= minUs' });
-      }),
-    z.strictObject({ kind: z.literal('exponential'), minUs: nonNegative, meanUs: nonNegative }),
-    z.strictObject({
-      kind: z.literal('mixture'),
-      fast: latencySchema,
-      slow: latencySchema,
-      slowProbability: probability,
-    }),
-  ]),
-);
+const sliceSchema = z
+  .strictObject({
+    minBytes: sizeBytesSchema,
+    maxBytes: sizeBytesSchema,
+    delayUs: usField.optional(),
+    delay: durationText.optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.maxBytes < v.minBytes)
+      ctx.addIssue({ code: 'custom', path: ['maxBytes'], message: 'must be >= minBytes' });
+    checkTimePair(v, ctx, 'delay', false);
+  });
+
+const LINK_PATCH_FIELDS = 'latency, jitterUs, bandwidthBytesPerSec, lossRate, slice';
 
 const linkPatchSchema = z
   .strictObject({
-    latency: latencySchema.optional(),
-    jitterUs: nonNegative.optional(),
-    bandwidthBytesPerSec: nonNegative.optional(),
-    lossRate: probability.optional(),
+    latency: latencyInputSchema.optional(),
+    jitterUs: jitterUsSchema.optional(),
+    jitter: durationTextAs(jitterUsSchema).optional(),
+    bandwidthBytesPerSec: bandwidthSchema.optional(),
+    bandwidth: rateTextSchema.optional(),
+    lossRate: probabilitySchema.optional(),
+    slice: z.union([sliceSchema, z.null()]).optional(),
   })
   .superRefine((v, ctx) => {
-    if (Object.keys(v).length === 0)
+    if (v.jitterUs !== undefined && v.jitter !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['jitter'], message: 'give jitterUs or jitter, not both' });
+    if (v.bandwidthBytesPerSec !== undefined && v.bandwidth !== undefined)
       ctx.addIssue({
         code: 'custom',
-        message: 'must change at least one of latency, jitterUs, bandwidthBytesPerSec, lossRate',
+        path: ['bandwidth'],
+        message: 'give bandwidthBytesPerSec or bandwidth, not both',
       });
+    if (Object.keys(v).length === 0)
+      ctx.addIssue({ code: 'custom', message: `must change at least one of ${LINK_PATCH_FIELDS}` });
   });
 
 const connSelectorSchema = z.union(
@@ -211,16 +279,33 @@ const connSelectorSchema = z.union(
 
 const atFields = { atUs: usField.optional(), at: durationText.optional() };
 const forFields = { forUs: usField.optional(), for: durationText.optional() };
+/** Steps the proxy may key by a byte offset of the stream instead of a time. */
+const atByteField = { atByte: byteOffsetSchema.optional() };
 
 type Ctx = z.RefinementCtx;
 
 /** Each time can be given in microseconds (`fooUs`) or as a duration string (`foo`), not both. */
-function checkTimePair(v: Record<string, unknown>, ctx: Ctx, name: string, required: boolean): void {
+function checkTimePair(
+  v: Record<string, unknown>,
+  ctx: Ctx,
+  name: string,
+  required: boolean,
+  alternative = '',
+): void {
   const usKey = `${name}Us`;
   if (v[usKey] !== undefined && v[name] !== undefined)
     ctx.addIssue({ code: 'custom', path: [name], message: `give ${usKey} or ${name}, not both` });
   else if (required && v[usKey] === undefined && v[name] === undefined)
-    ctx.addIssue({ code: 'custom', path: [usKey], message: `required (or ${name} as a duration string)` });
+    ctx.addIssue({
+      code: 'custom',
+      path: [usKey],
+      message: `required (or ${name} as a duration string${alternative})`,
+    });
+}
+
+/** A start given as a time (atUs / at) or, for the proxy, as a byte offset (atByte; the time then arms it). */
+function checkTrigger(v: Record<string, unknown>, ctx: Ctx): void {
+  checkTimePair(v, ctx, 'at', v.atByte === undefined, ', or atByte as a byte offset');
 }
 
 function checkUnique(list: readonly string[], ctx: Ctx, field: string): void {
@@ -260,17 +345,36 @@ const stepSchemas = [
       kind: z.literal('stall-reads'),
       ...atFields,
       conn: connSelectorSchema,
-      side: z.enum(['client', 'server', 'both']),
+      side: sideSchema,
       ...forFields,
+      ...atByteField,
     })
     .superRefine((v, ctx) => {
-      checkTimePair(v, ctx, 'at', true);
+      checkTrigger(v, ctx);
       checkTimePair(v, ctx, 'for', true);
     }),
   z
-    .strictObject({ kind: z.literal('reset'), ...atFields, conn: connSelectorSchema })
+    .strictObject({
+      kind: z.literal('reset'),
+      ...atFields,
+      conn: connSelectorSchema,
+      ...atByteField,
+      side: sideSchema.optional(),
+    })
     .superRefine((v, ctx) => {
-      checkTimePair(v, ctx, 'at', true);
+      checkTrigger(v, ctx);
+      if (v.atByte !== undefined && v.side === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['side'],
+          message: 'required with atByte: the side whose incoming stream atByte counts',
+        });
+      if (v.atByte === undefined && v.side !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['side'],
+          message: 'only with atByte (a reset at a time resets both ends)',
+        });
     }),
   z
     .strictObject({ kind: z.literal('pause'), ...atFields, host: hostName, ...forFields })
@@ -302,10 +406,24 @@ const stepSchemas = [
       oneWay: z.boolean().optional(),
       set: linkPatchSchema,
       ...forFields,
+      ...atByteField,
+      forBytes: byteCountSchema.optional(),
     })
     .superRefine((v, ctx) => {
-      checkTimePair(v, ctx, 'at', true);
+      checkTrigger(v, ctx);
       checkTimePair(v, ctx, 'for', false);
+      if (v.atByte !== undefined && (v.forUs !== undefined || v.for !== undefined))
+        ctx.addIssue({
+          code: 'custom',
+          path: [v.forUs !== undefined ? 'forUs' : 'for'],
+          message: 'a window that starts at a byte offset ends by forBytes',
+        });
+      if (v.atByte === undefined && v.forBytes !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['forBytes'],
+          message: 'a window that starts at a time ends by forUs/for',
+        });
     }),
   z
     .strictObject({
@@ -322,13 +440,43 @@ const stepSchemas = [
       checkTimePair(v, ctx, 'for', true);
       checkUnique(v.hosts, ctx, 'hosts');
     }),
+  z
+    .strictObject({
+      kind: z.literal('limit'),
+      ...atFields,
+      atByte: byteOffsetSchema,
+      conn: connSelectorSchema,
+      side: sideSchema,
+    })
+    .superRefine((v, ctx) => {
+      checkTimePair(v, ctx, 'at', false);
+    }),
+  z
+    .strictObject({
+      kind: z.literal('slow-close'),
+      ...atFields,
+      conn: connSelectorSchema,
+      side: sideSchema,
+      ...forFields,
+    })
+    .superRefine((v, ctx) => {
+      checkTimePair(v, ctx, 'at', true);
+      checkTimePair(v, ctx, 'for', true);
+    }),
 ] as const;
 
 const stepSchema = z.discriminatedUnion('kind', [...stepSchemas]);
 
+const proxySettingsSchema = z.strictObject({
+  toxicity: probabilitySchema.optional(),
+  faultyConnections: countSchema.optional(),
+  segmentBytes: sizeBytesSchema.optional(),
+});
+
 const planSchema = z.strictObject({
   version: z.literal(FAULT_PLAN_VERSION),
-  faults: z.array(stepSchema).max(100_000),
+  faults: z.array(stepSchema).max(MAX_PLAN_STEPS),
+  proxy: proxySettingsSchema.optional(),
 });
 
 type RawStep = z.infer<typeof stepSchema>;
@@ -338,91 +486,15 @@ const STEP_FIELDS = new Map<string, string[]>(
   stepSchemas.map((s) => [String(s.shape.kind.value), Object.keys(s.shape)]),
 );
 
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else if (typeof p === 'string' && /^[A-Za-z_$][\w$]*$/.test(p)) out += out === '' ? p : `.${p}`;
-    else out += `[${JSON.stringify(String(p))}]`;
-  }
-  return out === '' ? 'plan' : out;
-}
-
-function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (Array.isArray(v)) return 'an array';
-  if (v === null) return 'null';
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
-}
-
-type Issue = z.core.$ZodIssue;
-
-/** True when a union branch failed because the value had the wrong shape altogether. */
-function rejectsAtRoot(issues: readonly Issue[]): boolean {
-  return issues.some((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value'));
-}
-
-/** One zod issue as "path: reason" lines, in the style of net-config's errors. */
-function issueLines(issue: Issue, prefix: readonly PropertyKey[]): string[] {
-  const path = [...prefix, ...issue.path];
-  const at = formatPath(path);
-  const input = (issue as { input?: unknown }).input;
-  switch (issue.code) {
-    case 'invalid_type': {
-      const received = (issue as { received?: unknown }).received;
-      const got = typeof received === 'string' ? received : describeValue(input);
-      if (issue.expected === 'int') return [`${at}: must be an integer, got ${got}`];
-      return [`${at}: expected ${issue.expected}, got ${got}`];
-    }
-    case 'too_small': {
-      const op = issue.inclusive === false ? '>' : '>=';
-      if (issue.origin === 'array') return [`${at}: must have ${op} ${Number(issue.minimum)} item(s)`];
-      if (issue.origin === 'string') return [`${at}: must not be empty`];
-      return [`${at}: must be ${op} ${Number(issue.minimum)}, got ${describeValue(input)}`];
-    }
-    case 'too_big': {
-      const op = issue.inclusive === false ? '<' : '<=';
-      if (issue.origin === 'array') return [`${at}: must have ${op} ${Number(issue.maximum)} item(s)`];
-      return [`${at}: must be ${op} ${Number(issue.maximum)}, got ${describeValue(input)}`];
-    }
-    case 'unrecognized_keys': {
-      const kind =
-        typeof input === 'object' && input !== null ? (input as { kind?: unknown }).kind : undefined;
-      const known = path[0] === 'faults' && path.length === 2 ? STEP_FIELDS.get(String(kind)) : undefined;
-      const hint = known === undefined ? '' : ` (known: ${known.join(', ')})`;
-      return issue.keys.map((k) => `${formatPath([...path, k])}: unknown field${hint}`);
-    }
-    case 'invalid_value':
-      return [
-        `${at}: must be ${issue.values.length > 1 ? 'one of ' : ''}${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(input)}`,
-      ];
-    case 'invalid_union': {
-      const disc = issue as { note?: string; options?: unknown[]; discriminator?: string };
-      if (disc.discriminator !== undefined && Array.isArray(disc.options)) {
-        const got =
-          typeof input === 'object' && input !== null
-            ? describeValue((input as Record<string, unknown>)[disc.discriminator])
-            : describeValue(input);
-        return [`${at}: must be one of ${disc.options.map(String).join(', ')}, got ${got}`];
-      }
-      // A union such as "all" | {...}: if only one branch accepted the value's shape, its issues are the real ones.
-      const plausible = issue.errors.filter((branch) => !rejectsAtRoot(branch));
-      if (plausible.length === 1) return plausible[0]!.flatMap((i) => issueLines(i, path));
-      return [`${at}: ${issue.message}`];
-    }
-    default:
-      return [`${at}: ${issue.message}`];
-  }
-}
+const knownStepFields: KnownFields = (path, input) => {
+  if (path[0] !== 'faults' || path.length !== 2) return undefined;
+  const kind = typeof input === 'object' && input !== null ? (input as { kind?: unknown }).kind : undefined;
+  return STEP_FIELDS.get(String(kind));
+};
 
 /** Converts zod issues to one SimError whose message names each bad field by its JSON path. */
-function zodError(issues: readonly Issue[], prefix: readonly PropertyKey[] = []): SimError {
-  const lines = issues.flatMap((i) => issueLines(i, prefix));
-  const shown = lines.slice(0, 8);
-  if (lines.length > shown.length) shown.push(`(${lines.length - shown.length} more)`);
-  return new SimError('ERR_BAD_ARGUMENT', shown.join('; '));
+function zodError(issues: Parameters<typeof issuesError>[0], prefix: readonly PropertyKey[] = []): SimError {
+  return issuesError(issues, prefix, knownStepFields);
 }
 
 function timeOf(us: number | undefined, text: string | undefined): number | undefined {
@@ -439,19 +511,27 @@ function normalizeSelector(s: z.infer<typeof connSelectorSchema>): ConnSelector 
   return out;
 }
 
-function normalizeLinkPatch(p: z.infer<typeof linkPatchSchema>): Partial<LinkConfig> {
-  const out: Partial<LinkConfig> = {};
+function normalizeSlice(s: z.infer<typeof sliceSchema>): SliceSetting {
+  return { minBytes: s.minBytes, maxBytes: s.maxBytes, delayUs: timeOf(s.delayUs, s.delay) ?? 0 };
+}
+
+function normalizeLinkPatch(p: z.infer<typeof linkPatchSchema>): LinkPatch {
+  const out: LinkPatch = {};
   if (p.latency !== undefined) out.latency = p.latency;
-  if (p.jitterUs !== undefined) out.jitterUs = p.jitterUs;
-  if (p.bandwidthBytesPerSec !== undefined) out.bandwidthBytesPerSec = p.bandwidthBytesPerSec;
+  const jitterUs = p.jitterUs ?? p.jitter;
+  if (jitterUs !== undefined) out.jitterUs = jitterUs;
+  const bandwidth = p.bandwidthBytesPerSec ?? p.bandwidth;
+  if (bandwidth !== undefined) out.bandwidthBytesPerSec = bandwidth;
   if (p.lossRate !== undefined) out.lossRate = p.lossRate;
+  if (p.slice !== undefined) out.slice = p.slice === null ? null : normalizeSlice(p.slice);
   return out;
 }
 
 /** Turns a validated raw step into its normalized form (microsecond fields only, defaults filled). */
 function normalizeStep(s: RawStep): FaultStep {
-  // The schema guaranteed the required times are present, so the `!`s below cannot fail.
-  const atUs = timeOf(s.atUs, s.at)!;
+  // The schema guaranteed the required times are present, so the `!`s below cannot fail; a step
+  // keyed by atByte is armed at 0 unless it says otherwise.
+  const atUs = timeOf(s.atUs, s.at) ?? 0;
   switch (s.kind) {
     case 'partition': {
       const out: PartitionStep = {
@@ -465,16 +545,25 @@ function normalizeStep(s: RawStep): FaultStep {
       if (forUs !== undefined) out.forUs = forUs;
       return out;
     }
-    case 'stall-reads':
-      return {
+    case 'stall-reads': {
+      const out: StallReadsStep = {
         kind: 'stall-reads',
         atUs,
         conn: normalizeSelector(s.conn),
         side: s.side,
         forUs: timeOf(s.forUs, s.for)!,
       };
-    case 'reset':
-      return { kind: 'reset', atUs, conn: normalizeSelector(s.conn) };
+      if (s.atByte !== undefined) out.atByte = s.atByte;
+      return out;
+    }
+    case 'reset': {
+      const out: ResetStep = { kind: 'reset', atUs, conn: normalizeSelector(s.conn) };
+      if (s.atByte !== undefined) {
+        out.atByte = s.atByte;
+        out.side = s.side!;
+      }
+      return out;
+    }
     case 'pause':
       return { kind: 'pause', atUs, host: s.host, forUs: timeOf(s.forUs, s.for)! };
     case 'crash': {
@@ -496,6 +585,8 @@ function normalizeStep(s: RawStep): FaultStep {
       };
       const forUs = timeOf(s.forUs, s.for);
       if (forUs !== undefined) out.forUs = forUs;
+      if (s.atByte !== undefined) out.atByte = s.atByte;
+      if (s.forBytes !== undefined) out.forBytes = s.forBytes;
       return out;
     }
     case 'swizzle-clog':
@@ -506,18 +597,57 @@ function normalizeStep(s: RawStep): FaultStep {
         stepUs: timeOf(s.stepUs, s.step)!,
         forUs: timeOf(s.forUs, s.for)!,
       };
+    case 'limit':
+      return { kind: 'limit', atUs, atByte: s.atByte, conn: normalizeSelector(s.conn), side: s.side };
+    case 'slow-close':
+      return {
+        kind: 'slow-close',
+        atUs,
+        conn: normalizeSelector(s.conn),
+        side: s.side,
+        forUs: timeOf(s.forUs, s.for)!,
+      };
   }
 }
 
 /**
  * Validates a fault plan given as a parsed JSON value and returns its normalized form (all times in
  * integer microseconds, optional booleans filled in). Throws SimError('ERR_BAD_ARGUMENT') naming the
- * JSON path of every bad field, e.g. "faults[2].forUs: must be >= 0, got -5".
+ * JSON path of every bad field, e.g. "faults[2].forUs: must be >= 0, got -5". This is the one parser
+ * of fault descriptions: the simulator applies its result, the fault proxy compiles it.
  */
 export function parseFaultPlan(json: unknown): FaultPlan {
   const r = planSchema.safeParse(json, { reportInput: true });
   if (!r.success) throw zodError(r.error.issues);
-  return { version: 1, faults: r.data.faults.map(normalizeStep) };
+  const plan: FaultPlan = { version: 1, faults: r.data.faults.map(normalizeStep) };
+  const p = r.data.proxy;
+  if (p !== undefined) {
+    const proxy: ProxySettings = {};
+    if (p.toxicity !== undefined) proxy.toxicity = p.toxicity;
+    if (p.faultyConnections !== undefined) proxy.faultyConnections = p.faultyConnections;
+    if (p.segmentBytes !== undefined) proxy.segmentBytes = p.segmentBytes;
+    plan.proxy = proxy;
+  }
+  return plan;
+}
+
+/**
+ * Why the simulator cannot carry a (normalized) plan out, as "path: reason", or undefined when it
+ * can: the plan uses a part of the language only the real-socket fault proxy has (byte offsets,
+ * slicing, data limits, slow closes, proxy settings).
+ */
+export function simulatorUnsupported(plan: FaultPlan): string | undefined {
+  const proxyOnly = 'is carried out by the real-socket fault proxy only, not the simulator';
+  if (plan.proxy !== undefined) return `proxy: settings of the fault proxy; the simulator has none`;
+  for (const [i, step] of plan.faults.entries()) {
+    const at = `faults[${i}]`;
+    if (step.kind === 'limit' || step.kind === 'slow-close') return `${at}.kind: "${step.kind}" ${proxyOnly}`;
+    if ('atByte' in step && step.atByte !== undefined)
+      return `${at}.atByte: a step keyed by bytes ${proxyOnly}`;
+    if (step.kind === 'link' && step.set.slice !== undefined)
+      return `${at}.set.slice: slicing ${proxyOnly} (the simulator chunks with conn.randomChunking)`;
+  }
+  return undefined;
 }
 
 /** Like parseFaultPlan, from JSON text; malformed JSON is a SimError naming the position, never a SyntaxError. */
@@ -963,6 +1093,10 @@ class PlanRunner implements AppliedPlan {
         return this.link(rec, step);
       case 'swizzle-clog':
         return this.swizzle(rec, step, index);
+      case 'limit':
+      case 'slow-close':
+        // applyFaultPlan refused the plan (simulatorUnsupported): reaching this is a bug.
+        throw new Error(`fault plan: "${step.kind}" reached the simulator`);
     }
   }
 
@@ -1132,6 +1266,8 @@ function namedHosts(step: FaultStep, i: number): [string, string][] {
       ];
     case 'stall-reads':
     case 'reset':
+    case 'limit':
+    case 'slow-close':
       return sel(step.conn);
     case 'pause':
     case 'crash':
@@ -1154,6 +1290,8 @@ function namedHosts(step: FaultStep, i: number): [string, string][] {
  */
 export function applyFaultPlan(net: Network, plan: FaultPlan, options: ApplyOptions = {}): AppliedPlan {
   const checked = parseFaultPlan(plan);
+  const unsupported = simulatorUnsupported(checked);
+  if (unsupported !== undefined) throw new SimError('ERR_BAD_ARGUMENT', unsupported);
   const known = new Set(net.hostNames());
   checked.faults.forEach((step, i) => {
     for (const [path, host] of namedHosts(step, i)) {
@@ -1194,7 +1332,7 @@ export interface SwarmConfig {
   /** Steps start at a time drawn in [0, horizonUs]; the horizon itself is drawn per seed. Default 1 s..20 s. */
   horizonUs?: KnobRange;
   /** Candidate kinds. Default: all eight. */
-  kinds?: readonly FaultKind[];
+  kinds?: readonly SimFaultKind[];
   /** Each candidate kind is enabled for a seed with this probability; at least one always is. Default 0.5. */
   kindProbability?: number;
   /** Mean of the exponential fault durations. Default 10 ms..5 s (TB path_clog_duration_mean 0..500 ticks). */
@@ -1247,15 +1385,15 @@ const intRange = (max: number) =>
     .superRefine((v, ctx) => {
       if (v.max < v.min) ctx.addIssue({ code: 'custom', path: ['max'], message: 'must be >= min' });
     });
-const unitRange = z.strictObject({ min: probability, max: probability }).superRefine((v, ctx) => {
+const unitRange = z.strictObject({ min: probabilitySchema, max: probabilitySchema }).superRefine((v, ctx) => {
   if (v.max < v.min) ctx.addIssue({ code: 'custom', path: ['max'], message: 'must be >= min' });
 });
 
 const swarmSchema = z.strictObject({
-  steps: intRange(10_000).optional(),
+  steps: intRange(MAX_PLAN_STEPS).optional(),
   horizonUs: intRange(MAX_PLAN_US).optional(),
   kinds: z.array(z.enum(FAULT_KINDS)).min(1).optional(),
-  kindProbability: probability.optional(),
+  kindProbability: probabilitySchema.optional(),
   durationMeanUs: intRange(MAX_PLAN_US)
     .superRefine((v, ctx) => {
       if (v.min < 1)
@@ -1268,10 +1406,10 @@ const swarmSchema = z.strictObject({
     .optional(),
   durationMaxUs: usField.optional(),
   lossRate: unitRange.optional(),
-  latencyMinUs: intRange(MAX_PLAN_US).optional(),
-  latencyMeanUs: intRange(MAX_PLAN_US).optional(),
-  jitterUs: intRange(MAX_PLAN_US).optional(),
-  bandwidthBytesPerSec: intRange(2 ** 40).optional(),
+  latencyMinUs: intRange(MAX_LATENCY_US).optional(),
+  latencyMeanUs: intRange(MAX_LATENCY_US).optional(),
+  jitterUs: intRange(MAX_JITTER_US).optional(),
+  bandwidthBytesPerSec: intRange(MAX_BANDWIDTH_BYTES_PER_SEC).optional(),
   partitionStabilityUs: intRange(MAX_PLAN_US).optional(),
   crashStabilityUs: intRange(MAX_PLAN_US).optional(),
   swizzleStepUs: intRange(MAX_PLAN_US).optional(),
@@ -1303,14 +1441,14 @@ function drawFraction(rng: Rng, range: KnobRange): number {
   );
 }
 
-const NEEDS_TWO_HOSTS: ReadonlySet<FaultKind> = new Set(['partition', 'link', 'swizzle-clog']);
+const NEEDS_TWO_HOSTS: ReadonlySet<SimFaultKind> = new Set(['partition', 'link', 'swizzle-clog']);
 const PARTITION_MODES: readonly PartitionMode[] = ['uniform_size', 'uniform_partition', 'isolate_single'];
 
 interface SwarmDraws {
   cfg: Required<SwarmConfig>;
   hosts: readonly string[];
   horizonUs: number;
-  kinds: FaultKind[];
+  kinds: SimFaultKind[];
   durationMeanUs: number;
   lossRate: number;
   latencyMinUs: number;

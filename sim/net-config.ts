@@ -4,6 +4,14 @@
  * documented default, is validated with a typed error naming the field, and can be printed.
  */
 import { SimError } from './errors.js';
+import {
+  bandwidthSchema,
+  jitterUsSchema,
+  latencyModelSchema,
+  MAX_SIZE_BYTES,
+  parseWith,
+  probabilitySchema,
+} from './fault-limits.js';
 import type { KeyedStream } from './rng.js';
 
 /** One-way latency distributions (all in microseconds). */
@@ -15,10 +23,11 @@ export type LatencyModel =
   /** FoundationDB sim2 style: `slow` with probability slowProbability (e.g. 0.001), else `fast`. */
   | { kind: 'mixture'; fast: LatencyModel; slow: LatencyModel; slowProbability: number };
 
+/** Bounds of every field: sim/fault-limits.ts (MAX_LATENCY_US, MAX_JITTER_US, MAX_BANDWIDTH_BYTES_PER_SEC). */
 export interface LinkConfig {
-  /** Default: constant 1000 us. */
+  /** Default: constant 1000 us. Every value in [0, MAX_LATENCY_US] (10 s), integer µs. */
   latency: LatencyModel;
-  /** Extra uniform delay in [0, jitterUs) per segment (default 0). Order is still preserved. */
+  /** Extra uniform delay in [0, jitterUs) per segment (default 0; at most MAX_JITTER_US). Order is still preserved. */
   jitterUs: number;
   /** Serialization rate per connection direction in bytes per second; 0 = unlimited (default 0). */
   bandwidthBytesPerSec: number;
@@ -83,44 +92,20 @@ function checkNumber(field: string, v: unknown, min: number, max = Number.MAX_SA
   return v;
 }
 
+/**
+ * Validates a latency model with the shared schema of sim/fault-limits.ts (the bounds fault plans,
+ * the fault proxy and scenarios use too); a SimError ERR_BAD_ARGUMENT naming `field` otherwise.
+ */
 export function validateLatency(field: string, m: unknown): LatencyModel {
-  if (typeof m !== 'object' || m === null) bad(field, 'must be a latency model object');
-  const o = m as Record<string, unknown>;
-  switch (o.kind) {
-    case 'constant':
-      return { kind: 'constant', us: checkNumber(`${field}.us`, o.us, 0) };
-    case 'uniform': {
-      const minUs = checkNumber(`${field}.minUs`, o.minUs, 0);
-      const maxUs = checkNumber(`${field}.maxUs`, o.maxUs, minUs);
-      return { kind: 'uniform', minUs, maxUs };
-    }
-    case 'exponential':
-      return {
-        kind: 'exponential',
-        minUs: checkNumber(`${field}.minUs`, o.minUs, 0),
-        meanUs: checkNumber(`${field}.meanUs`, o.meanUs, 0),
-      };
-    case 'mixture':
-      return {
-        kind: 'mixture',
-        fast: validateLatency(`${field}.fast`, o.fast),
-        slow: validateLatency(`${field}.slow`, o.slow),
-        slowProbability: checkNumber(`${field}.slowProbability`, o.slowProbability, 0, 1),
-      };
-    default:
-      return bad(
-        `${field}.kind`,
-        `must be constant, uniform, exponential or mixture, got ${JSON.stringify(o.kind)}`,
-      );
-  }
+  return parseWith(latencyModelSchema, m, field);
 }
 
 function checkSize(field: string, v: unknown): SizeSetting {
-  if (typeof v === 'number') return checkNumber(field, v, 1, 2 ** 31);
+  if (typeof v === 'number') return checkNumber(field, v, 1, MAX_SIZE_BYTES);
   if (typeof v === 'object' && v !== null) {
     const o = v as Record<string, unknown>;
-    const minBytes = checkNumber(`${field}.minBytes`, o.minBytes, 1, 2 ** 31);
-    return { minBytes, maxBytes: checkNumber(`${field}.maxBytes`, o.maxBytes, minBytes, 2 ** 31) };
+    const minBytes = checkNumber(`${field}.minBytes`, o.minBytes, 1, MAX_SIZE_BYTES);
+    return { minBytes, maxBytes: checkNumber(`${field}.maxBytes`, o.maxBytes, minBytes, MAX_SIZE_BYTES) };
   }
   return bad(field, `must be a byte count or {minBytes, maxBytes}, got ${JSON.stringify(v)}`);
 }
@@ -140,12 +125,16 @@ export function mergeLink(field: string, base: Readonly<LinkConfig>, patch: unkn
   const p = patch as Partial<Record<keyof LinkConfig, unknown>>;
   return {
     latency: p.latency === undefined ? base.latency : validateLatency(`${field}.latency`, p.latency),
-    jitterUs: p.jitterUs === undefined ? base.jitterUs : checkNumber(`${field}.jitterUs`, p.jitterUs, 0),
+    jitterUs:
+      p.jitterUs === undefined ? base.jitterUs : parseWith(jitterUsSchema, p.jitterUs, `${field}.jitterUs`),
     bandwidthBytesPerSec:
       p.bandwidthBytesPerSec === undefined
         ? base.bandwidthBytesPerSec
-        : checkNumber(`${field}.bandwidthBytesPerSec`, p.bandwidthBytesPerSec, 0),
-    lossRate: p.lossRate === undefined ? base.lossRate : checkNumber(`${field}.lossRate`, p.lossRate, 0, 1),
+        : parseWith(bandwidthSchema, p.bandwidthBytesPerSec, `${field}.bandwidthBytesPerSec`),
+    lossRate:
+      p.lossRate === undefined
+        ? base.lossRate
+        : parseWith(probabilitySchema, p.lossRate, `${field}.lossRate`),
   };
 }
 

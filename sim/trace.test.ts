@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Hash64, HashLabel, hashValue } from './hash.js';
 import {
   CallbackSink,
+  eventDigest,
   firstDivergence,
   RingSink,
   toJsonLines,
@@ -84,6 +85,56 @@ describe('Trace', () => {
     expect(run('a', 1)).not.toBe(run('a', 2));
   });
 
+  it('hashes the typed session, stream, correlation and hand-off ids (schema @2)', () => {
+    const msg: TraceEvent = {
+      seq: 0,
+      tUs: 5,
+      kind: 'msg-send',
+      host: 'a',
+      proto: 'req0',
+      msg: 'request',
+      bytes: 8,
+      fields: [],
+      session: 'pipe/7',
+      stream: 3,
+      corr: 42,
+      answer: true,
+      handoff: 1,
+    };
+    const digests = [
+      msg,
+      { ...msg, session: 'pipe/8' },
+      { ...msg, stream: 5 },
+      { ...msg, corr: 43 },
+      { ...msg, corr: '42' },
+      { ...msg, answer: false },
+      { ...msg, handoff: 2 },
+    ].map(eventDigest);
+    expect(new Set(digests).size).toBe(digests.length);
+    const open: TraceEvent = {
+      seq: 0,
+      tUs: 5,
+      kind: 'session-open',
+      host: 'a',
+      conn: 1,
+      session: 'pipe/7',
+      type: 'sp-pipe',
+      proto: 'req0',
+      peer: 'tcp://b:80',
+      local: 'tcp://a:49152',
+    };
+    const sessions = [
+      open,
+      { ...open, session: 'pipe/8' },
+      { ...open, type: 'h2-conn' },
+      { ...open, peer: 'tcp://c:80' },
+      { ...open, local: 'tcp://a:49153' },
+      { seq: 0, tUs: 5, kind: 'session-close', host: 'a', conn: 1, session: 'pipe/7' },
+      { seq: 0, tUs: 5, kind: 'session-close', host: 'a', conn: 1, session: 'pipe/7', reason: 'ErrClosed' },
+    ].map((e) => eventDigest(e as TraceEvent));
+    expect(new Set(sessions).size).toBe(sessions.length);
+  });
+
   it('finds the first divergence between two traces', async () => {
     const record = async (changeAt: number): Promise<TraceEvent[]> => {
       const ring = new RingSink();
@@ -139,7 +190,7 @@ describe('Trace', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines[0]).toEqual({ schema: 'netlab/trace@1', seed: 's' });
+    expect(lines[0]).toEqual({ schema: 'netlab/trace@2', seed: 's' });
     expect(lines[1]).toMatchObject({ kind: 'note', text: 'hi' });
   });
 });

@@ -10,9 +10,13 @@ import { Hash64, stringDigestOf, type HashLabel } from './hash.js';
 
 export { HashLabel } from './hash.js';
 
-/** Bump on any incompatible change to an event's fields; readers check it. */
-export const TRACE_SCHEMA = 'netlab/trace@1';
-export const TRACE_SCHEMA_VERSION = 1;
+/**
+ * Bump on any incompatible change to an event's fields; readers check it. @2: sessions
+ * (session-open, session-close) and the session, stream, correlation and hand-off ids of messages
+ * are typed fields (they were free-text notes, field names and timer labels in @1).
+ */
+export const TRACE_SCHEMA = 'netlab/trace@2';
+export const TRACE_SCHEMA_VERSION = 2;
 
 /** A decoded protocol field, as upper layers annotate messages: where it sits in the bytes and its value. */
 export interface TraceField {
@@ -29,6 +33,32 @@ export interface TraceBase {
   tUs: number;
   host?: string;
   conn?: number;
+}
+
+/**
+ * What a message event may say beyond its bytes and decoded fields: the ids that tie it to a
+ * session, a stream in it, the exchange it belongs to, and the other end of an in-memory hand-off.
+ */
+export interface MessageRefs {
+  /** The session it travelled on (a session-open's `session`). */
+  session?: string;
+  /** The stream within the session, for multiplexed protocols (HTTP/2, qrpc). */
+  stream?: number;
+  /**
+   * Correlation id: the same on a request and its answers (SP request and survey ids, an HTTP/2
+   * stream's request, an RPC id), so a reader pairs them without knowing the protocol.
+   */
+  corr?: string | number;
+  /**
+   * True on an answer (a reply, a survey response): with `corr`, it answers the exchange a message
+   * without it opened (a request, a survey). Readers pair them by this, not by message names.
+   */
+  answer?: boolean;
+  /**
+   * In-memory hand-off id, unique within a trace: a msg-send and the msg-recv carrying the same
+   * handoff are one message passed in memory, without a connection or bytes on a wire (inproc).
+   */
+  handoff?: number;
 }
 
 export type TraceEvent = TraceBase &
@@ -53,8 +83,18 @@ export type TraceEvent = TraceBase &
     | { kind: 'fault-start'; fault: string; id: number; detail?: string }
     | { kind: 'fault-end'; fault: string; id: number }
     | { kind: 'host'; state: 'up' | 'paused' | 'resumed' | 'crashed' | 'restarted' }
-    | { kind: 'msg-send'; proto: string; msg: string; bytes: number; fields: TraceField[] }
-    | { kind: 'msg-recv'; proto: string; msg: string; bytes: number; fields: TraceField[] }
+    | ({ kind: 'msg-send'; proto: string; msg: string; bytes: number; fields: TraceField[] } & MessageRefs)
+    | ({ kind: 'msg-recv'; proto: string; msg: string; bytes: number; fields: TraceField[] } & MessageRefs)
+    /**
+     * A session opened: an association a stack keeps with one peer over a connection or in memory
+     * (an SP pipe; an HTTP/2 connection; a pool's connection). `session` is unique within the trace;
+     * `type` says what it is in stack-neutral terms ('sp-pipe', 'h2-conn'...), `proto` the protocol
+     * spoken on it when the stack names one; `peer` and `local` are addresses. `conn`, when set, is
+     * the connection it runs on.
+     */
+    | { kind: 'session-open'; session: string; type: string; proto?: string; peer: string; local?: string }
+    /** The session closed; `reason` says why when it was not a clean close. */
+    | { kind: 'session-close'; session: string; reason?: string }
     | { kind: 'queue-depth'; queue: string; depth: number }
     | { kind: 'note'; text: string }
     | { kind: 'error'; code: string; message: string }
@@ -363,4 +403,21 @@ export class Trace {
   close(): void {
     for (const s of this.sinks) s.close?.();
   }
+}
+
+/**
+ * Why a reader of this schema cannot read a trace whose header says `schema`, or null when it can.
+ * Traces of another version are refused rather than half-read (their fields mean other things).
+ */
+export function traceSchemaProblem(schema: unknown): string | null {
+  if (schema === TRACE_SCHEMA) return null;
+  const said = JSON.stringify(schema ?? null);
+  const version = typeof schema === 'string' ? /^netlab\/trace@(\d+)$/.exec(schema)?.[1] : undefined;
+  if (version === undefined)
+    return `the trace's header says schema ${said}, not a netlab trace (this netlab reads "${TRACE_SCHEMA}")`;
+  const which = Number(version) < TRACE_SCHEMA_VERSION ? 'an older' : 'a newer';
+  return (
+    `the trace is schema "${String(schema)}" (version ${version}), ${which} version than this netlab reads: ` +
+    `"${TRACE_SCHEMA}" (version ${TRACE_SCHEMA_VERSION}). Record it again with this netlab (netlab replay, netlab run)`
+  );
 }

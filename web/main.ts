@@ -3,9 +3,11 @@
  * run banner, conformance matrix, query bar and case pages, from the data the builder embedded.
  * Every rendering stage is wrapped so a bad input shows up in the problems banner while the rest
  * still renders: the page never goes blank. No network: data is inline or in <script src> files.
+ * Knows no stack: the bootstrap (web/app-entry.ts) starts it with each stack's message decoder.
  */
 import type { Manifest, TraceEntry } from '../reports/html.js';
 import { byId, h, inflate, message } from './dom.js';
+import type { MessageDecoder } from './message-decoder.js';
 import { openViewer, type NetlabRunner, type ViewerHandle } from './viewer.js';
 import {
   buildMatrix,
@@ -41,6 +43,12 @@ declare global {
   }
 }
 
+/** What the bootstrap hands the page. */
+export interface ReportPageOptions {
+  /** Each stack's decoder for the viewer's message pane. */
+  decoders: readonly MessageDecoder[];
+}
+
 /** Rows rendered at most; a bigger matrix says so and asks for a narrower query. */
 const MAX_ROWS = 2000;
 
@@ -49,6 +57,7 @@ const MAX_ROWS = 2000;
 // ---------------------------------------------------------------------------------------------
 
 const problems: string[] = [];
+let decoders: readonly MessageDecoder[] = [];
 let manifest: Manifest = { mode: 'single', reportScript: null, traces: {}, problems: [] };
 let banner: Partial<Banner> = {};
 let suites: { name: string; cases: Case[] }[] = [];
@@ -593,6 +602,13 @@ function traceSection(c: Case): HTMLElement {
                   `${s.badLines} line(s) of the trace are not JSON (truncated or corrupt).`,
                 )
               : null,
+            s.schemaProblem !== null
+              ? h(
+                  'p',
+                  { class: 'problem', 'data-field': 'trace-schema' },
+                  `The viewer cannot open it: ${s.schemaProblem}.`,
+                )
+              : null,
             h('ul', { class: 'kinds' }, ...s.kinds.map(([k, n]) => h('li', {}, h('code', {}, k), ` ${n}`))),
           ),
         );
@@ -773,6 +789,7 @@ function renderViewer(box: HTMLElement, caseId: string): void {
           }
         : null,
     loadRunner,
+    decoders,
     tUs: view.tUs,
     msg: view.msg,
     filter: view.filter,
@@ -906,10 +923,14 @@ function main(): void {
   });
 }
 
-try {
-  main();
-} catch (e) {
-  // Last resort: never a blank page.
-  const app = byId('app') ?? document.body;
-  app.append(h('p', { class: 'problem', role: 'alert' }, `The report could not render: ${message(e)}`));
+/** Renders the page from the data embedded in it. */
+export function startReportPage(options: ReportPageOptions): void {
+  decoders = options.decoders;
+  try {
+    main();
+  } catch (e) {
+    // Last resort: never a blank page.
+    const app = byId('app') ?? document.body;
+    app.append(h('p', { class: 'problem', role: 'alert' }, `The report could not render: ${message(e)}`));
+  }
 }

@@ -183,11 +183,21 @@ describe('summarizeTrace', () => {
   it('counts events by kind, hosts and the virtual span, skipping the header', () => {
     const s = summarizeTrace(PLANTED_TRACE_TEXT);
     expect(s.events).toBe(6);
-    expect(s.header).toMatchObject({ schema: 'netlab/trace@1', seed: 's-4f1c' });
+    expect(s.header).toMatchObject({ schema: 'netlab/trace@2', seed: 's-4f1c' });
+    expect(s.schemaProblem).toBeNull();
     expect(s.hosts).toEqual(['client0', 'server']);
     expect(s.lastUs! - s.firstUs!).toBe(30_000_000);
     expect(s.kinds[0]).toEqual(['connect', 1]);
     expect(s.badLines).toBe(0);
+  });
+
+  it('says why a trace of another schema version cannot be opened', () => {
+    const old = PLANTED_TRACE_TEXT.replace('netlab/trace@2', 'netlab/trace@1');
+    const s = summarizeTrace(old);
+    expect(s.events).toBe(6);
+    expect(s.schemaProblem).toMatch(
+      /schema "netlab\/trace@1" \(version 1\).*"netlab\/trace@2" \(version 2\)/,
+    );
   });
 
   it('counts lines that are not JSON (a truncated file)', () => {

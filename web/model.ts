@@ -5,11 +5,12 @@
  * tests them in Node and the page (web/main.ts) only renders.
  */
 import type { Banner, Case, CaseStatus, Report, Totals } from '../reports/schema.js';
+import { traceSchemaProblem } from '../sim/trace.js';
 
 export type { Banner, Case, CaseStatus, Report, Totals };
 
 /** The schema this page reads; another one is shown as a problem, and rendered as far as it goes. */
-export const PAGE_REPORT_SCHEMA = 'netlab/report@1';
+export const PAGE_REPORT_SCHEMA = 'netlab/report@2';
 
 export const STATUSES: readonly CaseStatus[] = ['pass', 'fail', 'error', 'skip', 'flaky'];
 
@@ -451,11 +452,13 @@ export function formatHash(state: ViewState): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Traces (JSON lines, netlab/trace@1)
+// Traces (JSON lines, netlab/trace@2)
 // ---------------------------------------------------------------------------------------------
 
 export interface TraceSummary {
   header: Record<string, unknown> | null;
+  /** Why the viewer cannot open the trace (a header of another schema version), or null. */
+  schemaProblem: string | null;
   events: number;
   firstUs: number | null;
   lastUs: number | null;
@@ -499,8 +502,10 @@ export function summarizeTrace(text: string): TraceSummary {
       lastUs = v.tUs;
     }
   });
+  const schema = (header as Record<string, unknown> | null)?.schema;
   return {
     header,
+    schemaProblem: schema === undefined ? null : traceSchemaProblem(schema),
     events,
     firstUs,
     lastUs,

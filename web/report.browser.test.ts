@@ -213,11 +213,15 @@ describe.skipIf(!HAVE_CHROMIUM)('web report in chromium', () => {
     const other = json.suites[1]!.cases[1]!;
     other.trace = 'traces/corrupt.jsonl';
     json.suites[1]!.cases[5]!.trace = 'traces/missing.jsonl';
+    // A trace an older netlab wrote (schema @1): named, summarized, and refused by the viewer.
+    const old = json.suites[0]!.cases[0]!;
+    old.trace = 'traces/old.jsonl';
     const built = buildReportHtml(
       json,
       [
         { path: PLANTED_TRACE, content: PLANTED_TRACE_TEXT },
         { path: 'traces/missing.jsonl', content: null, missing: 'file not found: traces/missing.jsonl' },
+        { path: 'traces/old.jsonl', content: PLANTED_TRACE_TEXT.replace('netlab/trace@2', 'netlab/trace@1') },
       ],
       loadWebAssets(),
     );
@@ -245,6 +249,19 @@ describe.skipIf(!HAVE_CHROMIUM)('web report in chromium', () => {
     await page.locator(`button[data-case="${json.suites[1]!.cases[5]!.id}"]`).click();
     await expect(page.locator('#case-page .trace .problem').textContent()).resolves.toMatch(/is missing/);
     await done(w);
+
+    const schemaWords = /"netlab\/trace@1" \(version 1\).*"netlab\/trace@2" \(version 2\)/;
+    expect(problems).toMatch(
+      new RegExp(`trace traces/old\\.jsonl: the trace is schema ${schemaWords.source}`),
+    );
+    const w2 = await open(join(dir, 'index.html'), `#case=${encodeURIComponent(old.id)}`);
+    await expect(w2.page.locator('[data-field="trace-schema"]').textContent()).resolves.toMatch(schemaWords);
+    await w2.page.locator('a.viewer-link').click();
+    await expect(w2.page.locator('.viewer-status .problem').textContent()).resolves.toMatch(
+      new RegExp(`^The viewer cannot open this trace: the trace is schema ${schemaWords.source}`),
+    );
+    await expect(w2.page.locator('canvas.diagram').count()).resolves.toBe(0);
+    await done(w2);
   });
 
   it('a page without a report still renders its frame and says what is wrong', async () => {

@@ -152,48 +152,132 @@ function thinInRange(points: readonly XY[], lo: number, hi: number, max: number)
   return Array.from({ length: max }, (_, i) => inRange[Math.floor(i * step)]!);
 }
 
-export function mountCharts(
-  host: HTMLElement,
-  model: DiagramModel,
-  pinUs: number,
-  callbacks: ChartsCallbacks,
-): ChartsHandle {
-  const bands = timeBands(model);
+const lineDs = (label: string, data: XY[], color: string, extra: Partial<ChartDataset<'line', XY[]>> = {}) =>
+  ({
+    label,
+    data,
+    borderColor: color,
+    backgroundColor: color,
+    borderWidth: 1.5,
+    pointRadius: 0,
+    ...extra,
+  }) as ChartDataset<'line', XY[]>;
+
+/** A line chart over virtual time on `canvas`; `y1Title` adds a right-hand axis (shown only when a dataset uses it). */
+function lineChart(
+  canvas: HTMLCanvasElement,
+  range: { lo: number; hi: number },
+  yTitle: string,
+  y1Title: string | null,
+): Chart<'line', XY[]> {
+  return new Chart<'line', XY[]>(canvas, {
+    type: 'line',
+    data: { datasets: [] },
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      parsing: false,
+      normalized: true,
+      interaction: { mode: 'nearest', axis: 'x', intersect: false },
+      scales: {
+        x: {
+          type: 'linear',
+          min: range.lo,
+          max: range.hi,
+          ticks: { callback: (v) => formatUs(Number(v)), maxTicksLimit: 8 },
+        },
+        y: { type: 'linear', beginAtZero: true, title: { display: true, text: yTitle } },
+        // Set here, not added later: a copy of chart.js's resolved options breaks its resolver.
+        ...(y1Title === null
+          ? {}
+          : {
+              y1: {
+                type: 'linear' as const,
+                position: 'right' as const,
+                beginAtZero: true,
+                display: 'auto' as const,
+                title: { display: true, text: y1Title },
+              },
+            }),
+      },
+      plugins: {
+        legend: { labels: { boxWidth: 12 } },
+        tooltip: { callbacks: { title: (items) => formatUs(items[0]?.parsed.x ?? 0) } },
+      },
+    },
+    plugins: [overlayPlugin],
+  });
+}
+
+/** The four charts over one model, following the diagram's range and the viewer's filter. */
+class ViewerCharts implements ChartsHandle {
+  private readonly bands: TimeBand[];
   // What the filter selects, recomputed when it changes (not per range change).
-  let latency: XY[] = [];
-  let inFlight: XY[] = [];
-  let inFlightByConn: Series[] = [];
-  let recvQueues: Series[] = [];
-  let queues: { label: string; points: XY[] }[] = [];
-  let arrowMask: Uint8Array | null = null;
-  const select = (filter: ViewerFilter, mask: FilterMask | null): void => {
-    arrowMask = mask?.arrows ?? null;
+  private latency: XY[] = [];
+  private inFlight: XY[] = [];
+  private inFlightByConn: Series[] = [];
+  private recvQueues: Series[] = [];
+  private queues: { label: string; points: XY[] }[] = [];
+  private arrowMask: Uint8Array | null = null;
+  private range: { lo: number; hi: number; cursor: number };
+  private readonly charts: Chart<'line', XY[]>[] = [];
+  private readonly tput: Chart<'line', XY[]>;
+  private readonly lat: Chart<'line', XY[]>;
+  private readonly flight: Chart<'line', XY[]>;
+  private readonly queueChart: Chart<'line', XY[]>;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly host: HTMLElement,
+    private readonly model: DiagramModel,
+    private readonly pinUs: number,
+    private readonly callbacks: ChartsCallbacks,
+  ) {
+    this.bands = timeBands(model);
+    this.select(EMPTY_FILTER, null);
+    const tFirst = model.tUs[0] ?? 0;
+    const tLast = model.tUs[model.tUs.length - 1] ?? 0;
+    this.range = { lo: tFirst, hi: Math.max(tLast, tFirst + 1), cursor: pinUs };
+    this.tput = this.make('throughput', 'Throughput: bytes delivered per bucket', 'bytes');
+    this.lat = this.make('latency', 'Latency of each delivered chunk (delivery − send)', 'µs');
+    this.flight = this.make(
+      'inflight',
+      `Bytes in flight (written, not yet delivered) per connection: the ${CONN_SERIES_MAX} busiest, the rest as other`,
+      'bytes',
+    );
+    this.queueChart = this.make(
+      'queues',
+      'Receive queue per socket (bytes delivered, not yet read) and queue-depth samples',
+      'bytes',
+      'depth',
+    );
+    this.fill();
+  }
+
+  private select(filter: ViewerFilter, mask: FilterMask | null): void {
+    const model = this.model;
+    const arrowMask = mask?.arrows ?? null;
     const hostNames = new Set(filter.hosts);
     const keepHost = (hi: number): boolean =>
       filter.hosts.length === 0 || hostNames.has(model.hosts[hi]?.name ?? '');
     const keepConn = (c: number): boolean => filter.conns.length === 0 || filter.conns.includes(c);
-    latency = latencyPoints(model, arrowMask);
-    inFlight = bytesInFlight(model, arrowMask);
-    inFlightByConn = bytesInFlightByConn(model, CONN_SERIES_MAX, arrowMask);
-    recvQueues = recvQueueBySocket(model, CONN_SERIES_MAX, (hi, c) => keepHost(hi) && keepConn(c));
-    queues = queueDepths(model, keepHost);
-  };
-  select(EMPTY_FILTER, null);
-  const tFirst = model.tUs[0] ?? 0;
-  const tLast = model.tUs[model.tUs.length - 1] ?? 0;
-  let range = { lo: tFirst, hi: Math.max(tLast, tFirst + 1), cursor: pinUs };
+    this.arrowMask = arrowMask;
+    this.latency = latencyPoints(model, arrowMask);
+    this.inFlight = bytesInFlight(model, arrowMask);
+    this.inFlightByConn = bytesInFlightByConn(model, CONN_SERIES_MAX, arrowMask);
+    this.recvQueues = recvQueueBySocket(model, CONN_SERIES_MAX, (hi, c) => keepHost(hi) && keepConn(c));
+    this.queues = queueDepths(model, keepHost);
+  }
 
-  const charts: Chart<'line', XY[]>[] = [];
-  /** A chart; `y1Title` adds a right-hand axis (shown only when a dataset uses it). */
-  const make = (
+  private make(
     name: string,
     title: string,
     yTitle: string,
-    datasets: ChartDataset<'line', XY[]>[],
     y1Title: string | null = null,
-  ) => {
+  ): Chart<'line', XY[]> {
     const canvas = h('canvas', { class: `chart chart-${name}`, role: 'img', 'aria-label': title });
-    host.append(
+    this.host.append(
       h(
         'figure',
         { class: 'chart-box' },
@@ -201,59 +285,27 @@ export function mountCharts(
         h('div', { class: 'chart-wrap' }, canvas),
       ),
     );
-    const chart = new Chart<'line', XY[]>(canvas, {
-      type: 'line',
-      data: { datasets },
-      options: {
-        animation: false,
-        responsive: true,
-        maintainAspectRatio: false,
-        parsing: false,
-        normalized: true,
-        interaction: { mode: 'nearest', axis: 'x', intersect: false },
-        scales: {
-          x: {
-            type: 'linear',
-            min: range.lo,
-            max: range.hi,
-            ticks: { callback: (v) => formatUs(Number(v)), maxTicksLimit: 8 },
-          },
-          y: { type: 'linear', beginAtZero: true, title: { display: true, text: yTitle } },
-          // Set here, not added later: a copy of chart.js's resolved options breaks its resolver.
-          ...(y1Title === null
-            ? {}
-            : {
-                y1: {
-                  type: 'linear' as const,
-                  position: 'right' as const,
-                  beginAtZero: true,
-                  display: 'auto' as const,
-                  title: { display: true, text: y1Title },
-                },
-              }),
-        },
-        plugins: {
-          legend: { labels: { boxWidth: 12 } },
-          tooltip: { callbacks: { title: (items) => formatUs(items[0]?.parsed.x ?? 0) } },
-        },
-      },
-      plugins: [overlayPlugin],
-    });
-    const overlay: Overlay = { bands, pinUs, cursorUs: range.cursor, brush: null };
+    const chart = lineChart(canvas, this.range, yTitle, y1Title);
+    const overlay: Overlay = {
+      bands: this.bands,
+      pinUs: this.pinUs,
+      cursorUs: this.range.cursor,
+      brush: null,
+    };
     overlays.set(chart, overlay);
-    charts.push(chart);
-    brushable(chart, overlay);
+    this.charts.push(chart);
+    this.brushable(chart, overlay);
     return chart;
-  };
+  }
 
   /** Drag across a chart: a brushed range for the diagram; a click without a drag: the cursor. */
-  function brushable(chart: Chart<'line', XY[]>, overlay: Overlay): void {
+  private brushable(chart: Chart<'line', XY[]>, overlay: Overlay): void {
     const canvas = chart.canvas;
     const valueAt = (clientX: number): number => {
       const x = chart.scales.x!;
       const px = clientX - canvas.getBoundingClientRect().left;
       const v = x.getValueForPixel(Math.max(chart.chartArea.left, Math.min(chart.chartArea.right, px)));
-      return v ?? range.lo;
+      return v ?? this.range.lo;
     };
     let down: { clientX: number; fromUs: number; dragging: boolean } | null = null;
     canvas.addEventListener('pointerdown', (ev) => {
@@ -275,59 +327,34 @@ export function mountCharts(
       overlay.brush = null;
       if (cancelled) return void chart.draw();
       const toUs = valueAt(ev.clientX);
-      if (!d.dragging) return callbacks.onPick(toUs);
+      if (!d.dragging) return this.callbacks.onPick(toUs);
       chart.draw();
-      callbacks.onRange(Math.min(d.fromUs, toUs), Math.max(d.fromUs, toUs));
+      this.callbacks.onRange(Math.min(d.fromUs, toUs), Math.max(d.fromUs, toUs));
     };
     canvas.addEventListener('pointerup', (ev) => finish(ev, false));
     canvas.addEventListener('pointercancel', (ev) => finish(ev, true));
   }
 
-  const lineDs = (
-    label: string,
-    data: XY[],
-    color: string,
-    extra: Partial<ChartDataset<'line', XY[]>> = {},
-  ) =>
-    ({
-      label,
-      data,
-      borderColor: color,
-      backgroundColor: color,
-      borderWidth: 1.5,
-      pointRadius: 0,
-      ...extra,
-    }) as ChartDataset<'line', XY[]>;
-
-  const tput = make('throughput', 'Throughput: bytes delivered per bucket', 'bytes', []);
-  const lat = make('latency', 'Latency of each delivered chunk (delivery − send)', 'µs', []);
-  const flight = make(
-    'inflight',
-    `Bytes in flight (written, not yet delivered) per connection: the ${CONN_SERIES_MAX} busiest, the rest as other`,
-    'bytes',
-    [],
-  );
-  const queueChart = make(
-    'queues',
-    'Receive queue per socket (bytes delivered, not yet read) and queue-depth samples',
-    'bytes',
-    [],
-    'depth',
-  );
   /** A level series as drawn: cut to the visible range and thinned. */
-  const steps = (points: readonly XY[]): XY[] => visibleSteps(points, range.lo, range.hi, STEP_POINTS_MAX);
-  const seriesDs = (list: readonly Series[], dash: number[] = []): ChartDataset<'line', XY[]>[] =>
-    list.map((s, i) =>
-      lineDs(s.label, steps(s.points), s.key === 'other' ? OTHER_COLOR : PALETTE[i % PALETTE.length]!, {
+  private steps(points: readonly XY[]): XY[] {
+    return visibleSteps(points, this.range.lo, this.range.hi, STEP_POINTS_MAX);
+  }
+
+  private seriesDs(list: readonly Series[], dash: number[] = []): ChartDataset<'line', XY[]>[] {
+    return list.map((s, i) =>
+      lineDs(s.label, this.steps(s.points), s.key === 'other' ? OTHER_COLOR : PALETTE[i % PALETTE.length]!, {
         stepped: 'before',
         borderDash: dash,
       }),
     );
+  }
 
-  function fill(): void {
+  /** The datasets for the current range and filter, then every chart redrawn. */
+  private fill(): void {
+    const range = this.range;
     const b = makeBuckets(range.lo, range.hi, BUCKETS);
-    const tp = throughput(model, b, arrowMask);
-    tput.data.datasets = [
+    const tp = throughput(this.model, b, this.arrowMask);
+    this.tput.data.datasets = [
       lineDs('all hosts', tp.total, '#1a1a1a', { stepped: 'middle' }),
       ...tp.perHost.map((s, i) =>
         lineDs(`to ${s.host}`, s.points, PALETTE[i % PALETTE.length]!, {
@@ -337,13 +364,13 @@ export function mountCharts(
       ),
     ];
     const q = latencyQuantiles(
-      latency.filter((p) => p.x >= b.t0 && p.x <= range.hi),
+      this.latency.filter((p) => p.x >= b.t0 && p.x <= range.hi),
       b,
     );
-    lat.data.datasets = [
+    this.lat.data.datasets = [
       lineDs(
         'chunk',
-        thinInRange(latency, range.lo, range.hi, LATENCY_POINTS_MAX),
+        thinInRange(this.latency, range.lo, range.hi, LATENCY_POINTS_MAX),
         'rgba(0, 114, 178, 0.5)',
         {
           showLine: false,
@@ -353,60 +380,76 @@ export function mountCharts(
       lineDs('p50', q.p50, '#009e73'),
       lineDs('p99', q.p99, '#d55e00'),
     ];
-    flight.data.datasets = [
+    this.flight.data.datasets = [
       // The total only when it differs from the one connection's series.
-      ...(inFlightByConn.length > 1
-        ? [lineDs('all connections', steps(inFlight), '#1a1a1a', { stepped: 'before', borderDash: [4, 2] })]
+      ...(this.inFlightByConn.length > 1
+        ? [
+            lineDs('all connections', this.steps(this.inFlight), '#1a1a1a', {
+              stepped: 'before',
+              borderDash: [4, 2],
+            }),
+          ]
         : []),
-      ...seriesDs(inFlightByConn),
+      ...this.seriesDs(this.inFlightByConn),
     ];
-    queueChart.data.datasets = [
-      ...seriesDs(recvQueues),
-      ...queues.map((s, i) =>
-        lineDs(`queue ${s.label}`, steps(s.points), PALETTE[(i + 2) % PALETTE.length]!, {
+    this.queueChart.data.datasets = [
+      ...this.seriesDs(this.recvQueues),
+      ...this.queues.map((s, i) =>
+        lineDs(`queue ${s.label}`, this.steps(s.points), PALETTE[(i + 2) % PALETTE.length]!, {
           stepped: 'before',
           yAxisID: 'y1',
           borderDash: [2, 2],
         }),
       ),
     ];
-    for (const c of charts) {
-      const x = c.options.scales?.x;
-      if (x !== undefined) {
-        x.min = range.lo;
-        x.max = range.hi;
-      }
-      overlays.get(c)!.cursorUs = range.cursor;
-      c.update('none');
-      const n = c.data.datasets.reduce((s, d) => s + d.data.length, 0);
-      c.canvas.dataset.points = String(n);
-      c.canvas.dataset.series = c.data.datasets.map((d) => d.label ?? '').join('|');
-      c.canvas.dataset.span = String(range.hi - range.lo);
-    }
+    for (const c of this.charts) this.redraw(c);
   }
-  fill();
 
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  return {
-    setRange(loUs, hiUs, cursorUs) {
-      const next = { lo: loUs, hi: Math.max(hiUs, loUs + 1), cursor: cursorUs };
-      if (next.lo === range.lo && next.hi === range.hi && next.cursor === range.cursor) return;
-      range = next;
-      if (timer !== null) clearTimeout(timer);
-      timer = setTimeout(() => {
-        timer = null;
-        fill();
-      }, RANGE_DEBOUNCE_MS);
-    },
-    setFilter(filter, mask) {
-      select(filter, mask);
-      if (timer !== null) clearTimeout(timer);
-      timer = null;
-      fill();
-    },
-    destroy() {
-      if (timer !== null) clearTimeout(timer);
-      for (const c of charts) c.destroy();
-    },
-  };
+  private redraw(c: Chart<'line', XY[]>): void {
+    const range = this.range;
+    const x = c.options.scales?.x;
+    if (x !== undefined) {
+      x.min = range.lo;
+      x.max = range.hi;
+    }
+    overlays.get(c)!.cursorUs = range.cursor;
+    c.update('none');
+    const n = c.data.datasets.reduce((s, d) => s + d.data.length, 0);
+    c.canvas.dataset.points = String(n);
+    c.canvas.dataset.series = c.data.datasets.map((d) => d.label ?? '').join('|');
+    c.canvas.dataset.span = String(range.hi - range.lo);
+  }
+
+  setRange(loUs: number, hiUs: number, cursorUs: number): void {
+    const next = { lo: loUs, hi: Math.max(hiUs, loUs + 1), cursor: cursorUs };
+    const range = this.range;
+    if (next.lo === range.lo && next.hi === range.hi && next.cursor === range.cursor) return;
+    this.range = next;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.fill();
+    }, RANGE_DEBOUNCE_MS);
+  }
+
+  setFilter(filter: ViewerFilter, mask: FilterMask | null): void {
+    this.select(filter, mask);
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.fill();
+  }
+
+  destroy(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    for (const c of this.charts) c.destroy();
+  }
+}
+
+export function mountCharts(
+  host: HTMLElement,
+  model: DiagramModel,
+  pinUs: number,
+  callbacks: ChartsCallbacks,
+): ChartsHandle {
+  return new ViewerCharts(host, model, pinUs, callbacks);
 }

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import '../scenarios/families/index.js';
-import '../scenarios/museum/index.js';
-import { defineScenario } from '../scenarios/define.js';
-import { runScenario } from '../scenarios/runner.js';
+import '../scenarios/sp/families/index.js';
+import '../scenarios/sp/museum/index.js';
+import { defineScenario } from '../scenarios/sp/define.js';
+import { runScenario } from '../scenarios/sp/run.js';
 import { toJsonLines, TRACE_SCHEMA, type TraceEvent, type TraceInput } from '../sim/trace.js';
+import type { MessageDecoder } from './message-decoder.js';
 import { syntheticTrace } from './testing/synthetic.js';
 import {
   applyKnobs,
   buildDiagram,
   changedCells,
-  encodeField,
   eventAtTime,
   failurePin,
   filterMask,
@@ -27,6 +27,7 @@ import {
   stateRows,
   timeAt,
   toChromeTrace,
+  TraceSchemaError,
 } from './viewer-model.js';
 
 /** Stamps seq in order; each input carries its own tUs. */
@@ -59,6 +60,16 @@ describe('parseTrace', () => {
     expect(p.header).toEqual({ schema: TRACE_SCHEMA, seed: 's' });
     expect(p.events).toEqual(SMALL);
     expect(p.badLines).toBe(3);
+  });
+
+  it('refuses a trace of another schema version, naming the one it has and the one it reads', () => {
+    const old = toJsonLines({ schema: 'netlab/trace@1' as typeof TRACE_SCHEMA, seed: 's' }, SMALL);
+    expect(() => parseTrace(old)).toThrow(TraceSchemaError);
+    expect(() => parseTrace(old)).toThrow(
+      /schema "netlab\/trace@1" \(version 1\), an older version than this netlab reads: "netlab\/trace@2" \(version 2\)/,
+    );
+    const other = toJsonLines({ schema: 'netlab/report@1' as typeof TRACE_SCHEMA, seed: 's' }, SMALL);
+    expect(() => parseTrace(other)).toThrow(/not a netlab trace/);
   });
 });
 
@@ -128,28 +139,37 @@ describe('buildDiagram', () => {
     expect(lm.glyphs.filter((g) => g.kind === 'drop')).toEqual([]);
   });
 
-  it('draws an arrow per inproc message, from its msg-send to the msg-recv after its delivery timer fired', () => {
+  it('draws an arrow per message handed over in memory, from its msg-send to the msg-recv of its handoff', () => {
+    const msg = (kind: 'msg-send' | 'msg-recv', host: string, bytes: number, handoff?: number) => ({
+      kind,
+      host,
+      proto: 'req0',
+      msg: 'message',
+      bytes,
+      fields: [],
+      ...(handoff === undefined ? {} : { handoff }),
+      tUs: 0,
+    });
     const inproc = trace(
       { kind: 'timer-set', host: 'b', timer: 3, delayUs: 0, label: 'inproc-deliver', tUs: 0 },
-      { kind: 'msg-send', host: 'a', proto: 'req0', msg: 'request', bytes: 34, fields: [], tUs: 0 },
-      { kind: 'msg-send', host: 'b', proto: 'rep0', msg: 'reply', bytes: 12, fields: [], tUs: 0 },
-      { kind: 'timer-set', host: 'a', timer: 4, delayUs: 0, label: 'inproc-deliver', tUs: 0 },
+      msg('msg-send', 'a', 34, 1),
+      msg('msg-send', 'b', 12, 2),
+      // Labels and neighbours mean nothing: only the handoff pairs a send with its receipt.
       { kind: 'timer-fire', host: 'b', timer: 3, label: 'inproc-deliver', tUs: 0 },
-      { kind: 'msg-recv', host: 'b', proto: 'rep0', msg: 'request', bytes: 34, fields: [], tUs: 0 },
-      { kind: 'timer-fire', host: 'a', timer: 4, label: 'inproc-deliver', tUs: 0 },
-      { kind: 'timer-clear', host: 'a', timer: 9, label: 'sp-req-resend', tUs: 0 },
-      { kind: 'msg-recv', host: 'a', proto: 'req0', msg: 'reply', bytes: 12, fields: [], tUs: 0 },
-      // A delivery timer cleared before it fired carries nothing.
-      { kind: 'timer-set', host: 'a', timer: 5, delayUs: 0, label: 'inproc-deliver', tUs: 7 },
-      { kind: 'timer-clear', host: 'a', timer: 5, label: 'inproc-deliver', tUs: 7 },
+      msg('msg-recv', 'a', 12, 2),
+      msg('msg-recv', 'b', 34, 1),
+      // A receipt whose send is not in the trace, and a message without a handoff, draw nothing.
+      msg('msg-recv', 'b', 5, 9),
+      msg('msg-send', 'a', 7),
+      msg('msg-recv', 'b', 7),
     );
     const im = buildDiagram(inproc);
     expect(im.hosts.map((x) => x.name)).toEqual(['b', 'a']);
-    expect([...im.arrowFrom]).toEqual([1, 2]);
-    expect([...im.arrowTo]).toEqual([5, 8]);
-    expect([...im.arrowFromHost]).toEqual([1, 0]);
-    expect([...im.arrowToHost]).toEqual([0, 1]);
-    expect([...im.arrowBytes]).toEqual([34, 12]);
+    expect([...im.arrowFrom]).toEqual([2, 1]);
+    expect([...im.arrowTo]).toEqual([4, 5]);
+    expect([...im.arrowFromHost]).toEqual([0, 1]);
+    expect([...im.arrowToHost]).toEqual([1, 0]);
+    expect([...im.arrowBytes]).toEqual([12, 34]);
     expect([...im.arrowConn]).toEqual([INPROC_CONN, INPROC_CONN]);
   });
 });
@@ -289,11 +309,20 @@ describe('filter', () => {
 });
 
 describe('state at an event', () => {
-  it('tracks connections, pipes, outstanding requests, timers and bytes, and says what changed', () => {
+  it('tracks connections, sessions, open exchanges, timers and bytes, and says what changed', () => {
     const t = trace(
       { kind: 'connect', host: 'c', conn: 1, from: 'x', to: 'y', tUs: 0 },
       { kind: 'timer-set', host: 'c', timer: 7, delayUs: 10, label: 'resend', tUs: 0 },
-      { kind: 'note', host: 'c', text: 'sp req0: pipe 42 attached tcp://s:1', tUs: 0 },
+      {
+        kind: 'session-open',
+        host: 'c',
+        conn: 1,
+        session: 'pipe/42',
+        type: 'sp-pipe',
+        proto: 'req0',
+        peer: 'tcp://s:1',
+        tUs: 0,
+      },
       {
         kind: 'msg-send',
         host: 'c',
@@ -301,6 +330,7 @@ describe('state at an event', () => {
         msg: 'request',
         bytes: 8,
         fields: [{ name: 'request-id', offset: 0, length: 4, value: 9 }],
+        corr: 9,
         tUs: 1,
       },
       { kind: 'write', host: 'c', conn: 1, offered: 16, accepted: 16, tUs: 1 },
@@ -312,6 +342,8 @@ describe('state at an event', () => {
         msg: 'reply',
         bytes: 8,
         fields: [{ name: 'request-id', offset: 0, length: 4, value: 9 }],
+        corr: 9,
+        answer: true,
         tUs: 2,
       },
       { kind: 'timer-clear', host: 'c', timer: 7, label: 'resend', tUs: 2 },
@@ -324,16 +356,48 @@ describe('state at an event', () => {
     expect(row(5)).toEqual({
       status: 'up',
       conns: '1: 1',
-      pipes: '1: 42',
+      sessions: '1: pipe/42',
       outstanding: '1: 9',
       timers: '1: resend',
       queues: 'send=3',
       bytes: '16 out / 0 in',
     });
     expect(row(7)).toMatchObject({ outstanding: '–', timers: '–' });
-    expect(row(8)).toMatchObject({ status: 'crashed', conns: '–', pipes: '–' });
+    expect(row(8)).toMatchObject({ status: 'crashed', conns: '–', sessions: '–' });
     const changed = changedCells(stateRows(m, idx.stateAt(6)), stateRows(m, idx.stateAt(7)));
     expect([...changed]).toEqual(['c/timers']);
+  });
+
+  it('keeps a request sent and the same request received on one host apart, and closes each by its answer', () => {
+    const msg = (kind: 'msg-send' | 'msg-recv', proto: string, answer: boolean, tUs: number) => ({
+      kind,
+      host: 'h',
+      proto,
+      msg: answer ? 'reply' : 'request',
+      bytes: 8,
+      fields: [],
+      corr: 5,
+      ...(answer ? { answer } : {}),
+      tUs,
+    });
+    const t = trace(
+      msg('msg-send', 'req0', false, 0),
+      msg('msg-recv', 'rep0', false, 1),
+      msg('msg-send', 'req0', false, 2), // a resend: still one exchange
+      msg('msg-send', 'rep0', true, 3),
+      { kind: 'session-open', host: 'h', session: 'pipe/1', type: 'sp-pipe', peer: 'inproc://x', tUs: 3 },
+      { kind: 'session-close', host: 'h', session: 'pipe/1', reason: 'peer closed', tUs: 3 },
+      msg('msg-recv', 'req0', true, 4),
+    );
+    const m = buildDiagram(t);
+    const idx = new StateIndex(m);
+    const cells = (i: number) => stateRows(m, idx.stateAt(i))[0]!.cells;
+    expect(cells(0).outstanding).toBe('1: 5');
+    expect(cells(2).outstanding).toBe('2: 5, 5 (to answer)');
+    expect(cells(3).outstanding).toBe('1: 5');
+    expect(cells(4).sessions).toBe('1: pipe/1');
+    expect(cells(5).sessions).toBe('–');
+    expect(cells(6).outstanding).toBe('–');
   });
 
   it('answers past a checkpoint the same as a replay from the start', () => {
@@ -363,17 +427,20 @@ describe('state at an event', () => {
 });
 
 describe('messages', () => {
-  it('re-encodes field values big-endian; what the trace lacks is null', () => {
-    expect(encodeField({ name: 'id', offset: 0, length: 4, value: 4195392876 })).toEqual([
-      0xfa, 0x10, 0x9d, 0x6c,
-    ]);
-    expect(encodeField({ name: 'len', offset: 0, length: 8, value: 8 })).toEqual([0, 0, 0, 0, 0, 0, 0, 8]);
-    expect(encodeField({ name: 'b', offset: 0, length: 1, value: true })).toEqual([1]);
-    expect(encodeField({ name: 'big', offset: 0, length: 1, value: 300 })).toEqual([null]);
-    expect(encodeField({ name: 's', offset: 0, length: 2, value: 'ok' })).toEqual([0x6f, 0x6b]);
-  });
+  /** A decoder that knows each field's bytes: its value repeated. */
+  const repeat: MessageDecoder = {
+    stack: 'test',
+    protos: ['rep0'],
+    decode: (e) => ({
+      fields: e.fields.map((f) => ({
+        ...f,
+        bytes: new Array<number>(f.length).fill(Number(f.value) & 0xff),
+      })),
+      bytesNote: 'repeated values',
+    }),
+  };
 
-  it('lays a message out as bytes with the fields covering each', () => {
+  it('lays a message out as bytes with the fields covering each; the first field knowing a byte gives it', () => {
     const [e] = trace({
       kind: 'msg-recv',
       host: 's',
@@ -386,11 +453,18 @@ describe('messages', () => {
       ],
       tUs: 0,
     });
-    const v = messageView(e!)!;
+    const v = messageView(e!, [repeat])!;
     expect(v.direction).toBe('rx');
-    expect(v.bytes).toEqual([0, 0, 0, 1, 0x80, 0, 0, 1]);
+    expect(v.decodedBy).toBe('test');
+    expect(v.bytesNote).toBe('repeated values');
+    expect(v.bytes).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
     expect(v.fieldsAt[3]).toEqual([0]);
     expect(v.fieldsAt[4]).toEqual([1]);
+    // No decoder for the proto: the fields show where they sit, every byte is unknown.
+    const plain = messageView(e!, [{ ...repeat, protos: ['req0'] }])!;
+    expect(plain.decodedBy).toBeNull();
+    expect(plain.fields.map((f) => f.name)).toEqual(['backtrace-words', 'request-id']);
+    expect(plain.bytes).toEqual(new Array(8).fill(null));
     const [note] = trace({ kind: 'note', text: 'x', tUs: 0 });
     expect(messageView(note!)).toBeNull();
   });
@@ -526,11 +600,22 @@ describe('on real traces', () => {
         expect(m.glyphs.filter((g) => g.kind === 'drop')).toEqual([]);
         for (let k = 0; k < m.arrowTo.length; k++) expect(r.trace[m.arrowFrom[k]!]!.kind).toBe('write');
       } else {
-        const received = r.trace.filter((e) => e.kind === 'msg-recv');
+        // Three requests and three replies, each handed over once.
+        const received = r.trace.filter((e) => e.kind === 'msg-recv' && e.handoff !== undefined);
         expect(received.length).toBe(6);
-        expect([...m.arrowTo].map((i) => r.trace[i]!.kind)).toEqual(received.map(() => 'msg-recv'));
-        expect([...m.arrowFrom].map((i) => r.trace[i]!.kind)).toEqual(received.map(() => 'msg-send'));
+        expect([...m.arrowTo].map((i) => r.trace[i])).toEqual(received);
+        for (let k = 0; k < m.arrowTo.length; k++) {
+          const from = r.trace[m.arrowFrom[k]!]!;
+          const to = r.trace[m.arrowTo[k]!]!;
+          expect(from.kind).toBe('msg-send');
+          expect(from.kind === 'msg-send' && to.kind === 'msg-recv' && from.handoff === to.handoff).toBe(
+            true,
+          );
+        }
         expect([...m.arrowConn]).toEqual(received.map(() => INPROC_CONN));
+        // The pipes are sessions of the host, open at the end.
+        const last = stateRows(m, new StateIndex(m).stateAt(r.trace.length - 1))[0]!.cells;
+        expect(last.sessions).toMatch(/^2: pipe\/\d+, pipe\/\d+$/);
       }
     }
   });

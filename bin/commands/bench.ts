@@ -1,10 +1,12 @@
-/** `netlab bench NAME`: runs a benchmark that measures its own baseline in the same run. */
-import { runFuzzBench } from '../../bench/fuzz.js';
+/**
+ * `netlab bench NAME`: runs a benchmark that measures its own baseline in the same run. `sim` is the
+ * engine's own; every other comes from a stack (StackPlugin.benches).
+ */
 import { runSimBench } from '../../bench/sim.js';
-import { runSpBench } from '../../bench/sp.js';
+import type { AnyStack, BenchDef } from '../../scenarios/stack.js';
+import { LAB } from '../lab.js';
 import { EXIT_FINDING, EXIT_OK, intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
-
-const BENCHES = ['sim', 'sp', 'fuzz'] as const;
+import { selectStacks } from './run.js';
 
 function goalsLine(goals: Record<string, boolean>): string {
   const missed = Object.entries(goals)
@@ -13,128 +15,125 @@ function goalsLine(goals: Record<string, boolean>): string {
   return missed.length === 0 ? '  all goals met' : `  GOALS MISSED: ${missed.join(', ')}`;
 }
 
+/** The engine's benchmark: the scheduler and the simulated network against a bare loop. */
+const SIM_BENCH: BenchDef = {
+  name: 'sim',
+  summary: `scheduler events/s vs a bare event-queue loop (fast and strict modes), and the simulated
+network (100 echoing connections with loss, chunking and partial writes) vs the same bare loop`,
+  flags: [
+    { name: 'events', help: 'scheduler events per measured run', defaultValue: 2_000_000, min: 10_000 },
+    { name: 'strict-events', help: 'events per strict-mode run', defaultValue: 300_000, min: 1_000 },
+    {
+      name: 'net-seconds',
+      help: 'virtual seconds of the network workload per run',
+      defaultValue: 20,
+      min: 1,
+      max: 3600,
+    },
+  ],
+  async run({ repeats, flags }) {
+    const result = await runSimBench({
+      events: flags.events!,
+      strictEvents: flags['strict-events']!,
+      netVirtualSeconds: flags['net-seconds']!,
+      repeats,
+    });
+    const fmt = (n: number): string => `${(n / 1e6).toFixed(2)} M events/s`;
+    const text = [
+      `bench sim (${result.nodeVersion})`,
+      `  workload:  ${result.workload}`,
+      `  bare loop: ${fmt(result.bareEventsPerSec)}  (baseline)`,
+      `  scheduler: ${fmt(result.schedulerEventsPerSec)}  fast mode, ratio ${result.ratioSchedulerToBare} (goal >= ${result.goalRatioSchedulerToBare})`,
+      `  strict:    ${fmt(result.strictEventsPerSec)}  yield after every event`,
+      `  network:   ${result.netWorkload}`,
+      `             ${fmt(result.netEventsPerSec)} (goal >= 1.50, and ratio ${result.ratioNetToBare} to bare, goal >= 0.3)`,
+      `             ${result.netRoundTripsPerWallSec} round trips/s, ${result.virtualSecondsPerWallSecond} virtual s per wall s (goal >= 10)`,
+      goalsLine(result.goals),
+    ].join('\n');
+    return { result, meetsGoal: result.meetsGoal, text };
+  },
+};
+
+/** Every benchmark of the given stacks, the engine's first, each with the stack it belongs to. */
+function benchesOf(stacks: readonly AnyStack[]): { stack: string | null; bench: BenchDef }[] {
+  return [
+    { stack: null, bench: SIM_BENCH },
+    ...stacks.flatMap((s) => (s.benches ?? []).map((bench) => ({ stack: s.id, bench }))),
+  ];
+}
+
+function helpText(): string {
+  const all = benchesOf(LAB.stacks);
+  const lines = ['Benchmarks (stack in brackets; sim is the engine):'];
+  for (const { stack, bench } of all) {
+    const [first, ...rest] = bench.summary.split('\n');
+    lines.push(`  ${bench.name.padEnd(6)}${stack === null ? '' : `[${stack}] `}${first ?? ''}`);
+    for (const r of rest) lines.push(`        ${r}`);
+  }
+  lines.push(
+    '',
+    '  --json            print one JSON object (figures, baselines, ratios, goals)',
+    '  --repeats N       measured repetitions, best reported (default 3)',
+    '  --enforce         exit 1 when a goal is missed (default: report only)',
+    '  --list            print every benchmark name with its stack, one per line, and exit',
+    "  --stack ID[,ID]   only these stacks' benchmarks (for --list; default: all)",
+  );
+  for (const { bench } of all) {
+    if (bench.flags.length === 0) continue;
+    lines.push(`  ${bench.name} only:`);
+    for (const f of bench.flags)
+      lines.push(`  --${`${f.name} N`.padEnd(16)}${f.help} (default ${f.defaultValue})`);
+  }
+  return lines.join('\n');
+}
+
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'run a benchmark against its baseline (sim, sp, fuzz)',
+  summary: `run a benchmark against its baseline (${benchesOf(LAB.stacks)
+    .map((b) => b.bench.name)
+    .join(', ')})`,
   usage: `usage: netlab bench NAME [--json] [--repeats N] [--enforce] [options]
+       netlab bench --list [--stack ID[,ID]]
 
-Benchmarks:
-  sim   scheduler events/s vs a bare event-queue loop (fast and strict modes), and the simulated
-        network (100 echoing connections with loss, chunking and partial writes) vs the same bare loop
-  sp    PAIR0 and REQ/REP 64-byte round trips over real loopback TCP vs a bare node:net ping-pong
-        with the same framing; REQ/REP over the simulated network per wall second; the SP frame
-        decoder vs memcpy, and 16-byte frames per second; PUSH/PULL one-way throughput (64 B and
-        1 MiB messages) vs a bare node:net pipelined stream with the same framing
-  fuzz  netlab fuzz sp-frame execs/s vs decode-only of the same inputs (same chunks and limits)
-
-  --json            print one JSON object (figures, baselines, ratios, goals)
-  --repeats N       measured repetitions, best reported (default 3)
-  --enforce         exit 1 when a goal is missed (default: report only)
-  sim only:
-  --events N        scheduler events per measured run (default 2000000)
-  --strict-events N events per strict-mode run (default 300000)
-  --net-seconds N   virtual seconds of the network workload per run (default 20)
-  sp only:
-  --duration-ms N   wall time per round-trip measurement (default 2000)
-  fuzz only:
-  --execs N         fuzz execs per measured run (default 200000)`,
+${helpText()}`,
   async run(argv) {
-    const { values, positionals } = parseFlags(
-      argv,
-      {
-        json: { type: 'boolean' },
-        events: { type: 'string' },
-        'strict-events': { type: 'string' },
-        'net-seconds': { type: 'string' },
-        'duration-ms': { type: 'string' },
-        execs: { type: 'string' },
-        repeats: { type: 'string' },
-        enforce: { type: 'boolean' },
-      },
-      true,
-    );
+    const all = benchesOf(LAB.stacks);
+    const flagSpec: Record<string, { type: 'string' } | { type: 'boolean' }> = {
+      json: { type: 'boolean' },
+      repeats: { type: 'string' },
+      enforce: { type: 'boolean' },
+      list: { type: 'boolean' },
+      stack: { type: 'string' },
+    };
+    for (const { bench } of all) for (const f of bench.flags) flagSpec[f.name] = { type: 'string' };
+    const { values, positionals } = parseFlags(argv, flagSpec, true);
+    const v = values as Record<string, string | boolean | undefined>;
+    const selected = benchesOf(selectStacks(v.stack as string | undefined));
+    if (v.list === true) {
+      process.stdout.write(selected.map((b) => `${b.bench.name}\t${b.stack ?? 'engine'}`).join('\n') + '\n');
+      return EXIT_OK;
+    }
     const name = positionals[0];
-    if (positionals.length !== 1 || (name !== 'sim' && name !== 'sp' && name !== 'fuzz')) {
+    const found = selected.find((b) => b.bench.name === name);
+    if (positionals.length !== 1 || found === undefined) {
       throw new UsageError(
-        `expected one benchmark name (${BENCHES.join(', ')}), got ${positionals.join(' ') || 'none'}`,
+        `expected one benchmark name (${selected.map((b) => b.bench.name).join(', ')}), got ${positionals.join(' ') || 'none'}`,
       );
     }
-    const repeats = intFlag('repeats', values.repeats, 3, 1, 100);
-    let meetsGoal: boolean;
-    if (name === 'sim') {
-      const result = await runSimBench({
-        events: intFlag('events', values.events, 2_000_000, 10_000),
-        strictEvents: intFlag('strict-events', values['strict-events'], 300_000, 1_000),
-        netVirtualSeconds: intFlag('net-seconds', values['net-seconds'], 20, 1, 3600),
-        repeats,
-      });
-      meetsGoal = result.meetsGoal;
-      if (values.json) printJson(result);
-      else {
-        const fmt = (n: number): string => `${(n / 1e6).toFixed(2)} M events/s`;
-        process.stdout.write(
-          [
-            `bench sim (${result.nodeVersion})`,
-            `  workload:  ${result.workload}`,
-            `  bare loop: ${fmt(result.bareEventsPerSec)}  (baseline)`,
-            `  scheduler: ${fmt(result.schedulerEventsPerSec)}  fast mode, ratio ${result.ratioSchedulerToBare} (goal >= ${result.goalRatioSchedulerToBare})`,
-            `  strict:    ${fmt(result.strictEventsPerSec)}  yield after every event`,
-            `  network:   ${result.netWorkload}`,
-            `             ${fmt(result.netEventsPerSec)} (goal >= 1.50, and ratio ${result.ratioNetToBare} to bare, goal >= 0.3)`,
-            `             ${result.netRoundTripsPerWallSec} round trips/s, ${result.virtualSecondsPerWallSecond} virtual s per wall s (goal >= 10)`,
-            goalsLine(result.goals),
-          ].join('\n') + '\n',
-        );
-      }
-    } else if (name === 'fuzz') {
-      const result = await runFuzzBench({
-        execs: intFlag('execs', values.execs, 200_000, 1_000, 100_000_000),
-        repeats,
-      });
-      meetsGoal = result.meetsGoal;
-      if (values.json) printJson(result);
-      else {
-        const k = (n: number): string => `${Math.round(n / 1000)} k`;
-        process.stdout.write(
-          [
-            `bench fuzz (${result.nodeVersion})`,
-            `  workload:    ${result.workload}`,
-            `  inputs:      ${result.avgInputBytes.toFixed(1)} bytes and ${result.avgChunks.toFixed(2)} chunks on average; corpus ${result.corpusSize}, coverage ${result.coverageSlots} slots`,
-            `  decode-only: ${k(result.decodeOnlyPerSec)} inputs/s  (baseline)`,
-            `  fuzzer:      ${k(result.execsPerSec)} execs/s (goal >= 200 k), ratio ${result.ratioFuzzToDecodeOnly.toFixed(2)} (goal >= 0.3)`,
-            goalsLine(result.goals),
-          ].join('\n') + '\n',
-        );
-      }
-    } else {
-      const result = await runSpBench({
-        durationMs: intFlag('duration-ms', values['duration-ms'], 2000, 50, 600_000),
-        repeats,
-      });
-      meetsGoal = result.meetsGoal;
-      if (values.json) printJson(result);
-      else {
-        const m = (n: number): string => `${(n / 1e6).toFixed(2)} M`;
-        process.stdout.write(
-          [
-            `bench sp (${result.nodeVersion})`,
-            `  workload: ${result.workload}`,
-            `  raw node:net ping-pong: ${result.rawRoundTripsPerSec} round trips/s  (baseline)`,
-            `  PAIR0:                  ${result.pair0RoundTripsPerSec} round trips/s, ratio ${result.ratioPair0ToRaw} (goal >= 0.7)`,
-            `  REQ/REP:                ${result.reqRepPerSec} round trips/s, ratio ${result.ratioReqRepToRaw} to raw ${result.rawReqRepPerSec} (goal >= 0.7)`,
-            `  REQ/REP, simulated:     ${result.simReqRepPerWallSec} round trips per wall s (two hosts, default link)`,
-            `  pipeline: ${result.pipelineWorkload}`,
-            `  raw stream, 64 B:       ${result.rawPipelined64PerSec} messages/s  (baseline)`,
-            `  PUSH/PULL, 64 B:        ${result.pushPull64PerSec} messages/s, ratio ${result.ratioPushPull64ToRaw} (goal >= 0.6)`,
-            `  raw stream, 1 MiB:      ${m(result.raw1MiBBytesPerSec)}B/s  (baseline)`,
-            `  PUSH/PULL, 1 MiB:       ${m(result.pushPull1MiBBytesPerSec)}B/s, ratio ${result.ratioPushPull1MiBToRaw} (goal >= 0.8)`,
-            `  decoder, 64 KiB frames: ${m(result.decode64KiBBytesPerSec)}B/s vs memcpy ${m(result.memcpyBytesPerSec)}B/s, ratio ${result.ratioDecodeToMemcpy} (goal >= 0.9)`,
-            `  decoder, 16 B frames:   ${m(result.decode16BFramesPerSec)} frames/s (goal >= 5 M)`,
-            goalsLine(result.goals),
-          ].join('\n') + '\n',
-        );
-      }
+    const bench = found.bench;
+    for (const { bench: other } of all) {
+      if (other === bench) continue;
+      for (const f of other.flags)
+        if (v[f.name] !== undefined && !bench.flags.some((g) => g.name === f.name))
+          throw new UsageError(`--${f.name} applies to bench ${other.name}, not ${bench.name}`);
     }
-    return values.enforce && !meetsGoal ? EXIT_FINDING : EXIT_OK;
+    const repeats = intFlag('repeats', v.repeats as string | undefined, 3, 1, 100);
+    const flags: Record<string, number> = {};
+    for (const f of bench.flags)
+      flags[f.name] = intFlag(f.name, v[f.name] as string | undefined, f.defaultValue, f.min, f.max);
+    const outcome = await bench.run({ repeats, flags });
+    if (v.json === true) printJson(outcome.result);
+    else process.stdout.write(outcome.text + '\n');
+    return v.enforce === true && !outcome.meetsGoal ? EXIT_FINDING : EXIT_OK;
   },
 };

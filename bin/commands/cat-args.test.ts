@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freeTcpPort, gatePeers, runPeer, stopAllPeers } from '../peers/harness.js';
+import { freeTcpPort, gatePeers, runPeer, stopAllPeers } from '../../scenarios/interop/harness.js';
 import {
   CatFileError,
   NNGCAT_EXIT_FAILURE,

@@ -1,7 +1,7 @@
 /** Checks cat-format against fixtures captured from nngcat 1.5.2 and, when installed, nngcat itself. */
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gatePeers, runPeer, startPeer, stopAllPeers, tempIpcPath } from '../peers/harness.js';
+import { gatePeers, runPeer, startPeer, stopAllPeers, tempIpcPath } from '../../scenarios/interop/harness.js';
 import type { CatFormat } from './cat-args.js';
 import { formatMessage } from './cat-format.js';
 

@@ -1,7 +1,7 @@
-/** `netlab demo`: the documented lab demo over the simulated network (see scenarios/demo.ts). */
+/** `netlab demo`: the documented lab demo over the simulated network (see scenarios/echo/demo.ts). */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runDemo, type DemoOptions } from '../../scenarios/demo.js';
+import { runDemo, type DemoOptions } from '../../scenarios/echo/demo.js';
 import { parseFaultPlanText } from '../../sim/fault-plan.js';
 import { toJsonLines, TRACE_SCHEMA } from '../../sim/trace.js';
 import { EXIT_FINDING, EXIT_OK, intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { netlab, requireBuild } from '../testing/spawn.js';
+import { netlab, requireBuild } from '../../scenarios/testing/spawn.js';
 import { UsageError } from './common.js';
 import { parseDuration } from './fuzz.js';
 

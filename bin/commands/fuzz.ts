@@ -8,11 +8,12 @@ import {
   runFuzz,
   type NamedInput,
 } from '../../fuzz/engine.js';
-import { decoderImpls, DEFAULT_IMPL } from '../../fuzz/impls.js';
 import { loadInputDir, saveCorpusInput, saveCrasher, seedDir, type LoadResult } from '../../fuzz/io.js';
 import { FuzzInputError, parseInputFile } from '../../fuzz/input.js';
-import { TARGETS } from '../../fuzz/targets/index.js';
 import type { FuzzTarget } from '../../fuzz/target.js';
+import type { AnyStack, FuzzImpl } from '../../scenarios/stack.js';
+import { LAB } from '../lab.js';
+import { selectStacks } from './run.js';
 import { readFileSync } from 'node:fs';
 import { EXIT_FINDING, EXIT_OK, intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
 
@@ -31,34 +32,60 @@ export function parseDuration(text: string): number {
   return ms;
 }
 
-function knownTargets(): string {
-  return [...TARGETS.keys()].join(', ');
+/** The implementation every target fuzzes by default. */
+const DEFAULT_IMPL = 'netlab';
+
+/** A fuzz target with the stack it belongs to. */
+interface StackTarget {
+  stack: AnyStack;
+  target: FuzzTarget;
 }
 
-function targetOf(name: string | undefined): FuzzTarget {
-  if (name === undefined) throw new UsageError(`expected a target: ${knownTargets()}`);
-  const t = TARGETS.get(name);
-  if (t === undefined) throw new UsageError(`unknown target '${name}'; known targets: ${knownTargets()}`);
+/** Every fuzz target of the given stacks, in stack then target order (names are unique). */
+function targetsOf(stacks: readonly AnyStack[]): StackTarget[] {
+  return stacks.flatMap((stack) => (stack.fuzz?.targets ?? []).map((target) => ({ stack, target })));
+}
+
+function knownTargets(stacks: readonly AnyStack[]): string {
+  return targetsOf(stacks)
+    .map((t) => t.target.name)
+    .join(', ');
+}
+
+function targetOf(name: string | undefined, stacks: readonly AnyStack[]): StackTarget {
+  if (name === undefined) throw new UsageError(`expected a target: ${knownTargets(stacks)}`);
+  const t = targetsOf(stacks).find((x) => x.target.name === name);
+  if (t === undefined)
+    throw new UsageError(`unknown target '${name}'; known targets: ${knownTargets(stacks)}`);
   return t;
 }
 
-function implOf(target: FuzzTarget, impl: string | undefined): string {
+function fuzzImpls(stack: AnyStack): ReadonlyMap<string, FuzzImpl> {
+  return stack.fuzz?.impls() ?? new Map();
+}
+
+function implOf({ stack, target }: StackTarget, impl: string | undefined): string {
   if (impl === undefined || impl === DEFAULT_IMPL) return DEFAULT_IMPL;
   if (!target.takesDecoderImpl)
     throw new UsageError(`${target.name} fuzzes netlab only; --impl applies to frame decoder targets`);
-  if (!decoderImpls().has(impl))
-    throw new UsageError(`unknown implementation '${impl}'; known: ${[...decoderImpls().keys()].join(', ')}`);
+  const impls = fuzzImpls(stack);
+  if (!impls.has(impl))
+    throw new UsageError(`unknown implementation '${impl}'; known: ${[...impls.keys()].join(', ')}`);
   return impl;
 }
 
-function listText(): string {
+function listText(stacks: readonly AnyStack[]): string {
   const lines = ['Targets:'];
-  for (const t of TARGETS.values()) {
-    lines.push(`  ${t.name.padEnd(18)} ${t.summary}`);
+  for (const { stack, target: t } of targetsOf(stacks)) {
+    lines.push(`  ${t.name.padEnd(18)} [${stack.id}] ${t.summary}`);
     t.knobs.forEach((k, i) => lines.push(`  ${''.padEnd(18)}   knob ${i}: ${k}`));
   }
-  lines.push('', 'Implementations (--impl, frame and stream targets):');
-  for (const d of decoderImpls().values()) lines.push(`  ${d.name.padEnd(28)} ${d.summary}`);
+  for (const stack of stacks) {
+    const impls = fuzzImpls(stack);
+    if (impls.size === 0) continue;
+    lines.push('', `Implementations of ${stack.id} (--impl, for the targets that take one):`);
+    for (const d of impls.values()) lines.push(`  ${d.name.padEnd(28)} ${d.summary}`);
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -67,7 +94,7 @@ function reportProblems(loaded: LoadResult, what: string): void {
 }
 
 async function replay(
-  target: FuzzTarget,
+  found: StackTarget,
   path: string,
   implFlag: string | undefined,
   json: boolean,
@@ -85,9 +112,10 @@ async function replay(
     if (e instanceof FuzzInputError) throw new UsageError(e.message);
     throw e;
   }
+  const target = found.target;
   if (parsed.file.target !== target.name)
     throw new UsageError(`${path} is an input for ${parsed.file.target}, not ${target.name}`);
-  const impl = implOf(target, implFlag ?? parsed.file.impl);
+  const impl = implOf(found, implFlag ?? parsed.file.impl);
   const finding = await replayInput(target, impl, parsed.input);
   if (json) {
     printJson({
@@ -110,13 +138,12 @@ async function replay(
 
 export const fuzzCommand: Command = {
   name: 'fuzz',
-  summary:
-    'fuzz a wire codec (sp-frame, sp-handshake, sp-ipc-frame, sp-stream, ...); crashers are minimized and saved',
+  summary: `fuzz a wire codec (${knownTargets(LAB.stacks)}); crashers are minimized and saved`,
   usage: `usage: netlab fuzz TARGET [--time 60s | --runs N] [--seed S] [--corpus DIR] [--out DIR] [--impl NAME] [--json]
        netlab fuzz TARGET --replay FILE [--impl NAME] [--json]
-       netlab fuzz --list
+       netlab fuzz --list [--stack ID[,ID]]
 
-Targets: ${[...TARGETS.keys()].join(', ')} (--list shows what each fuzzes and its knobs)
+Targets: ${knownTargets(LAB.stacks)} (--list shows what each fuzzes, its stack and its knobs)
 
   --time DUR         wall-time bound: 60s, 5m, 1500ms, 1h (default 60s, unless --runs is given)
   --runs N           exec bound, the initial corpus included (with --time: whichever comes first)
@@ -134,6 +161,7 @@ Targets: ${[...TARGETS.keys()].join(', ')} (--list shows what each fuzzes and it
   --json             print one JSON object (execs, execsPerSec, crashers, corpusSize, ...)
   --replay FILE      run one saved input (a crasher or corpus file) through every oracle
   --list             list targets, their knobs and the implementations
+  --stack ID[,ID]    only these stacks' targets (default: all)
 
 Exit codes: 0 nothing found (replay: every oracle holds), 1 crashers found (replay: an oracle
 fails), 2 usage or internal error. A corpus file that is not a valid input is reported and skipped.`,
@@ -156,19 +184,22 @@ fails), 2 usage or internal error. A corpus file that is not a valid input is re
         json: { type: 'boolean' },
         replay: { type: 'string' },
         list: { type: 'boolean' },
+        stack: { type: 'string' },
       },
       true,
     );
+    const stacks = selectStacks(values.stack);
     if (values.list) {
-      process.stdout.write(listText());
+      process.stdout.write(listText(stacks));
       return EXIT_OK;
     }
     if (positionals.length > 1) throw new UsageError(`expected one target, got ${positionals.join(' ')}`);
-    const target = targetOf(positionals[0]);
+    const found = targetOf(positionals[0], stacks);
+    const target = found.target;
     const json = values.json === true;
-    if (values.replay !== undefined) return replay(target, values.replay, values.impl, json);
+    if (values.replay !== undefined) return replay(found, values.replay, values.impl, json);
 
-    const impl = implOf(target, values.impl);
+    const impl = implOf(found, values.impl);
     const runs = values.runs === undefined ? undefined : intFlag('runs', values.runs, 0, 1);
     const timeMs =
       values.time !== undefined

@@ -19,8 +19,8 @@ import {
   startPeer,
   stopAllPeers,
   type PeerResult,
-} from '../peers/harness.js';
-import { requireBuild } from '../testing/spawn.js';
+} from '../../scenarios/interop/harness.js';
+import { requireBuild } from '../../scenarios/testing/spawn.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 afterAll(async () => {
@@ -117,7 +117,7 @@ describe('netlab interop usage errors', () => {
 
   it('--out DIR holding a report that is not valid: exit 2 before any cell runs', async () => {
     const dir = mkdtempSync(join(scratch, 'bad-report-'));
-    writeFileSync(join(dir, 'report.json'), '{"schema":"netlab/report@1"');
+    writeFileSync(join(dir, 'report.json'), '{"schema":"netlab/report@2"');
     const r = await interop(['--quick', '--out', dir]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/holds a report netlab cannot merge into \(ERR_BAD_REPORT: .*truncated/);

@@ -1,8 +1,8 @@
 /**
  * `netlab interop`: the interop matrix against nngcat (nng) and nanocat (nanomsg) over real loopback
  * TCP and ipc. Each cell runs one conformance exchange between netlab (in this process, on the real
- * runtime) and a peer child process, bounded in time and always reaped (bin/interop/matrix.ts, the
- * exchanges in bin/interop/cells.ts). Exit codes: 0 every cell passed (skips only for peers that are
+ * runtime) and a peer child process, bounded in time and always reaped (scenarios/sp/interop/matrix.ts, the
+ * exchanges in scenarios/sp/interop/cells.ts). Exit codes: 0 every cell passed (skips only for peers that are
  * not installed and not required), 1 a cell failed or ended in error, 2 a usage or internal error.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { writeReportHtml } from '../../reports/html.js';
 import { ReportError, type Report } from '../../reports/schema.js';
 import { gitCommit, readReportFile, REPORT_JSON, writeReportFiles } from '../../reports/write.js';
-import { peerVersion } from '../peers/harness.js';
+import { peerVersion } from '../../scenarios/interop/harness.js';
 import {
   PEER_DIALECTS,
   PEER_IDS,
@@ -21,14 +21,14 @@ import {
   type PeerId,
   type Role,
   type SpProtocol,
-} from '../interop/cells.js';
+} from '../../scenarios/sp/interop/cells.js';
 import {
   FAULT_PROFILES,
   FaultsFlagError,
   parseFaultsFlag,
   TRANSPORTS,
   type Transport,
-} from '../interop/faults.js';
+} from '../../scenarios/sp/interop/faults.js';
 import {
   DEFAULT_CELL_TIMEOUT_MS,
   DEFAULT_JOBS,
@@ -37,10 +37,14 @@ import {
   matrixCells,
   runMatrix,
   type CellResult,
-} from '../interop/matrix.js';
-import { interopReport, mergeInteropInto, type InteropRunInfo } from '../interop/report.js';
+} from '../../scenarios/sp/interop/matrix.js';
+import { interopReport, mergeInteropInto, type InteropRunInfo } from '../../scenarios/sp/interop/report.js';
 import { intFlag, parseFlags, UsageError, type Command } from './common.js';
 import { packageRoot } from './run-item.js';
+import { selectStacks } from './run.js';
+
+/** Stacks whose interop matrix this command runs (the SP peers' cells). */
+const INTEROP_STACKS: readonly string[] = ['sp'];
 
 /** Longest --cell-timeout: a bound on the bound. */
 const MAX_CELL_TIMEOUT_MS = 600_000;
@@ -104,12 +108,14 @@ function jsonCell(r: CellResult): Record<string, unknown> {
 export const interopCommand: Command = {
   name: 'interop',
   summary: 'the interop matrix: netlab against nngcat and nanocat over real tcp and ipc',
-  usage: `usage: netlab interop [--peer nng|nanomsg|all] [--protocol P[,P...]] [--transport tcp|ipc|all]
+  usage: `usage: netlab interop [--stack ID[,ID]] [--peer nng|nanomsg|all] [--protocol P[,P...]] [--transport tcp|ipc|all]
                       [--role listener|dialer|all] [--faults PROFILE[,PROFILE...]|all] [--quick]
                       [--jobs N] [--cell-timeout DURATION] [--seed S] [--json] [--out DIR] [--list]
 
+Stacks with interop cells: sp (the SP peers nngcat and nanocat). --stack selects stacks (default:
+all); a selection without cells runs nothing and says so.
 A cell is (peer, netlab's socket type, netlab's role, transport, fault profile): netlab in this
-process and the peer as a child process run one conformance exchange (bin/interop/cells.ts).
+process and the peer as a child process run one conformance exchange (scenarios/sp/interop/cells.ts).
   --peer P         nng (nngcat), nanomsg (nanocat), or all (default all; comma lists accepted)
   --protocol P     netlab's socket type (${PROTOCOL_ORDER.slice(0, 6).join(', ')},
                    ${PROTOCOL_ORDER.slice(6).join(', ')})
@@ -131,6 +137,7 @@ A missing peer skips its cells, or fails them under NETLAB_REQUIRE_PEERS=1.
 Exit codes: 0 every cell passed, 1 a cell failed or ended in error, 2 a usage or internal error.`,
   async run(argv) {
     const { values } = parseFlags(argv, {
+      stack: { type: 'string' },
       peer: { type: 'string' },
       protocol: { type: 'string' },
       transport: { type: 'string' },
@@ -144,6 +151,13 @@ Exit codes: 0 every cell passed, 1 a cell failed or ended in error, 2 a usage or
       out: { type: 'string' },
       list: { type: 'boolean' },
     });
+    const stacks = selectStacks(values.stack);
+    if (!stacks.some((s) => INTEROP_STACKS.includes(s.id))) {
+      process.stdout.write(
+        `netlab interop: no interop cells for stack ${stacks.map((s) => s.id).join(', ')} (stacks with cells: ${INTEROP_STACKS.join(', ')})\n`,
+      );
+      return 0;
+    }
     const peers = listFlag<PeerId>('peer', values.peer, PEER_IDS);
     const protocols = listFlag<SpProtocol>('protocol', values.protocol, PROTOCOL_ORDER, PROTOCOL_GROUPS);
     const transports = listFlag<Transport>('transport', values.transport, TRANSPORTS);

@@ -1,17 +1,23 @@
 /**
  * `netlab proxy` as a user runs it: bad flags and a port in use exit 2 with a clear message; a run
  * forwards through its faults, writes the decision log and exits 0 on SIGTERM with a JSON summary.
- * Flag parsing is also checked in-process (faultsFromFlags), which is faster than spawning for each.
+ * Flag parsing is also checked in-process (faultsFromFlags), which is faster than spawning for each:
+ * flags, profiles and --timeline files (fault plans, or the former format) make one fault plan, and
+ * its bounds are those of fault plans, link settings and scenarios.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPeer, stopAllPeers } from '../peers/harness.js';
-import { netlab, requireBuild } from '../testing/spawn.js';
+import { startPeer, stopAllPeers } from '../../scenarios/interop/harness.js';
+import { netlab, requireBuild } from '../../scenarios/testing/spawn.js';
+import { compileProxyFaults } from '../../impl/runtime/proxy-plan.js';
+import { defineScenario } from '../../scenarios/sp/define.js';
+import { parseFaultPlan } from '../../sim/fault-plan.js';
+import { mergeLink, validateLatency, DEFAULT_LINK } from '../../sim/net-config.js';
 import { UsageError } from './common.js';
-import { faultsFromFlags } from './proxy.js';
+import { faultsFromFlags, planFromFlags } from './proxy.js';
 
 const NETLAB = new URL('../netlab', import.meta.url).pathname;
 let dir = '';
@@ -56,7 +62,8 @@ describe('flags', () => {
         slowCloseUs: 200_000,
       },
       down: { stalls: [{ atByte: 12, forUs: 200_000 }] },
-      timeline: [{ kind: 'reset', direction: 'down', atUs: 2_000_000 }],
+      // A reset at a time resets both ends, whatever direction the former format named.
+      timeline: [{ kind: 'reset', direction: 'both', atUs: 2_000_000 }],
     });
     expect(faultsFromFlags({ 'stall-at': '4KiB', 'stall-for': '1s', slice: '16' })).toEqual({
       up: { stalls: [{ atByte: 4096, forUs: 1_000_000 }], slice: { minBytes: 16, maxBytes: 16, delayUs: 0 } },
@@ -72,14 +79,19 @@ describe('flags', () => {
     writeFileSync(bad, JSON.stringify({ up: { bogus: 1 } }));
     const cases: [Record<string, string>, RegExp][] = [
       [{ latency: '5 parsecs' }, /--latency must be a duration/],
-      [{ slice: '9-3' }, /--slice needs 1 <= MIN <= MAX/],
+      [{ slice: '9-3' }, /--slice: slice\.maxBytes: must be >= minBytes/],
+      [{ slice: '0' }, /--slice: slice\.minBytes: must be >= 1, got 0/],
+      [{ slice: '4', 'slice-delay': 'later' }, /--slice-delay must be a duration/],
       [{ slice: 'many' }, /--slice must be MIN-MAX/],
       [{ 'slice-delay': '1ms' }, /--slice-delay needs --slice/],
       [{ 'stall-at': '10' }, /--stall-at and --stall-for go together/],
       [{ bandwidth: 'fast' }, /--bandwidth must be a rate/],
       [{ limit: '-1' }, /--limit must be a size/],
       [{ direction: 'sideways' }, /--direction must be up, down or both/],
-      [{ toxicity: '1.5' }, /--toxicity must be a number in \[0, 1\]/],
+      [{ toxicity: '1.5' }, /--toxicity must be <= 1, got 1\.5/],
+      [{ toxicity: 'x' }, /--toxicity must be a number in \[0, 1\]/],
+      [{ 'stall-at': '10', 'stall-for': 'ever' }, /--stall-for must be a duration/],
+      [{ segment: '4GiB' }, /--segment must be <= 2147483648 \(MAX_SIZE_BYTES, 2\^31\)/],
       [{ profile: 'nope' }, /--profile: unknown fault profile "nope"/],
       [{ timeline: join(dir, 'missing.json') }, /cannot read --timeline/],
       [{ timeline: bad }, /bad\.json\.up\.bogus: unknown field/],
@@ -88,6 +100,136 @@ describe('flags', () => {
       expect(() => faultsFromFlags(values), JSON.stringify(values)).toThrow(UsageError);
       expect(() => faultsFromFlags(values)).toThrow(message);
     }
+  });
+
+  it('a --timeline file may be a fault plan; its steps follow the profile, the flags follow both', () => {
+    const file = join(dir, 'plan.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 1,
+        faults: [
+          { kind: 'stall-reads', atByte: 5, conn: 'all', side: 'server', for: '1s' },
+          {
+            kind: 'link',
+            at: '1s',
+            for: '2s',
+            from: 'server',
+            to: 'client',
+            oneWay: true,
+            set: { latency: '9ms' },
+          },
+        ],
+        proxy: { toxicity: 0.5 },
+      }),
+    );
+    expect(planFromFlags({ profile: 'reset', timeline: file, 'slow-close': '10ms' })).toEqual({
+      version: 1,
+      faults: [
+        { kind: 'reset', atUs: 0, atByte: 12, conn: 'all', side: 'server' },
+        { kind: 'stall-reads', atUs: 0, atByte: 5, conn: 'all', side: 'server', forUs: 1_000_000 },
+        {
+          kind: 'link',
+          atUs: 1_000_000,
+          from: 'server',
+          to: 'client',
+          oneWay: true,
+          set: { latency: { kind: 'constant', us: 9000 } },
+          forUs: 2_000_000,
+        },
+        { kind: 'slow-close', atUs: 0, conn: 'all', side: 'both', forUs: 10_000 },
+      ],
+      proxy: { faultyConnections: 1, toxicity: 0.5 },
+    });
+    expect(faultsFromFlags({ profile: 'reset', timeline: file, 'slow-close': '10ms' })).toEqual({
+      up: { resetAtByte: 12, stalls: [{ atByte: 5, forUs: 1_000_000 }], slowCloseUs: 10_000 },
+      down: { slowCloseUs: 10_000 },
+      timeline: [
+        {
+          kind: 'set',
+          direction: 'down',
+          atUs: 1_000_000,
+          forUs: 2_000_000,
+          set: { latency: { kind: 'constant', us: 9000 } },
+        },
+      ],
+      faultyConnections: 1,
+      toxicity: 0.5,
+    });
+    const crash = join(dir, 'crash.json');
+    writeFileSync(
+      crash,
+      JSON.stringify({ version: 1, faults: [{ kind: 'crash', at: '1s', host: 'server' }] }),
+    );
+    expect(() => faultsFromFlags({ timeline: crash })).toThrow(
+      /--timeline .*crash\.json: faults\[0\]\.kind: "crash" has no equivalent in the fault proxy/,
+    );
+  });
+});
+
+describe('one set of limits', () => {
+  /** The message a call throws, or "accepted". */
+  function refusal(f: () => unknown): string {
+    try {
+      f();
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'accepted';
+  }
+  const scenarioWith = (network: Record<string, unknown>) => () =>
+    defineScenario({
+      hosts: ['a'],
+      sockets: [{ name: 's', host: 'a', protocol: 'pair0', app: { kind: 'sink' } }],
+      workload: { sends: [] },
+      checks: ['stack.no-crash'],
+      network,
+    });
+  const linkPlan = (set: Record<string, unknown>) => () =>
+    parseFaultPlan({ version: 1, faults: [{ kind: 'link', atUs: 0, from: 'client', to: 'server', set }] });
+  const proxyPlan = (set: Record<string, unknown>) => () =>
+    compileProxyFaults({
+      version: 1,
+      faults: [{ kind: 'link', atUs: 0, from: 'client', to: 'server', set }],
+    });
+
+  it('the same out-of-range latency is refused by a scenario, a fault plan, link settings and the proxy, with the same bound', () => {
+    const bound = 'must be <= 10000000 (MAX_LATENCY_US, 10s), got 20000000';
+    const latency = { kind: 'constant', us: 20_000_000 };
+    expect(refusal(scenarioWith({ latency }))).toBe(`scenario network.latency.us: ${bound}`);
+    expect(refusal(linkPlan({ latency }))).toBe(`ERR_BAD_ARGUMENT: faults[0].set.latency.us: ${bound}`);
+    expect(refusal(() => validateLatency('link', latency))).toBe(`ERR_BAD_ARGUMENT: link.us: ${bound}`);
+    expect(refusal(proxyPlan({ latency }))).toBe(`ERR_BAD_ARGUMENT: faults[0].set.latency.us: ${bound}`);
+    expect(refusal(proxyPlan({ latency: '20s' }))).toBe(`ERR_BAD_ARGUMENT: faults[0].set.latency: ${bound}`);
+    expect(refusal(() => faultsFromFlags({ latency: '20s' }))).toBe(`--latency ${bound}`);
+    // A uniform model's maximum, the same bound.
+    const uniform = { kind: 'uniform', minUs: 0, maxUs: 20_000_000 };
+    expect(refusal(scenarioWith({ latency: uniform }))).toBe(`scenario network.latency.maxUs: ${bound}`);
+    expect(refusal(linkPlan({ latency: uniform }))).toMatch(`faults[0].set.latency.maxUs: ${bound}`);
+    // At the bound: accepted by all of them.
+    const atBound = { kind: 'constant', us: 10_000_000 };
+    for (const f of [
+      scenarioWith({ latency: atBound }),
+      linkPlan({ latency: atBound }),
+      () => validateLatency('link', atBound),
+      () => faultsFromFlags({ latency: '10s' }),
+    ])
+      expect(refusal(f)).toBe('accepted');
+  });
+
+  it('and the same out-of-range jitter', () => {
+    const bound = 'must be <= 10000000 (MAX_JITTER_US, 10s), got 11000000';
+    expect(refusal(scenarioWith({ jitterUs: 11_000_000 }))).toBe(`scenario network.jitterUs: ${bound}`);
+    expect(refusal(linkPlan({ jitterUs: 11_000_000 }))).toBe(
+      `ERR_BAD_ARGUMENT: faults[0].set.jitterUs: ${bound}`,
+    );
+    expect(refusal(() => mergeLink('link', DEFAULT_LINK, { jitterUs: 11_000_000 }))).toBe(
+      `ERR_BAD_ARGUMENT: link.jitterUs: ${bound}`,
+    );
+    expect(refusal(proxyPlan({ jitter: '11s' }))).toBe(`ERR_BAD_ARGUMENT: faults[0].set.jitter: ${bound}`);
+    expect(refusal(() => faultsFromFlags({ jitter: '11s' }))).toBe(`--jitter ${bound}`);
+    // Scenarios allowed 1 s before: 10 s is now the one bound.
+    expect(refusal(scenarioWith({ jitterUs: 10_000_000 }))).toBe('accepted');
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * `netlab proxy`: the seeded fault proxy (impl/runtime/node-proxy.ts) as a command. It forwards
  * connections from --listen to --upstream with the faults the flags, a profile and a timeline file
- * describe, prints a line per connection and runs until SIGINT or SIGTERM.
+ * describe (one fault plan, sim/FAULTS.md, compiled by impl/runtime/proxy-plan.ts), prints a line
+ * per connection and runs until SIGINT or SIGTERM.
  */
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { NetError } from '../../impl/runtime/env.js';
@@ -13,19 +14,20 @@ import {
   type FaultProxy,
   type ProxyConnectionRecord,
 } from '../../impl/runtime/node-proxy.js';
+import { planFromProxyDescription } from '../../impl/runtime/proxy-legacy.js';
 import {
+  compileProxyFaults,
   describeProxyFaults,
-  parseProxyFaults,
-  parseRateBytesPerSec,
-  parseSizeBytes,
+  PROXY_CLIENT_HOST,
   PROXY_PROFILE_NAMES,
-  proxyProfile,
-  type DirectionFaults,
+  PROXY_SERVER_HOST,
+  proxyProfilePlan,
   type ProxyFaults,
   type ProxyLogEntry,
 } from '../../impl/runtime/proxy-plan.js';
 import { SimError } from '../../sim/errors.js';
-import { parseDurationUs } from '../../sim/fault-plan.js';
+import { errorDetail, parseDurationUs, parseSizeBytes } from '../../sim/fault-limits.js';
+import { parseFaultPlan, type FaultPlan, type ProxySettings, type ReadSide } from '../../sim/fault-plan.js';
 import { EXIT_OK, EXIT_USAGE, intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
 
 /** Log lines written to --log FILE at most (later entries are counted, not written). */
@@ -37,16 +39,19 @@ const USAGE = `usage: netlab proxy --listen ADDR --upstream ADDR [--seed S] [--p
 A TCP (or unix-socket) proxy that applies seeded faults to each connection: every decision is a
 function of (seed, connection index, direction, byte offset), so the same bytes meet the same fate
 however the kernel chunks them. Runs until SIGINT or SIGTERM; prints a line per connection.
-Details: impl/runtime/PROXY.md.
+The faults are a fault plan (sim/FAULTS.md), the simulator's language, run for each connection from
+its accept; the profile, the file and the flags each add steps to it. Details: impl/runtime/PROXY.md.
 
   --listen ADDR        where clients connect: 127.0.0.1:PORT, tcp://HOST:PORT (port 0: any free
                        port; the bound address is printed) or ipc:///PATH
   --upstream ADDR      where the proxy dials for each client, same syntax
   --seed S             root seed of every decision (default: random, printed)
-  --profile NAME       start from a named fault set: ${PROXY_PROFILE_NAMES.join(', ')} (default none)
-  --timeline FILE      JSON: an array of timeline steps, or a whole fault description
-                       {up, down, timeline, toxicity, faultyConnections, segmentBytes}; applied over
-                       the profile (the flags below apply over both)
+  --profile NAME       start from a named fault plan: ${PROXY_PROFILE_NAMES.join(', ')} (default none)
+  --timeline FILE      JSON: a fault plan {"version": 1, "faults": [...], "proxy": {...}} whose hosts
+                       are "${PROXY_CLIENT_HOST}" and "${PROXY_SERVER_HOST}" (the upstream); or, in the former format, an
+                       array of timeline steps or a description {up, down, timeline, toxicity,
+                       faultyConnections, segmentBytes}. Its steps follow the profile's (the flags'
+                       follow both)
 
 Fault flags (for --direction, default both; DUR like 20ms, 1.5s, 250us; SIZE like 4096, 64KiB, 1MB):
   --latency DUR        one-way delay per segment
@@ -62,6 +67,9 @@ Fault flags (for --direction, default both; DUR like 20ms, 1.5s, 250us; SIZE lik
   --toxicity P         probability in [0, 1] that a connection gets the faults (default 1)
   --faulty-connections N   only the first N connections get the faults
   --segment SIZE       segment size when not slicing (default 1460)
+Settings (latency, jitter, bandwidth, slicing, slow close) given later override earlier ones; stalls,
+resets and limits add up (the first reset or limit reached ends the connection).
+Bounds are those of fault plans and scenarios (sim/fault-limits.ts): latency and jitter at most 10s.
 
 Bounds and output:
   --buffer SIZE        per-direction buffer before reading pauses (default ${DEFAULT_PROXY_BUFFER_BYTES / 1024} KiB)
@@ -89,119 +97,195 @@ function sizeFlag(name: string, value: string | undefined): number | undefined {
   return bytes;
 }
 
-/** Merges b over a: per direction field by field, timelines appended, other fields replaced. */
-function mergeFaults(a: ProxyFaults, b: ProxyFaults): ProxyFaults {
-  const out: ProxyFaults = { ...a, ...b };
-  for (const dir of ['up', 'down'] as const) {
-    if (a[dir] !== undefined || b[dir] !== undefined) out[dir] = { ...a[dir], ...b[dir] };
+/**
+ * Compiles one flag's piece of the plan on its own, so that a value the plan parser refuses is
+ * reported under the flag that gave it: "--latency must be <= 10000000 (MAX_LATENCY_US, 10s), got
+ * 20000000". `flags` maps a field of the piece (its path under the step, or under `proxy`) to its flag.
+ */
+function checkPiece(
+  piece: { faults?: unknown[]; proxy?: ProxySettings },
+  flags: Record<string, string>,
+): void {
+  try {
+    compileProxyFaults({
+      version: 1,
+      faults: piece.faults ?? [],
+      ...(piece.proxy ? { proxy: piece.proxy } : {}),
+    });
+  } catch (e) {
+    if (!(e instanceof SimError)) throw e;
+    const first = Object.values(flags)[0]!;
+    const lines = errorDetail(e)
+      .split('; ')
+      .map((line) => {
+        const m = /^(?:faults\[0\]\.(?:set\.)?|proxy\.)?([^:]*): (.*)$/.exec(line);
+        if (m === null) return `--${first}: ${line}`;
+        const flag = flags[m[1]!];
+        return flag !== undefined ? `--${flag} ${m[2]!}` : `--${first}: ${m[1]!}: ${m[2]!}`;
+      });
+    throw new UsageError(lines.join('; '));
   }
-  if (a.timeline !== undefined || b.timeline !== undefined)
-    out.timeline = [...(a.timeline ?? []), ...(b.timeline ?? [])];
-  return out;
+}
+
+/** A --timeline file as a plan: a fault plan, or the former description format rewritten as one. */
+function planFromFile(file: string): FaultPlan {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read --timeline ${file}: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--timeline ${file}: malformed JSON (${(e as Error).message})`);
+  }
+  const isPlan = typeof json === 'object' && json !== null && !Array.isArray(json) && 'faults' in json;
+  try {
+    const plan = isPlan ? parseFaultPlan(json) : planFromProxyDescription(json, file);
+    // What only the compiler refuses (a crash, a loss rate...), named as the file wrote it.
+    compileProxyFaults(plan);
+    return plan;
+  } catch (e) {
+    if (!(e instanceof SimError)) throw e;
+    throw new UsageError(`--timeline ${isPlan ? `${file}: ` : ''}${errorDetail(e)}`);
+  }
 }
 
 type Values = Record<string, string | boolean | undefined>;
 
-/** The faults the flags describe (profile, then timeline file, then fault flags), validated. */
-export function faultsFromFlags(values: Values): ProxyFaults {
+/**
+ * The fault plan the flags describe: the profile's steps, then the --timeline file's, then a step
+ * per fault flag (for --direction), each piece validated on its own so an error names its source.
+ */
+export function planFromFlags(values: Values): FaultPlan {
   const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
-  let faults: ProxyFaults = {};
+  /** Raw plan steps: parseFaultPlan validates and normalizes them all at the end. */
+  const faults: unknown[] = [];
+  let proxy: ProxySettings = {};
+  const add = (plan: FaultPlan): void => {
+    faults.push(...plan.faults);
+    proxy = { ...proxy, ...plan.proxy };
+  };
   const profile = str('profile');
   if (profile !== undefined) {
     try {
-      faults = proxyProfile(profile);
+      add(proxyProfilePlan(profile));
     } catch (e) {
-      throw new UsageError(`--profile: ${(e as Error).message.replace(/^ERR_BAD_ARGUMENT: /, '')}`);
+      throw new UsageError(`--profile: ${errorDetail(e)}`);
     }
   }
   const timeline = str('timeline');
-  if (timeline !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(timeline, 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read --timeline ${timeline}: ${(e as Error).message}`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      throw new UsageError(`--timeline ${timeline}: malformed JSON (${(e as Error).message})`);
-    }
-    try {
-      const fromFile = parseProxyFaults(
-        Array.isArray(json) ? { timeline: json as unknown[] } : json,
-        timeline,
-      );
-      faults = mergeFaults(faults, fromFile);
-    } catch (e) {
-      throw new UsageError(`--timeline ${(e as Error).message.replace(/^ERR_BAD_ARGUMENT: /, '')}`);
-    }
-  }
+  if (timeline !== undefined) add(planFromFile(timeline));
+
   const direction = str('direction') ?? 'both';
   if (direction !== 'up' && direction !== 'down' && direction !== 'both') {
     throw new UsageError(`--direction must be up, down or both, got '${direction}'`);
   }
-  const d: DirectionFaults = {};
-  const latencyUs = durationFlag('latency', str('latency'));
-  if (latencyUs !== undefined) d.latency = { kind: 'constant', us: latencyUs };
-  const jitterUs = durationFlag('jitter', str('jitter'));
-  if (jitterUs !== undefined) d.jitterUs = jitterUs;
+  // up: the client-to-server stream (the server side reads it); down: back.
+  const side: ReadSide = direction === 'up' ? 'server' : direction === 'down' ? 'client' : 'both';
+  const link =
+    direction === 'down'
+      ? { from: PROXY_SERVER_HOST, to: PROXY_CLIENT_HOST, oneWay: true }
+      : { from: PROXY_CLIENT_HOST, to: PROXY_SERVER_HOST, oneWay: direction === 'up' };
+  const own: Record<string, unknown>[] = [];
+  const step = (s: Record<string, unknown>, flags: Record<string, string>): void => {
+    checkPiece({ faults: [s] }, flags);
+    own.push(s);
+  };
+
+  // The segment settings: one link step, each value checked under its own flag first.
+  const set: Record<string, unknown> = {};
+  const setting = (flag: string, field: string, value: unknown): void => {
+    checkPiece(
+      { faults: [{ kind: 'link', atUs: 0, ...link, set: { [field]: value } }] },
+      { [field]: flag, 'slice.delay': 'slice-delay' },
+    );
+    set[field] = value;
+  };
+  const latency = str('latency');
+  if (latency !== undefined) setting('latency', 'latency', latency);
+  const jitter = str('jitter');
+  if (jitter !== undefined) setting('jitter', 'jitter', jitter);
   const bandwidth = str('bandwidth');
-  if (bandwidth !== undefined) {
-    const rate = parseRateBytesPerSec(bandwidth);
-    if (rate === undefined)
-      throw new UsageError(`--bandwidth must be a rate such as 1MB/s, got '${bandwidth}'`);
-    d.bandwidthBytesPerSec = rate;
-  }
+  if (bandwidth !== undefined) setting('bandwidth', 'bandwidth', bandwidth);
   const slice = str('slice');
-  const sliceDelayUs = durationFlag('slice-delay', str('slice-delay'));
+  const sliceDelay = str('slice-delay');
   if (slice !== undefined) {
     const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(slice);
     if (m === null)
       throw new UsageError(`--slice must be MIN-MAX bytes (e.g. 1-64) or one size, got '${slice}'`);
     const minBytes = Number(m[1]);
     const maxBytes = m[2] === undefined ? minBytes : Number(m[2]);
-    if (minBytes < 1 || maxBytes < minBytes) {
-      throw new UsageError(`--slice needs 1 <= MIN <= MAX, got '${slice}'`);
-    }
-    d.slice = { minBytes, maxBytes, delayUs: sliceDelayUs ?? 0 };
-  } else if (sliceDelayUs !== undefined) {
+    setting('slice', 'slice', {
+      minBytes,
+      maxBytes,
+      ...(sliceDelay === undefined ? {} : { delay: sliceDelay }),
+    });
+  } else if (sliceDelay !== undefined) {
     throw new UsageError('--slice-delay needs --slice');
   }
+  if (Object.keys(set).length > 0) own.push({ kind: 'link', atUs: 0, ...link, set });
+
   const stallAt = sizeFlag('stall-at', str('stall-at'));
-  const stallFor = durationFlag('stall-for', str('stall-for'));
+  const stallFor = str('stall-for');
   if ((stallAt === undefined) !== (stallFor === undefined)) {
     throw new UsageError('--stall-at and --stall-for go together');
   }
-  if (stallAt !== undefined) d.stalls = [{ atByte: stallAt, forUs: stallFor! }];
+  if (stallAt !== undefined)
+    step(
+      { kind: 'stall-reads', atByte: stallAt, conn: 'all', side, for: stallFor },
+      {
+        atByte: 'stall-at',
+        for: 'stall-for',
+      },
+    );
   const resetAt = sizeFlag('reset-at', str('reset-at'));
-  if (resetAt !== undefined) d.resetAtByte = resetAt;
-  const slowCloseUs = durationFlag('slow-close', str('slow-close'));
-  if (slowCloseUs !== undefined) d.slowCloseUs = slowCloseUs;
+  if (resetAt !== undefined)
+    step({ kind: 'reset', atUs: 0, atByte: resetAt, conn: 'all', side }, { atByte: 'reset-at' });
+  const slowClose = str('slow-close');
+  if (slowClose !== undefined)
+    step(
+      { kind: 'slow-close', atUs: 0, conn: 'all', side, for: slowClose },
+      {
+        for: 'slow-close',
+      },
+    );
   const limit = sizeFlag('limit', str('limit'));
-  if (limit !== undefined) d.limitBytes = limit;
-  const fromFlags: ProxyFaults = {};
-  if (Object.keys(d).length > 0) {
-    if (direction !== 'down') fromFlags.up = d;
-    if (direction !== 'up') fromFlags.down = d;
-  }
+  if (limit !== undefined)
+    step({ kind: 'limit', atUs: 0, atByte: limit, conn: 'all', side }, { atByte: 'limit' });
+
   const toxicity = str('toxicity');
   if (toxicity !== undefined) {
     const p = Number(toxicity);
-    if (toxicity.trim() === '' || !(p >= 0 && p <= 1)) {
+    if (toxicity.trim() === '' || Number.isNaN(p))
       throw new UsageError(`--toxicity must be a number in [0, 1], got '${toxicity}'`);
-    }
-    fromFlags.toxicity = p;
+    checkPiece({ proxy: { toxicity: p } }, { toxicity: 'toxicity' });
+    proxy.toxicity = p;
   }
   const faulty = str('faulty-connections');
-  if (faulty !== undefined) fromFlags.faultyConnections = intFlag('faulty-connections', faulty, 0, 0);
+  if (faulty !== undefined) proxy.faultyConnections = intFlag('faulty-connections', faulty, 0, 0);
   const segment = sizeFlag('segment', str('segment'));
-  if (segment !== undefined) fromFlags.segmentBytes = segment;
+  if (segment !== undefined) {
+    checkPiece({ proxy: { segmentBytes: segment } }, { segmentBytes: 'segment' });
+    proxy.segmentBytes = segment;
+  }
+  faults.push(...own);
   try {
-    return parseProxyFaults(mergeFaults(faults, fromFlags));
+    return parseFaultPlan({ version: 1, faults, ...(Object.keys(proxy).length > 0 ? { proxy } : {}) });
   } catch (e) {
-    if (e instanceof SimError) throw new UsageError(e.message.replace(/^ERR_BAD_ARGUMENT: /, ''));
+    throw new UsageError(errorDetail(e));
+  }
+}
+
+/** The faults the flags describe (profile, then timeline file, then fault flags), compiled. */
+export function faultsFromFlags(values: Values): ProxyFaults {
+  const plan = planFromFlags(values);
+  try {
+    return compileProxyFaults(plan);
+  } catch (e) {
+    if (e instanceof SimError) throw new UsageError(errorDetail(e));
     throw e;
   }
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { netlab, requireBuild } from '../testing/spawn.js';
+import { netlab, requireBuild } from '../../scenarios/testing/spawn.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeReportFiles } from '../../reports/write.js';
 import { fixedReport, PLANTED_TRACE, PLANTED_TRACE_TEXT } from '../../web/testing/fixtures.js';

@@ -17,21 +17,23 @@ import {
   type PropertySpec,
   type SuiteRun,
 } from '../../scenarios/catalog.js';
-import { allProperties } from '../../scenarios/families/index.js';
 import type { Transport } from '../../scenarios/generators.js';
-import '../../scenarios/museum/index.js';
 import { replayCase } from '../../scenarios/property.js';
 import { runScenario } from '../../scenarios/runner.js';
+import type { AnyStack } from '../../scenarios/stack.js';
+import { LAB } from '../lab.js';
 import { toJsonLines, TRACE_SCHEMA } from '../../sim/trace.js';
-import { realFaultLayer } from '../real/faults.js';
-import { runOnReal } from '../real/run.js';
+import { realFaultLayer } from '../../scenarios/real/faults.js';
+import { runOnReal } from '../../scenarios/real/run.js';
 
 /** One implementation × property pair; `index` is its place in the run's order (before sharding). */
 export interface WorkItem {
   index: number;
+  /** The stack whose property this is. */
+  stack: string;
   impl: string;
   property: string;
-  /** Where the property runs: the simulated network, or real loopback sockets (bin/real). */
+  /** Where the property runs: the simulated network, or real loopback sockets (scenarios/real). */
   runtime: 'sim' | 'real';
 }
 
@@ -86,10 +88,12 @@ export function caseFilePath(outDir: string, property: string, impl: string): st
   return join(outDir, 'cases', `${property}-${impl}`.replace(/[^A-Za-z0-9_.-]/g, '_') + '.json');
 }
 
-export function propertyById(id: string): PropertySpec {
-  const spec = allProperties().find((p) => p.id === id);
-  if (spec === undefined) throw new Error(`unknown property '${id}'`);
-  return spec;
+export function propertyById(stackId: string, id: string): { stack: AnyStack; spec: PropertySpec } {
+  const stack = LAB.stack(stackId);
+  if (stack === undefined) throw new Error(`unknown stack '${stackId}'`);
+  const found = LAB.properties([stack]).find((p) => p.spec.id === id);
+  if (found === undefined) throw new Error(`unknown property '${id}' of stack '${stackId}'`);
+  return { stack, spec: found.spec };
 }
 
 export async function runWorkItem(
@@ -98,12 +102,13 @@ export async function runWorkItem(
   nowMs: () => number,
   onProgress?: (done: number) => void,
 ): Promise<ItemResult> {
-  const spec = propertyById(item.property);
+  const { stack, spec } = propertyById(item.stack, item.property);
   const impl = item.impl;
   let scenarioRuns = 0;
   if (item.runtime === 'real') {
     const r = await runPropertySampled(spec, {
       ...(o.transport !== undefined ? { transport: o.transport } : {}),
+      stack,
       runtime: 'real',
       fcSeed: o.fcSeed,
       runs: o.realRuns,
@@ -112,7 +117,7 @@ export async function runWorkItem(
       commit: o.commit,
       nowMs,
       concurrency: o.realConcurrency,
-      run: (scenario, seed) => runOnReal(scenario, seed, { faults: realFaultLayer }),
+      run: (scenario, seed) => runOnReal(stack, scenario, seed, { faults: realFaultLayer }),
       onProgress: (done) => {
         scenarioRuns = done;
         onProgress?.(done);
@@ -130,6 +135,7 @@ export async function runWorkItem(
   }
   const r = await runProperty(spec, {
     ...(o.transport !== undefined ? { transport: o.transport } : {}),
+    stack,
     fcSeed: o.fcSeed,
     runs: o.runs,
     impl,
@@ -157,7 +163,7 @@ export async function runWorkItem(
     const first = r.cases[0];
     if (sample !== undefined && first !== undefined) {
       const simSeed = `sample-${o.fcSeed}`;
-      const traced = await runScenario(sample, simSeed, { traceCapacity: SAMPLE_TRACE_EVENTS_MAX });
+      const traced = await runScenario(stack, sample, simSeed, { traceCapacity: SAMPLE_TRACE_EVENTS_MAX });
       const file = traceFileName(`${first.id}-sample`);
       traces.push({
         file,
@@ -171,7 +177,7 @@ export async function runWorkItem(
     }
   } else {
     // The failing case's trace goes into the report (the viewer opens it).
-    const rerun = await runScenario(r.failure.scenario, r.failure.simSeed, {
+    const rerun = await runScenario(stack, r.failure.scenario, r.failure.simSeed, {
       traceCapacity: FAILURE_TRACE_EVENTS_MAX,
     });
     for (const c of r.cases) {
@@ -193,7 +199,7 @@ export async function runWorkItem(
     if (o.ci) {
       // Determinism check: the shrunk case must replay to its recorded hash, twice.
       for (let k = 0; k < 2; k++) {
-        const again = await replayCase(r.failure);
+        const again = await replayCase(stack, r.failure);
         if (!again.reproduced) for (const c of r.cases) if (c.status === 'fail') c.status = 'flaky';
       }
     }

@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { implNames } from '../../scenarios/runner.js';
+import { LAB } from '../lab.js';
 import { runWorkItem, type ItemOptions, type ItemResult, type WorkItem } from './run-item.js';
 
 /** Messages from the main thread. */
@@ -26,9 +26,9 @@ if (port !== null) {
     const post = (m: FromWorker): void => port.postMessage(m);
     const { item, options } = msg;
     const run = async (): Promise<void> => {
-      if (!implNames().includes(item.impl))
+      if (!LAB.implNames().includes(item.impl))
         throw new Error(
-          `implementation '${item.impl}' is not registered in worker threads (registered: ${implNames().join(', ')}); use --workers 1`,
+          `implementation '${item.impl}' is not registered in worker threads (registered: ${LAB.implNames().join(', ')}); use --workers 1`,
         );
       const result = await runWorkItem(
         item,

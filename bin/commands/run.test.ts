@@ -1,6 +1,6 @@
 /**
  * Museum outcomes of `netlab run --impl all` and `netlab merge`, in this process, with planted
- * variants registered here (the real museum lives in scenarios/museum/ and is tested there).
+ * variants registered here (the real museum lives in scenarios/sp/museum/ and is tested there).
  * --workers 1 throughout: worker threads load the built registry, which lacks these plants.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FrameDecoder } from '../../impl/sp/wire/frames.js';
 import { parseReport, type Report } from '../../reports/schema.js';
-import { FRAMING } from '../../scenarios/families/framing.js';
-import { registerImpl } from '../../scenarios/runner.js';
+import { FRAMING } from '../../scenarios/sp/families/framing.js';
+import { registerImpl } from '../../scenarios/sp/run.js';
 import { UsageError } from './common.js';
 import { mergeCommand } from './merge.js';
 import { parseShard, runCommand, shardItems } from './run.js';

@@ -22,15 +22,16 @@ import {
   type Report,
 } from '../../reports/schema.js';
 import { gitCommit, writeFileAtomicSync, writeReportFiles, type TraceFile } from '../../reports/write.js';
-import type { CatalogCase, PropertySpec, SuiteRun } from '../../scenarios/catalog.js';
-import { FAMILIES } from '../../scenarios/families/index.js';
+import type { CatalogCase, SuiteRun } from '../../scenarios/catalog.js';
 import { TRANSPORTS, type Transport } from '../../scenarios/generators.js';
 import { parseCaseFile, replayCase } from '../../scenarios/property.js';
-import { implNames, implVariant } from '../../scenarios/runner.js';
+import type { StackProperty } from '../../scenarios/lab.js';
+import type { AnyStack } from '../../scenarios/stack.js';
+import { LAB } from '../lab.js';
 import { hashValue } from '../../sim/hash.js';
 import { intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
-import { realFaultLayer } from '../real/faults.js';
-import { runOnReal } from '../real/run.js';
+import { realFaultLayer } from '../../scenarios/real/faults.js';
+import { runOnReal } from '../../scenarios/real/run.js';
 import { packageRoot, runWorkItem, type ItemOptions, type ItemResult, type WorkItem } from './run-item.js';
 import type { FromWorker, ToWorker } from './run-worker.js';
 
@@ -49,8 +50,22 @@ function seedFrom(text: string | undefined): number {
   return parseInt(hashValue(text).slice(0, 8), 16) & 0x7fffffff;
 }
 
-function protocolNames(): string[] {
-  return [...new Set(FAMILIES.flatMap((f) => f.properties.flatMap((p) => p.protocols)))].sort();
+function protocolNames(stacks = LAB.stacks): string[] {
+  return [...new Set(stacks.flatMap((s) => s.protocols()))].sort();
+}
+
+/** The stacks of a --stack selection (default: all); an unknown id is a usage error. */
+export function selectStacks(selection: string | undefined): AnyStack[] {
+  try {
+    return LAB.select(selection);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** Family (suite) names of the given stacks, in stack then family order, each once. */
+function familyNames(stacks = LAB.stacks): string[] {
+  return [...new Set(stacks.flatMap((s) => s.families.map((f) => f.name)))];
 }
 
 /** Largest n of --shard i/n: far more CI runners than anyone has, small enough to print. */
@@ -229,11 +244,15 @@ async function runOnWorkers(
 export const runCommand: Command = {
   name: 'run',
   summary: 'run property suites on the simulated network; write report.json, junit.xml and case files',
-  usage: `usage: netlab run [--suite FAMILY|all] [--property ID] [--protocol P] [--transport T] [--impl NAME|all]
-                  [--seed S] [--runs N] [--budget SECONDS] [--out DIR] [--shard I/N] [--workers N]
-                  [--check-determinism] [--ci] [--json] [--list-impls] [--runtime sim|real|all] [--concurrency N]
+  usage: `usage: netlab run [--stack ID[,ID]|all] [--suite FAMILY|all] [--property ID] [--protocol P] [--transport T]
+                  [--impl NAME|all] [--seed S] [--runs N] [--budget SECONDS] [--out DIR] [--shard I/N]
+                  [--workers N] [--check-determinism] [--ci] [--json] [--list-impls] [--list-stacks]
+                  [--runtime sim|real|all] [--concurrency N]
 
-Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default: all)
+Stacks: ${LAB.ids().join(', ')} (default: all)
+  --stack ID[,ID]  only these stacks' properties and variants
+  --list-stacks    print every stack id with a short description, one per line, and exit
+Suites (invariant families): ${familyNames().join(', ')} (default: all)
   --property ID    only this property of the suite (ids are listed in report.json and by --list-properties)
   --list-properties  print every property id, one per line, and exit
   --protocol P     only properties covering this protocol (nng names: ${protocolNames().join(', ')})
@@ -261,6 +280,8 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
   --concurrency N  real-runtime scenarios of one property run at once (default ${REAL_CONCURRENCY_DEFAULT})`,
   async run(argv) {
     const { values } = parseFlags(argv, {
+      stack: { type: 'string' },
+      'list-stacks': { type: 'boolean' },
       suite: { type: 'string', default: 'all' },
       property: { type: 'string' },
       'list-properties': { type: 'boolean' },
@@ -281,37 +302,52 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
       'real-runs': { type: 'string' },
       concurrency: { type: 'string' },
     });
+    if (values['list-stacks']) {
+      process.stdout.write(LAB.stacks.map((s) => `${s.id}\t${s.title}`).join('\n') + '\n');
+      return 0;
+    }
+    const stacks = selectStacks(values.stack);
+    const implNames = (): string[] => [
+      'netlab',
+      ...LAB.implNames().filter((i) => i !== 'netlab' && stacks.includes(LAB.implStack(i)!)),
+    ];
     if (values['list-impls']) {
       process.stdout.write(implNames().join('\n') + '\n');
       return 0;
     }
     if (values['list-properties']) {
-      process.stdout.write(FAMILIES.flatMap((f) => f.properties.map((p) => p.id)).join('\n') + '\n');
+      process.stdout.write(
+        LAB.properties(stacks)
+          .map((p) => p.spec.id)
+          .join('\n') + '\n',
+      );
       return 0;
     }
     const transport = values.transport as Transport | undefined;
     if (transport !== undefined && !TRANSPORTS.includes(transport))
       throw new UsageError(`unknown transport '${values.transport}' (accepted: ${TRANSPORTS.join(', ')})`);
-    const families = FAMILIES.filter((f) => values.suite === 'all' || f.name === values.suite);
-    if (families.length === 0)
+    const suiteNames = familyNames(stacks).filter((f) => values.suite === 'all' || f === values.suite);
+    if (suiteNames.length === 0)
       throw new UsageError(
-        `unknown suite '${values.suite}' (accepted: all, ${FAMILIES.map((s) => s.name).join(', ')})`,
+        `unknown suite '${values.suite}' (accepted: all, ${familyNames(stacks).join(', ')})`,
       );
-    let properties: PropertySpec[] = families.flatMap((f) => f.properties);
+    let properties: StackProperty[] = LAB.properties(stacks).filter((p) =>
+      suiteNames.includes(p.family.name),
+    );
     if (values.property !== undefined) {
-      const known = properties.map((p) => p.id);
-      properties = properties.filter((p) => p.id === values.property);
+      const known = properties.map((p) => p.spec.id);
+      properties = properties.filter((p) => p.spec.id === values.property);
       if (properties.length === 0)
         throw new UsageError(`unknown property '${values.property}' (accepted: ${known.join(', ')})`);
     }
     if (values.protocol !== undefined) {
-      if (!protocolNames().includes(values.protocol))
+      if (!protocolNames(stacks).includes(values.protocol))
         throw new UsageError(
-          `unknown protocol '${values.protocol}' (accepted: ${protocolNames().join(', ')})`,
+          `unknown protocol '${values.protocol}' (accepted: ${protocolNames(stacks).join(', ')})`,
         );
-      properties = properties.filter((p) => p.protocols.includes(values.protocol!));
+      properties = properties.filter((p) => p.spec.protocols.includes(values.protocol!));
     }
-    if (transport !== undefined) properties = properties.filter((p) => p.transports.includes(transport));
+    if (transport !== undefined) properties = properties.filter((p) => p.spec.transports.includes(transport));
     if (properties.length === 0)
       throw new UsageError('no property matches the --suite, --property, --protocol and --transport given');
     const expectedOutcomes = values.impl === 'all';
@@ -352,7 +388,12 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
         // With both runtimes, museum variants are judged on the simulator only (where they shrink).
         impls
           .filter((impl) => runtime === 'sim' || runtimes.length === 1 || impl === 'netlab')
-          .flatMap((impl) => properties.map((p) => ({ impl, property: p.id, runtime }))),
+          // A variant runs against its own stack's properties; netlab against every stack's.
+          .flatMap((impl) =>
+            properties
+              .filter((p) => impl === 'netlab' || LAB.implStack(impl) === p.stack)
+              .map((p) => ({ stack: p.stack.id, impl, property: p.spec.id, runtime })),
+          ),
       )
       .map((x, index) => ({ ...x, index }));
     const items = shardItems(allItems, shard);
@@ -366,7 +407,7 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
       if (!values.json) process.stdout.write(line + '\n');
     };
     log(
-      `netlab run  fcSeed=${fcSeed}  runs=${runs}${runtimes.includes('real') ? `  runtime=${values.runtime}  realRuns=${realRuns}` : ''}  suites=${families.map((s) => s.name).join(',')}  properties=${properties.length}  impl=${impls.join(',')}` +
+      `netlab run  fcSeed=${fcSeed}  runs=${runs}${runtimes.includes('real') ? `  runtime=${values.runtime}  realRuns=${realRuns}` : ''}  stacks=${stacks.map((s) => s.id).join(',')}  suites=${suiteNames.join(',')}  properties=${properties.length}  impl=${impls.join(',')}` +
         `${sharded ? `  shard=${shard.index}/${shard.count} (${items.length} of ${allItems.length} items)` : ''}  workers=${workers}`,
     );
 
@@ -462,10 +503,10 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
     }));
     // Museum verdicts: each variant against the properties of its own family (all shards' worth in total).
     const museum: MuseumEntryInput[] = variants.map((impl) => {
-      const variant = implVariant(impl);
+      const variant = LAB.implInfo(impl);
       const family = variant?.family ?? null;
       const own = (p: { property: string; impl: string }): boolean =>
-        p.impl === impl && properties.some((s) => s.id === p.property && s.family === family);
+        p.impl === impl && properties.some((s) => s.spec.id === p.property && s.spec.family === family);
       return {
         impl,
         family,
@@ -485,8 +526,9 @@ Suites (invariant families): ${FAMILIES.map((s) => s.name).join(', ')} (default:
         fcSeed,
         knobs: {
           runs,
-          suites: families.map((s) => s.name).join(','),
-          properties: properties.map((p) => p.id).join(','),
+          stacks: stacks.map((s) => s.id).join(','),
+          suites: suiteNames.join(','),
+          properties: properties.map((p) => p.spec.id).join(','),
           impls: impls.join(','),
           runtime: values.runtime,
           ...(runtimes.includes('real') ? { realRuns } : {}),
@@ -572,12 +614,13 @@ hash and the failing checks with the recorded ones.
     }
     let c;
     try {
-      c = parseCaseFile(json);
+      c = parseCaseFile(json, (s) => LAB.parseScenario(s));
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
+    const stack = LAB.stackOf(c.scenario);
     if (values.runtime === 'real') {
-      const r = await runOnReal(c.scenario, c.simSeed, { faults: realFaultLayer });
+      const r = await runOnReal(stack, c.scenario, c.simSeed, { faults: realFaultLayer });
       if ('unsupported' in r) throw new UsageError(`cannot replay on the real runtime: ${r.unsupported}`);
       const failing = r.checks.filter((x) => x.status === 'fail').map((x) => x.id);
       const expectedFailing = c.failed.map((x) => x.id);
@@ -594,9 +637,10 @@ hash and the failing checks with the recorded ones.
         );
       return reproduced ? 0 : 1;
     }
-    const first = await replayCase(c);
+    const first = await replayCase(stack, c);
     let deterministic = true;
-    if (values['check-determinism']) deterministic = (await replayCase(c)).traceHash === first.traceHash;
+    if (values['check-determinism'])
+      deterministic = (await replayCase(stack, c)).traceHash === first.traceHash;
     const ok = first.reproduced && deterministic;
     if (values.json) printJson({ ...first, deterministic, recordedTraceHash: c.traceHash });
     else {

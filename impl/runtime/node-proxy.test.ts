@@ -1,8 +1,8 @@
 /**
  * The fault proxy over real loopback sockets (TCP on 127.0.0.1 and unix sockets under the temp
- * directory): bytes arrive intact under slicing and latency; stall, reset and the data limit take
- * effect at their offsets; the same seed logs the same decisions however the writer chunks; an
- * unreachable upstream, a port in use and peer resets are handled without a crash.
+ * directory), driven by fault plans: bytes arrive intact under slicing and latency; stall, reset and
+ * the data limit take effect at their offsets; the same seed logs the same decisions however the
+ * writer chunks; an unreachable upstream, a port in use and peer resets are handled without a crash.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -12,7 +12,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { concatBytes, firstDifference } from './bytes.js';
 import { NetError } from './env.js';
 import { startFaultProxy, type FaultProxy, type FaultProxyOptions } from './node-proxy.js';
-import type { ProxyFaults, ProxyLogEntry } from './proxy-plan.js';
+import type { FaultPlan } from '../../sim/fault-plan.js';
+import { compileProxyFaults, type ProxyLogEntry } from './proxy-plan.js';
+
+/** A fault plan of these steps (hosts "client" and "server", times from each accept). */
+const steps = (...faults: unknown[]): FaultPlan => ({ version: 1, faults }) as FaultPlan;
+/** The link from the client to the upstream (up), from the accept on. */
+const UP = { atUs: 0, from: 'client', to: 'server', oneWay: true } as const;
+const DOWN = { atUs: 0, from: 'server', to: 'client', oneWay: true } as const;
 
 vi.setConfig({ testTimeout: 10_000 });
 
@@ -176,17 +183,25 @@ const planDecisions = (log: readonly ProxyLogEntry[]): string[] =>
 describe('forwarding', () => {
   it('a large random payload arrives intact both ways under slicing and latency', async () => {
     const up = await upstreamServer('echo');
-    const faults: ProxyFaults = {
-      up: {
-        slice: { minBytes: 1, maxBytes: 4096, delayUs: 0 },
-        latency: { kind: 'constant', us: 2000 },
-        jitterUs: 1000,
+    const faults = steps(
+      {
+        kind: 'link',
+        ...UP,
+        set: {
+          slice: { minBytes: 1, maxBytes: 4096, delayUs: 0 },
+          latency: { kind: 'constant', us: 2000 },
+          jitterUs: 1000,
+        },
       },
-      down: {
-        slice: { minBytes: 1, maxBytes: 2048, delayUs: 0 },
-        latency: { kind: 'uniform', minUs: 500, maxUs: 3000 },
+      {
+        kind: 'link',
+        ...DOWN,
+        set: {
+          slice: { minBytes: 1, maxBytes: 2048, delayUs: 0 },
+          latency: { kind: 'uniform', minUs: 500, maxUs: 3000 },
+        },
       },
-    };
+    );
     const p = await proxy({ upstream: up.address, faults });
     const client = await connect(p.address);
     const got = record(client);
@@ -232,7 +247,7 @@ describe('faults take effect', () => {
     const up = await upstreamServer('sink', 'tcp', () => clock());
     const p = await proxy({
       upstream: up.address,
-      faults: { up: { stalls: [{ atByte: 1000, forUs: 300_000 }] } },
+      faults: steps({ kind: 'stall-reads', atByte: 1000, conn: 'all', side: 'server', forUs: 300_000 }),
     });
     clock = () => p.nowUs();
     const client = await connect(p.address);
@@ -253,7 +268,10 @@ describe('faults take effect', () => {
 
   it('a reset lands after exactly its offset: the upstream gets those bytes, then both ends a reset', async () => {
     const up = await upstreamServer('sink');
-    const p = await proxy({ upstream: up.address, faults: { up: { resetAtByte: 5000 } } });
+    const p = await proxy({
+      upstream: up.address,
+      faults: steps({ kind: 'reset', atByte: 5000, conn: 'all', side: 'server' }),
+    });
     const client = await connect(p.address);
     const got = record(client);
     const data = payload(20_000, 4);
@@ -276,7 +294,10 @@ describe('faults take effect', () => {
 
   it('the data limit passes N bytes, then closes both sides with a FIN', async () => {
     const up = await upstreamServer('sink');
-    const p = await proxy({ upstream: up.address, faults: { down: { limitBytes: 1000 } } });
+    const p = await proxy({
+      upstream: up.address,
+      faults: steps({ kind: 'limit', atByte: 1000, conn: 'all', side: 'client' }),
+    });
     const client = await connect(p.address);
     const got = record(client);
     client.on('end', () => client.end());
@@ -301,10 +322,12 @@ describe('per-connection faults (faultsFor)', () => {
       upstream: up.address,
       faultsFor: (index) => {
         asked.push(index);
-        // Connection 0 is cut after 10 bytes; connection 1 gets an invalid description; 2 none.
-        if (index === 0) return { up: { limitBytes: 10 } };
-        if (index === 1) return { up: { limitBytes: -1 } };
-        return {};
+        // Connection 0 is cut after 10 bytes (a compiled plan); connection 1 gets an invalid plan;
+        // 2 an empty one.
+        if (index === 0)
+          return compileProxyFaults(steps({ kind: 'limit', atByte: 10, conn: 'all', side: 'server' }));
+        if (index === 1) return steps({ kind: 'limit', atByte: -1, conn: 'all', side: 'server' });
+        return steps();
       },
     });
     const first = await connect(p.address);
@@ -320,7 +343,7 @@ describe('per-connection faults (faultsFor)', () => {
     await until('the refused record', () => p.connections.some((c) => c.index === 1 && c.state === 'closed'));
     expect(p.connections.find((c) => c.index === 1)).toMatchObject({ outcome: 'refused' });
     expect(p.connections.find((c) => c.index === 1)?.detail).toMatch(
-      /bad faults for this connection: ERR_BAD_ARGUMENT: faultsFor\(1\)\.up\.limitBytes/,
+      /bad faults for this connection: ERR_BAD_ARGUMENT: faultsFor\(1\): faults\[0\]\.atByte: must be >= 0/,
     );
 
     const third = await connect(p.address);
@@ -339,7 +362,7 @@ describe('bounds', () => {
     const p = await proxy({
       upstream: up.address,
       bufferBytes,
-      faults: { up: { latency: { kind: 'constant', us: 200_000 } } },
+      faults: steps({ kind: 'link', ...UP, set: { latency: { kind: 'constant', us: 200_000 } } }),
     });
     const client = await connect(p.address);
     // Three buffers' worth: each waits out the latency before the next is read (about 0.6 s).
@@ -359,17 +382,27 @@ describe('bounds', () => {
 });
 
 describe('determinism', () => {
-  const faults: ProxyFaults = {
-    up: {
-      slice: { minBytes: 1, maxBytes: 700, delayUs: 0 },
-      latency: { kind: 'uniform', minUs: 0, maxUs: 2000 },
-      stalls: [{ atByte: 3333, forUs: 20_000 }],
-      slowCloseUs: 1000,
+  const faults = steps(
+    {
+      kind: 'link',
+      ...UP,
+      set: {
+        slice: { minBytes: 1, maxBytes: 700, delayUs: 0 },
+        latency: { kind: 'uniform', minUs: 0, maxUs: 2000 },
+      },
     },
-    timeline: [
-      { kind: 'set', direction: 'up', atByte: 8000, forBytes: 4000, set: { slice: null, jitterUs: 500 } },
-    ],
-  };
+    { kind: 'stall-reads', atByte: 3333, conn: 'all', side: 'server', forUs: 20_000 },
+    { kind: 'slow-close', atUs: 0, conn: 'all', side: 'server', forUs: 1000 },
+    {
+      kind: 'link',
+      atByte: 8000,
+      forBytes: 4000,
+      from: 'client',
+      to: 'server',
+      oneWay: true,
+      set: { slice: null, jitterUs: 500 },
+    },
+  );
 
   async function run(seed: string, writeBytes: number): Promise<string[]> {
     const up = await upstreamServer('sink');
@@ -440,9 +473,18 @@ describe('bad situations', () => {
         listen: 'tcp://127.0.0.1:0',
         upstream: up.address,
         seed: 1,
-        faults: { up: { limitBytes: -1 } },
+        faults: steps({ kind: 'limit', atByte: -1, conn: 'all', side: 'server' }),
       }),
     ).rejects.toMatchObject({ code: 'ERR_BAD_ARGUMENT' });
+    // The former description format is not a plan: refused, not guessed at.
+    await expect(
+      startFaultProxy({
+        listen: 'tcp://127.0.0.1:0',
+        upstream: up.address,
+        seed: 1,
+        faults: { up: { limitBytes: 1 } } as unknown as FaultPlan,
+      }),
+    ).rejects.toThrow(/ERR_BAD_ARGUMENT: version: must be 1/);
     await expect(
       startFaultProxy({ listen: 'tcp://127.0.0.1:0', upstream: up.address, seed: 1, faults: 'nope' }),
     ).rejects.toThrow(/unknown fault profile/);
@@ -464,7 +506,11 @@ describe('bad situations', () => {
 
   it('close() resets open connections and resolves; the log is bounded by logLimit', async () => {
     const up = await upstreamServer('echo');
-    const p = await proxy({ upstream: up.address, logLimit: 3, faults: { segmentBytes: 10 } });
+    const p = await proxy({
+      upstream: up.address,
+      logLimit: 3,
+      faults: { version: 1, faults: [], proxy: { segmentBytes: 10 } },
+    });
     const client = await connect(p.address);
     const got = record(client);
     client.write(payload(100, 7));

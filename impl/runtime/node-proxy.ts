@@ -16,12 +16,14 @@ import { lstat, unlink } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { SimError } from '../../sim/errors.js';
+import { errorDetail } from '../../sim/fault-limits.js';
+import type { FaultPlan } from '../../sim/fault-plan.js';
 import { formatAddress, NetError, parseAddress, type StreamAddress } from './env.js';
 import {
   connectionIsFaulty,
   DirectionShaper,
-  parseProxyFaults,
-  proxyProfile,
+  proxyFaultsOf,
+  withoutFaults,
   type ProxyDirection,
   type ProxyFaults,
   type ProxyLogEntry,
@@ -52,14 +54,19 @@ export interface FaultProxyOptions {
   upstream: string;
   /** Root seed of every decision. */
   seed: string | number;
-  /** The faults (a ProxyFaults, validated here) or a profile name (PROXY_PROFILES); default none. */
-  faults?: ProxyFaults | string;
   /**
-   * The faults of connection `connIndex`, asked when it is accepted, instead of `faults` (validated
-   * like it; a bad value refuses that connection and is logged). The real runtime's fault layer uses
-   * it to turn a scenario's fault plan, timed on the run's clock, into each connection's timeline.
+   * The faults: a fault plan (sim/FAULTS.md; validated and compiled here, its times counted from each
+   * connection's accept, its hosts "client" and "server"), a profile name (PROXY_PROFILES), or what
+   * compileProxyFaults produced; default none.
    */
-  faultsFor?: (connIndex: number) => ProxyFaults;
+  faults?: FaultPlan | ProxyFaults | string;
+  /**
+   * The faults of connection `connIndex`, asked when it is accepted, instead of `faults`: a plan or
+   * what compileProxyFaults produced (a bad plan, or a throw, refuses that connection and is logged).
+   * The real runtime's fault layer uses it to compile a scenario's fault plan, timed on the run's
+   * clock, for each connection.
+   */
+  faultsFor?: (connIndex: number) => FaultPlan | ProxyFaults;
   /** Log entries kept in `log` (default DEFAULT_PROXY_LOG_LIMIT, 10 000). */
   logLimit?: number;
   /** Receives every log entry as it happens, also past logLimit. */
@@ -186,7 +193,7 @@ interface ServerOptions {
   closeTimeoutUs: number;
   onLog: ((entry: ProxyLogEntry) => void) | undefined;
   onConnection: ((record: Readonly<ProxyConnectionRecord>) => void) | undefined;
-  faultsFor: ((connIndex: number) => ProxyFaults) | undefined;
+  faultsFor: ((connIndex: number) => FaultPlan | ProxyFaults) | undefined;
 }
 
 interface DirTimer {
@@ -327,9 +334,14 @@ class ProxiedConnection {
     let refused: string | undefined;
     if (proxy.options.faultsFor !== undefined) {
       try {
-        faults = parseProxyFaults(proxy.options.faultsFor(index), `faultsFor(${index})`);
+        faults = proxyFaultsOf(proxy.options.faultsFor(index));
       } catch (e) {
-        refused = e instanceof Error ? e.message : String(e);
+        refused =
+          e instanceof SimError
+            ? `${e.code}: faultsFor(${index}): ${errorDetail(e)}`
+            : e instanceof Error
+              ? e.message
+              : String(e);
       }
     }
     this.faults = faults;
@@ -401,11 +413,7 @@ class ProxiedConnection {
     const upstream = this.upstream!;
     this.record.state = 'open';
     const startUs = this.proxy.nowUs();
-    const faults = this.record.faulty
-      ? this.faults
-      : this.faults.segmentBytes === undefined
-        ? {}
-        : { segmentBytes: this.faults.segmentBytes };
+    const faults = this.record.faulty ? this.faults : withoutFaults(this.faults);
     for (const dir of ['up', 'down'] as const) {
       this.shapers[dir] = new DirectionShaper({
         seed: this.proxy.seed,
@@ -675,12 +683,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const originMs = performance.now();
   const listenAddr = parseAddress(options.listen);
   const upstreamAddr = parseAddress(options.upstream);
-  const faults =
-    options.faults === undefined
-      ? {}
-      : typeof options.faults === 'string'
-        ? proxyProfile(options.faults)
-        : parseProxyFaults(options.faults);
+  const faults = proxyFaultsOf(options.faults);
   const bounds = {
     logLimit: checkBound('logLimit', options.logLimit, DEFAULT_PROXY_LOG_LIMIT, 0),
     bufferBytes: checkBound('bufferBytes', options.bufferBytes, DEFAULT_PROXY_BUFFER_BYTES, 1),

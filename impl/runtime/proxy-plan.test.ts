@@ -1,29 +1,46 @@
 /**
  * The fault proxy's decision core without sockets: decisions are a function of (seed, connection,
  * direction, offset) whatever the chunking; bytes come out intact and in order; stall, reset, limit,
- * slow close, bandwidth, slicing and the timeline take effect where they say; bad descriptions are
- * typed errors naming the field.
+ * slow close, bandwidth, slicing and the timeline take effect where they say. The faults are fault
+ * plans compiled by compileProxyFaults (the profiles too, with the decisions the former parser gave);
+ * the former description format still converts; bad plans are typed errors naming the field.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { concatBytes, firstDifference } from './bytes.js';
 import { SimError } from '../../sim/errors.js';
+import { planFromProxyDescription } from './proxy-legacy.js';
 import {
+  compileProxyFaults,
   connectionIsFaulty,
   describeProxyFaults,
   DirectionShaper,
-  parseProxyFaults,
-  parseProxyFaultsText,
+  isCompiledProxyFaults,
   parseRateBytesPerSec,
   parseSizeBytes,
   PROXY_PROFILE_NAMES,
+  PROXY_PROFILE_PLANS,
   PROXY_PROFILES,
   proxyProfile,
   simulateDirection,
+  withoutFaults,
   type ProxyFaults,
   type ProxyLogEntry,
   type ShaperAction,
 } from './proxy-plan.js';
+
+/** A plan of the given steps, compiled for a stand-alone proxy (hosts "client" and "server"). */
+function plan(...faults: unknown[]): ProxyFaults {
+  return compileProxyFaults({ version: 1, faults });
+}
+
+/** A description in the former format ({up, down, timeline, ...}), converted and compiled. */
+function described(json: unknown): ProxyFaults {
+  return compileProxyFaults(planFromProxyDescription(json));
+}
+
+/** The client-to-server (up) link from the accept on. */
+const UP = { at: '0s', from: 'client', to: 'server', oneWay: true } as const;
 
 /** "same", or where two byte arrays first differ (vitest's deep equality is slow on large arrays). */
 function sameBytes(actual: Uint8Array, expected: Uint8Array): string {
@@ -61,22 +78,30 @@ function decisions(log: readonly ProxyLogEntry[]): string[] {
   return log.map((e) => `${e.dir} ${e.offset} ${e.action} ${e.bytes} ${e.detail}`);
 }
 
-const RICH: ProxyFaults = parseProxyFaults({
-  up: {
-    latency: { kind: 'uniform', minUs: 1000, maxUs: 9000 },
-    jitterUs: 3000,
-    slice: { minBytes: 1, maxBytes: 300, delayUs: 50 },
-    stalls: [
-      { atByte: 777, forUs: 40_000 },
-      { atByte: 5000, for: '10ms' },
-    ],
-    slowCloseUs: 2000,
+const RICH: ProxyFaults = plan(
+  {
+    kind: 'link',
+    ...UP,
+    set: {
+      latency: { kind: 'uniform', minUs: 1000, maxUs: 9000 },
+      jitterUs: 3000,
+      slice: { minBytes: 1, maxBytes: 300, delayUs: 50 },
+    },
   },
-  timeline: [
-    { kind: 'set', direction: 'up', atByte: 2000, forBytes: 3000, set: { slice: null, bandwidth: '2MB/s' } },
-    { kind: 'stall', direction: 'both', atByte: 9000, for: '1ms' },
-  ],
-});
+  { kind: 'stall-reads', atByte: 777, conn: 'all', side: 'server', forUs: 40_000 },
+  { kind: 'stall-reads', atByte: 5000, conn: 'all', side: 'server', for: '10ms' },
+  { kind: 'slow-close', at: '0s', conn: 'all', side: 'server', forUs: 2000 },
+  {
+    kind: 'link',
+    atByte: 2000,
+    forBytes: 3000,
+    from: 'client',
+    to: 'server',
+    oneWay: true,
+    set: { slice: null, bandwidth: '2MB/s' },
+  },
+  { kind: 'stall-reads', atByte: 9000, conn: 'all', side: 'both', for: '1ms' },
+);
 
 describe('decisions are a function of (seed, conn, dir, offset)', () => {
   it('any chunking of the same bytes gives the same decisions and the same output', () => {
@@ -107,9 +132,12 @@ describe('decisions are a function of (seed, conn, dir, offset)', () => {
 
   it('different seeds, connections or directions cut and delay differently', () => {
     const data = payload(4000, 2);
-    const faults = parseProxyFaults({
-      up: { slice: { minBytes: 1, maxBytes: 64, delayUs: 0 }, jitter: '5ms' },
-      down: { slice: { minBytes: 1, maxBytes: 64, delayUs: 0 }, jitter: '5ms' },
+    const faults = plan({
+      kind: 'link',
+      at: '0s',
+      from: 'client',
+      to: 'server',
+      set: { slice: { minBytes: 1, maxBytes: 64 }, jitter: '5ms' },
     });
     const run = (seed: string, connIndex: number, dir: 'up' | 'down'): string[] =>
       decisions(simulateDirection({ seed, connIndex, dir, faults }, [data]).log).map((d) =>
@@ -165,7 +193,11 @@ const writes = (events: { action: ShaperAction }[]): Uint8Array[] =>
 
 describe('each fault takes effect', () => {
   it('latency and jitter delay every byte by a segment draw, and keep order', () => {
-    const faults = parseProxyFaults({ up: { latency: '20ms', jitter: '5ms' }, segmentBytes: 100 });
+    const faults = compileProxyFaults({
+      version: 1,
+      faults: [{ kind: 'link', ...UP, set: { latency: '20ms', jitter: '5ms' } }],
+      proxy: { segmentBytes: 100 },
+    });
     const data = payload(1000, 3);
     const { events, log } = drive(faults, [{ atUs: 0, bytes: data }]);
     expect(sameBytes(concatBytes(writes(events)), data)).toBe('same');
@@ -182,7 +214,7 @@ describe('each fault takes effect', () => {
   });
 
   it('a stall holds every byte from its offset until it ends; reading is blocked meanwhile', () => {
-    const faults = parseProxyFaults({ up: { stalls: [{ atByte: 100, for: '500ms' }] } });
+    const faults = plan({ kind: 'stall-reads', atByte: 100, conn: 'all', side: 'server', for: '500ms' });
     const data = payload(300, 4);
     const { events, shaper } = drive(faults, [
       { atUs: 1000, bytes: data.subarray(0, 150) },
@@ -196,7 +228,7 @@ describe('each fault takes effect', () => {
   });
 
   it('a reset forwards exactly the bytes before its offset, then resets; later bytes are dropped', () => {
-    const faults = parseProxyFaults({ up: { resetAtByte: 1234 } });
+    const faults = plan({ kind: 'reset', atByte: 1234, conn: 'all', side: 'server' });
     const data = payload(5000, 5);
     const { events, shaper, log } = drive(faults, [{ atUs: 0, bytes: data }]);
     expect(sameBytes(concatBytes(writes(events)), data.subarray(0, 1234))).toBe('same');
@@ -209,11 +241,13 @@ describe('each fault takes effect', () => {
   });
 
   it('a reset at offset 0 fires before any byte; a stream that ends before the offset is not reset', () => {
-    const at0 = drive(parseProxyFaults({ up: { resetAtByte: 0 } }), [{ atUs: 5, bytes: payload(10, 1) }]);
+    const at0 = drive(plan({ kind: 'reset', atByte: 0, conn: 'all', side: 'server' }), [
+      { atUs: 5, bytes: payload(10, 1) },
+    ]);
     expect(at0.events[0]!.action.type).toBe('reset');
     expect(writes(at0.events)).toHaveLength(0);
     const short = drive(
-      parseProxyFaults({ up: { resetAtByte: 100 } }),
+      plan({ kind: 'reset', atByte: 100, conn: 'all', side: 'server' }),
       [{ atUs: 0, bytes: payload(50, 1) }],
       10,
     );
@@ -223,7 +257,7 @@ describe('each fault takes effect', () => {
   it('the data limit forwards N bytes, then closes the connection', () => {
     const data = payload(3000, 6);
     const { events, shaper } = drive(
-      parseProxyFaults({ down: { limitBytes: 2048 } }),
+      plan({ kind: 'limit', atByte: 2048, conn: 'all', side: 'client' }),
       [{ atUs: 0, bytes: data }],
       10,
       'down',
@@ -235,7 +269,7 @@ describe('each fault takes effect', () => {
 
   it('slow close holds the FIN after the last byte', () => {
     const { events } = drive(
-      parseProxyFaults({ up: { slowClose: '200ms' } }),
+      plan({ kind: 'slow-close', at: '0s', conn: 'all', side: 'server', for: '200ms' }),
       [{ atUs: 0, bytes: payload(10, 1) }],
       1000,
     );
@@ -247,16 +281,19 @@ describe('each fault takes effect', () => {
 
   it('bandwidth spaces the writes so the rate is the one asked for', () => {
     const data = payload(10_000, 7);
-    const { events } = drive(parseProxyFaults({ up: { bandwidth: '10kB/s' }, segmentBytes: 500 }), [
-      { atUs: 0, bytes: data },
-    ]);
+    const faults = compileProxyFaults({
+      version: 1,
+      faults: [{ kind: 'link', ...UP, set: { bandwidth: '10kB/s' } }],
+      proxy: { segmentBytes: 500 },
+    });
+    const { events } = drive(faults, [{ atUs: 0, bytes: data }]);
     expect(sameBytes(concatBytes(writes(events)), data)).toBe('same');
     // 20 segments of 500 bytes, each 50 ms of the 10 kB/s budget: the last starts at 950 ms.
     expect(events.at(-1)!.tUs).toBe(950_000);
   });
 
   it('slicing writes each slice alone, sized within the range, delayUs apart', () => {
-    const faults = parseProxyFaults({ up: { slice: { minBytes: 3, maxBytes: 17, delay: '1ms' } } });
+    const faults = plan({ kind: 'link', ...UP, set: { slice: { minBytes: 3, maxBytes: 17, delay: '1ms' } } });
     const data = payload(2000, 8);
     const { events, log } = drive(faults, [{ atUs: 0, bytes: data }]);
     const w = events.filter((e) => e.action.type === 'write');
@@ -276,9 +313,20 @@ describe('each fault takes effect', () => {
   });
 
   it('timeline windows by bytes change the faults exactly over their range', () => {
-    const faults = parseProxyFaults({
-      segmentBytes: 100,
-      timeline: [{ kind: 'set', direction: 'up', atByte: 250, forBytes: 300, set: { latency: '5ms' } }],
+    const faults = compileProxyFaults({
+      version: 1,
+      faults: [
+        {
+          kind: 'link',
+          atByte: 250,
+          forBytes: 300,
+          from: 'client',
+          to: 'server',
+          oneWay: true,
+          set: { latency: '5ms' },
+        },
+      ],
+      proxy: { segmentBytes: 100 },
     });
     const { log } = drive(faults, [{ atUs: 0, bytes: payload(1000, 9) }]);
     expect(log.map((e) => [e.offset, e.bytes, e.action])).toEqual([
@@ -297,9 +345,10 @@ describe('each fault takes effect', () => {
   });
 
   it('timeline windows by time apply to the segments planned inside them', () => {
-    const faults = parseProxyFaults({
-      segmentBytes: 10,
-      timeline: [{ kind: 'set', direction: 'up', at: '10ms', for: '10ms', set: { latency: '5ms' } }],
+    const faults = compileProxyFaults({
+      version: 1,
+      faults: [{ kind: 'link', ...UP, at: '10ms', for: '10ms', set: { latency: '5ms' } }],
+      proxy: { segmentBytes: 10 },
     });
     const { log } = drive(
       faults,
@@ -315,12 +364,10 @@ describe('each fault takes effect', () => {
   });
 
   it('timeline steps by time: a stall and a reset fire at their time, counted from the accept', () => {
-    const faults = parseProxyFaults({
-      timeline: [
-        { kind: 'stall', direction: 'up', at: '10ms', for: '5ms' },
-        { kind: 'reset', direction: 'both', at: '30ms' },
-      ],
-    });
+    const faults = plan(
+      { kind: 'stall-reads', at: '10ms', conn: 'all', side: 'server', for: '5ms' },
+      { kind: 'reset', at: '30ms', conn: 'all' },
+    );
     const { events, log, shaper } = drive(faults, [
       { atUs: 0, bytes: payload(10, 1) },
       { atUs: 12_000, bytes: payload(10, 2) },
@@ -335,19 +382,132 @@ describe('each fault takes effect', () => {
   });
 });
 
-describe('fault descriptions', () => {
-  it('every profile parses and describes itself; unknown profiles list the known ones', () => {
+/** FNV-1a of the decision lines, for pinning long logs. */
+function fnv(lines: readonly string[]): string {
+  let h = 0x811c9dc5;
+  const text = lines.join('\n');
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/** Every decision with its time, as the former parser's pins were taken. */
+function timedDecisions(log: readonly ProxyLogEntry[]): string[] {
+  return log.map((e) => `${e.tUs} ${e.offset} ${e.action} ${e.bytes} ${e.detail}`);
+}
+
+describe('profiles are fault plans, compiled', () => {
+  it('every profile is a plan that compiles, describes itself, and is what PROXY_PROFILES holds', () => {
     for (const name of PROXY_PROFILE_NAMES) {
-      expect(proxyProfile(name)).toEqual(parseProxyFaults(PROXY_PROFILES[name]));
+      expect(compileProxyFaults(PROXY_PROFILE_PLANS[name])).toEqual(PROXY_PROFILES[name]);
+      expect(proxyProfile(name)).toBe(PROXY_PROFILES[name]);
       expect(describeProxyFaults(proxyProfile(name))).toMatch(/^up: /);
     }
     expect(describeProxyFaults(proxyProfile('none'))).toBe('up: none; down: none');
     expect(() => proxyProfile('nope')).toThrow(/unknown fault profile "nope" \(known: none, latency/);
   });
 
+  it('compile to the faults the former profile table held', () => {
+    const latency = { latency: { kind: 'uniform', minUs: 2000, maxUs: 10_000 }, jitterUs: 2000 };
+    const chaos = {
+      latency: { kind: 'uniform', minUs: 1000, maxUs: 5000 },
+      jitterUs: 2000,
+      bandwidthBytesPerSec: 1_000_000,
+      slice: { minBytes: 1, maxBytes: 256, delayUs: 0 },
+      stalls: [{ atByte: 64, forUs: 100_000 }],
+      slowCloseUs: 50_000,
+    };
+    const slicing = { slice: { minBytes: 1, maxBytes: 64, delayUs: 100 } };
+    const stall = { stalls: [{ atByte: 12, forUs: 200_000 }] };
+    expect(PROXY_PROFILES).toEqual({
+      none: {},
+      latency: { up: latency, down: latency },
+      slicing: { up: slicing, down: slicing },
+      stall: { up: stall, down: stall },
+      reset: { up: { resetAtByte: 12 }, faultyConnections: 1 },
+      chaos: { up: chaos, down: chaos },
+    });
+  });
+
+  it('give, for a fixed seed, the decisions the former parser gave (pinned before the change)', () => {
+    // [profile, connection, direction, decisions, FNV-1a of "tUs offset action bytes detail" lines],
+    // taken with the former parseProxyFaults for seed "pin" and 3000 bytes of payload(3000, 7).
+    const pins: [string, number, 'up' | 'down', number, string][] = [
+      ['none', 0, 'up', 4, '6a75c22b'],
+      ['latency', 0, 'up', 4, 'fffe88b2'],
+      ['latency', 0, 'down', 4, 'f4a6a316'],
+      ['latency', 1, 'up', 4, '5050f5a2'],
+      ['latency', 1, 'down', 4, 'db65d85e'],
+      ['slicing', 0, 'up', 96, '99674912'],
+      ['slicing', 0, 'down', 103, '9a18dcf9'],
+      ['slicing', 1, 'up', 94, 'af6490e5'],
+      ['slicing', 1, 'down', 99, '0cf9cfc3'],
+      ['stall', 0, 'up', 6, '2c3638b0'],
+      ['stall', 1, 'down', 6, '2c3638b0'],
+      ['reset', 0, 'up', 2, '84430347'],
+      ['reset', 0, 'down', 4, '6a75c22b'],
+      ['reset', 1, 'up', 4, '6a75c22b'],
+      ['chaos', 0, 'up', 29, 'cd37cf69'],
+      ['chaos', 0, 'down', 27, '41fb4916'],
+      ['chaos', 1, 'up', 28, '1ef443a0'],
+      ['chaos', 1, 'down', 32, '4928778d'],
+    ];
+    const data = payload(3000, 7);
+    for (const [name, connIndex, dir, count, hash] of pins) {
+      const faults = proxyProfile(name);
+      const own = connectionIsFaulty(faults, 'pin', connIndex) ? faults : withoutFaults(faults);
+      const lines = timedDecisions(
+        simulateDirection({ seed: 'pin', connIndex, dir, faults: own }, [data]).log,
+      );
+      expect([name, connIndex, dir, lines.length, fnv(lines)]).toEqual([name, connIndex, dir, count, hash]);
+    }
+  });
+});
+
+describe('the former description format', () => {
+  const RICH_DESCRIBED = {
+    up: {
+      latency: { kind: 'uniform', minUs: 1000, maxUs: 9000 },
+      jitterUs: 3000,
+      slice: { minBytes: 1, maxBytes: 300, delayUs: 50 },
+      stalls: [
+        { atByte: 777, forUs: 40_000 },
+        { atByte: 5000, for: '10ms' },
+      ],
+      slowCloseUs: 2000,
+    },
+    timeline: [
+      {
+        kind: 'set',
+        direction: 'up',
+        atByte: 2000,
+        forBytes: 3000,
+        set: { slice: null, bandwidth: '2MB/s' },
+      },
+      { kind: 'stall', direction: 'both', atByte: 9000, for: '1ms' },
+    ],
+  };
+
+  it('converts to the plan that says the same, with the former decisions', () => {
+    const data = payload(12_000, 1);
+    // Pinned with the former parser: its log named the timeline stall "(timeline[1])"; a stall keyed
+    // by bytes is now one of the direction's own stalls, so that detail is the one difference.
+    const former = { up: [77, '6046e9c9'], down: [12, '108f2b52'] } as const;
+    for (const dir of ['up', 'down'] as const) {
+      const run = (faults: ProxyFaults): string[] =>
+        timedDecisions(simulateDirection({ seed: 's1', connIndex: 3, dir, faults }, [data]).log);
+      const lines = run(described(RICH_DESCRIBED));
+      expect(lines).toEqual(run(RICH));
+      const asBefore = lines.map((l) => (/ 9000 stall /.test(l) ? `${l} (timeline[1])` : l));
+      expect([asBefore.length, fnv(asBefore)]).toEqual(former[dir]);
+    }
+  });
+
   it('normalizes durations, rates and latency shorthands to µs fields', () => {
     expect(
-      parseProxyFaults({
+      described({
         up: {
           latency: '20ms',
           jitter: '5ms',
@@ -367,35 +527,44 @@ describe('fault descriptions', () => {
       },
       timeline: [{ kind: 'stall', direction: 'down', atUs: 2_000_000, forUs: 100_000 }],
     });
+    // A bare array is a timeline.
+    expect(described([{ kind: 'reset', direction: 'up', atByte: 5 }])).toEqual({ up: { resetAtByte: 5 } });
   });
 
-  it('bad descriptions are SimError ERR_BAD_ARGUMENT naming the field', () => {
+  it('bad descriptions are SimError ERR_BAD_ARGUMENT naming the field as the description wrote it', () => {
     const cases: [unknown, RegExp][] = [
-      [
-        { up: { slice: { minBytes: 8, maxBytes: 4 } } },
-        /faults\.up\.slice\.maxBytes: must be an integer in \[8,/,
-      ],
+      [{ up: { slice: { minBytes: 8, maxBytes: 4 } } }, /faults\.up\.slice\.maxBytes: must be >= minBytes/],
       [{ up: { bogus: 1 } }, /faults\.up\.bogus: unknown field \(known: latency/],
       [{ up: { jitter: '5 parsecs' } }, /faults\.up\.jitter: must be a duration/],
-      [{ up: { jitter: '5ms', jitterUs: 5 } }, /give jitterUs or jitter, not both/],
+      [{ up: { jitter: '5ms', jitterUs: 5 } }, /faults\.up\.jitter: give jitterUs or jitter, not both/],
+      [{ up: { latency: '20s' } }, /faults\.up\.latency: must be <= 10000000 \(MAX_LATENCY_US, 10s\)/],
       [{ up: { stalls: [{ atByte: 4 }] } }, /faults\.up\.stalls\[0\]\.forUs: required/],
-      [{ down: { resetAtByte: -1 } }, /faults\.down\.resetAtByte: must be an integer/],
-      [{ toxicity: 2 }, /faults\.toxicity: must be a number in \[0, 1\], got 2/],
+      [{ down: { resetAtByte: -1 } }, /faults\.down\.resetAtByte: must be >= 0, got -1/],
+      [{ down: { limitBytes: 1.5 } }, /faults\.down\.limitBytes: must be an integer, got 1.5/],
+      [{ up: { slowClose: 'soon' } }, /faults\.up\.slowClose: must be a duration/],
+      [{ toxicity: 2 }, /faults\.toxicity: must be <= 1, got 2/],
+      [{ version: 2 }, /faults\.version: must be 1, got 2/],
       [{ timeline: [{ kind: 'explode' }] }, /faults\.timeline\[0\]\.kind: must be one of/],
-      [{ timeline: [{ kind: 'reset', direction: 'up' }] }, /give exactly one of atByte/],
+      [
+        { timeline: [{ kind: 'reset', direction: 'up' }] },
+        /faults\.timeline\[0\]\.atUs: required \(or at as a duration string, or atByte/,
+      ],
       [{ timeline: [{ kind: 'reset', direction: 'sideways', atByte: 1 }] }, /direction: must be one of/],
       [
         { timeline: [{ kind: 'set', direction: 'up', atByte: 1, forUs: 5, set: { jitterUs: 1 } }] },
-        /ends by forBytes/,
+        /faults\.timeline\[0\]\.forUs: a window that starts at a byte offset ends by forBytes/,
       ],
-      [{ timeline: [{ kind: 'set', direction: 'up', atByte: 1, set: {} }] }, /set: must change at least one/],
-      [{ up: { latency: { kind: 'gaussian' } } }, /faults\.up\.latency\.kind: must be constant/],
-      [[], /faults: must be an object, got an array/],
+      [
+        { timeline: [{ kind: 'set', direction: 'up', atByte: 1, set: {} }] },
+        /faults\.timeline\[0\]\.set: must change at least one/,
+      ],
+      [{ up: { latency: { kind: 'gaussian' } } }, /faults\.up\.latency\.kind: must be one of constant/],
+      [5, /faults: must be an object, got 5/],
     ];
     for (const [json, message] of cases) {
       let error: unknown;
       try {
-        parseProxyFaults(json);
+        planFromProxyDescription(json);
       } catch (e) {
         error = e;
       }
@@ -403,9 +572,118 @@ describe('fault descriptions', () => {
       expect((error as SimError).code).toBe('ERR_BAD_ARGUMENT');
       expect((error as SimError).message).toMatch(message);
     }
-    expect(() => parseProxyFaultsText('{"up": ')).toThrow(/faults: malformed JSON/);
+  });
+});
+
+describe('compiling a plan for the proxy', () => {
+  it('steps of other hosts, and selectors that do not match, leave the connection alone', () => {
+    const faults = compileProxyFaults(
+      {
+        version: 1,
+        faults: [
+          { kind: 'link', at: '0s', from: 'a', to: 'b', set: { latency: '5ms' } },
+          { kind: 'link', at: '0s', from: 'srv', to: 'cli', oneWay: true, set: { jitter: '1ms' } },
+          { kind: 'reset', atByte: 10, conn: { client: 'other' }, side: 'both' },
+          { kind: 'reset', atByte: 20, conn: { name: 'cli>tcp://srv:80#1' }, side: 'both' },
+          {
+            kind: 'stall-reads',
+            atByte: 30,
+            conn: { client: 'cli', server: 'srv' },
+            side: 'client',
+            for: '1ms',
+          },
+          { kind: 'pause', at: '1s', host: 'elsewhere', for: '1s' },
+        ],
+      },
+      { client: 'cli', server: 'srv' },
+    );
+    expect(faults).toEqual({ down: { jitterUs: 1000, stalls: [{ atByte: 30, forUs: 1000 }] } });
   });
 
+  it('later settings override earlier ones field by field; after a window they stay in order', () => {
+    expect(
+      plan(
+        { kind: 'link', at: '0s', from: 'client', to: 'server', set: { latency: '5ms', jitter: '1ms' } },
+        { kind: 'link', ...UP, set: { latency: '7ms', slice: { minBytes: 1, maxBytes: 9 } } },
+        { kind: 'link', ...UP, set: { slice: null } },
+      ),
+    ).toEqual({
+      up: { latency: { kind: 'constant', us: 7000 }, jitterUs: 1000 },
+      down: { latency: { kind: 'constant', us: 5000 }, jitterUs: 1000 },
+    });
+    expect(
+      plan(
+        { kind: 'link', ...UP, at: '1s', for: '1s', set: { latency: '9ms' } },
+        { kind: 'link', ...UP, set: { latency: '1ms' } },
+      ).timeline,
+    ).toEqual([
+      {
+        kind: 'set',
+        direction: 'up',
+        atUs: 1_000_000,
+        forUs: 1_000_000,
+        set: { latency: { kind: 'constant', us: 9000 } },
+      },
+      { kind: 'set', direction: 'up', atUs: 0, set: { latency: { kind: 'constant', us: 1000 } } },
+    ]);
+  });
+
+  it('what the proxy cannot carry out is refused, naming the step; or skipped when asked', () => {
+    const cases: [unknown, RegExp][] = [
+      [
+        { kind: 'crash', at: '1s', host: 'server' },
+        /faults\[0\]\.kind: "crash" has no equivalent in the fault proxy/,
+      ],
+      [
+        { kind: 'link', ...UP, set: { lossRate: 0.1, latency: '1ms' } },
+        /faults\[0\]\.set\.lossRate: the fault proxy cannot lose bytes of a TCP stream/,
+      ],
+      [
+        { kind: 'partition', at: '1s', a: ['client'], b: ['server'] },
+        /faults\[0\]\.forUs: required by the fault proxy/,
+      ],
+      [
+        { kind: 'stall-reads', at: '1s', atByte: 5, conn: 'all', side: 'both', for: '1s' },
+        /faults\[0\]\.atUs: a step keyed by atByte applies from the start of the connection/,
+      ],
+      [
+        { kind: 'slow-close', at: '1s', conn: 'all', side: 'both', for: '1s' },
+        /faults\[0\]\.atUs: the fault proxy holds every end of stream/,
+      ],
+    ];
+    for (const [step, message] of cases) {
+      expect(() => plan(step), JSON.stringify(step)).toThrow(message);
+      expect(() => plan(step)).toThrow(SimError);
+    }
+    const skipped = compileProxyFaults(
+      { version: 1, faults: cases.map(([step]) => step) },
+      { unsupported: 'skip' },
+    );
+    expect(skipped).toEqual({ up: { latency: { kind: 'constant', us: 1000 } } });
+  });
+
+  it('bad plans are the plan parser errors, and the link option is validated as a link change', () => {
+    expect(() => plan({ kind: 'link', ...UP, set: { jitter: '11s' } })).toThrow(
+      /faults\[0\]\.set\.jitter: must be <= 10000000 \(MAX_JITTER_US, 10s\), got 11000000/,
+    );
+    expect(() => compileProxyFaults({ up: { latency: '5ms' } })).toThrow(/version: must be 1/);
+    expect(() => compileProxyFaults({ version: 1, faults: [] }, { link: { jitterUs: -1 } })).toThrow(
+      /link\.jitterUs: must be >= 0, got -1/,
+    );
+  });
+
+  it('only the compiler makes ProxyFaults: its results are frozen and recognized, nothing else is', () => {
+    const faults = plan({ kind: 'reset', atByte: 1, conn: 'all', side: 'both' });
+    expect(isCompiledProxyFaults(faults)).toBe(true);
+    expect(Object.isFrozen(faults.up)).toBe(true);
+    expect(isCompiledProxyFaults({ up: { resetAtByte: 1 } })).toBe(false);
+    const spared = withoutFaults(compileProxyFaults({ version: 1, faults: [], proxy: { segmentBytes: 9 } }));
+    expect(spared).toEqual({ segmentBytes: 9 });
+    expect(isCompiledProxyFaults(spared)).toBe(true);
+  });
+});
+
+describe('units and connection choice', () => {
   it('sizes and rates', () => {
     expect(parseSizeBytes('4096')).toBe(4096);
     expect(parseSizeBytes('64KiB')).toBe(65_536);
@@ -419,9 +697,9 @@ describe('fault descriptions', () => {
   });
 
   it('toxicity and faultyConnections pick connections by index, the same way for the same seed', () => {
-    const first = parseProxyFaults({ faultyConnections: 2 });
+    const first = compileProxyFaults({ version: 1, faults: [], proxy: { faultyConnections: 2 } });
     expect([0, 1, 2, 3].map((i) => connectionIsFaulty(first, 's', i))).toEqual([true, true, false, false]);
-    const half = parseProxyFaults({ toxicity: 0.5 });
+    const half = compileProxyFaults({ version: 1, faults: [], proxy: { toxicity: 0.5 } });
     const picks = (seed: string): boolean[] =>
       Array.from({ length: 200 }, (_, i) => connectionIsFaulty(half, seed, i));
     expect(picks('s')).toEqual(picks('s'));

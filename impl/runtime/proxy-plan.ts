@@ -5,43 +5,53 @@
  * offset). The real proxy (impl/runtime/node-proxy.ts) feeds bytes and the clock in and carries out
  * the actions that come back; tests feed the same core with any chunking and compare.
  *
+ * One fault language: the proxy is driven by fault plans (sim/fault-plan.ts, sim/FAULTS.md), the
+ * simulator's model. `compileProxyFaults` validates a plan with the plan parser and compiles it, for
+ * one connection, into ProxyFaults: the per-direction form the decision core executes. ProxyFaults is
+ * produced only by that compiler (nothing parses it); the profiles are fault plans compiled the same
+ * way. Bounds of latency, jitter, durations, sizes: sim/fault-limits.ts.
+ *
  * Chunking invariance: each direction's stream is cut into segments at offsets that depend only on
  * the seed, the connection index, the direction and the fault settings (never on read sizes), and
  * every draw of a segment (its size when slicing, its latency and jitter) is a keyed draw on
  * (seed, conn, dir, segment index). The same bytes therefore meet the same fate however the kernel
- * chunks the reads. Only timeline steps keyed by time (`atUs`) break this, since what is in flight
- * at a given moment depends on timing; prefer steps keyed by byte offset (`atByte`).
+ * chunks the reads. Only steps keyed by time (`atUs`) break this, since what is in flight at a given
+ * moment depends on timing; prefer steps keyed by byte offset (`atByte`).
  *
- * Vocabulary and units follow the simulated network (sim/net-config.ts, sim/FAULTS.md) so parity
- * faults map 1:1: `latency` is a sim LatencyModel in µs, `jitterUs` an extra uniform delay in
- * [0, jitterUs) per segment, `bandwidthBytesPerSec` 0 = unlimited, a stall is the sim's stall-reads
- * (stop reading; the sender then sees backpressure), a reset resets both ends. Full syntax and
- * semantics: impl/runtime/PROXY.md.
+ * Full syntax and semantics: impl/runtime/PROXY.md.
  *
  * Browser-safe: no Node imports, no clock, no ambient randomness; time comes in as arguments.
  */
 import { SimError } from '../../sim/errors.js';
-import { parseDurationUs } from '../../sim/fault-plan.js';
-import { drawLatencyUs, validateLatency, type LatencyModel } from '../../sim/net-config.js';
+import {
+  errorDetail,
+  formatDurationUs,
+  parseRateBytesPerSec,
+  parseSizeBytes,
+} from '../../sim/fault-limits.js';
+import {
+  parseFaultPlan,
+  type ConnSelector,
+  type FaultPlan,
+  type FaultStep,
+  type LinkPatch,
+  type ReadSide,
+  type SliceSetting,
+} from '../../sim/fault-plan.js';
+import { drawLatencyUs, type LatencyModel } from '../../sim/net-config.js';
 import { Rng, type KeyedStream } from '../../sim/rng.js';
 
+// The vocabulary's size and rate forms, where the CLI and tests found them before they were shared.
+export { parseRateBytesPerSec, parseSizeBytes };
+export type { SliceSetting };
+
 // ---------------------------------------------------------------------------------------------
-// Types
+// The compiled form (what the decision core executes)
 // ---------------------------------------------------------------------------------------------
 
 /** `up`: client to upstream; `down`: upstream to client. */
 export type ProxyDirection = 'up' | 'down';
 export const PROXY_DIRECTIONS: readonly ProxyDirection[] = ['up', 'down'];
-
-/** Slicing: cut the stream into slices of a random size, each written separately, `delayUs` apart. */
-export interface SliceSetting {
-  /** Smallest slice, >= 1. */
-  minBytes: number;
-  /** Largest slice, >= minBytes. */
-  maxBytes: number;
-  /** Gap between the end of one slice's write and the start of the next (default 0). */
-  delayUs: number;
-}
 
 /** The faults each segment meets; a timeline `set` step changes them for a window. */
 export interface SegmentFaults {
@@ -103,30 +113,31 @@ export interface TimelineResetStep extends TimelineBase {
 
 export type TimelineStep = TimelineSetStep | TimelineStallStep | TimelineResetStep;
 
-/** Everything the proxy does to the connections it carries (the normalized form: µs fields only). */
+/** Brand of the compiled form: a value of this type comes out of compileProxyFaults, nowhere else. */
+declare const compiledBrand: unique symbol;
+
+/**
+ * Everything the proxy does to one connection, compiled from a fault plan by compileProxyFaults
+ * (times in µs since the connection was accepted). Deeply frozen; the decision core reads it.
+ */
 export interface ProxyFaults {
-  up?: DirectionFaults;
-  down?: DirectionFaults;
-  timeline?: TimelineStep[];
-  /**
-   * Probability that a connection gets the faults at all, drawn per connection index from the seed
-   * (default 1). Connections without faults are forwarded as they come.
-   */
-  toxicity?: number;
+  readonly up?: DirectionFaults;
+  readonly down?: DirectionFaults;
+  /** Time-keyed steps and windows, and byte-keyed windows, in plan order. */
+  readonly timeline?: TimelineStep[];
+  /** Probability that a connection gets the faults, drawn per connection index (default 1). */
+  readonly toxicity?: number;
   /** Only connections with an index below this get faults (default: all), e.g. 1 = the first only. */
-  faultyConnections?: number;
+  readonly faultyConnections?: number;
   /** Segment size when not slicing: the unit that gets one latency/jitter draw (default 1460). */
-  segmentBytes?: number;
+  readonly segmentBytes?: number;
+  readonly [compiledBrand]: true;
 }
+
+type Unbranded = { -readonly [K in keyof Omit<ProxyFaults, typeof compiledBrand>]: ProxyFaults[K] };
 
 /** The grid when not slicing, as the simulator's default MSS: one latency/jitter draw per segment. */
 export const DEFAULT_SEGMENT_BYTES = 1460;
-/** Bounds that keep a fault description sane (and every offset a safe integer). */
-export const MAX_PROXY_BYTES = Number.MAX_SAFE_INTEGER;
-/** Largest delay or duration a fault may name: 2^40 µs (~12.7 days), as fault plans. */
-export const MAX_PROXY_US = 2 ** 40;
-/** Bound on timeline steps and on stalls per direction. */
-export const MAX_TIMELINE_STEPS = 10_000;
 
 /** What the proxy did, one entry per decision (see PROXY.md, "The log"). */
 export type ProxyAction = 'forward' | 'delay' | 'slice' | 'stall' | 'reset' | 'close' | 'limit';
@@ -149,11 +160,330 @@ export interface ProxyLogEntry {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Profiles
+// The compiler: fault plan -> ProxyFaults
 // ---------------------------------------------------------------------------------------------
 
-function both(d: DirectionFaults): ProxyFaults {
-  return { up: d, down: d };
+/**
+ * The host names a stand-alone proxy's plan uses for the two ends of every connection it carries:
+ * the client that connected, and the server (the upstream). `{from: "client", to: "server"}` is the
+ * `up` direction of a link step; `side: "server"` the stream towards the upstream.
+ */
+export const PROXY_CLIENT_HOST = 'client';
+export const PROXY_SERVER_HOST = 'server';
+
+const compiledSet = new WeakSet<object>();
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
+function seal(f: Unbranded): ProxyFaults {
+  deepFreeze(f);
+  compiledSet.add(f);
+  return f as ProxyFaults;
+}
+
+/** True for a value compileProxyFaults produced. */
+export function isCompiledProxyFaults(x: unknown): x is ProxyFaults {
+  return typeof x === 'object' && x !== null && compiledSet.has(x);
+}
+
+export interface ProxyCompileOptions {
+  /** Host name of the connection's client (dialing) side in the plan. Default PROXY_CLIENT_HOST, "client". */
+  client?: string;
+  /** Host name of its server (listening, upstream) side. Default PROXY_SERVER_HOST, "server". */
+  server?: string;
+  /**
+   * When the connection was accepted, on the plan's clock (default 0: the plan's times count from
+   * the accept, which is how a stand-alone proxy runs a plan for every connection). Windows that
+   * began earlier apply for what is left of them; `stall-reads` and `reset` steps that fired earlier
+   * spare the connection, as the simulator spares connections opened after such a step.
+   */
+  acceptedUs?: number;
+  /** Every fault ends by then and later steps are dropped, as the simulator's healAllAt (default never). */
+  healAtUs?: number;
+  /**
+   * The link's settings before any step, both ways, as the simulator's network defaults: what a real
+   * run takes from the scenario's network (latency, jitter, slicing). Validated as a link step's `set`.
+   */
+  link?: LinkPatch;
+  /**
+   * A step, or part of one, the proxy cannot carry out (crash, restart, swizzle-clog, a loss rate,
+   * a partition that never ends): "refuse" (default) throws SimError ERR_BAD_ARGUMENT naming it;
+   * "skip" leaves it out (the real runtime's fault layer, which refuses whole kinds before a run and
+   * records a loss rate as not applied).
+   */
+  unsupported?: 'refuse' | 'skip';
+}
+
+function segmentOf(set: LinkPatch): SegmentFaults {
+  const out: SegmentFaults = {};
+  if (set.latency !== undefined) out.latency = set.latency;
+  if (set.jitterUs !== undefined) out.jitterUs = set.jitterUs;
+  if (set.bandwidthBytesPerSec !== undefined) out.bandwidthBytesPerSec = set.bandwidthBytesPerSec;
+  if (set.slice !== undefined) out.slice = set.slice;
+  return out;
+}
+
+/** Merges segment settings over a direction's own, field by field; `slice: null` turns slicing off. */
+function fold(d: DirectionFaults, set: SegmentFaults): void {
+  if (set.latency !== undefined) d.latency = set.latency;
+  if (set.jitterUs !== undefined) d.jitterUs = set.jitterUs;
+  if (set.bandwidthBytesPerSec !== undefined) d.bandwidthBytesPerSec = set.bandwidthBytesPerSec;
+  if (set.slice === null) delete d.slice;
+  else if (set.slice !== undefined) d.slice = set.slice;
+}
+
+/** The directions whose incoming stream is `side`'s: server = up (towards the upstream), client = down. */
+function sideDirections(side: ReadSide): ProxyDirection[] {
+  return side === 'server' ? ['up'] : side === 'client' ? ['down'] : ['up', 'down'];
+}
+
+/**
+ * Compiles a fault plan (JSON or normalized; validated here by parseFaultPlan, the one parser) into
+ * what the proxy does to one connection between hosts `client` and `server`. How each step maps:
+ *
+ * - `link` between the two hosts: latency, jitter, bandwidth and slicing of the direction(s) named.
+ *   Settings in force from the accept on, for good, become the direction's own; the others are
+ *   timeline windows, by time (atUs/forUs) or by bytes (atByte/forBytes). Later steps override
+ *   earlier ones field by field. A loss rate has no TCP equivalent (the kernel retransmits).
+ * - `stall-reads`: the stream towards `side` stops being read for forUs, at atByte (the direction's
+ *   own stalls) or at a time (a timeline stall).
+ * - `reset`: both ends are reset, at a time, or once atByte bytes were forwarded towards `side`.
+ * - `limit`: the connection is closed (FIN both ways) once atByte bytes were forwarded towards `side`.
+ * - `slow-close`: the end of stream towards `side` is held forUs after its last byte.
+ * - `partition` between the hosts, `pause` of either: the cut directions stop forwarding for the
+ *   window (a timeline stall), which is what the peers see of them.
+ * - `crash`, `restart`, `swizzle-clog`: no equivalent.
+ * - `proxy` settings: toxicity, faultyConnections, segmentBytes as given.
+ *
+ * Connection selectors match by client and server host; a `name` selects nothing (a real connection
+ * has no simulator name). Throws SimError ERR_BAD_ARGUMENT naming the step for a bad plan, and for a
+ * step the proxy cannot carry out unless `unsupported` is "skip".
+ */
+export function compileProxyFaults(plan: unknown, options: ProxyCompileOptions = {}): ProxyFaults {
+  const p = parseFaultPlan(plan);
+  const client = options.client ?? PROXY_CLIENT_HOST;
+  const server = options.server ?? PROXY_SERVER_HOST;
+  const acceptedUs = options.acceptedUs ?? 0;
+  const healAtUs = options.healAtUs ?? Infinity;
+  const refuse = (options.unsupported ?? 'refuse') === 'refuse';
+  const own: Record<ProxyDirection, DirectionFaults> = { up: {}, down: {} };
+  /** A direction that has a window: later settings for good go to the timeline too, after it. */
+  const windowed: Record<ProxyDirection, boolean> = { up: false, down: false };
+  const timeline: TimelineStep[] = [];
+
+  const cannot = (path: string, why: string): void => {
+    if (refuse) throw new SimError('ERR_BAD_ARGUMENT', `${path}: ${why}`);
+  };
+  const segment = (path: string, set: LinkPatch): SegmentFaults => {
+    if (set.lossRate !== undefined)
+      cannot(
+        `${path}.lossRate`,
+        'the fault proxy cannot lose bytes of a TCP stream (the kernel retransmits)',
+      );
+    return segmentOf(set);
+  };
+  const rel = (us: number): number => Math.max(0, us - acceptedUs);
+  const endOf = (atUs: number, forUs: number | undefined): number =>
+    Math.min(forUs === undefined ? Infinity : atUs + forUs, healAtUs);
+  const selects = (sel: ConnSelector): boolean =>
+    sel === 'all' ||
+    (sel.name === undefined &&
+      (sel.client === undefined || sel.client === client) &&
+      (sel.server === undefined || sel.server === server));
+  /** A byte-keyed step is armed when the connection opens; the proxy cannot arm one later. */
+  const armed = (at: string, step: FaultStep): boolean => {
+    if (step.atUs <= acceptedUs) return true;
+    cannot(
+      `${at}.atUs`,
+      'a step keyed by atByte applies from the start of the connection: the fault proxy cannot arm it later (give atUs 0)',
+    );
+    return false;
+  };
+
+  if (options.link !== undefined) {
+    let checked: FaultPlan;
+    try {
+      checked = parseFaultPlan({
+        version: 1,
+        faults: [{ kind: 'link', atUs: 0, from: client, to: server, set: options.link }],
+      });
+    } catch (e) {
+      throw new SimError('ERR_BAD_ARGUMENT', errorDetail(e).replaceAll('faults[0].set', 'link'));
+    }
+    const set = segment('link', (checked.faults[0] as { set: LinkPatch }).set);
+    fold(own.up, set);
+    fold(own.down, set);
+  }
+
+  p.faults.forEach((step, i) => {
+    const at = `faults[${i}]`;
+    // healAllAt comes first: the simulator skips the step too.
+    if (step.atUs >= healAtUs) return;
+    switch (step.kind) {
+      case 'link': {
+        const up =
+          (step.from === client && step.to === server) ||
+          (!step.oneWay && step.from === server && step.to === client);
+        const down =
+          (step.from === server && step.to === client) ||
+          (!step.oneWay && step.from === client && step.to === server);
+        const dirs: ProxyDirection[] = [...(up ? ['up' as const] : []), ...(down ? ['down' as const] : [])];
+        if (dirs.length === 0) return;
+        const set = segment(`${at}.set`, step.set);
+        if (Object.keys(set).length === 0) return;
+        if (step.atByte !== undefined) {
+          if (!armed(at, step)) return;
+          for (const d of dirs) {
+            const w: TimelineSetStep = { kind: 'set', direction: d, atByte: step.atByte, set };
+            if (step.forBytes !== undefined) w.forBytes = step.forBytes;
+            timeline.push(w);
+            windowed[d] = true;
+          }
+          return;
+        }
+        const end = endOf(step.atUs, step.forUs);
+        if (end <= acceptedUs) return;
+        if (step.atUs <= acceptedUs && end === Infinity && dirs.every((d) => !windowed[d])) {
+          for (const d of dirs) fold(own[d], set);
+          return;
+        }
+        for (const d of dirs) {
+          const w: TimelineSetStep = { kind: 'set', direction: d, atUs: rel(step.atUs), set };
+          if (end !== Infinity) w.forUs = end - Math.max(step.atUs, acceptedUs);
+          timeline.push(w);
+          windowed[d] = true;
+        }
+        return;
+      }
+      case 'stall-reads': {
+        if (!selects(step.conn)) return;
+        if (step.atByte !== undefined) {
+          if (!armed(at, step)) return;
+          for (const d of sideDirections(step.side))
+            (own[d].stalls ??= []).push({ atByte: step.atByte, forUs: step.forUs });
+          return;
+        }
+        // The simulator stalls the connections open when the step fires; later ones are spared.
+        if (acceptedUs > step.atUs) return;
+        const forUs = endOf(step.atUs, step.forUs) - step.atUs;
+        if (forUs <= 0) return;
+        // Client side: the stream towards the client (down); server side: towards the server (up).
+        if (step.side !== 'server')
+          timeline.push({ kind: 'stall', direction: 'down', atUs: rel(step.atUs), forUs });
+        if (step.side !== 'client')
+          timeline.push({ kind: 'stall', direction: 'up', atUs: rel(step.atUs), forUs });
+        return;
+      }
+      case 'reset': {
+        if (!selects(step.conn)) return;
+        if (step.atByte !== undefined) {
+          if (!armed(at, step)) return;
+          for (const d of sideDirections(step.side ?? 'both')) {
+            if (own[d].resetAtByte === undefined) own[d].resetAtByte = step.atByte;
+            else timeline.push({ kind: 'reset', direction: d, atByte: step.atByte });
+          }
+          return;
+        }
+        if (acceptedUs > step.atUs) return;
+        timeline.push({ kind: 'reset', direction: 'both', atUs: rel(step.atUs) });
+        return;
+      }
+      case 'limit': {
+        if (!selects(step.conn) || !armed(at, step)) return;
+        for (const d of sideDirections(step.side))
+          own[d].limitBytes = Math.min(own[d].limitBytes ?? Infinity, step.atByte);
+        return;
+      }
+      case 'slow-close': {
+        if (!selects(step.conn)) return;
+        if (step.atUs > acceptedUs) {
+          cannot(
+            `${at}.atUs`,
+            'the fault proxy holds every end of stream of a connection alike: a slow-close starts with the connection (give atUs 0)',
+          );
+          return;
+        }
+        for (const d of sideDirections(step.side)) own[d].slowCloseUs = step.forUs;
+        return;
+      }
+      case 'partition': {
+        const up =
+          (step.a.includes(client) && step.b.includes(server)) ||
+          (!step.oneWay && step.b.includes(client) && step.a.includes(server));
+        const down =
+          (step.a.includes(server) && step.b.includes(client)) ||
+          (!step.oneWay && step.b.includes(server) && step.a.includes(client));
+        if (!up && !down) return;
+        const end = endOf(step.atUs, step.forUs);
+        if (end === Infinity) {
+          cannot(`${at}.forUs`, 'required by the fault proxy: a partition it carries out must end');
+          return;
+        }
+        const forUs = end - Math.max(step.atUs, acceptedUs);
+        if (forUs <= 0) return;
+        // Unlike the simulator, a connection opened during the window is accepted; its bytes wait.
+        if (up) timeline.push({ kind: 'stall', direction: 'up', atUs: rel(step.atUs), forUs });
+        if (down) timeline.push({ kind: 'stall', direction: 'down', atUs: rel(step.atUs), forUs });
+        return;
+      }
+      case 'pause': {
+        // What the peers see of a stopped host: nothing moves on its links, either way.
+        if (step.host !== client && step.host !== server) return;
+        const forUs = endOf(step.atUs, step.forUs) - Math.max(step.atUs, acceptedUs);
+        if (forUs <= 0) return;
+        timeline.push({ kind: 'stall', direction: 'both', atUs: rel(step.atUs), forUs });
+        return;
+      }
+      case 'crash':
+      case 'restart':
+      case 'swizzle-clog':
+        cannot(
+          `${at}.kind`,
+          `"${step.kind}" has no equivalent in the fault proxy (it cannot crash, restart or clog a host)`,
+        );
+        return;
+    }
+  });
+
+  const out: Unbranded = {};
+  if (Object.keys(own.up).length > 0) out.up = own.up;
+  if (Object.keys(own.down).length > 0) out.down = own.down;
+  if (timeline.length > 0) out.timeline = timeline;
+  if (p.proxy?.toxicity !== undefined) out.toxicity = p.proxy.toxicity;
+  if (p.proxy?.faultyConnections !== undefined) out.faultyConnections = p.proxy.faultyConnections;
+  if (p.proxy?.segmentBytes !== undefined) out.segmentBytes = p.proxy.segmentBytes;
+  return seal(out);
+}
+
+/** The faults of a connection the plan spares (toxicity, faultyConnections): none, on the same segment grid. */
+export function withoutFaults(faults: ProxyFaults): ProxyFaults {
+  return faults.segmentBytes === undefined ? NO_FAULTS : seal({ segmentBytes: faults.segmentBytes });
+}
+
+/**
+ * The faults a proxy runs, from what its caller gives: a profile name, a fault plan (compiled here
+ * with the default hosts, times from each accept), or faults compileProxyFaults already produced.
+ */
+export function proxyFaultsOf(faults: FaultPlan | ProxyFaults | string | undefined): ProxyFaults {
+  if (faults === undefined) return NO_FAULTS;
+  if (typeof faults === 'string') return proxyProfile(faults);
+  if (isCompiledProxyFaults(faults)) return faults;
+  return compileProxyFaults(faults);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profiles: fault plans, compiled
+// ---------------------------------------------------------------------------------------------
+
+/** A link change from the accept on, both ways between the proxy's client and server. */
+function bothWays(set: LinkPatch): FaultStep {
+  return { kind: 'link', atUs: 0, from: PROXY_CLIENT_HOST, to: PROXY_SERVER_HOST, oneWay: false, set };
 }
 
 /**
@@ -163,308 +493,68 @@ function both(d: DirectionFaults): ProxyFaults {
  */
 export type ProxyProfileName = 'none' | 'latency' | 'slicing' | 'stall' | 'reset' | 'chaos';
 
-export const PROXY_PROFILES: Readonly<Record<ProxyProfileName, ProxyFaults>> = {
+export const PROXY_PROFILE_PLANS: Readonly<Record<ProxyProfileName, FaultPlan>> = deepFreeze({
   /** Forward everything as it comes. */
-  none: {},
+  none: { version: 1, faults: [] },
   /** 2-10 ms per segment plus up to 2 ms of jitter, both ways. */
-  latency: both({ latency: { kind: 'uniform', minUs: 2000, maxUs: 10_000 }, jitterUs: 2000 }),
+  latency: {
+    version: 1,
+    faults: [bothWays({ latency: { kind: 'uniform', minUs: 2000, maxUs: 10_000 }, jitterUs: 2000 })],
+  },
   /** Writes of 1-64 bytes, 100 µs apart, both ways: frames arrive split at every possible byte. */
-  slicing: both({ slice: { minBytes: 1, maxBytes: 64, delayUs: 100 } }),
+  slicing: { version: 1, faults: [bothWays({ slice: { minBytes: 1, maxBytes: 64, delayUs: 100 } })] },
   /** Reading stops for 200 ms at byte 12 of each direction (inside the first frame's header). */
-  stall: both({ stalls: [{ atByte: 12, forUs: 200_000 }] }),
+  stall: {
+    version: 1,
+    faults: [{ kind: 'stall-reads', atUs: 0, atByte: 12, conn: 'all', side: 'both', forUs: 200_000 }],
+  },
   /** The first connection is reset after 12 bytes upstream; later connections (redials) are clean. */
-  reset: { up: { resetAtByte: 12 }, faultyConnections: 1 },
+  reset: {
+    version: 1,
+    faults: [{ kind: 'reset', atUs: 0, atByte: 12, conn: 'all', side: 'server' }],
+    proxy: { faultyConnections: 1 },
+  },
   /** Latency, jitter, slicing, a bandwidth cap, a stall and a slow close at once; no reset. */
-  chaos: both({
-    latency: { kind: 'uniform', minUs: 1000, maxUs: 5000 },
-    jitterUs: 2000,
-    bandwidthBytesPerSec: 1_000_000,
-    slice: { minBytes: 1, maxBytes: 256, delayUs: 0 },
-    stalls: [{ atByte: 64, forUs: 100_000 }],
-    slowCloseUs: 50_000,
-  }),
-};
-export const PROXY_PROFILE_NAMES = Object.keys(PROXY_PROFILES) as ProxyProfileName[];
+  chaos: {
+    version: 1,
+    faults: [
+      bothWays({
+        latency: { kind: 'uniform', minUs: 1000, maxUs: 5000 },
+        jitterUs: 2000,
+        bandwidthBytesPerSec: 1_000_000,
+        slice: { minBytes: 1, maxBytes: 256, delayUs: 0 },
+      }),
+      { kind: 'stall-reads', atUs: 0, atByte: 64, conn: 'all', side: 'both', forUs: 100_000 },
+      { kind: 'slow-close', atUs: 0, conn: 'all', side: 'both', forUs: 50_000 },
+    ],
+  },
+});
+export const PROXY_PROFILE_NAMES = Object.keys(PROXY_PROFILE_PLANS) as ProxyProfileName[];
 
-/** The profile's faults; a SimError ERR_BAD_ARGUMENT listing the names when there is none. */
-export function proxyProfile(name: string): ProxyFaults {
-  if (!Object.hasOwn(PROXY_PROFILES, name)) {
+const NO_FAULTS: ProxyFaults = compileProxyFaults(PROXY_PROFILE_PLANS.none);
+
+/** The profiles compiled: what the proxy executes for each. */
+export const PROXY_PROFILES: Readonly<Record<ProxyProfileName, ProxyFaults>> = Object.freeze(
+  Object.fromEntries(
+    PROXY_PROFILE_NAMES.map((n) => [n, compileProxyFaults(PROXY_PROFILE_PLANS[n])]),
+  ) as Record<ProxyProfileName, ProxyFaults>,
+);
+
+/** The profile's plan; a SimError ERR_BAD_ARGUMENT listing the names when there is none. */
+export function proxyProfilePlan(name: string): FaultPlan {
+  if (!Object.hasOwn(PROXY_PROFILE_PLANS, name)) {
     throw new SimError(
       'ERR_BAD_ARGUMENT',
       `unknown fault profile ${JSON.stringify(name)} (known: ${PROXY_PROFILE_NAMES.join(', ')})`,
     );
   }
-  return parseProxyFaults(PROXY_PROFILES[name as ProxyProfileName]);
+  return PROXY_PROFILE_PLANS[name as ProxyProfileName];
 }
 
-// ---------------------------------------------------------------------------------------------
-// Units: sizes, rates, durations (shared with the CLI)
-// ---------------------------------------------------------------------------------------------
-
-const SIZE_UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  kb: 1000,
-  kib: 1024,
-  mb: 1_000_000,
-  mib: 1024 ** 2,
-  gb: 1_000_000_000,
-  gib: 1024 ** 3,
-};
-const SIZE_RE = /^(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)$/i;
-
-/**
- * Parses a byte count: "4096", "64KiB", "1MB", "1.5kB" (B, kB = 1000, KiB = 1024, MB, MiB, GB, GiB;
- * case-insensitive), rounded to a whole byte; undefined when the text is not a size.
- */
-export function parseSizeBytes(text: string): number | undefined {
-  const m = SIZE_RE.exec(text.trim());
-  if (m === null) return undefined;
-  const factor = SIZE_UNITS[m[2]!.toLowerCase()];
-  if (factor === undefined) return undefined;
-  const n = Math.round(Number(m[1]) * factor);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-
-/** Parses a rate: a size per second, "1MB/s", "64KiB/s", "1000" (bytes per second). */
-export function parseRateBytesPerSec(text: string): number | undefined {
-  const t = text.trim();
-  return parseSizeBytes(t.endsWith('/s') ? t.slice(0, -2) : t);
-}
-
-/** Formats µs compactly for details: "20ms", "1.5s", "250us". */
-function fmtUs(us: number): string {
-  if (us >= 1_000_000 && us % 1000 === 0) return `${us / 1_000_000}s`;
-  if (us >= 1000 && us % 1000 === 0) return `${us / 1000}ms`;
-  return `${us}us`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Validation (typed errors naming the field)
-// ---------------------------------------------------------------------------------------------
-
-function bad(path: string, detail: string): never {
-  throw new SimError('ERR_BAD_ARGUMENT', `${path}: ${detail}`);
-}
-
-function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object' && v !== null) return 'an object';
-  if (typeof v === 'function' || typeof v === 'symbol') return `a ${typeof v}`;
-  // Strings quoted, numbers and booleans as written; NaN and Infinity (not JSON) by name.
-  if (typeof v === 'bigint' || (typeof v === 'number' && !Number.isFinite(v))) return String(v);
-  return JSON.stringify(v);
-}
-
-function record(path: string, v: unknown, known: readonly string[]): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    bad(path, `must be an object, got ${describeValue(v)}`);
-  for (const k of Object.keys(v)) {
-    if (!known.includes(k)) bad(`${path}.${k}`, `unknown field (known: ${known.join(', ')})`);
-  }
-  return v as Record<string, unknown>;
-}
-
-function integer(path: string, v: unknown, min: number, max = MAX_PROXY_BYTES): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    bad(path, `must be an integer in [${min}, ${max}], got ${describeValue(v)}`);
-  }
-  return v;
-}
-
-function number(path: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-    bad(path, `must be a number in [${min}, ${max}], got ${describeValue(v)}`);
-  }
-  return v;
-}
-
-/** A time given as `<name>Us` (integer µs) or `<name>` (a duration string such as "250ms"), not both. */
-function time(path: string, o: Record<string, unknown>, name: string, required: boolean): number | undefined {
-  const usKey = `${name}Us`;
-  const us = o[usKey];
-  const text = o[name];
-  if (us !== undefined && text !== undefined) bad(`${path}.${name}`, `give ${usKey} or ${name}, not both`);
-  if (us !== undefined) return integer(`${path}.${usKey}`, us, 0, MAX_PROXY_US);
-  if (text !== undefined) {
-    const parsed = typeof text === 'string' ? parseDurationUs(text) : undefined;
-    if (parsed === undefined || parsed > MAX_PROXY_US) {
-      bad(
-        `${path}.${name}`,
-        `must be a duration such as "250ms" or "1.5s" (at most 2^40us), got ${describeValue(text)}`,
-      );
-    }
-    return parsed;
-  }
-  if (required) bad(`${path}.${usKey}`, `required (or ${name} as a duration string)`);
-  return undefined;
-}
-
-const SEGMENT_FIELDS = ['latency', 'jitterUs', 'jitter', 'bandwidthBytesPerSec', 'bandwidth', 'slice'];
-const DIRECTION_FIELDS = [
-  ...SEGMENT_FIELDS,
-  'stalls',
-  'resetAtByte',
-  'limitBytes',
-  'slowCloseUs',
-  'slowClose',
-];
-
-function parseSlice(path: string, v: unknown): SliceSetting {
-  const o = record(path, v, ['minBytes', 'maxBytes', 'delayUs', 'delay']);
-  const minBytes = integer(`${path}.minBytes`, o.minBytes, 1, 2 ** 31);
-  const maxBytes = integer(`${path}.maxBytes`, o.maxBytes, minBytes, 2 ** 31);
-  return { minBytes, maxBytes, delayUs: time(path, o, 'delay', false) ?? 0 };
-}
-
-/** Reads the segment fields of `o` (which the caller has already checked for unknown keys). */
-function parseSegmentFields(
-  path: string,
-  o: Record<string, unknown>,
-  allowNullSlice: boolean,
-): SegmentFaults {
-  const out: SegmentFaults = {};
-  if (o.latency !== undefined) {
-    if (typeof o.latency === 'string') {
-      const us = parseDurationUs(o.latency);
-      if (us === undefined)
-        bad(`${path}.latency`, `must be a latency model or a duration, got ${describeValue(o.latency)}`);
-      out.latency = { kind: 'constant', us };
-    } else {
-      out.latency = validateLatency(`${path}.latency`, o.latency);
-    }
-  }
-  const jitterUs = time(path, o, 'jitter', false);
-  if (jitterUs !== undefined) out.jitterUs = jitterUs;
-  if (o.bandwidthBytesPerSec !== undefined && o.bandwidth !== undefined) {
-    bad(`${path}.bandwidth`, 'give bandwidthBytesPerSec or bandwidth, not both');
-  }
-  if (o.bandwidthBytesPerSec !== undefined) {
-    out.bandwidthBytesPerSec = number(`${path}.bandwidthBytesPerSec`, o.bandwidthBytesPerSec, 0, 1e15);
-  } else if (o.bandwidth !== undefined) {
-    const rate = typeof o.bandwidth === 'string' ? parseRateBytesPerSec(o.bandwidth) : undefined;
-    if (rate === undefined)
-      bad(`${path}.bandwidth`, `must be a rate such as "1MB/s", got ${describeValue(o.bandwidth)}`);
-    out.bandwidthBytesPerSec = rate;
-  }
-  if (o.slice === null && allowNullSlice) out.slice = null;
-  else if (o.slice !== undefined) out.slice = parseSlice(`${path}.slice`, o.slice);
-  return out;
-}
-
-function parseDirection(path: string, v: unknown): DirectionFaults {
-  const o = record(path, v, DIRECTION_FIELDS);
-  const out: DirectionFaults = parseSegmentFields(path, o, false);
-  if (o.stalls !== undefined) {
-    if (!Array.isArray(o.stalls)) bad(`${path}.stalls`, `must be an array, got ${describeValue(o.stalls)}`);
-    if (o.stalls.length > MAX_TIMELINE_STEPS) bad(`${path}.stalls`, `at most ${MAX_TIMELINE_STEPS} stalls`);
-    out.stalls = o.stalls.map((s: unknown, i) => {
-      const p = `${path}.stalls[${i}]`;
-      const so = record(p, s, ['atByte', 'forUs', 'for']);
-      return { atByte: integer(`${p}.atByte`, so.atByte, 0), forUs: time(p, so, 'for', true)! };
-    });
-  }
-  if (o.resetAtByte !== undefined) out.resetAtByte = integer(`${path}.resetAtByte`, o.resetAtByte, 0);
-  if (o.limitBytes !== undefined) out.limitBytes = integer(`${path}.limitBytes`, o.limitBytes, 0);
-  const slowCloseUs = time(path, o, 'slowClose', false);
-  if (slowCloseUs !== undefined) out.slowCloseUs = slowCloseUs;
-  return out;
-}
-
-function parseStep(path: string, v: unknown): TimelineStep {
-  const kind = (v as { kind?: unknown } | null)?.kind;
-  const common = ['kind', 'direction', 'atByte', 'atUs', 'at'];
-  let o: Record<string, unknown>;
-  switch (kind) {
-    case 'set':
-      o = record(path, v, [...common, 'set', 'forBytes', 'forUs', 'for']);
-      break;
-    case 'stall':
-      o = record(path, v, [...common, 'forUs', 'for']);
-      break;
-    case 'reset':
-      o = record(path, v, common);
-      break;
-    default:
-      return bad(`${path}.kind`, `must be one of "set", "stall", "reset", got ${describeValue(kind)}`);
-  }
-  const direction = o.direction;
-  if (direction !== 'up' && direction !== 'down' && direction !== 'both') {
-    bad(`${path}.direction`, `must be one of "up", "down", "both", got ${describeValue(direction)}`);
-  }
-  const atUs = time(path, o, 'at', false);
-  const atByte = o.atByte === undefined ? undefined : integer(`${path}.atByte`, o.atByte, 0);
-  if ((atUs === undefined) === (atByte === undefined)) {
-    bad(`${path}.atByte`, 'give exactly one of atByte (a byte offset) or atUs/at (a time)');
-  }
-  const trigger = atByte !== undefined ? { atByte } : { atUs: atUs! };
-  if (kind === 'reset') return { kind, direction, ...trigger };
-  if (kind === 'stall') return { kind, direction, ...trigger, forUs: time(path, o, 'for', true)! };
-  const setPath = `${path}.set`;
-  const so = record(setPath, o.set, SEGMENT_FIELDS);
-  const set = parseSegmentFields(setPath, so, true);
-  if (Object.keys(set).length === 0)
-    bad(setPath, `must change at least one of latency, jitterUs, bandwidthBytesPerSec, slice`);
-  const step: TimelineSetStep = { kind: 'set', direction, ...trigger, set };
-  const forUs = time(path, o, 'for', false);
-  if (atByte !== undefined) {
-    if (forUs !== undefined) bad(`${path}.forUs`, 'a window that starts at a byte offset ends by forBytes');
-    if (o.forBytes !== undefined) step.forBytes = integer(`${path}.forBytes`, o.forBytes, 1);
-  } else {
-    if (o.forBytes !== undefined) bad(`${path}.forBytes`, 'a window that starts at a time ends by forUs/for');
-    if (forUs !== undefined) step.forUs = forUs;
-  }
-  return step;
-}
-
-/**
- * Validates a fault description (a parsed JSON value, or one built in code) and returns its
- * normalized form (µs fields only). Accepts `latency` as a LatencyModel or a duration string,
- * `<time>` duration strings beside `<time>Us`, and `bandwidth: "1MB/s"` beside
- * `bandwidthBytesPerSec`. Throws SimError('ERR_BAD_ARGUMENT') naming the field, e.g.
- * "faults.up.slice.maxBytes: must be an integer in [8, 2147483648], got 4".
- */
-export function parseProxyFaults(json: unknown, path = 'faults'): ProxyFaults {
-  const o = record(path, json, [
-    'version',
-    'up',
-    'down',
-    'timeline',
-    'toxicity',
-    'faultyConnections',
-    'segmentBytes',
-  ]);
-  if (o.version !== undefined && o.version !== 1)
-    bad(`${path}.version`, `must be 1, got ${describeValue(o.version)}`);
-  const out: ProxyFaults = {};
-  if (o.up !== undefined) out.up = parseDirection(`${path}.up`, o.up);
-  if (o.down !== undefined) out.down = parseDirection(`${path}.down`, o.down);
-  if (o.timeline !== undefined) {
-    if (!Array.isArray(o.timeline))
-      bad(`${path}.timeline`, `must be an array, got ${describeValue(o.timeline)}`);
-    if (o.timeline.length > MAX_TIMELINE_STEPS)
-      bad(`${path}.timeline`, `at most ${MAX_TIMELINE_STEPS} steps`);
-    out.timeline = o.timeline.map((s: unknown, i) => parseStep(`${path}.timeline[${i}]`, s));
-  }
-  if (o.toxicity !== undefined) out.toxicity = number(`${path}.toxicity`, o.toxicity, 0, 1);
-  if (o.faultyConnections !== undefined) {
-    out.faultyConnections = integer(`${path}.faultyConnections`, o.faultyConnections, 0);
-  }
-  if (o.segmentBytes !== undefined)
-    out.segmentBytes = integer(`${path}.segmentBytes`, o.segmentBytes, 1, 2 ** 31);
-  return out;
-}
-
-/** parseProxyFaults of JSON text; malformed JSON is a SimError too, never a bare SyntaxError. */
-export function parseProxyFaultsText(text: string, path = 'faults'): ProxyFaults {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    bad(path, `malformed JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  return parseProxyFaults(json, path);
+/** The profile compiled; a SimError ERR_BAD_ARGUMENT listing the names when there is none. */
+export function proxyProfile(name: string): ProxyFaults {
+  proxyProfilePlan(name);
+  return PROXY_PROFILES[name as ProxyProfileName];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -474,11 +564,11 @@ export function parseProxyFaultsText(text: string, path = 'faults'): ProxyFaults
 function describeLatency(m: LatencyModel): string {
   switch (m.kind) {
     case 'constant':
-      return fmtUs(m.us);
+      return formatDurationUs(m.us);
     case 'uniform':
-      return `${fmtUs(m.minUs)}-${fmtUs(m.maxUs)}`;
+      return `${formatDurationUs(m.minUs)}-${formatDurationUs(m.maxUs)}`;
     case 'exponential':
-      return `${fmtUs(m.minUs)}+exp(${fmtUs(m.meanUs)})`;
+      return `${formatDurationUs(m.minUs)}+exp(${formatDurationUs(m.meanUs)})`;
     case 'mixture':
       return `${describeLatency(m.fast)}|${describeLatency(m.slow)}@${m.slowProbability}`;
   }
@@ -487,11 +577,11 @@ function describeLatency(m: LatencyModel): string {
 function describeSegment(s: SegmentFaults): string[] {
   const parts: string[] = [];
   if (s.latency !== undefined) parts.push(`latency ${describeLatency(s.latency)}`);
-  if (s.jitterUs) parts.push(`jitter ${fmtUs(s.jitterUs)}`);
+  if (s.jitterUs) parts.push(`jitter ${formatDurationUs(s.jitterUs)}`);
   if (s.bandwidthBytesPerSec) parts.push(`bandwidth ${s.bandwidthBytesPerSec}B/s`);
   if (s.slice === null) parts.push('no slicing');
   else if (s.slice !== undefined) {
-    parts.push(`slice ${s.slice.minBytes}-${s.slice.maxBytes}B delay ${fmtUs(s.slice.delayUs)}`);
+    parts.push(`slice ${s.slice.minBytes}-${s.slice.maxBytes}B delay ${formatDurationUs(s.slice.delayUs)}`);
   }
   return parts;
 }
@@ -501,10 +591,10 @@ export function describeProxyFaults(f: ProxyFaults): string {
   const dir = (d: DirectionFaults | undefined): string => {
     if (d === undefined) return 'none';
     const parts = describeSegment(d);
-    for (const s of d.stalls ?? []) parts.push(`stall at ${s.atByte}B for ${fmtUs(s.forUs)}`);
+    for (const s of d.stalls ?? []) parts.push(`stall at ${s.atByte}B for ${formatDurationUs(s.forUs)}`);
     if (d.resetAtByte !== undefined) parts.push(`reset at ${d.resetAtByte}B`);
     if (d.limitBytes !== undefined) parts.push(`limit ${d.limitBytes}B`);
-    if (d.slowCloseUs) parts.push(`slow close ${fmtUs(d.slowCloseUs)}`);
+    if (d.slowCloseUs) parts.push(`slow close ${formatDurationUs(d.slowCloseUs)}`);
     return parts.length === 0 ? 'none' : parts.join(', ');
   };
   const out = [`up: ${dir(f.up)}`, `down: ${dir(f.down)}`];

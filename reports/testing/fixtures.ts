@@ -9,7 +9,8 @@ export function sampleCase(overrides: Partial<Case> = {}): Case {
   return {
     id: 'sp/req0/resend-after-partition',
     title: 'REQ resends after a partition heals',
-    family: 'sp',
+    stack: 'sp',
+    family: 'resend',
     protocol: 'req0',
     transport: 'tcp',
     runtime: 'sim',

@@ -13,7 +13,7 @@ import {
   topology,
   verdict,
   bytesEqual,
-} from '../api.js';
+} from '../sp/api.js';
 
 // A custom invariant: my REP service echoes, so every reply a REQ gets is its own request back.
 defineCheck({

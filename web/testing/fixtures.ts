@@ -4,13 +4,14 @@
  * counterexample and a trace. Fixed values only (no clock), so a screenshot of it is reproducible.
  */
 import { createReport, type Banner, type Case, type Report, type Suite } from '../../reports/schema.js';
+import { TRACE_SCHEMA } from '../../sim/trace.js';
 
 export const PLANTED_TRACE = 'traces/planted_resend_netlab_reqrep.all-answered.jsonl';
 
-/** A small trace in netlab/trace@1 JSON lines: a header and 6 events. */
+/** A small trace in netlab/trace JSON lines (the current schema): a header and 6 events. */
 export const PLANTED_TRACE_TEXT =
   [
-    { schema: 'netlab/trace@1', seed: 's-4f1c', source: 'planted failing case' },
+    { schema: TRACE_SCHEMA, seed: 's-4f1c', source: 'planted failing case' },
     { kind: 'listen', host: 'server', addr: 'tcp://server:5555', seq: 0, tUs: 0 },
     {
       kind: 'connect',
@@ -58,6 +59,7 @@ function planted(impl: string, invariant: string, overrides: Partial<Case> = {})
   return {
     id: `${property}/${impl}/${invariant}`,
     title: `REQ resends until answered${impl === 'netlab' ? '' : ` (${impl})`}: ${invariant}`,
+    stack: 'sp',
     family: coverage ? 'coverage' : 'resend',
     protocol: 'req0/rep0',
     transport: 'tcp',

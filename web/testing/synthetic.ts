@@ -49,6 +49,7 @@ export function syntheticTrace(eventCount: number): TraceEvent[] {
       msg: 'request',
       bytes,
       fields: [{ name: 'request-id', offset: 0, length: 4, value: id }],
+      corr: id,
     });
     tUs += 100 + (round % 5) * 40;
     const split = round % 4 === 0;
@@ -74,6 +75,8 @@ export function syntheticTrace(eventCount: number): TraceEvent[] {
       msg: 'reply',
       bytes,
       fields: [{ name: 'request-id', offset: 0, length: 4, value: id }],
+      corr: id,
+      answer: true,
     });
     push({ kind: 'timer-clear', host: `client${c}`, timer, label: 'resend' });
     if (round % 1000 === 999) push({ kind: 'fault-end', fault: 'partition', id: round });

@@ -5,7 +5,7 @@
  * (backpressure), close. StreamPipe runs SP over a byte stream (tcp, ipc): the 8-byte handshake with
  * a timeout, then u64-length framing, with every short write and split read handled here.
  */
-import type { Env, NetError, StreamConn, TimerHandle } from '../../runtime/env.js';
+import type { Env, NetError, StreamConn, TimerHandle, TraceInput } from '../../runtime/env.js';
 import { SpError, spError, type SpErrorCode } from '../errors.js';
 import { decodeHandshake, encodeHandshake, HANDSHAKE_BYTES } from '../wire/handshake.js';
 import { encodeFrameHeader, FrameDecoder, type Allocator, type FrameDecoderOptions } from '../wire/frames.js';
@@ -40,6 +40,10 @@ export interface Pipe {
   readonly remoteAddress: string;
   /** The peer's protocol id, known once the handshake is done (-1 before). */
   readonly peerProtocol: number;
+  /** The trace's id of the connection the pipe runs on (none for inproc). */
+  readonly connId?: number;
+  /** Once closed: why, when it was not a clean close of ours (for the trace's session-close). */
+  readonly closeReason?: string | undefined;
   readonly state: PipeState;
   /** True when send() will take a message now. */
   readonly ready: boolean;
@@ -67,6 +71,35 @@ export interface StreamPipeOptions {
   frameDecoder?: FrameDecoderFactory;
   /** Protocol name for trace annotations (e.g. "pair0"). */
   protocolName: string;
+}
+
+/** A pipe's session id in the trace: pipe ids are unique within a world, so these are within a trace. */
+export function pipeSession(id: number): string {
+  return `pipe/${id}`;
+}
+
+/** The trace's session-open of a pipe its socket (speaking `proto`, e.g. 'req0') has just attached. */
+export function pipeOpened(pipe: Pipe, proto: string): TraceInput {
+  return {
+    kind: 'session-open',
+    ...(pipe.connId === undefined ? {} : { conn: pipe.connId }),
+    session: pipeSession(pipe.id),
+    type: 'sp-pipe',
+    proto,
+    peer: pipe.remoteAddress,
+    local: pipe.localAddress,
+  };
+}
+
+/** The trace's session-close of a pipe its socket has just detached. */
+export function pipeClosed(pipe: Pipe): TraceInput {
+  const reason = pipe.closeReason;
+  return {
+    kind: 'session-close',
+    ...(pipe.connId === undefined ? {} : { conn: pipe.connId }),
+    session: pipeSession(pipe.id),
+    ...(reason === undefined ? {} : { reason }),
+  };
 }
 
 function mapNetError(e: NetError | undefined): SpError | undefined {
@@ -102,6 +135,7 @@ export class StreamPipe implements Pipe {
   private sending = false;
   /** The runtime offers zero-copy writes (the real one does; the simulator copies in write()). */
   private readonly zeroCopy: boolean;
+  closeReason: string | undefined;
 
   constructor(
     private readonly env: Env,
@@ -130,6 +164,10 @@ export class StreamPipe implements Pipe {
 
   get state(): PipeState {
     return this.stateValue;
+  }
+
+  get connId(): number {
+    return this.conn.id;
   }
 
   get ready(): boolean {
@@ -185,6 +223,7 @@ export class StreamPipe implements Pipe {
         msg: 'frame',
         bytes,
         fields: [{ name: 'length', offset: 0, length: ipc ? 9 : 8, value: bytes }],
+        session: pipeSession(this.id),
       });
     return true;
   }
@@ -224,7 +263,7 @@ export class StreamPipe implements Pipe {
   private finishClose(): void {
     if (this.stateValue === 'closed') return;
     this.conn.close();
-    this.fail(undefined, 'closed locally');
+    this.fail(undefined, undefined);
   }
 
   private queue(bytes: Uint8Array): void {
@@ -315,6 +354,7 @@ export class StreamPipe implements Pipe {
         fields: [
           { name: 'length', offset: 0, length: this.transport === 'ipc' ? 9 : 8, value: payload.length },
         ],
+        session: pipeSession(this.id),
       });
     const msg = newMessage(payload);
     msg.pipe = this;
@@ -329,10 +369,12 @@ export class StreamPipe implements Pipe {
     }
   }
 
-  private fail(error: SpError | undefined, _reason: string): void {
+  /** `reason` undefined: our own clean close (the session-close then has no reason). */
+  private fail(error: SpError | undefined, reason: string | undefined): void {
     if (this.stateValue === 'closed') return;
     const wasHandshaking = this.stateValue === 'handshaking';
     this.stateValue = 'closed';
+    this.closeReason = error !== undefined ? `${error.code}: ${error.message}` : reason;
     this.clearHandshakeTimer();
     if (this.conn.state !== 'closed') this.conn.close();
     if (wasHandshaking) {

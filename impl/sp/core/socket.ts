@@ -24,7 +24,7 @@ import { Dialer, MANGOS_BACKOFF, type BackoffPolicy } from './dialer.js';
 import { ENDPOINT_OPTIONS } from './endpoint.js';
 import { Listener } from './listener.js';
 import { newMessage, type Message } from './message.js';
-import type { FrameDecoderFactory, Pipe } from './pipe.js';
+import { pipeClosed, pipeOpened, type FrameDecoderFactory, type Pipe } from './pipe.js';
 import { RecvQueue } from './recv-queue.js';
 import { SendQueue } from './send-queue.js';
 
@@ -231,10 +231,7 @@ export class Socket {
     this.pipes.set(pipe.id, pipe);
     owner.pipeAttached(pipe);
     this.hook?.('attached', pipe);
-    this.env.trace({
-      kind: 'note',
-      text: `sp ${this.protocol.info.name}: pipe ${pipe.id} attached ${pipe.remoteAddress}`,
-    });
+    if (this.env.tracing) this.env.trace(pipeOpened(pipe, this.protocol.info.name));
     if (pipe.ready) this.protocol.pipeReady(pipe);
     return true;
   }
@@ -247,7 +244,7 @@ export class Socket {
     this.recvQueue.forget(pipe);
     this.protocol.detach(pipe);
     this.hook?.('detached', pipe);
-    this.env.trace({ kind: 'note', text: `sp ${this.protocol.info.name}: pipe ${pipe.id} detached` });
+    if (this.env.tracing) this.env.trace(pipeClosed(pipe));
     this.lingerCheck?.();
   }
 

@@ -49,6 +49,11 @@ export function splitBacktrace(
   return undefined;
 }
 
+/** The last word of a backtrace: the request id (the word with the top bit set). */
+function lastWord(backtrace: Uint8Array): number {
+  return readU32(backtrace, backtrace.length - 4);
+}
+
 /** The REP0 protocol; exported so a variant can override its hook methods (the bug museum does). */
 export class Rep0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
@@ -117,7 +122,8 @@ export class Rep0 implements ProtocolImpl {
       return;
     }
     const request: Message = { header: split.header, body: split.payload, pipe };
-    if (this.env().tracing)
+    if (this.env().tracing) {
+      const id = lastWord(split.header);
       this.env().trace({
         kind: 'msg-recv',
         proto: 'rep0',
@@ -125,14 +131,11 @@ export class Rep0 implements ProtocolImpl {
         bytes: msg.body.length,
         fields: [
           { name: 'backtrace-words', offset: 0, length: split.header.length, value: split.header.length / 4 },
-          {
-            name: 'request-id',
-            offset: split.header.length - 4,
-            length: 4,
-            value: readU32(split.header, split.header.length - 4),
-          },
+          { name: 'request-id', offset: split.header.length - 4, length: 4, value: id },
         ],
+        corr: id,
       });
+    }
     this.inbox.deliver(pipe, request);
   }
 
@@ -161,6 +164,8 @@ export class Rep0 implements ProtocolImpl {
         fields: [
           { name: 'backtrace-words', offset: 0, length: reply.header.length, value: reply.header.length / 4 },
         ],
+        corr: lastWord(reply.header),
+        answer: true,
       });
     this.outbox.send(ctx, pipe, reply, done);
     return done.promise;

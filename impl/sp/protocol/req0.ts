@@ -171,6 +171,7 @@ export class Req0 implements ProtocolImpl {
           msg: o.sends > 1 ? 'request (resend)' : 'request',
           bytes: o.frame.header.length + o.frame.body.length,
           fields: [{ name: 'request-id', offset: 0, length: 4, value: o.id }],
+          corr: o.id,
         });
       const st = this.state(o.ctx);
       if (st.sendWaiter !== undefined && st.req === o) this.settleSend(st);
@@ -369,6 +370,8 @@ export class Req0 implements ProtocolImpl {
         msg: 'reply',
         bytes: body.length,
         fields: [{ name: 'request-id', offset: 0, length: 4, value: id }],
+        corr: id,
+        answer: true,
       });
     const st = this.state(o.ctx);
     if (st.recvWaiter !== undefined && st.req === o) {

@@ -218,6 +218,7 @@ export class Surveyor0 implements ProtocolImpl {
         msg: 'survey',
         bytes: 4 + msg.body.length,
         fields: [{ name: 'survey-id', offset: 0, length: 4, value: id }],
+        corr: id,
       });
     const cap = this.socket.getOption('WRITEQ-LEN');
     for (const pipe of [...this.out.queues.keys()]) {
@@ -294,6 +295,8 @@ export class Surveyor0 implements ProtocolImpl {
         msg: 'response',
         bytes: body.length,
         fields: [{ name: 'survey-id', offset: 0, length: 4, value: id }],
+        corr: id,
+        answer: true,
       });
     const response: Message = { header: body.subarray(0, 4), body: body.subarray(4), pipe };
     const st = this.state(s.ctx);
@@ -413,7 +416,8 @@ export class Respondent0 implements ProtocolImpl {
       return;
     }
     const survey: Message = { header: split.header, body: split.payload, pipe };
-    if (this.env().tracing)
+    if (this.env().tracing) {
+      const id = readU32(split.header, split.header.length - 4);
       this.env().trace({
         kind: 'msg-recv',
         proto: 'respondent0',
@@ -421,14 +425,11 @@ export class Respondent0 implements ProtocolImpl {
         bytes: msg.body.length,
         fields: [
           { name: 'backtrace-words', offset: 0, length: split.header.length, value: split.header.length / 4 },
-          {
-            name: 'survey-id',
-            offset: split.header.length - 4,
-            length: 4,
-            value: readU32(split.header, split.header.length - 4),
-          },
+          { name: 'survey-id', offset: split.header.length - 4, length: 4, value: id },
         ],
+        corr: id,
       });
+    }
     this.inbox.deliver(pipe, survey);
   }
 
@@ -448,21 +449,18 @@ export class Respondent0 implements ProtocolImpl {
     st.backtrace = undefined;
     st.pipe = undefined;
     // A response for a pipe that has gone is dropped by the outbox, untraced; its send still succeeds.
-    if (this.outbox.has(pipe) && this.env().tracing)
+    if (this.outbox.has(pipe) && this.env().tracing) {
+      const id = readU32(response.header, response.header.length - 4);
       this.env().trace({
         kind: 'msg-send',
         proto: 'respondent0',
         msg: 'response',
         bytes: response.header.length + response.body.length,
-        fields: [
-          {
-            name: 'survey-id',
-            offset: response.header.length - 4,
-            length: 4,
-            value: readU32(response.header, response.header.length - 4),
-          },
-        ],
+        fields: [{ name: 'survey-id', offset: response.header.length - 4, length: 4, value: id }],
+        corr: id,
+        answer: true,
       });
+    }
     this.outbox.send(ctx, pipe, response, done);
     return done.promise;
   }

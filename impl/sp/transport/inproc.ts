@@ -4,11 +4,14 @@
  * on a name is ErrAddrInUse. A message's header and body arrive concatenated in the receiver's body,
  * so protocols parse headers exactly as they do on tcp. Each direction holds at most one message
  * (like an unbuffered channel): the sender's pipe is ready again once the receiver took it.
+ * Each message is traced as a msg-send on the sender's side and a msg-recv on the receiver's,
+ * paired by a hand-off id (there is no connection whose bytes the trace could follow).
  */
 import type { Env } from '../../runtime/env.js';
 import { spError, type SpError, type SpErrorCode } from '../errors.js';
 import { messageBytes, newMessage, type Message } from '../core/message.js';
-import type { Pipe, PipeEvents, PipeState } from '../core/pipe.js';
+import { pipeSession, type Pipe, type PipeEvents, type PipeState } from '../core/pipe.js';
+import { protocolById } from '../wire/protocols.js';
 
 export interface InprocEndpoint {
   env: Env;
@@ -22,6 +25,11 @@ type Registry = Map<string, InprocEndpoint>;
 
 function registry(env: Env): Registry {
   return env.shared('sp/inproc', () => new Map<string, InprocEndpoint>());
+}
+
+/** The world's hand-off ids of traced inproc messages (unique within a trace, counting from 1). */
+function handoffIds(env: Env): { next: number } {
+  return env.shared('sp/inproc-handoffs', () => ({ next: 1 }));
 }
 
 export function inprocListen(env: Env, name: string, endpoint: InprocEndpoint): () => void {
@@ -53,10 +61,18 @@ export function inprocDial(
   }
   let listenerPipe: InprocPipe | undefined;
   const dialerPipe = makeDialerPipe(
-    (id, events) => new InprocPipe(env, id, events, `inproc://${name}`, listener.protocolId),
+    (id, events) =>
+      new InprocPipe(env, id, events, `inproc://${name}`, listener.protocolId, dialer.protocolId),
   );
   listener.accept((id, events) => {
-    listenerPipe = new InprocPipe(listener.env, id, events, `inproc://${name}`, dialer.protocolId);
+    listenerPipe = new InprocPipe(
+      listener.env,
+      id,
+      events,
+      `inproc://${name}`,
+      dialer.protocolId,
+      listener.protocolId,
+    );
     return listenerPipe;
   });
   if (listenerPipe === undefined) throw spError('ErrConnRefused', `inproc://${name} refused the connection`);
@@ -72,7 +88,10 @@ export class InprocPipe implements Pipe {
   private paused = false;
   /** The message the peer sent us and we have not delivered yet (capacity one). */
   private incoming: Message | undefined;
+  /** Its hand-off id in the trace (undefined when it was sent untraced). */
+  private incomingHandoff: number | undefined;
   private deliverScheduled = false;
+  closeReason: string | undefined;
 
   constructor(
     private readonly env: Env,
@@ -80,6 +99,8 @@ export class InprocPipe implements Pipe {
     private readonly events: PipeEvents,
     readonly remoteAddress: string,
     readonly peerProtocol: number,
+    /** This side's protocol id (names the messages in the trace). */
+    private readonly ownProtocol: number,
   ) {}
 
   get localAddress(): string {
@@ -103,8 +124,26 @@ export class InprocPipe implements Pipe {
     if (!this.ready) return false;
     const peer = this.peer!;
     peer.incoming = newMessage(messageBytes(msg));
+    peer.incomingHandoff = undefined;
+    if (this.env.tracing) {
+      const handoff = handoffIds(this.env).next++;
+      peer.incomingHandoff = handoff;
+      this.env.trace({
+        kind: 'msg-send',
+        proto: this.protoName(),
+        msg: 'message',
+        bytes: peer.incoming.body.length,
+        fields: [],
+        session: pipeSession(this.id),
+        handoff,
+      });
+    }
     peer.scheduleDeliver();
     return true;
+  }
+
+  private protoName(): string {
+    return protocolById(this.ownProtocol)?.name ?? `sp-${this.ownProtocol}`;
   }
 
   pauseRecv(): void {
@@ -118,20 +157,22 @@ export class InprocPipe implements Pipe {
   }
 
   close(): void {
-    this.shutdown(undefined);
+    this.shutdown(undefined, undefined);
   }
 
   abort(code: SpErrorCode, reason: string): void {
-    this.shutdown(spError(code, reason));
+    this.shutdown(spError(code, reason), undefined);
   }
 
-  private shutdown(error: SpError | undefined): void {
+  /** `reason`: why, when not our own call (the peer closed); with neither, a clean close of ours. */
+  private shutdown(error: SpError | undefined, reason: string | undefined): void {
     if (this.stateValue === 'closed') return;
     this.stateValue = 'closed';
+    this.closeReason = error !== undefined ? `${error.code}: ${error.message}` : reason;
     this.incoming = undefined;
     this.env.setTimer(0, () => this.events.onClose(this, error), 'inproc-close');
     const peer = this.peer;
-    if (peer !== undefined && peer.stateValue === 'open') peer.shutdown(undefined);
+    if (peer !== undefined && peer.stateValue === 'open') peer.shutdown(undefined, 'peer closed');
   }
 
   private scheduleDeliver(): void {
@@ -145,7 +186,19 @@ export class InprocPipe implements Pipe {
     this.deliverScheduled = false;
     if (this.stateValue !== 'open' || this.paused || this.incoming === undefined) return;
     const msg = this.incoming;
+    const handoff = this.incomingHandoff;
     this.incoming = undefined;
+    this.incomingHandoff = undefined;
+    if (this.env.tracing)
+      this.env.trace({
+        kind: 'msg-recv',
+        proto: this.protoName(),
+        msg: 'message',
+        bytes: msg.body.length,
+        fields: [],
+        session: pipeSession(this.id),
+        ...(handoff === undefined ? {} : { handoff }),
+      });
     msg.pipe = this;
     this.events.onMessage(this, msg);
     const peer = this.peer;

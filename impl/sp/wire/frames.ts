@@ -35,7 +35,7 @@ const EAGER_BODY_BYTES = DEFAULT_MAX_RECV_BYTES;
 const TCP_HEADER_BYTES = 8;
 const IPC_HEADER_BYTES = 9;
 /** IPC in-band message type (sp-ipc-mapping-01); the only one defined. */
-const IPC_TYPE_MESSAGE = 0x01;
+export const IPC_TYPE_MESSAGE = 0x01;
 /** The high 32 bits of a length above this make it >= 2^53, beyond exact doubles. */
 const MAX_SAFE_HIGH_WORD = 0x1fffff;
 const TWO_POW_32 = 0x1_0000_0000;

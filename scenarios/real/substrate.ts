@@ -1,0 +1,311 @@
+/**
+ * The real-runtime substrate: runs a scenario (scenarios/runner.ts, runScenarioOn) over real
+ * loopback sockets. Each scenario host gets its own NodeEnv; the scenario's addresses are mapped
+ * to real ones (tcp://server:5555 to 127.0.0.1 and a port the kernel picks, ipc paths into a fresh
+ * directory per run, inproc names into a namespace per run), so any number of runs can share the
+ * machine. When the run has a fault layer (./faults.ts), every tcp and ipc dial goes through its
+ * link's seeded fault proxy; without one, straight to the listener.
+ *
+ * Time is real: a run lasts at least until the last thing the scenario schedules (and until its
+ * faults have healed), then ends once nothing the runner records has moved for a quiet window, or
+ * at the scenario's end, whichever comes first.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type {
+  ConnectCallback,
+  ConnectOptions,
+  Env,
+  StreamConn,
+  StreamListener,
+  ListenCallback,
+} from '../../impl/runtime/env.js';
+import { ForwardingEnv, NetError, parseAddress } from '../../impl/runtime/env.js';
+import { createNodeEnv, type NodeEnv } from '../../impl/runtime/node.js';
+import type { Scenario } from '../model.js';
+import type { AnyStackCore } from '../stack.js';
+import type { ScenarioSubstrate, SubstrateRun } from '../runner.js';
+import type { FaultRecord } from '../../sim/fault-plan.js';
+import type { NetStats } from '../../sim/net.js';
+
+/** A run ends this long after the last thing the runner recorded, once faults have healed (default 300 ms). */
+export const DEFAULT_QUIET_US = 300_000;
+/** How often the run checks for quiet (default 20 ms). */
+const POLL_US = 20_000;
+/**
+ * Quiet also takes this many polls in a row with nothing recorded. Wall time alone is not enough:
+ * on a loaded machine the process can be starved for longer than the quiet window, and nothing
+ * having moved then says nothing about bytes still waiting in the kernel. Each poll is a turn of
+ * the event loop, in which pending I/O gets its callbacks.
+ */
+const QUIET_POLLS = 10;
+/**
+ * A real run never lasts longer than this past the last thing its scenario schedules (or the end of
+ * the fault phase), whatever the scenario's liveness (default 5 s).
+ */
+export const DEFAULT_MAX_LIVENESS_US = 5_000_000;
+
+/** A link from a dialing host to a listener: where to dial, and its teardown. */
+export interface RealLink {
+  /** The runtime address the dialer connects to (the listener itself, or a proxy in front of it). */
+  address: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds links (a proxy per dialing host and listener) and applies the fault plan to them
+ * (./faults.ts: the seeded proxy). Without one, dials go straight to the listener and a scenario
+ * with faults is refused.
+ */
+export interface RealFaultLayer {
+  link(o: {
+    from: string;
+    to: string;
+    listener: string;
+    upstream: string;
+    /** The run's own directory, for a unix-socket proxy's path. */
+    dir: string;
+  }): Promise<RealLink>;
+  /** A counter that moves while the links carry bytes (a run is not quiet while it does). */
+  progress(): number;
+  /** Starts the plan (times from the run's start) and heals every fault at healAtUs. */
+  apply(scenario: Scenario, healAtUs: number, nowUs: () => number): { records(): FaultRecord[] };
+  close(): Promise<void>;
+}
+
+export interface RealSubstrateOptions {
+  /** Root seed of every host env's random streams (and of the fault layer's decisions). */
+  seed: string;
+  quietUs?: number;
+  maxLivenessUs?: number;
+  faults?: RealFaultLayer;
+}
+
+export interface RealSubstrate extends ScenarioSubstrate {
+  /** Closes every env, link and listener and removes the run's ipc directory. */
+  dispose(): Promise<void>;
+}
+
+/** The simulator's network counters: the kernel keeps its own, so a real run reports zeros. */
+const ZERO_STATS: NetStats = {
+  connections: 0,
+  segments: 0,
+  bytesDelivered: 0,
+  retransmissions: 0,
+  resets: 0,
+  partialWrites: 0,
+};
+
+/** Why a scenario cannot run on real sockets, or null when it can. */
+export function realUnsupported(scenario: Scenario, faults: boolean): string | null {
+  if (scenario.faults.faults.length > 0 && !faults)
+    return 'the scenario has faults and no fault layer is configured';
+  for (const f of scenario.faults.faults)
+    if (f.kind === 'crash' || f.kind === 'restart' || f.kind === 'swizzle-clog')
+      return `fault kind "${f.kind}" has no real-runtime equivalent (a host of the process cannot be crashed or clogged)`;
+  return null;
+}
+
+export function realSubstrate(
+  stack: AnyStackCore,
+  scenario: Scenario,
+  options: RealSubstrateOptions,
+): RealSubstrate {
+  const why = realUnsupported(scenario, options.faults !== undefined);
+  if (why !== null) throw new Error(`cannot run on the real runtime: ${why}`);
+  const quietUs = options.quietUs ?? DEFAULT_QUIET_US;
+  const maxLivenessUs = options.maxLivenessUs ?? DEFAULT_MAX_LIVENESS_US;
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-real-'));
+  const shared = new Map<string, unknown>();
+  /** Scenario listen address (runtime form) → the real address it is bound to, and its host. */
+  const bound = new Map<string, { real: string; host: string }>();
+  const links = new Map<string, Promise<RealLink>>();
+  /** Scenario listen addresses whose bind is in progress, settled when it is done (either way). */
+  const binding = new Map<string, Promise<void>>();
+  const boots: { name: string; boot: (env: Env) => void }[] = [];
+  const envs: NodeEnv[] = [];
+  let originMs = 0;
+  /** The first error a callback of the stack threw: the run stops and reports it as a crash. */
+  let thrown: unknown = undefined;
+  let ipcCount = 0;
+  const ipcPaths = new Map<string, string>();
+
+  /** The real address a listener binds for a scenario address. */
+  const listenAddress = (address: string): string => {
+    const a = parseAddress(address);
+    if (a.transport === 'tcp') return 'tcp://127.0.0.1:0';
+    let path = ipcPaths.get(a.path);
+    if (path === undefined) {
+      path = join(dir, `${ipcCount++}.sock`);
+      ipcPaths.set(a.path, path);
+    }
+    return `unix://${path}`;
+  };
+
+  const linkFor = (from: string, address: string): Promise<string | null> | string | null => {
+    const b = bound.get(address);
+    if (b === undefined) {
+      // A listen in progress: the dial waits for it, as a simulated SYN arrives after a listen made
+      // at the same instant. Without this, every dial made at start-up would be refused.
+      const waiting = binding.get(address);
+      return waiting === undefined
+        ? null
+        : waiting.then(() => (bound.has(address) ? linkFor(from, address) : null));
+    }
+    // With faults, every tcp and ipc connection goes through its link's proxy (a stall or reset
+    // selects same-host connections too); without, straight to the listener.
+    if (options.faults === undefined) return b.real;
+    const key = `${from}>${address}`;
+    let link = links.get(key);
+    if (link === undefined) {
+      link = options.faults.link({ from, to: b.host, listener: address, upstream: b.real, dir });
+      links.set(key, link);
+    }
+    return link.then((l) => l.address);
+  };
+
+  class HostEnv extends ForwardingEnv {
+    override nowUs(): number {
+      // Every host counts from the same instant, as the simulated hosts of one world do.
+      return Math.floor((performance.now() - originMs) * 1000);
+    }
+    override shared<T>(key: string, create: () => T): T {
+      // One namespace per run: inproc names and pipe ids of concurrent runs must not meet.
+      if (!shared.has(key)) shared.set(key, create());
+      return shared.get(key) as T;
+    }
+    override connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void {
+      const refused = (why: string): void =>
+        callback(new NetError('ECONNREFUSED', `connect ${address}: ${why}`), undefined);
+      // Decided on a later turn, once every host booted at this instant has started its listens:
+      // on the simulated network a SYN sent at the instant of a listen finds it bound.
+      this.inner.setTimer(0, () => {
+        let target: Promise<string | null> | string | null;
+        try {
+          target = linkFor(this.inner.hostName, formatKey(address));
+        } catch (e) {
+          refused((e as Error).message);
+          return;
+        }
+        if (target === null) refused('nobody listens there');
+        else if (typeof target === 'string') this.inner.connect(target, callback, options);
+        else
+          target.then(
+            (real) =>
+              real === null ? refused('nobody listens there') : this.inner.connect(real, callback, options),
+            (e: unknown) => refused(`the link failed: ${(e as Error).message}`),
+          );
+      });
+    }
+    override listen(
+      address: string,
+      onConnection: (conn: StreamConn) => void,
+      callback: ListenCallback,
+    ): void {
+      let key: string;
+      let real: string;
+      try {
+        key = formatKey(address);
+        real = listenAddress(key);
+      } catch (e) {
+        this.inner.setTimer(0, () =>
+          callback(e instanceof NetError ? e : new NetError('EINVAL', (e as Error).message), undefined),
+        );
+        return;
+      }
+      if (bound.has(key)) {
+        this.inner.setTimer(0, () =>
+          callback(new NetError('EADDRINUSE', `listen ${address}: address in use`), undefined),
+        );
+        return;
+      }
+      let bindDone = (): void => {};
+      binding.set(key, new Promise<void>((resolve) => (bindDone = resolve)));
+      this.inner.listen(real, onConnection, (err, listener) => {
+        binding.delete(key);
+        bindDone();
+        if (err === undefined && listener !== undefined) {
+          bound.set(key, { real: listener.address, host: this.inner.hostName });
+          const inner: StreamListener = listener;
+          callback(undefined, {
+            address,
+            close: () => {
+              bound.delete(key);
+              inner.close();
+            },
+          });
+          return;
+        }
+        callback(err, listener);
+      });
+    }
+  }
+
+  return {
+    runtime: 'real',
+    addHost(name, boot) {
+      boots.push({ name, boot });
+    },
+    applyFaults(s, healAtUs) {
+      if (options.faults === undefined) return { records: () => [] };
+      return options.faults.apply(s, healAtUs, () => Math.floor((performance.now() - originMs) * 1000));
+    },
+    async run({ endUs, healedAtUs, activity, settled }): Promise<SubstrateRun> {
+      originMs = performance.now();
+      for (const { name, boot } of boots) {
+        const env = createNodeEnv({
+          seed: `${options.seed}/${name}`,
+          hostName: name,
+          onCallbackError: (e) => (thrown ??= e),
+        });
+        envs.push(env);
+        boot(new HostEnv(env));
+      }
+      const minEndUs = Math.min(stack.scheduledUntilUs(scenario), endUs);
+      const capUs = Math.min(endUs, Math.max(minEndUs, healedAtUs) + maxLivenessUs);
+      const now = (): number => Math.floor((performance.now() - originMs) * 1000);
+      let last = activity() + (options.faults?.progress() ?? 0);
+      let lastMoveUs = now();
+      let quietPolls = 0;
+      let reason = 'until';
+      for (;;) {
+        await new Promise<void>((resolve) => setTimeout(resolve, POLL_US / 1000));
+        const t = now();
+        const a = activity() + (options.faults?.progress() ?? 0);
+        if (a !== last) {
+          last = a;
+          lastMoveUs = t;
+          quietPolls = 0;
+        } else quietPolls++;
+        if (thrown !== undefined) {
+          const error = thrown instanceof Error ? thrown : new Error(`a callback threw ${typeof thrown}`);
+          throw Object.assign(error, {
+            substrateRun: { traceHash: '', reason: 'crash', nowUs: t, events: a } satisfies SubstrateRun,
+          });
+        }
+        if (t >= capUs) break;
+        if (t >= minEndUs && t - lastMoveUs >= quietUs && quietPolls >= QUIET_POLLS && settled()) {
+          reason = 'idle';
+          break;
+        }
+      }
+      return { traceHash: '', reason, nowUs: now(), events: last };
+    },
+    trace: () => [],
+    netStats: () => ({ ...ZERO_STATS }),
+    async dispose() {
+      await Promise.allSettled(envs.map((e) => e.close()));
+      const made = await Promise.allSettled([...links.values()]);
+      await Promise.allSettled(made.flatMap((m) => (m.status === 'fulfilled' ? [m.value.close()] : [])));
+      if (options.faults !== undefined) await options.faults.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The canonical runtime address (tcp://host:port or unix://path) a scenario address maps from. */
+function formatKey(address: string): string {
+  const a = parseAddress(address);
+  return a.transport === 'tcp' ? `tcp://${a.host}:${a.port}` : `unix://${a.path}`;
+}
