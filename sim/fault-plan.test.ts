@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { concatBytes } from '../impl/runtime/bytes.js';
 import { SimError } from './errors.js';
 import {
   applyFaultPlan,
@@ -21,7 +22,7 @@ import { Rng } from './rng.js';
 import type { StreamConn } from './stream.js';
 import { RingSink, type TraceEvent } from './trace.js';
 import { World } from './world.js';
-import { concat, pattern } from './testing/bytes.js';
+import { pattern } from './testing/bytes.js';
 
 const MS = 1000;
 
@@ -117,7 +118,7 @@ function lab(seed: string, untilUs = 100 * MS): Lab {
 
 function expectedStream(ring: RingSink, host: string): Uint8Array {
   const writes = ring.events().filter((e) => e.kind === 'write' && e.host === host);
-  return concat(writes.map((_, i) => pattern(100, i)));
+  return concatBytes(writes.map((_, i) => pattern(100, i)));
 }
 
 describe('fault plans: parsing', () => {
@@ -600,7 +601,7 @@ describe('fault plans: applying each kind', () => {
     expect(chunks.filter((c) => c.tUs > 11 * MS && c.tUs < 61 * MS)).toEqual([]);
     expect(chunks.some((c) => c.tUs === 61 * MS)).toBe(true);
     expect(chunks.some((c) => c.tUs > 61 * MS)).toBe(true);
-    expect(concat(got[0]!.chunks)).toEqual(expectedStream(ring, 'cli'));
+    expect(concatBytes(got[0]!.chunks)).toEqual(expectedStream(ring, 'cli'));
     expect(got[0]!.ended).toBe(true);
     expect(
       faultEvents(ring).map((e) => [e.kind, e.tUs, e.fault, e.id, 'detail' in e ? e.detail : null]),
@@ -651,7 +652,7 @@ describe('fault plans: applying each kind', () => {
     // Bytes kept arriving while the host was paused, but its onData ran only at the resume, 45 ms.
     expect(at.filter((t) => t > 5 * MS && t < 45 * MS)).toEqual([]);
     expect(at.filter((t) => t === 45 * MS).length).toBeGreaterThan(3);
-    expect(concat(got[0]!.chunks)).toEqual(expectedStream(ring, 'cli'));
+    expect(concatBytes(got[0]!.chunks)).toEqual(expectedStream(ring, 'cli'));
     const hostEvents = ring
       .events()
       .filter((e) => e.kind === 'host')
@@ -768,7 +769,7 @@ describe('fault plans: applying each kind', () => {
     // After the restore, in-order delivery holds new bytes behind the slow ones until 78 ms; then 1 ms again.
     expect(delays.filter(([t]) => t >= 80 * MS).every(([, d]) => d === 1 * MS)).toBe(true);
     expect(delays.filter(([t]) => t < 10 * MS).every(([, d]) => d === 1 * MS)).toBe(true);
-    expect(concat(got[0]!.chunks)).toEqual(expectedStream(ring, 'cli'));
+    expect(concatBytes(got[0]!.chunks)).toEqual(expectedStream(ring, 'cli'));
     expect(faultEvents(ring).map((e) => `${e.kind}@${e.tUs}`)).toEqual([
       'fault-start@10000',
       'fault-end@60000',
@@ -844,7 +845,7 @@ describe('fault plans: applying each kind', () => {
     expect(at.filter((t) => t > 10 * MS && t < 60 * MS)).toEqual([]);
     expect(at).toContain(60 * MS);
     expect(at.some((t) => t > 60 * MS)).toBe(true);
-    expect(concat(got[0]!.chunks)).toEqual(expectedStream(ring, 'cli'));
+    expect(concatBytes(got[0]!.chunks)).toEqual(expectedStream(ring, 'cli'));
     expect(applied.records()[0]).toMatchObject({
       matchedConns: 1,
       startUs: 10 * MS,
@@ -1159,8 +1160,8 @@ describe('fault plans: swarm', () => {
         const gentle: FaultPlan = { version: 1, faults: plan.faults.filter((f) => !DESTRUCTIVE.has(f.kind)) };
         const run = await runSwarm(seed, gentle, spacingUs);
         for (const name of ['c1', 'c2']) {
-          expect(concat(run.sent.get(name) ?? []).length).toBe(20 * 300);
-          expect(concat(run.got.get(name) ?? [])).toEqual(concat(run.sent.get(name)!));
+          expect(concatBytes(run.sent.get(name) ?? []).length).toBe(20 * 300);
+          expect(concatBytes(run.got.get(name) ?? [])).toEqual(concatBytes(run.sent.get(name)!));
         }
         if (gentle.faults.length > 0) intactChecks++;
       }),

@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { AssertionError } from '../impl/runtime/assert.js';
+import { concatBytes } from '../impl/runtime/bytes.js';
 import { Network, type NetworkOptions, type SimEnv } from './net.js';
 import type { LatencyModel } from './net-config.js';
 import { NetError, type StreamConn } from './stream.js';
 import { RingSink, type TraceEvent } from './trace.js';
 import { World } from './world.js';
-import { concat, pattern } from './testing/bytes.js';
+import { pattern } from './testing/bytes.js';
 
 const MS = 1000;
 
@@ -177,7 +179,7 @@ describe('simulated streams: integrity under faults', () => {
           expect(accepted).toBe(total);
           expect(got).toHaveLength(1);
           expect(got[0]!.ended).toBe(true);
-          expect(concat(got[0]!.chunks)).toEqual(concat(messages));
+          expect(concatBytes(got[0]!.chunks)).toEqual(concatBytes(messages));
         },
       ),
       { seed: 424242, numRuns: 60 },
@@ -255,7 +257,7 @@ describe('simulated streams: backpressure and partial writes', () => {
     await world.run();
     expect(accepted.length).toBeGreaterThan(3);
     expect(accepted.some((n) => n > 0 && n < 5000)).toBe(true);
-    expect(concat(got[0]!.chunks)).toEqual(pattern(5000, 1));
+    expect(concatBytes(got[0]!.chunks)).toEqual(pattern(5000, 1));
     expect(net.stats.partialWrites).toBeGreaterThan(0);
   });
 });
@@ -317,7 +319,7 @@ describe('simulated streams: timing, partitions, pause', () => {
     await world.run();
     expect(arrivals.length).toBeGreaterThan(0);
     expect(Math.min(...arrivals)).toBeGreaterThanOrEqual(500 * MS);
-    expect(concat(got[0]!.chunks)).toEqual(pattern(3000, 0));
+    expect(concatBytes(got[0]!.chunks)).toEqual(pattern(3000, 0));
   });
 
   it('a one-way partition cuts only one direction', () => {
@@ -477,7 +479,7 @@ describe('simulated streams: crash, restart, reset, close', () => {
               onData: (b) => chunks.push(b),
               onEnd: () => {
                 log.push('srv end');
-                conn.write(concat(chunks).reverse());
+                conn.write(concatBytes(chunks).reverse());
                 conn.close();
               },
               onClose: (e) => log.push(`srv closed ${e?.code ?? 'clean'}`),
@@ -492,7 +494,7 @@ describe('simulated streams: crash, restart, reset, close', () => {
         const back: Uint8Array[] = [];
         conn.setHandlers({
           onData: (b) => back.push(b),
-          onEnd: () => log.push(`cli end, got ${Array.from(concat(back)).join(',')}`),
+          onEnd: () => log.push(`cli end, got ${Array.from(concatBytes(back)).join(',')}`),
           onClose: (e) => log.push(`cli closed ${e?.code ?? 'clean'}`),
         });
         conn.write(new Uint8Array([1, 2, 3]));
@@ -755,5 +757,58 @@ describe('simulated streams: determinism under every fault kind', () => {
     expect(await faultyRun('det', 'fast')).toBe(a);
     expect(await faultyRun('det', 'strict')).toBe(a);
     expect(await faultyRun('det2', 'fast')).not.toBe(a);
+  });
+});
+
+describe('simulated streams: internal invariants (assertions)', () => {
+  /** A client connected to a recording server, with the client's outgoing flow (internal) at hand. */
+  async function connected(): Promise<{
+    world: World;
+    conn: StreamConn;
+    flow: { writtenBytes: number; receivedBytes: number };
+  }> {
+    const world = new World({ seed: 'conserve' });
+    const net = new Network(world);
+    recordingServer(net, 'srv', 80);
+    const cli = net.addHost('cli');
+    let conn: StreamConn | undefined;
+    world.post(0, () => connectP(cli.env, 'tcp://srv:80').then((c) => (conn = c)), undefined);
+    await world.run({ untilUs: 10 * MS });
+    const internal = net.conns.get(conn!.id)!;
+    return { world, conn: conn!, flow: internal.client.out };
+  }
+
+  it('bytes are conserved per direction: written = queued + in flight + delivered + dropped + lost', async () => {
+    const { world, conn, flow } = await connected();
+    expect(conn.write(pattern(3000, 1))).toBe(3000);
+    await world.run({ untilUs: 50 * MS });
+    expect(flow.writtenBytes).toBe(3000);
+    expect(flow.receivedBytes).toBe(3000);
+    conn.shutdown(); // checked where the stream ends, as produced and as consumed (FIN arrival)
+    await world.run({ untilUs: 100 * MS });
+  });
+
+  it('a write that loses count of its bytes throws AssertionError where the stream is produced to its end', async () => {
+    const { conn, flow } = await connected();
+    expect(conn.write(pattern(10, 2))).toBe(10);
+    flow.writtenBytes += 1; // a bookkeeping bug on the write path
+    expect(() => conn.shutdown()).toThrow(AssertionError);
+  });
+
+  it('a segment that arrives unaccounted fails the run with AssertionError where the stream is consumed', async () => {
+    const { world, conn, flow } = await connected();
+    expect(conn.write(pattern(10, 3))).toBe(10);
+    conn.shutdown();
+    flow.receivedBytes -= 1; // a bookkeeping bug on the delivery path
+    const err: unknown = await world.run({ untilUs: 50 * MS }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AssertionError);
+    expect((err as AssertionError).message).toContain('stream bytes are conserved per direction');
+  });
+
+  it('per segment: no more bytes arrive than were sent', async () => {
+    const { world, conn, flow } = await connected();
+    expect(conn.write(pattern(10, 4))).toBe(10);
+    (flow as unknown as { inFlightBytes: number }).inFlightBytes -= 5; // in flight undercounted
+    await expect(world.run({ untilUs: 50 * MS })).rejects.toThrow('no more bytes arrive than were sent');
   });
 });

@@ -9,6 +9,7 @@
  * `sleep`), returned a promise (an async callback), or called `markDirty()`. Strict mode yields after
  * every event; both modes must give the same trace hash (tested). See sim/README.md.
  */
+import { assert, AssertionError } from '../impl/runtime/assert.js';
 import { checkDelayUs, SimError } from './errors.js';
 import { DEFAULT_MAX_PENDING_EVENTS, EventQueue, type EventFn } from './event-queue.js';
 import { defaultYieldToHost, type YieldToHost } from './host-yield.js';
@@ -205,6 +206,8 @@ export class World {
    * (an integer, not in the past): the simulator's hottest path skips post()'s validation.
    */
   postAt<A>(timeUs: number, fn: (arg: A) => unknown, arg: A): void {
+    // Produced: nothing is scheduled in the past (consumed: the run loop's check).
+    assert(timeUs >= this.nowUsValue, 'an event is never scheduled before the current virtual time');
     this.queue.push(timeUs, fn as EventFn, arg);
   }
 
@@ -229,7 +232,8 @@ export class World {
       );
     }
     if (timer.slot < 0) return;
-    this.queue.remove(timer.slot);
+    const removed = this.queue.remove(timer.slot);
+    assert(removed, 'a pending timer is in the event queue until it fires or is cleared');
     this.queue.release(timer.slot);
     timer.slot = -1;
     if (this.traceTimers && this.trace.enabled) {
@@ -239,6 +243,8 @@ export class World {
 
   /** @internal called by the queue when a timer's time comes. */
   fire(timer: Timer): unknown {
+    // Consumed once: setTimer gave it a slot; firing or clearing takes the slot away for good.
+    assert(timer.slot >= 0, 'a timer fires at most once, and never after it was cleared');
     timer.slot = -1;
     if (this.traceTimers && this.trace.enabled) {
       this.trace.emit(withTimerContext({ kind: 'timer-fire', timer: timer.id }, timer));
@@ -288,7 +294,8 @@ export class World {
 
   /**
    * Runs events in time order until the queue is empty, a bound is reached, or stop() is called.
-   * Rejects with ERR_EVENT_THREW (the world is then finished) if an event or its async body threw.
+   * Rejects with ERR_EVENT_THREW (the world is then finished) if an event or its async body threw,
+   * and with the AssertionError itself if one of netlab's internal invariants broke.
    */
   async run(options: RunOptions = {}): Promise<RunResult> {
     if (this.stateValue === 'running')
@@ -347,6 +354,8 @@ export class World {
           reason = 'event-limit';
           break;
         }
+        // Consumed: time only moves forward (produced: post() adds a checked delay, postAt asserts).
+        assert(t >= this.nowUsValue, 'the event queue never goes back in virtual time');
         queue.take();
         this.nowUsValue = t;
         events++;
@@ -369,6 +378,8 @@ export class World {
       this.eventsRun += events;
       this.trace.close();
       if (error instanceof SimError && error.code === 'ERR_QUEUE_FULL') throw error;
+      // A broken invariant is a bug in netlab, not an event that threw: it surfaces as itself.
+      if (error instanceof AssertionError) throw error;
       throw new SimError('ERR_EVENT_THREW', `an event at t=${this.nowUsValue}us threw: ${describe(error)}`, {
         cause: error,
       });

@@ -14,6 +14,7 @@
  * - client: the outbox holds one message (header + payload, no copy); replies are kept, but a reply
  *   beyond the number of messages sent is a protocol error, so they never exceed the input.
  */
+import { readU32, writeU32 } from '../runtime/bytes.js';
 import type { Deferred, Env, NetErrorCode, StreamConn, TimerHandle } from '../runtime/env.js';
 import { NetError } from '../runtime/env.js';
 
@@ -34,7 +35,7 @@ export class EchoProtocolError extends Error {
 
 export function encodeFrameHeader(payloadBytes: number): Uint8Array {
   const header = new Uint8Array(FRAME_HEADER_BYTES);
-  new DataView(header.buffer).setUint32(0, payloadBytes, false);
+  writeU32(header, 0, payloadBytes);
   return header;
 }
 
@@ -44,7 +45,6 @@ export function encodeFrameHeader(payloadBytes: number): Uint8Array {
  */
 export class FrameDecoder {
   private readonly header = new Uint8Array(FRAME_HEADER_BYTES);
-  private readonly headerView = new DataView(this.header.buffer);
   private headerFillBytes = 0;
   private payload: Uint8Array | undefined;
   private payloadFillBytes = 0;
@@ -69,7 +69,7 @@ export class FrameDecoder {
         i += takeBytes;
         if (this.headerFillBytes < FRAME_HEADER_BYTES) return;
         this.headerFillBytes = 0;
-        const lengthBytes = this.headerView.getUint32(0, false);
+        const lengthBytes = readU32(this.header, 0);
         if (lengthBytes > this.maxFrameBytes) {
           this.failed = true;
           throw new EchoProtocolError(

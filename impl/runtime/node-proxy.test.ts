@@ -9,7 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { concat } from '../../sim/testing/bytes.js';
+import { concatBytes, firstDifference } from './bytes.js';
 import { NetError } from './env.js';
 import { startFaultProxy, type FaultProxy, type FaultProxyOptions } from './node-proxy.js';
 import type { FaultPlan } from '../../sim/fault-plan.js';
@@ -41,11 +41,10 @@ afterEach(async () => {
 
 /** "same", or where two byte arrays first differ (vitest's deep equality is slow on large arrays). */
 function sameBytes(actual: Uint8Array, expected: Uint8Array): string {
-  const n = Math.min(actual.length, expected.length);
-  for (let i = 0; i < n; i++) {
-    if (actual[i] !== expected[i]) return `byte ${i} differs: ${actual[i]} vs ${expected[i]}`;
-  }
-  return actual.length === expected.length ? 'same' : `length ${actual.length} vs ${expected.length}`;
+  const i = firstDifference(actual, expected);
+  if (i < 0) return 'same';
+  if (i < actual.length && i < expected.length) return `byte ${i} differs: ${actual[i]} vs ${expected[i]}`;
+  return `length ${actual.length} vs ${expected.length}`;
 }
 
 /** Deterministic pseudo-random payload (test data, not a decision). */
@@ -76,7 +75,7 @@ function record(socket: net.Socket, clock?: () => number): Received {
     error: undefined,
     socket,
     closed: new Promise((resolve) => socket.once('close', () => resolve())),
-    bytes: () => concat(r.chunks.map((c) => c.bytes)),
+    bytes: () => concatBytes(r.chunks.map((c) => c.bytes)),
   };
   socket.on('data', (b: Buffer) => r.chunks.push({ atUs: clock?.() ?? 0, bytes: b }));
   socket.on('end', () => (r.ended = true));

@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RingSink } from '../../sim/trace.js';
+import { concatBytes } from './bytes.js';
 import type { ConnectOptions, Env, NetErrorCode, StreamConn, StreamListener, TimerHandle } from './env.js';
 import { NetError } from './env.js';
 import { createNodeEnv, type NodeEnv, type NodeEnvOptions } from './node.js';
-import { concat } from '../../sim/testing/bytes.js';
 
 // Loopback work takes milliseconds: a hang should fail fast, not after the global 60 s.
 vi.setConfig({ testTimeout: 5_000 });
@@ -215,7 +215,7 @@ describe.each(TRANSPORTS)('streams over %s', (transport) => {
     conn.shutdown();
     expect(await closed.promise).toBeUndefined();
     expect(conn.state).toBe('closed');
-    expect(concat(received)).toEqual(concat(sent));
+    expect(concatBytes(received)).toEqual(concatBytes(sent));
     expect(await serverClosed.promise).toBeUndefined();
   });
 
@@ -258,12 +258,12 @@ describe.each(TRANSPORTS)('streams over %s', (transport) => {
     expect(w.stats.shortWrites).toBeGreaterThan(0);
     expect(w.stats.writableCalls).toBe(w.stats.shortWrites);
     expect(w.stats.maxAcceptedBytes).toBeLessThanOrEqual(hwm);
-    const gotDown = concat(clientGot);
+    const gotDown = concatBytes(clientGot);
     expect(gotDown.length).toBe(down.length);
     expect(Buffer.compare(gotDown, down)).toBe(0);
 
     expect(await serverClosed.promise).toBeUndefined();
-    const gotUp = concat(serverGot);
+    const gotUp = concatBytes(serverGot);
     expect(gotUp.length).toBe(up.length);
     expect(Buffer.compare(gotUp, up)).toBe(0);
     expect(serverStats!.shortWrites).toBeGreaterThan(0);
@@ -328,7 +328,7 @@ describe.each(TRANSPORTS)('streams over %s', (transport) => {
     expect(shortWrites).toBeGreaterThan(0);
     expect(writableCalls).toBe(shortWrites);
     expect(accepted.filter((n) => n === messageBytes)).toHaveLength(8);
-    expect(Buffer.compare(concat(got), concat(pieces))).toBe(0);
+    expect(Buffer.compare(concatBytes(got), concatBytes(pieces))).toBe(0);
     expectNetError(() => conn.writeOwned!(text('x')), 'ENOTCONN');
   });
 
@@ -385,7 +385,7 @@ describe.each(TRANSPORTS)('streams over %s', (transport) => {
     expect(await closed).toBeUndefined();
     expect(dataWhilePaused).toBe(0);
     expect(chunks).toBeGreaterThan(1);
-    expect(Buffer.compare(concat(got), payload)).toBe(0);
+    expect(Buffer.compare(concatBytes(got), payload)).toBe(0);
   });
 
   it('keeps bytes that arrive before handlers are set', async () => {
@@ -401,7 +401,7 @@ describe.each(TRANSPORTS)('streams over %s', (transport) => {
     await new Promise<void>((resolve) =>
       conn.setHandlers({ onData: (b) => got.push(b), onEnd: () => resolve() }),
     );
-    expect(str(concat(got))).toBe('early');
+    expect(str(concatBytes(got))).toBe('early');
     conn.close();
   });
 
@@ -416,7 +416,7 @@ describe.each(TRANSPORTS)('streams over %s', (transport) => {
         onData: (b) => got.push(b),
         onEnd: () => {
           serverEvents.push('end');
-          conn.write(text(`pong:${str(concat(got))}`));
+          conn.write(text(`pong:${str(concatBytes(got))}`));
           conn.close();
           expectNetError(() => conn.write(text('late')), 'EPIPE');
         },
@@ -434,7 +434,7 @@ describe.each(TRANSPORTS)('streams over %s', (transport) => {
     conn.shutdown(); // twice is harmless
     expect(await closed.promise).toBeUndefined();
     expect(ended).toBe(true);
-    expect(str(concat(got))).toBe('pong:ping');
+    expect(str(concatBytes(got))).toBe('pong:ping');
     expectNetError(() => conn.write(text('x')), 'ENOTCONN');
     expect(await serverClosed.promise).toBeUndefined();
     expect(serverEvents).toEqual(['end']);
@@ -583,7 +583,7 @@ describe.each(TRANSPORTS)('streams over %s', (transport) => {
     conn.write(text('still here'));
     conn.shutdown();
     expect(await closed).toBeUndefined();
-    expect(str(concat(got))).toBe('still here');
+    expect(str(concatBytes(got))).toBe('still here');
   });
 
   it('close() of the env closes its connections (onClose EHOSTDOWN) and then refuses work', async () => {

@@ -7,8 +7,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { concatBytes, firstDifference } from './bytes.js';
 import { SimError } from '../../sim/errors.js';
-import { concat } from '../../sim/testing/bytes.js';
 import { planFromProxyDescription } from './proxy-legacy.js';
 import {
   compileProxyFaults,
@@ -44,11 +44,10 @@ const UP = { at: '0s', from: 'client', to: 'server', oneWay: true } as const;
 
 /** "same", or where two byte arrays first differ (vitest's deep equality is slow on large arrays). */
 function sameBytes(actual: Uint8Array, expected: Uint8Array): string {
-  const n = Math.min(actual.length, expected.length);
-  for (let i = 0; i < n; i++) {
-    if (actual[i] !== expected[i]) return `byte ${i} differs: ${actual[i]} vs ${expected[i]}`;
-  }
-  return actual.length === expected.length ? 'same' : `length ${actual.length} vs ${expected.length}`;
+  const i = firstDifference(actual, expected);
+  if (i < 0) return 'same';
+  if (i < actual.length && i < expected.length) return `byte ${i} differs: ${actual[i]} vs ${expected[i]}`;
+  return `length ${actual.length} vs ${expected.length}`;
 }
 
 /** Deterministic pseudo-random payload (a simple LCG: test data, not a decision). */
@@ -108,7 +107,7 @@ describe('decisions are a function of (seed, conn, dir, offset)', () => {
   it('any chunking of the same bytes gives the same decisions and the same output', () => {
     const data = payload(12_000, 1);
     const base = simulateDirection({ seed: 's1', connIndex: 3, dir: 'up', faults: RICH }, [data]);
-    expect(sameBytes(concat(base.written), data)).toBe('same');
+    expect(sameBytes(concatBytes(base.written), data)).toBe('same');
     expect(base.log.some((e) => e.action === 'slice')).toBe(true);
     expect(base.log.some((e) => e.action === 'delay')).toBe(true);
     expect(base.log.filter((e) => e.action === 'stall').map((e) => e.offset)).toEqual([777, 5000, 9000]);
@@ -124,7 +123,7 @@ describe('decisions are a function of (seed, conn, dir, offset)', () => {
             gapUs,
           );
           expect(decisions(run.log)).toEqual(decisions(base.log));
-          expect(sameBytes(concat(run.written), data)).toBe('same');
+          expect(sameBytes(concatBytes(run.written), data)).toBe('same');
         },
       ),
       { seed: 4242, numRuns: 100 },
@@ -201,7 +200,7 @@ describe('each fault takes effect', () => {
     });
     const data = payload(1000, 3);
     const { events, log } = drive(faults, [{ atUs: 0, bytes: data }]);
-    expect(sameBytes(concat(writes(events)), data)).toBe('same');
+    expect(sameBytes(concatBytes(writes(events)), data)).toBe('same');
     expect(log).toHaveLength(10);
     for (const e of log) {
       expect(e.action).toBe('delay');
@@ -222,8 +221,8 @@ describe('each fault takes effect', () => {
       { atUs: 2000, bytes: data.subarray(150) },
     ]);
     const before = events.filter((e) => e.tUs < 501_000);
-    expect(sameBytes(concat(writes(before)), data.subarray(0, 100))).toBe('same');
-    expect(sameBytes(concat(writes(events)), data)).toBe('same');
+    expect(sameBytes(concatBytes(writes(before)), data.subarray(0, 100))).toBe('same');
+    expect(sameBytes(concatBytes(writes(events)), data)).toBe('same');
     expect(Math.min(...events.filter((e) => e.tUs >= 501_000).map((e) => e.tUs))).toBe(501_000);
     expect(shaper.readBlockedUntilUs).toBe(501_000);
   });
@@ -232,7 +231,7 @@ describe('each fault takes effect', () => {
     const faults = plan({ kind: 'reset', atByte: 1234, conn: 'all', side: 'server' });
     const data = payload(5000, 5);
     const { events, shaper, log } = drive(faults, [{ atUs: 0, bytes: data }]);
-    expect(sameBytes(concat(writes(events)), data.subarray(0, 1234))).toBe('same');
+    expect(sameBytes(concatBytes(writes(events)), data.subarray(0, 1234))).toBe('same');
     expect(events.at(-1)!.action).toMatchObject({ type: 'reset', offset: 1234 });
     expect(shaper.terminal).toBe('reset');
     expect(shaper.discarded).toBe(5000 - 1234);
@@ -263,7 +262,7 @@ describe('each fault takes effect', () => {
       10,
       'down',
     );
-    expect(sameBytes(concat(writes(events)), data.subarray(0, 2048))).toBe('same');
+    expect(sameBytes(concatBytes(writes(events)), data.subarray(0, 2048))).toBe('same');
     expect(events.at(-1)!.action).toEqual({ type: 'limit', offset: 2048 });
     expect(shaper.terminal).toBe('limit');
   });
@@ -288,7 +287,7 @@ describe('each fault takes effect', () => {
       proxy: { segmentBytes: 500 },
     });
     const { events } = drive(faults, [{ atUs: 0, bytes: data }]);
-    expect(sameBytes(concat(writes(events)), data)).toBe('same');
+    expect(sameBytes(concatBytes(writes(events)), data)).toBe('same');
     // 20 segments of 500 bytes, each 50 ms of the 10 kB/s budget: the last starts at 950 ms.
     expect(events.at(-1)!.tUs).toBe(950_000);
   });
@@ -298,7 +297,7 @@ describe('each fault takes effect', () => {
     const data = payload(2000, 8);
     const { events, log } = drive(faults, [{ atUs: 0, bytes: data }]);
     const w = events.filter((e) => e.action.type === 'write');
-    expect(sameBytes(concat(writes(w)), data)).toBe('same');
+    expect(sameBytes(concatBytes(writes(w)), data)).toBe('same');
     expect(w.length).toBe(log.length);
     for (const [i, e] of log.entries()) {
       expect(e.action).toBe('slice');

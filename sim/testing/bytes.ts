@@ -1,15 +1,7 @@
-/** Byte helpers shared by the simulator and runtime tests (test support, not part of the model). */
-
-/** The chunks joined into one array, in order. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+/**
+ * Test data shared by the simulator and runtime tests (test support, not part of the model). For
+ * concatenation, hex and comparison use impl/runtime/bytes.ts.
+ */
 
 /** Deterministic filler of `lengthBytes` bytes; different salts give different content. */
 export function pattern(lengthBytes: number, salt: number): Uint8Array {

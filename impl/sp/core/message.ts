@@ -3,6 +3,7 @@
  * empty for PAIR0), the body, and the pipe it arrived on. On the wire the header is simply the
  * leading bytes of the frame; protocols split it off on receive.
  */
+import { concatBytes } from '../../runtime/bytes.js';
 import type { Pipe } from './pipe.js';
 
 export interface Message {
@@ -22,8 +23,5 @@ export function newMessage(body: Uint8Array, header: Uint8Array = EMPTY): Messag
 export function messageBytes(msg: Message): Uint8Array {
   if (msg.header.length === 0) return msg.body;
   if (msg.body.length === 0) return msg.header;
-  const out = new Uint8Array(msg.header.length + msg.body.length);
-  out.set(msg.header, 0);
-  out.set(msg.body, msg.header.length);
-  return out;
+  return concatBytes([msg.header, msg.body]);
 }

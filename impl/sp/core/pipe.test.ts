@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { concatBytes } from '../../runtime/bytes.js';
 import { openPull0 } from '../protocol/pipeline.js';
 import { rawPeer } from '../testing/raw-peer.js';
 import { lab, str, text } from '../testing/sim-lab.js';
 import { encodeFrame } from '../wire/frames.js';
 
 const MS = 1000;
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** A frame header announcing 2^40 bytes: ErrTooLong under the 1 MiB default. */
 const OVERSIZE_HEADER = Uint8Array.of(0, 0, 0x01, 0, 0, 0, 0, 0);
@@ -31,7 +22,7 @@ describe('StreamPipe: frames before a bad one, while the application is slow', (
         const peer = await rawPeer(b, 'tcp://a:5555', 80);
         const frames = ['one', 'two', 'three'].map((s) => encodeFrame(text(s)));
         // One write: every frame and the bad header reach the pipe in one read.
-        peer.conn.write(concat(...frames, ...(bad ? [OVERSIZE_HEADER] : [])));
+        peer.conn.write(concatBytes([...frames, ...(bad ? [OVERSIZE_HEADER] : [])]));
         await b.sleep(20 * MS); // the queue fills (READQ-LEN 1) and the pipe pauses
         const got: string[] = [];
         for (;;) {

@@ -14,12 +14,12 @@
  * header goes on the wire in front of the body, as mangos does. A loopback device on one XBUS
  * socket is therefore a hub that forwards each message to every peer but its origin.
  */
+import { encodeU32, readU32 } from '../../runtime/bytes.js';
 import type { Env } from '../../runtime/env.js';
 import { newMessage, type Message } from '../core/message.js';
 import type { Pipe } from '../core/pipe.js';
 import { Socket, type Context, type ProtocolImpl, type SocketOptions } from '../core/socket.js';
 import { protocolByName, type ProtocolInfo } from '../wire/protocols.js';
-import { encodeU32 } from './req0.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -143,8 +143,7 @@ export class Bus0 implements ProtocolImpl {
     let wire: Message = newMessage(msg.body);
     if (this.raw) {
       if (msg.header.length === 4) {
-        const h = msg.header;
-        skip = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+        skip = readU32(msg.header, 0);
       } else if (msg.header.length > 0) {
         wire = newMessage(msg.body, msg.header);
       }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamConn } from '../../../sim/stream.js';
 import { RingSink } from '../../../sim/trace.js';
+import { concatBytes } from '../../runtime/bytes.js';
 import type { Env } from '../../runtime/env.js';
 import type { Socket } from '../core/socket.js';
 import type { SpError } from '../errors.js';
@@ -35,16 +36,6 @@ function rawClient(
   return d.promise;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 describe('PAIR0 over the simulated network', () => {
   it('exchanges messages both ways, in order, including empty ones', async () => {
     const { a, b, drive } = lab('basic', { conn: { randomChunking: true, partialWriteProbability: 0.3 } });
@@ -69,7 +60,7 @@ describe('PAIR0 over the simulated network', () => {
       await server.listen('tcp://a:5555');
       const raw = await rawClient(b, 'tcp://a:5555');
       await b.sleep(50 * MS);
-      return concat(raw.got);
+      return concatBytes(raw.got);
     });
     expect(Array.from(bytes)).toEqual([0x00, 0x53, 0x50, 0x00, 0x00, 0x10, 0x00, 0x00]);
     expect(Array.from(encodeHandshake(16))).toEqual(Array.from(bytes));

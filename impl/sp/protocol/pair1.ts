@@ -23,6 +23,7 @@
  * NNG_EPROTO), and one whose hop count has already reached TTL is dropped (its next receiver would
  * drop it anyway).
  */
+import { encodeU32 } from '../../runtime/bytes.js';
 import type { Env } from '../../runtime/env.js';
 import type { Message } from '../core/message.js';
 import type { Pipe } from '../core/pipe.js';
@@ -32,7 +33,6 @@ import { spError, type SpError } from '../errors.js';
 import type { OptionName, OptionValues } from '../options.js';
 import { protocolByName, type ProtocolInfo } from '../wire/protocols.js';
 import { PipeQueues, type FanoutStats } from './bus.js';
-import { encodeU32 } from './req0.js';
 
 const EMPTY = new Uint8Array(0);
 const PAIR1_OPTIONS: readonly OptionName[] = ['TTL', 'GARBAGE-CLOSES-PIPE', 'POLYAMOROUS'];

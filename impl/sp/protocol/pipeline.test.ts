@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamConn } from '../../../sim/stream.js';
+import { concatBytes, readU64Number } from '../../runtime/bytes.js';
 import type { Env } from '../../runtime/env.js';
 import { device } from '../core/device.js';
 import type { Socket } from '../core/socket.js';
@@ -27,16 +28,13 @@ function rawSpListener(
       conn.setHandlers({
         onData: (b) => {
           seen.bytes.push(...b);
-          const next = new Uint8Array(buf.length + b.length);
-          next.set(buf);
-          next.set(b, buf.length);
-          buf = next;
+          buf = concatBytes([buf, b]);
           if (!handshaken && buf.length >= 8) {
             handshaken = true;
             buf = buf.subarray(8);
           }
           while (handshaken && buf.length >= 8) {
-            const len = Number(new DataView(buf.buffer, buf.byteOffset).getBigUint64(0));
+            const len = readU64Number(buf, 0);
             if (buf.length < 8 + len) break;
             seen.frames.push(buf.slice(8, 8 + len));
             buf = buf.subarray(8 + len);

@@ -20,6 +20,7 @@
  * XSUB delivers every message (no filtering, no contexts) through the same bounded dropping queue;
  * XPUB behaves as PUB (its application's header bytes, if any, go out as they are).
  */
+import { bytesEqual, hasPrefix } from '../../runtime/bytes.js';
 import type { Deferred, Env, TimerHandle } from '../../runtime/env.js';
 import type { Message } from '../core/message.js';
 import type { Pipe } from '../core/pipe.js';
@@ -171,18 +172,8 @@ interface SubState {
   waiters: { done: Deferred<Message>; timer: TimerHandle | undefined }[];
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** Whether `body` starts with `prefix` (the empty prefix matches everything). */
-export function hasPrefix(body: Uint8Array, prefix: Uint8Array): boolean {
-  if (prefix.length > body.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (body[i] !== prefix[i]) return false;
-  return true;
-}
+/** Whether `body` starts with `prefix` (the empty prefix matches everything): SUB's topic filter. */
+export { hasPrefix };
 
 /** The SUB0 protocol (XSUB0 with raw); exported so a variant can override its hooks (the bug museum does). */
 export class Sub0 implements ProtocolImpl {
@@ -241,7 +232,7 @@ export class Sub0 implements ProtocolImpl {
   /** Adds a topic prefix to a context's subscriptions (idempotent). */
   subscribe(ctx: Context, topic: Uint8Array): void {
     const st = this.state(ctx);
-    if (st.topics.some((t) => sameBytes(t, topic))) return;
+    if (st.topics.some((t) => bytesEqual(t, topic))) return;
     st.topics.push(topic.slice());
   }
 
@@ -251,7 +242,7 @@ export class Sub0 implements ProtocolImpl {
    */
   unsubscribe(ctx: Context, topic: Uint8Array): void {
     const st = this.state(ctx);
-    const i = st.topics.findIndex((t) => sameBytes(t, topic));
+    const i = st.topics.findIndex((t) => bytesEqual(t, topic));
     if (i < 0) throw spError('ErrBadValue', `not subscribed to a topic of ${topic.length} bytes`);
     st.topics.splice(i, 1);
     this.purge(st);

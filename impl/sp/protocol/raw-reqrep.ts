@@ -5,22 +5,13 @@
  * (dropping stacks beyond TTL), and sends a message to the pipe named by its first header word,
  * stripping that word; a header shorter than 4 bytes or an unknown pipe id is silently discarded.
  */
+import { concatBytes, encodeU32, readU32 } from '../../runtime/bytes.js';
 import type { Env } from '../../runtime/env.js';
-import type { Message } from '../core/message.js';
+import { messageBytes, type Message } from '../core/message.js';
 import type { Pipe } from '../core/pipe.js';
 import { Socket, type Context, type ProtocolImpl, type SocketOptions } from '../core/socket.js';
 import { protocolByName, type ProtocolInfo } from '../wire/protocols.js';
-import { encodeU32 } from './req0.js';
 import { splitBacktrace } from './rep0.js';
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  if (b.length === 0) return a;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
 
 class XReq0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
@@ -120,7 +111,7 @@ class XRep0 implements ProtocolImpl {
       return;
     }
     this.socket.deliver(pipe, {
-      header: concatBytes(encodeU32(pipe.id), split.header),
+      header: concatBytes([encodeU32(pipe.id), split.header]),
       body: split.payload,
       pipe,
     });
@@ -129,8 +120,8 @@ class XRep0 implements ProtocolImpl {
   /** Sends to the pipe named by the first header word (or the first body word, for raw callers). */
   sendMsg(_ctx: Context, msg: Message): Promise<void> {
     const done = this.socket.env.defer<void>();
-    const all = concatBytes(msg.header, msg.body);
-    const id = all.length >= 4 ? ((all[0]! << 24) | (all[1]! << 16) | (all[2]! << 8) | all[3]!) >>> 0 : -1;
+    const all = messageBytes(msg);
+    const id = all.length >= 4 ? readU32(all, 0) : -1;
     const pipe = id >= 0 ? this.byId.get(id) : undefined;
     const q = pipe !== undefined ? this.out.get(pipe) : undefined;
     if (pipe === undefined || q === undefined) {

@@ -10,6 +10,7 @@
  * Garbage requests (no terminating id word) are dropped and counted, keeping the pipe (mangos); with
  * GARBAGE-CLOSES-PIPE the pipe is closed instead (nng). A stack beyond TTL is always only dropped.
  */
+import { readU32 } from '../../runtime/bytes.js';
 import type { Env } from '../../runtime/env.js';
 import type { Message } from '../core/message.js';
 import type { Pipe } from '../core/pipe.js';
@@ -50,7 +51,7 @@ export function splitBacktrace(
 
 /** The last word of a backtrace: the request id (the word with the top bit set). */
 function lastWord(backtrace: Uint8Array): number {
-  return new DataView(backtrace.buffer, backtrace.byteOffset).getUint32(backtrace.length - 4);
+  return readU32(backtrace, backtrace.length - 4);
 }
 
 /** The REP0 protocol; exported so a variant can override its hook methods (the bug museum does). */

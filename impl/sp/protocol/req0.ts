@@ -6,6 +6,7 @@
  * spread round-robin over ready pipes with one request in flight per pipe, BEST-EFFORT and
  * FAIL-NO-PEERS, SEND-DEADLINE and RECV-DEADLINE.
  */
+import { encodeU32, readU32 } from '../../runtime/bytes.js';
 import type { Deferred, Env, TimerHandle } from '../../runtime/env.js';
 import type { Message } from '../core/message.js';
 import type { Pipe } from '../core/pipe.js';
@@ -44,10 +45,6 @@ export interface Req0Stats {
   resends: number;
 }
 
-function u32(b: Uint8Array, at: number): number {
-  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
-}
-
 /**
  * The request id a reply (or the survey id a response) starts with: its first big-endian word when
  * that word has the top bit set; undefined for garbage (shorter than 4 bytes, or no top bit).
@@ -55,18 +52,12 @@ function u32(b: Uint8Array, at: number): number {
  */
 export function replyIdOf(body: Uint8Array): number | undefined {
   if (body.length < 4) return undefined;
-  const id = u32(body, 0);
+  const id = readU32(body, 0);
   return id >= MSB ? id : undefined;
 }
 
-export function encodeU32(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  b[0] = n >>> 24;
-  b[1] = (n >>> 16) & 0xff;
-  b[2] = (n >>> 8) & 0xff;
-  b[3] = n & 0xff;
-  return b;
-}
+/** A request id (or hop count, pipe id) as its 4-byte word; kept here for the callers that import it from REQ0. */
+export { encodeU32 };
 
 /** The REQ0 protocol; exported so a variant can override its hook methods (the bug museum does). */
 export class Req0 implements ProtocolImpl {

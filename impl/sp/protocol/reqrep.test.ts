@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamConn } from '../../../sim/stream.js';
+import { concatBytes, readU32, readU64Number } from '../../runtime/bytes.js';
 import type { Env } from '../../runtime/env.js';
 import { encodeFrame } from '../wire/frames.js';
 import { encodeHandshake } from '../wire/handshake.js';
@@ -39,16 +40,13 @@ function rawSpListener(
       let handshaken = false;
       conn.setHandlers({
         onData: (b) => {
-          const next = new Uint8Array(buf.length + b.length);
-          next.set(buf);
-          next.set(b, buf.length);
-          buf = next;
+          buf = concatBytes([buf, b]);
           if (!handshaken && buf.length >= 8) {
             handshaken = true;
             buf = buf.subarray(8);
           }
           while (handshaken && buf.length >= 8) {
-            const len = Number(new DataView(buf.buffer, buf.byteOffset).getBigUint64(0));
+            const len = readU64Number(buf, 0);
             if (buf.length < 8 + len) break;
             onFrame(conn, buf.subarray(8, 8 + len));
             buf = buf.subarray(8 + len);
@@ -111,9 +109,7 @@ describe('REQ/REP over the simulated network', () => {
     const { a, b, drive } = lab('14');
     const ids: number[] = [];
     const r = await drive(async () => {
-      rawSpListener(a, 'tcp://a:5555', 49, (_c, p) =>
-        ids.push(new DataView(p.buffer, p.byteOffset).getUint32(0)),
-      );
+      rawSpListener(a, 'tcp://a:5555', 49, (_c, p) => ids.push(readU32(p, 0)));
       const req = openReq0(b, { options: { 'RETRY-TIME': 300 * MS } });
       await req.dial('tcp://a:5555');
       await req.send(text('again?'));
@@ -173,7 +169,7 @@ describe('REQ/REP over the simulated network', () => {
     const r = await drive(async () => {
       rawSpListener(a, 'tcp://a:5555', 49, (conn, p) => {
         const id = p.subarray(0, 4);
-        const wrong = encodeU32((new DataView(id.buffer, id.byteOffset).getUint32(0) + 1) | 0x80000000);
+        const wrong = encodeU32((readU32(id, 0) + 1) | 0x80000000);
         conn.write(encodeFrame(new Uint8Array([1, 2])));
         conn.write(encodeFrame(new Uint8Array([...wrong, 9])));
         conn.write(encodeFrame(new Uint8Array([0, 0, 0, 1, 9]))); // no top bit
@@ -284,13 +280,10 @@ describe('REQ/REP over the simulated network', () => {
         let buf = new Uint8Array(0);
         conn.setHandlers({
           onData: (chunk) => {
-            const next = new Uint8Array(buf.length + chunk.length);
-            next.set(buf);
-            next.set(chunk, buf.length);
-            buf = next;
+            buf = concatBytes([buf, chunk]);
             if (buf.length >= 8 && buf[1] === 0x53) buf = buf.subarray(8); // the REP's handshake
             while (buf.length >= 8) {
-              const len = Number(new DataView(buf.buffer, buf.byteOffset).getBigUint64(0));
+              const len = readU64Number(buf, 0);
               if (buf.length < 8 + len) break;
               replies.push(Array.from(buf.subarray(8, 8 + len)));
               buf = buf.subarray(8 + len);
@@ -358,7 +351,7 @@ describe('REQ/REP over the simulated network', () => {
     const ids: number[] = [];
     await drive(async () => {
       rawSpListener(a, 'tcp://a:5555', 49, (conn, p) => {
-        ids.push(new DataView(p.buffer, p.byteOffset).getUint32(0));
+        ids.push(readU32(p, 0));
         conn.write(encodeFrame(p.subarray(0, 4)));
       });
       const req = openReq0(b);

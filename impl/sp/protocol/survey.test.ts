@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamConn } from '../../../sim/stream.js';
+import { concatBytes, readU32, readU64Number } from '../../runtime/bytes.js';
 import type { Env } from '../../runtime/env.js';
 import { device } from '../core/device.js';
 import type { Socket } from '../core/socket.js';
@@ -71,16 +72,13 @@ function rawSpListener(
       let handshaken = false;
       conn.setHandlers({
         onData: (b) => {
-          const next = new Uint8Array(buf.length + b.length);
-          next.set(buf);
-          next.set(b, buf.length);
-          buf = next;
+          buf = concatBytes([buf, b]);
           if (!handshaken && buf.length >= 8) {
             handshaken = true;
             buf = buf.subarray(8);
           }
           while (handshaken && buf.length >= 8) {
-            const len = Number(new DataView(buf.buffer, buf.byteOffset).getBigUint64(0));
+            const len = readU64Number(buf, 0);
             if (buf.length < 8 + len) break;
             onFrame(conn, buf.subarray(8, 8 + len));
             buf = buf.subarray(8 + len);
@@ -93,8 +91,6 @@ function rawSpListener(
     () => undefined,
   );
 }
-
-const word = (p: Uint8Array, at = 0): number => new DataView(p.buffer, p.byteOffset).getUint32(at);
 
 describe('SURVEYOR/RESPONDENT over the simulated network', () => {
   it('30, 28. a survey reaches every respondent; responses come until SURVEY-TIME, then ErrTimedOut, then ErrProtoState', async () => {
@@ -169,7 +165,7 @@ describe('SURVEYOR/RESPONDENT over the simulated network', () => {
     const { a, b, drive } = lab('survey-garbage');
     const r = await drive(async () => {
       rawSpListener(b, 'tcp://b:5555', 99, (conn, p) => {
-        const id = word(p);
+        const id = readU32(p);
         conn.write(encodeFrame(new Uint8Array([1, 2])));
         conn.write(encodeFrame(new Uint8Array([0, 0, 0, 1, 9]))); // no top bit
         conn.write(encodeFrame(new Uint8Array([...encodeU32((id + 7) | 0x8000_0000), 9]))); // unknown id
@@ -206,7 +202,7 @@ describe('SURVEYOR/RESPONDENT over the simulated network', () => {
     const { a, b, drive } = lab('survey-ids');
     const ids: number[] = [];
     await drive(async () => {
-      rawSpListener(b, 'tcp://b:5555', 99, (_c, p) => ids.push(word(p)));
+      rawSpListener(b, 'tcp://b:5555', 99, (_c, p) => ids.push(readU32(p)));
       const surv = openSurveyor0(a);
       await surv.dial('tcp://b:5555');
       for (let i = 0; i < 3; i++) await surv.send(text('n'));
@@ -453,13 +449,10 @@ describe('RESPONDENT', () => {
         let buf = new Uint8Array(0);
         conn.setHandlers({
           onData: (chunk) => {
-            const next = new Uint8Array(buf.length + chunk.length);
-            next.set(buf);
-            next.set(chunk, buf.length);
-            buf = next;
+            buf = concatBytes([buf, chunk]);
             if (buf.length >= 8 && buf[1] === 0x53) buf = buf.subarray(8);
             while (buf.length >= 8) {
-              const len = Number(new DataView(buf.buffer, buf.byteOffset).getBigUint64(0));
+              const len = readU64Number(buf, 0);
               if (buf.length < 8 + len) break;
               replies.push(Array.from(buf.subarray(8, 8 + len)));
               buf = buf.subarray(8 + len);
@@ -634,12 +627,12 @@ describe('raw SURVEYOR/RESPONDENT and devices', () => {
       const back = await xs.recvMsg();
       return {
         headerWords: m.header.length / 4,
-        surveyId: word(m.header, 4),
+        surveyId: readU32(m.header, 4),
         body: str(m.body),
         short,
         unknown,
         missed,
-        backHeader: word(back.header),
+        backHeader: readU32(back.header),
         backBody: str(back.body),
         dropped: rawSurveyStats(xr)!.droppedSends,
       };

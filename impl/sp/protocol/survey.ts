@@ -24,6 +24,7 @@
  * TTL) and sends a message to the pipe named by its first header word, stripping it; a short header or
  * an unknown pipe is discarded, as is a message for a pipe whose queue is full.
  */
+import { concatBytes, encodeU32, readU32 } from '../../runtime/bytes.js';
 import type { Deferred, Env, TimerHandle } from '../../runtime/env.js';
 import { messageBytes, type Message } from '../core/message.js';
 import type { Pipe } from '../core/pipe.js';
@@ -32,23 +33,10 @@ import { spError, type SpErrorCode } from '../errors.js';
 import { LockstepInbox, LockstepOutbox, lockstepState, type LockstepState } from './lockstep.js';
 import { protocolByName, type ProtocolInfo } from '../wire/protocols.js';
 import { splitBacktrace } from './rep0.js';
-import { encodeU32, replyIdOf } from './req0.js';
+import { replyIdOf } from './req0.js';
 
 const MSB = 0x8000_0000;
 const EMPTY = new Uint8Array(0);
-
-function u32(b: Uint8Array, at: number): number {
-  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
-}
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  if (b.length === 0) return a;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
 
 /**
  * Per-pipe outgoing queues that never block the sender: a message goes out at once when the pipe is
@@ -429,7 +417,7 @@ export class Respondent0 implements ProtocolImpl {
     }
     const survey: Message = { header: split.header, body: split.payload, pipe };
     if (this.env().tracing) {
-      const id = u32(split.header, split.header.length - 4);
+      const id = readU32(split.header, split.header.length - 4);
       this.env().trace({
         kind: 'msg-recv',
         proto: 'respondent0',
@@ -462,7 +450,7 @@ export class Respondent0 implements ProtocolImpl {
     st.pipe = undefined;
     // A response for a pipe that has gone is dropped by the outbox, untraced; its send still succeeds.
     if (this.outbox.has(pipe) && this.env().tracing) {
-      const id = u32(response.header, response.header.length - 4);
+      const id = readU32(response.header, response.header.length - 4);
       this.env().trace({
         kind: 'msg-send',
         proto: 'respondent0',
@@ -594,7 +582,7 @@ export class XRespondent0 implements ProtocolImpl {
       return;
     }
     this.socket.deliver(pipe, {
-      header: concatBytes(encodeU32(pipe.id), split.header),
+      header: concatBytes([encodeU32(pipe.id), split.header]),
       body: split.payload,
       pipe,
     });
@@ -604,7 +592,7 @@ export class XRespondent0 implements ProtocolImpl {
   sendMsg(_ctx: Context, msg: Message): Promise<void> {
     const done = this.socket.env.defer<void>();
     const all = messageBytes(msg);
-    const pipe = all.length >= 4 ? this.byId.get(u32(all, 0)) : undefined;
+    const pipe = all.length >= 4 ? this.byId.get(readU32(all, 0)) : undefined;
     // Short header, unknown pipe or a full queue: discarded, as raw respondents do (never blocks).
     if (
       pipe === undefined ||

@@ -3,6 +3,7 @@
  * sends a chosen 8-byte header, writes hand-made frames and decodes the frames it receives (or,
  * paused, reads nothing, to stall the socket under test). Not part of the stack.
  */
+import { writeU32 } from '../../runtime/bytes.js';
 import type { Env, StreamConn } from '../../runtime/env.js';
 import { encodeFrame, FrameDecoder } from '../wire/frames.js';
 import { encodeHandshake, HANDSHAKE_BYTES } from '../wire/handshake.js';
@@ -56,7 +57,7 @@ export function rawPeer(env: Env, address: string, protocolId: number, paused = 
 export function word(n: number, text = ''): Uint8Array {
   const t = new TextEncoder().encode(text);
   const b = new Uint8Array(4 + t.length);
-  new DataView(b.buffer).setUint32(0, n >>> 0);
+  writeU32(b, 0, n);
   b.set(t, 4);
   return b;
 }

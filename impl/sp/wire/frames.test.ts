@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { bytesEqual, concatBytes, fromHex, toHex, writeU32 } from '../../runtime/bytes.js';
 import { SpError, type SpErrorCode } from '../errors.js';
 import { decodeHandshake } from './handshake.js';
 import {
@@ -11,25 +12,6 @@ import {
   type FrameDecoderOptions,
 } from './frames.js';
 
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-function unhex(s: string): Uint8Array {
-  const clean = s.replace(/\s+/g, '');
-  return Uint8Array.from(clean.match(/../g) ?? [], (h) => parseInt(h, 16));
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** Splits `bytes` at the given cut points (any order, duplicates allowed: they give empty chunks). */
 function split(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
   const points = [...cuts.map((c) => c % (bytes.length + 1)), bytes.length].sort((a, b) => a - b);
@@ -40,12 +22,6 @@ function split(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
     from = to;
   }
   return chunks;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 class RecordingAllocator implements Allocator {
@@ -82,10 +58,9 @@ function codeOf(fn: () => unknown): SpErrorCode | 'no error' {
 /** A u64 BE length field from its high and low 32-bit words. */
 function lengthField(high: number, low: number, ipc = false): Uint8Array {
   const b = new Uint8Array(ipc ? 9 : 8);
-  const v = new DataView(b.buffer);
   if (ipc) b[0] = 1;
-  v.setUint32(ipc ? 1 : 0, high);
-  v.setUint32(ipc ? 5 : 4, low);
+  writeU32(b, ipc ? 1 : 0, high);
+  writeU32(b, ipc ? 5 : 4, low);
   return b;
 }
 
@@ -100,8 +75,8 @@ describe('captured wire (sp.md §8)', () => {
       '0000000180000006706f6e67',
     ],
   ])('%s decodes and re-encodes byte for byte', (_name, wire, payload) => {
-    expect(decodeAll([unhex(wire)]).map(hex)).toEqual([payload]);
-    expect(hex(encodeFrame(unhex(payload)))).toBe(wire.replace(/\s+/g, ''));
+    expect(decodeAll([fromHex(wire)]).map((p) => toHex(p))).toEqual([payload]);
+    expect(toHex(encodeFrame(fromHex(payload)))).toBe(wire.replace(/\s+/g, ''));
   });
 
   it('splits a handshake and its first frame sent in one segment (nngcat pub0, nanocat req)', () => {
@@ -109,21 +84,21 @@ describe('captured wire (sp.md §8)', () => {
       ['00535000 00200000 00000000 00000005 68656c6c6f', 0x20, '68656c6c6f'],
       ['00535000 00300000 00000000 00000008 d4039cc6 70696e67', 0x30, 'd4039cc670696e67'],
     ] as const) {
-      const bytes = unhex(segment);
+      const bytes = fromHex(segment);
       expect(decodeHandshake(bytes, peerId)).toBe(peerId);
-      expect(decodeAll([bytes.subarray(8)]).map(hex)).toEqual([payload]);
+      expect(decodeAll([bytes.subarray(8)]).map((p) => toHex(p))).toEqual([payload]);
     }
   });
 });
 
 describe('encodeFrameHeader / encodeFrame', () => {
   it('writes the u64 big-endian length, with the ipc type byte first when asked', () => {
-    expect(hex(encodeFrameHeader(0))).toBe('0000000000000000');
-    expect(hex(encodeFrameHeader(0x0102_0304))).toBe('0000000001020304');
-    expect(hex(encodeFrameHeader(2 ** 32))).toBe('0000000100000000');
-    expect(hex(encodeFrameHeader(Number.MAX_SAFE_INTEGER))).toBe('001fffffffffffff');
-    expect(hex(encodeFrameHeader(5, true))).toBe('010000000000000005');
-    expect(hex(encodeFrame(unhex('68656c6c6f'), true))).toBe('01000000000000000568656c6c6f');
+    expect(toHex(encodeFrameHeader(0))).toBe('0000000000000000');
+    expect(toHex(encodeFrameHeader(0x0102_0304))).toBe('0000000001020304');
+    expect(toHex(encodeFrameHeader(2 ** 32))).toBe('0000000100000000');
+    expect(toHex(encodeFrameHeader(Number.MAX_SAFE_INTEGER))).toBe('001fffffffffffff');
+    expect(toHex(encodeFrameHeader(5, true))).toBe('010000000000000005');
+    expect(toHex(encodeFrame(fromHex('68656c6c6f'), true))).toBe('01000000000000000568656c6c6f');
   });
 
   it.each([-1, 1.5, Number.NaN, Infinity, 2 ** 53])('rejects payload length %s with ErrBadValue', (n) => {
@@ -144,13 +119,13 @@ describe('FrameDecoder', () => {
   it('decodes any list of payloads, in any chunking, to the same list', () => {
     fc.assert(
       fc.property(payloads, fc.array(fc.nat(), { maxLength: 40 }), fc.boolean(), (list, cuts, ipc) => {
-        const wire = concat(list.map((p) => encodeFrame(p, ipc)));
+        const wire = concatBytes(list.map((p) => encodeFrame(p, ipc)));
         const alloc = new RecordingAllocator();
         const maxRecvBytes = list.reduce((m, p) => Math.max(m, p.length), 0);
         const d = new FrameDecoder({ ipc, allocator: alloc, maxRecvBytes: maxRecvBytes || 1 });
         const out: Uint8Array[] = [];
         for (const c of split(wire, cuts)) d.feed(c, (p) => out.push(p));
-        expect(out.map(hex)).toEqual(list.map(hex));
+        expect(out.map((p) => toHex(p))).toEqual(list.map((p) => toHex(p)));
         expect(d.bufferedBytes).toBe(0);
         expect(d.failed).toBe(false);
         // Every allocation is one whole straddling body: exact length, never above the limit.
@@ -163,9 +138,9 @@ describe('FrameDecoder', () => {
 
   it('delivers a frame whole inside one chunk as a view of that chunk (zero copy)', () => {
     const alloc = new RecordingAllocator();
-    const chunk = concat([encodeFrame(unhex('aabb')), encodeFrame(unhex('ccddee'))]);
+    const chunk = concatBytes([encodeFrame(fromHex('aabb')), encodeFrame(fromHex('ccddee'))]);
     const out = decodeAll([chunk], { allocator: alloc });
-    expect(out.map(hex)).toEqual(['aabb', 'ccddee']);
+    expect(out.map((p) => toHex(p))).toEqual(['aabb', 'ccddee']);
     expect(out[0]!.buffer).toBe(chunk.buffer);
     expect(out[1]!.byteOffset).toBe(8 + 2 + 8);
     expect(alloc.sizes).toEqual([]);
@@ -173,33 +148,33 @@ describe('FrameDecoder', () => {
 
   it('assembles a straddling frame in one allocator buffer of exactly its length', () => {
     const alloc = new RecordingAllocator();
-    const wire = encodeFrame(unhex('0102030405060708090a'));
+    const wire = encodeFrame(fromHex('0102030405060708090a'));
     const out = decodeAll(split(wire, [3, 9, 12, 15]), { allocator: alloc });
-    expect(out.map(hex)).toEqual(['0102030405060708090a']);
+    expect(out.map((p) => toHex(p))).toEqual(['0102030405060708090a']);
     expect(alloc.sizes).toEqual([10]);
     expect(alloc.buffers.has(out[0]!)).toBe(true);
   });
 
   it('delivers a body whole in the chunk after a split header without copying', () => {
     const alloc = new RecordingAllocator();
-    const wire = encodeFrame(unhex('0102030405'));
+    const wire = encodeFrame(fromHex('0102030405'));
     const out = decodeAll([wire.slice(0, 5), wire.slice(5)], { allocator: alloc });
-    expect(out.map(hex)).toEqual(['0102030405']);
+    expect(out.map((p) => toHex(p))).toEqual(['0102030405']);
     expect(alloc.sizes).toEqual([]);
   });
 
   describe('zero-length frames', () => {
     it('are delivered as empty payloads, alone, in a row and split anywhere', () => {
-      const wire = concat([
+      const wire = concatBytes([
         encodeFrame(new Uint8Array(0)),
-        encodeFrame(unhex('ff')),
+        encodeFrame(fromHex('ff')),
         encodeFrame(new Uint8Array(0)),
       ]);
       for (let cut = 0; cut <= wire.length; cut++) {
         const out = decodeAll([wire.slice(0, cut), wire.slice(cut)]);
-        expect(out.map(hex)).toEqual(['', 'ff', '']);
+        expect(out.map((p) => toHex(p))).toEqual(['', 'ff', '']);
       }
-      const one = decodeAll([unhex('0000000000000000')]);
+      const one = decodeAll([fromHex('0000000000000000')]);
       expect(one).toHaveLength(1);
       expect(one[0]).toBeInstanceOf(Uint8Array);
       expect(one[0]!.length).toBe(0);
@@ -226,7 +201,7 @@ describe('FrameDecoder', () => {
           const body = new Uint8Array(64);
           const feed = (): void => {
             d.feed(header.slice(0, cut), () => expect.unreachable());
-            d.feed(concat([header.slice(cut), body]), () => expect.unreachable());
+            d.feed(concatBytes([header.slice(cut), body]), () => expect.unreachable());
           };
           expect(codeOf(feed)).toBe('ErrTooLong');
           expect(alloc.sizes).toEqual([]);
@@ -251,7 +226,7 @@ describe('FrameDecoder', () => {
       const payload = Uint8Array.from({ length: MAX }, (_, i) => i & 0xff);
       const wire = encodeFrame(payload);
       const out = decodeAll(split(wire, [100, 500]), { maxRecvBytes: MAX, allocator: alloc });
-      expect(out.map(hex)).toEqual([hex(payload)]);
+      expect(out.map((p) => toHex(p))).toEqual([toHex(payload)]);
       expect(alloc.sizes).toEqual([MAX]);
     });
 
@@ -265,10 +240,14 @@ describe('FrameDecoder', () => {
     it('delivers the frames before the oversize one in the same chunk, then fails for good', () => {
       const d = new FrameDecoder({ maxRecvBytes: MAX });
       const out: string[] = [];
-      const chunk = concat([encodeFrame(unhex('01')), encodeFrame(unhex('0203')), lengthField(0, MAX + 1)]);
+      const chunk = concatBytes([
+        encodeFrame(fromHex('01')),
+        encodeFrame(fromHex('0203')),
+        lengthField(0, MAX + 1),
+      ]);
       let first: unknown;
       try {
-        d.feed(chunk, (p) => out.push(hex(p)));
+        d.feed(chunk, (p) => out.push(toHex(p)));
       } catch (e) {
         first = e;
       }
@@ -276,7 +255,7 @@ describe('FrameDecoder', () => {
       expect((first as SpError).code).toBe('ErrTooLong');
       expect(d.failed).toBe(true);
       // Later feeds throw the very same error and deliver nothing, even well-formed frames.
-      for (const chunk of [encodeFrame(unhex('04')), new Uint8Array(0)]) {
+      for (const chunk of [encodeFrame(fromHex('04')), new Uint8Array(0)]) {
         let again: unknown;
         try {
           d.feed(chunk, () => expect.unreachable());
@@ -290,7 +269,9 @@ describe('FrameDecoder', () => {
     it('with no limit (0), holds memory in step with bytes received, not with the announced length', () => {
       const alloc = new RecordingAllocator();
       const d = new FrameDecoder({ maxRecvBytes: 0, allocator: alloc });
-      d.feed(concat([lengthField(0x1f_ffff, 0xffff_ffff), new Uint8Array(10)]), () => expect.unreachable());
+      d.feed(concatBytes([lengthField(0x1f_ffff, 0xffff_ffff), new Uint8Array(10)]), () =>
+        expect.unreachable(),
+      );
       expect(d.bufferedBytes).toBe(18);
       expect(alloc.maxBytes).toBeLessThanOrEqual(DEFAULT_MAX_RECV_BYTES);
     });
@@ -305,7 +286,7 @@ describe('FrameDecoder', () => {
       const out = decodeAll(chunks, { maxRecvBytes: 0, allocator: alloc });
       expect(out).toHaveLength(1);
       expect(out[0]!.length).toBe(sizeBytes);
-      expect(sameBytes(out[0]!, payload)).toBe(true); // toEqual walks 3 MiB element by element: slow
+      expect(bytesEqual(out[0]!, payload)).toBe(true); // toEqual walks 3 MiB element by element: slow
       expect(alloc.sizes.at(-1)).toBe(sizeBytes);
       expect(alloc.maxBytes).toBe(sizeBytes);
       expect(alloc.sizes.length).toBeLessThanOrEqual(4); // 1 MiB, 2 MiB, 3 MiB + 7: doubling, not per chunk
@@ -327,7 +308,7 @@ describe('FrameDecoder', () => {
     ])('%s is buffered, not delivered', (_name, garbage, bufferedBytes) => {
       const d = new FrameDecoder();
       const out: string[] = [];
-      d.feed(concat([encodeFrame(unhex('aa')), unhex(garbage)]), (p) => out.push(hex(p)));
+      d.feed(concatBytes([encodeFrame(fromHex('aa')), fromHex(garbage)]), (p) => out.push(toHex(p)));
       expect(out).toEqual(['aa']);
       expect(d.bufferedBytes).toBe(bufferedBytes);
       expect(d.failed).toBe(false);
@@ -335,17 +316,17 @@ describe('FrameDecoder', () => {
 
     it('{0x80} followed by the rest of its length field is ErrTooLong', () => {
       const d = new FrameDecoder();
-      d.feed(unhex('80'), () => expect.unreachable());
-      expect(codeOf(() => d.feed(unhex('00000000000000'), () => expect.unreachable()))).toBe('ErrTooLong');
+      d.feed(fromHex('80'), () => expect.unreachable());
+      expect(codeOf(() => d.feed(fromHex('00000000000000'), () => expect.unreachable()))).toBe('ErrTooLong');
     });
   });
 
   describe('ipc framing', () => {
     it('reads the type byte 0x01 before each length, split anywhere', () => {
-      const wire = concat([encodeFrame(unhex('0102'), true), encodeFrame(new Uint8Array(0), true)]);
-      expect(hex(wire)).toBe('010000000000000002010201' + '0000000000000000');
+      const wire = concatBytes([encodeFrame(fromHex('0102'), true), encodeFrame(new Uint8Array(0), true)]);
+      expect(toHex(wire)).toBe('010000000000000002010201' + '0000000000000000');
       for (let cut = 0; cut <= wire.length; cut++) {
-        expect(decodeAll([wire.slice(0, cut), wire.slice(cut)], { ipc: true }).map(hex)).toEqual([
+        expect(decodeAll([wire.slice(0, cut), wire.slice(cut)], { ipc: true }).map((p) => toHex(p))).toEqual([
           '0102',
           '',
         ]);
@@ -353,7 +334,7 @@ describe('FrameDecoder', () => {
     });
 
     it.each([0x00, 0x02, 0xff])('rejects type byte 0x%s as ErrBadHeader (nng: NNG_EPROTO)', (type) => {
-      const wire = encodeFrame(unhex('0102'), true);
+      const wire = encodeFrame(fromHex('0102'), true);
       wire[0] = type;
       const d = new FrameDecoder({ ipc: true });
       expect(() => d.feed(wire, () => expect.unreachable())).toThrow(
@@ -372,7 +353,7 @@ describe('FrameDecoder', () => {
     });
 
     it('a TCP decoder reads an ipc stream as garbage lengths (0x01 in the top byte)', () => {
-      expect(codeOf(() => decodeAll([encodeFrame(unhex('0102'), true)]))).toBe('ErrTooLong');
+      expect(codeOf(() => decodeAll([encodeFrame(fromHex('0102'), true)]))).toBe('ErrTooLong');
     });
   });
 
@@ -380,7 +361,7 @@ describe('FrameDecoder', () => {
     it('fails with ErrClosed when onFrame throws, rethrowing the callback error', () => {
       const d = new FrameDecoder();
       const boom = new Error('boom');
-      const chunk = concat([encodeFrame(unhex('01')), encodeFrame(unhex('02'))]);
+      const chunk = concatBytes([encodeFrame(fromHex('01')), encodeFrame(fromHex('02'))]);
       expect(() =>
         d.feed(chunk, () => {
           throw boom;
@@ -389,7 +370,7 @@ describe('FrameDecoder', () => {
       expect(d.failed).toBe(true);
       let later: unknown;
       try {
-        d.feed(encodeFrame(unhex('03')), () => {});
+        d.feed(encodeFrame(fromHex('03')), () => {});
       } catch (e) {
         later = e;
       }
@@ -399,14 +380,14 @@ describe('FrameDecoder', () => {
 
     it('refuses a reentrant feed() from inside onFrame', () => {
       const d = new FrameDecoder();
-      const frame = encodeFrame(unhex('01'));
+      const frame = encodeFrame(fromHex('01'));
       expect(() => d.feed(frame, () => d.feed(frame, () => {}))).toThrow('not reentrant');
       expect(d.failed).toBe(true);
     });
 
     it('rejects an allocator that returns the wrong size', () => {
       const d = new FrameDecoder({ allocator: { alloc: (n) => new Uint8Array(n + 1) } });
-      const wire = encodeFrame(unhex('010203'));
+      const wire = encodeFrame(fromHex('010203'));
       d.feed(wire.slice(0, 8), () => {}); // header only: the body buffer is taken when bytes arrive
       expect(() => d.feed(wire.slice(8, 9), () => {})).toThrow('Allocator.alloc(3) returned 4 bytes');
     });

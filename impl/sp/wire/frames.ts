@@ -5,6 +5,7 @@
  * It enforces the receive limit on the length field before it allocates anything for the body,
  * the allocation-DoS guard nanomsg#461 and nng#2281 are about.
  */
+import { assert } from '../../runtime/assert.js';
 import { SpError } from '../errors.js';
 
 /** Where frame bodies that arrive in pieces are assembled. Inject one to pool or to count allocations. */
@@ -155,6 +156,8 @@ export class FrameDecoder {
         if (end - pos >= frameBytes) {
           // Zero copy: the body lies whole in this chunk (this includes zero-length frames).
           const payload = chunk.subarray(pos, pos + frameBytes);
+          // Consumed as produced: the payload handed on is exactly as long as its header said.
+          assert(payload.length === frameBytes, 'a decoded frame is as long as its length header');
           pos += frameBytes;
           onFrame(payload);
           continue;
@@ -170,6 +173,7 @@ export class FrameDecoder {
       this.bodyFill += take;
       pos += take;
       if (this.bodyFill === frameBytes) {
+        assert(body.length === frameBytes, 'a decoded frame is as long as its length header');
         this.body = null;
         this.bodyFill = 0;
         this.bodyBytes = -1;
@@ -178,7 +182,11 @@ export class FrameDecoder {
     }
   }
 
-  /** Reads and checks a frame header at `at`; the length is vetted before any body memory exists. */
+  /**
+   * Reads and checks a frame header at `at`; the length is vetted before any body memory exists.
+   * Inline rather than impl/runtime/bytes.ts readU64Number: this runs once per frame on the receive
+   * path, and it must check the high word before combining and fail with the SP codes.
+   */
   private parseLength(b: Uint8Array, at: number): number {
     let o = at;
     if (this.ipc) {
@@ -242,6 +250,7 @@ function checkPayloadBytes(payloadBytes: number): void {
   }
 }
 
+/** Inline rather than bytes.ts writeU64Number: once per sent frame, and the length is checked already. */
 function writeHeader(out: Uint8Array, payloadBytes: number, ipc: boolean): number {
   let o = 0;
   if (ipc) out[o++] = IPC_TYPE_MESSAGE;

@@ -1,17 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fromHex, toHex } from '../../runtime/bytes.js';
 import { SpError, type SpErrorCode } from '../errors.js';
 import { BAD_HANDSHAKES, decodeHandshake, encodeHandshake, HANDSHAKE_BYTES } from './handshake.js';
 import { PROTOCOLS, protocolById, protocolByName } from './protocols.js';
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-function unhex(s: string): Uint8Array {
-  const clean = s.replace(/\s+/g, '');
-  return Uint8Array.from(clean.match(/../g) ?? [], (h) => parseInt(h, 16));
-}
 
 function codeOf(fn: () => unknown): SpErrorCode | 'no error' {
   try {
@@ -76,19 +68,19 @@ describe('protocol table', () => {
 describe('encodeHandshake', () => {
   it.each(Object.entries(BYTES_4_5_SEEN))('%s sends 00 53 50 00 %s 00 00', (name, seen) => {
     const p = protocolByName(name)!;
-    expect(hex(encodeHandshake(p.id))).toBe(`00535000${seen}0000`);
+    expect(toHex(encodeHandshake(p.id))).toBe(`00535000${seen}0000`);
   });
 
   it('matches the headers captured from nngcat and nanocat (sp.md §8)', () => {
-    expect(encodeHandshake(48)).toEqual(unhex('00535000 00300000')); // nngcat req0, nanocat req
-    expect(encodeHandshake(32)).toEqual(unhex('00535000 00200000')); // nngcat pub0
-    expect(encodeHandshake(17)).toEqual(unhex('00535000 00110000')); // pair1
-    expect(encodeHandshake(98)).toEqual(unhex('00535000 00620000')); // surveyor0
+    expect(encodeHandshake(48)).toEqual(fromHex('00535000 00300000')); // nngcat req0, nanocat req
+    expect(encodeHandshake(32)).toEqual(fromHex('00535000 00200000')); // nngcat pub0
+    expect(encodeHandshake(17)).toEqual(fromHex('00535000 00110000')); // pair1
+    expect(encodeHandshake(98)).toEqual(fromHex('00535000 00620000')); // surveyor0
   });
 
   it('puts a two-byte id big-endian (star, 1600 = 0x0640)', () => {
-    expect(hex(encodeHandshake(1600))).toBe('0053500006400000');
-    expect(hex(encodeHandshake(0xffff))).toBe('00535000ffff0000');
+    expect(toHex(encodeHandshake(1600))).toBe('0053500006400000');
+    expect(toHex(encodeHandshake(0xffff))).toBe('00535000ffff0000');
     expect(encodeHandshake(0)).toHaveLength(HANDSHAKE_BYTES);
   });
 
@@ -106,7 +98,7 @@ describe('decodeHandshake', () => {
   });
 
   it('reads only the first 8 bytes (nanocat sends header and first frame in one segment)', () => {
-    const segment = unhex('00535000 00300000 00000000 00000008 d4039cc6 70696e67');
+    const segment = fromHex('00535000 00300000 00000000 00000008 d4039cc6 70696e67');
     expect(decodeHandshake(segment, 48)).toBe(48);
   });
 
@@ -121,10 +113,10 @@ describe('decodeHandshake', () => {
     for (let n = 0; n < HANDSHAKE_BYTES; n++) {
       expect(BAD_HANDSHAKES.some((v) => v.bytes.length === n && v.code === 'ErrBadHeader')).toBe(true);
     }
-    expect(hex(byName.get('wrong protocol (pull0 0x0051 to pair0)')!.bytes)).toBe('0053500000510000');
-    expect(hex(byName.get('version 1')!.bytes)).toBe('0053500100100000');
-    expect(hex(byName.get('reserved 00 01')!.bytes)).toBe('0053500000100001');
-    expect(hex(byName.get('reserved 01 00')!.bytes)).toBe('0053500000100100');
+    expect(toHex(byName.get('wrong protocol (pull0 0x0051 to pair0)')!.bytes)).toBe('0053500000510000');
+    expect(toHex(byName.get('version 1')!.bytes)).toBe('0053500100100000');
+    expect(toHex(byName.get('reserved 00 01')!.bytes)).toBe('0053500000100001');
+    expect(toHex(byName.get('reserved 01 00')!.bytes)).toBe('0053500000100100');
     // Without an expected peer, only the wrong-protocol variant passes.
     for (const v of BAD_HANDSHAKES) {
       expect(codeOf(() => decodeHandshake(v.bytes))).toBe(v.code === 'ErrBadProto' ? 'no error' : v.code);
@@ -134,7 +126,7 @@ describe('decodeHandshake', () => {
   it('names the wrong byte and shows the header in hex', () => {
     const msg = (bytes: string, peer?: number): string => {
       try {
-        decodeHandshake(unhex(bytes), peer);
+        decodeHandshake(fromHex(bytes), peer);
       } catch (e) {
         return (e as SpError).message;
       }
@@ -157,8 +149,8 @@ describe('decodeHandshake', () => {
   });
 
   it('checks magic and reserved before the version, as mangos does', () => {
-    expect(codeOf(() => decodeHandshake(unhex('00535001 00100001')))).toBe('ErrBadHeader');
-    expect(codeOf(() => decodeHandshake(unhex('00535001 00510000'), 16))).toBe('ErrBadVersion');
+    expect(codeOf(() => decodeHandshake(fromHex('00535001 00100001')))).toBe('ErrBadHeader');
+    expect(codeOf(() => decodeHandshake(fromHex('00535001 00510000'), 16))).toBe('ErrBadVersion');
   });
 
   it('accepts exactly the well-formed headers, for any 8 bytes', () => {

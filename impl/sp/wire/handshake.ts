@@ -3,6 +3,7 @@
  * `rfc/sp-tcp-mapping-01.txt`): `00 'S' 'P' <version 0> <protocol id u16 BE> <reserved 00 00>`.
  * Sans-I/O: the transport reads 8 bytes and hands them here; a throw means "close the connection".
  */
+import { toHex } from '../../runtime/bytes.js';
 import { SpError, type SpErrorCode } from '../errors.js';
 
 export const HANDSHAKE_BYTES = 8;
@@ -10,10 +11,9 @@ export const HANDSHAKE_BYTES = 8;
 const MAGIC_S = 0x53; // 'S'
 const MAGIC_P = 0x50; // 'P'
 
+/** Bytes as spaced hex for error messages ('00 53 50'), '(none)' for no bytes. */
 function hex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += (s === '' ? '' : ' ') + b.toString(16).padStart(2, '0');
-  return s === '' ? '(none)' : s;
+  return bytes.length === 0 ? '(none)' : toHex(bytes, ' ');
 }
 
 function hex16(v: number): string {
