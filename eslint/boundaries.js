@@ -6,8 +6,9 @@
 //   - impl/** imports no lab code (scenarios/, bin/, fuzz/, bench/, reports/, web/);
 //   - the engine (sim/, reports/, web/, fuzz/, bench/, and scenarios/ outside the stack folders)
 //     imports no stack: neither impl/<stack>/ nor scenarios/<stack>/, nor the registry
-//     scenarios/stacks.ts — except web/rerun-entry.ts, the browser re-run bundle, which imports the
-//     registry (and so every stack) by design;
+//     scenarios/stacks.ts — except the two browser entries: web/rerun-entry.ts, the re-run bundle,
+//     which imports the registry (and so every stack) by design, and web/app-entry.ts, the page's
+//     bootstrap, which takes the stacks' message decoders from it;
 //   - a stack's lab folder scenarios/<a>/ imports no other stack's lab folder scenarios/<b>/ (its
 //     impl/ may build on another stack's impl/: gRPC on HTTP/2);
 //   - only bin/ and the registry scenarios/stacks.ts may import every stack.
@@ -41,6 +42,9 @@ export function zoneOf(path, stacks) {
   return { kind: 'other' };
 }
 
+/** The browser bundles' entry points: the only engine files that may import the registry. */
+const BROWSER_ENTRIES = new Set(['web/rerun-entry.ts', 'web/app-entry.ts']);
+
 const LAB_TOPS = new Set(['scenarios', 'bin', 'fuzz', 'bench', 'reports', 'web']);
 
 /** Why importing `to` from `from` breaks a boundary, or null. Paths are repository-relative, posix. */
@@ -55,7 +59,7 @@ export function violation(from, to, stacks) {
   if (a.kind === 'engine') {
     if (b.kind === 'stack-impl' || b.kind === 'stack-lab')
       return `the engine knows no stack: ${from} imports stack '${b.stack}' (${to}); reach it through the StackPlugin interface`;
-    if (b.kind === 'registry' && from !== 'web/rerun-entry.ts')
+    if (b.kind === 'registry' && !BROWSER_ENTRIES.has(from))
       return `the engine does not import the stack registry (${to}): bin/ passes the stacks in`;
     return null;
   }

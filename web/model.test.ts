@@ -98,6 +98,10 @@ describe('query', () => {
     ]);
     expect(ids('s:fail')).toHaveLength(2);
     expect(ids('s:fail s:error')).toHaveLength(3);
+    // stack: the stack the case exercises.
+    expect(ids('stack:sp')).toHaveLength(all.length);
+    expect(ids('stack:echo')).toEqual([]);
+    expect(ids('s:fail !stack:sp')).toEqual([]);
     expect(ids('s:failed')).toEqual(ids('s:fail'));
     expect(ids('!s:pass !s:skip proto:pair0')).toEqual([]);
     expect(ids('ref:14')).toHaveLength(3);
@@ -162,11 +166,11 @@ describe('checkReport', () => {
     const json = JSON.parse(JSON.stringify(report)) as Record<string, unknown> & {
       suites: { cases: unknown[] }[];
     };
-    json.schema = 'netlab/report@2';
+    json.schema = 'netlab/report@3';
     json.suites[0]!.cases[0] = { id: 'x', status: 'pass' };
     json.suites[0]!.cases[1] = { ...(json.suites[0]!.cases[1] as object), status: 'wobbly' };
     const r = checkReport(json);
-    expect(r.problems[0]).toMatch(/^schema: this report says "netlab\/report@2"/);
+    expect(r.problems[0]).toMatch(/^schema: this report says "netlab\/report@3"/);
     expect(r.problems[1]).toMatch(/^suites\[0\]\.cases\[0\]\.title: missing/);
     expect(r.problems[2]).toMatch(/^suites\[0\]\.cases\[1\]\.status: "wobbly"/);
     expect(r.report.suites.flatMap((s) => s.cases)).toHaveLength(all.length - 2);

@@ -38,7 +38,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const CASE_STRINGS = ['id', 'title', 'family', 'protocol', 'impl', 'replay'] as const;
+const CASE_STRINGS = ['id', 'title', 'stack', 'family', 'protocol', 'impl', 'replay'] as const;
 
 const NULL_DEFAULTS = {
   transport: '?',
@@ -250,13 +250,14 @@ export function emptyTotals(): Totals {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The query language: `s:fail family:resend proto:req0 !impl:museum/*`
+// The query language: `s:fail stack:sp family:resend proto:req0 !impl:museum/*`
 // ---------------------------------------------------------------------------------------------
 
 /** Query keys and their aliases. */
 const KEYS: Readonly<Record<string, QueryKey>> = {
   s: 'status',
   status: 'status',
+  stack: 'stack',
   family: 'family',
   f: 'family',
   suite: 'suite',
@@ -276,6 +277,7 @@ const KEYS: Readonly<Record<string, QueryKey>> = {
 
 export type QueryKey =
   | 'status'
+  | 'stack'
   | 'family'
   | 'suite'
   | 'protocol'
@@ -352,6 +354,8 @@ function termMatches(term: Term, c: Case, suite: string): boolean {
   switch (term.key) {
     case 'status':
       return globMatch(STATUS_ALIASES[v] ?? v, c.status);
+    case 'stack':
+      return globMatch(v, c.stack);
     case 'family':
       // family names the suite (a family of properties) or the case's own family field
       return globMatch(v, suite) || globMatch(v, c.family);

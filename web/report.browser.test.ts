@@ -209,7 +209,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web report in chromium', () => {
   it('bad input: another schema version, a missing and a corrupt trace are named; the rest renders', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'netlab-web-bad-'));
     const json = JSON.parse(JSON.stringify(fixedReport())) as Record<string, unknown> & Report;
-    (json as { schema: string }).schema = 'netlab/report@2';
+    (json as { schema: string }).schema = 'netlab/report@3';
     const other = json.suites[1]!.cases[1]!;
     other.trace = 'traces/corrupt.jsonl';
     json.suites[1]!.cases[5]!.trace = 'traces/missing.jsonl';
@@ -238,7 +238,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web report in chromium', () => {
     const w = await open(join(dir, 'index.html'));
     const { page } = w;
     const problems = await page.locator('#problems').textContent();
-    expect(problems).toMatch(/schema: this report says "netlab\/report@2"/);
+    expect(problems).toMatch(/schema: this report says "netlab\/report@3"/);
     expect(problems).toMatch(/trace traces\/missing\.jsonl: file not found/);
     await expect(page.locator('tbody tr[data-row]').count()).resolves.toBeGreaterThan(3);
     await page.locator(`button[data-case="${other.id}"]`).click();
