@@ -54,17 +54,10 @@ export class FuzzInputError extends Error {
   readonly code = 'ERR_BAD_FUZZ_INPUT';
 }
 
-export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
-}
+// Hex as the input files store it (lower case), from the one bytes module.
+import { fromHex, toHex } from '../impl/runtime/bytes.js';
 
-export function fromHex(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length >>> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
+export { fromHex, toHex };
 
 /** Sorted, distinct cuts strictly inside (0, length): what any producer of cuts must hand over. */
 export function normalizeCuts(cuts: readonly number[], length: number): number[] {

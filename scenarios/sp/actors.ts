@@ -14,6 +14,7 @@ import type {
   StreamConn,
   TraceInput,
 } from '../../impl/runtime/env.js';
+import { fromHex, readU32 } from '../../impl/runtime/bytes.js';
 import { ForwardingEnv } from '../../impl/runtime/env.js';
 import type { Allocator } from '../../impl/sp/wire/frames.js';
 import type { Socket, SocketOptions } from '../../impl/sp/core/socket.js';
@@ -293,16 +294,9 @@ function errorCode(e: unknown): string | null {
   return typeof code === 'string' ? code : null;
 }
 
-function hexBytes(hex: string): Uint8Array {
-  const b = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < b.length; i++) b[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return b;
-}
-
 /** The first word of an XREQ reply's header: the request id it answers (undefined if shorter). */
 function firstWord(header: Uint8Array): number | undefined {
-  if (header.length < 4) return undefined;
-  return ((header[0]! << 24) | (header[1]! << 16) | (header[2]! << 8) | header[3]!) >>> 0;
+  return header.length < 4 ? undefined : readU32(header, 0);
 }
 
 /** The top bit of a request id word: set on the last word of a backtrace. */
@@ -310,12 +304,7 @@ const REQUEST_ID_BIT = 0x80000000;
 
 /** The request id a REQ/REP header ends with, as a RecvRecord field (none if shorter than a word). */
 function lastWord(header: Uint8Array): { requestId?: number } {
-  const n = header.length;
-  if (n < 4) return {};
-  return {
-    requestId:
-      ((header[n - 4]! << 24) | (header[n - 3]! << 16) | (header[n - 2]! << 8) | header[n - 1]!) >>> 0,
-  };
+  return header.length < 4 ? {} : { requestId: readU32(header, header.length - 4) };
 }
 
 /**
@@ -445,14 +434,14 @@ export function startSpActors(
       const ps = o.pubsub;
       const gone = new Set(spec.app.unsubscribe ?? []);
       const late = spec.app.unsubscribeAtUs !== undefined && spec.app.unsubscribeAtUs <= env.nowUs();
-      for (const t of spec.app.subscribe ?? []) if (!(late && gone.has(t))) subscribe(s, hexBytes(t));
+      for (const t of spec.app.subscribe ?? []) if (!(late && gone.has(t))) subscribe(s, fromHex(t));
       if (late) ps.unsubscribedAfter ??= o.received.length;
       else if (spec.app.unsubscribeAtUs !== undefined)
         env.setTimer(
           spec.app.unsubscribeAtUs - env.nowUs(),
           () => {
             if (s.closed) return;
-            for (const t of gone) unsubscribe(s, hexBytes(t));
+            for (const t of gone) unsubscribe(s, fromHex(t));
             ps.unsubscribedAfter ??= o.received.length;
           },
           'scenario-unsubscribe',
@@ -781,7 +770,7 @@ export function startSpActors(
       if (step.afterUs > 0) await env.sleep(step.afterUs);
       if (ended) return;
       if ('write' in step) {
-        const b = hexBytes(step.write);
+        const b = fromHex(step.write);
         const joined = new Uint8Array(pending.length + b.length);
         joined.set(pending);
         joined.set(b, pending.length);

@@ -4,6 +4,7 @@
  * (scenarios/sp/families/) define theirs with defineCheck(); the SP plugin hands them to the engine
  * (StackCore.checks). The check types and the engine's own checks are scenarios/checks.ts.
  */
+import { bytesEqual as sameBytes } from '../../impl/runtime/bytes.js';
 import type { PipeEvent } from '../../impl/sp/core/socket.js';
 import {
   verdict,
@@ -15,10 +16,9 @@ import type { Scenario, SocketSpec } from './model.js';
 export { verdict } from '../checks.js';
 export type { CheckKind, CheckResult, CheckStatus, CheckVerdict } from '../checks.js';
 
+/** Equal bytes; a missing `b` (a message that was never sent) equals nothing. */
 export function bytesEqual(a: Uint8Array, b: Uint8Array | undefined): boolean {
-  if (b === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return b !== undefined && sameBytes(a, b);
 }
 
 export interface SentRecord {

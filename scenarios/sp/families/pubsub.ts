@@ -11,6 +11,7 @@
  * index and the message index (scenarios/runner.ts payload()): "" and "00" match everything the PUB
  * (socket 0) sends, "000000" followed by one byte matches one message, "01" matches nothing.
  */
+import { fromHex } from '../../../impl/runtime/bytes.js';
 import fc from 'fast-check';
 import { parseFaultPlan } from '../../../sim/fault-plan.js';
 import { OPTION_DEFAULTS, type OptionValues } from '../../../impl/sp/options.js';
@@ -44,12 +45,6 @@ function optionOf<N extends keyof OptionValues>(spec: SocketSpec, name: N): Opti
   return OPTION_DEFAULTS[name];
 }
 
-function hexBytes(hex: string): Uint8Array {
-  const b = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < b.length; i++) b[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return b;
-}
-
 const publishers = (s: Scenario): SocketSpec[] => s.sockets.filter((x) => x.protocol === 'pub0');
 const subscribers = (s: Scenario): SocketSpec[] => s.sockets.filter((x) => x.protocol === 'sub0');
 
@@ -57,7 +52,7 @@ const subscribers = (s: Scenario): SocketSpec[] => s.sockets.filter((x) => x.pro
 function topicsOf(spec: SocketSpec): { before: Uint8Array[]; after: Uint8Array[] } {
   const gone = new Set(spec.app.unsubscribe ?? []);
   const all = spec.app.subscribe ?? [];
-  return { before: all.map(hexBytes), after: all.filter((t) => !gone.has(t)).map(hexBytes) };
+  return { before: all.map(fromHex), after: all.filter((t) => !gone.has(t)).map(fromHex) };
 }
 
 const matchesAny = (body: Uint8Array, topics: readonly Uint8Array[]): boolean =>

@@ -15,27 +15,10 @@ import { SCENARIO_SOCKET_DEFAULTS } from '../run.js';
 export const MAX_EXACT_LENGTH = 2n ** 53n - 1n;
 export const MAX_U64 = 2n ** 64n - 1n;
 
-export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
-}
+// The bytes helpers the raw-byte families use, from the one bytes module.
+import { concatBytes, fromHex, toHex } from '../../../impl/runtime/bytes.js';
 
-export function fromHex(hex: string): Uint8Array {
-  const b = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < b.length; i++) b[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return b;
-}
-
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+export { concatBytes, fromHex, toHex };
 
 /**
  * A frame header announcing `length` bytes: u64 big-endian, after the 0x01 type byte on ipc. Any

@@ -9,6 +9,7 @@
  * raw BUS and STAR are in framing.ts (`framing/bus-device`, `framing/star`), raw SURVEYOR /
  * RESPONDENT in survey.ts (`resend/raw-survey`).
  */
+import { fromHex } from '../../../impl/runtime/bytes.js';
 import fc from 'fast-check';
 import { parseFaultPlan } from '../../../sim/fault-plan.js';
 import { hasPrefix } from '../../../impl/sp/protocol/pubsub.js';
@@ -33,12 +34,6 @@ import {
 
 const NA = (why: string): CheckVerdict => ({ status: 'not-applicable', expected: null, actual: why });
 
-function hexBytes(hex: string): Uint8Array {
-  const b = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < b.length; i++) b[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return b;
-}
-
 function list(xs: readonly number[]): string {
   return xs.length > 8 ? `${xs.slice(0, 8).join(', ')}, ...` : xs.join(', ');
 }
@@ -59,7 +54,7 @@ function spreadOf(p: ScenarioProtocol): Spread {
 
 /** A SUB's topics (all it ever held; null for sinks that do not filter). */
 function topicsOf(sink: SocketSpec): Uint8Array[] | null {
-  return sink.protocol === 'sub0' ? (sink.app.subscribe ?? []).map(hexBytes) : null;
+  return sink.protocol === 'sub0' ? (sink.app.subscribe ?? []).map(fromHex) : null;
 }
 
 const matches = (body: Uint8Array, topics: Uint8Array[] | null): boolean =>

@@ -3,6 +3,7 @@
  * finding, a pooled allocator that checks every request against the receive limit, and big-endian
  * byte patterns.
  */
+import { concatBytes, encodeU32 } from '../../../impl/runtime/bytes.js';
 import type { Allocator } from '../../../impl/sp/wire/frames.js';
 import type { Finding, OracleId } from '../../../fuzz/target.js';
 
@@ -103,20 +104,12 @@ export function u64Bytes(n: bigint): Uint8Array {
   return out;
 }
 
-export function u32Bytes(n: number): Uint8Array {
-  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-}
+/** A big-endian u32 (impl/runtime/bytes.ts). */
+export const u32Bytes = encodeU32;
 
+/** The parts joined into a fresh array (impl/runtime/bytes.ts concatBytes, as a variadic call). */
 export function concat(...parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Bytes i and j of a and b equal over `n` bytes. */
