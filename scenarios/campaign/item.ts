@@ -15,7 +15,7 @@ import { replayCase } from '../property.js';
 import { runScenario } from '../runner.js';
 import type { Lab } from '../lab.js';
 import type { AnyStack } from '../stack.js';
-import { toJsonLines, TRACE_SCHEMA } from '../../sim/trace.js';
+import { toJsonLines, TRACE_SCHEMA, type TraceEvent } from '../../sim/trace.js';
 import { realFaultLayer } from '../real/faults.js';
 import { runOnReal } from '../real/run.js';
 
@@ -62,6 +62,8 @@ export interface ItemResult {
 /** Traced events kept for a passing sample and for a failing case (a bound on trace file size). */
 const SAMPLE_TRACE_EVENTS_MAX = 200_000;
 const FAILURE_TRACE_EVENTS_MAX = 500_000;
+/** Traced events kept per real run (netlab's side; the first run's and failing runs' are written). */
+const REAL_TRACE_EVENTS_MAX = 100_000;
 
 export function caseFilePath(outDir: string, property: string, impl: string): string {
   return join(outDir, 'cases', `${property}-${impl}`.replace(/[^A-Za-z0-9_.-]/g, '_') + '.json');
@@ -86,6 +88,9 @@ export async function runWorkItem(
   const impl = item.impl;
   let scenarioRuns = 0;
   if (item.runtime === 'real') {
+    // netlab's side of each real run is traced; kept: the first run's (a sample) and failing runs'.
+    const realTraces = new Map<string, TraceEvent[]>();
+    let firstSeed: string | undefined;
     const r = await runPropertySampled(spec, {
       ...(o.transport !== undefined ? { transport: o.transport } : {}),
       stack,
@@ -97,7 +102,15 @@ export async function runWorkItem(
       commit: o.commit,
       nowMs,
       concurrency: o.realConcurrency,
-      run: (scenario, seed) => runOnReal(stack, scenario, seed, { faults: realFaultLayer }),
+      run: async (scenario, seed) => {
+        firstSeed ??= seed;
+        const run = await runOnReal(stack, scenario, seed, {
+          faults: realFaultLayer,
+          traceCapacity: REAL_TRACE_EVENTS_MAX,
+        });
+        if (!('unsupported' in run) && (seed === firstSeed || !run.ok)) realTraces.set(seed, run.trace);
+        return run;
+      },
       onProgress: (done) => {
         scenarioRuns = done;
         onProgress?.(done);
@@ -111,7 +124,20 @@ export async function runWorkItem(
             path: caseFilePath(o.outDir, spec.id, `${impl}.real`),
             content: JSON.stringify(r.failure, null, 2) + '\n',
           };
-    return { index: item.index, run: r, traces: [], caseFile, scenarioRuns };
+    const traces: TraceFile[] = [];
+    const attach = (c: SuiteRun['cases'][number], seed: string, suffix: string, source: string): void => {
+      const events = realTraces.get(seed);
+      if (events === undefined) return;
+      const file = traceFileName(`${c.id}${suffix}`);
+      traces.push({ file, content: toJsonLines({ schema: TRACE_SCHEMA, seed, source }, events) });
+      c.trace = `${TRACES_DIR}/${file}`;
+    };
+    for (const c of r.cases)
+      if (c.status === 'fail' && c.simSeed !== null) attach(c, c.simSeed, '', `${c.replay} (real sockets)`);
+    const first = r.cases[0];
+    if (first !== undefined && first.trace === null && firstSeed !== undefined)
+      attach(first, firstSeed, '-sample', `sample of ${first.id} (real sockets)`);
+    return { index: item.index, run: r, traces, caseFile, scenarioRuns };
   }
   const r = await runProperty(spec, {
     ...(o.transport !== undefined ? { transport: o.transport } : {}),

@@ -13,6 +13,8 @@ export interface RealRunOptions {
   /** The fault layer for scenarios with faults (default: none, and such scenarios are not run). */
   faults?: (seed: string) => RealFaultLayer;
   quietUs?: number;
+  /** Keep the last N trace events of the run (default 0: none). */
+  traceCapacity?: number;
 }
 
 /** Runs the scenario over real sockets, or says why it cannot (a fault with no real equivalent). */
@@ -29,6 +31,7 @@ export async function runOnReal(
     seed,
     ...(faults !== undefined ? { faults } : {}),
     ...(o.quietUs !== undefined ? { quietUs: o.quietUs } : {}),
+    ...(o.traceCapacity !== undefined ? { traceCapacity: o.traceCapacity } : {}),
   });
   let result: ScenarioResult;
   try {

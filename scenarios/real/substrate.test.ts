@@ -7,14 +7,14 @@ import { realSubstrate, realUnsupported } from './substrate.js';
 
 const CHECKS = ['stack.no-crash', 'delivery.intact-in-order', 'delivery.all-delivered'];
 
-async function runReal(transport: 'tcp' | 'ipc' | 'inproc', pattern: 'pair0' | 'reqrep') {
+async function runReal(transport: 'tcp' | 'ipc' | 'inproc', pattern: 'pair0' | 'reqrep', traceCapacity = 0) {
   const scenario = defineScenario({
     name: `real ${pattern} ${transport}`,
     ...topology({ pattern, transport }),
     workload: { sends: [0, 1, 100, 70_000, 5].map((bytes) => ({ socket: 'client0', bytes })) },
     checks: pattern === 'reqrep' ? ['stack.no-crash', 'reqrep.all-answered'] : CHECKS,
   });
-  const substrate = realSubstrate(spCore, scenario, { seed: 'real-test', quietUs: 150_000 });
+  const substrate = realSubstrate(spCore, scenario, { seed: 'real-test', quietUs: 150_000, traceCapacity });
   try {
     return { scenario, result: await runScenarioOn(scenario, substrate) };
   } finally {
@@ -38,6 +38,26 @@ describe('the real substrate runs scenarios over real sockets', () => {
       ['stack.no-crash', 'pass'],
       ['reqrep.all-answered', 'pass'],
     ]);
+  });
+
+  it("records netlab's side as one trace the viewer opens: typed events, one sequence, the run's clock", async () => {
+    const { result } = await runReal('tcp', 'reqrep', 10_000);
+    const trace = result.trace;
+    expect(trace.length).toBeGreaterThan(10);
+    expect(trace.map((e) => e.seq)).toEqual(trace.map((_, i) => i));
+    for (let i = 1; i < trace.length; i++) expect(trace[i]!.tUs).toBeGreaterThanOrEqual(trace[i - 1]!.tUs);
+    expect(new Set(trace.map((e) => e.host))).toEqual(new Set(['client0', 'server']));
+    const kinds = new Set(trace.map((e) => e.kind));
+    for (const k of ['listen', 'connect', 'session-open', 'msg-send', 'msg-recv'])
+      expect(kinds, k).toContain(k);
+    // REQ's requests carry their request id as the correlation id.
+    const requests = trace.filter(
+      (e) => e.kind === 'msg-send' && e.host === 'client0' && e.msg === 'request',
+    );
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.every((e) => e.kind === 'msg-send' && typeof e.corr === 'number')).toBe(true);
+    // Without a capacity nothing is kept.
+    expect((await runReal('tcp', 'pair0')).result.trace).toEqual([]);
   });
 
   it('refuses what it cannot reproduce, naming why', () => {

@@ -28,6 +28,7 @@ import type { AnyStackCore } from '../stack.js';
 import type { ScenarioSubstrate, SubstrateRun } from '../runner.js';
 import type { FaultRecord } from '../../sim/fault-plan.js';
 import type { NetStats } from '../../sim/net.js';
+import { RingSink, type TraceSink } from '../../sim/trace.js';
 
 /** A run ends this long after the last thing the runner recorded, once faults have healed (default 300 ms). */
 export const DEFAULT_QUIET_US = 300_000;
@@ -80,6 +81,12 @@ export interface RealSubstrateOptions {
   quietUs?: number;
   maxLivenessUs?: number;
   faults?: RealFaultLayer;
+  /**
+   * Keep the last N trace events of netlab's side of the run (every host env's, one stream in
+   * arrival order, stamped with the run's clock), for the report's viewer (default 0: none). Real
+   * timings differ run to run, so the trace has no hash.
+   */
+  traceCapacity?: number;
 }
 
 export interface RealSubstrate extends ScenarioSubstrate {
@@ -242,6 +249,9 @@ export function realSubstrate(
     }
   }
 
+  const ring = (options.traceCapacity ?? 0) > 0 ? new RingSink(options.traceCapacity) : undefined;
+  const runClockUs = (): number => Math.floor((performance.now() - originMs) * 1000);
+
   return {
     runtime: 'real',
     addHost(name, boot) {
@@ -253,11 +263,13 @@ export function realSubstrate(
     },
     async run({ endUs, healedAtUs, activity, settled }): Promise<SubstrateRun> {
       originMs = performance.now();
+      const sinks = ring === undefined ? [] : [restamped(ring, () => runClockUs())];
       for (const { name, boot } of boots) {
         const env = createNodeEnv({
           seed: `${options.seed}/${name}`,
           hostName: name,
           onCallbackError: (e) => (thrown ??= e),
+          trace: { sinks },
         });
         envs.push(env);
         boot(new HostEnv(env));
@@ -292,7 +304,7 @@ export function realSubstrate(
       }
       return { traceHash: '', reason, nowUs: now(), events: last };
     },
-    trace: () => [],
+    trace: () => ring?.events() ?? [],
     netStats: () => ({ ...ZERO_STATS }),
     async dispose() {
       await Promise.allSettled(envs.map((e) => e.close()));
@@ -308,4 +320,13 @@ export function realSubstrate(
 function formatKey(address: string): string {
   const a = parseAddress(address);
   return a.transport === 'tcp' ? `tcp://${a.host}:${a.port}` : `unix://${a.path}`;
+}
+
+/**
+ * A sink that stamps every event with one sequence and the run's clock before `inner` keeps it: each
+ * host env numbers and times its own events, and the viewer wants one stream.
+ */
+function restamped(inner: TraceSink, nowUs: () => number): TraceSink {
+  let seq = 0;
+  return { write: (e) => inner.write({ ...e, seq: seq++, tUs: nowUs() }) };
 }
