@@ -90,6 +90,16 @@ describe('netlab interop --quick against the installed peers', () => {
     expect(report.banner.totals).toMatchObject({ cases: cells.length, pass: cells.length, findings: 0 });
     const cases = report.suites.flatMap((s) => s.cases);
     expect(cases.every((c) => c.runtime === 'real' && c.traceHash === null)).toBe(true);
+    // netlab's side of every cell is a trace beside the report, which the viewer opens.
+    let withMessages = 0;
+    for (const c of cases) {
+      expect(c.trace, c.id).toMatch(/^traces\//);
+      const text = readFileSync(join(out, c.trace!), 'utf8');
+      expect(text.split('\n')[0]).toContain('"schema":"netlab/trace@2"');
+      expect(text, c.id).toMatch(/"kind":"(listen|connect)"/);
+      if (text.includes('"kind":"msg-')) withMessages++;
+    }
+    expect(withMessages).toBeGreaterThan(cases.length / 2);
     const nng = await peerVersion('nngcat');
     const nanomsg = await peerVersion('nanocat');
     expect(buildMatrix(report.suites).impls).toEqual([`nanomsg ${nanomsg} (real)`, `nng ${nng} (real)`]);
@@ -113,6 +123,14 @@ describe('netlab interop usage errors', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).toContain('usage: netlab interop');
+  });
+
+  it('--stack selects stacks; one without interop cells runs nothing and says so', async () => {
+    const r = await interop(['--stack', 'sp', '--list']);
+    expect(r.code).toBe(0);
+    const bad = await interop(['--stack', 'nosuch']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown stack 'nosuch' \(accepted: all, sp/);
   });
 
   it('--out DIR holding a report that is not valid: exit 2 before any cell runs', async () => {

@@ -34,11 +34,17 @@ import {
   DEFAULT_JOBS,
   DEFAULT_SEED,
   MAX_JOBS,
+  CELL_TRACE_EVENTS_MAX,
   matrixCells,
   runMatrix,
   type CellResult,
 } from '../../scenarios/sp/interop/matrix.js';
-import { interopReport, mergeInteropInto, type InteropRunInfo } from '../../scenarios/sp/interop/report.js';
+import {
+  cellTraces,
+  interopReport,
+  mergeInteropInto,
+  type InteropRunInfo,
+} from '../../scenarios/sp/interop/report.js';
 import { intFlag, parseFlags, UsageError, type Command } from './common.js';
 import { packageRoot } from '../package-root.js';
 import { selectStacks } from './run.js';
@@ -230,6 +236,8 @@ Exit codes: 0 every cell passed, 1 a cell failed or ended in error, 2 a usage or
       jobs,
       timeoutMs,
       seed,
+      // With --out, netlab's side of every cell is traced for the report's viewer.
+      ...(values.out !== undefined ? { traceCapacity: CELL_TRACE_EVENTS_MAX } : {}),
       onResult: (r, index) => {
         done[index] = r;
         // Lines in cell order, whatever order the jobs finish in.
@@ -268,7 +276,7 @@ Exit codes: 0 every cell passed, 1 a cell failed or ended in error, 2 a usage or
       const report =
         existing === null ? interopReport(results, info) : mergeInteropInto(existing, results, info);
       const merged = existing !== null;
-      const written = writeReportFiles(values.out, report);
+      const written = writeReportFiles(values.out, report, cellTraces(results, seed));
       writeReportHtml(values.out, report);
       log(
         `report: ${relative(process.cwd(), written.reportJson)}${merged ? ' (interop suite merged into the report there)' : ''}` +

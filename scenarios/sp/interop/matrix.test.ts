@@ -102,6 +102,7 @@ const result = (cell: Partial<Cell>, over: Partial<CellResult> = {}): CellResult
     detail: 'nngcat 1.5.2: fine',
     peerVersion: c.peer === 'nng' ? '1.5.2' : '1.1.5',
     durationMs: 12,
+    trace: [],
     ...over,
   };
 };

@@ -13,6 +13,7 @@
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createNodeEnv, type NodeEnv } from '../../../impl/runtime/node.js';
+import { RingSink, type TraceEvent } from '../../../sim/trace.js';
 import type { Socket } from '../../../impl/sp/core/socket.js';
 import { SpError } from '../../../impl/sp/errors.js';
 import {
@@ -69,6 +70,8 @@ export interface CellResult extends Cell {
   peerVersion: string | null;
   /** Wall time of the cell, setup and cleanup included, in milliseconds. */
   durationMs: number;
+  /** netlab's side of the cell as trace events (CellOptions.traceCapacity; empty without). */
+  trace: TraceEvent[];
 }
 
 /** Default bound of one cell, setup and exchange (cleanup has its own bound). */
@@ -171,7 +174,15 @@ export interface CellOptions {
   timeoutMs?: number;
   /** Seed of the fault decisions; a cell uses `${seed}/${cellId}` (default DEFAULT_SEED). */
   seed?: string;
+  /**
+   * Keep the last N trace events of netlab's side of the cell (its env's), for the report's viewer
+   * (default 0: none; `netlab interop --out` keeps CELL_TRACE_EVENTS_MAX).
+   */
+  traceCapacity?: number;
 }
+
+/** Trace events `netlab interop --out` keeps per cell: an exchange is a few hundred. */
+export const CELL_TRACE_EVENTS_MAX = 5_000;
 
 /** The cell ended as an error (not a failed check): a peer crashed, timed out, could not start. */
 class CellError extends Error {
@@ -401,6 +412,7 @@ export async function runCell(cell: Cell, options: CellOptions = {}): Promise<Ce
   const id = cellId(cell);
   const timeoutMs = options.timeoutMs ?? DEFAULT_CELL_TIMEOUT_MS;
   const dialect = dialectOf(cell.peer);
+  const ring = (options.traceCapacity ?? 0) > 0 ? new RingSink(options.traceCapacity) : undefined;
   const result = (status: CellStatus, detail: string, version: string | null): CellResult => ({
     ...cell,
     id,
@@ -408,6 +420,7 @@ export async function runCell(cell: Cell, options: CellOptions = {}): Promise<Ce
     detail,
     peerVersion: version,
     durationMs: Math.round(performance.now() - startMs),
+    trace: ring?.events() ?? [],
   });
 
   const exchange = exchangeFor(cell);
@@ -456,6 +469,7 @@ export async function runCell(cell: Cell, options: CellOptions = {}): Promise<Ce
     const env = createNodeEnv({
       seed,
       hostName: 'netlab',
+      ...(ring !== undefined ? { trace: { sinks: [ring] } } : {}),
       onCallbackError: (e) => {
         hasCallbackError = true;
         callbackError ??= e;

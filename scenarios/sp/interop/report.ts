@@ -7,10 +7,14 @@
 import {
   createReport,
   mergeSuiteInto,
+  traceFileName,
+  TRACES_DIR,
   type BannerInput,
   type CaseInput,
   type Report,
 } from '../../../reports/schema.js';
+import type { TraceFile } from '../../../reports/write.js';
+import { toJsonLines, TRACE_SCHEMA } from '../../../sim/trace.js';
 import { dialectOf, exchangeOfCell, type Cell, type CellResult } from './matrix.js';
 import { faultProfile } from './faults.js';
 
@@ -33,6 +37,26 @@ export function replayCommand(cell: Cell, seed: string): string {
   );
 }
 
+/** The trace file of a cell that recorded one (null without), as the report's traces/ holds it. */
+function cellTraceFile(r: CellResult, caseId: string, seed: string): TraceFile | null {
+  if (r.trace.length === 0) return null;
+  return {
+    file: traceFileName(caseId),
+    content: toJsonLines(
+      { schema: TRACE_SCHEMA, seed, source: `${replayCommand(r, seed)} (netlab's side, real sockets)` },
+      r.trace,
+    ),
+  };
+}
+
+/** The trace files of the cells that recorded one, for writeReportFiles beside the report. */
+export function cellTraces(results: readonly CellResult[], seed: string): TraceFile[] {
+  return results.flatMap((r) => {
+    const t = cellTraceFile(r, cellCase(r, seed).id, seed);
+    return t === null ? [] : [t];
+  });
+}
+
 export function cellCase(r: CellResult, seed: string): CaseInput {
   const exchange = exchangeOfCell(r);
   const dialect = dialectOf(r.peer);
@@ -40,9 +64,10 @@ export function cellCase(r: CellResult, seed: string): CaseInput {
   const peerRole = r.role === 'listener' ? 'dialer' : 'listener';
   const faults = r.faults === 'none' ? '' : `/${r.faults}`;
   const netlabDoes = r.role === 'listener' ? 'listens' : 'dials';
+  // The impl segment is what the matrix removes to make one row of every peer's cell.
+  const id = `${INTEROP_SUITE}/${r.protocol}/${impl}/${r.role}/${r.transport}${faults}`;
   return {
-    // The impl segment is what the matrix removes to make one row of every peer's cell.
-    id: `${INTEROP_SUITE}/${r.protocol}/${impl}/${r.role}/${r.transport}${faults}`,
+    id,
     title: `netlab ${r.protocol} ${netlabDoes}, the peer's ${exchange.peerProtocol} ${r.role === 'listener' ? 'dials' : 'listens'} over ${r.transport}${r.faults === 'none' ? '' : ` with faults ${r.faults}`}`,
     stack: 'sp',
     family: INTEROP_SUITE,
@@ -68,7 +93,7 @@ export function cellCase(r: CellResult, seed: string): CaseInput {
     actual: r.detail,
     replay: replayCommand(r, seed),
     traceHash: null,
-    trace: null,
+    trace: r.trace.length > 0 ? `${TRACES_DIR}/${traceFileName(id)}` : null,
     wallMs: r.durationMs,
   };
 }
