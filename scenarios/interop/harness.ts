@@ -419,7 +419,11 @@ export function findPeer(command: string): string | null {
 }
 
 /** Debian packages that provide each peer, for the install hint in skip/failure reasons. */
-const PEER_PACKAGES: Record<string, string> = { nngcat: 'nng-utils', nanocat: 'nanomsg-utils' };
+const PEER_PACKAGES: Record<string, string> = {
+  nngcat: 'nng-utils',
+  nanocat: 'nanomsg-utils',
+  go: 'golang-go',
+};
 
 /** Upstream part of a Debian version: "1:1.1.5+dfsg-1.1+b1" → "1.1.5". */
 function upstreamVersion(debianVersion: string): string {
