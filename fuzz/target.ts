@@ -9,7 +9,7 @@ import type { FuzzInput } from './input.js';
 
 /** Which oracle an input broke. Stable ids: crasher files and tests match on them. */
 export type OracleId =
-  /** The code under test threw something other than its typed error (SpError). */
+  /** The code under test threw something other than its stack's typed error (SpError, EchoError...: an error with a stable `code`). */
   | 'untyped-error'
   /** It threw a typed error where the model expects none, or another code than the model's. */
   | 'wrong-error'
