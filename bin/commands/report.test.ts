@@ -41,6 +41,20 @@ describe('netlab report', () => {
     expect((await netlab('report', '--help')).stdout).toMatch(/usage: netlab report DIR/);
   });
 
+  it('a report of before stacks (netlab/report@1) is refused by report and merge, naming both versions', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-report-old-'));
+    const { schema: _schema, ...rest } = JSON.parse(JSON.stringify(fixedReport())) as { schema: string };
+    writeFileSync(join(dir, 'report.json'), JSON.stringify({ schema: 'netlab/report@1', ...rest }));
+    for (const r of [
+      await netlab('report', dir),
+      await netlab('merge', dir, '--out', mkdtempSync(join(tmpdir(), 'netlab-merge-old-'))),
+    ]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('older schema "netlab/report@1"');
+      expect(r.stderr).toContain('reads "netlab/report@2"');
+    }
+  });
+
   it('netlab run writes index.html beside report.json', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'netlab-report-run-'));
     const r = await netlab('run', '--runs', '2', '--out', dir);
