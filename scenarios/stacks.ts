@@ -5,6 +5,7 @@
  * the browser re-run bundle (web/rerun-entry.ts).
  */
 import type { AnyStack } from './stack.js';
+import { echoStack } from './echo/plugin.js';
 import { spStack } from './sp/plugin.js';
 
-export const STACKS: readonly AnyStack[] = [spStack];
+export const STACKS: readonly AnyStack[] = [spStack, echoStack];
