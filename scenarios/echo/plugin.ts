@@ -8,6 +8,7 @@
 import type { StackPlugin } from '../stack.js';
 import type { EchoCheckContext, EchoObservations } from './checks.js';
 import { ECHO_FAMILIES } from './families/index.js';
+import { ECHO_FRAME, echoFuzzImpls } from './fuzz/frame.js';
 import type { EchoScenario } from './model.js';
 import { echoCore } from './run.js';
 import { ECHO_SOMETIMES } from './sometimes.js';
@@ -18,5 +19,6 @@ export const echoStack: StackPlugin<EchoScenario, EchoObservations, EchoCheckCon
     'a small length-prefixed echo protocol (u32 length + payload; sessions and requesters with request ids)',
   families: ECHO_FAMILIES,
   sometimes: ECHO_SOMETIMES,
+  fuzz: { targets: [ECHO_FRAME], impls: echoFuzzImpls },
   protocols: () => ['echo'],
 };
