@@ -10,6 +10,7 @@ import type { EchoCheckContext, EchoObservations } from './checks.js';
 import { ECHO_FAMILIES } from './families/index.js';
 import { ECHO_FRAME, echoFuzzImpls } from './fuzz/frame.js';
 import type { EchoScenario } from './model.js';
+import { ECHO_PARITY } from './parity.js';
 import { echoCore } from './run.js';
 import { ECHO_SOMETIMES } from './sometimes.js';
 
@@ -19,6 +20,7 @@ export const echoStack: StackPlugin<EchoScenario, EchoObservations, EchoCheckCon
     'a small length-prefixed echo protocol (u32 length + payload; sessions and requesters with request ids)',
   families: ECHO_FAMILIES,
   sometimes: ECHO_SOMETIMES,
+  parity: ECHO_PARITY,
   fuzz: { targets: [ECHO_FRAME], impls: echoFuzzImpls },
   protocols: () => ['echo'],
 };
