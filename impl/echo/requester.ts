@@ -24,6 +24,7 @@ import {
   EchoProtocolError,
   FRAME_HEADER_BYTES,
   Outbox,
+  SMALL_FRAME_BYTES,
   type FrameDecoderFactory,
   type FrameDecoderLike,
 } from './echo.js';
@@ -34,6 +35,7 @@ export const DEFAULT_MAX_PENDING = 64;
 export const DEFAULT_RECONNECT_MIN_US = 10_000;
 export const DEFAULT_RECONNECT_MAX_US = 1_000_000;
 export const DEFAULT_MAX_CONNECT_ATTEMPTS = 32;
+const EMPTY = new Uint8Array(0);
 
 export interface EchoRequesterOptions {
   /** Largest frame payload sent or accepted, the 4-byte id included (default 1 MiB). */
@@ -91,7 +93,7 @@ export interface EchoRequester {
 
 interface Pending {
   id: number;
-  /** Frame header and request id, then the body: written as two pieces, never copied. */
+  /** Frame header and request id (and a small body), then the rest: a large body is never copied. */
   head: Uint8Array;
   body: Uint8Array;
   /** Times it was written (more than once: resent after a lost connection). */
@@ -183,11 +185,14 @@ class Requester implements EchoRequester {
     const id = this.nextId;
     // Ids wrap at 2^32 (0 is skipped); fewer than maxPending are ever outstanding, so none repeats.
     this.nextId = this.nextId === 0xffffffff ? 1 : this.nextId + 1;
-    const head = new Uint8Array(FRAME_HEADER_BYTES + REQUEST_ID_BYTES);
+    // A small request goes out as one array (a copy of the body); a large one as head, then body.
+    const small = body.length <= SMALL_FRAME_BYTES;
+    const head = new Uint8Array(FRAME_HEADER_BYTES + REQUEST_ID_BYTES + (small ? body.length : 0));
     const view = new DataView(head.buffer);
     view.setUint32(0, REQUEST_ID_BYTES + body.length, false);
     view.setUint32(FRAME_HEADER_BYTES, id, false);
-    const p: Pending = { id, head, body, writes: 0, done };
+    if (small) head.set(body, FRAME_HEADER_BYTES + REQUEST_ID_BYTES);
+    const p: Pending = { id, head, body: small ? EMPTY : body, writes: 0, done };
     this.pending.set(id, p);
     this.stats.requests++;
     this.stats.pendingNow = this.pending.size;
@@ -297,7 +302,12 @@ class Requester implements EchoRequester {
         msg: 'request',
         bytes: p.head.length + p.body.length,
         fields: [
-          { name: 'length', offset: 0, length: FRAME_HEADER_BYTES, value: REQUEST_ID_BYTES + p.body.length },
+          {
+            name: 'length',
+            offset: 0,
+            length: FRAME_HEADER_BYTES,
+            value: p.head.length + p.body.length - FRAME_HEADER_BYTES,
+          },
           { name: 'request-id', offset: FRAME_HEADER_BYTES, length: REQUEST_ID_BYTES, value: p.id },
         ],
       });

@@ -6,6 +6,7 @@
  * conditions, the parity suite (./parity.ts), the fuzz target (./fuzz/) and the benchmark (./bench/).
  */
 import type { StackPlugin } from '../stack.js';
+import { ECHO_BENCHES } from './bench/index.js';
 import type { EchoCheckContext, EchoObservations } from './checks.js';
 import { ECHO_FAMILIES } from './families/index.js';
 import { ECHO_FRAME, echoFuzzImpls } from './fuzz/frame.js';
@@ -22,5 +23,6 @@ export const echoStack: StackPlugin<EchoScenario, EchoObservations, EchoCheckCon
   sometimes: ECHO_SOMETIMES,
   parity: ECHO_PARITY,
   fuzz: { targets: [ECHO_FRAME], impls: echoFuzzImpls },
+  benches: ECHO_BENCHES,
   protocols: () => ['echo'],
 };
