@@ -4,7 +4,8 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runDemo, type DemoOptions } from '../../scenarios/echo/demo.js';
+import { runDemo, type DemoOptions, type DemoResult } from '../../scenarios/echo/demo.js';
+import { ScenarioError } from '../../scenarios/model.js';
 import { parseFaultPlanText } from '../../sim/fault-plan.js';
 import { toJsonLines, TRACE_SCHEMA } from '../../sim/trace.js';
 import { EXIT_FINDING, EXIT_OK, intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
@@ -68,7 +69,14 @@ stack run by the lab's runner. The same seed always gives the same trace hash.
         throw new UsageError(`bad fault plan ${values.faults}: ${(e as Error).message}`);
       }
     }
-    const result = await runDemo(options);
+    let result: DemoResult;
+    try {
+      result = await runDemo(options);
+    } catch (e) {
+      // A given plan that names hosts the demo does not have (client4 with --clients 2...).
+      if (e instanceof ScenarioError) throw new UsageError(`the demo scenario is invalid: ${e.message}`);
+      throw e;
+    }
     let tracePath: string | null = null;
     if (values.out !== '') {
       mkdirSync(values.out, { recursive: true });

@@ -13,6 +13,7 @@ import {
   parseFaultPlan,
   type FaultPlan,
   type FaultRecord,
+  type FaultStep,
 } from '../../sim/fault-plan.js';
 import type { NetStats } from '../../sim/net.js';
 import { Rng } from '../../sim/rng.js';
@@ -84,6 +85,18 @@ const SESSION_TIMEOUT_US = 20_000_000;
 const RETRY_PAUSE_US = 250_000;
 const MAX_MESSAGE_BYTES = 32 * 1024;
 
+/** Hosts a fault step names. */
+function stepHosts(step: FaultStep): string[] {
+  const r = step as unknown as Record<string, unknown>;
+  const out: string[] = [];
+  for (const k of ['host', 'from', 'to']) if (typeof r[k] === 'string') out.push(r[k]);
+  for (const k of ['a', 'b', 'hosts']) if (Array.isArray(r[k])) out.push(...(r[k] as string[]));
+  const conn = r.conn as Record<string, unknown> | undefined;
+  if (typeof conn === 'object')
+    for (const k of ['client', 'server']) if (typeof conn[k] === 'string') out.push(conn[k]);
+  return out;
+}
+
 /** When the last step of a plan is over (its start plus how long it lasts), in µs. */
 export function planEndUs(plan: FaultPlan): number {
   let end = 0;
@@ -122,7 +135,11 @@ export function demoScenario(options: DemoOptions): { scenario: EchoScenario; sw
       })),
     };
   });
-  let plan = options.faultPlan ?? DEMO_FAULT_PLAN;
+  // The built-in plan names client0..client2: with fewer clients, the steps on missing hosts go.
+  let plan = options.faultPlan ?? {
+    version: 1 as const,
+    faults: DEMO_FAULT_PLAN.faults.filter((f) => stepHosts(f).every((h) => hosts.includes(h))),
+  };
   let swarmKnobs: string | null = null;
   if (options.swarm === true) {
     const drawn = drawSwarmPlan(root.fork('swarm'), hosts);
