@@ -9,8 +9,8 @@
 import type { Env } from '../impl/runtime/env.js';
 import { applyFaultPlan, type FaultRecord } from '../sim/fault-plan.js';
 import { Network, type NetStats } from '../sim/net.js';
-import { RingSink, type TraceEvent } from '../sim/trace.js';
-import { World } from '../sim/world.js';
+import { RingSink, type TraceEvent, type TraceSink } from '../sim/trace.js';
+import { World, type WorldMode } from '../sim/world.js';
 import { evaluateChecks, LOSSY_FAULTS } from './checks.js';
 import type { Scenario } from './model.js';
 import type { AnyStackCore, CheckContext, CheckResult, StackCore, StackRun } from './stack.js';
@@ -20,6 +20,10 @@ export interface RunOptions {
   traceCapacity?: number;
   /** Bound on events per run (default 5 000 000). */
   maxEvents?: number;
+  /** The simulator's scheduling mode (default 'fast'; 'strict' yields after every event, same hash). */
+  mode?: WorldMode;
+  /** More sinks for the simulated world's trace events (e.g. the caller's own ring or file writer). */
+  sinks?: readonly TraceSink[];
 }
 
 /** Default bound on events per run. */
@@ -88,7 +92,12 @@ export function simSubstrate(
   options: RunOptions = {},
 ): ScenarioSubstrate {
   const ring = (options.traceCapacity ?? 0) > 0 ? new RingSink(options.traceCapacity) : undefined;
-  const world = new World({ seed: simSeed, trace: ring ? { sinks: [ring] } : {} });
+  const sinks: TraceSink[] = [...(ring ? [ring] : []), ...(options.sinks ?? [])];
+  const world = new World({
+    seed: simSeed,
+    ...(options.mode !== undefined ? { mode: options.mode } : {}),
+    trace: sinks.length > 0 ? { sinks } : {},
+  });
   const n = scenario.network;
   const net = new Network(world, {
     link: { latency: n.latency, jitterUs: n.jitterUs, lossRate: n.lossRate },

@@ -1,7 +1,11 @@
-/** `netlab demo`: the documented lab demo over the simulated network (see scenarios/echo/demo.ts). */
+/**
+ * `netlab demo`: the documented lab demo over the simulated network, a scenario of the echo stack
+ * (see scenarios/echo/demo.ts).
+ */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runDemo, type DemoOptions } from '../../scenarios/echo/demo.js';
+import { runDemo, type DemoOptions, type DemoResult } from '../../scenarios/echo/demo.js';
+import { ScenarioError } from '../../scenarios/model.js';
 import { parseFaultPlanText } from '../../sim/fault-plan.js';
 import { toJsonLines, TRACE_SCHEMA } from '../../sim/trace.js';
 import { EXIT_FINDING, EXIT_OK, intFlag, parseFlags, printJson, UsageError, type Command } from './common.js';
@@ -14,8 +18,9 @@ export const demoCommand: Command = {
 
 Echo clients on several simulated hosts talk to one echo server over a lossy network with random
 segmentation and short writes, while a fault plan partitions, pauses, stalls and resets things.
-Every session must echo its bytes intact or fail with a typed error; a corrupted reply is a finding
-(exit 1). The same seed always gives the same trace hash.
+Every session must echo its bytes intact or fail with a typed error; a corrupted reply, or any echo
+check of the demo scenario that fails, is a finding (exit 1). The demo is a scenario of the echo
+stack run by the lab's runner. The same seed always gives the same trace hash.
 
   --seed S       root seed (default "netlab")
   --clients N    client hosts (default 4)
@@ -64,7 +69,14 @@ Every session must echo its bytes intact or fail with a typed error; a corrupted
         throw new UsageError(`bad fault plan ${values.faults}: ${(e as Error).message}`);
       }
     }
-    const result = await runDemo(options);
+    let result: DemoResult;
+    try {
+      result = await runDemo(options);
+    } catch (e) {
+      // A given plan that names hosts the demo does not have (client4 with --clients 2...).
+      if (e instanceof ScenarioError) throw new UsageError(`the demo scenario is invalid: ${e.message}`);
+      throw e;
+    }
     let tracePath: string | null = null;
     if (values.out !== '') {
       mkdirSync(values.out, { recursive: true });
@@ -89,6 +101,7 @@ Every session must echo its bytes intact or fail with a typed error; a corrupted
           `netlab demo  seed=${result.seed}  trace hash ${result.traceHash}`,
           `  ${result.events} events over ${ms(result.virtualUs)} of virtual time`,
           `  sessions ok ${result.sessionsOk}, failed ${result.sessionsFailed}${errs ? ` (${errs})` : ''}; corrupted ${result.corrupted}`,
+          ...result.failedChecks.map((c) => `  FINDING ${c.id}: ${c.actual ?? 'failed'}`),
           `  bytes echoed ${result.bytesEchoed}; segments ${result.net.segments}, retransmissions ${result.net.retransmissions}, ` +
             `partial writes ${result.net.partialWrites}, resets ${result.net.resets}`,
           ...(result.swarmKnobs ? [`  swarm knobs: ${result.swarmKnobs}`] : []),
@@ -105,6 +118,6 @@ Every session must echo its bytes intact or fail with a typed error; a corrupted
         ].join('\n') + '\n',
       );
     }
-    return result.corrupted > 0 ? EXIT_FINDING : EXIT_OK;
+    return result.corrupted > 0 || result.failedChecks.length > 0 ? EXIT_FINDING : EXIT_OK;
   },
 };

@@ -11,8 +11,13 @@
  * - decoder: at most one partial frame, <= maxFrameBytes (a bigger length prefix is a protocol error);
  * - server, per connection: reading pauses while more than maxPendingOutBytes of echoes wait for the
  *   send buffer, so the outbox holds at most maxPendingOutBytes + the frames decoded from one chunk;
- * - client: the outbox holds one message (header + payload, no copy); replies are kept, but a reply
- *   beyond the number of messages sent is a protocol error, so they never exceed the input.
+ * - client: the outbox holds one message (header + payload, copied together only when small);
+ *   replies are kept, but a reply beyond the number of messages sent is a protocol error, so they
+ *   never exceed the input.
+ *
+ * Errors: peer and protocol failures are typed (EchoError, EchoProtocolError) with a stable `code`;
+ * network failures keep the runtime's NetError codes. A long-lived client that matches replies to
+ * requests by id and resends across reconnects is ./requester.ts.
  */
 import { readU32, writeU32 } from '../runtime/bytes.js';
 import type { Deferred, Env, NetErrorCode, StreamConn, TimerHandle } from '../runtime/env.js';
@@ -22,15 +27,57 @@ export const FRAME_HEADER_BYTES = 4;
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_PENDING_OUT_BYTES = 256 * 1024;
 
-/** The peer (or the caller) broke the framing rules; the connection, if any, was reset. */
-export class EchoProtocolError extends Error {
-  override readonly name = 'EchoProtocolError';
+/**
+ * Stable codes of the echo stack's own errors (network failures keep the runtime's NetError codes).
+ * Protocol errors (the peer broke the framing rules) are EchoProtocolError: ErrFrameTooLarge,
+ * ErrUnexpectedReply, ErrShortReply. The others are a client's local outcomes (./requester.ts).
+ */
+export type EchoErrorCode =
+  /** A length prefix over maxFrameBytes (received), or a message too large to send. */
+  | 'ErrFrameTooLarge'
+  /** A reply nobody waits for: beyond the messages sent, or not the oldest request outstanding. */
+  | 'ErrUnexpectedReply'
+  /** A requester's reply too short to hold the request id it answers. */
+  | 'ErrShortReply'
+  /** A requester already has maxPending requests outstanding. */
+  | 'ErrQueueFull'
+  /** The requester was closed before the request was answered. */
+  | 'ErrClosed'
+  /** The requester made maxConnectAttempts connection attempts in a row without getting a reply. */
+  | 'ErrGaveUp';
+
+/** An echo error with a stable `code` (EchoErrorCode). */
+export class EchoError extends Error {
+  override readonly name: string = 'EchoError';
   constructor(
-    readonly reason: 'frame-too-large' | 'unexpected-reply',
+    readonly code: EchoErrorCode,
     message: string,
   ) {
-    super(`${reason}: ${message}`);
+    super(`${code}: ${message}`);
   }
+}
+
+/** The peer (or the caller) broke the framing rules; the connection, if any, was reset. */
+export class EchoProtocolError extends EchoError {
+  override readonly name: string = 'EchoProtocolError';
+  constructor(code: 'ErrFrameTooLarge' | 'ErrUnexpectedReply' | 'ErrShortReply', message: string) {
+    super(code, message);
+  }
+}
+
+/**
+ * Frames with a payload up to this size go out as one array (header and payload copied together):
+ * one write instead of two costs less than the copy. Larger payloads are written after their header
+ * without a copy.
+ */
+export const SMALL_FRAME_BYTES = 1024;
+
+/** A whole frame in one fresh array: the u32 big-endian length, then a copy of the payload. */
+export function encodeFrame(payload: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
+  new DataView(frame.buffer).setUint32(0, payload.length, false);
+  frame.set(payload, FRAME_HEADER_BYTES);
+  return frame;
 }
 
 export function encodeFrameHeader(payloadBytes: number): Uint8Array {
@@ -39,18 +86,44 @@ export function encodeFrameHeader(payloadBytes: number): Uint8Array {
   return header;
 }
 
+/** Allocates a payload buffer of exactly `bytes` bytes (an injection point: a lab can watch sizes). */
+export type Allocate = (bytes: number) => Uint8Array;
+
+const allocateZeroed: Allocate = (bytes) => new Uint8Array(bytes);
+
+/** What a connection needs of a streaming frame decoder (FrameDecoder, or another one injected). */
+export interface FrameDecoderLike {
+  /** True between frames (no partial frame buffered). */
+  readonly idle: boolean;
+  /** Feeds bytes; calls onFrame for each completed payload. Throws EchoProtocolError on bad input. */
+  push(chunk: Uint8Array, onFrame: (payload: Uint8Array) => void): void;
+}
+
+/**
+ * Makes a connection's decoder, given the connection's maxFrameBytes and allocator. The default is
+ * FrameDecoder; servers and requesters take another through their `frameDecoder` option.
+ */
+export type FrameDecoderFactory = (maxFrameBytes: number, allocate?: Allocate) => FrameDecoderLike;
+
+export const defaultFrameDecoder: FrameDecoderFactory = (maxFrameBytes, allocate) =>
+  new FrameDecoder(maxFrameBytes, allocate);
+
 /**
  * Streaming decoder: frames may be split at any byte across chunks, and one chunk may hold many
- * frames. Each payload handed out is a fresh array the callee owns.
+ * frames. Each payload handed out is a fresh array the callee owns. It allocates a payload's buffer
+ * only after checking its length against maxFrameBytes, and never more than that length.
  */
-export class FrameDecoder {
+export class FrameDecoder implements FrameDecoderLike {
   private readonly header = new Uint8Array(FRAME_HEADER_BYTES);
   private headerFillBytes = 0;
   private payload: Uint8Array | undefined;
   private payloadFillBytes = 0;
   private failed = false;
 
-  constructor(readonly maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {}
+  constructor(
+    readonly maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
+    private readonly allocate: Allocate = allocateZeroed,
+  ) {}
 
   /** True between frames (no partial frame buffered). */
   get idle(): boolean {
@@ -59,7 +132,7 @@ export class FrameDecoder {
 
   /** Feeds bytes; calls onFrame for each completed payload. Throws EchoProtocolError on an oversize length. */
   push(chunk: Uint8Array, onFrame: (payload: Uint8Array) => void): void {
-    if (this.failed) throw new EchoProtocolError('frame-too-large', 'decoder already failed');
+    if (this.failed) throw new EchoProtocolError('ErrFrameTooLarge', 'decoder already failed');
     let i = 0;
     while (i < chunk.length) {
       if (this.payload === undefined) {
@@ -73,7 +146,7 @@ export class FrameDecoder {
         if (lengthBytes > this.maxFrameBytes) {
           this.failed = true;
           throw new EchoProtocolError(
-            'frame-too-large',
+            'ErrFrameTooLarge',
             `frame of ${lengthBytes} bytes exceeds the limit of ${this.maxFrameBytes} bytes`,
           );
         }
@@ -81,7 +154,7 @@ export class FrameDecoder {
           onFrame(new Uint8Array(0));
           continue;
         }
-        this.payload = new Uint8Array(lengthBytes);
+        this.payload = this.allocate(lengthBytes);
         this.payloadFillBytes = 0;
       }
       const payload = this.payload;
@@ -98,7 +171,7 @@ export class FrameDecoder {
 }
 
 /** Bytes waiting for the send buffer, written in order; a short write leaves the rest for onWritable. */
-class Outbox {
+export class Outbox {
   private chunks: Uint8Array[] = [];
   private head = 0;
   private headOffsetBytes = 0;
@@ -144,13 +217,47 @@ export interface EchoServerOptions {
   maxFrameBytes?: number;
   /** Per connection: reading pauses while more echo bytes than this wait to be sent (default 256 KiB). */
   maxPendingOutBytes?: number;
+  /** Makes each connection's frame decoder (default: FrameDecoder with a zero-filled allocation). */
+  frameDecoder?: FrameDecoderFactory;
+}
+
+/** What a server has done since it started (counters only ever grow). */
+export interface EchoServerStats {
+  /** Connections accepted. */
+  connections: number;
+  /** Frames decoded and queued to be sent back. */
+  framesEchoed: number;
+  /** Payload bytes of those frames. */
+  bytesEchoed: number;
+  /** Connections reset because the peer broke the framing rules. */
+  protocolErrors: number;
+  /** Times a connection paused reading because too many echo bytes waited (backpressure). */
+  readPauses: number;
+  /** The most echo bytes one connection had waiting at once. */
+  maxPendingOutBytes: number;
+  /** The largest chunk one read delivered, in bytes. */
+  maxChunkBytes: number;
 }
 
 export interface EchoServer {
   /** The bound address (with the real port when port 0 was asked for). */
   readonly address: string;
+  /** Live counters (read them any time). */
+  readonly stats: EchoServerStats;
   /** Stops accepting and closes open connections gracefully (echoes not yet sent are dropped). */
   close(): void;
+}
+
+function newServerStats(): EchoServerStats {
+  return {
+    connections: 0,
+    framesEchoed: 0,
+    bytesEchoed: 0,
+    protocolErrors: 0,
+    readPauses: 0,
+    maxPendingOutBytes: 0,
+    maxChunkBytes: 0,
+  };
 }
 
 export function startEchoServer(
@@ -160,12 +267,17 @@ export function startEchoServer(
 ): Promise<EchoServer> {
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   const maxPendingOutBytes = options.maxPendingOutBytes ?? DEFAULT_MAX_PENDING_OUT_BYTES;
+  const frameDecoder = options.frameDecoder ?? defaultFrameDecoder;
+  const stats = newServerStats();
   const done = env.defer<EchoServer>();
   const sessions = new Set<EchoSession>();
   env.listen(
     address,
     (conn) => {
-      sessions.add(new EchoSession(env, conn, maxFrameBytes, maxPendingOutBytes, sessions));
+      stats.connections++;
+      sessions.add(
+        new EchoSession(env, conn, frameDecoder(maxFrameBytes), maxPendingOutBytes, sessions, stats),
+      );
     },
     (error, listener) => {
       if (listener === undefined) {
@@ -174,6 +286,7 @@ export function startEchoServer(
       }
       done.resolve({
         address: listener.address,
+        stats,
         close() {
           listener.close();
           for (const session of sessions) session.close();
@@ -186,7 +299,6 @@ export function startEchoServer(
 
 /** The server side of one connection. */
 class EchoSession {
-  private readonly decoder: FrameDecoder;
   private readonly outbox = new Outbox();
   private awaitingWritable = false;
   private readingPaused = false;
@@ -196,11 +308,11 @@ class EchoSession {
   constructor(
     private readonly env: Env,
     private readonly conn: StreamConn,
-    maxFrameBytes: number,
+    private readonly decoder: FrameDecoderLike,
     private readonly maxPendingOutBytes: number,
     private readonly sessions: Set<EchoSession>,
+    private readonly stats: EchoServerStats,
   ) {
-    this.decoder = new FrameDecoder(maxFrameBytes);
     conn.setHandlers({
       onData: (bytes) => this.onData(bytes),
       onWritable: () => {
@@ -225,14 +337,22 @@ class EchoSession {
   }
 
   private onData(bytes: Uint8Array): void {
+    const stats = this.stats;
+    if (bytes.length > stats.maxChunkBytes) stats.maxChunkBytes = bytes.length;
     try {
       this.decoder.push(bytes, (payload) => {
-        this.outbox.push(encodeFrameHeader(payload.length));
-        this.outbox.push(payload);
+        if (payload.length <= SMALL_FRAME_BYTES) this.outbox.push(encodeFrame(payload));
+        else {
+          this.outbox.push(encodeFrameHeader(payload.length));
+          this.outbox.push(payload);
+        }
+        stats.framesEchoed++;
+        stats.bytesEchoed += payload.length;
       });
     } catch (error) {
       if (!(error instanceof EchoProtocolError)) throw error;
-      this.env.trace({ kind: 'error', conn: this.conn.id, code: error.reason, message: error.message });
+      stats.protocolErrors++;
+      this.env.trace({ kind: 'error', conn: this.conn.id, code: error.code, message: error.message });
       this.closing = true;
       this.conn.reset();
       return;
@@ -242,6 +362,8 @@ class EchoSession {
 
   private pump(): void {
     if (this.closing) return;
+    const pending = this.outbox.pendingBytes;
+    if (pending > this.stats.maxPendingOutBytes) this.stats.maxPendingOutBytes = pending;
     if (!this.awaitingWritable) {
       try {
         this.awaitingWritable = !this.outbox.flush(this.conn);
@@ -254,6 +376,7 @@ class EchoSession {
     // Backpressure: stop decoding new frames while too many echo bytes wait, resume at half.
     if (!this.readingPaused && this.outbox.pendingBytes > this.maxPendingOutBytes) {
       this.readingPaused = true;
+      this.stats.readPauses++;
       this.conn.pauseReading();
     } else if (this.readingPaused && this.outbox.pendingBytes <= this.maxPendingOutBytes / 2) {
       this.readingPaused = false;
@@ -279,6 +402,8 @@ export interface EchoClientOptions {
   connectTimeoutUs?: number;
   /** Give up on the whole exchange after this long: the connection is reset, error ETIMEDOUT. */
   timeoutUs?: number;
+  /** Makes the connection's frame decoder (default: FrameDecoder). */
+  frameDecoder?: FrameDecoderFactory;
 }
 
 /**
@@ -298,20 +423,20 @@ export function runEchoClient(
   if (tooBig >= 0) {
     done.reject(
       new EchoProtocolError(
-        'frame-too-large',
+        'ErrFrameTooLarge',
         `message ${tooBig} has ${messages[tooBig]?.length} bytes, over the limit of ${maxFrameBytes} bytes`,
       ),
     );
     return done.promise;
   }
-  new EchoClient(env, messages, maxFrameBytes, done).start(address, options);
+  const decoder = (options.frameDecoder ?? defaultFrameDecoder)(maxFrameBytes);
+  new EchoClient(env, messages, decoder, done).start(address, options);
   return done.promise;
 }
 
 class EchoClient {
   private conn: StreamConn | undefined;
   private timer: TimerHandle | undefined;
-  private readonly decoder: FrameDecoder;
   private readonly outbox = new Outbox();
   private readonly replies: Uint8Array[] = [];
   private nextMessage = 0;
@@ -322,11 +447,9 @@ class EchoClient {
   constructor(
     private readonly env: Env,
     private readonly messages: readonly Uint8Array[],
-    maxFrameBytes: number,
+    private readonly decoder: FrameDecoderLike,
     private readonly done: Deferred<EchoOutcome>,
-  ) {
-    this.decoder = new FrameDecoder(maxFrameBytes);
-  }
+  ) {}
 
   start(address: string, options: EchoClientOptions): void {
     if (options.timeoutUs !== undefined) {
@@ -382,7 +505,7 @@ class EchoClient {
   }
 
   private fail(conn: StreamConn, error: EchoProtocolError): void {
-    this.env.trace({ kind: 'error', conn: conn.id, code: error.reason, message: error.message });
+    this.env.trace({ kind: 'error', conn: conn.id, code: error.code, message: error.message });
     if (this.timer !== undefined) this.env.clearTimer(this.timer);
     this.done.reject(error);
     conn.reset();
@@ -401,8 +524,11 @@ class EchoClient {
             return;
           }
           this.nextMessage++;
-          this.outbox.push(encodeFrameHeader(message.length));
-          this.outbox.push(message);
+          if (message.length <= SMALL_FRAME_BYTES) this.outbox.push(encodeFrame(message));
+          else {
+            this.outbox.push(encodeFrameHeader(message.length));
+            this.outbox.push(message);
+          }
           this.env.trace({
             kind: 'msg-send',
             conn: conn.id,
@@ -427,7 +553,7 @@ class EchoClient {
       this.decoder.push(bytes, (payload) => {
         if (this.replies.length >= this.messages.length) {
           throw new EchoProtocolError(
-            'unexpected-reply',
+            'ErrUnexpectedReply',
             `reply ${this.replies.length + 1} to ${this.messages.length} messages`,
           );
         }

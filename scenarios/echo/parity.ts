@@ -1,161 +1,173 @@
 /**
- * The parity suite's cases: workloads that must end with the same outcome on every runtime arm (real
- * TCP, real unix sockets, the simulated network). Runtime-neutral, so it also runs in a browser: no
- * node: imports and no test framework; parity.test.ts supplies the arms and the assertions. Adding
- * an arm is one entry there: a function that returns ParityEnvs.
+ * The echo stack's parity suite: hand-picked echo scenarios whose outcome does not depend on timing,
+ * run on the simulated network and over real loopback sockets through the seeded fault proxy
+ * (scenarios/real/parity.ts drives both, `netlab parity --stack echo`). What is compared is what the
+ * application saw: which messages each client got back, in what order and intact or not, which
+ * requests failed with which code, how each session ended, and each check's verdict. Never timings.
+ * Isomorphic (no Node APIs): the comparison is plain data.
  */
-import type { Env, NetErrorCode, StreamConn, StreamListener } from '../../impl/runtime/env.js';
-import { type EchoOutcome, runEchoClient, startEchoServer } from '../../impl/echo/echo.js';
+import type { ParityCase, ParityOutcome, StackParity } from '../stack.js';
+import type { EchoObservations } from './checks.js';
+import type { EchoScenario } from './model.js';
+import { defineEchoScenario, type EchoResult } from './run.js';
 
-/** What one arm provides for one case: two envs that can reach each other, and how to clean up. */
-export interface ParityEnvs {
-  client: Env;
-  server: Env;
-  /** Where the case's server listens (port 0 or a fresh unix path is fine: the bound address is used). */
-  address: string;
-  /** Releases everything the arm created (envs, worlds, temporary paths). */
-  cleanup(): Promise<void>;
-  /**
-   * How to run work on this runtime. Real arms omit it (the work runs on the event loop by itself);
-   * the simulated arm passes a function that runs the world until the work's promise settles.
-   */
-  drive?<T>(work: () => Promise<T>): Promise<T>;
+/**
+ * The outcome of a run, as parity compares it. Parts, per client in scenario order:
+ * replies.<client> (indices of the messages answered, in arrival order; "!" marks one that came back
+ * different), failed.<client> (requests that failed, "index:code") and sessions.<client> (each
+ * session's "echoes/messages" and how it ended: "ok" or its error code).
+ */
+export function echoParityOutcome(scenario: EchoScenario, result: EchoResult): ParityOutcome {
+  const obs: EchoObservations = result.observations;
+  const parts: Record<string, unknown> = {};
+  for (const c of scenario.clients) {
+    const o = obs.clients[c.name];
+    if (o === undefined) continue;
+    parts[`replies.${c.name}`] = o.replies.map((r) => (r.intact ? r.index : `${r.index}!`));
+    if (o.failed.length > 0) parts[`failed.${c.name}`] = o.failed.map((f) => `${f.index}:${f.code}`);
+    if (c.mode === 'sessions')
+      parts[`sessions.${c.name}`] = o.sessions.map(
+        (s) =>
+          `${s.replies}/${s.end - s.first} ${s.error ?? (s.closedCleanly && s.replies === s.end - s.first ? 'ok' : 'unclean')}`,
+      );
+  }
+  const checks: Record<string, string> = {};
+  for (const c of result.checks) checks[c.id] = c.status;
+  return { parts, checks, crashed: result.crash !== null };
 }
 
-/** The comparable result of a case: plain data, equal across arms. */
-export interface ParityOutcome {
-  error: NetErrorCode | null;
-  closedCleanly: boolean;
-  /** Length of each reply, in order. */
-  replyLengths: number[];
-  /** Every reply equals the message at its position. */
-  repliesMatch: boolean;
-}
+const MIXED_SIZES = [0, 1, 5, 3000, 70_000, 4, 0, 200_000];
 
-export interface ParityCase {
-  readonly name: string;
-  readonly expected: ParityOutcome;
-  run(): Promise<ParityOutcome>;
-}
-
-/** Deterministic filler bytes: a message's content depends only on its length and salt. */
-export function patternBytes(lengthBytes: number, salt = 0): Uint8Array {
-  const out = new Uint8Array(lengthBytes);
-  for (let i = 0; i < lengthBytes; i++) out[i] = (i * 131 + salt * 17 + (i >>> 8)) & 0xff;
-  return out;
-}
-
-function textBytes(text: string): Uint8Array {
-  return new TextEncoder().encode(text);
-}
-
-/** The echo case's messages: empty frames, tiny ones, and ones spanning many reads and short writes. */
-export const PARITY_MESSAGES: readonly Uint8Array[] = [
-  new Uint8Array(0),
-  textBytes('hello'),
-  patternBytes(1, 1),
-  patternBytes(200 * 1024, 2),
-  new Uint8Array(0),
-  patternBytes(64 * 1024 + 1, 3),
-  textBytes('bye'),
+/** Every echo check but the timing one, which real sockets cannot judge anyway. */
+const CHECKS = [
+  'stack.no-crash',
+  'echo.replies-intact-in-order',
+  'echo.no-protocol-error',
+  'echo.bounded-memory',
+  'echo.all-answered',
+  'echo.sessions-complete',
+  'echo.sessions-fail-typed',
 ];
 
-/** Large enough that the server cannot have read it all when it resets after the first chunk. */
-const RESET_MESSAGE_BYTES = 512 * 1024;
-
-function equalBytes(a: Uint8Array, b: Uint8Array | undefined): boolean {
-  if (b === undefined || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function summarize(outcome: EchoOutcome, sent: readonly Uint8Array[]): ParityOutcome {
-  return {
-    error: outcome.error,
-    closedCleanly: outcome.closedCleanly,
-    replyLengths: outcome.replies.map((r) => r.length),
-    repliesMatch: outcome.replies.every((r, i) => equalBytes(r, sent[i])),
-  };
-}
-
-/** A listener whose connections reset as soon as the first bytes arrive (with more still unread). */
-function listenResetting(env: Env, address: string): Promise<StreamListener> {
-  const done = env.defer<StreamListener>();
-  env.listen(
-    address,
-    (conn: StreamConn) => {
-      let reset = false;
-      conn.setHandlers({
-        onData: () => {
-          if (reset) return;
-          reset = true;
-          // Stop reading first: on unix sockets (no RST) the peer sees ECONNRESET only when the
-          // closing side leaves unread bytes behind.
-          conn.pauseReading();
-          conn.reset();
-        },
-      });
-    },
-    (error, listener) => {
-      if (listener === undefined) done.reject(error);
-      else done.resolve(listener);
-    },
-  );
-  return done.promise;
-}
-
-/** The cases, bound to one arm; each run() makes fresh envs and cleans them up. */
-export function parityCases(makeEnvs: () => Promise<ParityEnvs>): ParityCase[] {
-  const run = async (body: (envs: ParityEnvs) => Promise<ParityOutcome>): Promise<ParityOutcome> => {
-    const envs = await makeEnvs();
-    try {
-      const work = (): Promise<ParityOutcome> => body(envs);
-      return await (envs.drive === undefined ? work() : envs.drive(work));
-    } finally {
-      await envs.cleanup();
-    }
-  };
-
+/** The echo parity cases, in report order. */
+export function echoParityCases(): ParityCase<EchoScenario>[] {
   return [
     {
-      name: 'echo of a fixed list of messages (empty, small, 200 KiB)',
-      expected: {
-        error: null,
-        closedCleanly: true,
-        replyLengths: PARITY_MESSAGES.map((m) => m.length),
-        repliesMatch: true,
-      },
-      run: () =>
-        run(async ({ client, server, address }) => {
-          const echo = await startEchoServer(server, address);
-          const outcome = await runEchoClient(client, echo.address, PARITY_MESSAGES);
-          echo.close();
-          return summarize(outcome, PARITY_MESSAGES);
-        }),
+      name: 'echo-tcp-stall',
+      title:
+        'echo over tcp with latency, chunking and partial writes while the server stops reading for 400 ms: every echo intact, in order',
+      scenario: defineEchoScenario({
+        name: 'parity-echo-tcp-stall',
+        hosts: ['server', 'client0', 'client1'],
+        servers: [{ name: 'server', host: 'server', listen: 'tcp://server:7000' }],
+        clients: [
+          {
+            name: 'req0',
+            host: 'client0',
+            connect: 'tcp://server:7000',
+            options: { window: 2 },
+            startUs: 1000,
+            messages: MIXED_SIZES.map((bytes) => ({ bytes })),
+          },
+          {
+            name: 'ses0',
+            host: 'client1',
+            connect: 'tcp://server:7000',
+            mode: 'sessions',
+            options: { sessionMessages: 3 },
+            startUs: 1000,
+            messages: MIXED_SIZES.map((bytes) => ({ bytes })),
+          },
+        ],
+        network: {
+          latency: { kind: 'uniform', minUs: 500, maxUs: 3000 },
+          randomChunking: true,
+          partialWriteProbability: 0.3,
+        },
+        faults: {
+          version: 1,
+          faults: [{ kind: 'stall-reads', atUs: 20_000, conn: 'all', side: 'server', forUs: 400_000 }],
+        },
+        faultPhaseUs: 500_000,
+        checks: CHECKS,
+      }),
     },
     {
-      name: 'connect where nobody listens is refused',
-      expected: { error: 'ECONNREFUSED', closedCleanly: false, replyLengths: [], repliesMatch: true },
-      run: () =>
-        run(async ({ client, server, address }) => {
-          // Bind, then let go: the address is well-formed and known to be free.
-          const echo = await startEchoServer(server, address);
-          echo.close();
-          const messages = [textBytes('anyone?')];
-          return summarize(await runEchoClient(client, echo.address, messages), messages);
-        }),
+      name: 'echo-ipc',
+      title: 'echo over ipc (unix sockets): requests and sessions of every size, intact and in order',
+      scenario: defineEchoScenario({
+        name: 'parity-echo-ipc',
+        hosts: ['local'],
+        servers: [{ name: 'server', host: 'local', listen: 'ipc:///tmp/netlab-echo-parity.sock' }],
+        clients: [
+          {
+            name: 'req0',
+            host: 'local',
+            connect: 'ipc:///tmp/netlab-echo-parity.sock',
+            options: { window: 4 },
+            startUs: 1000,
+            messages: MIXED_SIZES.map((bytes) => ({ bytes })),
+          },
+          {
+            name: 'ses0',
+            host: 'local',
+            connect: 'ipc:///tmp/netlab-echo-parity.sock',
+            mode: 'sessions',
+            startUs: 1000,
+            messages: MIXED_SIZES.map((bytes) => ({ bytes })),
+          },
+        ],
+        checks: CHECKS,
+      }),
     },
     {
-      name: 'server resets mid-stream: the client sees ECONNRESET',
-      expected: { error: 'ECONNRESET', closedCleanly: false, replyLengths: [], repliesMatch: true },
-      run: () =>
-        run(async ({ client, server, address }) => {
-          const listener = await listenResetting(server, address);
-          const messages = [patternBytes(RESET_MESSAGE_BYTES, 4)];
-          const outcome = await runEchoClient(client, listener.address, messages);
-          listener.close();
-          return summarize(outcome, messages);
-        }),
+      name: 'echo-tcp-reset',
+      title:
+        'echo requests over tcp whose connection is reset mid-run: the requester reconnects and resends, every request answered once, in order',
+      scenario: defineEchoScenario({
+        name: 'parity-echo-tcp-reset',
+        hosts: ['server', 'client0'],
+        servers: [{ name: 'server', host: 'server', listen: 'tcp://server:7000' }],
+        clients: [
+          {
+            name: 'req0',
+            host: 'client0',
+            connect: 'tcp://server:7000',
+            options: { window: 1 },
+            startUs: 1000,
+            messages: [64, 3000, 0, 64, 20_000, 64, 1, 64].map((bytes) => ({ bytes, gapUs: 25_000 })),
+          },
+        ],
+        network: { latency: { kind: 'constant', us: 2000 } },
+        faults: { version: 1, faults: [{ kind: 'reset', atUs: 90_000, conn: 'all' }] },
+        faultPhaseUs: 300_000,
+        checks: CHECKS,
+      }),
+    },
+    {
+      name: 'echo-refused',
+      title: 'an echo session to an address nobody listens on fails with ECONNREFUSED on both runtimes',
+      scenario: defineEchoScenario({
+        name: 'parity-echo-refused',
+        hosts: ['server', 'client0'],
+        servers: [],
+        clients: [
+          {
+            name: 'ses0',
+            host: 'client0',
+            connect: 'tcp://server:7000',
+            mode: 'sessions',
+            options: { retryPauseUs: 1000 },
+            messages: [{ bytes: 7 }],
+          },
+        ],
+        checks: ['stack.no-crash', 'echo.no-protocol-error', 'echo.sessions-fail-typed'],
+      }),
     },
   ];
 }
+
+export const ECHO_PARITY: StackParity<EchoScenario, EchoObservations> = {
+  cases: echoParityCases,
+  outcome: echoParityOutcome,
+};
