@@ -50,6 +50,12 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 const RUN = ['--suite', 'framing', '--runs', '20', '--seed', '7', '--workers', '1'];
+/**
+ * Tests that run the whole museum against the framing family, in this thread, up to three times:
+ * about 15 s a run on an idle 2-core machine, several times that when the suite's other files share
+ * the cores.
+ */
+const HEAVY_TIMEOUT_MS = 240_000;
 
 interface Run {
   code: number;
@@ -105,29 +111,33 @@ describe('--shard', () => {
 });
 
 describe('--impl all: museum variants are expected to fail', () => {
-  it('a caught variant is not a finding: exit 0, verdict caught, its cases expect fail', async () => {
-    const { code, report, stdout } = await run('--impl', 'all');
-    expect(code, stdout).toBe(0);
-    const entry = report.banner.museum.find((e) => e.impl === 'museum/test-planted');
-    expect(entry).toMatchObject({
-      family: 'framing',
-      verdict: 'caught',
-      propertiesTotal: FRAMING.properties.length,
-    });
-    const planted = report.suites.flatMap((s) => s.cases).filter((c) => c.impl === 'museum/test-planted');
-    expect(planted.every((c) => c.expect === 'fail')).toBe(true);
-    expect(planted.some((c) => c.status === 'fail')).toBe(true);
-    expect(report.banner.totals).toMatchObject({
-      findings: 0,
-      caught: report.banner.museum.filter((e) => e.verdict === 'caught').length,
-      missed: 0,
-    });
-    expect(report.banner.totals.fail).toBeGreaterThan(0);
-    expect(stdout).toMatch(/museum\/test-planted {2}caught by framing \(\d+ of \d+ properties failed\)/);
-    expect(stdout).toMatch(/XFAIL framing\/\w+\/museum\/test-planted\//);
-    expect(stdout).toMatch(/took \d+\.\d s: \d+ scenario runs, [\d.]+ per second/);
-    expect(report.banner.scenarioRuns).toBeGreaterThanOrEqual(4 * 20);
-  });
+  it(
+    'a caught variant is not a finding: exit 0, verdict caught, its cases expect fail',
+    async () => {
+      const { code, report, stdout } = await run('--impl', 'all');
+      expect(code, stdout).toBe(0);
+      const entry = report.banner.museum.find((e) => e.impl === 'museum/test-planted');
+      expect(entry).toMatchObject({
+        family: 'framing',
+        verdict: 'caught',
+        propertiesTotal: FRAMING.properties.length,
+      });
+      const planted = report.suites.flatMap((s) => s.cases).filter((c) => c.impl === 'museum/test-planted');
+      expect(planted.every((c) => c.expect === 'fail')).toBe(true);
+      expect(planted.some((c) => c.status === 'fail')).toBe(true);
+      expect(report.banner.totals).toMatchObject({
+        findings: 0,
+        caught: report.banner.museum.filter((e) => e.verdict === 'caught').length,
+        missed: 0,
+      });
+      expect(report.banner.totals.fail).toBeGreaterThan(0);
+      expect(stdout).toMatch(/museum\/test-planted {2}caught by framing \(\d+ of \d+ properties failed\)/);
+      expect(stdout).toMatch(/XFAIL framing\/\w+\/museum\/test-planted\//);
+      expect(stdout).toMatch(/took \d+\.\d s: \d+ scenario runs, [\d.]+ per second/);
+      expect(report.banner.scenarioRuns).toBeGreaterThanOrEqual(4 * 20);
+    },
+    HEAVY_TIMEOUT_MS,
+  );
 
   it('alone, a variant keeps plain exit codes: its failures exit 1', async () => {
     const { code, report } = await run('--impl', 'museum/test-planted');
@@ -136,56 +146,66 @@ describe('--impl all: museum variants are expected to fail', () => {
     expect(report.banner.totals.findings).toBeGreaterThan(0);
   });
 
-  it('shards merged give the unsharded verdict and cases', async () => {
-    const whole = await run('--impl', 'all');
-    const a = await run('--impl', 'all', '--shard', '1/2');
-    const b = await run('--impl', 'all', '--shard', '2/2');
-    expect(a.report.banner.knobs.shard).toBe('1/2');
-    const { code, report, dir } = await merge(a, b);
-    expect(code).toBe(whole.code);
-    // Failing cases replay from the merged copy of their case file.
-    const failing = report.suites.flatMap((s) => s.cases).filter((c) => c.status === 'fail');
-    expect(failing.length).toBeGreaterThan(0);
-    for (const c of failing) {
-      const file = /^netlab replay (\S+)$/.exec(c.replay)?.[1];
-      expect(file?.startsWith(join(dir, 'cases')), c.replay).toBe(true);
-      expect(existsSync(file!), file).toBe(true);
-    }
-    expect(outcome(report)).toEqual(outcome(whole.report));
-    expect(report.banner.museum.map((e) => [e.impl, e.verdict])).toEqual(
-      whole.report.banner.museum.map((e) => [e.impl, e.verdict]),
-    );
-    expect(report.banner.knobs).not.toHaveProperty('shard');
-  });
+  it(
+    'shards merged give the unsharded verdict and cases',
+    async () => {
+      const whole = await run('--impl', 'all');
+      const a = await run('--impl', 'all', '--shard', '1/2');
+      const b = await run('--impl', 'all', '--shard', '2/2');
+      expect(a.report.banner.knobs.shard).toBe('1/2');
+      const { code, report, dir } = await merge(a, b);
+      expect(code).toBe(whole.code);
+      // Failing cases replay from the merged copy of their case file.
+      const failing = report.suites.flatMap((s) => s.cases).filter((c) => c.status === 'fail');
+      expect(failing.length).toBeGreaterThan(0);
+      for (const c of failing) {
+        const file = /^netlab replay (\S+)$/.exec(c.replay)?.[1];
+        expect(file?.startsWith(join(dir, 'cases')), c.replay).toBe(true);
+        expect(existsSync(file!), file).toBe(true);
+      }
+      expect(outcome(report)).toEqual(outcome(whole.report));
+      expect(report.banner.museum.map((e) => [e.impl, e.verdict])).toEqual(
+        whole.report.banner.museum.map((e) => [e.impl, e.verdict]),
+      );
+      expect(report.banner.knobs).not.toHaveProperty('shard');
+    },
+    HEAVY_TIMEOUT_MS,
+  );
 
-  it('a variant its family misses is a finding: exit 1, verdict missed, MISSED in the table', async () => {
-    registerImpl('museum/test-harmless', {
-      summary: 'planted: nothing changed, so nothing can catch it',
-      family: 'framing',
-    });
-    const { code, report, stdout } = await run('--impl', 'all');
-    expect(code).toBe(1);
-    expect(verdictOf(report, 'museum/test-harmless')).toBe('missed');
-    expect(report.banner.totals).toMatchObject({
-      findings: 1,
-      caught: report.banner.museum.filter((e) => e.verdict === 'caught').length,
-      missed: 1,
-    });
-    expect(stdout).toContain(
-      `museum/test-harmless  MISSED by framing (0 of ${FRAMING.properties.length} properties failed)`,
-    );
-    // Sharded, each shard runs one of its two properties: neither can judge it (not a finding
-    // there); the merge can, and says missed, as the unsharded run did.
-    const shards = [
-      await run('--impl', 'all', '--shard', '1/2'),
-      await run('--impl', 'all', '--shard', '2/2'),
-    ];
-    for (const s of shards) {
-      expect(verdictOf(s.report, 'museum/test-harmless')).toBe('not-judged');
-      expect(s.stdout).toMatch(/museum\/test-harmless {2}not judged: \d+ of \d+ framing properties ran here/);
-    }
-    const merged = await merge(...shards);
-    expect(merged.code).toBe(1);
-    expect(verdictOf(merged.report, 'museum/test-harmless')).toBe('missed');
-  });
+  it(
+    'a variant its family misses is a finding: exit 1, verdict missed, MISSED in the table',
+    async () => {
+      registerImpl('museum/test-harmless', {
+        summary: 'planted: nothing changed, so nothing can catch it',
+        family: 'framing',
+      });
+      const { code, report, stdout } = await run('--impl', 'all');
+      expect(code).toBe(1);
+      expect(verdictOf(report, 'museum/test-harmless')).toBe('missed');
+      expect(report.banner.totals).toMatchObject({
+        findings: 1,
+        caught: report.banner.museum.filter((e) => e.verdict === 'caught').length,
+        missed: 1,
+      });
+      expect(stdout).toContain(
+        `museum/test-harmless  MISSED by framing (0 of ${FRAMING.properties.length} properties failed)`,
+      );
+      // Sharded, each shard runs one of its two properties: neither can judge it (not a finding
+      // there); the merge can, and says missed, as the unsharded run did.
+      const shards = [
+        await run('--impl', 'all', '--shard', '1/2'),
+        await run('--impl', 'all', '--shard', '2/2'),
+      ];
+      for (const s of shards) {
+        expect(verdictOf(s.report, 'museum/test-harmless')).toBe('not-judged');
+        expect(s.stdout).toMatch(
+          /museum\/test-harmless {2}not judged: \d+ of \d+ framing properties ran here/,
+        );
+      }
+      const merged = await merge(...shards);
+      expect(merged.code).toBe(1);
+      expect(verdictOf(merged.report, 'museum/test-harmless')).toBe('missed');
+    },
+    HEAVY_TIMEOUT_MS,
+  );
 });
