@@ -448,148 +448,15 @@ export function parseCatArgs(argv: readonly string[], io: CatArgsIo = nodeCatArg
 }
 
 function parseOrThrow(argv: readonly string[], io: CatArgsIo): CatParse {
-  let protocol: CatProtocol | null = null;
-  const addresses: CatAddress[] = [];
-  const topics: Uint8Array[] = [];
-  let format: CatFormat | null = null;
-  let data: Uint8Array | null = null;
-  let count: number | null = null;
-  let intervalSec: number | null = null;
-  let delaySec: number | null = null;
-  let recvTimeoutSec: number | null = null;
-  let sendTimeoutSec: number | null = null;
-  let recvMaxBytes: number | null = null;
-  let asyncMode = false;
-  let compat = false;
-  let loudness: 'verbose' | 'silent' | null = null;
-  const tls: CatArgs['tls'] = { insecure: false, caCert: null, cert: null, key: null };
-  let ztHome: string | null = null;
-
+  const d = newDraft();
   let index = 0;
   let step: ScanStep;
   for (;;) {
     step = scanOption(argv, index);
     if (step.kind !== 'option') break;
     index = step.next;
-    const { id, value } = step;
-    switch (id) {
-      case 'help':
-        return { kind: 'help', stdout: NNGCAT_HELP, exitCode: NNGCAT_EXIT_FAILURE };
-      case 'version':
-        return { kind: 'version', stdout: `${NNGCAT_COMPAT_VERSION}\n`, exitCode: 0 };
-      case 'req0':
-      case 'rep0':
-      case 'sub0':
-      case 'pub0':
-      case 'bus0':
-      case 'surveyor0':
-      case 'respondent0':
-      case 'pair0':
-      case 'pair1':
-      case 'push0':
-      case 'pull0':
-      case 'star':
-        if (protocol !== null) throw new Fatal('Only one protocol may be specified.');
-        protocol = id;
-        break;
-      case 'pair':
-        // nngcat 1.5.2 has no case for its own --pair option: it is accepted and has no effect.
-        break;
-      case 'dial':
-      case 'listen':
-        addresses.push({ mode: id, url: value });
-        break;
-      case 'dial-local':
-      case 'listen-local': {
-        const port = intArg(value, MAX_LOCAL_PORT);
-        addresses.push({
-          mode: id === 'dial-local' ? 'dial' : 'listen',
-          url: scratchUrl(`tcp://127.0.0.1:${port}`),
-        });
-        break;
-      }
-      case 'dial-ipc':
-      case 'listen-ipc':
-        addresses.push({ mode: id === 'dial-ipc' ? 'dial' : 'listen', url: scratchUrl(`ipc:///${value}`) });
-        break;
-      case 'count':
-        count = intArg(value, MAX_INT32);
-        break;
-      case 'subscribe':
-        topics.push(utf8(value));
-        break;
-      case 'verbose':
-      case 'silent':
-        loudness = id;
-        break;
-      case 'delay':
-        delaySec = intArg(value, MAX_SECONDS);
-        break;
-      case 'interval':
-        intervalSec = intArg(value, MAX_SECONDS);
-        break;
-      case 'send-timeout':
-        sendTimeoutSec = intArg(value, MAX_SECONDS);
-        break;
-      case 'recv-timeout':
-        recvTimeoutSec = intArg(value, MAX_SECONDS);
-        break;
-      case 'recv-maxsz': {
-        const size = intArg(value, MAX_INT32);
-        recvMaxBytes = size === 0 ? MAX_INT32 : size;
-        break;
-      }
-      case 'compat':
-        compat = true;
-        break;
-      case 'async':
-        asyncMode = true;
-        break;
-      case 'ascii':
-      case 'raw':
-      case 'quoted':
-      case 'msgpack':
-      case 'hex':
-        if (format !== null) throw new Fatal('Format may be specified only once.');
-        format = id;
-        break;
-      case 'format': {
-        if (format !== null) throw new Fatal('Format may be specified only once.');
-        const named = Object.hasOwn(FORMAT_NAMES, value) ? FORMAT_NAMES[value] : undefined;
-        if (named === undefined) throw new Fatal('Invalid format specified.');
-        format = named;
-        break;
-      }
-      case 'file':
-        if (data !== null) throw new Fatal('Data (--file, --data) may be specified only once.');
-        data = load(io, value);
-        break;
-      case 'data':
-        if (data !== null) throw new Fatal('Data (--file, --data) may be specified only once.');
-        data = utf8(value);
-        break;
-      case 'cacert':
-        if (tls.caCert !== null) throw new Fatal('CA Certificate (--cacert) may be specified only once.');
-        tls.caCert = load(io, value);
-        break;
-      case 'key':
-        if (tls.key !== null) throw new Fatal('Key (--key) may be specified only once.');
-        tls.key = load(io, value);
-        break;
-      case 'cert':
-        if (tls.cert !== null) throw new Fatal('Cert (--cert) may be specified only once.');
-        tls.cert = load(io, value);
-        break;
-      case 'zt-home':
-        ztHome = value;
-        break;
-      case 'insecure':
-        tls.insecure = true;
-        break;
-      case 'socket-name':
-        // Accepted for nanocat compatibility and ignored, as in nngcat.
-        break;
-    }
+    const early = applyOption(d, step.id, step.value, io);
+    if (early !== undefined) return early;
   }
 
   // nngcat reports the word it stopped at, whole (e.g. "--verbose=1").
@@ -598,13 +465,217 @@ function parseOrThrow(argv: readonly string[], io: CatArgsIo): CatParse {
   if (step.kind === 'ambiguous') throw new Fatal(`Option ${word} is ambiguous (specify in full).`);
   if (step.kind === 'no-value') throw new Fatal(`Option ${word} requires argument.`);
 
-  if (addresses.length === 0) throw new Fatal('No address specified.');
+  if (d.addresses.length === 0) throw new Fatal('No address specified.');
+  return { kind: 'run', args: argsOf(d, checkCombinations(d)) };
+}
 
-  if (compat) {
-    if (asyncMode) throw new Fatal('Options --async and --compat are incompatible.');
-    if (count !== null && count !== 0) throw new Fatal('Options --count and --compat are incompatible.');
+/** What the options scanned so far set, as nngcat's globals hold it while it parses. */
+interface CatDraft {
+  protocol: CatProtocol | null;
+  addresses: CatAddress[];
+  topics: Uint8Array[];
+  format: CatFormat | null;
+  data: Uint8Array | null;
+  count: number | null;
+  intervalSec: number | null;
+  delaySec: number | null;
+  recvTimeoutSec: number | null;
+  sendTimeoutSec: number | null;
+  recvMaxBytes: number | null;
+  asyncMode: boolean;
+  compat: boolean;
+  loudness: 'verbose' | 'silent' | null;
+  tls: CatArgs['tls'];
+  ztHome: string | null;
+}
+
+function newDraft(): CatDraft {
+  return {
+    protocol: null,
+    addresses: [],
+    topics: [],
+    format: null,
+    data: null,
+    count: null,
+    intervalSec: null,
+    delaySec: null,
+    recvTimeoutSec: null,
+    sendTimeoutSec: null,
+    recvMaxBytes: null,
+    asyncMode: false,
+    compat: false,
+    loudness: null,
+    tls: { insecure: false, caCert: null, cert: null, key: null },
+    ztHome: null,
+  };
+}
+
+/**
+ * Applies one scanned option to the draft (a fatal error aborts at once, in command-line order);
+ * --help and --version end the parse with their answer.
+ */
+function applyOption(d: CatDraft, id: OptionId, value: string, io: CatArgsIo): CatParse | undefined {
+  switch (id) {
+    case 'help':
+      return { kind: 'help', stdout: NNGCAT_HELP, exitCode: NNGCAT_EXIT_FAILURE };
+    case 'version':
+      return { kind: 'version', stdout: `${NNGCAT_COMPAT_VERSION}\n`, exitCode: 0 };
+    case 'req0':
+    case 'rep0':
+    case 'sub0':
+    case 'pub0':
+    case 'bus0':
+    case 'surveyor0':
+    case 'respondent0':
+    case 'pair0':
+    case 'pair1':
+    case 'push0':
+    case 'pull0':
+    case 'star':
+      if (d.protocol !== null) throw new Fatal('Only one protocol may be specified.');
+      d.protocol = id;
+      break;
+    case 'pair':
+      // nngcat 1.5.2 has no case for its own --pair option: it is accepted and has no effect.
+      break;
+    case 'dial':
+    case 'listen':
+      d.addresses.push({ mode: id, url: value });
+      break;
+    case 'dial-local':
+    case 'listen-local': {
+      const port = intArg(value, MAX_LOCAL_PORT);
+      d.addresses.push({
+        mode: id === 'dial-local' ? 'dial' : 'listen',
+        url: scratchUrl(`tcp://127.0.0.1:${port}`),
+      });
+      break;
+    }
+    case 'dial-ipc':
+    case 'listen-ipc':
+      d.addresses.push({ mode: id === 'dial-ipc' ? 'dial' : 'listen', url: scratchUrl(`ipc:///${value}`) });
+      break;
+    case 'count':
+      d.count = intArg(value, MAX_INT32);
+      break;
+    case 'subscribe':
+      d.topics.push(utf8(value));
+      break;
+    case 'verbose':
+    case 'silent':
+      d.loudness = id;
+      break;
+    case 'delay':
+      d.delaySec = intArg(value, MAX_SECONDS);
+      break;
+    case 'interval':
+      d.intervalSec = intArg(value, MAX_SECONDS);
+      break;
+    case 'send-timeout':
+      d.sendTimeoutSec = intArg(value, MAX_SECONDS);
+      break;
+    case 'recv-timeout':
+      d.recvTimeoutSec = intArg(value, MAX_SECONDS);
+      break;
+    case 'recv-maxsz': {
+      const size = intArg(value, MAX_INT32);
+      d.recvMaxBytes = size === 0 ? MAX_INT32 : size;
+      break;
+    }
+    case 'compat':
+      d.compat = true;
+      break;
+    case 'async':
+      d.asyncMode = true;
+      break;
+    default:
+      applySourceOption(d, id, value, io);
+  }
+  return undefined;
+}
+
+/** The options applySourceOption takes (applyOption's switch must handle every other one). */
+type SourceOptionId = Extract<
+  OptionId,
+  | 'ascii'
+  | 'raw'
+  | 'quoted'
+  | 'msgpack'
+  | 'hex'
+  | 'format'
+  | 'file'
+  | 'data'
+  | 'cacert'
+  | 'key'
+  | 'cert'
+  | 'zt-home'
+  | 'insecure'
+  | 'socket-name'
+>;
+
+/** The format, data and TLS file options (each at most once), --zt-home, --insecure, --socket-name. */
+function applySourceOption(d: CatDraft, id: SourceOptionId, value: string, io: CatArgsIo): void {
+  const { tls } = d;
+  switch (id) {
+    case 'ascii':
+    case 'raw':
+    case 'quoted':
+    case 'msgpack':
+    case 'hex':
+      if (d.format !== null) throw new Fatal('Format may be specified only once.');
+      d.format = id;
+      break;
+    case 'format': {
+      if (d.format !== null) throw new Fatal('Format may be specified only once.');
+      const named = Object.hasOwn(FORMAT_NAMES, value) ? FORMAT_NAMES[value] : undefined;
+      if (named === undefined) throw new Fatal('Invalid format specified.');
+      d.format = named;
+      break;
+    }
+    case 'file':
+      if (d.data !== null) throw new Fatal('Data (--file, --data) may be specified only once.');
+      d.data = load(io, value);
+      break;
+    case 'data':
+      if (d.data !== null) throw new Fatal('Data (--file, --data) may be specified only once.');
+      d.data = utf8(value);
+      break;
+    case 'cacert':
+      if (tls.caCert !== null) throw new Fatal('CA Certificate (--cacert) may be specified only once.');
+      tls.caCert = load(io, value);
+      break;
+    case 'key':
+      if (tls.key !== null) throw new Fatal('Key (--key) may be specified only once.');
+      tls.key = load(io, value);
+      break;
+    case 'cert':
+      if (tls.cert !== null) throw new Fatal('Cert (--cert) may be specified only once.');
+      tls.cert = load(io, value);
+      break;
+    case 'zt-home':
+      d.ztHome = value;
+      break;
+    case 'insecure':
+      tls.insecure = true;
+      break;
+    case 'socket-name':
+      // Accepted for nanocat compatibility and ignored, as in nngcat.
+      break;
+  }
+}
+
+/**
+ * nngcat's checks after the scan, in its order: --compat (which implies --async), --subscribe (sub0
+ * with none subscribes to everything), the per-protocol checks, then "No protocol specified.".
+ * Returns the protocol.
+ */
+function checkCombinations(d: CatDraft): CatProtocol {
+  const { protocol, topics, data, intervalSec, format } = d;
+  if (d.compat) {
+    if (d.asyncMode) throw new Fatal('Options --async and --compat are incompatible.');
+    if (d.count !== null && d.count !== 0) throw new Fatal('Options --count and --compat are incompatible.');
     if (protocol === 'pair1') throw new Fatal('Protocol does not support --compat.');
-    asyncMode = true;
+    d.asyncMode = true;
   }
 
   if (protocol === 'sub0') {
@@ -643,30 +714,32 @@ function parseOrThrow(argv: readonly string[], io: CatArgsIo): CatParse {
     case null:
       throw new Fatal('No protocol specified.');
   }
+  return protocol;
+}
 
+/** The parsed command line: the draft, checked, with its defaults filled in. */
+function argsOf(d: CatDraft, protocol: CatProtocol): CatArgs {
+  const { addresses } = d;
   return {
-    kind: 'run',
-    args: {
-      protocol,
-      addresses,
-      dials: addresses.filter((a) => a.mode === 'dial').map((a) => a.url),
-      listens: addresses.filter((a) => a.mode === 'listen').map((a) => a.url),
-      data,
-      count,
-      intervalSec,
-      delaySec,
-      recvTimeoutSec,
-      sendTimeoutSec,
-      format: format ?? 'none',
-      recvMaxBytes,
-      async: asyncMode,
-      compat,
-      subscriptions: topics,
-      verbose: loudness === 'verbose',
-      silent: loudness === 'silent',
-      tls,
-      ztHome,
-    },
+    protocol,
+    addresses,
+    dials: addresses.filter((a) => a.mode === 'dial').map((a) => a.url),
+    listens: addresses.filter((a) => a.mode === 'listen').map((a) => a.url),
+    data: d.data,
+    count: d.count,
+    intervalSec: d.intervalSec,
+    delaySec: d.delaySec,
+    recvTimeoutSec: d.recvTimeoutSec,
+    sendTimeoutSec: d.sendTimeoutSec,
+    format: d.format ?? 'none',
+    recvMaxBytes: d.recvMaxBytes,
+    async: d.asyncMode,
+    compat: d.compat,
+    subscriptions: d.topics,
+    verbose: d.loudness === 'verbose',
+    silent: d.loudness === 'silent',
+    tls: d.tls,
+    ztHome: d.ztHome,
   };
 }
 

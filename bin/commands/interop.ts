@@ -27,6 +27,7 @@ import {
   FaultsFlagError,
   parseFaultsFlag,
   TRANSPORTS,
+  type FaultProfile,
   type Transport,
 } from '../../scenarios/sp/interop/faults.js';
 import {
@@ -37,6 +38,7 @@ import {
   CELL_TRACE_EVENTS_MAX,
   matrixCells,
   runMatrix,
+  type Cell,
   type CellResult,
 } from '../../scenarios/sp/interop/matrix.js';
 import {
@@ -142,21 +144,7 @@ ${FAULT_PROFILES.map((p) => `                     ${p.name}: ${p.summary}`).join
 A missing peer skips its cells, or fails them under NETLAB_REQUIRE_PEERS=1.
 Exit codes: 0 every cell passed, 1 a cell failed or ended in error, 2 a usage or internal error.`,
   async run(argv) {
-    const { values } = parseFlags(argv, {
-      stack: { type: 'string' },
-      peer: { type: 'string' },
-      protocol: { type: 'string' },
-      transport: { type: 'string' },
-      role: { type: 'string' },
-      faults: { type: 'string' },
-      quick: { type: 'boolean' },
-      jobs: { type: 'string' },
-      'cell-timeout': { type: 'string' },
-      seed: { type: 'string' },
-      json: { type: 'boolean' },
-      out: { type: 'string' },
-      list: { type: 'boolean' },
-    });
+    const values = parseInteropFlags(argv);
     const stacks = selectStacks(values.stack);
     if (!stacks.some((s) => INTEROP_STACKS.includes(s.id))) {
       process.stdout.write(
@@ -164,28 +152,8 @@ Exit codes: 0 every cell passed, 1 a cell failed or ended in error, 2 a usage or
       );
       return 0;
     }
-    const peers = listFlag<PeerId>('peer', values.peer, PEER_IDS);
-    const protocols = listFlag<SpProtocol>('protocol', values.protocol, PROTOCOL_ORDER, PROTOCOL_GROUPS);
-    const transports = listFlag<Transport>('transport', values.transport, TRANSPORTS);
-    const roles = listFlag<Role>('role', values.role, ROLES);
-    let faults;
-    try {
-      faults = parseFaultsFlag(values.faults);
-    } catch (e) {
-      if (e instanceof FaultsFlagError) throw new UsageError(e.message);
-      throw e;
-    }
-    const jobs = intFlag('jobs', values.jobs, DEFAULT_JOBS, 1, MAX_JOBS);
-    const timeoutMs = parseDurationMs('cell-timeout', values['cell-timeout'], DEFAULT_CELL_TIMEOUT_MS);
-    const seed = values.seed ?? DEFAULT_SEED;
-    if (values.seed !== undefined && seed.trim() === '') throw new UsageError('--seed must not be empty');
-    const quick = values.quick === true;
-    const cells = matrixCells({ peers, protocols, transports, roles, faults, quick });
-    if (cells.length === 0)
-      throw new UsageError(
-        'no cell matches the --peer, --protocol, --transport, --role and --faults given ' +
-          '(nanomsg has no pair1; a fault profile may not support every transport)',
-      );
+    const plan = planInterop(values);
+    const { cells } = plan;
     if (values.list) {
       process.stdout.write(
         cells.map((c) => `${c.peer}/${c.protocol}/${c.role}/${c.transport}/${c.faults}`).join('\n') + '\n',
@@ -194,30 +162,15 @@ Exit codes: 0 every cell passed, 1 a cell failed or ended in error, 2 a usage or
     }
 
     // A report already in --out is merged into: read it now, so a bad one stops the run before any cell.
-    const existingPath = values.out === undefined ? null : join(values.out, REPORT_JSON);
-    let existing: Report | null = null;
-    if (existingPath !== null && existsSync(existingPath)) {
-      try {
-        existing = readReportFile(existingPath);
-      } catch (e) {
-        if (!(e instanceof ReportError)) throw e;
-        throw new UsageError(
-          `--out ${values.out} holds a report netlab cannot merge into (${e.message}); remove it or choose another directory`,
-        );
-      }
-    }
+    const existing = values.out === undefined ? null : readMergeTarget(values.out);
 
     const log = (line: string): void => {
       if (!values.json) process.stdout.write(line + '\n');
     };
-    const versions: Record<string, string> = {};
-    for (const p of peers) {
-      const command = PEER_DIALECTS[p].command;
-      versions[command] = (await peerVersion(command)) ?? 'not installed';
-    }
+    const versions = await peerVersions(plan.peers);
     log(
-      `netlab interop  cells=${cells.length}${quick ? ' (quick)' : ''}  jobs=${jobs}  cell-timeout=${timeoutMs / 1000}s` +
-        `  faults=${faults.map((f) => f.name).join(',')}  seed=${seed}`,
+      `netlab interop  cells=${cells.length}${plan.quick ? ' (quick)' : ''}  jobs=${plan.jobs}  cell-timeout=${plan.timeoutMs / 1000}s` +
+        `  faults=${plan.faults.map((f) => f.name).join(',')}  seed=${plan.seed}`,
     );
     log(
       `  peers: ${Object.entries(versions)
@@ -227,62 +180,20 @@ Exit codes: 0 every cell passed, 1 a cell failed or ended in error, 2 a usage or
 
     const started = performance.now();
     const startedAt = new Date().toISOString();
-    const done: (CellResult | undefined)[] = new Array<CellResult | undefined>(cells.length);
-    let printed = 0;
-    const width = Math.max(
-      ...cells.map((c) => `${c.peer}/${c.protocol}/${c.role}/${c.transport}/${c.faults}`.length),
-    );
-    const results = await runMatrix(cells, {
-      jobs,
-      timeoutMs,
-      seed,
-      // With --out, netlab's side of every cell is traced for the report's viewer.
-      ...(values.out !== undefined ? { traceCapacity: CELL_TRACE_EVENTS_MAX } : {}),
-      onResult: (r, index) => {
-        done[index] = r;
-        // Lines in cell order, whatever order the jobs finish in.
-        for (; printed < cells.length && done[printed] !== undefined; printed++) {
-          const c = done[printed]!;
-          const line = `  ${c.status.toUpperCase().padEnd(5)} ${c.id.padEnd(width)}  ${(c.durationMs / 1000).toFixed(1).padStart(5)} s`;
-          log(c.status === 'pass' ? line : `${line}\n        ${c.detail}`);
-        }
-      },
-    });
+    // With --out, netlab's side of every cell is traced for the report's viewer.
+    const results = await runCells(plan, values.out !== undefined, log);
     const wallMs = performance.now() - started;
     const count = (s: CellResult['status']): number => results.filter((r) => r.status === s).length;
     const bad = count('fail') + count('error');
 
-    if (values.out !== undefined) {
-      const info: InteropRunInfo = {
-        seed,
-        knobs: {
-          peers: peers.join(','),
-          protocols: protocols.join(','),
-          transports: transports.join(','),
-          roles: roles.join(','),
-          faults: faults.map((f) => f.name).join(','),
-          seed,
-          quick,
-          jobs,
-          cellTimeoutMs: timeoutMs,
-          ...versions,
-        },
-        netlabVersion: netlabVersion(),
-        commit: gitCommit(process.cwd()),
-        startedAt,
-        wallMs,
-      };
-      // A report from netlab run (or an earlier interop run) stays; only its interop suite is replaced.
-      const report =
-        existing === null ? interopReport(results, info) : mergeInteropInto(existing, results, info);
-      const merged = existing !== null;
-      const written = writeReportFiles(values.out, report, cellTraces(results, seed));
-      writeReportHtml(values.out, report);
-      log(
-        `report: ${relative(process.cwd(), written.reportJson)}${merged ? ' (interop suite merged into the report there)' : ''}` +
-          `  web: ${relative(process.cwd(), join(values.out, 'index.html'))}`,
+    if (values.out !== undefined)
+      writeInteropReport(
+        values.out,
+        existing,
+        results,
+        interopRunInfo(plan, versions, startedAt, wallMs),
+        log,
       );
-    }
 
     if (values.json) {
       process.stdout.write(JSON.stringify({ cells: results.map(jsonCell) }, null, 2) + '\n');
@@ -290,8 +201,168 @@ Exit codes: 0 every cell passed, 1 a cell failed or ended in error, 2 a usage or
       log(
         `${results.length} cells: ${count('pass')} pass, ${count('fail')} fail, ${count('error')} error, ${count('skip')} skip`,
       );
-      log(`took ${(wallMs / 1000).toFixed(1)} s (${Math.min(jobs, cells.length)} at once)`);
+      log(`took ${(wallMs / 1000).toFixed(1)} s (${Math.min(plan.jobs, cells.length)} at once)`);
     }
     return bad > 0 ? 1 : 0;
   },
 };
+
+/** The flags of `netlab interop`, parsed (unknown flags and bad values: UsageError). */
+function parseInteropFlags(argv: string[]) {
+  return parseFlags(argv, {
+    stack: { type: 'string' },
+    peer: { type: 'string' },
+    protocol: { type: 'string' },
+    transport: { type: 'string' },
+    role: { type: 'string' },
+    faults: { type: 'string' },
+    quick: { type: 'boolean' },
+    jobs: { type: 'string' },
+    'cell-timeout': { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean' },
+    out: { type: 'string' },
+    list: { type: 'boolean' },
+  }).values;
+}
+
+/** The cells `netlab interop` runs and how, its flags validated. */
+interface InteropPlan {
+  peers: PeerId[];
+  protocols: SpProtocol[];
+  transports: Transport[];
+  roles: Role[];
+  faults: FaultProfile[];
+  jobs: number;
+  timeoutMs: number;
+  seed: string;
+  quick: boolean;
+  cells: Cell[];
+}
+
+/** Validates the selection flags into a plan, in the order their errors are reported. */
+function planInterop(values: ReturnType<typeof parseInteropFlags>): InteropPlan {
+  const peers = listFlag<PeerId>('peer', values.peer, PEER_IDS);
+  const protocols = listFlag<SpProtocol>('protocol', values.protocol, PROTOCOL_ORDER, PROTOCOL_GROUPS);
+  const transports = listFlag<Transport>('transport', values.transport, TRANSPORTS);
+  const roles = listFlag<Role>('role', values.role, ROLES);
+  let faults;
+  try {
+    faults = parseFaultsFlag(values.faults);
+  } catch (e) {
+    if (e instanceof FaultsFlagError) throw new UsageError(e.message);
+    throw e;
+  }
+  const jobs = intFlag('jobs', values.jobs, DEFAULT_JOBS, 1, MAX_JOBS);
+  const timeoutMs = parseDurationMs('cell-timeout', values['cell-timeout'], DEFAULT_CELL_TIMEOUT_MS);
+  const seed = values.seed ?? DEFAULT_SEED;
+  if (values.seed !== undefined && seed.trim() === '') throw new UsageError('--seed must not be empty');
+  const quick = values.quick === true;
+  const cells = matrixCells({ peers, protocols, transports, roles, faults, quick });
+  if (cells.length === 0)
+    throw new UsageError(
+      'no cell matches the --peer, --protocol, --transport, --role and --faults given ' +
+        '(nanomsg has no pair1; a fault profile may not support every transport)',
+    );
+  return { peers, protocols, transports, roles, faults, jobs, timeoutMs, seed, quick, cells };
+}
+
+/** The report already in --out (merged into), or null; one netlab cannot merge into is a usage error. */
+function readMergeTarget(out: string): Report | null {
+  const existingPath = join(out, REPORT_JSON);
+  if (!existsSync(existingPath)) return null;
+  try {
+    return readReportFile(existingPath);
+  } catch (e) {
+    if (!(e instanceof ReportError)) throw e;
+    throw new UsageError(
+      `--out ${out} holds a report netlab cannot merge into (${e.message}); remove it or choose another directory`,
+    );
+  }
+}
+
+/** Each selected peer's program and its version ("not installed" when it is not). */
+async function peerVersions(peers: readonly PeerId[]): Promise<Record<string, string>> {
+  const versions: Record<string, string> = {};
+  for (const p of peers) {
+    const command = PEER_DIALECTS[p].command;
+    versions[command] = (await peerVersion(command)) ?? 'not installed';
+  }
+  return versions;
+}
+
+/** Runs the cells, printing each one's line in cell order as the jobs finish (traced for --out). */
+async function runCells(
+  plan: InteropPlan,
+  traced: boolean,
+  log: (line: string) => void,
+): Promise<CellResult[]> {
+  const { cells } = plan;
+  const done: (CellResult | undefined)[] = new Array<CellResult | undefined>(cells.length);
+  let printed = 0;
+  const width = Math.max(
+    ...cells.map((c) => `${c.peer}/${c.protocol}/${c.role}/${c.transport}/${c.faults}`.length),
+  );
+  return runMatrix(cells, {
+    jobs: plan.jobs,
+    timeoutMs: plan.timeoutMs,
+    seed: plan.seed,
+    ...(traced ? { traceCapacity: CELL_TRACE_EVENTS_MAX } : {}),
+    onResult: (r, index) => {
+      done[index] = r;
+      // Lines in cell order, whatever order the jobs finish in.
+      for (; printed < cells.length && done[printed] !== undefined; printed++) {
+        const c = done[printed]!;
+        const line = `  ${c.status.toUpperCase().padEnd(5)} ${c.id.padEnd(width)}  ${(c.durationMs / 1000).toFixed(1).padStart(5)} s`;
+        log(c.status === 'pass' ? line : `${line}\n        ${c.detail}`);
+      }
+    },
+  });
+}
+
+/** The run's banner for the report: seed, every knob, the peers' versions, when and how long. */
+function interopRunInfo(
+  plan: InteropPlan,
+  versions: Record<string, string>,
+  startedAt: string,
+  wallMs: number,
+): InteropRunInfo {
+  return {
+    seed: plan.seed,
+    knobs: {
+      peers: plan.peers.join(','),
+      protocols: plan.protocols.join(','),
+      transports: plan.transports.join(','),
+      roles: plan.roles.join(','),
+      faults: plan.faults.map((f) => f.name).join(','),
+      seed: plan.seed,
+      quick: plan.quick,
+      jobs: plan.jobs,
+      cellTimeoutMs: plan.timeoutMs,
+      ...versions,
+    },
+    netlabVersion: netlabVersion(),
+    commit: gitCommit(process.cwd()),
+    startedAt,
+    wallMs,
+  };
+}
+
+/** Writes DIR/report.json, junit.xml and index.html: a new report, or the interop suite merged into `existing`. */
+function writeInteropReport(
+  out: string,
+  existing: Report | null,
+  results: CellResult[],
+  info: InteropRunInfo,
+  log: (line: string) => void,
+): void {
+  // A report from netlab run (or an earlier interop run) stays; only its interop suite is replaced.
+  const report = existing === null ? interopReport(results, info) : mergeInteropInto(existing, results, info);
+  const merged = existing !== null;
+  const written = writeReportFiles(out, report, cellTraces(results, info.seed));
+  writeReportHtml(out, report);
+  log(
+    `report: ${relative(process.cwd(), written.reportJson)}${merged ? ' (interop suite merged into the report there)' : ''}` +
+      `  web: ${relative(process.cwd(), join(out, 'index.html'))}`,
+  );
+}

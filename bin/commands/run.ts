@@ -184,302 +184,472 @@ Suites (invariant families): ${familyNames().join(', ')} (default: all)
                    alone, --runs sets it)
   --concurrency N  real-runtime scenarios of one property run at once (default ${REAL_CONCURRENCY_DEFAULT})`,
   async run(argv) {
-    const { values } = parseFlags(argv, {
-      stack: { type: 'string' },
-      'list-stacks': { type: 'boolean' },
-      suite: { type: 'string', default: 'all' },
-      property: { type: 'string' },
-      'list-properties': { type: 'boolean' },
-      protocol: { type: 'string' },
-      transport: { type: 'string' },
-      impl: { type: 'string', default: 'netlab' },
-      'list-impls': { type: 'boolean' },
-      seed: { type: 'string' },
-      runs: { type: 'string' },
-      budget: { type: 'string' },
-      out: { type: 'string', default: 'reports/latest' },
-      shard: { type: 'string' },
-      workers: { type: 'string' },
-      ci: { type: 'boolean' },
-      'check-determinism': { type: 'boolean' },
-      json: { type: 'boolean' },
-      runtime: { type: 'string', default: 'sim' },
-      'real-runs': { type: 'string' },
-      concurrency: { type: 'string' },
-    });
+    const values = parseRunFlags(argv);
     if (values['list-stacks']) {
       process.stdout.write(LAB.stacks.map((s) => `${s.id}\t${s.title}`).join('\n') + '\n');
       return 0;
     }
     const stacks = selectStacks(values.stack);
-    const implNames = (): string[] => [
-      'netlab',
-      ...LAB.implNames().filter((i) => i !== 'netlab' && stacks.includes(LAB.implStack(i)!)),
-    ];
-    if (values['list-impls']) {
-      process.stdout.write(implNames().join('\n') + '\n');
-      return 0;
-    }
-    if (values['list-properties']) {
-      process.stdout.write(
-        LAB.properties(stacks)
-          .map((p) => p.spec.id)
-          .join('\n') + '\n',
-      );
-      return 0;
-    }
-    const transport = values.transport as Transport | undefined;
-    if (transport !== undefined && !TRANSPORTS.includes(transport))
-      throw new UsageError(`unknown transport '${values.transport}' (accepted: ${TRANSPORTS.join(', ')})`);
-    const suiteNames = familyNames(stacks).filter((f) => values.suite === 'all' || f === values.suite);
-    if (suiteNames.length === 0)
-      throw new UsageError(
-        `unknown suite '${values.suite}' (accepted: all, ${familyNames(stacks).join(', ')})`,
-      );
-    let properties: StackProperty[] = LAB.properties(stacks).filter((p) =>
-      suiteNames.includes(p.family.name),
-    );
-    if (values.property !== undefined) {
-      const known = properties.map((p) => p.spec.id);
-      properties = properties.filter((p) => p.spec.id === values.property);
-      if (properties.length === 0)
-        throw new UsageError(`unknown property '${values.property}' (accepted: ${known.join(', ')})`);
-    }
-    if (values.protocol !== undefined) {
-      if (!protocolNames(stacks).includes(values.protocol))
-        throw new UsageError(
-          `unknown protocol '${values.protocol}' (accepted: ${protocolNames(stacks).join(', ')})`,
-        );
-      properties = properties.filter((p) => p.spec.protocols.includes(values.protocol!));
-    }
-    if (transport !== undefined) properties = properties.filter((p) => p.spec.transports.includes(transport));
-    if (properties.length === 0)
-      throw new UsageError('no property matches the --suite, --property, --protocol and --transport given');
-    const expectedOutcomes = values.impl === 'all';
-    const impls = expectedOutcomes ? implNames() : [values.impl];
-    for (const i of impls) {
-      if (!implNames().includes(i))
-        throw new UsageError(`unknown implementation '${i}' (accepted: all, ${implNames().join(', ')})`);
-    }
-    if (!['sim', 'real', 'all'].includes(values.runtime))
-      throw new UsageError(`unknown runtime '${values.runtime}' (accepted: sim, real, all)`);
-    const runtimes: WorkItem['runtime'][] =
-      values.runtime === 'all' ? ['sim', 'real'] : [values.runtime as WorkItem['runtime']];
-    const runs = intFlag('runs', values.runs, 100, 1, 1_000_000);
-    // Real runs last real seconds each: fewer by default than the simulator's hundred. Alone,
-    // --runtime real takes --runs as its own.
-    const realRuns = intFlag(
-      'real-runs',
-      values['real-runs'] ?? (runtimes.includes('sim') ? undefined : values.runs),
-      REAL_RUNS_DEFAULT,
-      1,
-      1_000_000,
-    );
-    const realConcurrency = intFlag('concurrency', values.concurrency, REAL_CONCURRENCY_DEFAULT, 1, 64);
-    const budgetMs =
-      values.budget === undefined ? Infinity : intFlag('budget', values.budget, 0, 1, 86_400) * 1000;
-    const shard = parseShard(values.shard);
-    const workers = intFlag('workers', values.workers, defaultWorkers(), 1, WORKERS_MAX);
-    const fcSeed = seedFrom(values.seed);
-    const outDir = values.out;
+    if (printListing(values, stacks)) return 0;
+    const plan = planRun(values, stacks);
     const version = netlabVersion();
     const commit = gitCommit(process.cwd());
     const started = performance.now();
     const startedAt = new Date().toISOString();
 
-    // Work items in run order: every property for netlab, then for each variant.
-    const allItems: WorkItem[] = runtimes
-      .flatMap((runtime) =>
-        // With both runtimes, museum variants are judged on the simulator only (where they shrink).
-        impls
-          .filter((impl) => runtime === 'sim' || runtimes.length === 1 || impl === 'netlab')
-          // A variant runs against its own stack's properties; netlab against every stack's.
-          .flatMap((impl) =>
-            properties
-              .filter((p) => impl === 'netlab' || LAB.implStack(impl) === p.stack)
-              .map((p) => ({ stack: p.stack.id, impl, property: p.spec.id, runtime })),
-          ),
-      )
-      .map((x, index) => ({ ...x, index }));
-    const items = shardItems(allItems, shard);
-    const sharded = shard.count > 1;
-    const variants = impls.filter((i) => i !== 'netlab');
-    /** Under --impl all every variant is expected to fail somewhere; alone, a failure is a failure. */
-    const expectOf = (impl: string): CaseExpect => (expectedOutcomes && impl !== 'netlab' ? 'fail' : 'pass');
-
-    const tty = process.stdout.isTTY === true && values.json !== true;
-    const log = (line: string): void => {
-      if (!values.json) process.stdout.write(line + '\n');
-    };
-    log(
-      `netlab run  fcSeed=${fcSeed}  runs=${runs}${runtimes.includes('real') ? `  runtime=${values.runtime}  realRuns=${realRuns}` : ''}  stacks=${stacks.map((s) => s.id).join(',')}  suites=${suiteNames.join(',')}  properties=${properties.length}  impl=${impls.join(',')}` +
-        `${sharded ? `  shard=${shard.index}/${shard.count} (${items.length} of ${allItems.length} items)` : ''}  workers=${workers}`,
-    );
-
+    const allItems = workItems(plan);
+    const items = shardItems(allItems, plan.shard);
+    const log = lineLogger(plan.json);
+    log(headerLine(plan, items.length, allItems.length));
     const itemOptions: ItemOptions = {
-      ...(transport !== undefined ? { transport } : {}),
-      fcSeed,
-      runs,
-      realRuns,
+      ...(plan.transport !== undefined ? { transport: plan.transport } : {}),
+      fcSeed: plan.fcSeed,
+      runs: plan.runs,
+      realRuns: plan.realRuns,
       netlabVersion: version,
       commit,
-      checkDeterminism: values['check-determinism'] === true || values.ci === true,
-      ci: values.ci === true,
-      outDir,
-      realConcurrency,
+      checkDeterminism: plan.checkDeterminism,
+      ci: plan.ci,
+      outDir: plan.outDir,
+      realConcurrency: plan.realConcurrency,
     };
-    const results: (ItemResult | undefined)[] = new Array<ItemResult | undefined>(allItems.length);
-    const skipped: WorkItem[] = [];
-    // Progress: scenarios run per item, summed; one live line on a terminal, per-item logs otherwise.
-    const progress = new Map<number, number>();
-    let finished = 0;
-    let printedUpTo = 0;
-    /** Case lines are printed in run order, whatever order the workers finish in. */
-    const printInOrder = (): void => {
-      for (; printedUpTo < items.length; printedUpTo++) {
-        const item = items[printedUpTo]!;
-        const r = results[item.index];
-        if (r === undefined) {
-          if (skipped.includes(item)) continue;
-          return;
-        }
-        for (const c of r.run.cases) {
-          if (c.family === 'coverage' && c.status === 'pass') continue; // the table lists coverage gaps only
-          const detail = c.status === 'pass' ? '' : `  (${c.actual ?? ''})`;
-          log(
-            `  ${label(c.status, expectOf(item.impl))} ${c.id}${detail}${c.status === 'fail' ? `\n        replay: ${c.replay}` : ''}`,
-          );
-        }
-      }
-    };
-    const dispatch: Dispatch = {
-      mayStart: (item) => {
-        if (performance.now() - started <= budgetMs) return true;
-        skipped.push(item);
-        if (tty) process.stdout.write('\r\x1b[K');
-        log(`  budget of ${budgetMs / 1000} s spent: skipping ${item.property} (${item.impl})`);
-        return false;
-      },
-      onProgress: (item, done) => {
-        progress.set(item.index, done);
-        if (!tty || done % 10 !== 0) return;
-        const total = [...progress.values()].reduce((a, b) => a + b, 0);
-        process.stdout.write(
-          `\r\x1b[K  ${finished}/${items.length} items done, ${total} scenarios run (shrinking counts too); now ${item.property} (${item.impl})`,
-        );
-      },
-      onDone: (r) => {
-        results[r.index] = r;
-        progress.set(r.index, r.scenarioRuns);
-        finished++;
-        if (tty) process.stdout.write('\r\x1b[K');
-        printInOrder();
-      },
-    };
-    // Threads actually used: none beyond this one for a single item (a worker's start-up would only cost).
-    // Simulated items are CPU-bound: worker threads. Real-runtime items mostly wait on real time and
-    // sockets: with worker threads busy they run here, several at once, beside the simulation.
-    const simItems = items.filter((i) => i.runtime === 'sim');
-    const realItems = items.filter((i) => i.runtime === 'real');
-    const threads = Math.max(1, Math.min(workers, simItems.length));
-    const runSim = async (): Promise<void> => {
-      if (simItems.length === 0) return;
-      if (threads === 1) await runInProcess(LAB, simItems, itemOptions, dispatch);
-      else await runOnWorkers(workerFile(), simItems, itemOptions, threads, dispatch);
-    };
-    if (threads === 1) {
-      // One thread: the simulation would hold up the real runs' event loop; one after the other.
-      await runSim();
-      await runConcurrently(LAB, realItems, itemOptions, REAL_ITEMS_AT_ONCE, dispatch);
-    } else
-      await Promise.all([
-        runSim(),
-        runConcurrently(LAB, realItems, itemOptions, REAL_ITEMS_AT_ONCE, dispatch),
-      ]);
-    printInOrder();
+    const ran = await runItems(plan, items, allItems.length, itemOptions, started, log);
 
-    const done = results.filter((r): r is ItemResult => r !== undefined); // in run order
+    const done = ran.results.filter((r): r is ItemResult => r !== undefined); // in run order
     const traces: TraceFile[] = done.flatMap((r) => r.traces);
-    for (const r of done) {
-      if (r.caseFile === null) continue;
-      mkdirSync(dirname(r.caseFile.path), { recursive: true });
-      writeFileAtomicSync(r.caseFile.path, r.caseFile.content);
-    }
-    const suites = groupByFamily(done.map((r) => r.run)).map((s) => ({
-      name: s.name,
-      cases: s.cases.map((c: CatalogCase) => ({ ...c, expect: expectOf(c.impl) })),
-    }));
-    // Museum verdicts: each variant against the properties of its own family (all shards' worth in total).
-    const museum: MuseumEntryInput[] = variants.map((impl) => {
-      const variant = LAB.implInfo(impl);
-      const family = variant?.family ?? null;
-      const own = (p: { property: string; impl: string }): boolean =>
-        p.impl === impl && properties.some((s) => s.spec.id === p.property && s.spec.family === family);
-      return {
-        impl,
-        family,
-        summary: variant?.summary ?? '',
-        propertiesTotal: family === null ? 0 : allItems.filter(own).length,
-        properties: done
-          .filter((r) => own(allItems[r.index]!))
-          .map((r) => ({ id: r.run.property, failed: r.run.cases.some((c) => c.status === 'fail') })),
-      };
-    });
-    const wallMs = performance.now() - started;
-    const scenarioRuns = done.reduce((sum, r) => sum + r.scenarioRuns, 0);
-    const scenarioRunsPerSec = Math.round((scenarioRuns / Math.max(wallMs, 1)) * 10_000) / 10;
-    const report: Report = createReport(
-      {
-        simSeed: `from fcSeed ${fcSeed}`,
-        fcSeed,
-        knobs: {
-          runs,
-          stacks: stacks.map((s) => s.id).join(','),
-          suites: suiteNames.join(','),
-          properties: properties.map((p) => p.spec.id).join(','),
-          impls: impls.join(','),
-          runtime: values.runtime,
-          ...(runtimes.includes('real') ? { realRuns } : {}),
-          transport: transport ?? "each property's own",
-          ci: values.ci === true,
-          ...(sharded ? { shard: `${shard.index}/${shard.count}` } : {}),
-          workers,
-          ...(budgetMs === Infinity ? {} : { budgetSec: budgetMs / 1000 }),
-        },
-        netlabVersion: version,
-        commit,
-        nodeVersion: process.version,
-        startedAt,
-        virtualUs: done.reduce((sum, r) => sum + r.run.virtualUs, 0),
-        wallMs: Math.round(wallMs),
-        scenarioRuns,
-        scenarioRunsPerSec,
-        ...(expectedOutcomes ? { museum } : {}),
-      },
-      suites,
-    );
-    const written = writeReportFiles(outDir, report, traces);
-    writeReportHtml(outDir, report); // DIR/index.html, the web report
-    const t = report.banner.totals;
-    if (values.json) {
-      printJson(report);
-    } else {
-      for (const e of museum) log(`  ${museumLine(e)}`);
-      log(
-        `${t.cases} cases: ${t.pass} pass, ${t.fail} fail, ${t.error} error, ${t.flaky} flaky, ${t.skip} skip` +
-          `${expectedOutcomes ? `; museum: ${t.caught} caught, ${t.missed} missed of ${museum.length}` : ''}; ${t.findings} ${t.findings === 1 ? 'finding' : 'findings'}`,
-      );
-      log(
-        `took ${(wallMs / 1000).toFixed(1)} s: ${scenarioRuns} scenario runs, ${scenarioRunsPerSec} per second` +
-          ` (${threads === 1 ? '1 thread' : `${threads} worker threads`}${skipped.length > 0 ? `; ${skipped.length} items skipped by the budget` : ''})`,
-      );
-      log(
-        `report: ${relative(process.cwd(), written.reportJson)}  junit: ${relative(process.cwd(), written.junitXml)}`,
-      );
-    }
-    return exitCodeOf(report);
+    writeCaseFiles(done);
+    const tally = campaignReport(plan, allItems, done, { version, commit, started, startedAt });
+    const written = writeReportFiles(plan.outDir, tally.report, traces);
+    writeReportHtml(plan.outDir, tally.report); // DIR/index.html, the web report
+    if (plan.json) printJson(tally.report);
+    else
+      printSummary(log, tally, plan.expectedOutcomes, {
+        threads: ran.threads,
+        skipped: ran.skipped.length,
+        written,
+      });
+    return exitCodeOf(tally.report);
   },
 };
+
+/** The flags of `netlab run`, parsed (unknown flags and bad values: UsageError). */
+function parseRunFlags(argv: string[]) {
+  return parseFlags(argv, {
+    stack: { type: 'string' },
+    'list-stacks': { type: 'boolean' },
+    suite: { type: 'string', default: 'all' },
+    property: { type: 'string' },
+    'list-properties': { type: 'boolean' },
+    protocol: { type: 'string' },
+    transport: { type: 'string' },
+    impl: { type: 'string', default: 'netlab' },
+    'list-impls': { type: 'boolean' },
+    seed: { type: 'string' },
+    runs: { type: 'string' },
+    budget: { type: 'string' },
+    out: { type: 'string', default: 'reports/latest' },
+    shard: { type: 'string' },
+    workers: { type: 'string' },
+    ci: { type: 'boolean' },
+    'check-determinism': { type: 'boolean' },
+    json: { type: 'boolean' },
+    runtime: { type: 'string', default: 'sim' },
+    'real-runs': { type: 'string' },
+    concurrency: { type: 'string' },
+  }).values;
+}
+
+type RunFlags = ReturnType<typeof parseRunFlags>;
+
+/** Implementations of the selected stacks: netlab first, then their variants in registration order. */
+function implNamesOf(stacks: readonly AnyStack[]): string[] {
+  return ['netlab', ...LAB.implNames().filter((i) => i !== 'netlab' && stacks.includes(LAB.implStack(i)!))];
+}
+
+/** --list-impls, --list-properties: prints the list and returns true; false when neither is given. */
+function printListing(values: RunFlags, stacks: AnyStack[]): boolean {
+  if (values['list-impls']) {
+    process.stdout.write(implNamesOf(stacks).join('\n') + '\n');
+    return true;
+  }
+  if (values['list-properties']) {
+    process.stdout.write(
+      LAB.properties(stacks)
+        .map((p) => p.spec.id)
+        .join('\n') + '\n',
+    );
+    return true;
+  }
+  return false;
+}
+
+/** What `netlab run` runs, its flags validated (a bad one: UsageError naming what is accepted). */
+interface RunPlan {
+  stacks: AnyStack[];
+  suiteNames: string[];
+  properties: StackProperty[];
+  transport: Transport | undefined;
+  /** --impl all: netlab and every variant, judged by expected outcome. */
+  expectedOutcomes: boolean;
+  impls: string[];
+  /** --runtime as given (sim, real or all), and the runtimes it names. */
+  runtime: string;
+  runtimes: WorkItem['runtime'][];
+  runs: number;
+  realRuns: number;
+  realConcurrency: number;
+  budgetMs: number;
+  shard: Shard;
+  workers: number;
+  fcSeed: number;
+  outDir: string;
+  checkDeterminism: boolean;
+  ci: boolean;
+  json: boolean;
+}
+
+/** Validates the flags into a plan, in the order their errors are reported. */
+function planRun(values: RunFlags, stacks: AnyStack[]): RunPlan {
+  const transport = values.transport as Transport | undefined;
+  if (transport !== undefined && !TRANSPORTS.includes(transport))
+    throw new UsageError(`unknown transport '${values.transport}' (accepted: ${TRANSPORTS.join(', ')})`);
+  const { suiteNames, properties } = selectProperties(values, stacks, transport);
+  const expectedOutcomes = values.impl === 'all';
+  const implNames = (): string[] => implNamesOf(stacks);
+  const impls = expectedOutcomes ? implNames() : [values.impl];
+  for (const i of impls) {
+    if (!implNames().includes(i))
+      throw new UsageError(`unknown implementation '${i}' (accepted: all, ${implNames().join(', ')})`);
+  }
+  if (!['sim', 'real', 'all'].includes(values.runtime))
+    throw new UsageError(`unknown runtime '${values.runtime}' (accepted: sim, real, all)`);
+  const runtimes: WorkItem['runtime'][] =
+    values.runtime === 'all' ? ['sim', 'real'] : [values.runtime as WorkItem['runtime']];
+  const runs = intFlag('runs', values.runs, 100, 1, 1_000_000);
+  // Real runs last real seconds each: fewer by default than the simulator's hundred. Alone,
+  // --runtime real takes --runs as its own.
+  const realRuns = intFlag(
+    'real-runs',
+    values['real-runs'] ?? (runtimes.includes('sim') ? undefined : values.runs),
+    REAL_RUNS_DEFAULT,
+    1,
+    1_000_000,
+  );
+  const realConcurrency = intFlag('concurrency', values.concurrency, REAL_CONCURRENCY_DEFAULT, 1, 64);
+  const budgetMs =
+    values.budget === undefined ? Infinity : intFlag('budget', values.budget, 0, 1, 86_400) * 1000;
+  const shard = parseShard(values.shard);
+  const workers = intFlag('workers', values.workers, defaultWorkers(), 1, WORKERS_MAX);
+  const fcSeed = seedFrom(values.seed);
+  return {
+    stacks,
+    suiteNames,
+    properties,
+    transport,
+    expectedOutcomes,
+    impls,
+    runtime: values.runtime,
+    runtimes,
+    runs,
+    realRuns,
+    realConcurrency,
+    budgetMs,
+    shard,
+    workers,
+    fcSeed,
+    outDir: values.out,
+    checkDeterminism: values['check-determinism'] === true || values.ci === true,
+    ci: values.ci === true,
+    json: values.json === true,
+  };
+}
+
+/** The suites (families) and properties that --suite, --property, --protocol and --transport select. */
+function selectProperties(
+  values: RunFlags,
+  stacks: AnyStack[],
+  transport: Transport | undefined,
+): { suiteNames: string[]; properties: StackProperty[] } {
+  const suiteNames = familyNames(stacks).filter((f) => values.suite === 'all' || f === values.suite);
+  if (suiteNames.length === 0)
+    throw new UsageError(
+      `unknown suite '${values.suite}' (accepted: all, ${familyNames(stacks).join(', ')})`,
+    );
+  let properties: StackProperty[] = LAB.properties(stacks).filter((p) => suiteNames.includes(p.family.name));
+  if (values.property !== undefined) {
+    const known = properties.map((p) => p.spec.id);
+    properties = properties.filter((p) => p.spec.id === values.property);
+    if (properties.length === 0)
+      throw new UsageError(`unknown property '${values.property}' (accepted: ${known.join(', ')})`);
+  }
+  if (values.protocol !== undefined) {
+    if (!protocolNames(stacks).includes(values.protocol))
+      throw new UsageError(
+        `unknown protocol '${values.protocol}' (accepted: ${protocolNames(stacks).join(', ')})`,
+      );
+    properties = properties.filter((p) => p.spec.protocols.includes(values.protocol!));
+  }
+  if (transport !== undefined) properties = properties.filter((p) => p.spec.transports.includes(transport));
+  if (properties.length === 0)
+    throw new UsageError('no property matches the --suite, --property, --protocol and --transport given');
+  return { suiteNames, properties };
+}
+
+/** Under --impl all every variant is expected to fail somewhere; alone, a failure is a failure. */
+function expectOf(plan: RunPlan, impl: string): CaseExpect {
+  return plan.expectedOutcomes && impl !== 'netlab' ? 'fail' : 'pass';
+}
+
+/** Work items in run order: every property for netlab, then for each variant (before sharding). */
+function workItems(plan: RunPlan): WorkItem[] {
+  const { runtimes, impls, properties } = plan;
+  return runtimes
+    .flatMap((runtime) =>
+      // With both runtimes, museum variants are judged on the simulator only (where they shrink).
+      impls
+        .filter((impl) => runtime === 'sim' || runtimes.length === 1 || impl === 'netlab')
+        // A variant runs against its own stack's properties; netlab against every stack's.
+        .flatMap((impl) =>
+          properties
+            .filter((p) => impl === 'netlab' || LAB.implStack(impl) === p.stack)
+            .map((p) => ({ stack: p.stack.id, impl, property: p.spec.id, runtime })),
+        ),
+    )
+    .map((x, index) => ({ ...x, index }));
+}
+
+/** Prints a line, unless --json (the report is the only output then). */
+function lineLogger(json: boolean): (line: string) => void {
+  return (line) => {
+    if (!json) process.stdout.write(line + '\n');
+  };
+}
+
+/** The run's first line: every knob that reproduces it. */
+function headerLine(plan: RunPlan, items: number, allItems: number): string {
+  const { fcSeed, runs, runtimes, realRuns, stacks, suiteNames, properties, impls, shard, workers } = plan;
+  const sharded = shard.count > 1;
+  return (
+    `netlab run  fcSeed=${fcSeed}  runs=${runs}${runtimes.includes('real') ? `  runtime=${plan.runtime}  realRuns=${realRuns}` : ''}  stacks=${stacks.map((s) => s.id).join(',')}  suites=${suiteNames.join(',')}  properties=${properties.length}  impl=${impls.join(',')}` +
+    `${sharded ? `  shard=${shard.index}/${shard.count} (${items} of ${allItems} items)` : ''}  workers=${workers}`
+  );
+}
+
+/** What running the work items gave: results by item index, items the budget skipped, threads used. */
+interface ItemsRun {
+  results: (ItemResult | undefined)[];
+  skipped: WorkItem[];
+  threads: number;
+}
+
+/**
+ * Runs this shard's work items (simulated ones on worker threads, real ones here), printing each
+ * item's case lines in run order as they finish, with a live progress line on a terminal.
+ */
+async function runItems(
+  plan: RunPlan,
+  items: WorkItem[],
+  allItems: number,
+  itemOptions: ItemOptions,
+  started: number,
+  log: (line: string) => void,
+): Promise<ItemsRun> {
+  const { budgetMs, workers } = plan;
+  const tty = process.stdout.isTTY === true && !plan.json;
+  const results: (ItemResult | undefined)[] = new Array<ItemResult | undefined>(allItems);
+  const skipped: WorkItem[] = [];
+  // Progress: scenarios run per item, summed; one live line on a terminal, per-item logs otherwise.
+  const progress = new Map<number, number>();
+  let finished = 0;
+  let printedUpTo = 0;
+  /** Case lines are printed in run order, whatever order the workers finish in. */
+  const printInOrder = (): void => {
+    for (; printedUpTo < items.length; printedUpTo++) {
+      const item = items[printedUpTo]!;
+      const r = results[item.index];
+      if (r === undefined) {
+        if (skipped.includes(item)) continue;
+        return;
+      }
+      for (const c of r.run.cases) {
+        if (c.family === 'coverage' && c.status === 'pass') continue; // the table lists coverage gaps only
+        const detail = c.status === 'pass' ? '' : `  (${c.actual ?? ''})`;
+        log(
+          `  ${label(c.status, expectOf(plan, item.impl))} ${c.id}${detail}${c.status === 'fail' ? `\n        replay: ${c.replay}` : ''}`,
+        );
+      }
+    }
+  };
+  const dispatch: Dispatch = {
+    mayStart: (item) => {
+      if (performance.now() - started <= budgetMs) return true;
+      skipped.push(item);
+      if (tty) process.stdout.write('\r\x1b[K');
+      log(`  budget of ${budgetMs / 1000} s spent: skipping ${item.property} (${item.impl})`);
+      return false;
+    },
+    onProgress: (item, done) => {
+      progress.set(item.index, done);
+      if (!tty || done % 10 !== 0) return;
+      const total = [...progress.values()].reduce((a, b) => a + b, 0);
+      process.stdout.write(
+        `\r\x1b[K  ${finished}/${items.length} items done, ${total} scenarios run (shrinking counts too); now ${item.property} (${item.impl})`,
+      );
+    },
+    onDone: (r) => {
+      results[r.index] = r;
+      progress.set(r.index, r.scenarioRuns);
+      finished++;
+      if (tty) process.stdout.write('\r\x1b[K');
+      printInOrder();
+    },
+  };
+  // Threads actually used: none beyond this one for a single item (a worker's start-up would only cost).
+  // Simulated items are CPU-bound: worker threads. Real-runtime items mostly wait on real time and
+  // sockets: with worker threads busy they run here, several at once, beside the simulation.
+  const simItems = items.filter((i) => i.runtime === 'sim');
+  const realItems = items.filter((i) => i.runtime === 'real');
+  const threads = Math.max(1, Math.min(workers, simItems.length));
+  const runSim = async (): Promise<void> => {
+    if (simItems.length === 0) return;
+    if (threads === 1) await runInProcess(LAB, simItems, itemOptions, dispatch);
+    else await runOnWorkers(workerFile(), simItems, itemOptions, threads, dispatch);
+  };
+  if (threads === 1) {
+    // One thread: the simulation would hold up the real runs' event loop; one after the other.
+    await runSim();
+    await runConcurrently(LAB, realItems, itemOptions, REAL_ITEMS_AT_ONCE, dispatch);
+  } else
+    await Promise.all([runSim(), runConcurrently(LAB, realItems, itemOptions, REAL_ITEMS_AT_ONCE, dispatch)]);
+  printInOrder();
+  return { results, skipped, threads };
+}
+
+/** Writes each finished item's case file (a shrunk failure), atomically. */
+function writeCaseFiles(done: readonly ItemResult[]): void {
+  for (const r of done) {
+    if (r.caseFile === null) continue;
+    mkdirSync(dirname(r.caseFile.path), { recursive: true });
+    writeFileAtomicSync(r.caseFile.path, r.caseFile.content);
+  }
+}
+
+/** The run's report, with what its summary prints beside it. */
+interface RunTally {
+  report: Report;
+  museum: MuseumEntryInput[];
+  wallMs: number;
+  scenarioRuns: number;
+  scenarioRunsPerSec: number;
+}
+
+/** The run's report: its suites by family, museum verdicts, banner knobs and timings. */
+function campaignReport(
+  plan: RunPlan,
+  allItems: readonly WorkItem[],
+  done: readonly ItemResult[],
+  run: { version: string; commit: string; started: number; startedAt: string },
+): RunTally {
+  const {
+    fcSeed,
+    runs,
+    stacks,
+    suiteNames,
+    properties,
+    impls,
+    runtimes,
+    realRuns,
+    shard,
+    workers,
+    budgetMs,
+  } = plan;
+  const suites = groupByFamily(done.map((r) => r.run)).map((s) => ({
+    name: s.name,
+    cases: s.cases.map((c: CatalogCase) => ({ ...c, expect: expectOf(plan, c.impl) })),
+  }));
+  const museum = museumEntries(plan, allItems, done);
+  const wallMs = performance.now() - run.started;
+  const scenarioRuns = done.reduce((sum, r) => sum + r.scenarioRuns, 0);
+  const scenarioRunsPerSec = Math.round((scenarioRuns / Math.max(wallMs, 1)) * 10_000) / 10;
+  const report: Report = createReport(
+    {
+      simSeed: `from fcSeed ${fcSeed}`,
+      fcSeed,
+      knobs: {
+        runs,
+        stacks: stacks.map((s) => s.id).join(','),
+        suites: suiteNames.join(','),
+        properties: properties.map((p) => p.spec.id).join(','),
+        impls: impls.join(','),
+        runtime: plan.runtime,
+        ...(runtimes.includes('real') ? { realRuns } : {}),
+        transport: plan.transport ?? "each property's own",
+        ci: plan.ci,
+        ...(shard.count > 1 ? { shard: `${shard.index}/${shard.count}` } : {}),
+        workers,
+        ...(budgetMs === Infinity ? {} : { budgetSec: budgetMs / 1000 }),
+      },
+      netlabVersion: run.version,
+      commit: run.commit,
+      nodeVersion: process.version,
+      startedAt: run.startedAt,
+      virtualUs: done.reduce((sum, r) => sum + r.run.virtualUs, 0),
+      wallMs: Math.round(wallMs),
+      scenarioRuns,
+      scenarioRunsPerSec,
+      ...(plan.expectedOutcomes ? { museum } : {}),
+    },
+    suites,
+  );
+  return { report, museum, wallMs, scenarioRuns, scenarioRunsPerSec };
+}
+
+/** Museum verdicts: each variant against the properties of its own family (all shards' worth in total). */
+function museumEntries(
+  plan: RunPlan,
+  allItems: readonly WorkItem[],
+  done: readonly ItemResult[],
+): MuseumEntryInput[] {
+  const variants = plan.impls.filter((i) => i !== 'netlab');
+  return variants.map((impl) => {
+    const variant = LAB.implInfo(impl);
+    const family = variant?.family ?? null;
+    const own = (p: { property: string; impl: string }): boolean =>
+      p.impl === impl && plan.properties.some((s) => s.spec.id === p.property && s.spec.family === family);
+    return {
+      impl,
+      family,
+      summary: variant?.summary ?? '',
+      propertiesTotal: family === null ? 0 : allItems.filter(own).length,
+      properties: done
+        .filter((r) => own(allItems[r.index]!))
+        .map((r) => ({ id: r.run.property, failed: r.run.cases.some((c) => c.status === 'fail') })),
+    };
+  });
+}
+
+/** The summary after the case lines: museum verdicts, totals, time taken, where the report went. */
+function printSummary(
+  log: (line: string) => void,
+  tally: RunTally,
+  expectedOutcomes: boolean,
+  ran: { threads: number; skipped: number; written: { reportJson: string; junitXml: string } },
+): void {
+  const { report, museum, wallMs, scenarioRuns, scenarioRunsPerSec } = tally;
+  const t = report.banner.totals;
+  for (const e of museum) log(`  ${museumLine(e)}`);
+  log(
+    `${t.cases} cases: ${t.pass} pass, ${t.fail} fail, ${t.error} error, ${t.flaky} flaky, ${t.skip} skip` +
+      `${expectedOutcomes ? `; museum: ${t.caught} caught, ${t.missed} missed of ${museum.length}` : ''}; ${t.findings} ${t.findings === 1 ? 'finding' : 'findings'}`,
+  );
+  log(
+    `took ${(wallMs / 1000).toFixed(1)} s: ${scenarioRuns} scenario runs, ${scenarioRunsPerSec} per second` +
+      ` (${ran.threads === 1 ? '1 thread' : `${ran.threads} worker threads`}${ran.skipped > 0 ? `; ${ran.skipped} items skipped by the budget` : ''})`,
+  );
+  log(
+    `report: ${relative(process.cwd(), ran.written.reportJson)}  junit: ${relative(process.cwd(), ran.written.junitXml)}`,
+  );
+}
 
 /** The exit code a report calls for: 1 when it holds a finding (isFinding, or a missed variant), else 0. */
 export function exitCodeOf(report: Report): number {

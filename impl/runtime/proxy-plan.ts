@@ -34,9 +34,17 @@ import {
   type ConnSelector,
   type FaultPlan,
   type FaultStep,
+  type LimitStep,
   type LinkPatch,
+  type LinkStep,
+  type PartitionStep,
+  type PauseStep,
+  type ProxySettings,
   type ReadSide,
+  type ResetStep,
   type SliceSetting,
+  type SlowCloseStep,
+  type StallReadsStep,
 } from '../../sim/fault-plan.js';
 import { drawLatencyUs, type LatencyModel } from '../../sim/net-config.js';
 import { Rng, type KeyedStream } from '../../sim/rng.js';
@@ -267,199 +275,261 @@ function sideDirections(side: ReadSide): ProxyDirection[] {
  */
 export function compileProxyFaults(plan: unknown, options: ProxyCompileOptions = {}): ProxyFaults {
   const p = parseFaultPlan(plan);
-  const client = options.client ?? PROXY_CLIENT_HOST;
-  const server = options.server ?? PROXY_SERVER_HOST;
-  const acceptedUs = options.acceptedUs ?? 0;
-  const healAtUs = options.healAtUs ?? Infinity;
-  const refuse = (options.unsupported ?? 'refuse') === 'refuse';
-  const own: Record<ProxyDirection, DirectionFaults> = { up: {}, down: {} };
-  /** A direction that has a window: later settings for good go to the timeline too, after it. */
-  const windowed: Record<ProxyDirection, boolean> = { up: false, down: false };
-  const timeline: TimelineStep[] = [];
-
-  const cannot = (path: string, why: string): void => {
-    if (refuse) throw new SimError('ERR_BAD_ARGUMENT', `${path}: ${why}`);
-  };
-  const segment = (path: string, set: LinkPatch): SegmentFaults => {
-    if (set.lossRate !== undefined)
-      cannot(
-        `${path}.lossRate`,
-        'the fault proxy cannot lose bytes of a TCP stream (the kernel retransmits)',
-      );
-    return segmentOf(set);
-  };
-  const rel = (us: number): number => Math.max(0, us - acceptedUs);
-  const endOf = (atUs: number, forUs: number | undefined): number =>
-    Math.min(forUs === undefined ? Infinity : atUs + forUs, healAtUs);
-  const selects = (sel: ConnSelector): boolean =>
-    sel === 'all' ||
-    (sel.name === undefined &&
-      (sel.client === undefined || sel.client === client) &&
-      (sel.server === undefined || sel.server === server));
-  /** A byte-keyed step is armed when the connection opens; the proxy cannot arm one later. */
-  const armed = (at: string, step: FaultStep): boolean => {
-    if (step.atUs <= acceptedUs) return true;
-    cannot(
-      `${at}.atUs`,
-      'a step keyed by atByte applies from the start of the connection: the fault proxy cannot arm it later (give atUs 0)',
-    );
-    return false;
-  };
-
+  const compiler = new ConnectionFaultsCompiler(options);
   // An empty patch changes nothing (a same-host link with whole writes): nothing to validate or fold.
-  if (options.link !== undefined && Object.keys(options.link).length > 0) {
+  if (options.link !== undefined && Object.keys(options.link).length > 0) compiler.linkDefaults(options.link);
+  p.faults.forEach((step, i) => compiler.step(step, `faults[${i}]`));
+  return compiler.result(p.proxy);
+}
+
+/**
+ * compileProxyFaults for one connection: the options' hosts and times, and what the plan's steps have
+ * made so far (each direction's own faults, the timeline), one method per step kind.
+ */
+class ConnectionFaultsCompiler {
+  private readonly client: string;
+  private readonly server: string;
+  private readonly acceptedUs: number;
+  private readonly healAtUs: number;
+  private readonly refuse: boolean;
+  private readonly own: Record<ProxyDirection, DirectionFaults> = { up: {}, down: {} };
+  /** A direction that has a window: later settings for good go to the timeline too, after it. */
+  private readonly windowed: Record<ProxyDirection, boolean> = { up: false, down: false };
+  private readonly timeline: TimelineStep[] = [];
+
+  constructor(options: ProxyCompileOptions) {
+    this.client = options.client ?? PROXY_CLIENT_HOST;
+    this.server = options.server ?? PROXY_SERVER_HOST;
+    this.acceptedUs = options.acceptedUs ?? 0;
+    this.healAtUs = options.healAtUs ?? Infinity;
+    this.refuse = (options.unsupported ?? 'refuse') === 'refuse';
+  }
+
+  /** The link's settings before any step (ProxyCompileOptions.link), validated as a link step's `set`. */
+  linkDefaults(link: LinkPatch): void {
     let checked: FaultPlan;
     try {
       checked = parseFaultPlan({
         version: 1,
-        faults: [{ kind: 'link', atUs: 0, from: client, to: server, set: options.link }],
+        faults: [{ kind: 'link', atUs: 0, from: this.client, to: this.server, set: link }],
       });
     } catch (e) {
       throw new SimError('ERR_BAD_ARGUMENT', errorDetail(e).replaceAll('faults[0].set', 'link'));
     }
-    const set = segment('link', (checked.faults[0] as { set: LinkPatch }).set);
-    fold(own.up, set);
-    fold(own.down, set);
+    const set = this.segment('link', (checked.faults[0] as { set: LinkPatch }).set);
+    fold(this.own.up, set);
+    fold(this.own.down, set);
   }
 
-  p.faults.forEach((step, i) => {
-    const at = `faults[${i}]`;
+  /** Compiles plan step `at` (e.g. "faults[3]", the path errors name). */
+  step(step: FaultStep, at: string): void {
     // healAllAt comes first: the simulator skips the step too.
-    if (step.atUs >= healAtUs) return;
+    if (step.atUs >= this.healAtUs) return;
     switch (step.kind) {
-      case 'link': {
-        const up =
-          (step.from === client && step.to === server) ||
-          (!step.oneWay && step.from === server && step.to === client);
-        const down =
-          (step.from === server && step.to === client) ||
-          (!step.oneWay && step.from === client && step.to === server);
-        const dirs: ProxyDirection[] = [...(up ? ['up' as const] : []), ...(down ? ['down' as const] : [])];
-        if (dirs.length === 0) return;
-        const set = segment(`${at}.set`, step.set);
-        if (Object.keys(set).length === 0) return;
-        if (step.atByte !== undefined) {
-          if (!armed(at, step)) return;
-          for (const d of dirs) {
-            const w: TimelineSetStep = { kind: 'set', direction: d, atByte: step.atByte, set };
-            if (step.forBytes !== undefined) w.forBytes = step.forBytes;
-            timeline.push(w);
-            windowed[d] = true;
-          }
-          return;
-        }
-        const end = endOf(step.atUs, step.forUs);
-        if (end <= acceptedUs) return;
-        if (step.atUs <= acceptedUs && end === Infinity && dirs.every((d) => !windowed[d])) {
-          for (const d of dirs) fold(own[d], set);
-          return;
-        }
-        for (const d of dirs) {
-          const w: TimelineSetStep = { kind: 'set', direction: d, atUs: rel(step.atUs), set };
-          if (end !== Infinity) w.forUs = end - Math.max(step.atUs, acceptedUs);
-          timeline.push(w);
-          windowed[d] = true;
-        }
-        return;
-      }
-      case 'stall-reads': {
-        if (!selects(step.conn)) return;
-        if (step.atByte !== undefined) {
-          if (!armed(at, step)) return;
-          for (const d of sideDirections(step.side))
-            (own[d].stalls ??= []).push({ atByte: step.atByte, forUs: step.forUs });
-          return;
-        }
-        // The simulator stalls the connections open when the step fires; later ones are spared.
-        if (acceptedUs > step.atUs) return;
-        const forUs = endOf(step.atUs, step.forUs) - step.atUs;
-        if (forUs <= 0) return;
-        // Client side: the stream towards the client (down); server side: towards the server (up).
-        if (step.side !== 'server')
-          timeline.push({ kind: 'stall', direction: 'down', atUs: rel(step.atUs), forUs });
-        if (step.side !== 'client')
-          timeline.push({ kind: 'stall', direction: 'up', atUs: rel(step.atUs), forUs });
-        return;
-      }
-      case 'reset': {
-        if (!selects(step.conn)) return;
-        if (step.atByte !== undefined) {
-          if (!armed(at, step)) return;
-          for (const d of sideDirections(step.side ?? 'both')) {
-            if (own[d].resetAtByte === undefined) own[d].resetAtByte = step.atByte;
-            else timeline.push({ kind: 'reset', direction: d, atByte: step.atByte });
-          }
-          return;
-        }
-        if (acceptedUs > step.atUs) return;
-        timeline.push({ kind: 'reset', direction: 'both', atUs: rel(step.atUs) });
-        return;
-      }
-      case 'limit': {
-        if (!selects(step.conn) || !armed(at, step)) return;
-        for (const d of sideDirections(step.side))
-          own[d].limitBytes = Math.min(own[d].limitBytes ?? Infinity, step.atByte);
-        return;
-      }
-      case 'slow-close': {
-        if (!selects(step.conn)) return;
-        if (step.atUs > acceptedUs) {
-          cannot(
-            `${at}.atUs`,
-            'the fault proxy holds every end of stream of a connection alike: a slow-close starts with the connection (give atUs 0)',
-          );
-          return;
-        }
-        for (const d of sideDirections(step.side)) own[d].slowCloseUs = step.forUs;
-        return;
-      }
-      case 'partition': {
-        const up =
-          (step.a.includes(client) && step.b.includes(server)) ||
-          (!step.oneWay && step.b.includes(client) && step.a.includes(server));
-        const down =
-          (step.a.includes(server) && step.b.includes(client)) ||
-          (!step.oneWay && step.b.includes(server) && step.a.includes(client));
-        if (!up && !down) return;
-        const end = endOf(step.atUs, step.forUs);
-        if (end === Infinity) {
-          cannot(`${at}.forUs`, 'required by the fault proxy: a partition it carries out must end');
-          return;
-        }
-        const forUs = end - Math.max(step.atUs, acceptedUs);
-        if (forUs <= 0) return;
-        // Unlike the simulator, a connection opened during the window is accepted; its bytes wait.
-        if (up) timeline.push({ kind: 'stall', direction: 'up', atUs: rel(step.atUs), forUs });
-        if (down) timeline.push({ kind: 'stall', direction: 'down', atUs: rel(step.atUs), forUs });
-        return;
-      }
-      case 'pause': {
-        // What the peers see of a stopped host: nothing moves on its links, either way.
-        if (step.host !== client && step.host !== server) return;
-        const forUs = endOf(step.atUs, step.forUs) - Math.max(step.atUs, acceptedUs);
-        if (forUs <= 0) return;
-        timeline.push({ kind: 'stall', direction: 'both', atUs: rel(step.atUs), forUs });
-        return;
-      }
+      case 'link':
+        return this.link(step, at);
+      case 'stall-reads':
+        return this.stallReads(step, at);
+      case 'reset':
+        return this.reset(step, at);
+      case 'limit':
+        return this.limit(step, at);
+      case 'slow-close':
+        return this.slowClose(step, at);
+      case 'partition':
+        return this.partition(step, at);
+      case 'pause':
+        return this.pause(step);
       case 'crash':
       case 'restart':
       case 'swizzle-clog':
-        cannot(
+        this.cannot(
           `${at}.kind`,
           `"${step.kind}" has no equivalent in the fault proxy (it cannot crash, restart or clog a host)`,
         );
         return;
     }
-  });
+  }
 
-  const out: Unbranded = {};
-  if (Object.keys(own.up).length > 0) out.up = own.up;
-  if (Object.keys(own.down).length > 0) out.down = own.down;
-  if (timeline.length > 0) out.timeline = timeline;
-  if (p.proxy?.toxicity !== undefined) out.toxicity = p.proxy.toxicity;
-  if (p.proxy?.faultyConnections !== undefined) out.faultyConnections = p.proxy.faultyConnections;
-  if (p.proxy?.segmentBytes !== undefined) out.segmentBytes = p.proxy.segmentBytes;
-  return seal(out);
+  /** The compiled faults, sealed: what the steps made, and the plan's proxy settings. */
+  result(proxy: ProxySettings | undefined): ProxyFaults {
+    const out: Unbranded = {};
+    if (Object.keys(this.own.up).length > 0) out.up = this.own.up;
+    if (Object.keys(this.own.down).length > 0) out.down = this.own.down;
+    if (this.timeline.length > 0) out.timeline = this.timeline;
+    if (proxy?.toxicity !== undefined) out.toxicity = proxy.toxicity;
+    if (proxy?.faultyConnections !== undefined) out.faultyConnections = proxy.faultyConnections;
+    if (proxy?.segmentBytes !== undefined) out.segmentBytes = proxy.segmentBytes;
+    return seal(out);
+  }
+
+  /** Latency, jitter, bandwidth, slicing: the direction's own for good, or a window (by time or bytes). */
+  private link(step: LinkStep, at: string): void {
+    const { client, server, acceptedUs } = this;
+    const up =
+      (step.from === client && step.to === server) ||
+      (!step.oneWay && step.from === server && step.to === client);
+    const down =
+      (step.from === server && step.to === client) ||
+      (!step.oneWay && step.from === client && step.to === server);
+    const dirs: ProxyDirection[] = [...(up ? ['up' as const] : []), ...(down ? ['down' as const] : [])];
+    if (dirs.length === 0) return;
+    const set = this.segment(`${at}.set`, step.set);
+    if (Object.keys(set).length === 0) return;
+    if (step.atByte !== undefined) {
+      if (!this.armed(at, step)) return;
+      for (const d of dirs) {
+        const w: TimelineSetStep = { kind: 'set', direction: d, atByte: step.atByte, set };
+        if (step.forBytes !== undefined) w.forBytes = step.forBytes;
+        this.timeline.push(w);
+        this.windowed[d] = true;
+      }
+      return;
+    }
+    const end = this.endOf(step.atUs, step.forUs);
+    if (end <= acceptedUs) return;
+    if (step.atUs <= acceptedUs && end === Infinity && dirs.every((d) => !this.windowed[d])) {
+      for (const d of dirs) fold(this.own[d], set);
+      return;
+    }
+    for (const d of dirs) {
+      const w: TimelineSetStep = { kind: 'set', direction: d, atUs: this.rel(step.atUs), set };
+      if (end !== Infinity) w.forUs = end - Math.max(step.atUs, acceptedUs);
+      this.timeline.push(w);
+      this.windowed[d] = true;
+    }
+  }
+
+  /** The stream towards `side` stops being read: at a byte offset (own stalls) or a time (timeline). */
+  private stallReads(step: StallReadsStep, at: string): void {
+    if (!this.selects(step.conn)) return;
+    if (step.atByte !== undefined) {
+      if (!this.armed(at, step)) return;
+      for (const d of sideDirections(step.side))
+        (this.own[d].stalls ??= []).push({ atByte: step.atByte, forUs: step.forUs });
+      return;
+    }
+    // The simulator stalls the connections open when the step fires; later ones are spared.
+    if (this.acceptedUs > step.atUs) return;
+    const forUs = this.endOf(step.atUs, step.forUs) - step.atUs;
+    if (forUs <= 0) return;
+    // Client side: the stream towards the client (down); server side: towards the server (up).
+    if (step.side !== 'server')
+      this.timeline.push({ kind: 'stall', direction: 'down', atUs: this.rel(step.atUs), forUs });
+    if (step.side !== 'client')
+      this.timeline.push({ kind: 'stall', direction: 'up', atUs: this.rel(step.atUs), forUs });
+  }
+
+  /** Both ends reset: at a time, or once atByte bytes were forwarded towards `side`. */
+  private reset(step: ResetStep, at: string): void {
+    if (!this.selects(step.conn)) return;
+    if (step.atByte !== undefined) {
+      if (!this.armed(at, step)) return;
+      for (const d of sideDirections(step.side ?? 'both')) {
+        if (this.own[d].resetAtByte === undefined) this.own[d].resetAtByte = step.atByte;
+        else this.timeline.push({ kind: 'reset', direction: d, atByte: step.atByte });
+      }
+      return;
+    }
+    if (this.acceptedUs > step.atUs) return;
+    this.timeline.push({ kind: 'reset', direction: 'both', atUs: this.rel(step.atUs) });
+  }
+
+  /** The connection closes once atByte bytes were forwarded towards `side` (the lowest limit wins). */
+  private limit(step: LimitStep, at: string): void {
+    if (!this.selects(step.conn) || !this.armed(at, step)) return;
+    for (const d of sideDirections(step.side))
+      this.own[d].limitBytes = Math.min(this.own[d].limitBytes ?? Infinity, step.atByte);
+  }
+
+  /** The end of stream towards `side` is held forUs after its last byte, from the connection's start. */
+  private slowClose(step: SlowCloseStep, at: string): void {
+    if (!this.selects(step.conn)) return;
+    if (step.atUs > this.acceptedUs) {
+      this.cannot(
+        `${at}.atUs`,
+        'the fault proxy holds every end of stream of a connection alike: a slow-close starts with the connection (give atUs 0)',
+      );
+      return;
+    }
+    for (const d of sideDirections(step.side)) this.own[d].slowCloseUs = step.forUs;
+  }
+
+  /** The cut directions between the two hosts stop forwarding for the window (a timeline stall). */
+  private partition(step: PartitionStep, at: string): void {
+    const { client, server } = this;
+    const up =
+      (step.a.includes(client) && step.b.includes(server)) ||
+      (!step.oneWay && step.b.includes(client) && step.a.includes(server));
+    const down =
+      (step.a.includes(server) && step.b.includes(client)) ||
+      (!step.oneWay && step.b.includes(server) && step.a.includes(client));
+    if (!up && !down) return;
+    const end = this.endOf(step.atUs, step.forUs);
+    if (end === Infinity) {
+      this.cannot(`${at}.forUs`, 'required by the fault proxy: a partition it carries out must end');
+      return;
+    }
+    const forUs = end - Math.max(step.atUs, this.acceptedUs);
+    if (forUs <= 0) return;
+    // Unlike the simulator, a connection opened during the window is accepted; its bytes wait.
+    if (up) this.timeline.push({ kind: 'stall', direction: 'up', atUs: this.rel(step.atUs), forUs });
+    if (down) this.timeline.push({ kind: 'stall', direction: 'down', atUs: this.rel(step.atUs), forUs });
+  }
+
+  /** A paused host: nothing moves on its links, either way, for the window. */
+  private pause(step: PauseStep): void {
+    // What the peers see of a stopped host: nothing moves on its links, either way.
+    if (step.host !== this.client && step.host !== this.server) return;
+    const forUs = this.endOf(step.atUs, step.forUs) - Math.max(step.atUs, this.acceptedUs);
+    if (forUs <= 0) return;
+    this.timeline.push({ kind: 'stall', direction: 'both', atUs: this.rel(step.atUs), forUs });
+  }
+
+  /** A step (or part) the proxy cannot carry out: refused (ERR_BAD_ARGUMENT naming `path`), or skipped. */
+  private cannot(path: string, why: string): void {
+    if (this.refuse) throw new SimError('ERR_BAD_ARGUMENT', `${path}: ${why}`);
+  }
+
+  /** A link patch's segment faults; a loss rate is something the proxy cannot do. */
+  private segment(path: string, set: LinkPatch): SegmentFaults {
+    if (set.lossRate !== undefined)
+      this.cannot(
+        `${path}.lossRate`,
+        'the fault proxy cannot lose bytes of a TCP stream (the kernel retransmits)',
+      );
+    return segmentOf(set);
+  }
+
+  /** A plan time relative to the accept (0 for what began before it). */
+  private rel(us: number): number {
+    return Math.max(0, us - this.acceptedUs);
+  }
+
+  /** When a window from atUs ends: after forUs (absent: never), and by healAtUs at the latest. */
+  private endOf(atUs: number, forUs: number | undefined): number {
+    return Math.min(forUs === undefined ? Infinity : atUs + forUs, this.healAtUs);
+  }
+
+  /** The connection selector matches this connection's hosts (a name matches none). */
+  private selects(sel: ConnSelector): boolean {
+    return (
+      sel === 'all' ||
+      (sel.name === undefined &&
+        (sel.client === undefined || sel.client === this.client) &&
+        (sel.server === undefined || sel.server === this.server))
+    );
+  }
+
+  /** A byte-keyed step is armed when the connection opens; the proxy cannot arm one later. */
+  private armed(at: string, step: FaultStep): boolean {
+    if (step.atUs <= this.acceptedUs) return true;
+    this.cannot(
+      `${at}.atUs`,
+      'a step keyed by atByte applies from the start of the connection: the fault proxy cannot arm it later (give atUs 0)',
+    );
+    return false;
+  }
 }
 
 /** The faults of a connection the plan spares (toxicity, faultyConnections): none, on the same segment grid. */

@@ -123,134 +123,10 @@ export function realSubstrate(
   if (why !== null) throw new Error(`cannot run on the real runtime: ${why}`);
   const quietUs = options.quietUs ?? DEFAULT_QUIET_US;
   const maxLivenessUs = options.maxLivenessUs ?? DEFAULT_MAX_LIVENESS_US;
-  const dir = mkdtempSync(join(tmpdir(), 'netlab-real-'));
-  const shared = new Map<string, unknown>();
-  /** Scenario listen address (runtime form) → the real address it is bound to, and its host. */
-  const bound = new Map<string, { real: string; host: string }>();
-  const links = new Map<string, Promise<RealLink>>();
-  /** Scenario listen addresses whose bind is in progress, settled when it is done (either way). */
-  const binding = new Map<string, Promise<void>>();
-  const boots: { name: string; boot: (env: Env) => void }[] = [];
+  const net = new RealRunNet(mkdtempSync(join(tmpdir(), 'netlab-real-')), options.faults);
+  const boots: HostBoot[] = [];
   const envs: NodeEnv[] = [];
-  let originMs = 0;
-  /** The first error a callback of the stack threw: the run stops and reports it as a crash. */
-  let thrown: unknown = undefined;
-  let ipcCount = 0;
-  const ipcPaths = new Map<string, string>();
-
-  /** The real address a listener binds for a scenario address. */
-  const listenAddress = (address: string): string => {
-    const a = parseAddress(address);
-    if (a.transport === 'tcp') return 'tcp://127.0.0.1:0';
-    let path = ipcPaths.get(a.path);
-    if (path === undefined) {
-      path = join(dir, `${ipcCount++}.sock`);
-      ipcPaths.set(a.path, path);
-    }
-    return `unix://${path}`;
-  };
-
-  const linkFor = (from: string, address: string): Promise<string | null> | string | null => {
-    const b = bound.get(address);
-    if (b === undefined) {
-      // A listen in progress: the dial waits for it, as a simulated SYN arrives after a listen made
-      // at the same instant. Without this, every dial made at start-up would be refused.
-      const waiting = binding.get(address);
-      return waiting === undefined
-        ? null
-        : waiting.then(() => (bound.has(address) ? linkFor(from, address) : null));
-    }
-    // With faults, every tcp and ipc connection goes through its link's proxy (a stall or reset
-    // selects same-host connections too); without, straight to the listener.
-    if (options.faults === undefined) return b.real;
-    const key = `${from}>${address}`;
-    let link = links.get(key);
-    if (link === undefined) {
-      link = options.faults.link({ from, to: b.host, listener: address, upstream: b.real, dir });
-      links.set(key, link);
-    }
-    return link.then((l) => l.address);
-  };
-
-  class HostEnv extends ForwardingEnv {
-    override nowUs(): number {
-      // Every host counts from the same instant, as the simulated hosts of one world do.
-      return Math.floor((performance.now() - originMs) * 1000);
-    }
-    override shared<T>(key: string, create: () => T): T {
-      // One namespace per run: inproc names and pipe ids of concurrent runs must not meet.
-      if (!shared.has(key)) shared.set(key, create());
-      return shared.get(key) as T;
-    }
-    override connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void {
-      const refused = (why: string): void =>
-        callback(new NetError('ECONNREFUSED', `connect ${address}: ${why}`), undefined);
-      // Decided on a later turn, once every host booted at this instant has started its listens:
-      // on the simulated network a SYN sent at the instant of a listen finds it bound.
-      this.inner.setTimer(0, () => {
-        let target: Promise<string | null> | string | null;
-        try {
-          target = linkFor(this.inner.hostName, formatKey(address));
-        } catch (e) {
-          refused((e as Error).message);
-          return;
-        }
-        if (target === null) refused('nobody listens there');
-        else if (typeof target === 'string') this.inner.connect(target, callback, options);
-        else
-          target.then(
-            (real) =>
-              real === null ? refused('nobody listens there') : this.inner.connect(real, callback, options),
-            (e: unknown) => refused(`the link failed: ${(e as Error).message}`),
-          );
-      });
-    }
-    override listen(
-      address: string,
-      onConnection: (conn: StreamConn) => void,
-      callback: ListenCallback,
-    ): void {
-      let key: string;
-      let real: string;
-      try {
-        key = formatKey(address);
-        real = listenAddress(key);
-      } catch (e) {
-        this.inner.setTimer(0, () =>
-          callback(e instanceof NetError ? e : new NetError('EINVAL', (e as Error).message), undefined),
-        );
-        return;
-      }
-      if (bound.has(key)) {
-        this.inner.setTimer(0, () =>
-          callback(new NetError('EADDRINUSE', `listen ${address}: address in use`), undefined),
-        );
-        return;
-      }
-      let bindDone = (): void => {};
-      binding.set(key, new Promise<void>((resolve) => (bindDone = resolve)));
-      this.inner.listen(real, onConnection, (err, listener) => {
-        binding.delete(key);
-        bindDone();
-        if (err === undefined && listener !== undefined) {
-          bound.set(key, { real: listener.address, host: this.inner.hostName });
-          const inner: StreamListener = listener;
-          callback(undefined, {
-            address,
-            close: () => {
-              bound.delete(key);
-              inner.close();
-            },
-          });
-          return;
-        }
-        callback(err, listener);
-      });
-    }
-  }
-
   const ring = (options.traceCapacity ?? 0) > 0 ? new RingSink(options.traceCapacity) : undefined;
-  const runClockUs = (): number => Math.floor((performance.now() - originMs) * 1000);
 
   return {
     runtime: 'real',
@@ -259,61 +135,253 @@ export function realSubstrate(
     },
     applyFaults(s, healAtUs) {
       if (options.faults === undefined) return { records: () => [] };
-      return options.faults.apply(s, healAtUs, () => Math.floor((performance.now() - originMs) * 1000));
+      return options.faults.apply(s, healAtUs, () => net.nowUs());
     },
     async run({ endUs, healedAtUs, activity, settled }): Promise<SubstrateRun> {
-      originMs = performance.now();
-      const sinks = ring === undefined ? [] : [restamped(ring, () => runClockUs())];
-      for (const { name, boot } of boots) {
-        const env = createNodeEnv({
-          seed: `${options.seed}/${name}`,
-          hostName: name,
-          onCallbackError: (e) => (thrown ??= e),
-          trace: { sinks },
-        });
-        envs.push(env);
-        boot(new HostEnv(env));
-      }
+      net.originMs = performance.now();
+      const sinks = ring === undefined ? [] : [restamped(ring, () => net.nowUs())];
+      startHosts(net, boots, options.seed, sinks, envs);
       const minEndUs = Math.min(stack.scheduledUntilUs(scenario), endUs);
       const capUs = Math.min(endUs, Math.max(minEndUs, healedAtUs) + maxLivenessUs);
-      const now = (): number => Math.floor((performance.now() - originMs) * 1000);
-      let last = activity() + (options.faults?.progress() ?? 0);
-      let lastMoveUs = now();
-      let quietPolls = 0;
-      let reason = 'until';
-      for (;;) {
-        await new Promise<void>((resolve) => setTimeout(resolve, POLL_US / 1000));
-        const t = now();
-        const a = activity() + (options.faults?.progress() ?? 0);
-        if (a !== last) {
-          last = a;
-          lastMoveUs = t;
-          quietPolls = 0;
-        } else quietPolls++;
-        if (thrown !== undefined) {
-          const error = thrown instanceof Error ? thrown : new Error(`a callback threw ${typeof thrown}`);
-          throw Object.assign(error, {
-            substrateRun: { traceHash: '', reason: 'crash', nowUs: t, events: a } satisfies SubstrateRun,
-          });
-        }
-        if (t >= capUs) break;
-        if (t >= minEndUs && t - lastMoveUs >= quietUs && quietPolls >= QUIET_POLLS && settled()) {
-          reason = 'idle';
-          break;
-        }
-      }
-      return { traceHash: '', reason, nowUs: now(), events: last };
+      const moved = (): number => activity() + (options.faults?.progress() ?? 0);
+      return runUntilQuiet(net, { minEndUs, capUs, quietUs, moved, settled });
     },
     trace: () => ring?.events() ?? [],
     netStats: () => ({ ...ZERO_STATS }),
     async dispose() {
       await Promise.allSettled(envs.map((e) => e.close()));
-      const made = await Promise.allSettled([...links.values()]);
+      const made = await Promise.allSettled([...net.links.values()]);
       await Promise.allSettled(made.flatMap((m) => (m.status === 'fulfilled' ? [m.value.close()] : [])));
       if (options.faults !== undefined) await options.faults.close();
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(net.dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A scenario host: its name and what starts on it. */
+interface HostBoot {
+  name: string;
+  boot: (env: Env) => void;
+}
+
+/**
+ * One real run's view of the network: scenario addresses mapped to real ones (listeners bound, binds
+ * in progress, ipc paths in the run's directory), links per dialing host and listener, the run's
+ * inproc namespace and clock, and the first error a callback of the stack threw.
+ */
+class RealRunNet {
+  /** The run's inproc names and pipe ids (HostEnv.shared). */
+  readonly shared = new Map<string, unknown>();
+  /** Scenario listen address (runtime form) → the real address it is bound to, and its host. */
+  readonly bound = new Map<string, { real: string; host: string }>();
+  readonly links = new Map<string, Promise<RealLink>>();
+  /** Scenario listen addresses whose bind is in progress, settled when it is done (either way). */
+  readonly binding = new Map<string, Promise<void>>();
+  /** performance.now() at the run's start: every host counts from it. */
+  originMs = 0;
+  /** The first error a callback of the stack threw: the run stops and reports it as a crash. */
+  thrown: unknown = undefined;
+  private ipcCount = 0;
+  private readonly ipcPaths = new Map<string, string>();
+
+  constructor(
+    /** The run's own directory (ipc paths, unix-socket proxies). */
+    readonly dir: string,
+    private readonly faults: RealFaultLayer | undefined,
+  ) {}
+
+  /** Microseconds since the run started. */
+  nowUs(): number {
+    return Math.floor((performance.now() - this.originMs) * 1000);
+  }
+
+  /** The real address a listener binds for a scenario address. */
+  listenAddress(address: string): string {
+    const a = parseAddress(address);
+    if (a.transport === 'tcp') return 'tcp://127.0.0.1:0';
+    let path = this.ipcPaths.get(a.path);
+    if (path === undefined) {
+      path = join(this.dir, `${this.ipcCount++}.sock`);
+      this.ipcPaths.set(a.path, path);
+    }
+    return `unix://${path}`;
+  }
+
+  /** Where host `from` dials for a scenario address: a real address, one to come, or null (nobody listens). */
+  linkFor(from: string, address: string): Promise<string | null> | string | null {
+    const b = this.bound.get(address);
+    if (b === undefined) {
+      // A listen in progress: the dial waits for it, as a simulated SYN arrives after a listen made
+      // at the same instant. Without this, every dial made at start-up would be refused.
+      const waiting = this.binding.get(address);
+      return waiting === undefined
+        ? null
+        : waiting.then(() => (this.bound.has(address) ? this.linkFor(from, address) : null));
+    }
+    // With faults, every tcp and ipc connection goes through its link's proxy (a stall or reset
+    // selects same-host connections too); without, straight to the listener.
+    if (this.faults === undefined) return b.real;
+    const key = `${from}>${address}`;
+    let link = this.links.get(key);
+    if (link === undefined) {
+      link = this.faults.link({ from, to: b.host, listener: address, upstream: b.real, dir: this.dir });
+      this.links.set(key, link);
+    }
+    return link.then((l) => l.address);
+  }
+}
+
+/** A host's env on the real runtime: the run's clock and namespace, and scenario addresses mapped. */
+class HostEnv extends ForwardingEnv {
+  constructor(
+    inner: Env,
+    private readonly net: RealRunNet,
+  ) {
+    super(inner);
+  }
+  override nowUs(): number {
+    // Every host counts from the same instant, as the simulated hosts of one world do.
+    return this.net.nowUs();
+  }
+  override shared<T>(key: string, create: () => T): T {
+    // One namespace per run: inproc names and pipe ids of concurrent runs must not meet.
+    const shared = this.net.shared;
+    if (!shared.has(key)) shared.set(key, create());
+    return shared.get(key) as T;
+  }
+  override connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void {
+    const refused = (why: string): void =>
+      callback(new NetError('ECONNREFUSED', `connect ${address}: ${why}`), undefined);
+    // Decided on a later turn, once every host booted at this instant has started its listens:
+    // on the simulated network a SYN sent at the instant of a listen finds it bound.
+    this.inner.setTimer(0, () => {
+      let target: Promise<string | null> | string | null;
+      try {
+        target = this.net.linkFor(this.inner.hostName, formatKey(address));
+      } catch (e) {
+        refused((e as Error).message);
+        return;
+      }
+      if (target === null) refused('nobody listens there');
+      else if (typeof target === 'string') this.inner.connect(target, callback, options);
+      else
+        target.then(
+          (real) =>
+            real === null ? refused('nobody listens there') : this.inner.connect(real, callback, options),
+          (e: unknown) => refused(`the link failed: ${(e as Error).message}`),
+        );
+    });
+  }
+  override listen(address: string, onConnection: (conn: StreamConn) => void, callback: ListenCallback): void {
+    const { bound, binding } = this.net;
+    let key: string;
+    let real: string;
+    try {
+      key = formatKey(address);
+      real = this.net.listenAddress(key);
+    } catch (e) {
+      this.inner.setTimer(0, () =>
+        callback(e instanceof NetError ? e : new NetError('EINVAL', (e as Error).message), undefined),
+      );
+      return;
+    }
+    if (bound.has(key)) {
+      this.inner.setTimer(0, () =>
+        callback(new NetError('EADDRINUSE', `listen ${address}: address in use`), undefined),
+      );
+      return;
+    }
+    let bindDone = (): void => {};
+    binding.set(key, new Promise<void>((resolve) => (bindDone = resolve)));
+    this.inner.listen(real, onConnection, (err, listener) => {
+      binding.delete(key);
+      bindDone();
+      if (err === undefined && listener !== undefined) {
+        bound.set(key, { real: listener.address, host: this.inner.hostName });
+        const inner: StreamListener = listener;
+        callback(undefined, {
+          address,
+          close: () => {
+            bound.delete(key);
+            inner.close();
+          },
+        });
+        return;
+      }
+      callback(err, listener);
+    });
+  }
+}
+
+/**
+ * Starts every host on its own NodeEnv (seeded from the run's seed and its name), in the order added;
+ * each env joins `envs` before its host boots, so dispose closes it even if the boot throws.
+ */
+function startHosts(
+  net: RealRunNet,
+  boots: readonly HostBoot[],
+  seed: string,
+  sinks: TraceSink[],
+  envs: NodeEnv[],
+): void {
+  for (const { name, boot } of boots) {
+    const env = createNodeEnv({
+      seed: `${seed}/${name}`,
+      hostName: name,
+      onCallbackError: (e) => (net.thrown ??= e),
+      trace: { sinks },
+    });
+    envs.push(env);
+    boot(new HostEnv(env, net));
+  }
+}
+
+/** When a real run may end: the bounds of its end and what says it is still moving. */
+interface QuietRule {
+  /** No quiet end before this (the last thing the scenario schedules). */
+  minEndUs: number;
+  /** The run ends here whatever moves. */
+  capUs: number;
+  /** Nothing moved for this long (and for QUIET_POLLS polls): quiet. */
+  quietUs: number;
+  /** A counter of what the actors record and the links carry. */
+  moved: () => number;
+  /** The workload is done and every connection the scenario wants is up. */
+  settled: () => boolean;
+}
+
+/**
+ * Polls the run until its cap, or until it is quiet and settled past its minimum end; a callback of
+ * the stack that threw ends it as a crash.
+ */
+async function runUntilQuiet(net: RealRunNet, rule: QuietRule): Promise<SubstrateRun> {
+  let last = rule.moved();
+  let lastMoveUs = net.nowUs();
+  let quietPolls = 0;
+  let reason = 'until';
+  for (;;) {
+    await new Promise<void>((resolve) => setTimeout(resolve, POLL_US / 1000));
+    const t = net.nowUs();
+    const a = rule.moved();
+    if (a !== last) {
+      last = a;
+      lastMoveUs = t;
+      quietPolls = 0;
+    } else quietPolls++;
+    if (net.thrown !== undefined) {
+      const thrown = net.thrown;
+      const error = thrown instanceof Error ? thrown : new Error(`a callback threw ${typeof thrown}`);
+      throw Object.assign(error, {
+        substrateRun: { traceHash: '', reason: 'crash', nowUs: t, events: a } satisfies SubstrateRun,
+      });
+    }
+    if (t >= rule.capUs) break;
+    if (t >= rule.minEndUs && t - lastMoveUs >= rule.quietUs && quietPolls >= QUIET_POLLS && rule.settled()) {
+      reason = 'idle';
+      break;
+    }
+  }
+  return { traceHash: '', reason, nowUs: net.nowUs(), events: last };
 }
 
 /** The canonical runtime address (tcp://host:port or unix://path) a scenario address maps from. */

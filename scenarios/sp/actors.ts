@@ -46,7 +46,7 @@ import {
 } from '../../impl/sp/protocol/survey.js';
 import { runtimeAddress, parseSpUrl } from '../../impl/sp/transport/url.js';
 import type { CheckContext as EngineCheckContext, ImplInfo, StackRun } from '../stack.js';
-import type { CheckContext, DialRecord, Observations, RawPeerObs, SocketObs } from './checks.js';
+import type { CheckContext, DialRecord, Observations, RawPeerObs, SentRecord, SocketObs } from './checks.js';
 import type { RawPeerSpec, Scenario, ScenarioProtocol, SocketSpec } from './model.js';
 
 /** Opens a socket of a protocol with the given parts (the museum may open a subclass instead). */
@@ -315,186 +315,106 @@ export function startSpActors(
   scenario: Scenario,
   variant: ImplVariant,
 ): StackRun<Observations, CheckContext> {
-  const obs: Observations = { sockets: {}, raw: {}, crash: null };
-  const socketIndex = new Map<string, number>();
-  scenario.sockets.forEach((s, i) => {
-    obs.sockets[s.name] = newSocketObs(s);
-    socketIndex.set(s.name, i);
-  });
-  const sizes = new Map<string, number[]>();
-  const gaps = new Map<string, number[]>();
-  for (const w of scenario.workload.sends) {
-    if (!sizes.has(w.socket)) {
-      sizes.set(w.socket, []);
-      gaps.set(w.socket, []);
+  return new SpScenarioRun(scenario, variant).stackRun();
+}
+
+/** PUB/SUB pipe records of one socket incarnation (pipe ids may be reused by a later incarnation). */
+type PubSubPipes = NonNullable<SocketObs['pubsub']>['pipes'];
+
+/**
+ * One SP scenario's run: its observations, the workload's sizes, gaps and payloads, and the actors
+ * (a socket with its application, a raw peer) that each host's boot starts. Every step a socket takes
+ * on the runtime seam (timers, sleeps, socket calls, awaits) happens in the order the scenario's trace
+ * hash was recorded with: the phases below are split out as plain (synchronous) helpers, and an
+ * application loop is awaited only as the socket's last step.
+ */
+class SpScenarioRun {
+  readonly obs: Observations = { sockets: {}, raw: {}, crash: null };
+  private readonly socketIndex = new Map<string, number>();
+  /** Workload message sizes and the gaps before them, by sending socket. */
+  private readonly sizes = new Map<string, number[]>();
+  private readonly gaps = new Map<string, number[]>();
+  private readonly payloads = new Map<string, Uint8Array>();
+  /** Device sockets open now, by name (a device starts when both of its sockets are open). */
+  private readonly deviceSockets = new Map<string, Socket>();
+  /** Run at finish: each socket incarnation folds its counters into its observations. */
+  private readonly finalizers: (() => void)[] = [];
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly variant: ImplVariant,
+  ) {
+    scenario.sockets.forEach((s, i) => {
+      this.obs.sockets[s.name] = newSocketObs(s);
+      this.socketIndex.set(s.name, i);
+    });
+    for (const w of scenario.workload.sends) {
+      if (!this.sizes.has(w.socket)) {
+        this.sizes.set(w.socket, []);
+        this.gaps.set(w.socket, []);
+      }
+      this.sizes.get(w.socket)!.push(w.bytes);
+      this.gaps.get(w.socket)!.push(w.gapUs);
     }
-    sizes.get(w.socket)!.push(w.bytes);
-    gaps.get(w.socket)!.push(w.gapUs);
   }
-  const payloads = new Map<string, Uint8Array>();
-  const payloadOf = (socket: string, index: number): Uint8Array => {
+
+  /** Payload of workload message `index` of `socket` (made once, then shared with the checks). */
+  readonly payloadOf = (socket: string, index: number): Uint8Array => {
     const key = `${socket}#${index}`;
-    let p = payloads.get(key);
+    let p = this.payloads.get(key);
     if (p === undefined) {
-      p = payload(socketIndex.get(socket) ?? 0, index, sizes.get(socket)?.[index] ?? 0);
-      payloads.set(key, p);
+      p = payload(this.socketIndex.get(socket) ?? 0, index, this.sizes.get(socket)?.[index] ?? 0);
+      this.payloads.set(key, p);
     }
     return p;
   };
 
-  /** Device sockets open now, by name (a device starts when both of its sockets are open). */
-  const deviceSockets = new Map<string, Socket>();
+  stackRun(): StackRun<Observations, CheckContext> {
+    return {
+      observations: this.obs,
+      boot: (host, env) => this.boot(host, env),
+      finish: (crash) => {
+        this.obs.crash = crash;
+        for (const f of this.finalizers) f();
+      },
+      activity: () => activityOf(this.obs),
+      settled: () => settledOf(this.scenario, this.obs),
+      context: (base: EngineCheckContext): CheckContext => ({ ...base, payloadOf: this.payloadOf }),
+    };
+  }
 
-  const runSocket = async (spec: SocketSpec, env: Env): Promise<void> => {
-    const o = obs.sockets[spec.name]!;
+  /** Starts what runs on `host`: its sockets (again after a restart) and its raw peers (once). */
+  private boot(host: string, env: Env): void {
+    const mine = this.scenario.sockets.filter((s) => s.host === host);
+    const raws = this.scenario.rawPeers.filter((p) => p.host === host);
+    // A restart opens new sockets: a device must not join one with its partner's old incarnation.
+    for (const spec of mine) this.deviceSockets.delete(spec.name);
+    for (const spec of mine) {
+      const o = this.obs.sockets[spec.name]!;
+      // A request or send cut off by a crash is lost with its host, not pending.
+      for (const r of o.sent)
+        if (r.acceptedAtUs === null && r.error === null) r.error = 'lost with its host (crash)';
+      void this.runSocket(spec, env);
+    }
+    for (const p of raws) if (this.obs.raw[p.name] === undefined) void this.runRawPeer(p, env);
+  }
+
+  /**
+   * One incarnation of a scenario socket: waits for its start, opens it, arms its close, watches its
+   * pipes and queues, listens and dials, then runs its application.
+   */
+  private async runSocket(spec: SocketSpec, env: Env): Promise<void> {
+    const o = this.obs.sockets[spec.name]!;
     if (spec.startUs > env.nowUs()) await env.sleep(spec.startUs - env.nowUs());
     o.opened++;
-    const parts = variant.socket?.(spec) ?? {};
-    const allocator: Allocator = {
-      alloc(bytes) {
-        if (!Number.isInteger(bytes) || bytes < 0) {
-          o.badAllocRequests++;
-          throw new RangeError(`Allocator.alloc(${bytes}): not a byte count`);
-        }
-        if (bytes > o.maxAllocBytes) o.maxAllocBytes = bytes;
-        if (bytes > SIM_HEAP_BYTES)
-          throw new RangeError(
-            `Allocator.alloc(${bytes}): beyond the simulated heap (${SIM_HEAP_BYTES} bytes)`,
-          );
-        return new Uint8Array(bytes);
-      },
-    };
-    let pipesNow: () => number[] = () => [];
-    const tapped = new TappedEnv(env, {
-      connect(address) {
-        const rec: DialRecord = { atUs: env.nowUs(), address, endUs: null, connected: false };
-        o.dials.push(rec);
-        return rec;
-      },
-      // REQ transmissions with their request ids (req0 traces each one as a msg-send).
-      ...(spec.protocol === 'req0'
-        ? {
-            trace(event: TraceInput) {
-              if (event.kind !== 'msg-send' || event.proto !== 'req0') return;
-              const id = event.fields.find((f) => f.name === 'request-id')?.value;
-              const now = pipesNow();
-              if (typeof id === 'number')
-                o.reqSends.push({
-                  atUs: env.nowUs(),
-                  id,
-                  pipe: now.length === 1 ? now[0]! : null,
-                  request: o.sent.length - 1,
-                });
-            },
-          }
-        : {}),
-    });
-    const open = parts.open ?? OPENERS[spec.protocol];
-    const s = open(tapped, {
-      allocator,
-      ...parts.socketOptions,
-      options: { ...SCENARIO_SOCKET_DEFAULTS, ...spec.options, ...parts.options },
-    });
-    pipesNow = () => [...s.pipes.keys()];
-    if (spec.closeAtUs !== undefined) {
-      const close = (): void => {
-        o.closedAtUs ??= env.nowUs();
-        s.close().catch((e: unknown) => o.errors.push(`close: ${(e as Error).message}`));
-      };
-      // Reopened after its close time (a host restart): closed again before it dials or listens.
-      if (spec.closeAtUs <= env.nowUs()) {
-        close();
-        return;
-      }
-      env.setTimer(spec.closeAtUs - env.nowUs(), close, 'scenario-close');
-    }
-    /** This incarnation's PUB/SUB pipe records (pipe ids may be reused by a later incarnation). */
-    const pubsubPipes: NonNullable<SocketObs['pubsub']>['pipes'] = [];
-    s.setPipeEventHook((event, pipe) => {
-      o.pipes.push({ atUs: env.nowUs(), event, pipe: pipe.id });
-      if (o.pubsub === undefined) return;
-      if (event === 'attached') {
-        const rec = {
-          pipe: pipe.id,
-          localAddress: pipe.localAddress,
-          remoteAddress: pipe.remoteAddress,
-          attachedAtUs: env.nowUs(),
-          detachedAtUs: null,
-          droppedFull: 0,
-        };
-        pubsubPipes.push(rec);
-        o.pubsub.pipes.push(rec);
-      } else if (event === 'detached') {
-        const rec = pubsubPipes.find((p) => p.pipe === pipe.id && p.detachedAtUs === null);
-        if (rec !== undefined) rec.detachedAtUs = env.nowUs();
-      }
-    });
-    if (o.pubsub !== undefined && spec.protocol === 'sub0') {
-      // Subscriptions are applied at open; the unsubscribe at its time (at once on a reopen after it).
-      const ps = o.pubsub;
-      const gone = new Set(spec.app.unsubscribe ?? []);
-      const late = spec.app.unsubscribeAtUs !== undefined && spec.app.unsubscribeAtUs <= env.nowUs();
-      for (const t of spec.app.subscribe ?? []) if (!(late && gone.has(t))) subscribe(s, fromHex(t));
-      if (late) ps.unsubscribedAfter ??= o.received.length;
-      else if (spec.app.unsubscribeAtUs !== undefined)
-        env.setTimer(
-          spec.app.unsubscribeAtUs - env.nowUs(),
-          () => {
-            if (s.closed) return;
-            for (const t of gone) unsubscribe(s, fromHex(t));
-            ps.unsubscribedAfter ??= o.received.length;
-          },
-          'scenario-unsubscribe',
-        );
-    }
+    const s = this.openSocket(spec, env, o);
+    if (armClose(spec, s, o, env)) return;
+    const pubsubPipes = watchPipes(s, o, env);
+    applySubscriptions(spec, s, o, env);
+    const sample = sampleQueues(s, o);
     const endpoints: { stats: SocketObs['endpoints'] }[] = [];
-    const sample = (): void => {
-      if (s.sendQ.length > o.maxSendQ) o.maxSendQ = s.sendQ.length;
-      if (s.recvQ.length > o.maxRecvQ) o.maxRecvQ = s.recvQ.length;
-    };
-    // The queues grow only in send (sampled right after each call below), in refillSendQ (waiting
-    // senders move in) and when a pipe delivers (deliver / enqueueReceived): sampling after each of
-    // these, on this instance, sees every peak, not just the states the application happens to see.
-    const refill = s.refillSendQ.bind(s);
-    s.refillSendQ = () => {
-      refill();
-      sample();
-    };
-    const deliver = s.deliver.bind(s);
-    s.deliver = (pipe, msg) => {
-      deliver(pipe, msg);
-      sample();
-    };
-    const enqueue = s.enqueueReceived.bind(s);
-    s.enqueueReceived = (pipe, msg) => {
-      enqueue(pipe, msg);
-      sample();
-    };
     // Counters are read at the end of the run, from every incarnation's endpoints.
-    finalizers.push(() => {
-      for (const e of endpoints)
-        for (const k of Object.keys(o.endpoints) as (keyof SocketObs['endpoints'])[])
-          o.endpoints[k] += e.stats[k];
-      const rs = req0Stats(s);
-      if (rs !== undefined && o.req !== null) {
-        o.req.sends += rs.sends;
-        o.req.resends += rs.resends;
-        o.req.droppedReplies += rs.droppedReplies;
-      }
-      const reps = rep0Stats(s);
-      if (reps !== undefined) o.maxReplyQueue = Math.max(o.maxReplyQueue, reps.maxQueuedReplies);
-      const pubs = pub0Stats(s);
-      if (pubs !== undefined && o.pubsub !== undefined) {
-        o.pubsub.maxQueued = Math.max(o.pubsub.maxQueued, pubs.maxQueued);
-        for (const p of pubsubPipes) p.droppedFull = pubs.droppedFullByPipe.get(p.pipe) ?? 0;
-      }
-      const subs = sub0Stats(s);
-      if (subs !== undefined && o.pubsub !== undefined) {
-        o.pubsub.maxQueued = Math.max(o.pubsub.maxQueued, subs.maxQueued);
-        o.pubsub.droppedFull += subs.droppedFull;
-        o.pubsub.purged += subs.purged;
-      }
-    });
+    this.finalizers.push(() => foldStats(s, o, endpoints, pubsubPipes));
     for (const a of spec.listen) {
       const l = s.newListener(a);
       endpoints.push(l);
@@ -504,205 +424,140 @@ export function startSpActors(
         o.errors.push(`listen ${a}: ${(e as Error).message}`);
       }
     }
-    for (const a of spec.dial) {
-      const d = s.newDialer(a);
-      endpoints.push(d);
-      d.dial().catch((e: unknown) => o.errors.push(`dial ${a}: ${(e as Error).message}`));
-    }
+    dialAll(spec, s, o, endpoints);
     const app = spec.app;
-    const recvPause = async (): Promise<void> => {
-      if (app.recvDelayUs !== undefined && app.recvDelayUs > 0) await env.sleep(app.recvDelayUs);
-      if (app.stallAtUs !== undefined && app.stallUs !== undefined) {
-        const end = app.stallAtUs + app.stallUs;
-        const now = env.nowUs();
-        if (now >= app.stallAtUs && now < end) await env.sleep(end - now);
-      }
-    };
     if (app.kind === 'device') {
-      deviceSockets.set(spec.name, s);
-      // No partner: a loopback device on this one socket (an XBUS hub, say).
-      const partner = app.partner === undefined ? undefined : deviceSockets.get(app.partner);
-      if (app.partner !== undefined && partner === undefined) return; // the partner starts it when it opens
-      try {
-        await device(s, partner).done;
-      } catch (e) {
-        o.errors.push(`device: ${(e as Error).message}`);
-      }
+      await this.runDevice(spec, s, o);
       return;
     }
     if (app.kind === 'send' && spec.protocol === 'xreq0') {
-      await runRawRequester(spec, s, o, env, sample);
+      await this.runRawRequester(spec, s, o, env, sample);
       return;
     }
-    if (app.kind === 'send') {
-      const mine = sizes.get(spec.name) ?? [];
-      const myGaps = gaps.get(spec.name) ?? [];
-      // After a restart the application picks up where it left off.
-      for (let i = o.sent.length; i < mine.length; i++) {
-        if (myGaps[i]! > 0) await env.sleep(myGaps[i]!);
-        const m = payloadOf(spec.name, i);
-        const rec = {
-          index: i,
-          bytes: m.length,
-          atUs: env.nowUs(),
-          acceptedAtUs: null as number | null,
-          error: null as string | null,
-          errorCode: null as string | null,
-          failedAtUs: null as number | null,
-          queuedBefore: s.sendQ.length,
-        };
-        o.sent.push(rec);
-        try {
-          const sending = HOP_COUNT_SENDERS.has(spec.protocol)
-            ? s.sendMsg({ header: Uint8Array.of(0, 0, 0, 0), body: m })
-            : s.send(m);
-          sample();
-          try {
-            await sending;
-          } catch (e) {
-            rec.failedAtUs = env.nowUs();
-            throw e;
-          }
-          rec.acceptedAtUs = env.nowUs();
-          sample();
-          if (spec.protocol === 'surveyor0') await collectResponses(s, o, env, i);
-          if (spec.protocol === 'req0') {
-            const reply = await s.recvMsg();
-            o.received.push({
-              atUs: env.nowUs(),
-              body: reply.body,
-              pipe: reply.pipe?.id ?? null,
-              replyTo: i,
-              ...lastWord(reply.header),
-            });
-          }
-        } catch (e) {
-          rec.error = (e as Error).message;
-          rec.errorCode = errorCode(e);
-          o.errors.push(`${i}: ${(e as Error).message}`);
-        }
-      }
-      o.doneAtUs = env.nowUs();
-    } else {
-      for (;;) {
-        await recvPause();
-        sample();
-        let m;
-        try {
-          m = await s.recvMsg();
-        } catch (e) {
-          o.errors.push(`recv: ${(e as Error).message}`);
-          return;
-        }
-        o.received.push({
-          atUs: env.nowUs(),
-          body: m.body,
-          pipe: m.pipe?.id ?? null,
-          ...(ID_HEADER_RECEIVERS.has(spec.protocol) ? lastWord(m.header) : {}),
-        });
-        if (app.kind === 'echo') {
-          try {
-            const echoing = s.sendMsg(m);
-            sample();
-            await echoing;
-          } catch (e) {
-            o.errors.push(`echo: ${(e as Error).message}`);
-          }
-        }
-      }
+    if (app.kind === 'send') await this.runSender(spec, s, o, env, sample);
+    else await runReceiver(spec, s, o, env, sample);
+  }
+
+  /** Opens this incarnation: the variant's parts over the scenario's options, on a tapped env. */
+  private openSocket(spec: SocketSpec, env: Env, o: SocketObs): Socket {
+    const parts = this.variant.socket?.(spec) ?? {};
+    const allocator = scenarioAllocator(o);
+    let pipesNow: () => number[] = () => [];
+    const tapped = new TappedEnv(
+      env,
+      socketTaps(spec, env, o, () => pipesNow()),
+    );
+    const open = parts.open ?? OPENERS[spec.protocol];
+    const s = open(tapped, {
+      allocator,
+      ...parts.socketOptions,
+      options: { ...SCENARIO_SOCKET_DEFAULTS, ...spec.options, ...parts.options },
+    });
+    pipesNow = () => [...s.pipes.keys()];
+    return s;
+  }
+
+  /** A device socket: forwards to its partner once both are open (no partner: a loopback device). */
+  private async runDevice(spec: SocketSpec, s: Socket, o: SocketObs): Promise<void> {
+    const app = spec.app;
+    this.deviceSockets.set(spec.name, s);
+    // No partner: a loopback device on this one socket (an XBUS hub, say).
+    const partner = app.partner === undefined ? undefined : this.deviceSockets.get(app.partner);
+    if (app.partner !== undefined && partner === undefined) return; // the partner starts it when it opens
+    try {
+      await device(s, partner).done;
+    } catch (e) {
+      o.errors.push(`device: ${(e as Error).message}`);
     }
-  };
+  }
 
   /**
-   * A surveyor's survey `index` is out: receive its responses until the survey ends (SURVEY-TIME
-   * expired: ErrTimedOut), recording each with the survey's index and the survey id it carried.
+   * A sender: sends its workload messages after their gaps, a surveyor collecting each survey's
+   * responses and a REQ its reply before the next; after a restart it picks up where it left off.
    */
-  const collectResponses = async (s: Socket, o: SocketObs, env: Env, index: number): Promise<void> => {
-    for (;;) {
-      let m;
+  private async runSender(
+    spec: SocketSpec,
+    s: Socket,
+    o: SocketObs,
+    env: Env,
+    sample: () => void,
+  ): Promise<void> {
+    const mine = this.sizes.get(spec.name) ?? [];
+    const myGaps = this.gaps.get(spec.name) ?? [];
+    // After a restart the application picks up where it left off.
+    for (let i = o.sent.length; i < mine.length; i++) {
+      if (myGaps[i]! > 0) await env.sleep(myGaps[i]!);
+      const m = this.payloadOf(spec.name, i);
+      const rec = newSentRecord(i, m, s, env);
+      o.sent.push(rec);
       try {
-        m = await s.recvMsg();
+        const sending = HOP_COUNT_SENDERS.has(spec.protocol)
+          ? s.sendMsg({ header: Uint8Array.of(0, 0, 0, 0), body: m })
+          : s.send(m);
+        sample();
+        try {
+          await sending;
+        } catch (e) {
+          rec.failedAtUs = env.nowUs();
+          throw e;
+        }
+        rec.acceptedAtUs = env.nowUs();
+        sample();
+        if (spec.protocol === 'surveyor0') await collectResponses(s, o, env, i);
+        if (spec.protocol === 'req0') {
+          const reply = await s.recvMsg();
+          o.received.push({
+            atUs: env.nowUs(),
+            body: reply.body,
+            pipe: reply.pipe?.id ?? null,
+            replyTo: i,
+            ...lastWord(reply.header),
+          });
+        }
       } catch (e) {
-        if (errorCode(e) !== 'ErrTimedOut') o.errors.push(`survey ${index}: ${(e as Error).message}`);
-        return;
+        rec.error = (e as Error).message;
+        rec.errorCode = errorCode(e);
+        o.errors.push(`${i}: ${(e as Error).message}`);
       }
-      o.received.push({
-        atUs: env.nowUs(),
-        body: m.body,
-        pipe: m.pipe?.id ?? null,
-        replyTo: index,
-        ...lastWord(m.header),
-      });
     }
-  };
+    o.doneAtUs = env.nowUs();
+  }
 
   /**
    * An XREQ sender: builds each request's header (a request id from a per-socket counter, top bit
    * set), keeps up to `app.pipeline` requests outstanding, and matches each reply to its request by
    * the id in the reply's header; a reply that answers no outstanding request is counted as stray.
    */
-  const runRawRequester = async (
+  private async runRawRequester(
     spec: SocketSpec,
     s: Socket,
     o: SocketObs,
     env: Env,
     sample: () => void,
-  ): Promise<void> => {
-    const mine = sizes.get(spec.name) ?? [];
-    const myGaps = gaps.get(spec.name) ?? [];
+  ): Promise<void> {
+    const mine = this.sizes.get(spec.name) ?? [];
+    const myGaps = this.gaps.get(spec.name) ?? [];
     const pipeline = spec.app.pipeline ?? 1;
-    const outstanding = new Map<number, number>();
-    let room: { resolve(): void } | undefined;
-    const finished = (): void => {
-      if (o.sent.length === mine.length && outstanding.size === 0) o.doneAtUs ??= env.nowUs();
+    const state: RawRequests = {
+      outstanding: new Map<number, number>(),
+      room: undefined,
+      finished: () => {
+        if (o.sent.length === mine.length && state.outstanding.size === 0) o.doneAtUs ??= env.nowUs();
+      },
     };
-    void (async () => {
-      for (;;) {
-        let m;
-        try {
-          m = await s.recvMsg();
-        } catch (e) {
-          o.errors.push(`recv: ${(e as Error).message}`);
-          return;
-        }
-        const id = firstWord(m.header);
-        const index = id === undefined ? undefined : outstanding.get(id);
-        if (id === undefined || index === undefined) {
-          o.strayReplies++;
-          continue;
-        }
-        outstanding.delete(id);
-        o.received.push({
-          atUs: env.nowUs(),
-          body: m.body,
-          pipe: m.pipe?.id ?? null,
-          replyTo: index,
-          requestId: id,
-        });
-        room?.resolve();
-        finished();
-      }
-    })();
+    const { outstanding } = state;
+    void readRawReplies(s, o, env, state);
     for (let i = o.sent.length; i < mine.length; i++) {
       while (outstanding.size >= pipeline) {
         const wait = env.defer<void>();
-        room = wait;
+        state.room = wait;
         await wait.promise;
       }
       if (myGaps[i]! > 0) await env.sleep(myGaps[i]!);
-      const m = payloadOf(spec.name, i);
+      const m = this.payloadOf(spec.name, i);
       // The workload index is the counter: ids stay unique across the socket's whole run.
       const id = (REQUEST_ID_BIT | i) >>> 0;
-      const rec = {
-        index: i,
-        bytes: m.length,
-        atUs: env.nowUs(),
-        acceptedAtUs: null as number | null,
-        error: null as string | null,
-        errorCode: null as string | null,
-        failedAtUs: null as number | null,
-        queuedBefore: s.sendQ.length,
-      };
+      const rec = newSentRecord(i, m, s, env);
       o.sent.push(rec);
       outstanding.set(id, i);
       try {
@@ -719,11 +574,12 @@ export function startSpActors(
         o.errors.push(`${i}: ${(e as Error).message}`);
       }
     }
-    finished();
-  };
+    state.finished();
+  }
 
-  const runRawPeer = async (p: RawPeerSpec, env: Env): Promise<void> => {
-    const o: RawPeerObs = (obs.raw[p.name] ??= {
+  /** A raw peer: connects once, then plays its script of writes, closes and resets. */
+  private async runRawPeer(p: RawPeerSpec, env: Env): Promise<void> {
+    const o: RawPeerObs = (this.obs.raw[p.name] ??= {
       name: p.name,
       connectedAtUs: null,
       closedAtUs: null,
@@ -784,33 +640,318 @@ export function startSpActors(
         conn.reset();
       }
     }
-  };
+  }
+}
 
-  const finalizers: (() => void)[] = [];
+/**
+ * The allocator of a scenario socket: records the largest request and bad ones, and fails beyond
+ * the simulated heap (SIM_HEAP_BYTES) as an exhausted heap would.
+ */
+function scenarioAllocator(o: SocketObs): Allocator {
   return {
-    observations: obs,
-    boot(host, env) {
-      const mine = scenario.sockets.filter((s) => s.host === host);
-      const raws = scenario.rawPeers.filter((p) => p.host === host);
-      // A restart opens new sockets: a device must not join one with its partner's old incarnation.
-      for (const spec of mine) deviceSockets.delete(spec.name);
-      for (const spec of mine) {
-        const o = obs.sockets[spec.name]!;
-        // A request or send cut off by a crash is lost with its host, not pending.
-        for (const r of o.sent)
-          if (r.acceptedAtUs === null && r.error === null) r.error = 'lost with its host (crash)';
-        void runSocket(spec, env);
+    alloc(bytes) {
+      if (!Number.isInteger(bytes) || bytes < 0) {
+        o.badAllocRequests++;
+        throw new RangeError(`Allocator.alloc(${bytes}): not a byte count`);
       }
-      for (const p of raws) if (obs.raw[p.name] === undefined) void runRawPeer(p, env);
+      if (bytes > o.maxAllocBytes) o.maxAllocBytes = bytes;
+      if (bytes > SIM_HEAP_BYTES)
+        throw new RangeError(
+          `Allocator.alloc(${bytes}): beyond the simulated heap (${SIM_HEAP_BYTES} bytes)`,
+        );
+      return new Uint8Array(bytes);
     },
-    finish(crash) {
-      obs.crash = crash;
-      for (const f of finalizers) f();
-    },
-    activity: () => activityOf(obs),
-    settled: () => settledOf(scenario, obs),
-    context: (base: EngineCheckContext): CheckContext => ({ ...base, payloadOf }),
   };
+}
+
+/** What a socket's TappedEnv records: its connect attempts and, for REQ, its transmissions. */
+function socketTaps(spec: SocketSpec, env: Env, o: SocketObs, pipesNow: () => number[]): EnvTaps {
+  return {
+    connect(address) {
+      const rec: DialRecord = { atUs: env.nowUs(), address, endUs: null, connected: false };
+      o.dials.push(rec);
+      return rec;
+    },
+    // REQ transmissions with their request ids (req0 traces each one as a msg-send).
+    ...(spec.protocol === 'req0'
+      ? {
+          trace(event: TraceInput) {
+            if (event.kind !== 'msg-send' || event.proto !== 'req0') return;
+            const id = event.fields.find((f) => f.name === 'request-id')?.value;
+            const now = pipesNow();
+            if (typeof id === 'number')
+              o.reqSends.push({
+                atUs: env.nowUs(),
+                id,
+                pipe: now.length === 1 ? now[0]! : null,
+                request: o.sent.length - 1,
+              });
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * Arms the scenario's close of the socket (closeAtUs): true when that time is already past (a host
+ * restart reopened it after it), in which case it is closed again at once, before it dials or listens.
+ */
+function armClose(spec: SocketSpec, s: Socket, o: SocketObs, env: Env): boolean {
+  if (spec.closeAtUs === undefined) return false;
+  const close = (): void => {
+    o.closedAtUs ??= env.nowUs();
+    s.close().catch((e: unknown) => o.errors.push(`close: ${(e as Error).message}`));
+  };
+  // Reopened after its close time (a host restart): closed again before it dials or listens.
+  if (spec.closeAtUs <= env.nowUs()) {
+    close();
+    return true;
+  }
+  env.setTimer(spec.closeAtUs - env.nowUs(), close, 'scenario-close');
+  return false;
+}
+
+/** Records the socket's pipe events, and for PUB/SUB this incarnation's pipes (returned). */
+function watchPipes(s: Socket, o: SocketObs, env: Env): PubSubPipes {
+  const pubsubPipes: PubSubPipes = [];
+  s.setPipeEventHook((event, pipe) => {
+    o.pipes.push({ atUs: env.nowUs(), event, pipe: pipe.id });
+    if (o.pubsub === undefined) return;
+    if (event === 'attached') {
+      const rec = {
+        pipe: pipe.id,
+        localAddress: pipe.localAddress,
+        remoteAddress: pipe.remoteAddress,
+        attachedAtUs: env.nowUs(),
+        detachedAtUs: null,
+        droppedFull: 0,
+      };
+      pubsubPipes.push(rec);
+      o.pubsub.pipes.push(rec);
+    } else if (event === 'detached') {
+      const rec = pubsubPipes.find((p) => p.pipe === pipe.id && p.detachedAtUs === null);
+      if (rec !== undefined) rec.detachedAtUs = env.nowUs();
+    }
+  });
+  return pubsubPipes;
+}
+
+/** A SUB socket's subscriptions, applied at open; the unsubscribe at its time (at once on a reopen after it). */
+function applySubscriptions(spec: SocketSpec, s: Socket, o: SocketObs, env: Env): void {
+  if (o.pubsub === undefined || spec.protocol !== 'sub0') return;
+  const ps = o.pubsub;
+  const gone = new Set(spec.app.unsubscribe ?? []);
+  const late = spec.app.unsubscribeAtUs !== undefined && spec.app.unsubscribeAtUs <= env.nowUs();
+  for (const t of spec.app.subscribe ?? []) if (!(late && gone.has(t))) subscribe(s, fromHex(t));
+  if (late) ps.unsubscribedAfter ??= o.received.length;
+  else if (spec.app.unsubscribeAtUs !== undefined)
+    env.setTimer(
+      spec.app.unsubscribeAtUs - env.nowUs(),
+      () => {
+        if (s.closed) return;
+        for (const t of gone) unsubscribe(s, fromHex(t));
+        ps.unsubscribedAfter ??= o.received.length;
+      },
+      'scenario-unsubscribe',
+    );
+}
+
+/**
+ * Wraps the socket's queue-growing paths with a sample of its queue lengths, and returns the sample
+ * (the application calls it after each send). The queues grow only in send, in refillSendQ (waiting
+ * senders move in) and when a pipe delivers (deliver / enqueueReceived): sampling after each of
+ * these, on this instance, sees every peak, not just the states the application happens to see.
+ */
+function sampleQueues(s: Socket, o: SocketObs): () => void {
+  const sample = (): void => {
+    if (s.sendQ.length > o.maxSendQ) o.maxSendQ = s.sendQ.length;
+    if (s.recvQ.length > o.maxRecvQ) o.maxRecvQ = s.recvQ.length;
+  };
+  const refill = s.refillSendQ.bind(s);
+  s.refillSendQ = () => {
+    refill();
+    sample();
+  };
+  const deliver = s.deliver.bind(s);
+  s.deliver = (pipe, msg) => {
+    deliver(pipe, msg);
+    sample();
+  };
+  const enqueue = s.enqueueReceived.bind(s);
+  s.enqueueReceived = (pipe, msg) => {
+    enqueue(pipe, msg);
+    sample();
+  };
+  return sample;
+}
+
+/** At the end of the run: one incarnation's endpoint and protocol counters, folded into its socket's. */
+function foldStats(
+  s: Socket,
+  o: SocketObs,
+  endpoints: readonly { stats: SocketObs['endpoints'] }[],
+  pubsubPipes: PubSubPipes,
+): void {
+  for (const e of endpoints)
+    for (const k of Object.keys(o.endpoints) as (keyof SocketObs['endpoints'])[])
+      o.endpoints[k] += e.stats[k];
+  const rs = req0Stats(s);
+  if (rs !== undefined && o.req !== null) {
+    o.req.sends += rs.sends;
+    o.req.resends += rs.resends;
+    o.req.droppedReplies += rs.droppedReplies;
+  }
+  const reps = rep0Stats(s);
+  if (reps !== undefined) o.maxReplyQueue = Math.max(o.maxReplyQueue, reps.maxQueuedReplies);
+  const pubs = pub0Stats(s);
+  if (pubs !== undefined && o.pubsub !== undefined) {
+    o.pubsub.maxQueued = Math.max(o.pubsub.maxQueued, pubs.maxQueued);
+    for (const p of pubsubPipes) p.droppedFull = pubs.droppedFullByPipe.get(p.pipe) ?? 0;
+  }
+  const subs = sub0Stats(s);
+  if (subs !== undefined && o.pubsub !== undefined) {
+    o.pubsub.maxQueued = Math.max(o.pubsub.maxQueued, subs.maxQueued);
+    o.pubsub.droppedFull += subs.droppedFull;
+    o.pubsub.purged += subs.purged;
+  }
+}
+
+/** Starts the socket's dialers (each dials in the background; a failure is recorded). */
+function dialAll(
+  spec: SocketSpec,
+  s: Socket,
+  o: SocketObs,
+  endpoints: { stats: SocketObs['endpoints'] }[],
+): void {
+  for (const a of spec.dial) {
+    const d = s.newDialer(a);
+    endpoints.push(d);
+    d.dial().catch((e: unknown) => o.errors.push(`dial ${a}: ${(e as Error).message}`));
+  }
+}
+
+/** The record of workload send `index`, made as the application calls send. */
+function newSentRecord(index: number, m: Uint8Array, s: Socket, env: Env): SentRecord {
+  return {
+    index,
+    bytes: m.length,
+    atUs: env.nowUs(),
+    acceptedAtUs: null,
+    error: null,
+    errorCode: null,
+    failedAtUs: null,
+    queuedBefore: s.sendQ.length,
+  };
+}
+
+/** The application's pause before each receive: its receive delay, and a stall it is inside of. */
+async function recvPause(app: SocketSpec['app'], env: Env): Promise<void> {
+  if (app.recvDelayUs !== undefined && app.recvDelayUs > 0) await env.sleep(app.recvDelayUs);
+  if (app.stallAtUs !== undefined && app.stallUs !== undefined) {
+    const end = app.stallAtUs + app.stallUs;
+    const now = env.nowUs();
+    if (now >= app.stallAtUs && now < end) await env.sleep(end - now);
+  }
+}
+
+/** A sink or echo application: receives (after its pauses) until the socket fails; echo sends each back. */
+async function runReceiver(
+  spec: SocketSpec,
+  s: Socket,
+  o: SocketObs,
+  env: Env,
+  sample: () => void,
+): Promise<void> {
+  const app = spec.app;
+  for (;;) {
+    await recvPause(app, env);
+    sample();
+    let m;
+    try {
+      m = await s.recvMsg();
+    } catch (e) {
+      o.errors.push(`recv: ${(e as Error).message}`);
+      return;
+    }
+    o.received.push({
+      atUs: env.nowUs(),
+      body: m.body,
+      pipe: m.pipe?.id ?? null,
+      ...(ID_HEADER_RECEIVERS.has(spec.protocol) ? lastWord(m.header) : {}),
+    });
+    if (app.kind === 'echo') {
+      try {
+        const echoing = s.sendMsg(m);
+        sample();
+        await echoing;
+      } catch (e) {
+        o.errors.push(`echo: ${(e as Error).message}`);
+      }
+    }
+  }
+}
+
+/**
+ * A surveyor's survey `index` is out: receive its responses until the survey ends (SURVEY-TIME
+ * expired: ErrTimedOut), recording each with the survey's index and the survey id it carried.
+ */
+async function collectResponses(s: Socket, o: SocketObs, env: Env, index: number): Promise<void> {
+  for (;;) {
+    let m;
+    try {
+      m = await s.recvMsg();
+    } catch (e) {
+      if (errorCode(e) !== 'ErrTimedOut') o.errors.push(`survey ${index}: ${(e as Error).message}`);
+      return;
+    }
+    o.received.push({
+      atUs: env.nowUs(),
+      body: m.body,
+      pipe: m.pipe?.id ?? null,
+      replyTo: index,
+      ...lastWord(m.header),
+    });
+  }
+}
+
+/** An XREQ sender's requests in flight, shared by its send loop and its reply reader. */
+interface RawRequests {
+  /** Request id → workload index, for requests sent and not answered yet. */
+  outstanding: Map<number, number>;
+  /** The send loop waits here while the pipeline is full; a reply resolves it. */
+  room: { resolve(): void } | undefined;
+  /** Notes the sender done once every request is sent and answered. */
+  finished(): void;
+}
+
+/** An XREQ sender's reply reader: matches each reply to its request by id (else counts it stray). */
+async function readRawReplies(s: Socket, o: SocketObs, env: Env, state: RawRequests): Promise<void> {
+  const { outstanding } = state;
+  for (;;) {
+    let m;
+    try {
+      m = await s.recvMsg();
+    } catch (e) {
+      o.errors.push(`recv: ${(e as Error).message}`);
+      return;
+    }
+    const id = firstWord(m.header);
+    const index = id === undefined ? undefined : outstanding.get(id);
+    if (id === undefined || index === undefined) {
+      o.strayReplies++;
+      continue;
+    }
+    outstanding.delete(id);
+    o.received.push({
+      atUs: env.nowUs(),
+      body: m.body,
+      pipe: m.pipe?.id ?? null,
+      replyTo: index,
+      requestId: id,
+    });
+    state.room?.resolve();
+    state.finished();
+  }
 }
 
 /**
