@@ -60,6 +60,32 @@ describe('the real substrate runs scenarios over real sockets', () => {
     expect((await runReal('tcp', 'pair0')).result.trace).toEqual([]);
   });
 
+  it('starts the quiet window no earlier than the last scheduled moment: a stalled sink still gets what was queued', async () => {
+    // The sink's stall ends at 300 ms and its first receive comes at 450 ms (its receive delay); the
+    // message waits in its socket meanwhile and nothing moves once the pipe is up (~10 ms). Timing
+    // the quiet window from the last movement would end the run at ~310 ms with nothing received;
+    // from the stall's end, it lasts to 600 ms.
+    const quietUs = 300_000;
+    const scenario = defineScenario({
+      name: 'real stalled sink',
+      ...topology({
+        pattern: 'pair0',
+        transport: 'ipc',
+        serverApp: { stallAtUs: 0, stallUs: 300_000, recvDelayUs: 450_000 },
+      }),
+      workload: { sends: [{ socket: 'client0', bytes: 10 }] },
+      checks: CHECKS,
+    });
+    const substrate = realSubstrate(spCore, scenario, { seed: 'real-test', quietUs });
+    try {
+      const result = await runScenarioOn(scenario, substrate);
+      expect(result.checks.filter((c) => c.status !== 'pass')).toEqual([]);
+      expect(result.observations.sockets['server']?.received.map((r) => r.body.length)).toEqual([10]);
+    } finally {
+      await substrate.dispose();
+    }
+  });
+
   it('refuses what it cannot reproduce, naming why', () => {
     const scenario = defineScenario({
       name: 'crash',

@@ -6,9 +6,9 @@
  * machine. When the run has a fault layer (./faults.ts), every tcp and ipc dial goes through its
  * link's seeded fault proxy; without one, straight to the listener.
  *
- * Time is real: a run lasts at least until the last thing the scenario schedules (and until its
- * faults have healed), then ends once nothing the runner records has moved for a quiet window, or
- * at the scenario's end, whichever comes first.
+ * Time is real: a run ends once nothing the runner records has moved for a quiet window that
+ * starts no earlier than the last thing the scenario schedules (and its faults have healed), or at
+ * the scenario's end, whichever comes first.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -338,7 +338,7 @@ function startHosts(
 
 /** When a real run may end: the bounds of its end and what says it is still moving. */
 interface QuietRule {
-  /** No quiet end before this (the last thing the scenario schedules). */
+  /** The last thing the scenario schedules: a quiet window ends no earlier than this plus its length. */
   minEndUs: number;
   /** The run ends here whatever moves. */
   capUs: number;
@@ -376,7 +376,11 @@ async function runUntilQuiet(net: RealRunNet, rule: QuietRule): Promise<Substrat
       });
     }
     if (t >= rule.capUs) break;
-    if (t >= rule.minEndUs && t - lastMoveUs >= rule.quietUs && quietPolls >= QUIET_POLLS && rule.settled()) {
+    // The quiet window starts at the last movement or the scenario's last scheduled moment, whichever
+    // is later: what the scenario schedules last (a stall ending) sets things moving only after it,
+    // and a poll landing just then must not take the stillness before it for quiet.
+    const quietForUs = t - Math.max(lastMoveUs, rule.minEndUs);
+    if (quietForUs >= rule.quietUs && quietPolls >= QUIET_POLLS && rule.settled()) {
       reason = 'idle';
       break;
     }
