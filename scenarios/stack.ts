@@ -15,6 +15,7 @@ import type { FaultRecord } from '../sim/fault-plan.js';
 import type { FamilySpec } from './catalog.js';
 import type { Scenario } from './model.js';
 import type { ScenarioResult } from './runner.js';
+import type { StackInteropRunner } from './interop/matrix.js';
 
 export type CheckKind = 'always' | 'eventually';
 export type CheckStatus = 'pass' | 'fail' | 'not-applicable';
@@ -204,6 +205,33 @@ export interface StackFuzz {
   impls(): ReadonlyMap<string, FuzzImpl>;
 }
 
+/** A third-party peer program of a stack's interop matrix. */
+export interface InteropPeer {
+  /** The `--peer` value: the library it ships with, e.g. "nng". */
+  id: string;
+  /** The program netlab runs, e.g. "nngcat". */
+  command: string;
+}
+
+/**
+ * A stack's interop matrix (netlab interop): its axes as plain data, for flags and help, and its
+ * runner (the cells, running one, its report case) loaded on demand, because it starts peer
+ * processes: the plugin itself stays isomorphic.
+ */
+export interface StackInterop {
+  /** Help lines for `netlab interop --help`: the peers and what one cell exchanges. */
+  summary: string;
+  /** Its peers, in matrix order. */
+  peers: readonly InteropPeer[];
+  /** What netlab plays against them (`--protocol`: socket types, client or server kinds), in matrix order. */
+  protocols: readonly string[];
+  /** Names `--protocol` also accepts for several of them (e.g. "reqrep"). */
+  protocolGroups: Readonly<Record<string, readonly string[]>>;
+  /** How netlab takes part in a connection (`--role`), e.g. listener and dialer. */
+  roles: readonly string[];
+  load(): Promise<StackInteropRunner>;
+}
+
 /** A msg-send or msg-recv event: what a message decoder reads. */
 export type MessageEvent = Extract<TraceEvent, { kind: 'msg-send' | 'msg-recv' }>;
 
@@ -247,6 +275,8 @@ export interface StackPlugin<
   readonly parity?: StackParity<S, O>;
   /** Its fuzz targets (netlab fuzz), if it has any. */
   readonly fuzz?: StackFuzz;
+  /** Its interop matrix against third-party peers (netlab interop), if it has one. */
+  readonly interop?: StackInterop;
   /** Its benchmarks (netlab bench), if it has any. */
   readonly benches?: readonly BenchDef[];
   /** How the viewer's message pane decodes its messages (also listed in VIEWER_DECODERS). */

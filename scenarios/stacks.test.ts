@@ -3,7 +3,7 @@
  * its ids unique, every property names checks and "sometimes" conditions that exist, every family
  * can fail (a museum variant of it is caught, by a check the family names), every museum variant is
  * caught by a named check of its own family, the same seed gives the same trace hash, the stack's
- * parity cases and fuzz targets are well formed, and the browser re-run bundle builds with the stack
+ * parity cases, fuzz targets and interop cells are well formed, and the browser re-run bundle builds with the stack
  * in it. A new stack gets all of this by being listed in scenarios/stacks.ts.
  */
 import { build } from 'esbuild';
@@ -12,6 +12,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sometimesOf } from './catalog.js';
 import { ENGINE_CHECKS, findCheck } from './checks.js';
+import { FAULT_PROFILES, TRANSPORTS } from './interop/faults.js';
+import { cellId } from './interop/matrix.js';
+import { INTEROP_SUITE } from './interop/report.js';
 import { Lab } from './lab.js';
 import { checkProperty } from './property.js';
 import { runScenario } from './runner.js';
@@ -172,5 +175,55 @@ describe.each(STACKS.map((s) => [s.id, s] as const))('stack %s', (_id, stack: An
       expect(JSON.stringify(t.seeds(7, 8))).toBe(JSON.stringify(seeds));
       for (const input of seeds) expect(await replayInput(t, 'netlab', input), t.name).toBeNull();
     }
+  });
+
+  it('has an interop matrix (if any) whose cells stay on its declared axes and read as report cases of its own', async () => {
+    const interop = stack.interop;
+    if (interop === undefined) return;
+    const peers = interop.peers.map((p) => p.id);
+    for (const axis of [peers, interop.protocols, interop.roles]) {
+      expect(axis.length).toBeGreaterThan(0);
+      expect(new Set(axis).size).toBe(axis.length);
+    }
+    for (const [name, members] of Object.entries(interop.protocolGroups))
+      for (const m of members) expect(interop.protocols, `group ${name}`).toContain(m);
+    const runner = await interop.load();
+    const all = {
+      peers,
+      protocols: interop.protocols,
+      roles: interop.roles,
+      transports: TRANSPORTS,
+      quick: false,
+    };
+    const cells = runner.cells({ ...all, faults: FAULT_PROFILES });
+    expect(cells.length).toBeGreaterThan(0);
+    expect(new Set(cells.map(cellId)).size).toBe(cells.length);
+    for (const c of cells) {
+      expect(c.stack).toBe(stack.id);
+      expect(peers).toContain(c.peer);
+      expect(interop.protocols).toContain(c.protocol);
+      expect(interop.roles).toContain(c.role);
+    }
+    // A value of another stack's axis selects none of its cells (it is not read as "all").
+    expect(runner.cells({ ...all, faults: FAULT_PROFILES, peers: ['no-such-peer'] })).toEqual([]);
+    const quick = runner.cells({ ...all, faults: FAULT_PROFILES, quick: true });
+    expect(quick.length).toBeGreaterThan(0);
+    expect(quick.length).toBeLessThan(cells.length);
+    const c = cells[0]!;
+    const kase = runner.caseOf(
+      {
+        ...c,
+        id: cellId(c),
+        status: 'pass',
+        detail: 'made up',
+        peerVersion: '1.0.0',
+        durationMs: 1,
+        trace: [],
+      },
+      'seed',
+    );
+    expect(kase).toMatchObject({ stack: stack.id, family: INTEROP_SUITE, runtime: 'real', status: 'pass' });
+    expect(kase.id.startsWith(`${INTEROP_SUITE}/`)).toBe(true);
+    expect(kase.replay).toMatch(/^netlab interop /);
   });
 });

@@ -1,9 +1,11 @@
 /**
- * `netlab interop`: the interop matrix against nngcat (nng) and nanocat (nanomsg) over real loopback
- * TCP and ipc. Each cell runs one conformance exchange between netlab (in this process, on the real
- * runtime) and a peer child process, bounded in time and always reaped (scenarios/sp/interop/matrix.ts, the
- * exchanges in scenarios/sp/interop/cells.ts). Exit codes: 0 every cell passed (skips only for peers that are
- * not installed and not required), 1 a cell failed or ended in error, 2 a usage or internal error.
+ * `netlab interop`: every selected stack's interop matrix against third-party peers over real
+ * loopback TCP and ipc (for SP: nngcat and nanocat). Each cell runs one conformance exchange
+ * between netlab (in this process, on the real runtime) and a peer child process, bounded in time
+ * and always reaped. The stacks describe their axes and load their runners (StackInterop,
+ * scenarios/stack.ts); the job pool, fault profiles and report are the engine's (scenarios/interop/).
+ * Exit codes: 0 every cell passed (skips only for peers that are not installed and not required),
+ * 1 a cell failed or ended in error, 2 a usage or internal error.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -11,17 +13,6 @@ import { performance } from 'node:perf_hooks';
 import { writeReportHtml } from '../../reports/html.js';
 import { ReportError, type Report } from '../../reports/schema.js';
 import { gitCommit, readReportFile, REPORT_JSON, writeReportFiles } from '../../reports/write.js';
-import { peerVersion } from '../../scenarios/interop/harness.js';
-import {
-  PEER_DIALECTS,
-  PEER_IDS,
-  PROTOCOL_GROUPS,
-  PROTOCOL_ORDER,
-  ROLES,
-  type PeerId,
-  type Role,
-  type SpProtocol,
-} from '../../scenarios/sp/interop/cells.js';
 import {
   FAULT_PROFILES,
   FaultsFlagError,
@@ -29,30 +20,51 @@ import {
   TRANSPORTS,
   type FaultProfile,
   type Transport,
-} from '../../scenarios/sp/interop/faults.js';
+} from '../../scenarios/interop/faults.js';
 import {
+  CELL_TRACE_EVENTS_MAX,
   DEFAULT_CELL_TIMEOUT_MS,
   DEFAULT_JOBS,
   DEFAULT_SEED,
   MAX_JOBS,
-  CELL_TRACE_EVENTS_MAX,
-  matrixCells,
   runMatrix,
-  type Cell,
-  type CellResult,
-} from '../../scenarios/sp/interop/matrix.js';
+  type InteropCell,
+  type InteropCellResult,
+  type StackInteropRunner,
+} from '../../scenarios/interop/matrix.js';
 import {
   cellTraces,
   interopReport,
   mergeInteropInto,
+  type InteropOutcome,
   type InteropRunInfo,
-} from '../../scenarios/sp/interop/report.js';
+} from '../../scenarios/interop/report.js';
+import type { AnyStack, StackInterop } from '../../scenarios/stack.js';
+import { LAB } from '../lab.js';
 import { intFlag, parseFlags, UsageError, type Command } from './common.js';
 import { packageRoot } from '../package-root.js';
 import { selectStacks } from './run.js';
 
-/** Stacks whose interop matrix this command runs (the SP peers' cells). */
-const INTEROP_STACKS: readonly string[] = ['sp'];
+/** A registered stack that has an interop matrix. */
+type InteropStack = AnyStack & { interop: StackInterop };
+
+function hasInterop(s: AnyStack): s is InteropStack {
+  return s.interop !== undefined;
+}
+
+/** Every value of one axis over the given stacks, each once, in stack then matrix order. */
+function union(stacks: readonly InteropStack[], axis: (i: StackInterop) => readonly string[]): string[] {
+  return [...new Set(stacks.flatMap((s) => axis(s.interop)))];
+}
+
+/** The `--protocol` groups of the given stacks (a name two stacks share names both's members). */
+function protocolGroups(stacks: readonly InteropStack[]): Record<string, string[]> {
+  const groups: Record<string, string[]> = {};
+  for (const s of stacks)
+    for (const [name, members] of Object.entries(s.interop.protocolGroups))
+      groups[name] = [...new Set([...(groups[name] ?? []), ...members])];
+  return groups;
+}
 
 /** Longest --cell-timeout: a bound on the bound. */
 const MAX_CELL_TIMEOUT_MS = 600_000;
@@ -98,7 +110,7 @@ function netlabVersion(): string {
 }
 
 /** The cell as `--json` prints it: the documented fields first, extras after. */
-function jsonCell(r: CellResult): Record<string, unknown> {
+function jsonCell(r: InteropCellResult): Record<string, unknown> {
   return {
     peer: r.peer,
     protocol: r.protocol,
@@ -110,29 +122,48 @@ function jsonCell(r: CellResult): Record<string, unknown> {
     id: r.id,
     peerVersion: r.peerVersion,
     durationMs: r.durationMs,
+    stack: r.stack,
   };
 }
 
-export const interopCommand: Command = {
-  name: 'interop',
-  summary: 'the interop matrix: netlab against nngcat and nanocat over real tcp and ipc',
-  usage: `usage: netlab interop [--stack ID[,ID]] [--peer nng|nanomsg|all] [--protocol P[,P...]] [--transport tcp|ipc|all]
-                      [--role listener|dialer|all] [--faults PROFILE[,PROFILE...]|all] [--quick]
+/** Help text of `netlab interop`, from the registered stacks' interop axes. */
+function interopUsage(): string {
+  const stacks = LAB.stacks.filter(hasInterop);
+  const wrap = (values: readonly string[], indent: string): string => {
+    const lines: string[] = [];
+    let line = '';
+    for (const v of values) {
+      if (line !== '' && line.length + v.length + 2 > 78 - indent.length) {
+        lines.push(line + ',');
+        line = '';
+      }
+      line = line === '' ? v : `${line}, ${v}`;
+    }
+    lines.push(line);
+    return lines.join(`\n${indent}`);
+  };
+  const pad = '                   ';
+  return `usage: netlab interop [--stack ID[,ID]] [--peer P[,P...]|all] [--protocol P[,P...]|all] [--transport tcp|ipc|all]
+                      [--role R|all] [--faults PROFILE[,PROFILE...]|all] [--quick]
                       [--jobs N] [--cell-timeout DURATION] [--seed S] [--json] [--out DIR] [--list]
 
-Stacks with interop cells: sp (the SP peers nngcat and nanocat). --stack selects stacks (default:
-all); a selection without cells runs nothing and says so.
-A cell is (peer, netlab's socket type, netlab's role, transport, fault profile): netlab in this
-process and the peer as a child process run one conformance exchange (scenarios/sp/interop/cells.ts).
-  --peer P         nng (nngcat), nanomsg (nanocat), or all (default all; comma lists accepted)
-  --protocol P     netlab's socket type (${PROTOCOL_ORDER.slice(0, 6).join(', ')},
-                   ${PROTOCOL_ORDER.slice(6).join(', ')})
-                   or a pattern (${Object.keys(PROTOCOL_GROUPS).join(', ')}); default all; comma lists accepted
+Stacks with interop cells (--stack selects stacks, default all; a selection without cells runs
+nothing and says so):
+${stacks.map((s) => `  ${s.interop.summary}`).join('\n')}
+A cell is (peer, what netlab plays, netlab's role, transport, fault profile): netlab in this process
+and the peer as a child process run one conformance exchange.
+  --peer P         ${wrap([...union(stacks, (i) => i.peers.map((p) => `${p.id} (${p.command})`))], pad)}
+                   or all (default all; comma lists accepted)
+  --protocol P     what netlab plays: ${wrap(
+    union(stacks, (i) => i.protocols),
+    pad,
+  )}
+                   or a group (${wrap(Object.keys(protocolGroups(stacks)), pad)}); default all; comma lists accepted
   --transport T    ${TRANSPORTS.join(', ')} or all (default all)
-  --role R         netlab's role: listener (the peer dials) or dialer (the peer listens), or all (default all)
+  --role R         netlab's role: ${union(stacks, (i) => i.roles).join(', ')} (the peer takes the other), or all (default all)
   --faults F       fault profiles between the peers, or all (default all; comma lists accepted):
 ${FAULT_PROFILES.map((p) => `                     ${p.name}: ${p.summary}`).join('\n')}
-  --quick          one cell per peer and socket type, rotating through roles and transports
+  --quick          one cell per peer and what netlab plays, rotating through roles and transports
   --jobs N         cells run at once (default ${DEFAULT_JOBS}, at most ${MAX_JOBS})
   --cell-timeout D bound of one cell: 10s, 500ms, or seconds (default ${DEFAULT_CELL_TIMEOUT_MS / 1000}s);
                    a cell that runs out is an error "timed out after D"
@@ -142,17 +173,27 @@ ${FAULT_PROFILES.map((p) => `                     ${p.name}: ${p.summary}`).join
                    say from netlab run, keeps its other suites; its interop suite is replaced)
   --list           print the selected cell ids, one per line, and exit
 A missing peer skips its cells, or fails them under NETLAB_REQUIRE_PEERS=1.
-Exit codes: 0 every cell passed, 1 a cell failed or ended in error, 2 a usage or internal error.`,
+Exit codes: 0 every cell passed, 1 a cell failed or ended in error, 2 a usage or internal error.`;
+}
+
+export const interopCommand: Command = {
+  name: 'interop',
+  summary: 'the interop matrix: netlab against third-party peers (nngcat, nanocat...) over real tcp and ipc',
+  usage: interopUsage(),
   async run(argv) {
     const values = parseInteropFlags(argv);
-    const stacks = selectStacks(values.stack);
-    if (!stacks.some((s) => INTEROP_STACKS.includes(s.id))) {
+    const selected = selectStacks(values.stack);
+    const stacks = selected.filter(hasInterop);
+    if (stacks.length === 0) {
       process.stdout.write(
-        `netlab interop: no interop cells for stack ${stacks.map((s) => s.id).join(', ')} (stacks with cells: ${INTEROP_STACKS.join(', ')})\n`,
+        `netlab interop: no interop cells for stack ${selected.map((s) => s.id).join(', ')} (stacks with cells: ${LAB.stacks
+          .filter(hasInterop)
+          .map((s) => s.id)
+          .join(', ')})\n`,
       );
       return 0;
     }
-    const plan = planInterop(values);
+    const plan = await planInterop(values, stacks);
     const { cells } = plan;
     if (values.list) {
       process.stdout.write(
@@ -167,7 +208,7 @@ Exit codes: 0 every cell passed, 1 a cell failed or ended in error, 2 a usage or
     const log = (line: string): void => {
       if (!values.json) process.stdout.write(line + '\n');
     };
-    const versions = await peerVersions(plan.peers);
+    const versions = await peerVersions(plan);
     log(
       `netlab interop  cells=${cells.length}${plan.quick ? ' (quick)' : ''}  jobs=${plan.jobs}  cell-timeout=${plan.timeoutMs / 1000}s` +
         `  faults=${plan.faults.map((f) => f.name).join(',')}  seed=${plan.seed}`,
@@ -183,14 +224,14 @@ Exit codes: 0 every cell passed, 1 a cell failed or ended in error, 2 a usage or
     // With --out, netlab's side of every cell is traced for the report's viewer.
     const results = await runCells(plan, values.out !== undefined, log);
     const wallMs = performance.now() - started;
-    const count = (s: CellResult['status']): number => results.filter((r) => r.status === s).length;
+    const count = (s: InteropCellResult['status']): number => results.filter((r) => r.status === s).length;
     const bad = count('fail') + count('error');
 
     if (values.out !== undefined)
       writeInteropReport(
         values.out,
         existing,
-        results,
+        outcomes(plan, results),
         interopRunInfo(plan, versions, startedAt, wallMs),
         log,
       );
@@ -228,24 +269,46 @@ function parseInteropFlags(argv: string[]) {
 
 /** The cells `netlab interop` runs and how, its flags validated. */
 interface InteropPlan {
-  peers: PeerId[];
-  protocols: SpProtocol[];
+  stacks: string[];
+  /** The runner of each stack with cells. */
+  runners: Map<string, StackInteropRunner>;
+  peers: string[];
+  protocols: string[];
   transports: Transport[];
-  roles: Role[];
+  roles: string[];
   faults: FaultProfile[];
   jobs: number;
   timeoutMs: number;
   seed: string;
   quick: boolean;
-  cells: Cell[];
+  cells: InteropCell[];
 }
 
-/** Validates the selection flags into a plan, in the order their errors are reported. */
-function planInterop(values: ReturnType<typeof parseInteropFlags>): InteropPlan {
-  const peers = listFlag<PeerId>('peer', values.peer, PEER_IDS);
-  const protocols = listFlag<SpProtocol>('protocol', values.protocol, PROTOCOL_ORDER, PROTOCOL_GROUPS);
+/**
+ * Validates the selection flags into a plan, in the order their errors are reported. A value is
+ * accepted when one of the selected stacks has it; each stack's cells take the values that are its own.
+ */
+async function planInterop(
+  values: ReturnType<typeof parseInteropFlags>,
+  stacks: readonly InteropStack[],
+): Promise<InteropPlan> {
+  const peers = listFlag(
+    'peer',
+    values.peer,
+    union(stacks, (i) => i.peers.map((p) => p.id)),
+  );
+  const protocols = listFlag(
+    'protocol',
+    values.protocol,
+    union(stacks, (i) => i.protocols),
+    protocolGroups(stacks),
+  );
   const transports = listFlag<Transport>('transport', values.transport, TRANSPORTS);
-  const roles = listFlag<Role>('role', values.role, ROLES);
+  const roles = listFlag(
+    'role',
+    values.role,
+    union(stacks, (i) => i.roles),
+  );
   let faults;
   try {
     faults = parseFaultsFlag(values.faults);
@@ -258,13 +321,47 @@ function planInterop(values: ReturnType<typeof parseInteropFlags>): InteropPlan 
   const seed = values.seed ?? DEFAULT_SEED;
   if (values.seed !== undefined && seed.trim() === '') throw new UsageError('--seed must not be empty');
   const quick = values.quick === true;
-  const cells = matrixCells({ peers, protocols, transports, roles, faults, quick });
+  const runners = new Map<string, StackInteropRunner>();
+  const cells: InteropCell[] = [];
+  for (const s of stacks) {
+    const runner = await s.interop.load();
+    const own = runner.cells({ peers, protocols, transports, roles, faults, quick });
+    if (own.length === 0) continue;
+    runners.set(s.id, runner);
+    cells.push(...own);
+  }
   if (cells.length === 0)
     throw new UsageError(
       'no cell matches the --peer, --protocol, --transport, --role and --faults given ' +
-        '(nanomsg has no pair1; a fault profile may not support every transport)',
+        '(a peer may not have every socket type, e.g. nanomsg has no pair1; a fault profile may not support every transport)',
     );
-  return { peers, protocols, transports, roles, faults, jobs, timeoutMs, seed, quick, cells };
+  const stackIds = stacks.map((s) => s.id).filter((id) => runners.has(id));
+  return {
+    stacks: stackIds,
+    runners,
+    peers,
+    protocols,
+    transports,
+    roles,
+    faults,
+    jobs,
+    timeoutMs,
+    seed,
+    quick,
+    cells,
+  };
+}
+
+/** The runner of a planned cell's stack. */
+function runnerOf(plan: InteropPlan, cell: InteropCell): StackInteropRunner {
+  const runner = plan.runners.get(cell.stack);
+  if (runner === undefined) throw new Error(`no interop runner for stack ${cell.stack}`);
+  return runner;
+}
+
+/** Each result beside its report case (made by its stack). */
+function outcomes(plan: InteropPlan, results: readonly InteropCellResult[]): InteropOutcome[] {
+  return results.map((result) => ({ result, case: runnerOf(plan, result).caseOf(result, plan.seed) }));
 }
 
 /** The report already in --out (merged into), or null; one netlab cannot merge into is a usage error. */
@@ -281,13 +378,10 @@ function readMergeTarget(out: string): Report | null {
   }
 }
 
-/** Each selected peer's program and its version ("not installed" when it is not). */
-async function peerVersions(peers: readonly PeerId[]): Promise<Record<string, string>> {
+/** Each selected peer's program and its version ("not installed" when it is not), over the planned stacks. */
+async function peerVersions(plan: InteropPlan): Promise<Record<string, string>> {
   const versions: Record<string, string> = {};
-  for (const p of peers) {
-    const command = PEER_DIALECTS[p].command;
-    versions[command] = (await peerVersion(command)) ?? 'not installed';
-  }
+  for (const runner of plan.runners.values()) Object.assign(versions, await runner.peerVersions(plan.peers));
   return versions;
 }
 
@@ -296,18 +390,20 @@ async function runCells(
   plan: InteropPlan,
   traced: boolean,
   log: (line: string) => void,
-): Promise<CellResult[]> {
+): Promise<InteropCellResult[]> {
   const { cells } = plan;
-  const done: (CellResult | undefined)[] = new Array<CellResult | undefined>(cells.length);
+  const done: (InteropCellResult | undefined)[] = new Array<InteropCellResult | undefined>(cells.length);
   let printed = 0;
   const width = Math.max(
     ...cells.map((c) => `${c.peer}/${c.protocol}/${c.role}/${c.transport}/${c.faults}`.length),
   );
-  return runMatrix(cells, {
-    jobs: plan.jobs,
+  const cellOptions = {
     timeoutMs: plan.timeoutMs,
     seed: plan.seed,
     ...(traced ? { traceCapacity: CELL_TRACE_EVENTS_MAX } : {}),
+  };
+  return runMatrix(cells, (cell) => runnerOf(plan, cell).runCell(cell, cellOptions), {
+    jobs: plan.jobs,
     onResult: (r, index) => {
       done[index] = r;
       // Lines in cell order, whatever order the jobs finish in.
@@ -330,6 +426,7 @@ function interopRunInfo(
   return {
     seed: plan.seed,
     knobs: {
+      stacks: plan.stacks.join(','),
       peers: plan.peers.join(','),
       protocols: plan.protocols.join(','),
       transports: plan.transports.join(','),
@@ -352,14 +449,15 @@ function interopRunInfo(
 function writeInteropReport(
   out: string,
   existing: Report | null,
-  results: CellResult[],
+  done: readonly InteropOutcome[],
   info: InteropRunInfo,
   log: (line: string) => void,
 ): void {
   // A report from netlab run (or an earlier interop run) stays; only its interop suite is replaced.
-  const report = existing === null ? interopReport(results, info) : mergeInteropInto(existing, results, info);
+  const cases = done.map((o) => o.case);
+  const report = existing === null ? interopReport(cases, info) : mergeInteropInto(existing, cases, info);
   const merged = existing !== null;
-  const written = writeReportFiles(out, report, cellTraces(results, info.seed));
+  const written = writeReportFiles(out, report, cellTraces(done, info.seed));
   writeReportHtml(out, report);
   log(
     `report: ${relative(process.cwd(), written.reportJson)}${merged ? ' (interop suite merged into the report there)' : ''}` +

@@ -299,9 +299,15 @@ describe('helpers', () => {
     }
   });
 
-  it('peerVersion("nngcat") reads nngcat --version', async (ctx) => {
+  it('peerVersion("nngcat", ["--version"]) reads what nngcat prints for --version', async (ctx) => {
     gatePeers(ctx, ['nngcat']);
-    expect(await peerVersion('nngcat')).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(await peerVersion('nngcat', ['--version'])).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('peerVersion falls back to the Debian package when the version flag prints no version', async (ctx) => {
+    gatePeers(ctx, ['nngcat']);
+    // nngcat --help prints no version number: the package's version is taken instead.
+    expect(await peerVersion('nngcat', ['--no-such-flag-x'])).toBe(await peerVersion('nngcat'));
   });
 
   it('peerVersion("nanocat") finds a version although nanocat has no --version', async (ctx) => {

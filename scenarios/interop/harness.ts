@@ -418,7 +418,10 @@ export function findPeer(command: string): string | null {
   return null;
 }
 
-/** Debian packages that provide each peer, for the install hint in skip/failure reasons. */
+/**
+ * Debian packages that provide the third-party programs netlab drives as peers or builds them with,
+ * for the install hint in skip and failure reasons (a program not listed is hinted by its own name).
+ */
 const PEER_PACKAGES: Record<string, string> = {
   nngcat: 'nng-utils',
   nanocat: 'nanomsg-utils',
@@ -462,24 +465,29 @@ const versionCache = new Map<string, Promise<string | null>>();
 
 /**
  * Version of an installed peer ("1.5.2"), 'unknown' when it is installed but no version can be
- * found, null when it is not installed. nngcat 1.5.2 prints the bare libnng version for
- * `--version`; nanocat 1.1.5 has no version flag ("Unknown option ``--version''", exit 1, and
- * --help names no version), so its version comes from the Debian package that owns the binary.
+ * found, null when it is not installed. With `versionArgs`, the first dotted number the program
+ * prints for them (exit 0) is its version (nngcat 1.5.2 prints the bare libnng version for
+ * `--version`); without, or when that finds none, the version of the Debian package that owns the
+ * program (nanocat 1.1.5 has no version flag: "Unknown option ``--version''", exit 1).
  */
-export function peerVersion(command: 'nngcat' | 'nanocat'): Promise<string | null> {
-  let cached = versionCache.get(command);
+export function peerVersion(command: string, versionArgs?: readonly string[]): Promise<string | null> {
+  const key = `${command}\0${(versionArgs ?? []).join('\0')}`;
+  let cached = versionCache.get(key);
   if (cached === undefined) {
-    cached = lookUpVersion(command);
-    versionCache.set(command, cached);
+    cached = lookUpVersion(command, versionArgs);
+    versionCache.set(key, cached);
   }
   return cached;
 }
 
-async function lookUpVersion(command: 'nngcat' | 'nanocat'): Promise<string | null> {
+async function lookUpVersion(
+  command: string,
+  versionArgs: readonly string[] | undefined,
+): Promise<string | null> {
   const path = findPeer(command);
   if (path === null) return null;
-  if (command === 'nngcat') {
-    const result = await runPeer({ command: path, args: ['--version'], timeoutMs: 5000 });
+  if (versionArgs !== undefined) {
+    const result = await runPeer({ command: path, args: [...versionArgs], timeoutMs: 5000 });
     const match = /\d+\.\d+(?:\.\d+)?/.exec(Buffer.from(result.stdout).toString('utf8'));
     if (result.code === 0 && match !== null) return match[0];
   }

@@ -21,34 +21,25 @@ import { openRep0 } from '../../../impl/sp/protocol/rep0.js';
 import { openReq0 } from '../../../impl/sp/protocol/req0.js';
 import { openRespondent0, openSurveyor0, surveyor0Stats } from '../../../impl/sp/protocol/survey.js';
 import type { OutputMatcher, PeerOutput, PeerResult, RunningPeer } from '../../interop/harness.js';
-import { faultProfile, type Transport } from './faults.js';
+import { faultProfile, type Transport } from '../../interop/faults.js';
+import { PEER_COMMANDS, PROTOCOL_ORDER, ROLES, type PeerId, type Role, type SpProtocol } from './axes.js';
 
-/** The third-party peers, by the library they ship with. */
-export type PeerId = 'nng' | 'nanomsg';
-export const PEER_IDS: readonly PeerId[] = ['nng', 'nanomsg'];
-
-/** SP socket types, by nng's names. */
-export type SpProtocol =
-  | 'pair0'
-  | 'pair1'
-  | 'req0'
-  | 'rep0'
-  | 'pub0'
-  | 'sub0'
-  | 'push0'
-  | 'pull0'
-  | 'bus0'
-  | 'surveyor0'
-  | 'respondent0';
-
-/** How netlab's socket takes part in the connection. */
-export type Role = 'dialer' | 'listener';
-export const ROLES: readonly Role[] = ['listener', 'dialer'];
+export {
+  PEER_IDS,
+  PROTOCOL_GROUPS,
+  PROTOCOL_ORDER,
+  ROLES,
+  type PeerId,
+  type Role,
+  type SpProtocol,
+} from './axes.js';
 
 /** How to drive one peer program: its flags where nngcat and nanocat spell them differently. */
 export interface PeerDialect {
   id: PeerId;
-  command: 'nngcat' | 'nanocat';
+  command: (typeof PEER_COMMANDS)[PeerId];
+  /** Arguments that make the program print its version, if it has them (else: its Debian package's). */
+  versionArgs?: readonly string[];
   /** The peer's flag for each socket type it has; a type without a flag has no cells. */
   protocolFlags: Partial<Record<SpProtocol, string>>;
   dial: string;
@@ -62,7 +53,8 @@ export interface PeerDialect {
 export const PEER_DIALECTS: Record<PeerId, PeerDialect> = {
   nng: {
     id: 'nng',
-    command: 'nngcat',
+    command: PEER_COMMANDS.nng,
+    versionArgs: ['--version'],
     protocolFlags: {
       pair0: '--pair0',
       pair1: '--pair1',
@@ -84,7 +76,7 @@ export const PEER_DIALECTS: Record<PeerId, PeerDialect> = {
   },
   nanomsg: {
     id: 'nanomsg',
-    command: 'nanocat',
+    command: PEER_COMMANDS.nanomsg,
     // nanomsg has PAIR v0 only: no pair1 cells.
     protocolFlags: {
       pair0: '--pair',
@@ -553,21 +545,6 @@ function respondentExchange(role: Role): Exchange {
 const pair0: Opener = (env, options) => openPair0(env, { options });
 const pair1: Opener = (env, options) => openPair1(env, { options });
 
-/** Socket types in matrix order. */
-export const PROTOCOL_ORDER: readonly SpProtocol[] = [
-  'pair0',
-  'pair1',
-  'req0',
-  'rep0',
-  'pub0',
-  'sub0',
-  'push0',
-  'pull0',
-  'bus0',
-  'surveyor0',
-  'respondent0',
-];
-
 /** Every exchange, in the order the matrix lists them (protocol, then netlab listening before dialing). */
 export const EXCHANGES: readonly Exchange[] = ROLES.flatMap((role) => [
   pairExchange('pair0', pair0, role, { dialing: '2', listening: '3' }),
@@ -582,16 +559,6 @@ export const EXCHANGES: readonly Exchange[] = ROLES.flatMap((role) => [
   surveyorExchange(role),
   respondentExchange(role),
 ]).sort((a, b) => PROTOCOL_ORDER.indexOf(a.protocol) - PROTOCOL_ORDER.indexOf(b.protocol));
-
-/** Families `--protocol` also accepts, naming both socket types of a pattern. */
-export const PROTOCOL_GROUPS: Readonly<Record<string, readonly SpProtocol[]>> = {
-  pair: ['pair0', 'pair1'],
-  reqrep: ['req0', 'rep0'],
-  pubsub: ['pub0', 'sub0'],
-  pipeline: ['push0', 'pull0'],
-  bus: ['bus0'],
-  survey: ['surveyor0', 'respondent0'],
-};
 
 export function exchangeOf(protocol: SpProtocol, role: Role): Exchange {
   const e = EXCHANGES.find((x) => x.protocol === protocol && x.role === role);

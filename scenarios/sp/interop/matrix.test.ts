@@ -4,12 +4,14 @@
  * existing one). The cells themselves run in the *.interop.test.ts files and bin/commands/interop.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { parseReport } from '../../../reports/schema.js';
+import { parseReport, type CaseInput } from '../../../reports/schema.js';
 import { sampleReport } from '../../../reports/testing/fixtures.js';
 import { buildMatrix, rowKey } from '../../../web/model.js';
-import { FAULT_PROFILES, FaultsFlagError, parseFaultsFlag } from './faults.js';
-import { cellId, matrixCells, type Cell, type CellResult } from './matrix.js';
-import { interopReport, mergeInteropInto, type InteropRunInfo } from './report.js';
+import { FAULT_PROFILES, FaultsFlagError, parseFaultsFlag } from '../../interop/faults.js';
+import { cellId } from '../../interop/matrix.js';
+import { interopReport, mergeInteropInto, type InteropRunInfo } from '../../interop/report.js';
+import { matrixCells, type Cell, type CellResult } from './matrix.js';
+import { cellCase } from './report.js';
 
 describe('matrixCells', () => {
   it('holds every socket type each peer has, both roles and both transports: 84 cells', () => {
@@ -86,7 +88,8 @@ describe('parseFaultsFlag', () => {
   });
 });
 
-const result = (cell: Partial<Cell>, over: Partial<CellResult> = {}): CellResult => {
+/** The report case of a made-up SP cell result. */
+const result = (cell: Partial<Cell>, over: Partial<CellResult> = {}): CaseInput => {
   const c: Cell = {
     peer: 'nng',
     protocol: 'req0',
@@ -95,16 +98,19 @@ const result = (cell: Partial<Cell>, over: Partial<CellResult> = {}): CellResult
     faults: 'none',
     ...cell,
   };
-  return {
-    ...c,
-    id: cellId(c),
-    status: 'pass',
-    detail: 'nngcat 1.5.2: fine',
-    peerVersion: c.peer === 'nng' ? '1.5.2' : '1.1.5',
-    durationMs: 12,
-    trace: [],
-    ...over,
-  };
+  return cellCase(
+    {
+      ...c,
+      id: cellId(c),
+      status: 'pass',
+      detail: 'nngcat 1.5.2: fine',
+      peerVersion: c.peer === 'nng' ? '1.5.2' : '1.1.5',
+      durationMs: 12,
+      trace: [],
+      ...over,
+    },
+    INFO.seed,
+  );
 };
 
 const INFO: InteropRunInfo = {

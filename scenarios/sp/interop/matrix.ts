@@ -1,19 +1,13 @@
 /**
- * The interop matrix: cells (peer × netlab's socket type × netlab's role × transport × fault
- * profile), which of them a selection holds, and the runner that plays one cell's exchange
- * (scenarios/sp/interop/cells.ts) between netlab in this process and nngcat or nanocat as a child process,
- * bounded in time and always reaped, and turns what happened into a verdict:
- *
- * - pass: every check of the exchange held (a documented difference of the peer is noted in detail);
- * - fail: a check did not hold, or a netlab operation failed with an SpError;
- * - error: no verdict could be reached: the cell ran out of time, a peer crashed or exited with a
- *   non-zero status, a peer could not start, a required peer is missing, or netlab threw;
- * - skip: the peer is not installed (and NETLAB_REQUIRE_PEERS is not 1).
+ * SP's interop cells: which cells a selection holds (peer × netlab's socket type × netlab's role ×
+ * transport × fault profile), and the runner that plays one cell's exchange (./cells.ts) between
+ * netlab in this process and nngcat or nanocat as a child process, bounded in time and always
+ * reaped, and turns what happened into a verdict (the verdicts: scenarios/interop/matrix.ts).
  */
 import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createNodeEnv, type NodeEnv } from '../../../impl/runtime/node.js';
-import { RingSink, type TraceEvent } from '../../../sim/trace.js';
+import { RingSink } from '../../../sim/trace.js';
 import type { Socket } from '../../../impl/sp/core/socket.js';
 import { SpError } from '../../../impl/sp/errors.js';
 import {
@@ -43,55 +37,42 @@ import {
   type Role,
   type SpProtocol,
 } from './cells.js';
-import { FAULT_PROFILES, TRANSPORTS, faultProfile, type FaultProfile, type Transport } from './faults.js';
-
-export type CellStatus = 'pass' | 'fail' | 'error' | 'skip';
+import {
+  FAULT_PROFILES,
+  TRANSPORTS,
+  faultProfile,
+  type FaultProfile,
+  type Transport,
+} from '../../interop/faults.js';
+import {
+  cellId,
+  DEFAULT_CELL_TIMEOUT_MS,
+  DEFAULT_SEED,
+  type CellOptions,
+  type CellStatus,
+  type InteropCell,
+  type InteropCellResult,
+} from '../../interop/matrix.js';
 
 /** Protocols that resend what a reset destroyed (netlab's REQ): held to full delivery. */
 const RESENDING: readonly SpProtocol[] = ['req0'];
 
-/** One cell of the matrix. `role` and `protocol` are netlab's. */
-export interface Cell {
+/** One SP cell of the matrix (an InteropCell of stack "sp" without its stack). `role` and `protocol` are netlab's. */
+export interface Cell extends Omit<InteropCell, 'stack' | 'peer' | 'protocol' | 'role'> {
   peer: PeerId;
   protocol: SpProtocol;
   role: Role;
-  transport: Transport;
-  /** Fault profile name (scenarios/sp/interop/faults.ts); "none" for a direct connection. */
-  faults: string;
 }
 
-export interface CellResult extends Cell {
-  /** Stable id: PEER/PROTOCOL/ROLE/TRANSPORT/FAULTS. */
-  id: string;
-  status: CellStatus;
-  /** What happened, starting with the peer and its version ("nngcat 1.5.2: ..."). */
-  detail: string;
-  /** The peer's version ("1.5.2"; "unknown" when installed without one), null when it is not installed. */
-  peerVersion: string | null;
-  /** Wall time of the cell, setup and cleanup included, in milliseconds. */
-  durationMs: number;
-  /** netlab's side of the cell as trace events (CellOptions.traceCapacity; empty without). */
-  trace: TraceEvent[];
-}
+/** An SP cell's result. */
+export type CellResult = Omit<InteropCellResult, 'stack' | 'peer' | 'protocol' | 'role'> & Cell;
 
-/** Default bound of one cell, setup and exchange (cleanup has its own bound). */
-export const DEFAULT_CELL_TIMEOUT_MS = 10_000;
-/** Default cells run at once: they mostly wait on peers' timers, so more than the 2 cores pay off. */
-export const DEFAULT_JOBS = 4;
-/** Most cells at once `--jobs` accepts: each holds a child process and a few sockets. */
-export const MAX_JOBS = 64;
-/** Bound of a cell's cleanup (peers stopped, sockets and env closed, proxy closed). */
+/** Bound of a cell's cleanup (sockets closed, peers stopped), apart from the cell's own. */
 const CLEANUP_TIMEOUT_MS = 5_000;
 /** A peer's own harness bound beyond the cell's: a backstop, the cell's timer fires first. */
 const PEER_BACKSTOP_MS = 2_000;
-/** Default seed of the fault decisions of a run (printed; `--seed` changes it). */
-export const DEFAULT_SEED = 'netlab-interop';
 /** Characters of a peer's stderr quoted in a detail. */
 const STDERR_TAIL_CHARS = 300;
-
-export function cellId(cell: Cell): string {
-  return `${cell.peer}/${cell.protocol}/${cell.role}/${cell.transport}/${cell.faults}`;
-}
 
 export function dialectOf(peer: PeerId): PeerDialect {
   return PEER_DIALECTS[peer];
@@ -168,21 +149,6 @@ export function matrixCells(selection: Selection = {}): Cell[] {
   }
   return [...groups.values()].map((g) => g.cells[g.k % g.cells.length]!);
 }
-
-export interface CellOptions {
-  /** Bound of the cell (default DEFAULT_CELL_TIMEOUT_MS). */
-  timeoutMs?: number;
-  /** Seed of the fault decisions; a cell uses `${seed}/${cellId}` (default DEFAULT_SEED). */
-  seed?: string;
-  /**
-   * Keep the last N trace events of netlab's side of the cell (its env's), for the report's viewer
-   * (default 0: none; `netlab interop --out` keeps CELL_TRACE_EVENTS_MAX).
-   */
-  traceCapacity?: number;
-}
-
-/** Trace events `netlab interop --out` keeps per cell: an exchange is a few hundred. */
-export const CELL_TRACE_EVENTS_MAX = 5_000;
 
 /** The cell ended as an error (not a failed check): a peer crashed, timed out, could not start. */
 class CellError extends Error {
@@ -438,7 +404,7 @@ export async function runCell(cell: Cell, options: CellOptions = {}): Promise<Ce
       ? result('error', `NETLAB_REQUIRE_PEERS=1 and ${reason}`, null)
       : result('skip', reason, null);
   }
-  const version = await peerVersion(dialect.command);
+  const version = await peerVersion(dialect.command, dialect.versionArgs);
   const label = `${dialect.command} ${version ?? 'unknown'}`;
 
   const deadlineMs = startMs + timeoutMs;
@@ -559,32 +525,6 @@ export async function runCell(cell: Cell, options: CellOptions = {}): Promise<Ce
 
 function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
-}
-
-export interface MatrixOptions extends CellOptions {
-  /** Cells run at once (default DEFAULT_JOBS). */
-  jobs?: number;
-  /** Called as each cell finishes (in completion order). */
-  onResult?: (result: CellResult, index: number) => void;
-}
-
-/** Runs cells, `jobs` at a time; results in the order of `cells`. */
-export async function runMatrix(cells: readonly Cell[], options: MatrixOptions = {}): Promise<CellResult[]> {
-  const jobs = Math.max(1, Math.min(options.jobs ?? DEFAULT_JOBS, MAX_JOBS));
-  const results: CellResult[] = new Array<CellResult>(cells.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const index = next++;
-      const cell = cells[index];
-      if (cell === undefined) return;
-      const r = await runCell(cell, options);
-      results[index] = r;
-      options.onResult?.(r, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(jobs, cells.length) }, worker));
-  return results;
 }
 
 /** A cell's one-line title for tests and the report: what netlab and the peer do. */

@@ -1,25 +1,13 @@
 /**
- * Interop cells as report cases (schema netlab/report@2): one case per cell, `runtime: "real"`,
+ * SP interop cells as report cases (schema netlab/report@2): one case per cell, `runtime: "real"`,
  * `impl` the third-party library and its version ("nng 1.5.2"), so the web report's matrix shows a
  * column "nng 1.5.2 (real)" beside netlab's; rows are the cell's check without the peer
- * (`interop/PROTOCOL/ROLE/TRANSPORT[/FAULTS]`). See reports/SCHEMA.md, "Interop cases".
+ * (`interop/PROTOCOL/ROLE/TRANSPORT[/FAULTS]`). The report around them: scenarios/interop/report.ts.
  */
-import {
-  createReport,
-  mergeSuiteInto,
-  traceFileName,
-  TRACES_DIR,
-  type BannerInput,
-  type CaseInput,
-  type Report,
-} from '../../../reports/schema.js';
-import type { TraceFile } from '../../../reports/write.js';
-import { toJsonLines, TRACE_SCHEMA } from '../../../sim/trace.js';
+import { traceFileName, TRACES_DIR, type CaseInput } from '../../../reports/schema.js';
+import { INTEROP_SUITE } from '../../interop/report.js';
 import { dialectOf, exchangeOfCell, type Cell, type CellResult } from './matrix.js';
-import { faultProfile } from './faults.js';
-
-/** The report suite interop cases go in (a rerun replaces it in an existing report). */
-export const INTEROP_SUITE = 'interop';
+import { faultProfile } from '../../interop/faults.js';
 
 /** The library a peer program ships with, as the report's matrix column names it. */
 const LIBRARY: Record<Cell['peer'], string> = { nng: 'nng', nanomsg: 'nanomsg' };
@@ -37,26 +25,7 @@ export function replayCommand(cell: Cell, seed: string): string {
   );
 }
 
-/** The trace file of a cell that recorded one (null without), as the report's traces/ holds it. */
-function cellTraceFile(r: CellResult, caseId: string, seed: string): TraceFile | null {
-  if (r.trace.length === 0) return null;
-  return {
-    file: traceFileName(caseId),
-    content: toJsonLines(
-      { schema: TRACE_SCHEMA, seed, source: `${replayCommand(r, seed)} (netlab's side, real sockets)` },
-      r.trace,
-    ),
-  };
-}
-
-/** The trace files of the cells that recorded one, for writeReportFiles beside the report. */
-export function cellTraces(results: readonly CellResult[], seed: string): TraceFile[] {
-  return results.flatMap((r) => {
-    const t = cellTraceFile(r, cellCase(r, seed).id, seed);
-    return t === null ? [] : [t];
-  });
-}
-
+/** The report case of an SP cell's result. */
 export function cellCase(r: CellResult, seed: string): CaseInput {
   const exchange = exchangeOfCell(r);
   const dialect = dialectOf(r.peer);
@@ -96,50 +65,4 @@ export function cellCase(r: CellResult, seed: string): CaseInput {
     trace: r.trace.length > 0 ? `${TRACES_DIR}/${traceFileName(id)}` : null,
     wallMs: r.durationMs,
   };
-}
-
-export interface InteropRunInfo {
-  seed: string;
-  knobs: Record<string, string | number | boolean>;
-  netlabVersion: string;
-  commit: string;
-  startedAt: string;
-  wallMs: number;
-}
-
-/** A new report holding only the interop suite. */
-export function interopReport(results: readonly CellResult[], info: InteropRunInfo): Report {
-  const banner: BannerInput = {
-    simSeed: info.seed,
-    // No fast-check property runs here; 0 says "none" in an integer field.
-    fcSeed: 0,
-    knobs: info.knobs,
-    netlabVersion: info.netlabVersion,
-    commit: info.commit,
-    nodeVersion: process.version,
-    startedAt: info.startedAt,
-    virtualUs: 0,
-    wallMs: Math.round(info.wallMs),
-    scenarioRuns: null,
-    scenarioRunsPerSec: null,
-  };
-  return createReport(banner, [{ name: INTEROP_SUITE, cases: results.map((r) => cellCase(r, info.seed)) }]);
-}
-
-/**
- * An existing report (say of `netlab run`) with its interop suite replaced by these results: the
- * rest is kept as it was, the interop knobs are added to its banner as `interop.*`, totals recomputed.
- */
-export function mergeInteropInto(
-  existing: Report,
-  results: readonly CellResult[],
-  info: InteropRunInfo,
-): Report {
-  return mergeSuiteInto(
-    existing,
-    INTEROP_SUITE,
-    results.map((r) => cellCase(r, info.seed)),
-    'interop',
-    info.knobs,
-  );
 }

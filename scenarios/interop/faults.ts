@@ -8,13 +8,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFaultProxy } from '../../../impl/runtime/node-proxy.js';
+import { startFaultProxy } from '../../impl/runtime/node-proxy.js';
 import {
   describeProxyFaults,
   PROXY_PROFILES,
   PROXY_PROFILE_NAMES,
   type ProxyProfileName,
-} from '../../../impl/runtime/proxy-plan.js';
+} from '../../impl/runtime/proxy-plan.js';
 
 export type Transport = 'tcp' | 'ipc';
 export const TRANSPORTS: readonly Transport[] = ['tcp', 'ipc'];
