@@ -10,33 +10,28 @@
 import {
   defaultFrameDecoder,
   EchoError,
-  FRAME_HEADER_BYTES,
   runEchoClient,
   startEchoServer,
+  type EchoOutcome,
   type EchoServerStats,
   type FrameDecoderFactory,
 } from '../../impl/echo/echo.js';
-import { openEchoRequester, type EchoRequester } from '../../impl/echo/requester.js';
-import type {
-  ConnectCallback,
-  ConnectOptions,
-  ConnHandlers,
-  Env,
-  StreamConn,
-  TraceInput,
-} from '../../impl/runtime/env.js';
-import { ForwardingEnv } from '../../impl/runtime/env.js';
+import {
+  openEchoRequester,
+  type EchoRequester,
+  type EchoRequesterOptions,
+  type EchoRequesterStats,
+} from '../../impl/echo/requester.js';
+import type { Env } from '../../impl/runtime/env.js';
 import type { CheckContext, ImplInfo, StackRun } from '../stack.js';
 import type {
-  AllocObs,
-  AttemptRecord,
   EchoCheckContext,
   EchoClientObs,
   EchoObservations,
   EchoServerObs,
-  ProtocolErrorRecord,
+  SessionRecord,
 } from './checks.js';
-import { ConnWrappingEnv, ForwardingConn } from './conn.js';
+import { ConnWrappingEnv } from './conn.js';
 import {
   DEFAULT_RETRY_PAUSE_US,
   sessionsOf,
@@ -44,6 +39,7 @@ import {
   type EchoScenario,
   type ServerSpec,
 } from './model.js';
+import { ActorEnv, FrameTap, recordingDecoder, TappedServerConn } from './taps.js';
 
 /**
  * An implementation under test: netlab itself, or a museum variant composed from the real stack
@@ -63,12 +59,8 @@ export const NETLAB_VARIANT: EchoVariant = {
   family: null,
 };
 
-/**
- * The most one allocation in a scenario may take (64 MiB, far above any legitimate frame: messages
- * are at most 1 MiB). A larger request fails as an exhausted heap would (RangeError) after it is
- * recorded, so a planted allocation bug shows in the observations without taking the machine's memory.
- */
-export const SIM_HEAP_BYTES = 64 * 1024 * 1024;
+// The heap bound lives with the recording decoder it bounds (taps.ts); re-exported, as before.
+export { SIM_HEAP_BYTES } from './taps.js';
 
 /**
  * Deterministic payload of message `index` of the client at position `clientIndex`: its content
@@ -99,150 +91,6 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 function codeOf(e: unknown): string {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : e instanceof Error ? e.name : 'unknown';
-}
-
-/** A decoder factory whose allocations are recorded in `o` (and bounded by SIM_HEAP_BYTES). */
-function recordingDecoder(base: FrameDecoderFactory, o: AllocObs): FrameDecoderFactory {
-  const allocate = (bytes: number): Uint8Array => {
-    if (!Number.isSafeInteger(bytes) || bytes < 0) {
-      o.badAllocs++;
-      throw new RangeError(`allocate(${bytes}): not a byte count`);
-    }
-    if (bytes > o.maxAllocBytes) o.maxAllocBytes = bytes;
-    if (bytes > SIM_HEAP_BYTES)
-      throw new RangeError(`allocate(${bytes}): beyond the simulated heap (${SIM_HEAP_BYTES} bytes)`);
-    return new Uint8Array(bytes);
-  };
-  return (maxFrameBytes) => base(maxFrameBytes, allocate);
-}
-
-/**
- * Follows the frame structure of the bytes a server reads (independently of the server's own
- * decoder): counts headers split across reads and zero-length frames.
- */
-class FrameTap {
-  private headerFill = 0;
-  private readonly header = new Uint8Array(FRAME_HEADER_BYTES);
-  private remaining = 0;
-
-  constructor(private readonly o: EchoServerObs) {}
-
-  push(chunk: Uint8Array): void {
-    let i = 0;
-    while (i < chunk.length) {
-      if (this.remaining > 0) {
-        const take = Math.min(this.remaining, chunk.length - i);
-        this.remaining -= take;
-        i += take;
-        continue;
-      }
-      const take = Math.min(FRAME_HEADER_BYTES - this.headerFill, chunk.length - i);
-      this.header.set(chunk.subarray(i, i + take), this.headerFill);
-      this.headerFill += take;
-      i += take;
-      if (this.headerFill < FRAME_HEADER_BYTES) {
-        this.o.splitHeaders++;
-        return;
-      }
-      this.headerFill = 0;
-      const h = this.header;
-      this.remaining = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
-      if (this.remaining === 0) this.o.zeroLengthFrames++;
-    }
-  }
-}
-
-class TappedServerConn extends ForwardingConn {
-  constructor(
-    inner: StreamConn,
-    private readonly tap: FrameTap,
-  ) {
-    super(inner);
-  }
-  override setHandlers(handlers: ConnHandlers): void {
-    this.inner.setHandlers(
-      handlers.onData === undefined
-        ? handlers
-        : {
-            ...handlers,
-            onData: (bytes) => {
-              this.tap.push(bytes);
-              handlers.onData?.(bytes);
-            },
-          },
-    );
-  }
-}
-
-/** A connection whose end (closed by either side) is noted in its attempt record. */
-class TappedClientConn extends ForwardingConn {
-  constructor(
-    inner: StreamConn,
-    private readonly ended: () => void,
-  ) {
-    super(inner);
-  }
-  override setHandlers(handlers: ConnHandlers): void {
-    this.inner.setHandlers({
-      ...handlers,
-      onClose: (error) => {
-        this.ended();
-        handlers.onClose?.(error);
-      },
-    });
-  }
-  override close(): void {
-    this.ended();
-    this.inner.close();
-  }
-  override reset(): void {
-    this.ended();
-    this.inner.reset();
-  }
-}
-
-/**
- * A host's env as one actor sees it: typed errors its code traces are recorded (protocol errors),
- * and for clients every connect attempt with when it ended.
- */
-class ActorEnv extends ForwardingEnv {
-  constructor(
-    env: Env,
-    private readonly errors: ProtocolErrorRecord[],
-    private readonly attempts: AttemptRecord[] | null,
-  ) {
-    super(env);
-  }
-  override connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void {
-    const attempts = this.attempts;
-    if (attempts === null) {
-      this.inner.connect(address, callback, options);
-      return;
-    }
-    const rec: AttemptRecord = { atUs: this.inner.nowUs(), endUs: null, connected: false };
-    attempts.push(rec);
-    const ended = (): void => {
-      rec.endUs ??= this.inner.nowUs();
-    };
-    this.inner.connect(
-      address,
-      (error, conn) => {
-        if (conn === undefined) {
-          ended();
-          callback(error, conn);
-          return;
-        }
-        rec.connected = true;
-        callback(error, new TappedClientConn(conn, ended));
-      },
-      options,
-    );
-  }
-  override trace(event: TraceInput): void {
-    if (event.kind === 'error')
-      this.errors.push({ atUs: this.inner.nowUs(), code: event.code, message: event.message });
-    if (this.inner.tracing) this.inner.trace(event);
-  }
 }
 
 function newClientObs(c: ClientSpec): EchoClientObs {
@@ -313,6 +161,19 @@ function addServerStats(total: EchoServerStats, s: EchoServerStats): void {
 }
 
 /**
+ * What the actors of one scenario share: the scenario's observations, each client's position (its
+ * payloads' identity), and the live counters of every server and requester incarnation, folded
+ * into the observations at the end.
+ */
+interface EchoActorsState {
+  readonly variant: EchoVariant;
+  readonly obs: EchoObservations;
+  readonly clientIndex: ReadonlyMap<string, number>;
+  readonly serverStats: ReadonlyMap<string, EchoServerStats[]>;
+  readonly requesters: ReadonlyMap<string, EchoRequester[]>;
+}
+
+/**
  * The actors of one echo scenario for an implementation variant (StackCore.start): the engine boots
  * them on each host, runs the substrate, then calls finish() and evaluates the checks.
  */
@@ -323,198 +184,272 @@ export function startEchoActors(
   const obs: EchoObservations = { clients: {}, servers: {}, crash: null };
   for (const c of scenario.clients) obs.clients[c.name] = newClientObs(c);
   for (const x of scenario.servers) obs.servers[x.name] = newServerObs(x);
-  const clientIndex = new Map(scenario.clients.map((c, i) => [c.name, i]));
-  /** Live counters of every incarnation, folded into the observations at the end. */
-  const serverStats = new Map<string, EchoServerStats[]>(scenario.servers.map((x) => [x.name, []]));
-  const requesters = new Map<string, EchoRequester[]>(scenario.clients.map((c) => [c.name, []]));
-
-  const runServer = async (x: ServerSpec, env: Env): Promise<void> => {
-    const o = obs.servers[x.name]!;
-    o.boots++;
-    o.listeningAtUs = null;
-    if (x.startUs > env.nowUs()) await env.sleep(x.startUs - env.nowUs());
-    const wrapped = variant.serverEnv?.(env, x) ?? env;
-    // Each connection gets its own tap: frame boundaries are per byte stream.
-    const actorEnv = new ConnWrappingEnv(
-      new ActorEnv(wrapped, o.protocolErrors, null),
-      (conn) => new TappedServerConn(conn, new FrameTap(o)),
-    );
-    try {
-      const server = await startEchoServer(actorEnv, x.listen, {
-        ...(x.options.maxFrameBytes !== undefined ? { maxFrameBytes: x.options.maxFrameBytes } : {}),
-        ...(x.options.maxPendingOutBytes !== undefined
-          ? { maxPendingOutBytes: x.options.maxPendingOutBytes }
-          : {}),
-        frameDecoder: recordingDecoder(variant.serverDecoder ?? defaultFrameDecoder, o),
-      });
-      o.listeningAtUs = env.nowUs();
-      serverStats.get(x.name)!.push(server.stats);
-    } catch (e) {
-      o.listenErrors.push((e as Error).message);
-    }
-  };
-
-  const clientEnv = (c: ClientSpec, env: Env, o: EchoClientObs): Env =>
-    new ActorEnv(variant.clientEnv?.(env, c) ?? env, o.protocolErrors, o.attempts);
-
-  const runRequests = async (c: ClientSpec, env: Env, o: EchoClientObs): Promise<void> => {
-    const opt = c.options;
-    const requester = openEchoRequester(clientEnv(c, env, o), c.connect, {
-      ...(opt.maxFrameBytes !== undefined ? { maxFrameBytes: opt.maxFrameBytes } : {}),
-      ...(opt.maxPending !== undefined ? { maxPending: opt.maxPending } : {}),
-      ...(opt.reconnectMinUs !== undefined ? { reconnectMinUs: opt.reconnectMinUs } : {}),
-      ...(opt.reconnectMaxUs !== undefined ? { reconnectMaxUs: opt.reconnectMaxUs } : {}),
-      ...(opt.maxConnectAttempts !== undefined ? { maxConnectAttempts: opt.maxConnectAttempts } : {}),
-      ...(opt.connectTimeoutUs !== undefined ? { connectTimeoutUs: opt.connectTimeoutUs } : {}),
-      frameDecoder: recordingDecoder(defaultFrameDecoder, o),
-    });
-    requesters.get(c.name)!.push(requester);
-    const window = opt.window ?? 1;
-    const me = clientIndex.get(c.name)!;
-    let outstanding = 0;
-    let room: { resolve(): void } | undefined;
-    const settle = (): void => {
-      outstanding--;
-      const r = room;
-      room = undefined;
-      r?.resolve();
-      if (outstanding === 0 && o.started.length === c.messages.length) o.doneAtUs ??= env.nowUs();
-    };
-    // After a restart the application picks up where it left off.
-    for (let i = o.started.length; i < c.messages.length; i++) {
-      while (outstanding >= window) {
-        const wait = env.defer<void>();
-        room = wait;
-        await wait.promise;
-      }
-      const m = c.messages[i]!;
-      if (m.gapUs > 0) await env.sleep(m.gapUs);
-      const body = echoPayload(me, i, m.bytes);
-      o.started.push({ index: i, atUs: env.nowUs() });
-      outstanding++;
-      if (outstanding > o.maxOutstanding) o.maxOutstanding = outstanding;
-      requester.request(body).then(
-        (reply) => {
-          o.replies.push({
-            index: i,
-            session: null,
-            atUs: env.nowUs(),
-            bytes: reply.length,
-            intact: bytesEqual(reply, body),
-          });
-          settle();
-        },
-        (e: unknown) => {
-          o.failed.push({ index: i, atUs: env.nowUs(), code: codeOf(e) });
-          settle();
-        },
-      );
-    }
-    if (outstanding === 0) o.doneAtUs ??= env.nowUs();
-  };
-
-  const runSessions = async (c: ClientSpec, env: Env, o: EchoClientObs): Promise<void> => {
-    const opt = c.options;
-    const me = clientIndex.get(c.name)!;
-    const actorEnv = clientEnv(c, env, o);
-    const decoder = recordingDecoder(defaultFrameDecoder, o);
-    const sessions = sessionsOf(c);
-    for (let s = o.sessions.length; s < sessions.length; s++) {
-      const { first, end } = sessions[s]!;
-      // The pause before a session: the gaps of its messages (a session sends them back to back).
-      let gapUs = 0;
-      for (let i = first; i < end; i++) gapUs += c.messages[i]!.gapUs;
-      if (gapUs > 0) await env.sleep(gapUs);
-      const messages: Uint8Array[] = [];
-      for (let i = first; i < end; i++) {
-        messages.push(echoPayload(me, i, c.messages[i]!.bytes));
-        o.started.push({ index: i, atUs: env.nowUs() });
-      }
-      const rec = {
-        index: s,
-        first,
-        end,
-        startUs: env.nowUs(),
-        endUs: null as number | null,
-        replies: 0,
-        error: null as string | null,
-        closedCleanly: false,
-      };
-      o.sessions.push(rec);
-      let ok = false;
-      try {
-        const outcome = await runEchoClient(actorEnv, c.connect, messages, {
-          ...(opt.maxFrameBytes !== undefined ? { maxFrameBytes: opt.maxFrameBytes } : {}),
-          ...(opt.connectTimeoutUs !== undefined ? { connectTimeoutUs: opt.connectTimeoutUs } : {}),
-          ...(opt.timeoutUs !== undefined ? { timeoutUs: opt.timeoutUs } : {}),
-          frameDecoder: decoder,
-        });
-        outcome.replies.forEach((reply, k) => {
-          o.replies.push({
-            index: first + k,
-            session: s,
-            atUs: env.nowUs(),
-            bytes: reply.length,
-            intact: messages[k] !== undefined && bytesEqual(reply, messages[k]),
-          });
-        });
-        rec.replies = outcome.replies.length;
-        rec.error = outcome.error;
-        rec.closedCleanly = outcome.closedCleanly;
-        ok = outcome.error === null && outcome.replies.length === messages.length;
-      } catch (e) {
-        // A protocol error (an EchoError): the replies so far went with the rejected promise.
-        rec.error = e instanceof EchoError ? e.code : codeOf(e);
-      }
-      rec.endUs = env.nowUs();
-      if (!ok) await env.sleep(opt.retryPauseUs ?? DEFAULT_RETRY_PAUSE_US);
-    }
-    o.doneAtUs ??= env.nowUs();
-  };
-
-  const runClient = async (c: ClientSpec, env: Env): Promise<void> => {
-    const o = obs.clients[c.name]!;
-    o.boots++;
-    if (o.boots > 1) {
-      // A restart: what was in flight is lost with the host (the application starts over from there).
-      const settled = new Set([...o.replies.map((r) => r.index), ...o.failed.map((f) => f.index)]);
-      for (const st of o.started)
-        if (!settled.has(st.index))
-          o.failed.push({ index: st.index, atUs: env.nowUs(), code: 'lost-with-host' });
-      for (const s of o.sessions) s.endUs ??= env.nowUs();
-    }
-    if (c.startUs > env.nowUs()) await env.sleep(c.startUs - env.nowUs());
-    if (c.mode === 'requests') await runRequests(c, env, o);
-    else await runSessions(c, env, o);
+  const state: EchoActorsState = {
+    variant,
+    obs,
+    clientIndex: new Map(scenario.clients.map((c, i) => [c.name, i])),
+    serverStats: new Map<string, EchoServerStats[]>(scenario.servers.map((x) => [x.name, []])),
+    requesters: new Map<string, EchoRequester[]>(scenario.clients.map((c) => [c.name, []])),
   };
 
   return {
     observations: obs,
     boot(host, env) {
-      for (const x of scenario.servers) if (x.host === host) void runServer(x, env);
-      for (const c of scenario.clients) if (c.host === host) void runClient(c, env);
+      for (const x of scenario.servers) if (x.host === host) void runServer(state, x, env);
+      for (const c of scenario.clients) if (c.host === host) void runClient(state, c, env);
     },
     finish(crash) {
       obs.crash = crash;
-      for (const [name, list] of serverStats)
+      for (const [name, list] of state.serverStats)
         for (const s of list) addServerStats(obs.servers[name]!.stats, s);
-      for (const [name, list] of requesters) {
-        const total = obs.clients[name]!.requester;
-        for (const r of list) {
-          total.connectAttempts += r.stats.connectAttempts;
-          total.connects += r.stats.connects;
-          total.requests += r.stats.requests;
-          total.resends += r.stats.resends;
-          total.replies += r.stats.replies;
-          total.protocolErrors += r.stats.protocolErrors;
-          total.maxPending = Math.max(total.maxPending, r.stats.maxPending);
-        }
-      }
+      for (const [name, list] of state.requesters)
+        for (const r of list) addRequesterStats(obs.clients[name]!.requester, r.stats);
     },
-    activity: () => activityOf(obs, serverStats, requesters),
+    activity: () => activityOf(obs, state.serverStats, state.requesters),
     settled: () => scenario.clients.every((c) => obs.clients[c.name]!.doneAtUs !== null),
     context: (base: CheckContext): EchoCheckContext => base,
   };
+}
+
+/** Adds one requester incarnation's counters into the client's total (maxPending: the most of any). */
+function addRequesterStats(total: EchoClientObs['requester'], s: EchoRequesterStats): void {
+  total.connectAttempts += s.connectAttempts;
+  total.connects += s.connects;
+  total.requests += s.requests;
+  total.resends += s.resends;
+  total.replies += s.replies;
+  total.protocolErrors += s.protocolErrors;
+  total.maxPending = Math.max(total.maxPending, s.maxPending);
+}
+
+/**
+ * One boot of server `x`: waits for its start time, then listens on the variant's env with every
+ * connection tapped (frame structure) and the decoder's allocations recorded; a listen failure is
+ * an observation, not an error.
+ */
+async function runServer(state: EchoActorsState, x: ServerSpec, env: Env): Promise<void> {
+  const { variant } = state;
+  const o = state.obs.servers[x.name]!;
+  o.boots++;
+  o.listeningAtUs = null;
+  if (x.startUs > env.nowUs()) await env.sleep(x.startUs - env.nowUs());
+  const wrapped = variant.serverEnv?.(env, x) ?? env;
+  // Each connection gets its own tap: frame boundaries are per byte stream.
+  const actorEnv = new ConnWrappingEnv(
+    new ActorEnv(wrapped, o.protocolErrors, null),
+    (conn) => new TappedServerConn(conn, new FrameTap(o)),
+  );
+  try {
+    const server = await startEchoServer(actorEnv, x.listen, {
+      ...(x.options.maxFrameBytes !== undefined ? { maxFrameBytes: x.options.maxFrameBytes } : {}),
+      ...(x.options.maxPendingOutBytes !== undefined
+        ? { maxPendingOutBytes: x.options.maxPendingOutBytes }
+        : {}),
+      frameDecoder: recordingDecoder(variant.serverDecoder ?? defaultFrameDecoder, o),
+    });
+    o.listeningAtUs = env.nowUs();
+    state.serverStats.get(x.name)!.push(server.stats);
+  } catch (e) {
+    o.listenErrors.push((e as Error).message);
+  }
+}
+
+/**
+ * One boot of client `c`: after a restart, settles what the lost incarnation left in flight; then
+ * waits for its start time and runs its messages as requests or as sessions.
+ */
+async function runClient(state: EchoActorsState, c: ClientSpec, env: Env): Promise<void> {
+  const o = state.obs.clients[c.name]!;
+  o.boots++;
+  if (o.boots > 1) settleLostWithHost(o, env.nowUs());
+  if (c.startUs > env.nowUs()) await env.sleep(c.startUs - env.nowUs());
+  if (c.mode === 'requests') await runRequests(state, c, env, o);
+  else await runSessions(state, c, env, o);
+}
+
+/**
+ * A restart: what was in flight is lost with the host (the application starts over from there).
+ * Every started message without an outcome fails as 'lost-with-host'; open sessions end now.
+ */
+function settleLostWithHost(o: EchoClientObs, nowUs: number): void {
+  const settled = new Set([...o.replies.map((r) => r.index), ...o.failed.map((f) => f.index)]);
+  for (const st of o.started)
+    if (!settled.has(st.index)) o.failed.push({ index: st.index, atUs: nowUs, code: 'lost-with-host' });
+  for (const s of o.sessions) s.endUs ??= nowUs;
+}
+
+/** The env a client's code runs on: the variant's, recording its protocol errors and connect attempts. */
+function clientEnv(variant: EchoVariant, c: ClientSpec, env: Env, o: EchoClientObs): Env {
+  return new ActorEnv(variant.clientEnv?.(env, c) ?? env, o.protocolErrors, o.attempts);
+}
+
+/** The requester options a client's spec sets (unset ones keep the requester's defaults). */
+function requesterOptions(opt: ClientSpec['options'], o: EchoClientObs): EchoRequesterOptions {
+  return {
+    ...(opt.maxFrameBytes !== undefined ? { maxFrameBytes: opt.maxFrameBytes } : {}),
+    ...(opt.maxPending !== undefined ? { maxPending: opt.maxPending } : {}),
+    ...(opt.reconnectMinUs !== undefined ? { reconnectMinUs: opt.reconnectMinUs } : {}),
+    ...(opt.reconnectMaxUs !== undefined ? { reconnectMaxUs: opt.reconnectMaxUs } : {}),
+    ...(opt.maxConnectAttempts !== undefined ? { maxConnectAttempts: opt.maxConnectAttempts } : {}),
+    ...(opt.connectTimeoutUs !== undefined ? { connectTimeoutUs: opt.connectTimeoutUs } : {}),
+    frameDecoder: recordingDecoder(defaultFrameDecoder, o),
+  };
+}
+
+/**
+ * A requests-mode client: one requester, the messages sent as requests with at most `window`
+ * outstanding, each reply (or failure) recorded; resumes after the last started message on a restart.
+ */
+async function runRequests(state: EchoActorsState, c: ClientSpec, env: Env, o: EchoClientObs): Promise<void> {
+  const opt = c.options;
+  const requester = openEchoRequester(
+    clientEnv(state.variant, c, env, o),
+    c.connect,
+    requesterOptions(opt, o),
+  );
+  state.requesters.get(c.name)!.push(requester);
+  const window = opt.window ?? 1;
+  const me = state.clientIndex.get(c.name)!;
+  let outstanding = 0;
+  let room: { resolve(): void } | undefined;
+  const settle = (): void => {
+    outstanding--;
+    const r = room;
+    room = undefined;
+    r?.resolve();
+    if (outstanding === 0 && o.started.length === c.messages.length) o.doneAtUs ??= env.nowUs();
+  };
+  // After a restart the application picks up where it left off.
+  for (let i = o.started.length; i < c.messages.length; i++) {
+    while (outstanding >= window) {
+      const wait = env.defer<void>();
+      room = wait;
+      await wait.promise;
+    }
+    const m = c.messages[i]!;
+    if (m.gapUs > 0) await env.sleep(m.gapUs);
+    const body = echoPayload(me, i, m.bytes);
+    o.started.push({ index: i, atUs: env.nowUs() });
+    outstanding++;
+    if (outstanding > o.maxOutstanding) o.maxOutstanding = outstanding;
+    requester.request(body).then(
+      (reply) => {
+        o.replies.push({
+          index: i,
+          session: null,
+          atUs: env.nowUs(),
+          bytes: reply.length,
+          intact: bytesEqual(reply, body),
+        });
+        settle();
+      },
+      (e: unknown) => {
+        o.failed.push({ index: i, atUs: env.nowUs(), code: codeOf(e) });
+        settle();
+      },
+    );
+  }
+  if (outstanding === 0) o.doneAtUs ??= env.nowUs();
+}
+
+/**
+ * A sessions-mode client: each session is one connection sending its messages back to back (after
+ * the pause their gaps add up to) and reading the echoes; a session that fails is followed by the
+ * retry pause. Resumes after the last started session on a restart.
+ */
+async function runSessions(state: EchoActorsState, c: ClientSpec, env: Env, o: EchoClientObs): Promise<void> {
+  const opt = c.options;
+  const me = state.clientIndex.get(c.name)!;
+  const actorEnv = clientEnv(state.variant, c, env, o);
+  const decoder = recordingDecoder(defaultFrameDecoder, o);
+  const sessions = sessionsOf(c);
+  for (let s = o.sessions.length; s < sessions.length; s++) {
+    const { first, end } = sessions[s]!;
+    const gapUs = sessionGapUs(c, first, end);
+    if (gapUs > 0) await env.sleep(gapUs);
+    const { messages, rec } = startSession(o, c, me, s, first, end, env.nowUs());
+    let ok = false;
+    try {
+      const outcome = await runEchoClient(actorEnv, c.connect, messages, {
+        ...(opt.maxFrameBytes !== undefined ? { maxFrameBytes: opt.maxFrameBytes } : {}),
+        ...(opt.connectTimeoutUs !== undefined ? { connectTimeoutUs: opt.connectTimeoutUs } : {}),
+        ...(opt.timeoutUs !== undefined ? { timeoutUs: opt.timeoutUs } : {}),
+        frameDecoder: decoder,
+      });
+      ok = recordSessionOutcome(o, rec, outcome, messages, env.nowUs());
+    } catch (e) {
+      // A protocol error (an EchoError): the replies so far went with the rejected promise.
+      rec.error = e instanceof EchoError ? e.code : codeOf(e);
+    }
+    rec.endUs = env.nowUs();
+    if (!ok) await env.sleep(opt.retryPauseUs ?? DEFAULT_RETRY_PAUSE_US);
+  }
+  o.doneAtUs ??= env.nowUs();
+}
+
+/** The pause before a session: the gaps of its messages [first, end) (a session sends them back to back). */
+function sessionGapUs(c: ClientSpec, first: number, end: number): number {
+  let gapUs = 0;
+  for (let i = first; i < end; i++) gapUs += c.messages[i]!.gapUs;
+  return gapUs;
+}
+
+/**
+ * Starts session `s` (messages [first, end)) at `nowUs`: records its messages as started and the
+ * session as open; returns the payloads to send and the session's record.
+ */
+function startSession(
+  o: EchoClientObs,
+  c: ClientSpec,
+  me: number,
+  s: number,
+  first: number,
+  end: number,
+  nowUs: number,
+): { messages: Uint8Array[]; rec: SessionRecord } {
+  const messages: Uint8Array[] = [];
+  for (let i = first; i < end; i++) {
+    messages.push(echoPayload(me, i, c.messages[i]!.bytes));
+    o.started.push({ index: i, atUs: nowUs });
+  }
+  const rec: SessionRecord = {
+    index: s,
+    first,
+    end,
+    startUs: nowUs,
+    endUs: null,
+    replies: 0,
+    error: null,
+    closedCleanly: false,
+  };
+  o.sessions.push(rec);
+  return { messages, rec };
+}
+
+/**
+ * Records how a session that ran to its end went: each echo (against the message it answers) at
+ * `nowUs`, and the session's outcome. True when every message was echoed without an error.
+ */
+function recordSessionOutcome(
+  o: EchoClientObs,
+  rec: SessionRecord,
+  outcome: EchoOutcome,
+  messages: readonly Uint8Array[],
+  nowUs: number,
+): boolean {
+  outcome.replies.forEach((reply, k) => {
+    o.replies.push({
+      index: rec.first + k,
+      session: rec.index,
+      atUs: nowUs,
+      bytes: reply.length,
+      intact: messages[k] !== undefined && bytesEqual(reply, messages[k]),
+    });
+  });
+  rec.replies = outcome.replies.length;
+  rec.error = outcome.error;
+  rec.closedCleanly = outcome.closedCleanly;
+  return outcome.error === null && outcome.replies.length === messages.length;
 }
 
 /**

@@ -103,82 +103,98 @@ function socket(s: Partial<SocketSpec> & Pick<SocketSpec, 'name' | 'host' | 'pro
 
 /** The parity cases, in report order. */
 export function parityCases(): ParityCase[] {
-  const cases: ParityCase[] = [];
-  for (const transport of ['tcp', 'ipc', 'inproc'] as const)
-    cases.push({
-      name: `pair0-${transport}`,
-      title: `PAIR0 over ${transport}: messages of every size, in order`,
-      scenario: defineScenario({
-        name: `parity pair0 ${transport}`,
-        ...topology({ pattern: 'pair0', transport }),
-        workload: { sends: sends('client0', MIXED_SIZES) },
-        checks: DELIVERY,
-      }),
-    });
-  cases.push({
-    name: 'reqrep-tcp-chunked',
-    title: 'REQ/REP over tcp with latency and partial writes: every request answered once',
+  return [...pair0TransportCases(), ...faultCases(), pipelineCase(), pubSubCase()];
+}
+
+/** PAIR0 on each transport, no faults: messages of every size arrive intact and in order. */
+function pair0TransportCases(): ParityCase[] {
+  return (['tcp', 'ipc', 'inproc'] as const).map((transport) => ({
+    name: `pair0-${transport}`,
+    title: `PAIR0 over ${transport}: messages of every size, in order`,
     scenario: defineScenario({
-      name: 'parity reqrep chunked',
-      ...topology({ pattern: 'reqrep', transport: 'tcp', clients: 2 }),
-      network: {
-        latency: { kind: 'uniform', minUs: 500, maxUs: 3000 },
-        randomChunking: true,
-        partialWriteProbability: 0.3,
-      },
-      workload: { sends: [...sends('client0', [10, 3000, 0, 64]), ...sends('client1', [70_000, 1, 2])] },
-      checks: REQREP,
-    }),
-  });
-  cases.push({
-    name: 'pair0-stall',
-    title: 'PAIR0 whose receiver stops reading for 400 ms: nothing lost, order kept',
-    scenario: defineScenario({
-      name: 'parity pair0 stall',
-      ...topology({ pattern: 'pair0', transport: 'tcp' }),
-      workload: { sends: sends('client0', [100, 20_000, 3, 150_000, 7, 64], 20_000) },
-      faults: {
-        version: 1,
-        faults: [{ kind: 'stall-reads', atUs: 30_000, conn: 'all', side: 'server', forUs: 400_000 }],
-      },
-      faultPhaseUs: 600_000,
+      name: `parity pair0 ${transport}`,
+      ...topology({ pattern: 'pair0', transport }),
+      workload: { sends: sends('client0', MIXED_SIZES) },
       checks: DELIVERY,
     }),
-  });
-  cases.push({
-    name: 'reqrep-partition',
-    title: 'REQ/REP across a 300 ms partition: the requests wait or are resent, each answered once',
-    scenario: defineScenario({
-      name: 'parity reqrep partition',
-      ...topology({ pattern: 'reqrep', transport: 'tcp', clientOptions: { 'RETRY-TIME': 200_000 } }),
-      workload: { sends: sends('client0', [10, 20, 30, 40, 50, 60], 50_000) },
-      faults: {
-        version: 1,
-        faults: [{ kind: 'partition', atUs: 80_000, a: ['client0'], b: ['server'], forUs: 300_000 }],
-      },
-      faultPhaseUs: 500_000,
-      checks: REQREP,
-    }),
-    knownDifferences: [
-      {
-        part: 'received.server',
-        why: 'the REQ resends the request the partition caught in flight, so the REP sees that one twice; which request that is depends on timing',
-      },
-    ],
-  });
-  cases.push({
-    name: 'reqrep-reset',
-    title: 'REQ/REP with the connection reset: the REQ redials and resends, each request answered once',
-    scenario: defineScenario({
-      name: 'parity reqrep reset',
-      ...topology({ pattern: 'reqrep', transport: 'tcp', clientOptions: { 'RETRY-TIME': 300_000 } }),
-      workload: { sends: sends('client0', [10, 20, 30, 40], 100_000) },
-      faults: { version: 1, faults: [{ kind: 'reset', atUs: 150_000, conn: 'all' }] },
-      faultPhaseUs: 400_000,
-      checks: REQREP,
-    }),
-  });
-  cases.push({
+  }));
+}
+
+/**
+ * PAIR0 and REQ/REP over tcp under one kind of trouble each: latency with partial writes, a stalled
+ * reader, a partition, a reset.
+ */
+function faultCases(): ParityCase[] {
+  return [
+    {
+      name: 'reqrep-tcp-chunked',
+      title: 'REQ/REP over tcp with latency and partial writes: every request answered once',
+      scenario: defineScenario({
+        name: 'parity reqrep chunked',
+        ...topology({ pattern: 'reqrep', transport: 'tcp', clients: 2 }),
+        network: {
+          latency: { kind: 'uniform', minUs: 500, maxUs: 3000 },
+          randomChunking: true,
+          partialWriteProbability: 0.3,
+        },
+        workload: { sends: [...sends('client0', [10, 3000, 0, 64]), ...sends('client1', [70_000, 1, 2])] },
+        checks: REQREP,
+      }),
+    },
+    {
+      name: 'pair0-stall',
+      title: 'PAIR0 whose receiver stops reading for 400 ms: nothing lost, order kept',
+      scenario: defineScenario({
+        name: 'parity pair0 stall',
+        ...topology({ pattern: 'pair0', transport: 'tcp' }),
+        workload: { sends: sends('client0', [100, 20_000, 3, 150_000, 7, 64], 20_000) },
+        faults: {
+          version: 1,
+          faults: [{ kind: 'stall-reads', atUs: 30_000, conn: 'all', side: 'server', forUs: 400_000 }],
+        },
+        faultPhaseUs: 600_000,
+        checks: DELIVERY,
+      }),
+    },
+    {
+      name: 'reqrep-partition',
+      title: 'REQ/REP across a 300 ms partition: the requests wait or are resent, each answered once',
+      scenario: defineScenario({
+        name: 'parity reqrep partition',
+        ...topology({ pattern: 'reqrep', transport: 'tcp', clientOptions: { 'RETRY-TIME': 200_000 } }),
+        workload: { sends: sends('client0', [10, 20, 30, 40, 50, 60], 50_000) },
+        faults: {
+          version: 1,
+          faults: [{ kind: 'partition', atUs: 80_000, a: ['client0'], b: ['server'], forUs: 300_000 }],
+        },
+        faultPhaseUs: 500_000,
+        checks: REQREP,
+      }),
+      knownDifferences: [
+        {
+          part: 'received.server',
+          why: 'the REQ resends the request the partition caught in flight, so the REP sees that one twice; which request that is depends on timing',
+        },
+      ],
+    },
+    {
+      name: 'reqrep-reset',
+      title: 'REQ/REP with the connection reset: the REQ redials and resends, each request answered once',
+      scenario: defineScenario({
+        name: 'parity reqrep reset',
+        ...topology({ pattern: 'reqrep', transport: 'tcp', clientOptions: { 'RETRY-TIME': 300_000 } }),
+        workload: { sends: sends('client0', [10, 20, 30, 40], 100_000) },
+        faults: { version: 1, faults: [{ kind: 'reset', atUs: 150_000, conn: 'all' }] },
+        faultPhaseUs: 400_000,
+        checks: REQREP,
+      }),
+    },
+  ];
+}
+
+/** PUSH/PULL with one puller behind a slow link for a while: everything, in order. */
+function pipelineCase(): ParityCase {
+  return {
     name: 'pipeline-one-puller',
     title: 'PUSH/PULL to one puller with a slow link for a while: everything, in order',
     scenario: defineScenario({
@@ -217,8 +233,12 @@ export function parityCases(): ParityCase[] {
       faultPhaseUs: 300_000,
       checks: ['stack.no-crash', 'pipeline.each-message-once'],
     }),
-  });
-  cases.push({
+  };
+}
+
+/** PUB/SUB with two subscribers, one to everything and one to two prefixes. */
+function pubSubCase(): ParityCase {
+  return {
     name: 'pubsub-prefixes',
     title: 'PUB/SUB: each subscriber gets exactly the messages matching its prefixes, in order',
     scenario: defineScenario({
@@ -255,8 +275,7 @@ export function parityCases(): ParityCase[] {
       },
       checks: ['stack.no-crash', 'pubsub.in-order-matching', 'pubsub.drops-counted'],
     }),
-  });
-  return cases;
+  };
 }
 
 /** The SP stack's parity suite. */

@@ -14,7 +14,7 @@
 import fc from 'fast-check';
 import type { Message } from '../../../impl/sp/core/message.js';
 import type { Socket, SocketOptions } from '../../../impl/sp/core/socket.js';
-import { SpError } from '../../../impl/sp/errors.js';
+import { SpError, type SpErrorCode } from '../../../impl/sp/errors.js';
 import type { Env, StreamConn } from '../../../impl/runtime/env.js';
 import { openBus0 } from '../../../impl/sp/protocol/bus.js';
 import { openPair0 } from '../../../impl/sp/protocol/pair0.js';
@@ -84,7 +84,16 @@ type Transport = (typeof TRANSPORTS)[number];
 const KNOBS_PER_TRANSPORT = PROTOCOLS.length * LIMITS.length * MODES.length;
 const KNOB_COUNT = KNOBS_PER_TRANSPORT * TRANSPORTS.length;
 
-function knobParts(knob: number): { proto: StreamProtocol; max: number; mode: Mode; transport: Transport } {
+/** What a knob picks: the listening socket's protocol, its MAX-RCV-SIZE, the mode and the transport. */
+interface StreamKnob {
+  readonly proto: StreamProtocol;
+  readonly max: number;
+  readonly mode: Mode;
+  readonly transport: Transport;
+}
+
+/** A knob's parts: the protocol varies fastest, then the limit, the mode, and the transport outermost. */
+function knobParts(knob: number): StreamKnob {
   const t = knob % KNOB_COUNT;
   const k = t % KNOBS_PER_TRANSPORT;
   const perMode = PROTOCOLS.length * LIMITS.length;
@@ -111,115 +120,64 @@ const K_RULE = 3;
 const K_CLOSE = 4;
 const K_CUT = 5;
 
+/** What the model predicts for one input, before the exchange runs. */
+interface StreamPrediction {
+  /** The connection header's verdict: the peer's id, or the error it must fail with. */
+  readonly handshake: ReturnType<typeof modelHandshake>;
+  /** The input holds a whole 8-byte connection header. */
+  readonly complete: boolean;
+  /** The stream is bad (bad header, wrong peer, ErrTooLong): the server must close the pipe. */
+  readonly expectBad: boolean;
+  /** The messages the application must receive, in order. */
+  readonly expected: readonly Expected[];
+}
+
+/** One exec's simulated world: the listening socket on host a, and the peer's host. */
+interface StreamExchange {
+  readonly world: World;
+  /** Host a: the socket's. */
+  readonly serverHost: Env;
+  /** Host b: the raw peer's over tcp (over ipc the peer connects from host a). */
+  readonly peerHost: Env;
+  readonly server: Socket;
+  readonly seen: StreamSeen;
+}
+
+/** What the exchange showed, recorded as the world runs. */
+interface StreamSeen {
+  /** What the application received, in order. */
+  readonly got: Message[];
+  /** What ended the application's recv loop (undefined: nothing did). */
+  readerEnd: unknown;
+  /** How the peer saw its connection end: 'clean' or the reset's code; null while open. */
+  peerClosed: string | null;
+  /** peerClosed once every byte was sent and the reader had SETTLE_US (late modes: twice). */
+  closedAtCheckpoint: string | null;
+  /** peerClosed after HANDSHAKE-TIMEOUT more (judged only for a header cut short). */
+  closedAfterTimeout: string | null;
+}
+
 class StreamRunner implements TargetRunner {
   private readonly frames = new FrameModel();
   private readonly pool = new CheckingPool();
 
   constructor(private readonly impl: string) {}
 
+  /** One input: the model's prediction, the exchange in a fresh world, then the oracles. */
   async exec(input: FuzzInput, ctx: ExecContext): Promise<Finding | null> {
-    const { proto, max, mode, transport } = knobParts(input.knob);
-    const ipc = transport === 'ipc';
-    const data = input.data;
-    const cov = ctx.coverage;
-    const info = protocolByName(proto.name)!;
-    // The model: header, frames, protocol rules.
-    const hs = modelHandshake(data, info.peerId);
-    cov.hit(feature(K_HANDSHAKE, hs.check | (input.knob << 4)));
-    const expected: Expected[] = [];
-    let expectBad = false;
-    const complete = data.length >= 8;
-    if (complete && 'code' in hs) expectBad = true;
-    const body = data.subarray(8);
-    const m = this.frames;
-    m.parse(complete && 'id' in hs ? body : EMPTY, ipc, max);
-    if (complete && 'id' in hs) {
-      for (let i = 0; i < Math.min(m.classCount, 16); i++) cov.hit(feature(K_FRAME, m.classes[i]!));
-      expectBad = m.error !== null;
-      for (let i = 0; i < m.count; i++) {
-        const e = applyRule(proto.rule, body, m.starts[i]!, m.lens[i]!);
-        cov.hit(feature(K_RULE, e === null ? 0 : 1 + Math.min(e.headerLen >> 2, 9)));
-        if (e !== null) expected.push({ ...e, headerAt: e.headerAt + 8, bodyAt: e.bodyAt + 8 });
-      }
-    }
-    for (const c of input.cuts) cov.hit(feature(K_CUT, c < 8 ? c : 8 + Math.min(c - 8, 7)));
-
-    const decoder = decoderImpls().get(this.impl)!;
-    this.pool.reset(
-      max > 0 ? max : this.frames.maxAnnounced,
-      max > 0 ? 'MAX-RCV-SIZE' : 'the largest length announced (MAX-RCV-SIZE 0)',
-    );
-    const world = new World({ seed: 'fuzz/sp-stream', trace: { hash: false }, traceTimers: false });
-    const net = new Network(world);
-    const a = net.addHost('a').env;
-    const b = net.addHost('b').env;
-    const late = mode !== 'drain';
-    const server = proto.open(a, {
-      options: {
-        'MAX-RCV-SIZE': max,
-        'HANDSHAKE-TIMEOUT': HANDSHAKE_TIMEOUT_US,
-        ...(late ? { 'READQ-LEN': 1 } : {}),
-      },
-      allocator: this.pool,
-      frameDecoder: decoder.factory,
-    });
-    const got: Message[] = [];
-    let readerEnd: unknown = undefined;
-    let peerClosed: string | null = null;
-    let closedAtCheckpoint: string | null = null;
-    let closedAfterTimeout: string | null = null;
+    const knob = knobParts(input.knob);
+    const prediction = this.predict(input, knob, ctx.coverage);
+    const exchange = this.openExchange(knob);
     const chunks = chunksOf(input);
-    const read = async (): Promise<void> => {
-      for (;;) {
-        try {
-          got.push(await server.recvMsg());
-        } catch (e) {
-          readerEnd = e;
-          return;
-        }
-      }
-    };
-
-    const script = async (): Promise<void> => {
-      // ipc connects within one host: the peer then runs on the server's host.
-      await server.listen(ipc ? IPC_ADDRESS : 'tcp://a:5555');
-      const raw = await connect(
-        ipc ? a : b,
-        ipc ? IPC_ADDRESS : 'tcp://a:5555',
-        (how) => (peerClosed ??= how),
-      );
-      if (!late) void read();
-      for (const [i, chunk] of chunks.entries()) {
-        if (i > 0) await b.sleep(CHUNK_GAP_US);
-        if (peerClosed !== null) break;
-        raw.write(chunk);
-      }
-      if (mode === 'late-reader+close') raw.conn.close();
-      await b.sleep(SETTLE_US);
-      if (late) {
-        void read();
-        await b.sleep(SETTLE_US);
-      }
-      closedAtCheckpoint = peerClosed;
-      if (!complete && mode !== 'late-reader+close') {
-        await b.sleep(HANDSHAKE_TIMEOUT_US);
-        closedAfterTimeout = peerClosed;
-      }
-      if (raw.conn.state !== 'closed') raw.conn.close();
-      await b.sleep(SETTLE_US);
-      await server.close();
-      await b.sleep(SETTLE_US);
-    };
-
     let worldError: unknown = undefined;
     let settled = false;
     try {
-      const done = script().finally(() => {
+      const done = runPeer(exchange, knob, chunks, prediction.complete).finally(() => {
         settled = true;
-        world.stop();
+        exchange.world.stop();
       });
       done.catch(() => undefined);
-      const r = await world.run({ maxEvents: MAX_EVENTS_PER_EXEC });
+      const r = await exchange.world.run({ maxEvents: MAX_EVENTS_PER_EXEC });
       if (!settled) {
         return {
           oracle: 'hang',
@@ -240,54 +198,214 @@ class StreamRunner implements TargetRunner {
         oracle: 'stream-misbehaved',
         message: `the simulated world failed: ${describeError(worldError)}`,
       };
+    return judgeStream(input.data, knob, prediction, exchange.seen, this.frames.error, ctx.coverage);
+  }
 
-    const closeKind = (c: string | null): number => (c === null ? 0 : c === 'clean' ? 1 : 2);
-    closeFeatures(cov, closeKind(closedAtCheckpoint), closeKind(closedAfterTimeout), got.length);
-    const label = `${proto.name} on ${transport}, MAX-RCV-SIZE ${max}, ${mode}`;
-    if (!(readerEnd instanceof SpError) || readerEnd.code !== 'ErrClosed') {
-      return {
-        oracle: readerEnd instanceof SpError ? 'wrong-error' : 'untyped-error',
-        message: `${label}: recv ended with ${describeError(readerEnd)}, want ErrClosed after close()`,
-      };
-    }
-    // The peer's own close (late-reader+close) says nothing about the server: no close oracle then.
-    const judgeClose = mode !== 'late-reader+close';
-    if (judgeClose && complete && (closedAtCheckpoint !== null) !== expectBad) {
-      return {
-        oracle: 'stream-misbehaved',
-        message: expectBad
-          ? `${label}: the pipe stayed open after a stream the model rejects (${'code' in hs ? hs.code : this.frames.error})`
-          : `${label}: the pipe closed (${String(closedAtCheckpoint)}) on a stream the model accepts`,
-      };
-    }
-    if (judgeClose && !complete && closedAtCheckpoint !== null)
-      return {
-        oracle: 'stream-misbehaved',
-        message: `${label}: closed before a ${data.length}-byte header was complete`,
-      };
-    if (judgeClose && !complete && closedAfterTimeout === null)
-      return {
-        oracle: 'hang',
-        message: `${label}: a ${data.length}-byte header was still open after HANDSHAKE-TIMEOUT`,
-      };
-    if (got.length !== expected.length) {
-      return {
-        oracle: 'output-differs',
-        message: `${label}: the application received ${got.length} messages; the model expects ${expected.length}`,
-      };
-    }
-    for (let i = 0; i < got.length; i++) {
-      const g = got[i]!;
-      const e = expected[i]!;
-      if (!equalAt(g.header, data, e.headerAt, e.headerLen) || !equalAt(g.body, data, e.bodyAt, e.bodyLen)) {
-        return {
-          oracle: 'output-differs',
-          message: `${label}: message ${i + 1} has a ${g.header.length}-byte header and ${g.body.length}-byte body; the model expects ${e.headerLen} and ${e.bodyLen} (input offset ${e.headerAt})`,
-        };
+  /**
+   * The model's prediction for `input`: the connection header (sp-handshake's model), then the frames
+   * (frame-model.ts, left in this.frames), then the protocol's header rule on each payload. Counts
+   * the coverage of each step and of the input's cuts.
+   */
+  private predict(input: FuzzInput, knob: StreamKnob, cov: Coverage): StreamPrediction {
+    const data = input.data;
+    const hs = modelHandshake(data, protocolByName(knob.proto.name)!.peerId);
+    cov.hit(feature(K_HANDSHAKE, hs.check | (input.knob << 4)));
+    const expected: Expected[] = [];
+    let expectBad = false;
+    const complete = data.length >= 8;
+    if (complete && 'code' in hs) expectBad = true;
+    const body = data.subarray(8);
+    const m = this.frames;
+    m.parse(complete && 'id' in hs ? body : EMPTY, knob.transport === 'ipc', knob.max);
+    if (complete && 'id' in hs) {
+      for (let i = 0; i < Math.min(m.classCount, 16); i++) cov.hit(feature(K_FRAME, m.classes[i]!));
+      expectBad = m.error !== null;
+      for (let i = 0; i < m.count; i++) {
+        const e = applyRule(knob.proto.rule, body, m.starts[i]!, m.lens[i]!);
+        cov.hit(feature(K_RULE, e === null ? 0 : 1 + Math.min(e.headerLen >> 2, 9)));
+        if (e !== null) expected.push({ ...e, headerAt: e.headerAt + 8, bodyAt: e.bodyAt + 8 });
       }
     }
-    return null;
+    for (const c of input.cuts) cov.hit(feature(K_CUT, c < 8 ? c : 8 + Math.min(c - 8, 7)));
+    return { handshake: hs, complete, expectBad, expected };
   }
+
+  /**
+   * A fresh world for one exec: hosts a and b, and on a the knob's socket with the implementation's
+   * frame decoder, allocating from the checking pool. The pool's bound is MAX-RCV-SIZE, or with no
+   * limit the largest length the model saw announced (so call after predict()).
+   */
+  private openExchange({ proto, max, mode }: StreamKnob): StreamExchange {
+    const decoder = decoderImpls().get(this.impl)!;
+    this.pool.reset(
+      max > 0 ? max : this.frames.maxAnnounced,
+      max > 0 ? 'MAX-RCV-SIZE' : 'the largest length announced (MAX-RCV-SIZE 0)',
+    );
+    const world = new World({ seed: 'fuzz/sp-stream', trace: { hash: false }, traceTimers: false });
+    const net = new Network(world);
+    const a = net.addHost('a').env;
+    const b = net.addHost('b').env;
+    const server = proto.open(a, {
+      options: {
+        'MAX-RCV-SIZE': max,
+        'HANDSHAKE-TIMEOUT': HANDSHAKE_TIMEOUT_US,
+        ...(mode !== 'drain' ? { 'READQ-LEN': 1 } : {}),
+      },
+      allocator: this.pool,
+      frameDecoder: decoder.factory,
+    });
+    const seen: StreamSeen = {
+      got: [],
+      readerEnd: undefined,
+      peerClosed: null,
+      closedAtCheckpoint: null,
+      closedAfterTimeout: null,
+    };
+    return { world, serverHost: a, peerHost: b, server, seen };
+  }
+}
+
+/** The application: receives until recv fails, recording each message and what ended it. */
+async function readAll(server: Socket, seen: StreamSeen): Promise<void> {
+  for (;;) {
+    try {
+      seen.got.push(await server.recvMsg());
+    } catch (e) {
+      seen.readerEnd = e;
+      return;
+    }
+  }
+}
+
+/**
+ * The exchange's script: the socket listens, the raw peer connects and writes the chunks
+ * CHUNK_GAP_US apart (stopping once its connection is closed), the application reads from the start
+ * (drain) or only once every byte was sent (late modes); the peer's view of the close is noted at
+ * the checkpoint and, for a header cut short, after HANDSHAKE-TIMEOUT; then both ends close.
+ */
+async function runPeer(
+  { serverHost: a, peerHost: b, server, seen }: StreamExchange,
+  { mode, transport }: StreamKnob,
+  chunks: readonly Uint8Array[],
+  complete: boolean,
+): Promise<void> {
+  const ipc = transport === 'ipc';
+  const late = mode !== 'drain';
+  // ipc connects within one host: the peer then runs on the server's host.
+  await server.listen(ipc ? IPC_ADDRESS : 'tcp://a:5555');
+  const raw = await connect(
+    ipc ? a : b,
+    ipc ? IPC_ADDRESS : 'tcp://a:5555',
+    (how) => (seen.peerClosed ??= how),
+  );
+  if (!late) void readAll(server, seen);
+  for (const [i, chunk] of chunks.entries()) {
+    if (i > 0) await b.sleep(CHUNK_GAP_US);
+    if (seen.peerClosed !== null) break;
+    raw.write(chunk);
+  }
+  if (mode === 'late-reader+close') raw.conn.close();
+  await b.sleep(SETTLE_US);
+  if (late) {
+    void readAll(server, seen);
+    await b.sleep(SETTLE_US);
+  }
+  seen.closedAtCheckpoint = seen.peerClosed;
+  if (!complete && mode !== 'late-reader+close') {
+    await b.sleep(HANDSHAKE_TIMEOUT_US);
+    seen.closedAfterTimeout = seen.peerClosed;
+  }
+  if (raw.conn.state !== 'closed') raw.conn.close();
+  await b.sleep(SETTLE_US);
+  await server.close();
+  await b.sleep(SETTLE_US);
+}
+
+/**
+ * The oracles on what the exchange showed against the prediction (after counting the close's
+ * coverage): recv ends with ErrClosed; the pipe closes exactly on a bad stream, and a header cut
+ * short is closed by HANDSHAKE-TIMEOUT and not before; the application gets the expected messages.
+ * `frameError` is the model's frame error, named when a bad stream was left open.
+ */
+function judgeStream(
+  data: Uint8Array,
+  { proto, max, mode, transport }: StreamKnob,
+  prediction: StreamPrediction,
+  seen: StreamSeen,
+  frameError: SpErrorCode | null,
+  cov: Coverage,
+): Finding | null {
+  const closeKind = (c: string | null): number => (c === null ? 0 : c === 'clean' ? 1 : 2);
+  closeFeatures(cov, closeKind(seen.closedAtCheckpoint), closeKind(seen.closedAfterTimeout), seen.got.length);
+  const label = `${proto.name} on ${transport}, MAX-RCV-SIZE ${max}, ${mode}`;
+  const { readerEnd } = seen;
+  if (!(readerEnd instanceof SpError) || readerEnd.code !== 'ErrClosed') {
+    return {
+      oracle: readerEnd instanceof SpError ? 'wrong-error' : 'untyped-error',
+      message: `${label}: recv ended with ${describeError(readerEnd)}, want ErrClosed after close()`,
+    };
+  }
+  // The peer's own close (late-reader+close) says nothing about the server: no close oracle then.
+  if (mode !== 'late-reader+close') {
+    const finding = judgeClose(label, data.length, prediction, seen, frameError);
+    if (finding !== null) return finding;
+  }
+  return judgeMessages(label, data, prediction.expected, seen.got);
+}
+
+/** The close oracles: closed at the checkpoint exactly when the stream is bad; a short header only by the timeout. */
+function judgeClose(
+  label: string,
+  inputBytes: number,
+  { handshake: hs, complete, expectBad }: StreamPrediction,
+  { closedAtCheckpoint, closedAfterTimeout }: StreamSeen,
+  frameError: SpErrorCode | null,
+): Finding | null {
+  if (complete && (closedAtCheckpoint !== null) !== expectBad) {
+    return {
+      oracle: 'stream-misbehaved',
+      message: expectBad
+        ? `${label}: the pipe stayed open after a stream the model rejects (${'code' in hs ? hs.code : frameError})`
+        : `${label}: the pipe closed (${String(closedAtCheckpoint)}) on a stream the model accepts`,
+    };
+  }
+  if (!complete && closedAtCheckpoint !== null)
+    return {
+      oracle: 'stream-misbehaved',
+      message: `${label}: closed before a ${inputBytes}-byte header was complete`,
+    };
+  if (!complete && closedAfterTimeout === null)
+    return {
+      oracle: 'hang',
+      message: `${label}: a ${inputBytes}-byte header was still open after HANDSHAKE-TIMEOUT`,
+    };
+  return null;
+}
+
+/** The output oracle: the application received exactly the expected messages (headers and bodies). */
+function judgeMessages(
+  label: string,
+  data: Uint8Array,
+  expected: readonly Expected[],
+  got: readonly Message[],
+): Finding | null {
+  if (got.length !== expected.length) {
+    return {
+      oracle: 'output-differs',
+      message: `${label}: the application received ${got.length} messages; the model expects ${expected.length}`,
+    };
+  }
+  for (let i = 0; i < got.length; i++) {
+    const g = got[i]!;
+    const e = expected[i]!;
+    if (!equalAt(g.header, data, e.headerAt, e.headerLen) || !equalAt(g.body, data, e.bodyAt, e.bodyLen)) {
+      return {
+        oracle: 'output-differs',
+        message: `${label}: message ${i + 1} has a ${g.header.length}-byte header and ${g.body.length}-byte body; the model expects ${e.headerLen} and ${e.bodyLen} (input offset ${e.headerAt})`,
+      };
+    }
+  }
+  return null;
 }
 
 function closeFeatures(cov: Coverage, atCheckpoint: number, afterTimeout: number, messages: number): void {
