@@ -23,6 +23,7 @@ import {
   type EchoRequesterStats,
 } from '../../impl/echo/requester.js';
 import type { Env } from '../../impl/runtime/env.js';
+import { bytesEqual } from '../../impl/runtime/bytes.js';
 import type { CheckContext, ImplInfo, StackRun } from '../stack.js';
 import type {
   EchoCheckContext,
@@ -79,12 +80,6 @@ export function echoPayload(clientIndex: number, index: number, bytes: number): 
     b[3] = tag & 0xff;
   }
   return b;
-}
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** The stable code of an error (EchoError / NetError `code`), or its name. */
