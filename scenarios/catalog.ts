@@ -194,7 +194,12 @@ export async function runProperty(spec: PropertySpec, o: RunSuiteOptions): Promi
       shrinks: failed ? out.shrinks : null,
       counterexample: failed ? cx : null,
       expected: check?.expected ?? null,
-      actual: check?.actual ?? null,
+      actual:
+        check === undefined
+          ? null
+          : out.shrinkCapped
+            ? `${check.actual ?? 'failed'} (shrinking stopped at its bound of ${out.shrinkRuns} runs: the case may not be minimal)`
+            : check.actual,
       replay: failed ? `netlab replay ${caseFile}` : rerunCommand(spec, o),
       traceHash: failed ? cx!.traceHash : null,
       trace: null,

@@ -36,7 +36,19 @@ export interface PropertyOutcome<S extends Scenario = Scenario> {
   /** Set when a property failed: the shrunk counterexample as a case file. */
   counterexample: CaseFile<S> | null;
   shrinks: number;
+  /** Scenario runs spent shrinking (0 when it passed). */
+  shrinkRuns: number;
+  /** True when shrinking stopped at its bound (PropertyOptions.shrinkRunsMax): the case may not be minimal. */
+  shrinkCapped: boolean;
 }
+
+/**
+ * Default bound on the scenario runs spent shrinking one failure. Shrinking walks down one accepted
+ * candidate at a time; when a failure needs two fault times to keep their distance, fast-check's
+ * integer shrinker can only take 1 µs steps, and an unbounded shrink then takes hours. Counted in
+ * runs, not wall time, so the same seed still gives the same case.
+ */
+export const SHRINK_RUNS_MAX_DEFAULT = 3_000;
 
 export interface PropertyOptions<S extends Scenario = Scenario, O = unknown> {
   /** The stack the scenarios belong to. */
@@ -54,6 +66,8 @@ export interface PropertyOptions<S extends Scenario = Scenario, O = unknown> {
    * the synthetic check 'engine.deterministic' (and shrinks like any failure).
    */
   checkDeterminism?: boolean;
+  /** Bound on the scenario runs spent shrinking a failure (default SHRINK_RUNS_MAX_DEFAULT). */
+  shrinkRunsMax?: number;
   /**
    * fast-check path of a recorded failure (with its fcSeed): start from that counterexample instead
    * of generating, so a failure reported as "fcSeed S, fcPath P" replays at once. Default: none.
@@ -67,16 +81,24 @@ export const DETERMINISM_CHECK = 'engine.deterministic';
 export async function checkProperty<S extends Scenario, O>(
   options: PropertyOptions<S, O>,
 ): Promise<PropertyOutcome<S>> {
+  const shrinkRunsMax = options.shrinkRunsMax ?? SHRINK_RUNS_MAX_DEFAULT;
+  // Runs after the first failure are shrinking runs; past the bound every candidate is taken as
+  // passing without a run, so fast-check settles on the smallest failure found so far.
+  let failedOnce = false;
+  let shrinkRuns = 0;
+  let shrinkCapped = false;
   const details = await fc.check(
     fc.asyncProperty(options.arb, simSeedArb, async (scenario, simSeed) => {
-      const r = await runScenario(options.stack, scenario, simSeed);
-      options.onResult?.(r);
-      if (
-        options.checkDeterminism === true &&
-        (await runScenario(options.stack, scenario, simSeed)).traceHash !== r.traceHash
-      )
-        return false;
-      return r.ok;
+      if (failedOnce) {
+        if (shrinkRuns >= shrinkRunsMax) {
+          shrinkCapped = true;
+          return true;
+        }
+        shrinkRuns++;
+      }
+      const ok = await runOnce(scenario, simSeed);
+      if (!ok) failedOnce = true;
+      return ok;
     }),
     {
       seed: options.fcSeed,
@@ -86,9 +108,43 @@ export async function checkProperty<S extends Scenario, O>(
     },
   );
   if (!details.failed || details.counterexample === null) {
-    return { ok: true, runs: details.numRuns, fcSeed: options.fcSeed, counterexample: null, shrinks: 0 };
+    return {
+      ok: true,
+      runs: details.numRuns,
+      fcSeed: options.fcSeed,
+      counterexample: null,
+      shrinks: 0,
+      shrinkRuns: 0,
+      shrinkCapped: false,
+    };
   }
-  const [scenario, simSeed] = details.counterexample;
+  return failureOutcome(options, details.counterexample, {
+    runs: details.numRuns,
+    shrinks: details.numShrinks,
+    path: details.counterexamplePath ?? '',
+    shrinkRuns,
+    shrinkCapped,
+  });
+
+  /** One generated or shrinking run: true when it passes. */
+  async function runOnce(scenario: S, simSeed: string): Promise<boolean> {
+    const r = await runScenario(options.stack, scenario, simSeed);
+    options.onResult?.(r);
+    if (
+      options.checkDeterminism === true &&
+      (await runScenario(options.stack, scenario, simSeed)).traceHash !== r.traceHash
+    )
+      return false;
+    return r.ok;
+  }
+}
+
+/** The outcome of a failed property: its counterexample run once more, as a case file. */
+async function failureOutcome<S extends Scenario, O>(
+  options: PropertyOptions<S, O>,
+  [scenario, simSeed]: [S, string],
+  found: { runs: number; shrinks: number; path: string; shrinkRuns: number; shrinkCapped: boolean },
+): Promise<PropertyOutcome<S>> {
   const r = await runScenario(options.stack, scenario, simSeed);
   const again = options.checkDeterminism === true ? await runScenario(options.stack, scenario, simSeed) : r;
   const failed = r.checks.filter((c) => c.status === 'fail');
@@ -104,15 +160,17 @@ export async function checkProperty<S extends Scenario, O>(
   }
   return {
     ok: false,
-    runs: details.numRuns,
+    runs: found.runs,
     fcSeed: options.fcSeed,
-    shrinks: details.numShrinks,
+    shrinks: found.shrinks,
+    shrinkRuns: found.shrinkRuns,
+    shrinkCapped: found.shrinkCapped,
     counterexample: {
       schema: CASE_SCHEMA,
       scenario,
       simSeed,
       fcSeed: options.fcSeed,
-      fcPath: details.counterexamplePath ?? '',
+      fcPath: found.path,
       netlabVersion: options.netlabVersion,
       commit: options.commit,
       failed,

@@ -143,6 +143,36 @@ describe('scenario engine', () => {
     }
   });
 
+  it('shrinking stops at its bound in runs: the case found so far still fails, and the same seed gives the same case', async () => {
+    const run = () =>
+      checkProperty({
+        stack: spCore,
+        arb: scenarioArb({ protocol: 'pair0', impl: 'planted/split-body' }),
+        fcSeed: 7,
+        runs: 50,
+        netlabVersion: 'test',
+        commit: 'test',
+        shrinkRunsMax: 3,
+      });
+    const out = await run();
+    expect(out.ok).toBe(false);
+    expect(out.shrinkRuns).toBe(3);
+    expect(out.shrinkCapped).toBe(true);
+    const cx = out.counterexample!;
+    expect((await runScenario(cx.scenario, cx.simSeed)).ok).toBe(false);
+    expect((await run()).counterexample).toEqual(cx);
+    const unbounded = await checkProperty({
+      stack: spCore,
+      arb: scenarioArb({ protocol: 'pair0', impl: 'planted/split-body' }),
+      fcSeed: 7,
+      runs: 50,
+      netlabVersion: 'test',
+      commit: 'test',
+    });
+    expect(unbounded.shrinkCapped).toBe(false);
+    expect(unbounded.shrinkRuns).toBeGreaterThan(3);
+  });
+
   it('a planted bug is found, shrinks to a locally minimal case, and replays to the recorded hash', async () => {
     const out = await checkProperty({
       stack: spCore,
