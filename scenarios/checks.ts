@@ -3,6 +3,7 @@
  * every stack gets (stack.no-crash). The types live in scenarios/stack.ts; a stack defines its own
  * checks in its lab folder and hands them over through StackCore.checks().
  */
+import { describePending } from './actions.js';
 import type { CheckContext, CheckDef, CheckResult, CheckVerdict } from './stack.js';
 
 export type { CheckContext, CheckDef, CheckKind, CheckResult, CheckStatus, CheckVerdict } from './stack.js';
@@ -23,6 +24,20 @@ export const ENGINE_CHECKS: ReadonlyMap<string, CheckDef<unknown, unknown>> = ne
       requirement: 'nothing a peer or the network does makes the stack throw (bad input is a typed error)',
       ref: null,
       evaluate: (_s: unknown, _o: unknown, ctx: CheckContext) => verdict(ctx.crash, 'no event throws'),
+    } satisfies CheckDef<unknown, unknown>,
+    {
+      id: 'stack.workload-completes',
+      kind: 'eventually',
+      requirement:
+        'every application action of the workload (send, request, survey, close) ends with a result or a typed error once faults have healed: none hangs',
+      ref: null,
+      evaluate: (_s: unknown, _o: unknown, ctx: CheckContext): CheckVerdict =>
+        ctx.pending === undefined
+          ? { status: 'not-applicable', expected: null, actual: 'the stack records no application actions' }
+          : verdict(
+              ctx.pending.length === 0 ? null : describePending(ctx.pending),
+              'no action pending at the end',
+            ),
     } satisfies CheckDef<unknown, unknown>,
   ].map((c) => [c.id, c]),
 );

@@ -219,6 +219,7 @@ function checkPhase<S extends Scenario, O, C extends CheckContext>(
     lossy: faults.some((f) => f.startUs !== null && LOSSY_FAULTS.has(f.kind)),
     runtime: substrate.runtime,
     crash,
+    ...(actors.pending !== undefined ? { pending: actors.pending() } : {}),
   });
   const checks = evaluateChecks(stack.checks(), scenario, actors.observations, ctx);
   return {

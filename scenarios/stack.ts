@@ -16,6 +16,7 @@ import type { FamilySpec } from './catalog.js';
 import type { Scenario } from './model.js';
 import type { ScenarioResult } from './runner.js';
 import type { StackInteropRunner } from './interop/matrix.js';
+import type { PendingAction } from './actions.js';
 
 export type CheckKind = 'always' | 'eventually';
 export type CheckStatus = 'pass' | 'fail' | 'not-applicable';
@@ -42,6 +43,11 @@ export interface CheckContext {
   runtime?: 'sim' | 'real';
   /** An event threw: the stack under test crashed (the run stopped there), or null. */
   crash: string | null;
+  /**
+   * Application actions begun and not ended when the run stopped (StackRun.pending); absent when
+   * the stack does not record its actions.
+   */
+  pending?: readonly PendingAction[];
 }
 
 export interface CheckVerdict {
@@ -85,6 +91,11 @@ export interface StackRun<O, C extends CheckContext> {
   settled(): boolean;
   /** The stack's check context: the engine's, plus whatever its checks need (expected payloads). */
   context(base: CheckContext): C;
+  /**
+   * The application actions still pending (scenarios/actions.ts: sends, requests awaiting a reply,
+   * surveys, closes), for `stack.workload-completes`. Absent: the stack does not record them.
+   */
+  pending?(): readonly PendingAction[];
 }
 
 /** An implementation variant of a stack: a museum bug composed from the real stack, or a test double. */

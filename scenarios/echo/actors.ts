@@ -24,6 +24,7 @@ import {
 } from '../../impl/echo/requester.js';
 import type { Env } from '../../impl/runtime/env.js';
 import { bytesEqual } from '../../impl/runtime/bytes.js';
+import type { PendingAction } from '../actions.js';
 import type { CheckContext, ImplInfo, StackRun } from '../stack.js';
 import type {
   EchoCheckContext,
@@ -203,7 +204,20 @@ export function startEchoActors(
     activity: () => activityOf(obs, state.serverStats, state.requesters),
     settled: () => scenario.clients.every((c) => obs.clients[c.name]!.doneAtUs !== null),
     context: (base: CheckContext): EchoCheckContext => base,
+    pending: () => pendingOf(scenario, obs),
   };
+}
+
+/** Messages a client started and saw neither a reply nor a failure for: its actions still pending. */
+function pendingOf(scenario: EchoScenario, obs: EchoObservations): PendingAction[] {
+  const out: PendingAction[] = [];
+  for (const c of scenario.clients) {
+    const o = obs.clients[c.name]!;
+    const settled = new Set([...o.replies.map((r) => r.index), ...o.failed.map((f) => f.index)]);
+    for (const st of o.started)
+      if (!settled.has(st.index)) out.push({ actor: c.name, what: `message #${st.index}`, sinceUs: st.atUs });
+  }
+  return out;
 }
 
 /** Adds one requester incarnation's counters into the client's total (maxPending: the most of any). */

@@ -45,6 +45,7 @@ import {
   openXSurveyor0,
 } from '../../impl/sp/protocol/survey.js';
 import { runtimeAddress, parseSpUrl } from '../../impl/sp/transport/url.js';
+import { ActionLedger } from '../actions.js';
 import type { CheckContext as EngineCheckContext, ImplInfo, StackRun } from '../stack.js';
 import type { CheckContext, DialRecord, Observations, RawPeerObs, SentRecord, SocketObs } from './checks.js';
 import type { RawPeerSpec, Scenario, ScenarioProtocol, SocketSpec } from './model.js';
@@ -339,6 +340,8 @@ class SpScenarioRun {
   private readonly deviceSockets = new Map<string, Socket>();
   /** Run at finish: each socket incarnation folds its counters into its observations. */
   private readonly finalizers: (() => void)[] = [];
+  /** The applications' sends, replies awaited, surveys and closes in progress (stack.workload-completes). */
+  private readonly actions = new ActionLedger();
 
   constructor(
     private readonly scenario: Scenario,
@@ -380,6 +383,7 @@ class SpScenarioRun {
       activity: () => activityOf(this.obs),
       settled: () => settledOf(this.scenario, this.obs),
       context: (base: EngineCheckContext): CheckContext => ({ ...base, payloadOf: this.payloadOf }),
+      pending: () => this.actions.pending(),
     };
   }
 
@@ -389,6 +393,8 @@ class SpScenarioRun {
     const raws = this.scenario.rawPeers.filter((p) => p.host === host);
     // A restart opens new sockets: a device must not join one with its partner's old incarnation.
     for (const spec of mine) this.deviceSockets.delete(spec.name);
+    // What the applications were doing when the host crashed is lost with it, not pending.
+    this.actions.dropHost(host);
     for (const spec of mine) {
       const o = this.obs.sockets[spec.name]!;
       // A request or send cut off by a crash is lost with its host, not pending.
@@ -408,7 +414,7 @@ class SpScenarioRun {
     if (spec.startUs > env.nowUs()) await env.sleep(spec.startUs - env.nowUs());
     o.opened++;
     const s = this.openSocket(spec, env, o);
-    if (armClose(spec, s, o, env)) return;
+    if (armClose(spec, s, o, env, this.actions)) return;
     const pubsubPipes = watchPipes(s, o, env);
     applySubscriptions(spec, s, o, env);
     const sample = sampleQueues(s, o);
@@ -495,17 +501,30 @@ class SpScenarioRun {
           ? s.sendMsg({ header: Uint8Array.of(0, 0, 0, 0), body: m })
           : s.send(m);
         sample();
+        const sendAction = this.actions.begin(spec.host, spec.name, `send #${i}`, env.nowUs());
         try {
           await sending;
         } catch (e) {
           rec.failedAtUs = env.nowUs();
           throw e;
+        } finally {
+          this.actions.end(sendAction);
         }
         rec.acceptedAtUs = env.nowUs();
         sample();
-        if (spec.protocol === 'surveyor0') await collectResponses(s, o, env, i);
+        if (spec.protocol === 'surveyor0') {
+          const survey = this.actions.begin(spec.host, spec.name, `survey #${i}`, env.nowUs());
+          await collectResponses(s, o, env, i);
+          this.actions.end(survey);
+        }
         if (spec.protocol === 'req0') {
-          const reply = await s.recvMsg();
+          const replyAction = this.actions.begin(spec.host, spec.name, `reply to request #${i}`, env.nowUs());
+          let reply;
+          try {
+            reply = await s.recvMsg();
+          } finally {
+            this.actions.end(replyAction);
+          }
           o.received.push({
             atUs: env.nowUs(),
             body: reply.body,
@@ -563,7 +582,12 @@ class SpScenarioRun {
       try {
         const sending = s.sendMsg({ header: encodeU32(id), body: m });
         sample();
-        await sending;
+        const sendAction = this.actions.begin(spec.host, spec.name, `send #${i}`, env.nowUs());
+        try {
+          await sending;
+        } finally {
+          this.actions.end(sendAction);
+        }
         rec.acceptedAtUs = env.nowUs();
         sample();
       } catch (e) {
@@ -696,11 +720,18 @@ function socketTaps(spec: SocketSpec, env: Env, o: SocketObs, pipesNow: () => nu
  * Arms the scenario's close of the socket (closeAtUs): true when that time is already past (a host
  * restart reopened it after it), in which case it is closed again at once, before it dials or listens.
  */
-function armClose(spec: SocketSpec, s: Socket, o: SocketObs, env: Env): boolean {
+function armClose(spec: SocketSpec, s: Socket, o: SocketObs, env: Env, actions: ActionLedger): boolean {
   if (spec.closeAtUs === undefined) return false;
   const close = (): void => {
     o.closedAtUs ??= env.nowUs();
-    s.close().catch((e: unknown) => o.errors.push(`close: ${(e as Error).message}`));
+    const closing = actions.begin(spec.host, spec.name, 'close', env.nowUs());
+    s.close().then(
+      () => actions.end(closing),
+      (e: unknown) => {
+        actions.end(closing);
+        o.errors.push(`close: ${(e as Error).message}`);
+      },
+    );
   };
   // Reopened after its close time (a host restart): closed again before it dials or listens.
   if (spec.closeAtUs <= env.nowUs()) {

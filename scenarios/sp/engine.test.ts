@@ -105,6 +105,29 @@ describe('scenario engine', () => {
     expect(r.observations.sockets.server!.received.length).toBeGreaterThanOrEqual(9);
   });
 
+  it('a request whose REP is gone hangs: stack.workload-completes names it; answered requests leave nothing pending', async () => {
+    const topo = topology({ pattern: 'reqrep', transport: 'tcp' });
+    const checks = ['stack.no-crash', 'stack.workload-completes'];
+    const answered = await runScenario(
+      defineScenario({ ...topo, workload: { sends: sends('client0', [3, 4]) }, checks }),
+      'wc',
+    );
+    expect(answered.checks.map((x) => [x.id, x.status])).toEqual(checks.map((id) => [id, 'pass']));
+    // The REP closes before any request reaches it: REQ resends forever, the reply never comes.
+    const orphan = defineScenario({
+      ...topo,
+      sockets: topo.sockets.map((x) => (x.name === 'server' ? { ...x, closeAtUs: 0 } : x)),
+      workload: { sends: sends('client0', [3, 4]) },
+      checks,
+    });
+    const r = await runScenario(orphan, 'wc');
+    const wc = r.checks.find((x) => x.id === 'stack.workload-completes')!;
+    expect(wc.status).toBe('fail');
+    expect(wc.actual).toMatch(
+      /^1 application action never ended: client0 (send #0|reply to request #0) \(pending since/,
+    );
+  });
+
   it('a raw peer with a bad SP header is cut off and counted; a good one is unaffected', async () => {
     const topo = topology({ pattern: 'pair0', transport: 'tcp' });
     const sc = defineScenario({
