@@ -120,10 +120,12 @@ export default defineConfig([
 
   // Layer boundaries (ARCHITECTURE.md): impl/ imports no lab code, the engine imports no stack, a
   // stack imports no other stack's lab folder. Tests and test helpers of the engine may drive a stack.
+  // Independent oracles: a stack's checks, families and reference tables import no value of the
+  // implementation they judge (the rule itself skips tests).
   {
     files: ['**/*.ts'],
     plugins: { netlab: boundaries },
-    rules: { 'netlab/layer-boundaries': 'error' },
+    rules: { 'netlab/layer-boundaries': 'error', 'netlab/independent-oracles': 'error' },
   },
   {
     files: [

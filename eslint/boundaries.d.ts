@@ -8,5 +8,7 @@ export interface Zone {
 export function stackIds(root: string): string[];
 export function zoneOf(path: string, stacks: readonly string[]): Zone;
 export function violation(from: string, to: string, stacks: readonly string[]): string | null;
+export function isOracleFile(path: string, stacks: readonly string[]): boolean;
+export function oracleViolation(from: string, to: string, stacks: readonly string[]): string | null;
 declare const plugin: ESLint.Plugin;
 export default plugin;

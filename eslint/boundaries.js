@@ -96,4 +96,62 @@ const rule = {
   },
 };
 
-export default { rules: { 'layer-boundaries': rule } };
+/**
+ * Oracle files of a stack's lab folder: its checks, "sometimes" conditions, families (their checks
+ * and the generators that feed them) and its reference tables. Their tests are not oracles.
+ */
+export function isOracleFile(path, stacks) {
+  const z = zoneOf(path, stacks);
+  if (z.kind !== 'stack-lab' || path.endsWith('.test.ts')) return false;
+  const rest = path.slice(`scenarios/${z.stack}/`.length);
+  return (
+    rest === 'checks.ts' || rest === 'sometimes.ts' || rest === 'reference.ts' || rest.startsWith('families/')
+  );
+}
+
+/**
+ * Why importing `to` (a value import; type-only imports are fine) from the oracle file `from` reuses
+ * the implementation under test, or null. An oracle that calls the stack's own helper, option table
+ * or validator agrees with the stack's bug in it; the facts belong in the stack's reference.ts.
+ */
+export function oracleViolation(from, to, stacks) {
+  if (!isOracleFile(from, stacks)) return null;
+  const a = zoneOf(from, stacks);
+  const b = zoneOf(to, stacks);
+  if (b.kind === 'stack-impl' && b.stack === a.stack)
+    return `an oracle does not reuse the implementation under test: ${from} imports ${to}; write the fact in scenarios/${a.stack}/reference.ts (type-only imports are fine)`;
+  return null;
+}
+
+const oracleRule = {
+  meta: {
+    type: 'problem',
+    docs: { description: "keep a stack's checks independent of the implementation they judge" },
+    schema: [],
+  },
+  create(context) {
+    const root = context.cwd;
+    const stacks = stackIds(root);
+    const file = relative(root, context.filename).split(sep).join('/');
+    const check = (node, source, typeOnly) => {
+      if (typeOnly || typeof source !== 'string' || !source.startsWith('.')) return;
+      const target = relative(root, resolve(dirname(context.filename), source))
+        .split(sep)
+        .join('/')
+        .replace(/\.js$/, '.ts');
+      const why = oracleViolation(file, target, stacks);
+      if (why !== null) context.report({ node, message: why });
+    };
+    const typeOnlyImport = (n) =>
+      n.importKind === 'type' ||
+      (n.specifiers.length > 0 && n.specifiers.every((x) => x.importKind === 'type'));
+    return {
+      ImportDeclaration: (n) => check(n, n.source.value, typeOnlyImport(n)),
+      ExportNamedDeclaration: (n) => n.source && check(n, n.source.value, n.exportKind === 'type'),
+      ExportAllDeclaration: (n) => check(n, n.source.value, n.exportKind === 'type'),
+      ImportExpression: (n) => n.source.type === 'Literal' && check(n, n.source.value, false),
+    };
+  },
+};
+
+export default { rules: { 'layer-boundaries': rule, 'independent-oracles': oracleRule } };

@@ -6,7 +6,7 @@
 import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { describe, expect, it } from 'vitest';
-import boundaries, { stackIds, violation, zoneOf } from './boundaries.js';
+import boundaries, { isOracleFile, stackIds, violation, zoneOf } from './boundaries.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -20,7 +20,7 @@ function ruleOnly(): ESLint {
         files: ['**/*.ts'],
         languageOptions: { parser: tseslint.parser },
         plugins: { netlab: boundaries },
-        rules: { 'netlab/layer-boundaries': 'error' },
+        rules: { 'netlab/layer-boundaries': 'error', 'netlab/independent-oracles': 'error' },
       },
     ],
   });
@@ -96,6 +96,42 @@ describe('netlab/layer-boundaries', () => {
         rules: Record<string, unknown>;
       };
       expect(config.rules['netlab/layer-boundaries'], file).toEqual([2]);
+      expect(config.rules['netlab/independent-oracles'], file).toEqual([2]);
     }
+  });
+});
+
+describe('netlab/independent-oracles', () => {
+  it("fails a planted value import of the stack's own implementation into its checks or families", async () => {
+    const checks = await messages(
+      'scenarios/sp/checks.ts',
+      "import { OPTION_DEFAULTS } from '../../impl/sp/options.js';\nexport { hasPrefix } from '../../impl/sp/protocol/pubsub.js';\n",
+    );
+    expect(checks).toHaveLength(2);
+    for (const m of checks) expect(m).toMatch(/an oracle does not reuse the implementation under test/);
+    expect(
+      await messages(
+        'scenarios/echo/families/x.ts',
+        "import { DEFAULT_MAX_PENDING } from '../../../impl/echo/requester.js';\n",
+      ),
+    ).toHaveLength(1);
+  });
+
+  it('lets oracles import types, the runtime helpers and their reference; lets actors and tests drive the stack', async () => {
+    expect(
+      await messages(
+        'scenarios/sp/families/x.ts',
+        "import type { OptionValues } from '../../../impl/sp/options.js';\nimport { type OptionName } from '../../../impl/sp/options.js';\nimport { fromHex } from '../../../impl/runtime/bytes.js';\nimport { scenarioOption } from '../reference.js';\n",
+      ),
+    ).toEqual([]);
+    expect(
+      await messages(
+        'scenarios/sp/actors.ts',
+        "import { openPair0 } from '../../impl/sp/protocol/pair0.js';\n",
+      ),
+    ).toEqual([]);
+    expect(isOracleFile('scenarios/sp/families/framing.test.ts', ['sp'])).toBe(false);
+    expect(isOracleFile('scenarios/sp/sometimes.ts', ['sp'])).toBe(true);
+    expect(isOracleFile('scenarios/checks.ts', ['sp'])).toBe(false);
   });
 });

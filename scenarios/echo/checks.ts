@@ -7,11 +7,12 @@
 import type { EchoRequesterStats } from '../../impl/echo/requester.js';
 import type { EchoServerStats } from '../../impl/echo/echo.js';
 import {
-  DEFAULT_MAX_FRAME_BYTES,
-  DEFAULT_MAX_PENDING_OUT_BYTES,
-  FRAME_HEADER_BYTES,
-} from '../../impl/echo/echo.js';
-import { DEFAULT_MAX_PENDING, DEFAULT_RECONNECT_MIN_US } from '../../impl/echo/requester.js';
+  SPEC_DEFAULT_MAX_FRAME_BYTES as DEFAULT_MAX_FRAME_BYTES,
+  SPEC_DEFAULT_MAX_PENDING as DEFAULT_MAX_PENDING,
+  SPEC_DEFAULT_MAX_PENDING_OUT_BYTES as DEFAULT_MAX_PENDING_OUT_BYTES,
+  SPEC_DEFAULT_RECONNECT_MIN_US as DEFAULT_RECONNECT_MIN_US,
+  SPEC_FRAME_HEADER_BYTES as FRAME_HEADER_BYTES,
+} from './reference.js';
 import { verdict, type CheckContext, type CheckDef, type CheckVerdict } from '../checks.js';
 import { sessionsOf, type ClientSpec, type EchoScenario } from './model.js';
 

@@ -9,8 +9,9 @@
  * are bounded by the network model's windows (sendBufferBytes / recvBufferBytes, drawn small here);
  * the simulator keeps per-connection buffer levels internal, so no check reads them directly.
  */
+import { scenarioOption } from '../reference.js';
 import fc from 'fast-check';
-import { OPTION_DEFAULTS, type OptionValues } from '../../../impl/sp/options.js';
+import type { OptionValues } from '../../../impl/sp/options.js';
 import { parseFaultPlan } from '../../../sim/fault-plan.js';
 import type { FamilySpec, PropertySpec } from '../catalog.js';
 import {
@@ -32,7 +33,6 @@ import {
   type Transport,
 } from '../generators.js';
 import { SCENARIO_VERSION, SP_STACK, type AppSpec, type Scenario, type SocketSpec } from '../model.js';
-import { SCENARIO_SOCKET_DEFAULTS } from '../run.js';
 import { RAW_PIPELINE_PROPERTY } from './raw.js';
 import { PUBSUB_BACKPRESSURE_PROPERTY } from './pubsub.js';
 
@@ -47,13 +47,7 @@ const MAX_MESSAGE_BYTES = 4096;
 const MIN_MESSAGE_BYTES = 4;
 
 /** The value of an option as the scenario configured it (what a check holds the stack to). */
-function optionOf<N extends keyof OptionValues>(spec: SocketSpec, name: N): OptionValues[N] {
-  const own = spec.options[name];
-  if (own !== undefined) return own;
-  const scenarioDefault = SCENARIO_SOCKET_DEFAULTS[name];
-  if (scenarioDefault !== undefined) return scenarioDefault;
-  return OPTION_DEFAULTS[name];
-}
+const optionOf = scenarioOption;
 
 /** Pipes the socket attached over the run (each may hold one delivery beyond a full receive queue). */
 function attachedPipes(o: SocketObs): number {

@@ -5,7 +5,7 @@
  * (sp.md §8 items 1-5).
  */
 import fc from 'fast-check';
-import { PROTOCOLS } from '../../../impl/sp/wire/protocols.js';
+import { SPEC_PROTOCOL_IDS } from '../reference.js';
 import type { FamilySpec, PropertySpec } from '../catalog.js';
 import { defineCheck, verdict, type CheckVerdict, type SocketObs } from '../checks.js';
 import {
@@ -306,7 +306,7 @@ function badHeaderArb(kind: BadHeaderKind, goodHeader: Uint8Array): fc.Arbitrary
     case 'wrong-protocol':
       // Known ids of other protocols (the listener's own included), or any other u16.
       return fc
-        .oneof(fc.constantFrom(...PROTOCOLS.map((x) => x.id)), fc.integer({ min: 0, max: 0xffff }))
+        .oneof(fc.constantFrom(...SPEC_PROTOCOL_IDS), fc.integer({ min: 0, max: 0xffff }))
         .filter((id) => id !== expectedId)
         .map((id) => {
           const h = goodHeader.slice();

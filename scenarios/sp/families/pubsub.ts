@@ -11,11 +11,10 @@
  * index and the message index (scenarios/runner.ts payload()): "" and "00" match everything the PUB
  * (socket 0) sends, "000000" followed by one byte matches one message, "01" matches nothing.
  */
+import { scenarioOption, topicMatches } from '../reference.js';
 import { fromHex } from '../../../impl/runtime/bytes.js';
 import fc from 'fast-check';
 import { parseFaultPlan } from '../../../sim/fault-plan.js';
-import { OPTION_DEFAULTS, type OptionValues } from '../../../impl/sp/options.js';
-import { hasPrefix } from '../../../impl/sp/protocol/pubsub.js';
 import type { PropertySpec } from '../catalog.js';
 import {
   bytesEqual,
@@ -35,15 +34,8 @@ import {
   type Transport,
 } from '../generators.js';
 import { SCENARIO_VERSION, SP_STACK, type Scenario, type SocketSpec } from '../model.js';
-import { SCENARIO_SOCKET_DEFAULTS } from '../run.js';
 
-function optionOf<N extends keyof OptionValues>(spec: SocketSpec, name: N): OptionValues[N] {
-  const own = spec.options[name];
-  if (own !== undefined) return own;
-  const scenarioDefault = SCENARIO_SOCKET_DEFAULTS[name];
-  if (scenarioDefault !== undefined) return scenarioDefault;
-  return OPTION_DEFAULTS[name];
-}
+const optionOf = scenarioOption;
 
 const publishers = (s: Scenario): SocketSpec[] => s.sockets.filter((x) => x.protocol === 'pub0');
 const subscribers = (s: Scenario): SocketSpec[] => s.sockets.filter((x) => x.protocol === 'sub0');
@@ -56,7 +48,7 @@ function topicsOf(spec: SocketSpec): { before: Uint8Array[]; after: Uint8Array[]
 }
 
 const matchesAny = (body: Uint8Array, topics: readonly Uint8Array[]): boolean =>
-  topics.some((t) => hasPrefix(body, t));
+  topics.some((t) => topicMatches(body, t));
 
 function list(xs: readonly number[]): string {
   return xs.length > 8 ? `${xs.slice(0, 8).join(', ')}, ...` : xs.join(', ');

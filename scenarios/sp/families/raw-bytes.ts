@@ -4,12 +4,11 @@
  * back (what a peer wrote, which frames a correct receiver must deliver from it), option values as a
  * scenario configures them, and timing bounds derived from the scenario's network.
  */
-import { OPTION_DEFAULTS, type OptionName, type OptionValues } from '../../../impl/sp/options.js';
-import { encodeHandshake } from '../../../impl/sp/wire/handshake.js';
-import { protocolByName } from '../../../impl/sp/wire/protocols.js';
+import { headerForPeerOf, scenarioOption } from '../reference.js';
+
+export { headerForPeerOf, scenarioOption };
 import type { FaultRecord } from '../../../sim/fault-plan.js';
 import type { RawPeerSpec, RawStep, Scenario, SocketSpec } from '../model.js';
-import { SCENARIO_SOCKET_DEFAULTS } from '../run.js';
 
 /** The largest frame length a double holds exactly; netlab rejects longer ones whatever the limit. */
 export const MAX_EXACT_LENGTH = 2n ** 53n - 1n;
@@ -35,11 +34,6 @@ export function frameHeader(length: bigint, ipc: boolean): Uint8Array {
 
 export function frame(body: Uint8Array, ipc: boolean): Uint8Array {
   return concatBytes([frameHeader(BigInt(body.length), ipc), body]);
-}
-
-/** The 8-byte header of a socket whose peer is `protocol` (what a well-behaved dialer to it sends). */
-export function headerForPeerOf(protocol: string): Uint8Array {
-  return encodeHandshake(protocolByName(protocol)!.peerId);
 }
 
 /**
@@ -106,15 +100,6 @@ export function parseFrames(bytes: Uint8Array, ipc: boolean, limitBytes: bigint)
     pos = start + Number(length);
   }
   return { frames, stop: 'end' };
-}
-
-/** An option of a scenario socket as the scenario configures it (its own, else the runner's, else netlab's default). */
-export function scenarioOption<N extends OptionName>(spec: SocketSpec, name: N): OptionValues[N] {
-  const own = spec.options[name];
-  if (own !== undefined) return own;
-  const runner = SCENARIO_SOCKET_DEFAULTS[name];
-  if (runner !== undefined) return runner;
-  return OPTION_DEFAULTS[name];
 }
 
 /** The frame length a socket accepts at most: MAX-RCV-SIZE, or 2^53-1 when that is 0 (unlimited). */

@@ -9,10 +9,10 @@
  * raw BUS and STAR are in framing.ts (`framing/bus-device`, `framing/star`), raw SURVEYOR /
  * RESPONDENT in survey.ts (`resend/raw-survey`).
  */
+import { topicMatches } from '../reference.js';
 import { fromHex } from '../../../impl/runtime/bytes.js';
 import fc from 'fast-check';
 import { parseFaultPlan } from '../../../sim/fault-plan.js';
-import { hasPrefix } from '../../../impl/sp/protocol/pubsub.js';
 import type { PropertySpec } from '../catalog.js';
 import { bytesEqual, defineCheck, originsOf, payloadOrigin, verdict, type CheckVerdict } from '../checks.js';
 import {
@@ -58,7 +58,7 @@ function topicsOf(sink: SocketSpec): Uint8Array[] | null {
 }
 
 const matches = (body: Uint8Array, topics: Uint8Array[] | null): boolean =>
-  topics === null || topics.some((t) => hasPrefix(body, t));
+  topics === null || topics.some((t) => topicMatches(body, t));
 
 const sinks = (s: Scenario): SocketSpec[] => s.sockets.filter((x) => x.app.kind === 'sink');
 

@@ -10,8 +10,8 @@
  * paused or crashed is not judged (its timers were held). Sometimes the application closes a dialing
  * socket (closeAtUs): after that nothing may happen on it, no connect attempt, no attached pipe.
  */
+import { scenarioOption } from '../reference.js';
 import fc from 'fast-check';
-import { OPTION_NAMES, OptionStore } from '../../../impl/sp/options.js';
 import type { FaultStep } from '../../../sim/fault-plan.js';
 import { parseFaultPlan } from '../../../sim/fault-plan.js';
 import type { FamilySpec, PropertySpec } from '../catalog.js';
@@ -25,7 +25,6 @@ import {
 } from '../checks.js';
 import { faultStepArb, networkArb } from '../generators.js';
 import { SCENARIO_VERSION, SP_STACK, type Scenario, type SocketSpec } from '../model.js';
-import { SCENARIO_SOCKET_DEFAULTS } from '../run.js';
 
 /** Scheduling slack allowed above a timer's interval, in µs (simulated timers fire on time). */
 export const REDIAL_SLACK_US = 1_000;
@@ -48,7 +47,7 @@ interface DialerSeries {
 }
 
 function optionOf(spec: SocketSpec, name: 'RECONNECT-TIME' | 'MAX-RECONNECT-TIME' | 'RETRY-TIME'): number {
-  return new OptionStore({ ...SCENARIO_SOCKET_DEFAULTS, ...spec.options }, OPTION_NAMES).get(name);
+  return scenarioOption(spec, name);
 }
 
 /**
