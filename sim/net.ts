@@ -21,7 +21,15 @@
  * - end.ts       one end as its host's code sees it: writes, reads, half-close, close
  * - flow.ts      one direction: send buffer, segments in flight, receive buffer and window
  * - constants.ts, stats.ts   salts, ports and host aliases; the running totals
+ * - audit.ts     byte accounts per connection direction (the self-check sim.bytes-conserved)
  */
+export {
+  describeAccount,
+  unaccountedBytes,
+  type ByteAudit,
+  type ByteTotals,
+  type FlowAccount,
+} from './net/audit.js';
 export type { ConnInfo } from './net/conn.js';
 export { SimEnv } from './net/env.js';
 export { SimHost, type BootFn, type HostOptions, type HostState } from './net/host.js';

@@ -311,10 +311,35 @@ export function firstDivergence(a: readonly TraceEvent[], b: readonly TraceEvent
   return a.length === b.length ? -1 : n;
 }
 
+/** Where virtual time stepped back in a trace: the first event stamped earlier than the one before it. */
+export interface TimeBackstep {
+  /** The event's sequence number. */
+  seq: number;
+  tUs: number;
+  /** The time of the event just before it. */
+  previousTUs: number;
+}
+
+/**
+ * The trace's own account of virtual time (the engine's self-check sim.time-monotonic judges it):
+ * how many events were stamped, how many of them earlier than the event before them, the first
+ * such step back, and the time of the last event.
+ */
+export interface TimeAudit {
+  events: number;
+  backsteps: number;
+  first: TimeBackstep | null;
+  lastTUs: number;
+}
+
 export class Trace {
   private readonly hasher: Hash64 | undefined;
   private readonly sinks: TraceSink[];
   private seq = 0;
+  /** Time of the last event stamped, and the steps back seen (O(1) per event: see timeAudit). */
+  private lastTUs = 0;
+  private backsteps = 0;
+  private firstBackstep: TimeBackstep | null = null;
   /** True when emitting does anything: callers may skip building an event when it is false. */
   enabled: boolean;
 
@@ -341,8 +366,11 @@ export class Trace {
     if (!this.enabled) return;
     // Stamp in place instead of copying: events are built fresh by the emitter for this call.
     const e = input as TraceEvent;
+    const tUs = this.now();
+    if (tUs < this.lastTUs) this.backstep(this.seq, tUs);
+    this.lastTUs = tUs;
     e.seq = this.seq++;
-    e.tUs = this.now();
+    e.tUs = tUs;
     if (this.hasher !== undefined) mixEvent(this.hasher, e);
     for (let i = 0; i < this.sinks.length; i++) this.sinks[i]!.write(e);
   }
@@ -356,6 +384,8 @@ export class Trace {
     if (!this.enabled) return;
     const seq = this.seq++;
     const tUs = this.now();
+    if (tUs < this.lastTUs) this.backstep(seq, tUs);
+    this.lastTUs = tUs;
     const h = this.hasher;
     if (h !== undefined) {
       mixPlaceLabel(h, LAYOUT_WRITE, tUs, host, conn);
@@ -369,6 +399,8 @@ export class Trace {
     if (!this.enabled) return;
     const seq = this.seq++;
     const tUs = this.now();
+    if (tUs < this.lastTUs) this.backstep(seq, tUs);
+    this.lastTUs = tUs;
     const h = this.hasher;
     if (h !== undefined) {
       mixPlaceLabel(h, LAYOUT_CHUNK, tUs, host, conn);
@@ -383,12 +415,34 @@ export class Trace {
     if (!this.enabled) return;
     const seq = this.seq++;
     const tUs = this.now();
+    if (tUs < this.lastTUs) this.backstep(seq, tUs);
+    this.lastTUs = tUs;
     const h = this.hasher;
     if (h !== undefined) {
       mixPlaceLabel(h, LAYOUT_READ, tUs, host, conn);
       h.word(bytes);
     }
     if (this.sinks.length > 0) this.toSinks({ seq, tUs, kind: 'read', host: host.text, conn, bytes });
+  }
+
+  /** The rare path of the time audit: an event stamped earlier than the one before it. */
+  private backstep(seq: number, tUs: number): void {
+    this.backsteps++;
+    this.firstBackstep ??= { seq, tUs, previousTUs: this.lastTUs };
+  }
+
+  /**
+   * Virtual time as the emitted events carry it: every event's tUs should be at or after the one
+   * before it. Tracked as events are stamped (one comparison each), whether they are hashed, kept
+   * by a sink, or both; a trace that is off (no hash, no sink) stamps nothing and counts nothing.
+   */
+  timeAudit(): TimeAudit {
+    return {
+      events: this.seq,
+      backsteps: this.backsteps,
+      first: this.firstBackstep === null ? null : { ...this.firstBackstep },
+      lastTUs: this.lastTUs,
+    };
   }
 
   private toSinks(e: TraceEvent): void {

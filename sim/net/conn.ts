@@ -112,6 +112,7 @@ export class Conn {
     this.dead = true;
     for (const f of [this.client.out, this.server.out]) {
       f.lostBytes += f.sendQ.length + f.inFlightBytes;
+      f.discardedBytes += f.recvQ.length;
       f.sendQ.clear();
       f.recvQ.clear();
       f.inFlightBytes = 0;
@@ -166,5 +167,8 @@ export class Conn {
     this.retired = true;
     this.dead = true;
     this.net.conns.delete(this.id);
+    // Its accounts are final now (nothing moves on a retired connection): settle them.
+    this.net.ledger.settle(this.client.out);
+    this.net.ledger.settle(this.server.out);
   }
 }

@@ -122,6 +122,7 @@ export class End implements StreamConn {
   close(): void {
     if (this.closed || this.closingLocal) return;
     this.closingLocal = true;
+    this.in.discardedBytes += this.in.recvQ.length;
     this.in.recvQ.clear();
     const trace = this.conn.net.world.trace;
     if (trace.enabled) trace.emit({ kind: 'close', host: this.host.name, conn: this.conn.id, side: 'local' });
@@ -157,6 +158,7 @@ export class End implements StreamConn {
       const handlers = this.handlers;
       if (handlers.onData === undefined) break;
       const chunk = flow.recvQ.shiftChunk()!;
+      flow.readBytes += chunk.length;
       trace.read(this.host.label, this.conn.id, chunk.length);
       handlers.onData(chunk);
     }

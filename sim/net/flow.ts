@@ -42,6 +42,10 @@ export class Flow {
   droppedBytes = 0;
   /** Bytes lost with the connection: given up after maxRetransmits, or unsent or in flight at a reset. */
   lostBytes = 0;
+  /** Bytes the receiving application was handed (onData). */
+  readBytes = 0;
+  /** Bytes that reached the receiver's buffer but were thrown away unread: its end closed, or a reset. */
+  discardedBytes = 0;
   finQueued = false;
   private finSent = false;
   finArrived = false;

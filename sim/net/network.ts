@@ -17,6 +17,7 @@ import type { KeyedStream, Rng } from '../rng.js';
 import { formatAddress, type StreamAddress } from '../stream.js';
 import type { TraceInput } from '../trace.js';
 import type { World } from '../world.js';
+import { ByteLedger, type ByteAudit } from './audit.js';
 import type { Conn, ConnInfo } from './conn.js';
 import { LOCAL_NAMES, SALT_JITTER, SALT_LATENCY, SALT_LOSS } from './constants.js';
 import type { Flow } from './flow.js';
@@ -46,6 +47,8 @@ export class Network {
   /** @internal flows waiting for a partition to heal */
   readonly blockedFlows = new Set<Flow>();
   readonly stats: NetStats = newNetStats();
+  /** @internal the byte accounts of retired connections (see byteAudit). */
+  readonly ledger = new ByteLedger();
 
   constructor(world: World, options: NetworkOptions = {}) {
     this.world = world;
@@ -124,6 +127,17 @@ export class Network {
     const out: ConnInfo[] = [];
     for (const c of this.conns.values()) if (!c.aborted) out.push(c.info());
     return out;
+  }
+
+  /**
+   * Byte conservation per connection and direction, over every connection opened so far (retired
+   * or live): the directions whose bytes accepted by writes differ from the bytes read, buffered
+   * and destroyed. The engine's self-check sim.bytes-conserved judges it at the end of every run.
+   */
+  byteAudit(): ByteAudit {
+    const live: Flow[] = [];
+    for (const c of this.conns.values()) live.push(c.client.out, c.server.out);
+    return this.ledger.audit(live);
   }
 
   /** True while partition `id` is in force (not yet healed). */
