@@ -4,7 +4,7 @@
  * field set, including the replay command. Isomorphic except for nothing: it only calls the runner.
  */
 import fc from 'fast-check';
-import { findCheck } from './checks.js';
+import { findCheck, selfChecksBeyond } from './checks.js';
 import { simSeedArb, type Transport } from './generators.js';
 import type { Scenario } from './model.js';
 import { CASE_SCHEMA, checkProperty, DETERMINISM_CHECK, type CaseFile } from './property.js';
@@ -24,7 +24,11 @@ export interface PropertySpec<S extends Scenario = Scenario> {
   protocols: readonly string[];
   /** Transports the arbitrary draws from; --transport narrows to one. */
   transports: readonly Transport[];
-  /** The invariants (check ids) the property enforces, in report order. */
+  /**
+   * The invariants (check ids) the property enforces, in report order. The simulator's self-checks
+   * (sim.time-monotonic, sim.bytes-conserved) need not be listed: every simulated run judges them,
+   * and the report has a case for each after these.
+   */
   checks: readonly string[];
   /** Fault kinds the arbitrary can draw (coverage lists any never exercised). */
   faultKinds: readonly string[];
@@ -175,7 +179,9 @@ export async function runProperty(spec: PropertySpec, o: RunSuiteOptions): Promi
     role: null,
     fcSeed: o.fcSeed,
   };
-  const cases = spec.checks.map((id): CatalogCase => {
+  // The property's checks, then the self-checks every simulated run judges (unless it lists them).
+  const judged = [...spec.checks, ...selfChecksBeyond(spec.checks)];
+  const cases = judged.map((id): CatalogCase => {
     const def = findCheck(o.stack.checks(), id);
     const failed = failedIds.has(id);
     const check = cx?.failed.find((f) => f.id === id);

@@ -1,12 +1,23 @@
 /**
  * The engine's side of checks: evaluating a stack's checks on a run's observations, and the checks
- * every stack gets (stack.no-crash). The types live in scenarios/stack.ts; a stack defines its own
+ * every stack gets (stack.no-crash, stack.workload-completes, and the simulator's self-checks
+ * sim.time-monotonic and sim.bytes-conserved, which the runner judges on every simulated run whether
+ * or not the scenario names them). The types live in scenarios/stack.ts; a stack defines its own
  * checks in its lab folder and hands them over through StackCore.checks().
  */
+import { describeAccount } from '../sim/net.js';
 import { describePending } from './actions.js';
-import type { CheckContext, CheckDef, CheckResult, CheckVerdict } from './stack.js';
+import type { CheckContext, CheckDef, CheckResult, CheckVerdict, SimAudit } from './stack.js';
 
-export type { CheckContext, CheckDef, CheckKind, CheckResult, CheckStatus, CheckVerdict } from './stack.js';
+export type {
+  CheckContext,
+  CheckDef,
+  CheckKind,
+  CheckResult,
+  CheckStatus,
+  CheckVerdict,
+  SimAudit,
+} from './stack.js';
 
 /** Faults that destroy accepted data in flight. */
 export const LOSSY_FAULTS: ReadonlySet<string> = new Set(['reset', 'crash', 'restart']);
@@ -14,6 +25,81 @@ export const LOSSY_FAULTS: ReadonlySet<string> = new Set(['reset', 'crash', 'res
 export function verdict(violation: string | null, expected: string): CheckVerdict {
   return { status: violation === null ? 'pass' : 'fail', expected, actual: violation };
 }
+
+/** How many discrepant connection directions a sim.bytes-conserved failure spells out. */
+const MAX_LISTED_FLOWS = 3;
+
+/** A self-check's verdict where the simulator kept no accounts (real sockets). */
+const NOT_SIMULATED: CheckVerdict = {
+  status: 'not-applicable',
+  expected: null,
+  actual: 'a self-check of the simulator: judged on the simulated network only',
+};
+
+/** sim.time-monotonic: no trace event stamped earlier than the one before it, nor after the clock. */
+export function timeMonotonicViolation(audit: SimAudit): string | null {
+  const t = audit.time;
+  const problems: string[] = [];
+  if (t.backsteps > 0 && t.first !== null)
+    problems.push(
+      `virtual time stepped back ${t.backsteps} time${t.backsteps === 1 ? '' : 's'} in ${t.events} trace events; ` +
+        `first at event #${t.first.seq}, stamped ${t.first.tUs} us after one at ${t.first.previousTUs} us`,
+    );
+  if (t.lastTUs > audit.clockUs)
+    problems.push(
+      `the last trace event is stamped ${t.lastTUs} us, later than the world's clock at the end (${audit.clockUs} us)`,
+    );
+  return problems.length === 0 ? null : problems.join('; ');
+}
+
+/** sim.bytes-conserved: every connection direction's accepted bytes accounted for. */
+export function bytesConservedViolation(audit: SimAudit): string | null {
+  const v = audit.bytes.violations;
+  if (v.length === 0) return null;
+  const listed = v.slice(0, MAX_LISTED_FLOWS).map(describeAccount);
+  const more = v.length > listed.length ? `; and ${v.length - listed.length} more` : '';
+  return (
+    `${v.length} of ${audit.bytes.flows} connection direction${audit.bytes.flows === 1 ? '' : 's'} ` +
+    `do${v.length === 1 ? 'es' : ''} not add up: ${listed.join('; ')}${more}`
+  );
+}
+
+/** The simulator's self-checks: judged on every simulated run, named by the scenario or not. */
+const SELF_CHECKS: readonly CheckDef<unknown, unknown>[] = [
+  {
+    id: 'sim.time-monotonic',
+    kind: 'always',
+    requirement:
+      "virtual time never steps back: every trace event is stamped at or after the one before it, and none after the world's clock",
+    ref: null,
+    evaluate: (_s: unknown, _o: unknown, ctx: CheckContext) =>
+      ctx.sim === undefined
+        ? NOT_SIMULATED
+        : verdict(
+            timeMonotonicViolation(ctx.sim),
+            'every trace event at or after the one before it, none after the clock',
+          ),
+  },
+  {
+    id: 'sim.bytes-conserved',
+    kind: 'always',
+    requirement:
+      'per connection and direction, the bytes writes accepted = the bytes the reader was handed + the bytes still ' +
+      'buffered (send buffer, in flight, receive buffer) + the bytes destroyed (lost to a reset or timeout, dropped ' +
+      'at a closed end, discarded unread)',
+    ref: null,
+    evaluate: (_s: unknown, _o: unknown, ctx: CheckContext) =>
+      ctx.sim === undefined
+        ? NOT_SIMULATED
+        : verdict(
+            bytesConservedViolation(ctx.sim),
+            'accepted = read + buffered + destroyed, in every direction of every connection',
+          ),
+  },
+];
+
+/** Ids of the simulator's self-checks, in the order the runner appends them. */
+export const SELF_CHECK_IDS: readonly string[] = SELF_CHECKS.map((c) => c.id);
 
 /** Checks of the engine, valid in every stack's scenarios. */
 export const ENGINE_CHECKS: ReadonlyMap<string, CheckDef<unknown, unknown>> = new Map(
@@ -39,8 +125,22 @@ export const ENGINE_CHECKS: ReadonlyMap<string, CheckDef<unknown, unknown>> = ne
               'no action pending at the end',
             ),
     } satisfies CheckDef<unknown, unknown>,
+    ...SELF_CHECKS,
   ].map((c) => [c.id, c]),
 );
+
+/** The self-checks a list of check ids leaves out: judged after them on every simulated run. */
+export function selfChecksBeyond(named: readonly string[]): string[] {
+  return SELF_CHECK_IDS.filter((id) => !named.includes(id));
+}
+
+/**
+ * The self-checks the scenario does not name, judged on the engine's context (`ctx.sim`: the
+ * simulator's accounts). The runner appends them to the scenario's own checks on simulated runs.
+ */
+export function evaluateSelfChecks(named: readonly string[], ctx: CheckContext): CheckResult[] {
+  return evaluateChecks(new Map(), { checks: selfChecksBeyond(named) }, undefined, ctx);
+}
 
 /** A check by id among a stack's checks and the engine's. */
 export function findCheck<S, O, C extends CheckContext>(

@@ -3,7 +3,8 @@
  * network, or real loopback sockets), asks the scenario's stack to boot its actors on each host,
  * applies the fault plan, runs the fault phase, heals every fault, gives the system the liveness
  * phase to converge, and evaluates the checks on what the actors observed. Its phases are separate
- * functions: build, faults, run, check.
+ * functions: build, faults, run, check. On the simulated network the check phase also judges the
+ * simulator's self-checks (sim.time-monotonic, sim.bytes-conserved), after the scenario's own.
  * Isomorphic (no Node APIs): the browser viewer reruns scenarios with it.
  */
 import type { Env } from '../impl/runtime/env.js';
@@ -11,9 +12,9 @@ import { applyFaultPlan, type FaultRecord } from '../sim/fault-plan.js';
 import { Network, type NetStats } from '../sim/net.js';
 import { RingSink, type TraceEvent, type TraceSink } from '../sim/trace.js';
 import { World, type WorldMode } from '../sim/world.js';
-import { evaluateChecks, LOSSY_FAULTS } from './checks.js';
+import { evaluateChecks, evaluateSelfChecks, LOSSY_FAULTS } from './checks.js';
 import type { Scenario } from './model.js';
-import type { AnyStackCore, CheckContext, CheckResult, StackCore, StackRun } from './stack.js';
+import type { AnyStackCore, CheckContext, CheckResult, SimAudit, StackCore, StackRun } from './stack.js';
 
 export interface RunOptions {
   /** Keep the last N trace events for the caller (default 0: hash only). */
@@ -37,6 +38,10 @@ export interface ScenarioResult<O = unknown> {
   observations: O;
   /** An event threw: the stack under test crashed (the run stopped there), or null. */
   crash: string | null;
+  /**
+   * The scenario's checks in its order, then (simulated runs) the self-checks it does not name:
+   * sim.time-monotonic, sim.bytes-conserved (checks.ts, SELF_CHECK_IDS).
+   */
   checks: CheckResult[];
   faults: FaultRecord[];
   trace: TraceEvent[];
@@ -83,6 +88,11 @@ export interface ScenarioSubstrate {
   trace(): TraceEvent[];
   /** Network totals (zeros where a substrate cannot see them). */
   netStats(): NetStats;
+  /**
+   * The simulator's own accounts at the end of the run (trace time, clock, bytes per connection
+   * direction), which the self-checks judge; only a simulated substrate has them.
+   */
+  audit?(): SimAudit;
 }
 
 /** The simulated network as a substrate: one World, one Network, the scenario's network settings. */
@@ -135,6 +145,7 @@ export function simSubstrate(
     },
     trace: () => ring?.events() ?? [],
     netStats: () => ({ ...net.stats }),
+    audit: () => ({ time: world.trace.timeAudit(), clockUs: world.nowUs, bytes: net.byteAudit() }),
   };
 }
 
@@ -201,7 +212,10 @@ async function runPhase<O, C extends CheckContext>(
   }
 }
 
-/** Check: every check the scenario names, on the observations, in the stack's check context. */
+/**
+ * Check: every check the scenario names, on the observations, in the stack's check context; then,
+ * where the substrate keeps the simulator's accounts, the self-checks the scenario does not name.
+ */
 function checkPhase<S extends Scenario, O, C extends CheckContext>(
   stack: StackCore<S, O, C>,
   scenario: S,
@@ -211,7 +225,8 @@ function checkPhase<S extends Scenario, O, C extends CheckContext>(
   crash: string | null,
   faults: FaultRecord[],
 ): ScenarioResult<O> {
-  const ctx = actors.context({
+  const audit = substrate.audit?.();
+  const base: CheckContext = {
     endUs: scenario.faultPhaseUs + scenario.livenessUs,
     healedAtUs: scenario.faultPhaseUs,
     faults,
@@ -220,8 +235,11 @@ function checkPhase<S extends Scenario, O, C extends CheckContext>(
     runtime: substrate.runtime,
     crash,
     ...(actors.pending !== undefined ? { pending: actors.pending() } : {}),
-  });
+    ...(audit !== undefined ? { sim: audit } : {}),
+  };
+  const ctx = actors.context(base);
   const checks = evaluateChecks(stack.checks(), scenario, actors.observations, ctx);
+  if (audit !== undefined) checks.push(...evaluateSelfChecks(scenario.checks, base));
   return {
     traceHash: run.traceHash,
     events: run.events,

@@ -10,8 +10,9 @@
  */
 import type { Env } from '../impl/runtime/env.js';
 import type { FuzzTarget } from '../fuzz/target.js';
-import type { TraceEvent, TraceField } from '../sim/trace.js';
+import type { TimeAudit, TraceEvent, TraceField } from '../sim/trace.js';
 import type { FaultRecord } from '../sim/fault-plan.js';
+import type { ByteAudit } from '../sim/net.js';
 import type { FamilySpec } from './catalog.js';
 import type { Scenario } from './model.js';
 import type { ScenarioResult } from './runner.js';
@@ -28,6 +29,18 @@ export interface CheckResult {
   status: CheckStatus;
   expected: string | null;
   actual: string | null;
+}
+
+/**
+ * The simulator's own accounts at the end of a run, which the engine's self-checks judge
+ * (scenarios/checks.ts, SELF_CHECK_IDS): virtual time as the trace was stamped, the world's clock,
+ * and the network's byte accounts per connection and direction.
+ */
+export interface SimAudit {
+  time: TimeAudit;
+  /** The world's clock when the run ended, in µs. */
+  clockUs: number;
+  bytes: ByteAudit;
 }
 
 /** What every check may read besides the stack's observations. */
@@ -48,6 +61,8 @@ export interface CheckContext {
    * the stack does not record its actions.
    */
   pending?: readonly PendingAction[];
+  /** The simulator's own accounts (set on the simulated network only): what the self-checks judge. */
+  sim?: SimAudit;
 }
 
 export interface CheckVerdict {

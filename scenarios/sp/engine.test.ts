@@ -4,6 +4,7 @@ import type { FrameDecoderLike } from '../../impl/sp/core/pipe.js';
 import { defineScenario } from './define.js';
 import { scenarioArb, topology } from './generators.js';
 import type { Scenario } from './model.js';
+import { SELF_CHECK_IDS } from '../checks.js';
 import { checkProperty } from '../property.js';
 import { parseCaseFile, replayCase } from './api.js';
 import { parseScenario, registerImpl, runScenario, spCore } from './run.js';
@@ -66,6 +67,8 @@ describe('scenario engine', () => {
       ['stack.no-crash', 'pass'],
       ['delivery.intact-in-order', 'pass'],
       ['delivery.all-delivered', 'pass'],
+      ['sim.time-monotonic', 'pass'],
+      ['sim.bytes-conserved', 'pass'],
     ]);
     expect(a.observations.sockets.server!.received).toHaveLength(4);
     expect(a.observations.sockets.client0!.dials.length).toBeGreaterThanOrEqual(1);
@@ -101,7 +104,9 @@ describe('scenario engine', () => {
       }),
       's3',
     );
-    expect(r.checks.map((x) => [x.id, x.status])).toEqual(REQREP_CHECKS.map((id) => [id, 'pass']));
+    expect(r.checks.map((x) => [x.id, x.status])).toEqual(
+      [...REQREP_CHECKS, ...SELF_CHECK_IDS].map((id) => [id, 'pass']),
+    );
     expect(r.observations.sockets.server!.received.length).toBeGreaterThanOrEqual(9);
   });
 
@@ -112,7 +117,9 @@ describe('scenario engine', () => {
       defineScenario({ ...topo, workload: { sends: sends('client0', [3, 4]) }, checks }),
       'wc',
     );
-    expect(answered.checks.map((x) => [x.id, x.status])).toEqual(checks.map((id) => [id, 'pass']));
+    expect(answered.checks.map((x) => [x.id, x.status])).toEqual(
+      [...checks, ...SELF_CHECK_IDS].map((id) => [id, 'pass']),
+    );
     // The REP closes before any request reaches it: REQ resends forever, the reply never comes.
     const orphan = defineScenario({
       ...topo,
@@ -248,7 +255,9 @@ describe('scenario engine', () => {
       checks: REQREP_CHECKS,
     });
     const r = await runScenario(sc, 'sim-7b158024');
-    expect(r.checks.map((x) => [x.id, x.status])).toEqual(REQREP_CHECKS.map((id) => [id, 'pass']));
+    expect(r.checks.map((x) => [x.id, x.status])).toEqual(
+      [...REQREP_CHECKS, ...SELF_CHECK_IDS].map((id) => [id, 'pass']),
+    );
   });
 
   it('regression found by the engine: a client paused across its connect sent a frame before its SP header', async () => {
@@ -264,6 +273,8 @@ describe('scenario engine', () => {
     expect(r.checks.map((x) => [x.id, x.status])).toEqual([
       ['delivery.intact-in-order', 'pass'],
       ['delivery.all-delivered', 'pass'],
+      ['sim.time-monotonic', 'pass'],
+      ['sim.bytes-conserved', 'pass'],
     ]);
   });
 

@@ -5,6 +5,7 @@ import '../museum/index.js';
 import { defineScenario } from '../define.js';
 import type { RawStep } from '../model.js';
 import { checkFamilyProperty } from './testing.js';
+import { SELF_CHECK_IDS } from '../../checks.js';
 import { checkById, type Observations } from '../checks.js';
 import { topology, TRANSPORTS, type ReqRepShape } from '../generators.js';
 import { payload, registerImpl, runScenario, type ScenarioResult } from '../run.js';
@@ -191,6 +192,8 @@ describe('framing/oversize on hand-written cases', () => {
             'framing.no-oversize-alloc': 'pass',
             'framing.raw-frames-delivered': 'pass',
             'framing.good-peer-served': 'pass',
+            'sim.time-monotonic': 'pass',
+            'sim.bytes-conserved': 'pass',
           });
           const got = r.observations.sockets.server!.received.map((m) => [...m.body]);
           expect(got.slice(0, 3)).toEqual(BODIES.map((b) => [...b]));
@@ -351,7 +354,9 @@ describe('framing/raw-reqrep on hand-written cases', () => {
     for (const transport of TRANSPORTS)
       it(`every request is echoed intact, once: ${JSON.stringify(shape)} over ${transport}`, async () => {
         const r = await runScenario(rawCase(shape, transport, 3), 'sim-1');
-        expect(r.checks.map((c) => [c.id, c.status])).toEqual(REQREP_CHECKS.map((id) => [id, 'pass']));
+        expect(r.checks.map((c) => [c.id, c.status])).toEqual(
+          [...REQREP_CHECKS, ...SELF_CHECK_IDS].map((id) => [id, 'pass']),
+        );
         for (const c of ['client0', 'client1']) {
           const o = r.observations.sockets[c]!;
           expect(o.received.map((x) => x.replyTo).sort()).toEqual([0, 1, 2, 3, 4]);
@@ -464,6 +469,8 @@ describe('framing/bus on a hand-written line of three BUS sockets', () => {
       'stack.no-crash': 'pass',
       'bus.no-relay-no-dup': 'pass',
       'bus.delivered-when-calm': 'pass',
+      'sim.time-monotonic': 'pass',
+      'sim.bytes-conserved': 'pass',
     });
     expect(r.observations.sockets.middle!.received).toHaveLength(3);
     expect(r.observations.sockets.right!.received).toHaveLength(0);

@@ -180,6 +180,8 @@ describe('survey checks on a hand-written scenario', () => {
       ['stack.no-crash', 'pass'],
       ['survey.no-stale-response', 'pass'],
       ['survey.all-respond', 'pass'],
+      ['sim.time-monotonic', 'pass'],
+      ['sim.bytes-conserved', 'pass'],
     ]);
     const got = r.observations.sockets.server!.received;
     expect(got.map((x) => x.replyTo)).toEqual([0, 0, 1, 1, 2, 2]);

@@ -1,0 +1,287 @@
+/**
+ * The simulator's self-checks (sim.time-monotonic, sim.bytes-conserved) in the engine: judged on
+ * every simulated run after the scenario's own checks without a property listing them, not judged
+ * on real sockets, and each shown to fail, with a message naming what broke, when a violation is
+ * planted in a running world through a test-only wrapper of a stack (no switch in production code):
+ * the run fails, the property shrinks, the report has a failing case with the check's id, and the
+ * case replays.
+ */
+import { describe, expect, it } from 'vitest';
+import { ForwardingEnv, type Env, type StreamConn } from '../impl/runtime/env.js';
+import type { End } from '../sim/net/end.js';
+import type { Network } from '../sim/net.js';
+import { runProperty } from './catalog.js';
+import {
+  bytesConservedViolation,
+  evaluateSelfChecks,
+  SELF_CHECK_IDS,
+  timeMonotonicViolation,
+  type CheckContext,
+  type SimAudit,
+} from './checks.js';
+import { ECHO_FAMILIES } from './echo/families/index.js';
+import { echoStack } from './echo/plugin.js';
+import { defineEchoScenario } from './echo/run.js';
+import { replayCase } from './property.js';
+import { runScenario, runScenarioOn, simSubstrate } from './runner.js';
+import type { AnyStack, StackRun } from './stack.js';
+
+const SELF = ['sim.time-monotonic', 'sim.bytes-conserved'];
+
+function calm(checks?: string[]): ReturnType<typeof defineEchoScenario> {
+  return defineEchoScenario({
+    name: 'calm',
+    hosts: ['server', 'client0'],
+    servers: [{ name: 'server', host: 'server', listen: 'tcp://server:7000' }],
+    clients: [
+      {
+        name: 'req0',
+        host: 'client0',
+        connect: 'tcp://server:7000',
+        startUs: 1000,
+        messages: [{ bytes: 10 }, { bytes: 3000 }, { bytes: 0 }],
+      },
+    ],
+    ...(checks !== undefined ? { checks } : {}),
+  });
+}
+
+const cleanAudit = (): SimAudit => ({
+  time: { events: 12, backsteps: 0, first: null, lastTUs: 900 },
+  clockUs: 1000,
+  bytes: {
+    flows: 4,
+    totals: {
+      accepted: 10,
+      read: 10,
+      sendBuffered: 0,
+      inFlight: 0,
+      recvBuffered: 0,
+      lost: 0,
+      dropped: 0,
+      discarded: 0,
+    },
+    violations: [],
+  },
+});
+
+const BASE_CTX: CheckContext = {
+  endUs: 1000,
+  healedAtUs: 0,
+  faults: [],
+  reason: 'idle',
+  lossy: false,
+  runtime: 'sim',
+  crash: null,
+};
+
+describe('self-check verdicts', () => {
+  it('sim.time-monotonic names the first step back and the count, or an event after the clock', () => {
+    expect(timeMonotonicViolation(cleanAudit())).toBeNull();
+    const back = cleanAudit();
+    back.time = { events: 40, backsteps: 2, first: { seq: 17, tUs: 1500, previousTUs: 2000 }, lastTUs: 2500 };
+    back.clockUs = 2400;
+    expect(timeMonotonicViolation(back)).toBe(
+      'virtual time stepped back 2 times in 40 trace events; first at event #17, stamped 1500 us after one at 2000 us; ' +
+        "the last trace event is stamped 2500 us, later than the world's clock at the end (2400 us)",
+    );
+  });
+
+  it('sim.bytes-conserved names each discrepant connection direction with its counts', () => {
+    expect(bytesConservedViolation(cleanAudit())).toBeNull();
+    const bad = cleanAudit();
+    const account = {
+      conn: 3,
+      name: 'client0>tcp://server:7000#1',
+      dir: 's>c',
+      from: 'server',
+      to: 'client0',
+      accepted: 100,
+      read: 60,
+      sendBuffered: 5,
+      inFlight: 10,
+      recvBuffered: 5,
+      lost: 0,
+      dropped: 0,
+      discarded: 12,
+    };
+    bad.bytes.violations = [
+      account,
+      { ...account, conn: 4 },
+      { ...account, conn: 5 },
+      { ...account, conn: 6 },
+    ];
+    expect(bytesConservedViolation(bad)).toBe(
+      '4 of 4 connection directions do not add up: ' +
+        [3, 4, 5]
+          .map(
+            (id) =>
+              `connection ${id} (client0>tcp://server:7000#1) s>c, server to client0: accepted 100 B, read 60 + ` +
+              'buffered 20 (send 5, in flight 10, receive 5) + destroyed 12 (lost 0, dropped 0, discarded 12) = 92 B: 8 B missing',
+          )
+          .join('; ') +
+        '; and 1 more',
+    );
+  });
+
+  it('are not judged where the simulator kept no accounts, and are not judged twice when named', () => {
+    expect(evaluateSelfChecks([], BASE_CTX).map((c) => [c.id, c.status])).toEqual([
+      ['sim.time-monotonic', 'not-applicable'],
+      ['sim.bytes-conserved', 'not-applicable'],
+    ]);
+    const ctx = { ...BASE_CTX, sim: cleanAudit() };
+    expect(evaluateSelfChecks([], ctx).map((c) => [c.id, c.kind, c.status])).toEqual([
+      ['sim.time-monotonic', 'always', 'pass'],
+      ['sim.bytes-conserved', 'always', 'pass'],
+    ]);
+    expect(evaluateSelfChecks(['sim.bytes-conserved'], ctx).map((c) => c.id)).toEqual(['sim.time-monotonic']);
+    expect(SELF_CHECK_IDS).toEqual(SELF);
+  });
+});
+
+describe('self-checks in scenario runs', () => {
+  it('every simulated run judges them after the scenario’s own checks', async () => {
+    const s = calm();
+    const r = await runScenario(echoStack, s, 'self-1');
+    expect(r.checks.map((c) => c.id)).toEqual([...s.checks, ...SELF]);
+    expect(r.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(r.checks.slice(-2).map((c) => c.status)).toEqual(['pass', 'pass']);
+    expect(r.ok).toBe(true);
+  });
+
+  it('a scenario may name them: judged where named, once, and its file parses', async () => {
+    const s = calm(['sim.bytes-conserved', 'stack.no-crash']);
+    const r = await runScenario(echoStack, s, 'self-2');
+    expect(r.checks.map((c) => [c.id, c.status])).toEqual([
+      ['sim.bytes-conserved', 'pass'],
+      ['stack.no-crash', 'pass'],
+      ['sim.time-monotonic', 'pass'],
+    ]);
+  });
+
+  it('on a substrate without the simulator’s accounts (real sockets) they are not appended', async () => {
+    const s = calm(['stack.no-crash', 'sim.time-monotonic']);
+    const { audit: _audit, ...noAudit } = simSubstrate(s, 'self-3');
+    const r = await runScenarioOn(echoStack, s, { ...noAudit, runtime: 'real' });
+    expect(r.checks.map((c) => [c.id, c.status])).toEqual([
+      ['stack.no-crash', 'pass'],
+      ['sim.time-monotonic', 'not-applicable'],
+    ]);
+  });
+});
+
+/** The simulated network behind a host's env (internals, reached by tests only). */
+function networkOf(env: Env): Network {
+  return (env as unknown as { host: { net: Network } }).host.net;
+}
+
+/**
+ * The echo stack with a planted simulator bug: `plant` sees every host's env as it boots and may
+ * wrap it. A test-only wrapper through the StackCore seam: production code has no switch for it.
+ */
+function planted(plant: (host: string, env: Env) => Env): AnyStack {
+  return {
+    ...echoStack,
+    start(scenario: Parameters<typeof echoStack.start>[0], impl: string) {
+      const run = echoStack.start(scenario, impl);
+      const wrapped: StackRun<typeof run.observations, CheckContext> = {
+        get observations() {
+          return run.observations;
+        },
+        boot: (host, env) => run.boot(host, plant(host, env)),
+        finish: (crash) => run.finish(crash),
+        activity: () => run.activity(),
+        settled: () => run.settled(),
+        context: (base) => run.context(base),
+        ...(run.pending !== undefined ? { pending: () => run.pending!() } : {}),
+      };
+      return wrapped;
+    },
+  } as AnyStack;
+}
+
+/** The bug: the clock steps 500 us back for one trace event, 2 ms into the run, on the first host. */
+const clockStepsBack = planted((host, env) => {
+  if (host === 'server')
+    env.setTimer(2000, () => {
+      const world = networkOf(env).world as unknown as { nowUsValue: number };
+      world.nowUsValue -= 500;
+      env.trace({ kind: 'note', text: 'stamped in the past' });
+      world.nowUsValue += 500;
+    });
+  return env;
+});
+
+/** The bug: the server's delivery path counts every connection's reads one byte short. */
+class MiscountingEnv extends ForwardingEnv {
+  override listen(
+    address: string,
+    onConnection: (conn: StreamConn) => void,
+    callback: Parameters<Env['listen']>[2],
+  ): void {
+    super.listen(
+      address,
+      (conn) => {
+        (conn as unknown as End).in.readBytes -= 1;
+        onConnection(conn);
+      },
+      callback,
+    );
+  }
+}
+const readsMiscounted = planted((host, env) => (host === 'server' ? new MiscountingEnv(env) : env));
+
+describe('each self-check fails on a planted violation', () => {
+  it('sim.time-monotonic: a clock that steps back fails the run, naming the event', async () => {
+    const r = await runScenario(clockStepsBack, calm(), 'planted-time');
+    const failed = r.checks.filter((c) => c.status === 'fail');
+    expect(failed.map((c) => c.id)).toEqual(['sim.time-monotonic']);
+    expect(failed[0]!.actual).toMatch(
+      /^virtual time stepped back 1 time in \d+ trace events; first at event #\d+, stamped 1500 us after one at 2000 us$/,
+    );
+    expect(r.ok).toBe(false);
+  });
+
+  it('sim.bytes-conserved: a miscounted delivery path fails the run, naming the connection and counts', async () => {
+    const r = await runScenario(readsMiscounted, calm(), 'planted-bytes');
+    const failed = r.checks.filter((c) => c.status === 'fail');
+    expect(failed.map((c) => c.id)).toEqual(['sim.bytes-conserved']);
+    expect(failed[0]!.actual).toBe(
+      '1 of 2 connection directions does not add up: connection 1 (client0>tcp://server:7000#1) c>s, ' +
+        'client0 to server: accepted 3034 B, read 3033 + buffered 0 (send 0, in flight 0, receive 0) + ' +
+        'destroyed 0 (lost 0, dropped 0, discarded 0) = 3033 B: 1 B missing',
+    );
+  });
+
+  it('a property that never lists them fails, shrinks, and reports a failing case with the check id; the case replays', async () => {
+    const spec = ECHO_FAMILIES[0]!.properties[0]!;
+    expect(spec.checks).not.toContain('sim.bytes-conserved');
+    const suite = await runProperty(spec, {
+      stack: readsMiscounted,
+      fcSeed: 5,
+      runs: 10,
+      impl: 'netlab',
+      netlabVersion: 'test',
+      commit: 'test',
+      nowMs: () => 0,
+      caseFilePath: (p, impl) => `cases/${p}.${impl}.json`,
+    });
+    const byId = new Map(suite.cases.map((c) => [c.id, c]));
+    const c = byId.get(`${spec.id}/netlab/sim.bytes-conserved`)!;
+    expect(c.status).toBe('fail');
+    expect(c.invariant).toBe('sim.bytes-conserved');
+    expect(c.family).toBe(spec.family);
+    expect(c.actual).toMatch(/connection \d+ \(.*\) c>s, .*: 1 B missing/);
+    expect(c.counterexample).not.toBeNull();
+    expect(c.fcPath).toMatch(/^\d+(:\d+)*$/);
+    expect(c.replay).toBe(`netlab replay cases/${spec.id}.netlab.json`);
+    expect(byId.get(`${spec.id}/netlab/sim.time-monotonic`)!.status).toBe('pass');
+    for (const id of spec.checks) expect(byId.get(`${spec.id}/netlab/${id}`)!.status, id).toBe('pass');
+    // Shrunk, to one connection carrying one empty message (its 4-byte length prefix).
+    expect(c.shrinks).toBeGreaterThan(0);
+    expect(c.actual).toContain('accepted 4 B, read 3 + buffered 0');
+    expect(suite.failure!.failed.map((f) => f.id)).toEqual(['sim.bytes-conserved']);
+    const replayed = await replayCase(readsMiscounted, suite.failure!);
+    expect(replayed).toMatchObject({ reproduced: true, failing: ['sim.bytes-conserved'] });
+  });
+});
