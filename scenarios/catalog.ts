@@ -4,7 +4,7 @@
  * field set, including the replay command. Isomorphic except for nothing: it only calls the runner.
  */
 import fc from 'fast-check';
-import { findCheck, selfChecksBeyond } from './checks.js';
+import { findCheck, implicitChecks } from './checks.js';
 import { simSeedArb, type Transport } from './generators.js';
 import type { Scenario } from './model.js';
 import { CASE_SCHEMA, checkProperty, DETERMINISM_CHECK, type CaseFile } from './property.js';
@@ -180,7 +180,7 @@ export async function runProperty(spec: PropertySpec, o: RunSuiteOptions): Promi
     fcSeed: o.fcSeed,
   };
   // The property's checks, then the self-checks every simulated run judges (unless it lists them).
-  const judged = [...spec.checks, ...selfChecksBeyond(spec.checks)];
+  const judged = [...spec.checks, ...implicitChecks(spec.checks, true)];
   const cases = judged.map((id): CatalogCase => {
     const def = findCheck(o.stack.checks(), id);
     const failed = failedIds.has(id);
@@ -312,7 +312,7 @@ export async function runPropertySampled(spec: PropertySpec, o: SampledOptions):
     );
   const caseFile = o.caseFilePath(spec.id, `${o.impl}.real`);
   let failure: CaseFile | null = null;
-  const cases = spec.checks.map((id): CatalogCase => {
+  const cases = [...spec.checks, ...implicitChecks(spec.checks, false)].map((id): CatalogCase => {
     const def = findCheck(o.stack.checks(), id);
     const at = firstFail(id);
     const judged = ran.filter((r) =>

@@ -13,7 +13,9 @@ import type { Network } from '../sim/net.js';
 import { runProperty } from './catalog.js';
 import {
   bytesConservedViolation,
-  evaluateSelfChecks,
+  evaluateChecks,
+  evaluateImplicitChecks,
+  implicitChecks,
   SELF_CHECK_IDS,
   timeMonotonicViolation,
   type CheckContext,
@@ -124,17 +126,26 @@ describe('self-check verdicts', () => {
     );
   });
 
-  it('are not judged where the simulator kept no accounts, and are not judged twice when named', () => {
-    expect(evaluateSelfChecks([], BASE_CTX).map((c) => [c.id, c.status])).toEqual([
-      ['sim.time-monotonic', 'not-applicable'],
-      ['sim.bytes-conserved', 'not-applicable'],
+  it('are judged only on simulated runs, after the workload check every run gets, and not twice when named', () => {
+    expect(implicitChecks([], false)).toEqual(['stack.workload-completes']);
+    expect(evaluateImplicitChecks([], BASE_CTX, false).map((c) => [c.id, c.status])).toEqual([
+      ['stack.workload-completes', 'not-applicable'],
     ]);
-    const ctx = { ...BASE_CTX, sim: cleanAudit() };
-    expect(evaluateSelfChecks([], ctx).map((c) => [c.id, c.kind, c.status])).toEqual([
+    // A self-check judged without the simulator's accounts says so.
+    expect(evaluateChecks(new Map(), { checks: SELF }, undefined, BASE_CTX).map((c) => c.status)).toEqual([
+      'not-applicable',
+      'not-applicable',
+    ]);
+    const ctx = { ...BASE_CTX, sim: cleanAudit(), pending: [] };
+    expect(evaluateImplicitChecks([], ctx, true).map((c) => [c.id, c.kind, c.status])).toEqual([
+      ['stack.workload-completes', 'eventually', 'pass'],
       ['sim.time-monotonic', 'always', 'pass'],
       ['sim.bytes-conserved', 'always', 'pass'],
     ]);
-    expect(evaluateSelfChecks(['sim.bytes-conserved'], ctx).map((c) => c.id)).toEqual(['sim.time-monotonic']);
+    expect(evaluateImplicitChecks(['sim.bytes-conserved'], ctx, true).map((c) => c.id)).toEqual([
+      'stack.workload-completes',
+      'sim.time-monotonic',
+    ]);
     expect(SELF_CHECK_IDS).toEqual(SELF);
   });
 });
@@ -143,7 +154,7 @@ describe('self-checks in scenario runs', () => {
   it('every simulated run judges them after the scenario’s own checks', async () => {
     const s = calm();
     const r = await runScenario(echoStack, s, 'self-1');
-    expect(r.checks.map((c) => c.id)).toEqual([...s.checks, ...SELF]);
+    expect(r.checks.map((c) => c.id)).toEqual([...s.checks, 'stack.workload-completes', ...SELF]);
     expect(r.checks.filter((c) => c.status === 'fail')).toEqual([]);
     expect(r.checks.slice(-2).map((c) => c.status)).toEqual(['pass', 'pass']);
     expect(r.ok).toBe(true);
@@ -155,17 +166,19 @@ describe('self-checks in scenario runs', () => {
     expect(r.checks.map((c) => [c.id, c.status])).toEqual([
       ['sim.bytes-conserved', 'pass'],
       ['stack.no-crash', 'pass'],
+      ['stack.workload-completes', 'pass'],
       ['sim.time-monotonic', 'pass'],
     ]);
   });
 
-  it('on a substrate without the simulator’s accounts (real sockets) they are not appended', async () => {
+  it('on a substrate without the simulator’s accounts (real sockets) they are not appended (the workload check is)', async () => {
     const s = calm(['stack.no-crash', 'sim.time-monotonic']);
     const { audit: _audit, ...noAudit } = simSubstrate(s, 'self-3');
     const r = await runScenarioOn(echoStack, s, { ...noAudit, runtime: 'real' });
     expect(r.checks.map((c) => [c.id, c.status])).toEqual([
       ['stack.no-crash', 'pass'],
       ['sim.time-monotonic', 'not-applicable'],
+      ['stack.workload-completes', 'pass'],
     ]);
   });
 });

@@ -129,17 +129,26 @@ export const ENGINE_CHECKS: ReadonlyMap<string, CheckDef<unknown, unknown>> = ne
   ].map((c) => [c.id, c]),
 );
 
-/** The self-checks a list of check ids leaves out: judged after them on every simulated run. */
-export function selfChecksBeyond(named: readonly string[]): string[] {
-  return SELF_CHECK_IDS.filter((id) => !named.includes(id));
+/**
+ * Engine checks judged on every run whether the scenario names them or not: the workload completes
+ * (every runtime; not applicable for a stack that records no actions), and on the simulated network
+ * the simulator's self-checks.
+ */
+export function implicitChecks(named: readonly string[], simulated: boolean): string[] {
+  const ids = ['stack.workload-completes', ...(simulated ? SELF_CHECK_IDS : [])];
+  return ids.filter((id) => !named.includes(id));
 }
 
 /**
- * The self-checks the scenario does not name, judged on the engine's context (`ctx.sim`: the
- * simulator's accounts). The runner appends them to the scenario's own checks on simulated runs.
+ * The implicit checks the scenario does not name, judged on the engine's context (`ctx.pending`,
+ * and `ctx.sim`: the simulator's accounts). The runner appends them to the scenario's own checks.
  */
-export function evaluateSelfChecks(named: readonly string[], ctx: CheckContext): CheckResult[] {
-  return evaluateChecks(new Map(), { checks: selfChecksBeyond(named) }, undefined, ctx);
+export function evaluateImplicitChecks(
+  named: readonly string[],
+  ctx: CheckContext,
+  simulated: boolean,
+): CheckResult[] {
+  return evaluateChecks(new Map(), { checks: implicitChecks(named, simulated) }, undefined, ctx);
 }
 
 /** A check by id among a stack's checks and the engine's. */

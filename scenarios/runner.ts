@@ -12,7 +12,7 @@ import { applyFaultPlan, type FaultRecord } from '../sim/fault-plan.js';
 import { Network, type NetStats } from '../sim/net.js';
 import { RingSink, type TraceEvent, type TraceSink } from '../sim/trace.js';
 import { World, type WorldMode } from '../sim/world.js';
-import { evaluateChecks, evaluateSelfChecks, LOSSY_FAULTS } from './checks.js';
+import { evaluateChecks, evaluateImplicitChecks, LOSSY_FAULTS } from './checks.js';
 import type { Scenario } from './model.js';
 import type { AnyStackCore, CheckContext, CheckResult, SimAudit, StackCore, StackRun } from './stack.js';
 
@@ -239,7 +239,7 @@ function checkPhase<S extends Scenario, O, C extends CheckContext>(
   };
   const ctx = actors.context(base);
   const checks = evaluateChecks(stack.checks(), scenario, actors.observations, ctx);
-  if (audit !== undefined) checks.push(...evaluateSelfChecks(scenario.checks, base));
+  checks.push(...evaluateImplicitChecks(scenario.checks, base, audit !== undefined));
   return {
     traceHash: run.traceHash,
     events: run.events,

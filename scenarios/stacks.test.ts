@@ -11,7 +11,7 @@ import { replayInput } from '../fuzz/engine.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sometimesOf } from './catalog.js';
-import { ENGINE_CHECKS, findCheck, selfChecksBeyond } from './checks.js';
+import { ENGINE_CHECKS, findCheck, implicitChecks } from './checks.js';
 import { FAULT_PROFILES, TRANSPORTS } from './interop/faults.js';
 import { cellId } from './interop/matrix.js';
 import { INTEROP_SUITE } from './interop/report.js';
@@ -118,8 +118,9 @@ describe.each(STACKS.map((s) => [s.id, s] as const))('stack %s', (_id, stack: An
     const b = await runScenario(stack, parsed, 'conformance');
     expect(a.traceHash).toMatch(/^[0-9a-f]{16}$/);
     expect(b.traceHash).toBe(a.traceHash);
-    // The scenario's checks in its order, then the simulator's self-checks it does not name.
-    expect(a.checks.map((c) => c.id)).toEqual([...parsed.checks, ...selfChecksBeyond(parsed.checks)]);
+    // The scenario's checks in its order, then the implicit ones it does not name (all pass).
+    expect(a.checks.map((c) => c.id)).toEqual([...parsed.checks, ...implicitChecks(parsed.checks, true)]);
+    expect(a.checks.find((c) => c.id === 'stack.workload-completes')?.status).toBe('pass');
     expect(a.checks.filter((c) => c.id.startsWith('sim.')).map((c) => c.status)).toEqual(['pass', 'pass']);
   });
 

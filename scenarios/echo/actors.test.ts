@@ -3,7 +3,7 @@
  * checks read; the same seed gives the same trace hash; faults show in the observations.
  */
 import { describe, expect, it } from 'vitest';
-import { SELF_CHECK_IDS } from '../checks.js';
+import { implicitChecks } from '../checks.js';
 import { ECHO_CHECKS } from './checks.js';
 import { defineEchoScenario, runEchoScenario } from './run.js';
 import type { EchoScenario } from './model.js';
@@ -44,7 +44,11 @@ describe('echo actors', () => {
     const r = await runEchoScenario(s, 'calm-1');
     expect(r.crash).toBeNull();
     expect(r.checks.filter((c) => c.status === 'fail')).toEqual([]);
-    expect(r.checks.map((c) => c.id)).toEqual(['stack.no-crash', ...ECHO_CHECKS.keys(), ...SELF_CHECK_IDS]);
+    expect(r.checks.map((c) => c.id)).toEqual([
+      'stack.no-crash',
+      ...ECHO_CHECKS.keys(),
+      ...implicitChecks([], true),
+    ]);
     const req = r.observations.clients.req0!;
     expect(req.replies.map((x) => x.index)).toEqual(SIZES.map((_, i) => i));
     expect(req.replies.every((x) => x.intact)).toBe(true);

@@ -208,11 +208,25 @@ export function startEchoActors(
   };
 }
 
-/** Messages a client started and saw neither a reply nor a failure for: its actions still pending. */
+/**
+ * The clients' actions still pending: in requests mode each message started without a reply or a
+ * failure; in sessions mode each session still open (its messages end with it, echoed or lost to
+ * the error it ended with).
+ */
 function pendingOf(scenario: EchoScenario, obs: EchoObservations): PendingAction[] {
   const out: PendingAction[] = [];
   for (const c of scenario.clients) {
     const o = obs.clients[c.name]!;
+    if (o.mode === 'sessions') {
+      for (const x of o.sessions)
+        if (x.endUs === null)
+          out.push({
+            actor: c.name,
+            what: `session #${x.index} (messages ${x.first}..${x.end - 1})`,
+            sinceUs: x.startUs,
+          });
+      continue;
+    }
     const settled = new Set([...o.replies.map((r) => r.index), ...o.failed.map((f) => f.index)]);
     for (const st of o.started)
       if (!settled.has(st.index)) out.push({ actor: c.name, what: `message #${st.index}`, sinceUs: st.atUs });

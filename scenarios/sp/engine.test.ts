@@ -4,7 +4,7 @@ import type { FrameDecoderLike } from '../../impl/sp/core/pipe.js';
 import { defineScenario } from './define.js';
 import { scenarioArb, topology } from './generators.js';
 import type { Scenario } from './model.js';
-import { SELF_CHECK_IDS } from '../checks.js';
+import { implicitChecks } from '../checks.js';
 import { checkProperty } from '../property.js';
 import { parseCaseFile, replayCase } from './api.js';
 import { parseScenario, registerImpl, runScenario, spCore } from './run.js';
@@ -67,6 +67,7 @@ describe('scenario engine', () => {
       ['stack.no-crash', 'pass'],
       ['delivery.intact-in-order', 'pass'],
       ['delivery.all-delivered', 'pass'],
+      ['stack.workload-completes', 'pass'],
       ['sim.time-monotonic', 'pass'],
       ['sim.bytes-conserved', 'pass'],
     ]);
@@ -105,7 +106,7 @@ describe('scenario engine', () => {
       's3',
     );
     expect(r.checks.map((x) => [x.id, x.status])).toEqual(
-      [...REQREP_CHECKS, ...SELF_CHECK_IDS].map((id) => [id, 'pass']),
+      [...REQREP_CHECKS, ...implicitChecks(REQREP_CHECKS, true)].map((id) => [id, 'pass']),
     );
     expect(r.observations.sockets.server!.received.length).toBeGreaterThanOrEqual(9);
   });
@@ -118,7 +119,7 @@ describe('scenario engine', () => {
       'wc',
     );
     expect(answered.checks.map((x) => [x.id, x.status])).toEqual(
-      [...checks, ...SELF_CHECK_IDS].map((id) => [id, 'pass']),
+      [...checks, ...implicitChecks(checks, true)].map((id) => [id, 'pass']),
     );
     // The REP closes before any request reaches it: REQ resends forever, the reply never comes.
     const orphan = defineScenario({
@@ -256,7 +257,7 @@ describe('scenario engine', () => {
     });
     const r = await runScenario(sc, 'sim-7b158024');
     expect(r.checks.map((x) => [x.id, x.status])).toEqual(
-      [...REQREP_CHECKS, ...SELF_CHECK_IDS].map((id) => [id, 'pass']),
+      [...REQREP_CHECKS, ...implicitChecks(REQREP_CHECKS, true)].map((id) => [id, 'pass']),
     );
   });
 
@@ -273,6 +274,7 @@ describe('scenario engine', () => {
     expect(r.checks.map((x) => [x.id, x.status])).toEqual([
       ['delivery.intact-in-order', 'pass'],
       ['delivery.all-delivered', 'pass'],
+      ['stack.workload-completes', 'pass'],
       ['sim.time-monotonic', 'pass'],
       ['sim.bytes-conserved', 'pass'],
     ]);

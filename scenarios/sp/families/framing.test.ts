@@ -5,7 +5,7 @@ import '../museum/index.js';
 import { defineScenario } from '../define.js';
 import type { RawStep } from '../model.js';
 import { checkFamilyProperty } from './testing.js';
-import { SELF_CHECK_IDS } from '../../checks.js';
+import { implicitChecks } from '../../checks.js';
 import { checkById, type Observations } from '../checks.js';
 import { topology, TRANSPORTS, type ReqRepShape } from '../generators.js';
 import { payload, registerImpl, runScenario, type ScenarioResult } from '../run.js';
@@ -192,6 +192,7 @@ describe('framing/oversize on hand-written cases', () => {
             'framing.no-oversize-alloc': 'pass',
             'framing.raw-frames-delivered': 'pass',
             'framing.good-peer-served': 'pass',
+            'stack.workload-completes': 'pass',
             'sim.time-monotonic': 'pass',
             'sim.bytes-conserved': 'pass',
           });
@@ -355,7 +356,7 @@ describe('framing/raw-reqrep on hand-written cases', () => {
       it(`every request is echoed intact, once: ${JSON.stringify(shape)} over ${transport}`, async () => {
         const r = await runScenario(rawCase(shape, transport, 3), 'sim-1');
         expect(r.checks.map((c) => [c.id, c.status])).toEqual(
-          [...REQREP_CHECKS, ...SELF_CHECK_IDS].map((id) => [id, 'pass']),
+          [...REQREP_CHECKS, ...implicitChecks(REQREP_CHECKS, true)].map((id) => [id, 'pass']),
         );
         for (const c of ['client0', 'client1']) {
           const o = r.observations.sockets[c]!;
@@ -469,6 +470,7 @@ describe('framing/bus on a hand-written line of three BUS sockets', () => {
       'stack.no-crash': 'pass',
       'bus.no-relay-no-dup': 'pass',
       'bus.delivered-when-calm': 'pass',
+      'stack.workload-completes': 'pass',
       'sim.time-monotonic': 'pass',
       'sim.bytes-conserved': 'pass',
     });

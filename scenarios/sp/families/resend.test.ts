@@ -180,6 +180,7 @@ describe('survey checks on a hand-written scenario', () => {
       ['stack.no-crash', 'pass'],
       ['survey.no-stale-response', 'pass'],
       ['survey.all-respond', 'pass'],
+      ['stack.workload-completes', 'pass'],
       ['sim.time-monotonic', 'pass'],
       ['sim.bytes-conserved', 'pass'],
     ]);
