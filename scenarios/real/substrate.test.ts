@@ -34,9 +34,11 @@ describe('the real substrate runs scenarios over real sockets', () => {
 
   it('reqrep over tcp: every request answered', async () => {
     const { result } = await runReal('tcp', 'reqrep');
+    // The scenario's checks, then the workload check every run gets (no simulator self-checks here).
     expect(result.checks.map((c) => [c.id, c.status])).toEqual([
       ['stack.no-crash', 'pass'],
       ['reqrep.all-answered', 'pass'],
+      ['stack.workload-completes', 'pass'],
     ]);
   });
 
