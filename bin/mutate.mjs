@@ -125,6 +125,7 @@ function costModel() {
 }
 
 async function main() {
+  const startedMs = Date.now();
   const args = parseMutateArgs(process.argv.slice(2));
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -269,7 +270,7 @@ async function main() {
   const state = launcherState();
   state.sample = sampleSet;
   state.root = ROOT;
-  state.startedMs = Date.now();
+  state.startedMs = startedMs;
   const { Stryker } = await import('@stryker-mutator/core');
   try {
     await new Stryker(/** @type {never} */ (strykerOptions)).runMutationTest();
