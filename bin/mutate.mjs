@@ -44,6 +44,8 @@ import { launcherState } from './mutate-plugin.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'reports', 'mutation');
+/** A sampled run of fewer mutants does not recalibrate the cost model. */
+const MIN_CALIBRATION = 50;
 const PLUGIN = fileURLToPath(new URL('./mutate-plugin.mjs', import.meta.url));
 
 /** @param {string} line */
@@ -107,21 +109,49 @@ function readJson(file) {
   return JSON.parse(readFileSync(file, 'utf8'));
 }
 
-/** The cost model: the last sampled run's measured rates, else the defaults. */
-function costModel() {
+const COST_FILE = path.join(OUT, 'cost.json');
+
+/**
+ * The cost model for a selection (its folders, e.g. "impl/sp+sim"): what the last sampled run of the
+ * same folders measured (reports/mutation/cost.json), else DEFAULT_COST. Keyed by folders because a
+ * mutant's cost depends on them: a sim/ survivor reruns hundreds of tests, an impl/runtime/ one a few.
+ * @param {string} key
+ */
+function costModel(key) {
   try {
-    const last = readJson(path.join(OUT, 'summary.json'));
-    const t = last?.timing;
-    if (last?.mode === 'sampled' && t?.secondsPerMutant > 0 && t?.fixedSeconds > 0)
-      return {
-        secondsPerMutant: t.secondsPerMutant,
-        fixedSeconds: t.fixedSeconds,
-        from: 'the last sampled run',
-      };
+    const known = /** @type {Record<string, { secondsPerMutant: number, fixedSeconds: number }>} */ (
+      readJson(COST_FILE)
+    )[key];
+    if (known && known.secondsPerMutant > 0 && known.fixedSeconds > 0)
+      return { ...known, from: `measured by the last sampled run of ${key}` };
   } catch {
     // no earlier run: the defaults
   }
   return { ...DEFAULT_COST, from: 'the default cost model' };
+}
+
+/**
+ * Records what a sampled run measured, for costModel; a run of fewer than MIN_CALIBRATION mutants
+ * says too little (its few mutants may all be cheap ones) and is not recorded.
+ * @param {string} key
+ * @param {{ secondsPerMutant: number | null, fixedSeconds: number }} timing
+ * @param {number} drawn
+ */
+function recordCost(key, timing, drawn) {
+  if (drawn < MIN_CALIBRATION || !timing.secondsPerMutant) return;
+  /** @type {Record<string, unknown>} */
+  let known = {};
+  try {
+    known = readJson(COST_FILE);
+  } catch {
+    // first record
+  }
+  known[key] = {
+    secondsPerMutant: timing.secondsPerMutant,
+    fixedSeconds: timing.fixedSeconds,
+    mutants: drawn,
+  };
+  writeFileSync(COST_FILE, `${JSON.stringify(known, null, 2)}\n`);
 }
 
 async function main() {
@@ -213,7 +243,7 @@ async function main() {
   let sample = null;
   let sizing = '';
   if (mode === 'sampled') {
-    const cost = costModel();
+    const cost = costModel(Object.keys(population).sort().join('+'));
     const n = args.sample ?? sampleSizeForBudget(mutants.length, args.budgetMinutes, cost);
     sizing = args.sample
       ? `--sample ${args.sample}`
@@ -288,7 +318,9 @@ async function main() {
     population,
   });
   const minutes = (doneMs - state.startedMs) / 60_000;
-  const line = formatScoreLine(aggregate, { mode, seed: args.seed, minutes });
+  // A "sample" as large as the selection is a census: the line says so.
+  const lineMode = sample ? 'sampled' : mode === 'changed' ? 'changed' : 'all';
+  const line = formatScoreLine(aggregate, { mode: lineMode, seed: args.seed, minutes });
   const fixedSeconds = ((state.dryRunDoneMs ?? doneMs) - state.startedMs) / 1000;
   const mutantSeconds = (doneMs - (state.dryRunDoneMs ?? doneMs)) / 1000;
   const summary = {
@@ -310,6 +342,8 @@ async function main() {
     json: 'reports/mutation/mutation.json',
   };
   writeFileSync(path.join(OUT, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  if (mode === 'sampled')
+    recordCost(Object.keys(population).sort().join('+'), summary.timing, aggregate.drawn);
 
   if (aggregate.survivors.length) {
     say(`mutate: ${aggregate.survivors.length} surviving or uncovered mutant(s):`);
