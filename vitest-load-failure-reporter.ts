@@ -7,7 +7,7 @@
  * records that on the file, with no test in it; @stryker-mutator/vitest-runner 9.6.1 builds a
  * mutant's verdict from the tests it collects only, finds none failed, and reports the mutant
  * Survived with 0 tests run (stryker-js#6150, open; fix proposed in stryker-js#6217). Measured
- * here: 6 of handshake.ts's 15 "survivors" were such mutants. In a dry run (no mutant) the added
+ * here: 5 of handshake.ts's 15 "survivors" were such mutants. In a dry run (no mutant) the added
  * failure makes Stryker stop, as it should when a judging test file cannot load.
  */
 import type { RunnerTestCase, RunnerTestFile } from 'vitest';
