@@ -27,6 +27,8 @@ export default defineConfig([
     'dist/',
     'coverage/',
     'reports/latest/',
+    'reports/mutation/',
+    '.stryker-tmp/', // Stryker's sandboxes (npm run mutate): copies of the repo
     'traces/',
     'corpus/',
     'fuzz/corpus/',
