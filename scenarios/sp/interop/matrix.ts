@@ -394,7 +394,7 @@ export async function runCell(cell: Cell, options: CellOptions = {}): Promise<Ce
   if (exchange === undefined || profile === undefined)
     return result(
       'error',
-      `no such cell: ${id} (scenarios/sp/interop/cells.ts, scenarios/sp/interop/faults.ts)`,
+      `no such cell: ${id} (scenarios/sp/interop/cells.ts, scenarios/interop/faults.ts)`,
       null,
     );
   const command = findPeer(dialect.command);
