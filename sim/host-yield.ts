@@ -19,6 +19,8 @@ export type YieldToHost = () => Promise<void>;
 /** One in this many Node yields is a full event-loop turn (setImmediate) instead of a tick. */
 export const HOST_TURN_EVERY = 256;
 
+// The host's timers are reached here on purpose: this is the one injected host-yield function the
+// determinism rules allow (it only waits for the host; the scheduler alone decides what runs next).
 interface HostGlobals {
   setImmediate?: (fn: () => void) => unknown;
   process?: { nextTick?: (fn: () => void) => void };
