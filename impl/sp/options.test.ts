@@ -74,6 +74,11 @@ describe('option registry', () => {
       expect(OPTION_KEYS[name]).toMatch(/Us$/);
     }
     expect(new Set(Object.values(OPTION_KEYS)).size).toBe(OPTION_NAMES.length);
+    // Every key is a camelCase identifier; sizes and queue lengths name their unit too.
+    for (const name of OPTION_NAMES) expect(OPTION_KEYS[name]).toMatch(/^[a-z][A-Za-z]+$/);
+    expect(OPTION_KEYS['READQ-LEN']).toBe('readQueueLen');
+    expect(OPTION_KEYS['WRITEQ-LEN']).toBe('writeQueueLen');
+    expect(OPTION_KEYS['MAX-RCV-SIZE']).toBe('maxRecvBytes');
     for (const name of CORE_OPTION_NAMES) expect(OPTION_NAMES).toContain(name);
   });
 });
@@ -186,6 +191,17 @@ describe('OptionStore', () => {
     expect(s.get('WRITEQ-LEN')).toBe(128);
     expect(codeOf(() => new OptionStore({ TTL: 0 }))).toBe('ErrBadValue');
     expect(codeOf(() => new OptionStore({ JUNK: 1 } as never))).toBe('ErrBadOption');
+  });
+
+  it('validates each read-only option the socket sets by its own type', () => {
+    const s = new OptionStore({ 'LOCAL-ADDR': 'tcp://a:1', 'REMOTE-ADDR': 'tcp://b:2', RAW: false });
+    expect([s.get('LOCAL-ADDR'), s.get('REMOTE-ADDR'), s.get('RAW')]).toEqual([
+      'tcp://a:1',
+      'tcp://b:2',
+      false,
+    ]);
+    expect(codeOf(() => new OptionStore({ RAW: 'yes' } as never))).toBe('ErrBadValue');
+    expect(codeOf(() => new OptionStore({ 'LOCAL-ADDR': true } as never))).toBe('ErrBadValue');
   });
 
   it('sets, validates, and notifies listeners on every successful set', () => {
