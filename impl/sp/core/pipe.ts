@@ -374,7 +374,8 @@ export class StreamPipe implements Pipe {
     if (this.stateValue === 'closed') return;
     const wasHandshaking = this.stateValue === 'handshaking';
     this.stateValue = 'closed';
-    this.closeReason = error !== undefined ? `${error.code}: ${error.message}` : reason;
+    // An SpError's message already starts with its code ("ErrGarbled: ...").
+    this.closeReason = error !== undefined ? error.message : reason;
     this.clearHandshakeTimer();
     if (this.conn.state !== 'closed') this.conn.close();
     if (wasHandshaking) {

@@ -168,7 +168,8 @@ export class InprocPipe implements Pipe {
   private shutdown(error: SpError | undefined, reason: string | undefined): void {
     if (this.stateValue === 'closed') return;
     this.stateValue = 'closed';
-    this.closeReason = error !== undefined ? `${error.code}: ${error.message}` : reason;
+    // An SpError's message already starts with its code ("ErrGarbled: ...").
+    this.closeReason = error !== undefined ? error.message : reason;
     this.incoming = undefined;
     this.env.setTimer(0, () => this.events.onClose(this, error), 'inproc-close');
     const peer = this.peer;
