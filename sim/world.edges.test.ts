@@ -1,0 +1,97 @@
+/**
+ * World edges: scheduling on a finished world, the timer trace switch, and a full event queue
+ * surfacing as itself. (Each case kills a mutant `npm run mutate` found surviving: README.)
+ */
+import { describe, expect, it } from 'vitest';
+import { SimError } from './errors.js';
+import { RingSink } from './trace.js';
+import { World } from './world.js';
+
+const codeOf = (fn: () => unknown): string => {
+  try {
+    fn();
+    return 'ok';
+  } catch (e) {
+    return e instanceof SimError ? e.code : String(e);
+  }
+};
+
+describe('World: a finished world', () => {
+  it('refuses post() after close() and after a failed run', async () => {
+    const w = new World({ seed: 1 });
+    w.post(1, () => undefined, undefined);
+    await w.run();
+    w.close();
+    expect(codeOf(() => w.post(1, () => undefined, undefined))).toBe('ERR_WORLD_FINISHED');
+    expect(codeOf(() => w.sleep(1))).toBe('ERR_WORLD_FINISHED');
+
+    const f = new World({ seed: 1 });
+    f.post(
+      1,
+      () => {
+        throw new Error('boom');
+      },
+      undefined,
+    );
+    await expect(f.run()).rejects.toMatchObject({ code: 'ERR_EVENT_THREW' });
+    expect(codeOf(() => f.post(0, () => undefined, undefined))).toBe('ERR_WORLD_FINISHED');
+  });
+});
+
+describe('World: timer events in the trace', () => {
+  async function timerKinds(traceTimers: boolean | undefined): Promise<string[]> {
+    const ring = new RingSink(100);
+    const w = new World({
+      seed: 1,
+      trace: { sinks: [ring] },
+      ...(traceTimers === undefined ? {} : { traceTimers }),
+    });
+    w.setTimer(5, () => undefined, { host: 'h', label: 'fires' });
+    const cleared = w.setTimer(10, () => undefined, { host: 'h', label: 'cleared' });
+    w.post(1, () => w.clearTimer(cleared), undefined);
+    await w.run();
+    return ring.events().map((e) => `${e.kind}:${String((e as { label?: string }).label)}:${e.tUs}`);
+  }
+
+  it('records set, clear and fire by default, with host and label', async () => {
+    expect(await timerKinds(undefined)).toEqual([
+      'timer-set:fires:0',
+      'timer-set:cleared:0',
+      'timer-clear:cleared:1',
+      'timer-fire:fires:5',
+    ]);
+  });
+
+  it('records none of them with traceTimers off', async () => {
+    expect(await timerKinds(false)).toEqual([]);
+  });
+});
+
+describe('World: a full event queue', () => {
+  it('fails the run with ERR_QUEUE_FULL itself, not as an event that threw', async () => {
+    const w = new World({ seed: 1, maxPendingEvents: 4 });
+    w.post(
+      1,
+      () => {
+        for (let i = 0; i < 10; i++) w.post(1, () => undefined, undefined);
+      },
+      undefined,
+    );
+    const err: unknown = await w.run().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SimError);
+    expect((err as SimError).code).toBe('ERR_QUEUE_FULL');
+    expect(w.state).toBe('failed');
+  });
+
+  it("an event's own error that merely carries that code is still ERR_EVENT_THREW", async () => {
+    const w = new World({ seed: 1 });
+    w.post(
+      1,
+      () => {
+        throw Object.assign(new Error('not the queue'), { code: 'ERR_QUEUE_FULL' });
+      },
+      undefined,
+    );
+    await expect(w.run()).rejects.toMatchObject({ code: 'ERR_EVENT_THREW' });
+  });
+});
