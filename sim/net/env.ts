@@ -19,7 +19,10 @@ import { ANY_NAMES, LOCAL_NAMES } from './constants.js';
 import type { SimHost } from './host.js';
 import { SimListener } from './listener.js';
 
-/** A promise of one host incarnation: it never settles once that incarnation crashed. */
+/**
+ * A promise of one host incarnation: it never settles once that incarnation crashed. crash() moves
+ * the host to its next incarnation, so comparing incarnations is the whole check.
+ */
 class HostDeferred<T> implements Deferred<T> {
   private readonly inner: Deferred<T>;
   constructor(
@@ -35,10 +38,10 @@ class HostDeferred<T> implements Deferred<T> {
     return this.inner.settled;
   }
   resolve(value: T): void {
-    if (this.host.incarnation === this.inc && this.host.state !== 'crashed') this.inner.resolve(value);
+    if (this.host.incarnation === this.inc) this.inner.resolve(value);
   }
   reject(reason: unknown): void {
-    if (this.host.incarnation === this.inc && this.host.state !== 'crashed') this.inner.reject(reason);
+    if (this.host.incarnation === this.inc) this.inner.reject(reason);
   }
 }
 

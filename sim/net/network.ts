@@ -216,7 +216,7 @@ export class Network {
     const lost = link.lossRate > 0 && fate.unit(index, SALT_LOSS + attempt) < link.lossRate;
     if (lost) {
       if (attempt >= this.connConfig.maxRetransmits) return;
-      if (lost) this.stats.retransmissions++;
+      this.stats.retransmissions++;
       const rto = Math.min(this.connConfig.rtoInitialUs * 2 ** attempt, this.connConfig.rtoMaxUs);
       this.world.post(rto, () => this.sendControl(from, to, fate, index, fn, attempt + 1), undefined);
       return;
