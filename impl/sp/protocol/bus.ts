@@ -64,7 +64,7 @@ export class PipeQueues {
     return [...this.queues.keys()];
   }
 
-  /** Queues `msg` for `pipe`; false (and counted) when the pipe's queue is full or the pipe unknown. */
+  /** Queues `msg` for `pipe`; false when the pipe's queue is full (counted in droppedSends) or the pipe unknown. */
   offer(pipe: Pipe, msg: Message): boolean {
     const q = this.queues.get(pipe);
     if (q === undefined) return false;
