@@ -194,4 +194,30 @@ describe('transport errors', () => {
       `ENOTCONN: write on closed connection ${id}`,
     ]);
   });
+
+  it('a segment lost more than maxRetransmits times: ETIMEDOUT for the sender, ECONNRESET for its peer', async () => {
+    const world = new World({ seed: 'rto' });
+    const net = new Network(world, { conn: { maxRetransmits: 2 } });
+    const a = net.addHost('a');
+    const b = net.addHost('b');
+    const seen: string[] = [];
+    b.env.listen(
+      'tcp://b:80',
+      (c) => c.setHandlers({ onClose: (e) => seen.push(`b: ${e?.message}`) }),
+      () => undefined,
+    );
+    let client: StreamConn | undefined;
+    a.env.connect('tcp://b:80', (_err, c) => {
+      client = c;
+      c!.setHandlers({ onClose: (e) => seen.push(`a: ${e?.message}`) });
+    });
+    await world.run({ forUs: 10 * MS });
+    net.setLink('a', 'b', { lossRate: 1 });
+    client!.write(Uint8Array.of(1, 2, 3));
+    await world.run();
+    expect(seen.sort()).toEqual([
+      'a: ETIMEDOUT: connection 1 timed out: retransmission timeout',
+      'b: ECONNRESET: connection 1 reset: retransmission timeout',
+    ]);
+  });
 });
