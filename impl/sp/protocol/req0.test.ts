@@ -12,7 +12,7 @@ import { rawPeer, word } from '../testing/raw-peer.js';
 import { code, lab, str, text } from '../testing/sim-lab.js';
 import { openPair1 } from './pair1.js';
 import { openRep0 } from './rep0.js';
-import { openReq0, replyIdOf, Req0 } from './req0.js';
+import { openReq0, replyIdOf, Req0, req0Stats } from './req0.js';
 import { openSurveyor0 } from './survey.js';
 
 const MS = 1000;
@@ -132,5 +132,54 @@ describe('GARBAGE-CLOSES-PIPE', () => {
       await a.sleep(10 * MS);
     });
     expect(closeReasons(ring)).toContain('ErrGarbled: pair1 frame without a hop count (GARBAGE-CLOSES-PIPE)');
+  });
+});
+
+describe('REQ0 resends in the trace', () => {
+  const sends = (ring: RingSink): string[] =>
+    ring
+      .events()
+      .filter((e) => e.kind === 'msg-send' && (e as { proto?: string }).proto === 'req0')
+      .filter((e) => (e as { msg?: string }).msg !== 'frame') // the pipe's own frame events
+      .map((e) => `${e.tUs}:${String((e as { msg?: string }).msg)}`);
+
+  it('labels the first transmission a request and each one after it a resend, RETRY-TIME apart', async () => {
+    const { a, b, world, drive } = lab('req-resend-trace');
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    const stats = await drive(async () => {
+      const rep = openRep0(a);
+      await rep.listen('tcp://a:5555');
+      const req = openReq0(b, { options: { 'RETRY-TIME': 100 * MS } });
+      await req.dial('tcp://a:5555');
+      await b.sleep(10 * MS);
+      await req.send(text('q'));
+      await b.sleep(250 * MS); // the REP never answers: two resends
+      return { ...req0Stats(req) };
+    });
+    expect(stats).toEqual({ droppedReplies: 0, sends: 3, resends: 2 });
+    const got = sends(ring);
+    expect(got.map((s) => s.split(':')[1])).toEqual(['request', 'request (resend)', 'request (resend)']);
+    const times = got.map((s) => Number(s.split(':')[0]));
+    expect([times[1]! - times[0]!, times[2]! - times[1]!]).toEqual([100 * MS, 100 * MS]);
+  });
+
+  it('RETRY-TIME 0 never resends and arms no resend timer', async () => {
+    const { a, b, world, drive } = lab('req-no-resend');
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    await drive(async () => {
+      const rep = openRep0(a);
+      await rep.listen('tcp://a:5555');
+      const req = openReq0(b, { options: { 'RETRY-TIME': 0 } });
+      await req.dial('tcp://a:5555');
+      await req.send(text('q'));
+      await b.sleep(5 * 60 * 1_000_000);
+    });
+    expect(sends(ring).map((s) => s.split(':')[1])).toEqual(['request']);
+    const resendTimers = ring
+      .events()
+      .filter((e) => e.kind === 'timer-set' && (e as { label?: string }).label === 'sp-req-resend');
+    expect(resendTimers).toEqual([]);
   });
 });
