@@ -95,3 +95,26 @@ describe('World: a full event queue', () => {
     await expect(w.run()).rejects.toMatchObject({ code: 'ERR_EVENT_THREW' });
   });
 });
+
+describe('World: run bounds at their edges', () => {
+  it('maxEvents 0 runs nothing; an event exactly at untilUs runs; untilUs may be now', async () => {
+    const w = new World({ seed: 1 });
+    const ran: number[] = [];
+    for (const t of [5, 10, 11]) w.post(t, () => ran.push(t), undefined);
+    expect(await w.run({ maxEvents: 0 })).toMatchObject({ reason: 'event-limit', events: 0, nowUs: 0 });
+    expect(await w.run({ untilUs: 0 })).toMatchObject({ reason: 'time-limit', events: 0, nowUs: 0 });
+    expect(await w.run({ untilUs: 10 })).toMatchObject({ reason: 'time-limit', events: 2, nowUs: 10 });
+    expect(ran).toEqual([5, 10]);
+    expect(await w.run({ untilUs: 10, maxEvents: 1 })).toMatchObject({ events: 0, nowUs: 10 });
+    expect(await w.run({ maxEvents: 1 })).toMatchObject({ reason: 'idle', events: 1, nowUs: 11 });
+    expect(ran).toEqual([5, 10, 11]);
+  });
+
+  it('a queue bound of one event is allowed', async () => {
+    const w = new World({ seed: 1, maxPendingEvents: 1 });
+    let ran = false;
+    w.post(1, () => (ran = true), undefined);
+    await w.run();
+    expect(ran).toBe(true);
+  });
+});
