@@ -63,7 +63,7 @@ const cases: Case[] = [
   simple(
     'PUB',
     (e) => openPub0(e, { options: { LINGER } }),
-    (e) => openSub0(e, { options: { ...rcv, SUBSCRIBE: '' } }),
+    (e) => openSub0(e, { options: { ...rcv, SUBSCRIBE: new Uint8Array(0) } }), // everything
   ),
   simple(
     'STAR',
