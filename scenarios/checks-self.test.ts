@@ -14,6 +14,8 @@ import { runProperty } from './catalog.js';
 import {
   bytesConservedViolation,
   evaluateChecks,
+  eventsInOrderViolation,
+  linkModelViolation,
   evaluateImplicitChecks,
   implicitChecks,
   SELF_CHECK_IDS,
@@ -28,7 +30,7 @@ import { replayCase } from './property.js';
 import { runScenario, runScenarioOn, simSubstrate } from './runner.js';
 import type { AnyStack, StackRun } from './stack.js';
 
-const SELF = ['sim.time-monotonic', 'sim.bytes-conserved'];
+const SELF = ['sim.time-monotonic', 'sim.bytes-conserved', 'sim.events-in-order', 'sim.link-model'];
 
 function calm(checks?: string[]): ReturnType<typeof defineEchoScenario> {
   return defineEchoScenario({
@@ -64,6 +66,16 @@ const cleanAudit = (): SimAudit => ({
       discarded: 0,
     },
     violations: [],
+  },
+  events: { events: 30, outOfOrder: 0, first: null, stoppedEarly: 0, firstStop: null },
+  links: {
+    segments: 6,
+    early: 0,
+    firstEarly: null,
+    overfull: 0,
+    firstOverfull: null,
+    overRetransmitted: 0,
+    firstOverRetransmitted: null,
   },
 });
 
@@ -126,25 +138,65 @@ describe('self-check verdicts', () => {
     );
   });
 
+  it('sim.events-in-order names the first event run out of order, and a bounded run that stopped early', () => {
+    expect(eventsInOrderViolation(cleanAudit())).toBeNull();
+    const bad = cleanAudit();
+    bad.events = {
+      events: 30,
+      outOfOrder: 2,
+      first: { tUs: 700, seq: 9, previousTUs: 700, previousSeq: 12 },
+      stoppedEarly: 1,
+      firstStop: { untilUs: 1000, dueUs: 1000 },
+    };
+    expect(eventsInOrderViolation(bad)).toBe(
+      '2 of 30 events ran out of order; first: event #9 (due 700 us) ran after event #12 (due 700 us), which was ' +
+        'scheduled after it for the same time; 1 bounded run stopped with an event still due; first: run until ' +
+        '1000 us stopped with one due at 1000 us',
+    );
+  });
+
+  it('sim.link-model names each broken rule with its first occurrence', () => {
+    expect(linkModelViolation(cleanAudit())).toBeNull();
+    const bad = cleanAudit();
+    bad.links = {
+      segments: 9,
+      early: 1,
+      firstEarly: { conn: 2, dir: 'c>s', atUs: 1200, dueUs: 1450 },
+      overfull: 3,
+      firstOverfull: { conn: 2, dir: 's>c', atUs: 1300, bytes: 70_000, capBytes: 65_536 },
+      overRetransmitted: 1,
+      firstOverRetransmitted: { conn: 4, dir: 'c>s', atUs: 900, retransmits: 9, max: 8 },
+    };
+    expect(linkModelViolation(bad)).toBe(
+      '1 segment reached the receiver before their own delays had passed; first on connection 2 c>s at 1200 us, ' +
+        'due no earlier than 1450 us; 3 segments overfilled a receive buffer; first on connection 2 s>c at 1300 us: ' +
+        '70000 B buffered, size 65536 B; 1 segment retransmitted beyond the bound; first on connection 4 c>s at ' +
+        '900 us: 9 retransmissions, at most 8',
+    );
+  });
+
   it('are judged only on simulated runs, after the workload check every run gets, and not twice when named', () => {
     expect(implicitChecks([], false)).toEqual(['stack.workload-completes']);
     expect(evaluateImplicitChecks([], BASE_CTX, false).map((c) => [c.id, c.status])).toEqual([
       ['stack.workload-completes', 'not-applicable'],
     ]);
     // A self-check judged without the simulator's accounts says so.
-    expect(evaluateChecks(new Map(), { checks: SELF }, undefined, BASE_CTX).map((c) => c.status)).toEqual([
-      'not-applicable',
-      'not-applicable',
-    ]);
+    expect(evaluateChecks(new Map(), { checks: SELF }, undefined, BASE_CTX).map((c) => c.status)).toEqual(
+      SELF.map(() => 'not-applicable'),
+    );
     const ctx = { ...BASE_CTX, sim: cleanAudit(), pending: [] };
     expect(evaluateImplicitChecks([], ctx, true).map((c) => [c.id, c.kind, c.status])).toEqual([
       ['stack.workload-completes', 'eventually', 'pass'],
       ['sim.time-monotonic', 'always', 'pass'],
       ['sim.bytes-conserved', 'always', 'pass'],
+      ['sim.events-in-order', 'always', 'pass'],
+      ['sim.link-model', 'always', 'pass'],
     ]);
     expect(evaluateImplicitChecks(['sim.bytes-conserved'], ctx, true).map((c) => c.id)).toEqual([
       'stack.workload-completes',
       'sim.time-monotonic',
+      'sim.events-in-order',
+      'sim.link-model',
     ]);
     expect(SELF_CHECK_IDS).toEqual(SELF);
   });
@@ -156,7 +208,7 @@ describe('self-checks in scenario runs', () => {
     const r = await runScenario(echoStack, s, 'self-1');
     expect(r.checks.map((c) => c.id)).toEqual([...s.checks, 'stack.workload-completes', ...SELF]);
     expect(r.checks.filter((c) => c.status === 'fail')).toEqual([]);
-    expect(r.checks.slice(-2).map((c) => c.status)).toEqual(['pass', 'pass']);
+    expect(r.checks.slice(-SELF.length).map((c) => c.status)).toEqual(SELF.map(() => 'pass'));
     expect(r.ok).toBe(true);
   });
 
@@ -168,6 +220,8 @@ describe('self-checks in scenario runs', () => {
       ['stack.no-crash', 'pass'],
       ['stack.workload-completes', 'pass'],
       ['sim.time-monotonic', 'pass'],
+      ['sim.events-in-order', 'pass'],
+      ['sim.link-model', 'pass'],
     ]);
   });
 
@@ -244,6 +298,48 @@ class MiscountingEnv extends ForwardingEnv {
 }
 const readsMiscounted = planted((host, env) => (host === 'server' ? new MiscountingEnv(env) : env));
 
+/** The bug: the event queue breaks ties the wrong way round (the latest scheduled first). */
+const tiesReversed = planted((host, env) => {
+  if (host === 'server') {
+    const queue = (networkOf(env).world as unknown as { queue: { time: Float64Array; seq: Float64Array } })
+      .queue;
+    Object.assign(queue, {
+      less(this: typeof queue, a: number, b: number): boolean {
+        const ta = this.time[a]!;
+        const tb = this.time[b]!;
+        return ta < tb || (ta === tb && this.seq[a]! > this.seq[b]!);
+      },
+    });
+  }
+  return env;
+});
+
+/**
+ * The bug: the server's link forgets when it is busy, so back-to-back segments on a 1 MB/s link
+ * serialize from the moment they are sent, not after the segment before them.
+ */
+class ForgetfulLinkEnv extends ForwardingEnv {
+  override listen(
+    address: string,
+    onConnection: (conn: StreamConn) => void,
+    callback: Parameters<Env['listen']>[2],
+  ): void {
+    super.listen(
+      address,
+      (conn) => {
+        Object.defineProperty((conn as unknown as End).out, 'busyUntilUs', { get: () => 0, set: () => {} });
+        onConnection(conn);
+      },
+      callback,
+    );
+  }
+}
+const linkForgetsBusy = planted((host, env) => {
+  if (host !== 'server') return env;
+  networkOf(env).setLink('server', 'client0', { bandwidthBytesPerSec: 1_000_000 });
+  return new ForgetfulLinkEnv(env);
+});
+
 describe('each self-check fails on a planted violation', () => {
   it('sim.time-monotonic: a clock that steps back fails the run, naming the event', async () => {
     const r = await runScenario(clockStepsBack, calm(), 'planted-time');
@@ -264,6 +360,32 @@ describe('each self-check fails on a planted violation', () => {
         'client0 to server: accepted 3034 B, read 3033 + buffered 0 (send 0, in flight 0, receive 0) + ' +
         'destroyed 0 (lost 0, dropped 0, discarded 0) = 3033 B: 1 B missing',
     );
+  });
+
+  it('sim.events-in-order: a queue that breaks ties the wrong way fails the run, naming the events', async () => {
+    const r = await runScenario(tiesReversed, calm(), 'planted-ties');
+    const failed = r.checks.filter((c) => c.id === 'sim.events-in-order');
+    expect(failed.map((c) => c.status)).toEqual(['fail']);
+    expect(failed[0]!.actual).toMatch(
+      /^\d+ of \d+ events ran out of order; first: event #\d+ \(due (\d+) us\) ran after event #\d+ \(due \1 us\), which was scheduled after it for the same time$/,
+    );
+  });
+
+  it('sim.link-model: a link that forgets it is busy delivers segments early, naming the first', async () => {
+    const s = calm();
+    const r = await runScenario(linkForgetsBusy, s, 'planted-link');
+    const failed = r.checks.filter((c) => c.status === 'fail');
+    expect(failed.map((c) => c.id)).toEqual(['sim.link-model']);
+    expect(failed[0]!.actual).toMatch(
+      /^\d+ segments? reached the receiver before their own delays had passed; first on connection 1 s>c at \d+ us, due no earlier than \d+ us$/,
+    );
+    // The same scenario without the bug, on the same slow link, passes.
+    const honest = planted((host, env) => {
+      if (host === 'server') networkOf(env).setLink('server', 'client0', { bandwidthBytesPerSec: 1_000_000 });
+      return env;
+    });
+    const ok = await runScenario(honest, s, 'planted-link');
+    expect(ok.checks.filter((c) => c.status === 'fail')).toEqual([]);
   });
 
   it('a property that never lists them fails, shrinks, and reports a failing case with the check id; the case replays', async () => {

@@ -2,10 +2,10 @@
  * The engine's side of checks: evaluating a stack's checks on a run's observations, and the checks
  * every stack gets (stack.no-crash, stack.workload-completes, and the simulator's self-checks
  * sim.time-monotonic and sim.bytes-conserved, which the runner judges on every simulated run whether
- * or not the scenario names them). The types live in scenarios/stack.ts; a stack defines its own
+ * or not the scenario names them, with sim.events-in-order and sim.link-model). The types live in scenarios/stack.ts; a stack defines its own
  * checks in its lab folder and hands them over through StackCore.checks().
  */
-import { describeAccount } from '../sim/net.js';
+import { describeAccount, linkAuditViolation } from '../sim/net.js';
 import { describePending } from './actions.js';
 import type { CheckContext, CheckDef, CheckResult, CheckVerdict, SimAudit } from './stack.js';
 
@@ -64,6 +64,29 @@ export function bytesConservedViolation(audit: SimAudit): string | null {
   );
 }
 
+/** sim.events-in-order: events ran in (time, scheduling order), and no bounded run left one due. */
+export function eventsInOrderViolation(audit: SimAudit): string | null {
+  const e = audit.events;
+  const problems: string[] = [];
+  if (e.first !== null)
+    problems.push(
+      `${e.outOfOrder} of ${e.events} events ran out of order; first: event #${e.first.seq} (due ${e.first.tUs} us) ` +
+        `ran after event #${e.first.previousSeq} (due ${e.first.previousTUs} us)` +
+        (e.first.tUs === e.first.previousTUs ? ', which was scheduled after it for the same time' : ''),
+    );
+  if (e.firstStop !== null)
+    problems.push(
+      `${e.stoppedEarly} bounded run${e.stoppedEarly === 1 ? '' : 's'} stopped with an event still due; first: ` +
+        `run until ${e.firstStop.untilUs} us stopped with one due at ${e.firstStop.dueUs} us`,
+    );
+  return problems.length === 0 ? null : problems.join('; ');
+}
+
+/** sim.link-model: the network model's per-segment rules (sim/net/audit.ts LinkAudit). */
+export function linkModelViolation(audit: SimAudit): string | null {
+  return linkAuditViolation(audit.links);
+}
+
 /** The simulator's self-checks: judged on every simulated run, named by the scenario or not. */
 const SELF_CHECKS: readonly CheckDef<unknown, unknown>[] = [
   {
@@ -94,6 +117,37 @@ const SELF_CHECKS: readonly CheckDef<unknown, unknown>[] = [
         : verdict(
             bytesConservedViolation(ctx.sim),
             'accepted = read + buffered + destroyed, in every direction of every connection',
+          ),
+  },
+  {
+    id: 'sim.events-in-order',
+    kind: 'always',
+    requirement:
+      'events run in virtual-time order, and events due at the same time in the order they were scheduled; ' +
+      'a run bounded by a time stops with no event due at or before it',
+    ref: null,
+    evaluate: (_s: unknown, _o: unknown, ctx: CheckContext) =>
+      ctx.sim === undefined
+        ? NOT_SIMULATED
+        : verdict(
+            eventsInOrderViolation(ctx.sim),
+            'every event after the one before it in (time, scheduling order); none due when a bounded run stops',
+          ),
+  },
+  {
+    id: 'sim.link-model',
+    kind: 'always',
+    requirement:
+      "each connection direction hands its receiver every segment in order and no earlier than the segment's own " +
+      'delays allow (link free, serialization, loss recovery, latency); a receive buffer never holds more than its ' +
+      'size; no segment is retransmitted more often than the bound',
+    ref: null,
+    evaluate: (_s: unknown, _o: unknown, ctx: CheckContext) =>
+      ctx.sim === undefined
+        ? NOT_SIMULATED
+        : verdict(
+            linkModelViolation(ctx.sim),
+            'no segment early, no receive buffer over its size, no segment over the retransmission bound',
           ),
   },
 ];

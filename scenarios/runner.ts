@@ -145,7 +145,13 @@ export function simSubstrate(
     },
     trace: () => ring?.events() ?? [],
     netStats: () => ({ ...net.stats }),
-    audit: () => ({ time: world.trace.timeAudit(), clockUs: world.nowUs, bytes: net.byteAudit() }),
+    audit: () => ({
+      time: world.trace.timeAudit(),
+      clockUs: world.nowUs,
+      bytes: net.byteAudit(),
+      events: world.eventAudit(),
+      links: net.linkAudit(),
+    }),
   };
 }
 

@@ -12,7 +12,8 @@ import type { Env } from '../impl/runtime/env.js';
 import type { FuzzTarget } from '../fuzz/target.js';
 import type { TimeAudit, TraceEvent, TraceField } from '../sim/trace.js';
 import type { FaultRecord } from '../sim/fault-plan.js';
-import type { ByteAudit } from '../sim/net.js';
+import type { ByteAudit, LinkAudit } from '../sim/net.js';
+import type { EventOrderAudit } from '../sim/world.js';
 import type { FamilySpec } from './catalog.js';
 import type { Scenario } from './model.js';
 import type { ScenarioResult } from './runner.js';
@@ -41,6 +42,10 @@ export interface SimAudit {
   /** The world's clock when the run ended, in µs. */
   clockUs: number;
   bytes: ByteAudit;
+  /** The scheduler's order audit (sim.events-in-order). */
+  events: EventOrderAudit;
+  /** The network model's rules per segment (sim.link-model). */
+  links: LinkAudit;
 }
 
 /** What every check may read besides the stack's observations. */

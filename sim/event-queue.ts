@@ -88,9 +88,10 @@ export class EventQueue {
     return true;
   }
 
-  /** fn and arg of the event taken by the last take(). */
+  /** fn, arg and slot of the event taken by the last take(). */
   takenFn: EventFn | undefined;
   takenArg: unknown;
+  takenSlot = -1;
 
   /**
    * Removes the earliest event, recycles its slot and leaves its fn and arg in takenFn / takenArg:
@@ -103,6 +104,7 @@ export class EventQueue {
     if (this.size > 0) this.siftDown(0, last);
     this.takenFn = this.fns[slot];
     this.takenArg = this.args[slot];
+    this.takenSlot = slot;
     this.fns[slot] = undefined;
     this.args[slot] = undefined;
     this.free[this.freeTop++] = slot;

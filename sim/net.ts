@@ -21,11 +21,14 @@
  * - end.ts       one end as its host's code sees it: writes, reads, half-close, close
  * - flow.ts      one direction: send buffer, segments in flight, receive buffer and window
  * - constants.ts, stats.ts   salts, ports and host aliases; the running totals
- * - audit.ts     byte accounts per connection direction (the self-check sim.bytes-conserved)
+ * - audit.ts     byte accounts per connection direction (the self-check sim.bytes-conserved) and
+ *                the link model's rules per segment (sim.link-model)
  */
 export {
   describeAccount,
+  linkAuditViolation,
   unaccountedBytes,
+  type LinkAudit,
   type ByteAudit,
   type ByteTotals,
   type FlowAccount,

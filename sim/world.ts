@@ -22,6 +22,13 @@ export type WorldState = 'idle' | 'running' | 'closed' | 'failed';
 /** Default bound on events per run() call; see RunOptions.maxEvents. */
 export const DEFAULT_MAX_EVENTS_PER_RUN = 100_000_000;
 
+/**
+ * Slots the event queue starts with; it doubles as needed. Most worlds are small (a campaign runs
+ * thousands of short scenarios), and starting small means ordinary scenarios take the growth path
+ * too, which the order audit then watches.
+ */
+const INITIAL_QUEUE_SLOTS = 64;
+
 /** Delays up to 2^40 us (~12.7 virtual days) take the fast path in post(); larger ones are checked fully. */
 const MAX_FAST_DELAY_US = 2 ** 40;
 
@@ -47,6 +54,24 @@ export interface RunOptions {
   forUs?: number;
   /** Stop after this many events (default 100 000 000): a run always has a bound. */
   maxEvents?: number;
+}
+
+/**
+ * The scheduler's own audit of the order events ran in, kept apart from the event queue (its own
+ * scheduling counter per slot), so a queue that breaks ties or misorders after it grows is caught:
+ * the engine's self-check sim.events-in-order reads it. Events run in (virtual time, scheduling
+ * order); a run bounded by untilUs leaves no event due at or before its bound.
+ */
+export interface EventOrderAudit {
+  /** Events the audit watched: every event run over the world's life. */
+  events: number;
+  /** Events that ran after one due later, or after one at the same time scheduled after them. */
+  outOfOrder: number;
+  /** The first of them: its time and scheduling number, and those of the event that ran before it. */
+  first: { tUs: number; seq: number; previousTUs: number; previousSeq: number } | null;
+  /** Bounded runs (untilUs) that stopped while an event was still due at or before the bound. */
+  stoppedEarly: number;
+  firstStop: { untilUs: number; dueUs: number } | null;
 }
 
 export type RunEndReason = 'idle' | 'time-limit' | 'event-limit' | 'stopped';
@@ -156,6 +181,18 @@ export class World {
   private nextTimerId = 1;
   /** Events run over the world's life. */
   eventsRun = 0;
+  /** The order audit (see EventOrderAudit): each pending slot's scheduling number, and the last event run. */
+  private scheduledSeq = new Float64Array(INITIAL_QUEUE_SLOTS);
+  private nextScheduledSeq = 0;
+  private lastRunTUs = -1;
+  private lastRunSeq = -1;
+  private readonly orderAudit: EventOrderAudit = {
+    events: 0,
+    outOfOrder: 0,
+    first: null,
+    stoppedEarly: 0,
+    firstStop: null,
+  };
 
   constructor(options: WorldOptions) {
     if (typeof options.seed !== 'string' && typeof options.seed !== 'number') {
@@ -167,7 +204,10 @@ export class World {
     }
     this.mode = mode;
     this.rng = new Rng(options.seed);
-    this.queue = new EventQueue(options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS);
+    this.queue = new EventQueue(
+      options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS,
+      Math.min(INITIAL_QUEUE_SLOTS, options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS),
+    );
     this.yieldToHost = options.yieldToHost ?? defaultYieldToHost;
     this.traceTimers = options.traceTimers ?? true;
     this.trace = new Trace(() => this.nowUsValue, options.trace);
@@ -198,7 +238,7 @@ export class World {
       Number.isInteger(delayUs) && delayUs >= 0 && delayUs <= MAX_FAST_DELAY_US
         ? delayUs
         : checkDelayUs(delayUs, 'delay');
-    this.queue.push(this.nowUsValue + d, fn as EventFn, arg);
+    this.noteScheduled(this.queue.push(this.nowUsValue + d, fn as EventFn, arg));
   }
 
   /**
@@ -208,7 +248,7 @@ export class World {
   postAt<A>(timeUs: number, fn: (arg: A) => unknown, arg: A): void {
     // Produced: nothing is scheduled in the past (consumed: the run loop's check).
     assert(timeUs >= this.nowUsValue, 'an event is never scheduled before the current virtual time');
-    this.queue.push(timeUs, fn as EventFn, arg);
+    this.noteScheduled(this.queue.push(timeUs, fn as EventFn, arg));
   }
 
   /** Starts a timer that calls fn after delayUs of virtual time. */
@@ -217,6 +257,7 @@ export class World {
     const d = checkDelayUs(delayUs, 'timer delay');
     const timer = new Timer(this, this.nextTimerId++, fn, options?.host, options?.label);
     timer.slot = this.queue.push(this.nowUsValue + d, fireTimer, timer);
+    this.noteScheduled(timer.slot);
     if (this.traceTimers && this.trace.enabled) {
       this.trace.emit(withTimerContext({ kind: 'timer-set', timer: timer.id, delayUs: d }, timer));
     }
@@ -347,6 +388,7 @@ export class World {
         const t = queue.peekTime();
         if (t > untilUs) {
           reason = 'time-limit';
+          this.auditStop(untilUs);
           this.nowUsValue = untilUs;
           break;
         }
@@ -359,6 +401,7 @@ export class World {
         queue.take();
         this.nowUsValue = t;
         events++;
+        this.auditOrder(t, this.scheduledSeq[queue.takenSlot]!);
         const result = queue.takenFn!(queue.takenArg);
         if (result !== undefined && isThenable(result)) {
           this.dirty = true;
@@ -394,6 +437,48 @@ export class World {
       yields,
       traceHash: this.trace.hash(),
     };
+  }
+
+  /** The order audit so far (a copy). */
+  eventAudit(): EventOrderAudit {
+    const a = this.orderAudit;
+    return {
+      ...a,
+      first: a.first === null ? null : { ...a.first },
+      firstStop: a.firstStop === null ? null : { ...a.firstStop },
+    };
+  }
+
+  /** Gives a newly queued event the next scheduling number (the audit's, not the queue's). */
+  private noteScheduled(slot: number): void {
+    if (slot >= this.scheduledSeq.length) {
+      const grown = new Float64Array(Math.max(slot + 1, this.scheduledSeq.length * 2));
+      grown.set(this.scheduledSeq);
+      this.scheduledSeq = grown;
+    }
+    this.scheduledSeq[slot] = this.nextScheduledSeq++;
+  }
+
+  /** One comparison per event: (time, scheduling number) only grows from one event to the next. */
+  private auditOrder(tUs: number, seq: number): void {
+    const a = this.orderAudit;
+    a.events++;
+    if (tUs < this.lastRunTUs || (tUs === this.lastRunTUs && seq < this.lastRunSeq)) {
+      a.outOfOrder++;
+      a.first ??= { tUs, seq, previousTUs: this.lastRunTUs, previousSeq: this.lastRunSeq };
+    }
+    this.lastRunTUs = tUs;
+    this.lastRunSeq = seq;
+  }
+
+  /** A run that stops at its bound must leave no event due at or before it. */
+  private auditStop(untilUs: number): void {
+    if (this.queue.size === 0) return;
+    const dueUs = this.queue.peekTime();
+    if (dueUs > untilUs) return;
+    const a = this.orderAudit;
+    a.stoppedEarly++;
+    a.firstStop ??= { untilUs, dueUs };
   }
 
   private assertOpen(): void {

@@ -152,3 +152,93 @@ export class ByteLedger {
     into.push(accountOf(flow));
   }
 }
+
+/**
+ * The network model's own rules, audited where segments move (O(1) each), for the engine's
+ * self-check sim.link-model: a direction hands its receiver each segment no earlier than the
+ * segment's own delays allow (the link free after the segments before it, its serialization, its
+ * loss recovery, its latency: a segment overtaken by a later one arrives early), a receive buffer
+ * never holds more than its size (the sender respects the window), and no segment is retransmitted
+ * more often than the connection's bound before it arrives.
+ */
+export interface LinkAudit {
+  /** Segments that reached the receiver (data and FIN). */
+  segments: number;
+  early: number;
+  firstEarly: { conn: number; dir: string; atUs: number; dueUs: number } | null;
+  overfull: number;
+  firstOverfull: { conn: number; dir: string; atUs: number; bytes: number; capBytes: number } | null;
+  overRetransmitted: number;
+  firstOverRetransmitted: {
+    conn: number;
+    dir: string;
+    atUs: number;
+    retransmits: number;
+    max: number;
+  } | null;
+}
+
+/** Where the network's flows report what the link audit watches (one per network). */
+export class LinkLedger {
+  private readonly a: LinkAudit = {
+    segments: 0,
+    early: 0,
+    firstEarly: null,
+    overfull: 0,
+    firstOverfull: null,
+    overRetransmitted: 0,
+    firstOverRetransmitted: null,
+  };
+
+  arrived(): void {
+    this.a.segments++;
+  }
+
+  early(conn: number, dir: string, atUs: number, dueUs: number): void {
+    this.a.early++;
+    this.a.firstEarly ??= { conn, dir, atUs, dueUs };
+  }
+
+  overfull(conn: number, dir: string, atUs: number, bytes: number, capBytes: number): void {
+    this.a.overfull++;
+    this.a.firstOverfull ??= { conn, dir, atUs, bytes, capBytes };
+  }
+
+  overRetransmitted(conn: number, dir: string, atUs: number, retransmits: number, max: number): void {
+    this.a.overRetransmitted++;
+    this.a.firstOverRetransmitted ??= { conn, dir, atUs, retransmits, max };
+  }
+
+  audit(): LinkAudit {
+    const a = this.a;
+    return {
+      ...a,
+      firstEarly: a.firstEarly === null ? null : { ...a.firstEarly },
+      firstOverfull: a.firstOverfull === null ? null : { ...a.firstOverfull },
+      firstOverRetransmitted: a.firstOverRetransmitted === null ? null : { ...a.firstOverRetransmitted },
+    };
+  }
+}
+
+/** What broke in a link audit, in one line per rule; null when every rule held. */
+export function linkAuditViolation(a: LinkAudit): string | null {
+  const out: string[] = [];
+  const times = (n: number): string => `${n} segment${n === 1 ? '' : 's'}`;
+  if (a.firstEarly !== null)
+    out.push(
+      `${times(a.early)} reached the receiver before their own delays had passed; first on connection ` +
+        `${a.firstEarly.conn} ${a.firstEarly.dir} at ${a.firstEarly.atUs} us, due no earlier than ${a.firstEarly.dueUs} us`,
+    );
+  if (a.firstOverfull !== null)
+    out.push(
+      `${times(a.overfull)} overfilled a receive buffer; first on connection ${a.firstOverfull.conn} ` +
+        `${a.firstOverfull.dir} at ${a.firstOverfull.atUs} us: ${a.firstOverfull.bytes} B buffered, size ${a.firstOverfull.capBytes} B`,
+    );
+  if (a.firstOverRetransmitted !== null)
+    out.push(
+      `${times(a.overRetransmitted)} retransmitted beyond the bound; first on connection ` +
+        `${a.firstOverRetransmitted.conn} ${a.firstOverRetransmitted.dir} at ${a.firstOverRetransmitted.atUs} us: ` +
+        `${a.firstOverRetransmitted.retransmits} retransmissions, at most ${a.firstOverRetransmitted.max}`,
+    );
+  return out.length === 0 ? null : out.join('; ');
+}

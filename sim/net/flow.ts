@@ -25,6 +25,8 @@ export class Flow {
   readonly recvQ = new ByteQueue();
   /** Payloads on the wire, oldest first (FIN marks the end of the stream). */
   private readonly inFlight: Uint8Array[] = [];
+  /** The link audit's earliest arrival of each in-flight payload, by the same index (virtual µs). */
+  private readonly dueUs: number[] = [];
   private inFlightHead = 0;
   private inFlightTail = 0;
   inFlightBytes = 0;
@@ -34,6 +36,8 @@ export class Flow {
   writeIndex = 0;
   private lastArrivalUs = 0;
   private busyUntilUs = 0;
+  /** The link audit's own account of when the link is free (kept apart from busyUntilUs). */
+  private auditFreeUs = 0;
   /** Bytes that reached the receiver's buffer (also the trace's offset of the next chunk). */
   receivedBytes = 0;
   /** Bytes write() accepted into the send buffer. */
@@ -157,6 +161,8 @@ export class Flow {
         rto = Math.min(rto * 2, cfg.rtoMaxUs);
         retransmits++;
       }
+      if (retransmits > cfg.maxRetransmits)
+        net.linkLedger.overRetransmitted(this.conn.id, this.dir, nowUs, retransmits, cfg.maxRetransmits);
     }
     let latencyUs = drawLatencyUs(link.latency, this.fate, idx, SALT_LATENCY);
     if (link.jitterUs > 0) latencyUs += this.fate.unit(idx, SALT_JITTER) * link.jitterUs;
@@ -164,6 +170,11 @@ export class Flow {
     // TCP delivers in order: a segment stuck in retransmission holds back everything behind it.
     if (arrivalUs < this.lastArrivalUs) arrivalUs = this.lastArrivalUs;
     this.lastArrivalUs = arrivalUs;
+    // The audit's due time: after the segment's own departure (the link free of the segments before
+    // it), serialization, loss recovery and latency; the in-order hold above may only add to it.
+    const auditDepartUs = Math.max(nowUs, this.auditFreeUs);
+    this.auditFreeUs = auditDepartUs + serializationUs;
+    this.dueUs[this.inFlightTail] = Math.ceil(auditDepartUs + serializationUs + lossDelayUs + latencyUs);
     this.inFlightBytes += bytes.length;
     net.stats.segments++;
     if (retransmits > 0) {
@@ -191,6 +202,11 @@ export class Flow {
     const conn = this.conn;
     if (conn.dead) return;
     const bytes = this.inFlight[this.inFlightHead]!;
+    const nowUs = conn.net.world.nowUs;
+    const ledger = conn.net.linkLedger;
+    ledger.arrived();
+    const dueUs = this.dueUs[this.inFlightHead]!;
+    if (nowUs < dueUs) ledger.early(conn.id, this.dir, nowUs, dueUs);
     this.inFlight[this.inFlightHead++] = FIN; // drop the reference
     if (this.inFlightHead === this.inFlightTail) {
       // Empty: start over at the front (keeping the array's storage, which truncating would free).
@@ -198,6 +214,7 @@ export class Flow {
       this.inFlightTail = 0;
     } else if (this.inFlightHead > 1024 && this.inFlightHead * 2 > this.inFlightTail) {
       this.inFlight.copyWithin(0, this.inFlightHead, this.inFlightTail);
+      this.dueUs.copyWithin(0, this.inFlightHead, this.inFlightTail);
       this.inFlightTail -= this.inFlightHead;
       this.inFlightHead = 0;
     }
@@ -211,6 +228,8 @@ export class Flow {
       this.assertConserved(); // the stream is consumed to its end
     } else if (!receiver.closingLocal) {
       this.recvQ.push(bytes);
+      if (this.recvQ.length > this.recvCapBytes)
+        ledger.overfull(conn.id, this.dir, nowUs, this.recvQ.length, this.recvCapBytes);
       conn.net.world.trace.chunk(receiver.host.label, conn.id, this.dirLabel, n, this.receivedBytes);
       this.receivedBytes += n;
       conn.net.stats.bytesDelivered += n;

@@ -17,7 +17,7 @@ import type { KeyedStream, Rng } from '../rng.js';
 import { formatAddress, type StreamAddress } from '../stream.js';
 import type { TraceInput } from '../trace.js';
 import type { World } from '../world.js';
-import { ByteLedger, type ByteAudit } from './audit.js';
+import { ByteLedger, LinkLedger, type ByteAudit, type LinkAudit } from './audit.js';
 import type { Conn, ConnInfo } from './conn.js';
 import { LOCAL_NAMES, SALT_JITTER, SALT_LATENCY, SALT_LOSS } from './constants.js';
 import type { Flow } from './flow.js';
@@ -49,6 +49,8 @@ export class Network {
   readonly stats: NetStats = newNetStats();
   /** @internal the byte accounts of retired connections (see byteAudit). */
   readonly ledger = new ByteLedger();
+  /** @internal the link model's audit (see linkAudit). */
+  readonly linkLedger = new LinkLedger();
 
   constructor(world: World, options: NetworkOptions = {}) {
     this.world = world;
@@ -138,6 +140,15 @@ export class Network {
     const live: Flow[] = [];
     for (const c of this.conns.values()) live.push(c.client.out, c.server.out);
     return this.ledger.audit(live);
+  }
+
+  /**
+   * The network model's own rules over every segment so far (LinkAudit): in-order delivery never
+   * ahead of a segment's own delays, receive buffers within their size, retransmissions within their
+   * bound. The engine's self-check sim.link-model judges it at the end of every run.
+   */
+  linkAudit(): LinkAudit {
+    return this.linkLedger.audit();
   }
 
   /** True while partition `id` is in force (not yet healed). */
