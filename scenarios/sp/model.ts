@@ -121,7 +121,12 @@ export const probeValueSchema = z.union([
   z.boolean(),
   z.null(),
   z.string().max(256),
-  z.strictObject({ hex: z.string().regex(/^([0-9a-f]{2})*$/, 'lower-case hex bytes').max(512) }),
+  z.strictObject({
+    hex: z
+      .string()
+      .regex(/^([0-9a-f]{2})*$/, 'lower-case hex bytes')
+      .max(512),
+  }),
   z.strictObject({ special: z.enum(['NaN', 'Infinity', '-Infinity', 'bigint', 'object']) }),
 ]);
 export type ProbeValue = z.infer<typeof probeValueSchema>;
@@ -195,11 +200,7 @@ export const spFieldsSchema = z.strictObject({
       .array(
         z.strictObject({
           socket: name,
-          bytes: z
-            .number()
-            .int()
-            .min(0)
-            .max(WORKLOAD_MESSAGE_MAX_BYTES),
+          bytes: z.number().int().min(0).max(WORKLOAD_MESSAGE_MAX_BYTES),
           gapUs: us(MAX_US).default(0),
         }),
       )
