@@ -148,7 +148,16 @@ export const SPEC_ENDPOINT_OPTIONS: readonly OptionName[] = Object.freeze([
 ] as OptionName[]);
 
 /** The refusal the reference requires for a setOption, or null when the set must be accepted. */
-export type SpecOptionVerdict = null | 'ErrBadOption' | 'ErrBadValue';
+export type SpecOptionVerdict = null | 'ErrBadOption' | 'ErrBadValue' | 'ErrProtoState';
+
+/**
+ * Options settable only before the socket dials or listens (its first dialer or listener made):
+ * afterwards a valid value is ErrProtoState. POLYAMOROUS: nng refuses NNG_OPT_PAIR1_POLY once the
+ * socket started (NNG_EBUSY; sp.md §3 PAIR1 "nng polyamorous"); README "PAIR1 polyamorous": "Settable
+ * only before the socket dials or listens; afterwards ErrProtoState" (whatever the value: the
+ * state is what refuses it).
+ */
+export const SPEC_SET_BEFORE_START: readonly OptionName[] = Object.freeze(['POLYAMOROUS'] as OptionName[]);
 
 /** Whether `value` is valid for `name` by the rule alone (the socket type aside). */
 export function specValueValid(name: OptionName, value: unknown): boolean {

@@ -42,11 +42,21 @@ import {
   SPEC_ENDPOINT_OPTIONS,
   SPEC_OPTION_NAMES,
   SPEC_OPTION_RULES,
+  SPEC_SET_BEFORE_START,
   specGetVerdict,
   specSetVerdict,
   specSocketOptions,
 } from '../option-reference.js';
 import { scenarioOption } from '../reference.js';
+import {
+  afterHandshake,
+  concatBytes,
+  frame,
+  headerForPeerOf,
+  isIpc,
+  MAX_EXACT_LENGTH,
+  parseFrames,
+} from './raw-bytes.js';
 
 const NA = (why: string): CheckVerdict => ({ status: 'not-applicable', expected: null, actual: why });
 const MIB = 1024 * 1024;
@@ -90,13 +100,20 @@ const sameOutcome = (a: OptionOutcome, b: OptionOutcome): boolean => JSON.string
 /**
  * The reference's verdict on each of a socket's probes, in order: the set's required outcome, with
  * SUB's subscriptions tracked (unsubscribing a topic not subscribed is ErrBadValue: sp.md §3, README
- * "SUB filters locally").
+ * "SUB filters locally") and the socket's start (SPEC_SET_BEFORE_START: a dialer or listener probe
+ * makes an endpoint).
  */
 function expectedSets(sock: SocketSpec, records: readonly OptionProbeRecord[]): (string | null)[] {
   const subscribed = new Set<string>();
+  let started = false;
   return records.map((r) => {
     const js = probeJs(r.value);
     const v = specSetVerdict(sock.protocol, r.target, r.name, js);
+    // A dialer or listener probe makes an endpoint: the socket counts as started from then on.
+    if (r.target !== 'socket') started = true;
+    // Once started, any set of such an option is refused for the state, whatever the value ("afterwards ErrProtoState").
+    if (v !== 'ErrBadOption' && started && (SPEC_SET_BEFORE_START as readonly string[]).includes(r.name))
+      return 'ErrProtoState';
     if (v !== null || r.target !== 'socket' || sock.protocol !== 'sub0') return v;
     const topic = JSON.stringify(storedForm(r.name, r.value));
     if (r.name === 'SUBSCRIBE') subscribed.add(topic);
@@ -325,7 +342,7 @@ function probeValueArb(name: OptionName): fc.Arbitrary<ProbeValue> {
       const ints = edgeIntArb({
         min: rule.min - 2,
         max: top + 1,
-        edges: [rule.min, top, ...(name === 'TTL' ? [8, 15] : [])],
+        edges: [rule.min, top],
         spread: rule.min - 2 >= 0 ? 'log' : 'uniform',
         edgeWeight: 0.6,
       });
@@ -401,15 +418,15 @@ function subTopicProbeArb(): fc.Arbitrary<OptionProbe> {
     .map(([name, value]) => ({ target: 'socket' as const, name, value }));
 }
 
-/** 1..3 sockets of drawn types, each with 1..16 probes, on one host, never connected. */
+/** 1..4 sockets of drawn types, each with 1..24 probes, on one host, never connected. */
 function probeScenarioArb(impl: string): fc.Arbitrary<Scenario> {
-  return fc.array(fc.constantFrom(...PROBE_PROTOCOLS), { minLength: 1, maxLength: 3 }).chain((protocols) =>
+  return fc.array(fc.constantFrom(...PROBE_PROTOCOLS), { minLength: 1, maxLength: 4 }).chain((protocols) =>
     fc
       .tuple(
         ...protocols.map((p) =>
           fc.array(p === 'sub0' ? fc.oneof(probeArb(p), subTopicProbeArb()) : probeArb(p), {
             minLength: 1,
-            maxLength: 16,
+            maxLength: 24,
           }),
         ),
       )
@@ -530,6 +547,179 @@ function maxRecvScenarioArb(impl: string, transports: readonly Transport[]): fc.
     );
 }
 
+// ---------------------------------------------------------------------------------------------
+// TTL at its edge: hop counts and backtrace depths around the limit, from a raw peer.
+
+/** Socket types that check hops against TTL, and how (sp.md §3, README "PAIR1, BUS, STAR", "Raw headers"). */
+const TTL_RECEIVERS = ['pair1', 'star', 'rep0', 'xrep0', 'respondent0'] as const;
+type TtlReceiver = (typeof TTL_RECEIVERS)[number];
+
+/** The peer protocol a raw peer of `p` speaks (its handshake). */
+const TTL_PEER: Readonly<Record<TtlReceiver, string>> = {
+  pair1: 'pair1',
+  star: 'star',
+  rep0: 'req0',
+  xrep0: 'req0',
+  respondent0: 'surveyor0',
+};
+
+const u32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+const readU32 = (b: Uint8Array, at: number): number =>
+  ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+
+/** Words of a backtrace: every word up to the first with the top bit set (undefined: none). */
+function backtraceWords(body: Uint8Array): number | undefined {
+  for (let w = 1; w * 4 <= body.length; w++) if ((body[(w - 1) * 4]! & 0x80) !== 0) return w;
+  return undefined;
+}
+
+/**
+ * Whether a frame from the raw peer reaches the application of a `p` socket with TTL `ttl`:
+ * PAIR1 delivers hop counts up to TTL (a count above 0xff is garbage; sp.md §3 PAIR1: drop if
+ * `hop > maxttl`); STAR drops a hop count that has reached TTL (sp.md §3 STAR: `hop >= ttl`); REP
+ * and RESPONDENT take a backtrace of at most TTL words, request id included (sp.md §3: "8 accepted,
+ * 9 dropped, pipe kept"); XREP's own pipe word counts too, so at most TTL − 1 arrive (README "Raw
+ * headers").
+ */
+function ttlPasses(p: TtlReceiver, ttl: number, body: Uint8Array): boolean {
+  if (p === 'pair1' || p === 'star') {
+    if (body.length < 4) return false;
+    const hops = readU32(body, 0);
+    if (hops > 0xff) return false;
+    return p === 'pair1' ? hops <= ttl : hops < ttl;
+  }
+  const words = backtraceWords(body);
+  if (words === undefined) return false;
+  return words <= (p === 'xrep0' ? ttl - 1 : ttl);
+}
+
+defineCheck({
+  id: 'options.ttl-in-effect',
+  kind: 'eventually',
+  requirement:
+    'TTL set through setOption is in effect at its edge: a PAIR1 hop count up to TTL is delivered and TTL + 1 dropped, a STAR hop count below TTL delivered and TTL dropped, a REP / RESPONDENT backtrace of TTL words answered and TTL + 1 dropped (XREP: TTL − 1 and TTL), the pipe kept',
+  ref: '23',
+  evaluate(s, obs) {
+    let judged = 0;
+    for (const peer of s.rawPeers) {
+      const sock = s.sockets.find((x) => x.listen.includes(peer.dial));
+      if (sock === undefined || !(TTL_RECEIVERS as readonly string[]).includes(sock.protocol)) continue;
+      const p = sock.protocol as TtlReceiver;
+      const o = obs.raw[peer.name];
+      if (o?.connectedAtUs == null) continue;
+      judged++;
+      const ttl = scenarioOption(sock, 'TTL');
+      const ipc = isIpc(peer.dial);
+      const frames = parseFrames(afterHandshake(peer), ipc, MAX_EXACT_LENGTH).frames;
+      const pass = frames.filter((f) => ttlPasses(p, ttl, f));
+      const expected = `${sock.name} (${p}, TTL ${ttl}) ${p === 'pair1' || p === 'star' ? 'delivers' : 'answers'} exactly the ${pass.length} of ${peer.name}'s ${frames.length} messages within TTL, in order, and keeps the pipe`;
+      if (o.closedByRemote) return verdict(`${sock.name} closed ${peer.name}'s connection`, expected);
+      if (p === 'pair1' || p === 'star') {
+        const got = obs.sockets[sock.name]?.received ?? [];
+        const want = pass.map((f) => f.subarray(4));
+        const n = Math.min(got.length, want.length);
+        for (let i = 0; i < n; i++)
+          if (!bytesEqual(got[i]!.body, want[i]!))
+            return verdict(
+              `delivered message #${i} (${got[i]!.body.length} bytes) is not the ${i}th within TTL`,
+              expected,
+            );
+        if (got.length !== want.length)
+          return verdict(
+            `${got.length} delivered (hop counts sent: ${frames.map((f) => (f.length < 4 ? '-' : readU32(f, 0))).join(', ')})`,
+            expected,
+          );
+      } else {
+        // Each answer comes back framed: 8-byte length (+1 type byte on ipc) + backtrace + payload.
+        const want = 8 + pass.reduce((n, f) => n + (ipc ? 9 : 8) + f.length, 0);
+        if (o.bytesIn !== want)
+          return verdict(
+            `${peer.name} read ${o.bytesIn} bytes (handshake and answers), not ${want} (backtrace words sent: ${frames.map((f) => backtraceWords(f) ?? '-').join(', ')})`,
+            expected,
+          );
+      }
+    }
+    return judged === 0
+      ? NA('no raw peer reached a TTL-checking socket')
+      : verdict(null, 'TTL holds at its edge');
+  },
+});
+
+/**
+ * A socket that checks hops (PAIR1, STAR, REP, XREP, RESPONDENT) with TTL drawn at its edges
+ * (1, 2, 7, 8, 9, 254, 255 and between; set through setOption), and a raw peer that handshakes and
+ * sends messages whose hop count or backtrace depth is drawn around that TTL (TTL − 1, TTL, TTL + 1,
+ * 0xff, 0x100). Faults never destroy bytes, so what must arrive is exact.
+ */
+function ttlScenarioArb(impl: string, transports: readonly Transport[]): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      transport: fc.constantFrom(...transports.filter((t) => t !== 'inproc')),
+      protocol: fc.constantFrom(...TTL_RECEIVERS),
+      ttl: edgeIntArb({ min: 1, max: 255, edges: [8], edgeWeight: 0.6 }),
+    })
+    .chain(({ transport, protocol, ttl }) => {
+      const hops = protocol === 'pair1' || protocol === 'star';
+      const countArb = hops
+        ? edgeIntArb({ min: 0, max: 0x101, edges: [ttl, 0xff], edgeWeight: 0.7 })
+        : edgeIntArb({ min: 1, max: Math.min(ttl + 3, 260), edges: [ttl - 1, ttl], edgeWeight: 0.7 });
+      return fc
+        .record({
+          messages: fc.array(fc.tuple(countArb, fc.uint8Array({ maxLength: 8 })), {
+            minLength: 1,
+            maxLength: 8,
+          }),
+          network: networkArb(),
+        })
+        .map((k): Scenario => {
+          const ipc = transport === 'ipc';
+          const addr = ipc ? 'ipc:///tmp/netlab-options-ttl.sock' : 'tcp://server:5555';
+          const local = transport !== 'tcp';
+          const bodies = k.messages.map(([count, payload], i) =>
+            hops
+              ? concatBytes([u32(count), payload])
+              : concatBytes([
+                  ...Array.from({ length: count - 1 }, (_, w) => u32(w + 1)),
+                  u32((0x80000000 | i) >>> 0),
+                  payload,
+                ]),
+          );
+          const script = [
+            {
+              afterUs: 0,
+              write: hexOf(concatBytes([headerForPeerOf(protocol), ...bodies.map((b) => frame(b, ipc))])),
+            },
+          ];
+          return {
+            version: SCENARIO_VERSION,
+            stack: SP_STACK,
+            name: 'options/ttl',
+            impl,
+            hosts: local ? ['local'] : ['peer', 'server'],
+            sockets: [
+              {
+                name: 'server',
+                host: local ? 'local' : 'server',
+                protocol,
+                listen: [addr],
+                dial: [],
+                options: { TTL: ttl },
+                app: { kind: hops ? 'sink' : 'echo' },
+                startUs: 0,
+              },
+            ],
+            rawPeers: [{ name: 'raw0', host: local ? 'local' : 'peer', dial: addr, startUs: 1_000, script }],
+            workload: { sends: [] },
+            network: k.network,
+            faults: { version: 1, faults: [] },
+            faultPhaseUs: FAULT_PHASE_US,
+            livenessUs: LIVENESS_US,
+            checks: ['stack.no-crash', 'options.ttl-in-effect'],
+          };
+        });
+    });
+}
+
 export const OPTIONS_PROPERTIES: PropertySpec[] = [
   {
     id: 'options/api',
@@ -554,6 +744,18 @@ export const OPTIONS_PROPERTIES: PropertySpec[] = [
     faultKinds: [],
     sometimes: ['sp.zero-length', 'sp.bad-peer-cut'],
     arb: ({ impl, transports }) => maxRecvScenarioArb(impl, transports),
+  },
+  {
+    id: 'options/ttl',
+    family: 'options',
+    title:
+      'TTL set through setOption holds at its edge: PAIR1 / STAR hop counts and REP / XREP / RESPONDENT backtrace depths at TTL − 1, TTL, TTL + 1 from a raw peer',
+    protocols: TTL_RECEIVERS,
+    transports: ['tcp', 'ipc'],
+    checks: ['stack.no-crash', 'options.ttl-in-effect'],
+    faultKinds: [],
+    sometimes: [],
+    arb: ({ impl, transports }) => ttlScenarioArb(impl, transports),
   },
 ];
 
