@@ -554,15 +554,6 @@ function maxRecvScenarioArb(impl: string, transports: readonly Transport[]): fc.
 const TTL_RECEIVERS = ['pair1', 'star', 'rep0', 'xrep0', 'respondent0'] as const;
 type TtlReceiver = (typeof TTL_RECEIVERS)[number];
 
-/** The peer protocol a raw peer of `p` speaks (its handshake). */
-const TTL_PEER: Readonly<Record<TtlReceiver, string>> = {
-  pair1: 'pair1',
-  star: 'star',
-  rep0: 'req0',
-  xrep0: 'req0',
-  respondent0: 'surveyor0',
-};
-
 const u32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 const readU32 = (b: Uint8Array, at: number): number =>
   ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
@@ -619,7 +610,7 @@ defineCheck({
         const want = pass.map((f) => f.subarray(4));
         const n = Math.min(got.length, want.length);
         for (let i = 0; i < n; i++)
-          if (!bytesEqual(got[i]!.body, want[i]!))
+          if (!bytesEqual(got[i]!.body, want[i]))
             return verdict(
               `delivered message #${i} (${got[i]!.body.length} bytes) is not the ${i}th within TTL`,
               expected,
