@@ -155,7 +155,7 @@ const socketSpec = z.strictObject({
    * or on a dialer / listener made for the probe and never started) and reads it back, recording
    * the outcomes (SocketObs.optionProbes). Values may be invalid on purpose.
    */
-  optionProbes: z.array(optionProbe).max(64).optional(),
+  optionProbes: z.array(optionProbe).max(128).optional(),
   app,
   /** When the socket opens (virtual µs; default 0). */
   startUs: us(MAX_US).default(0),

@@ -418,16 +418,57 @@ function subTopicProbeArb(): fc.Arbitrary<OptionProbe> {
     .map(([name, value]) => ({ target: 'socket' as const, name, value }));
 }
 
-/** 1..4 sockets of drawn types, each with 1..24 probes, on one host, never connected. */
+/** The values at the edges of a numeric rule: just outside and just inside both ends (2^53 above the largest exact integer). */
+function edgeSweepValues(name: OptionName): ProbeValue[] {
+  const rule = SPEC_OPTION_RULES[name];
+  if (rule.kind === 'deadline') return [0, 1, null, -1];
+  if (rule.kind !== 'integer') return [];
+  const above = rule.max >= Number.MAX_SAFE_INTEGER ? 2 ** 53 : rule.max + 1;
+  return [rule.min - 1, rule.min, rule.max, above];
+}
+
+/**
+ * Every numeric option of the socket type at its range edges (min − 1, min, max, max + 1), in a
+ * drawn order, and the endpoint options just below and at their minimum on a dialer or a listener:
+ * each run judges every edge of the types it draws, so an off-by-one in a range is never left to
+ * chance.
+ */
+function edgeSweepArb(protocol: ScenarioProtocol): fc.Arbitrary<OptionProbe[]> {
+  const socket: OptionProbe[] = specSocketOptions(protocol).flatMap((name) =>
+    edgeSweepValues(name).map((value) => ({ target: 'socket' as const, name, value })),
+  );
+  return fc
+    .tuple(
+      fc.shuffledSubarray(socket, { minLength: socket.length }),
+      fc.constantFrom('dialer' as const, 'listener' as const),
+    )
+    .map(([shuffled, target]) => [
+      ...shuffled,
+      ...SPEC_ENDPOINT_OPTIONS.flatMap((name) =>
+        edgeSweepValues(name)
+          .slice(0, 2)
+          .map((value) => ({ target, name, value })),
+      ),
+    ]);
+}
+
+/** 1..4 sockets of drawn types, each with its edge sweep and 1..16 drawn probes, on one host, never connected. */
 function probeScenarioArb(impl: string): fc.Arbitrary<Scenario> {
   return fc.array(fc.constantFrom(...PROBE_PROTOCOLS), { minLength: 1, maxLength: 4 }).chain((protocols) =>
     fc
       .tuple(
         ...protocols.map((p) =>
-          fc.array(p === 'sub0' ? fc.oneof(probeArb(p), subTopicProbeArb()) : probeArb(p), {
-            minLength: 1,
-            maxLength: 24,
-          }),
+          fc
+            .tuple(
+              edgeSweepArb(p),
+              fc.array(p === 'sub0' ? fc.oneof(probeArb(p), subTopicProbeArb()) : probeArb(p), {
+                minLength: 1,
+                maxLength: 16,
+              }),
+              fc.boolean(),
+            )
+            // The drawn probes before or after the sweep (a value left by one is the other's "before").
+            .map(([sweep, drawn, first]) => (first ? [...drawn, ...sweep] : [...sweep, ...drawn])),
         ),
       )
       .map((probes): Scenario => ({
