@@ -398,7 +398,7 @@ function handshakeScenarioArb(o: HandshakeScenarioOptions): fc.Arbitrary<Scenari
       const goodHeader = headerForPeerOf(protocol);
       return fc
         .record({
-          timeoutUs: fc.integer({ min: minTimeoutUs, max: Math.max(minTimeoutUs, MAX_HANDSHAKE_TIMEOUT_US) }),
+          timeoutUs: edgeIntArb({ min: minTimeoutUs, max: Math.max(minTimeoutUs, MAX_HANDSHAKE_TIMEOUT_US) }),
           dialerStartsUs: fc.array(fc.integer({ min: PEER_START_MIN_US, max: 200_000 }), {
             minLength: 1,
             maxLength: maxDialers,
