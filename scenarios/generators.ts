@@ -148,9 +148,88 @@ export function faultPlanArb(o: FaultOptions): fc.Arbitrary<FaultPlan> {
     .map((faults) => parseFaultPlan({ version: 1, faults }));
 }
 
+/** The most an edge-aware arbitrary may weigh its edges (the rest of the range must stay reachable). */
+const EDGE_WEIGHT_MAX = 0.9;
+/** The default share of draws that land on an edge (issue #18: "a real weight"). */
+export const EDGE_WEIGHT_DEFAULT = 0.4;
+
+export interface EdgeIntOptions {
+  /** Smallest value (inclusive); an edge itself, with min + 1. */
+  min: number;
+  /** Largest value (inclusive); an edge itself. */
+  max: number;
+  /**
+   * Named limits (a receive limit, a queue length, a TTL...): each adds limit − 1, limit and
+   * limit + 1, clamped to [min, max] (out-of-range ones are dropped).
+   */
+  edges?: readonly number[];
+  /** Share of draws that are an edge, in (0, 0.9] (default 0.4). */
+  edgeWeight?: number;
+  /**
+   * The other draws: 'uniform' over [min, max] (default) or 'log' (log-uniform: every power of two
+   * of the range as likely as the next, so small values are common in a range up to megabytes).
+   */
+  spread?: 'uniform' | 'log';
+}
+
+/** A uniform integer in [lo, hi] that may exceed fc.integer's 32-bit range (then through bigInt). */
+function intBetween(lo: number, hi: number): fc.Arbitrary<number> {
+  if (lo >= -0x80000000 && hi <= 0x7fffffff) return fc.integer({ min: lo, max: hi });
+  return fc.bigInt({ min: BigInt(lo), max: BigInt(hi) }).map(Number, (n) => {
+    if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw new Error('not a safe integer');
+    return BigInt(n);
+  });
+}
+
 /**
- * Message sizes for one sender; shrinks toward fewer and smaller messages. `messageBytes` replaces
- * the default size draw (uniform in 0..maxMessageBytes), e.g. to make zero-length messages common.
+ * The edges `edgeIntArb` draws, sorted, each once: min, min + 1, each named limit − 1, limit,
+ * limit + 1 (clamped to [min, max]) and max.
+ */
+export function edgeValues(o: EdgeIntOptions): number[] {
+  if (!Number.isSafeInteger(o.min) || !Number.isSafeInteger(o.max) || o.min > o.max)
+    throw new Error(`edgeIntArb: bad range [${o.min}, ${o.max}]`);
+  const all = [o.min, o.min + 1, o.max];
+  for (const e of o.edges ?? []) all.push(e - 1, e, e + 1);
+  return [...new Set(all.filter((v) => Number.isSafeInteger(v) && v >= o.min && v <= o.max))].sort(
+    (a, b) => a - b,
+  );
+}
+
+/** Log-uniform over [min, max] (min >= 0): a bit length first, then uniform within it. */
+function logUniform(min: number, max: number): fc.Arbitrary<number> {
+  const bands: fc.Arbitrary<number>[] = [];
+  for (let bits = 0; bits <= 53; bits++) {
+    const lo = Math.max(min, bits === 0 ? 0 : 2 ** (bits - 1));
+    const hi = Math.min(max, 2 ** bits - 1);
+    if (lo <= hi) bands.push(intBetween(lo, hi));
+  }
+  return bands.length === 1 ? bands[0]! : fc.oneof(...bands);
+}
+
+/**
+ * An integer in [min, max] that lands on an edge (edgeValues: min, min + 1, limit − 1, limit,
+ * limit + 1 of each named limit, max) in about `edgeWeight` (default 40 %) of draws, and otherwise
+ * anywhere in the range (uniform, or log-uniform with spread 'log'). Off-by-one bugs live at the
+ * edges, which a uniform draw over a wide range almost never hits (issue #18, item 2). Shrinks
+ * toward min.
+ */
+export function edgeIntArb(o: EdgeIntOptions): fc.Arbitrary<number> {
+  const edges = edgeValues(o);
+  const w = o.edgeWeight ?? EDGE_WEIGHT_DEFAULT;
+  if (!(w > 0 && w <= EDGE_WEIGHT_MAX)) throw new Error(`edgeIntArb: edgeWeight ${w} not in (0, 0.9]`);
+  const rest = o.spread === 'log' && o.min >= 0 ? logUniform(o.min, o.max) : intBetween(o.min, o.max);
+  const scale = 1000;
+  return fc.oneof(
+    { weight: Math.round(w * scale), arbitrary: fc.constantFrom(...edges) },
+    { weight: Math.round((1 - w) * scale), arbitrary: rest },
+  );
+}
+
+/**
+ * Message sizes for one sender; shrinks toward fewer and smaller messages. The default size draw is
+ * edge-aware (edgeIntArb over 0..maxMessageBytes: 0, 1, max − 1, max and each of `limits` ± 1 in
+ * about 40 % of draws, else uniform); `messageBytes` replaces it, e.g. to make zero-length
+ * messages common.
  */
 export function sizesArb(
   o: {
@@ -158,9 +237,14 @@ export function sizesArb(
     maxMessageBytes?: number;
     minMessages?: number;
     messageBytes?: fc.Arbitrary<number>;
+    /** Sizes that are limits of the scenario (a MAX-RCV-SIZE...), drawn at limit − 1, limit, limit + 1. */
+    limits?: readonly number[];
   } = {},
 ) {
-  return fc.array(o.messageBytes ?? fc.integer({ min: 0, max: o.maxMessageBytes ?? 4096 }), {
+  const sizeArb =
+    o.messageBytes ??
+    edgeIntArb({ min: 0, max: o.maxMessageBytes ?? 4096, ...(o.limits ? { edges: o.limits } : {}) });
+  return fc.array(sizeArb, {
     minLength: o.minMessages ?? 1,
     maxLength: o.maxMessages ?? 12,
   });

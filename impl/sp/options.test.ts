@@ -242,4 +242,16 @@ describe('OptionStore', () => {
     expect(s.has('RECONNECT-TIME')).toBe(true);
     expect(s.has('TTL')).toBe(false);
   });
+
+  it('a listener that refuses a value undoes the set: the option keeps its old value', () => {
+    const s = new OptionStore({}, ['UNSUBSCRIBE', 'LINGER']);
+    s.set('UNSUBSCRIBE', 'a');
+    s.onChange((name) => {
+      if (name === 'UNSUBSCRIBE') throw new Error('refused');
+    });
+    expect(() => s.set('UNSUBSCRIBE', 'b')).toThrow('refused');
+    expect(s.get('UNSUBSCRIBE')).toEqual(new TextEncoder().encode('a'));
+    expect(() => s.set('LINGER', 5)).not.toThrow();
+    expect(s.get('LINGER')).toBe(5);
+  });
 });

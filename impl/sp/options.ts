@@ -355,13 +355,24 @@ export class OptionStore {
     return this.explicit.has(name);
   }
 
-  /** Validates and stores a value, then tells every onChange listener (even when the value is unchanged: SUBSCRIBE is an action). */
+  /** Validates and stores a value, then tells every onChange listener (even when the value is unchanged: SUBSCRIBE is an action); a listener that throws undoes the set. */
   set(name: string, value: unknown): void {
     const known = this.check(name);
     const normalized = validateOption(known, value);
-    (this.values as unknown as Record<OptionName, unknown>)[known] = normalized;
+    const values = this.values as unknown as Record<OptionName, unknown>;
+    const old = values[known];
+    const wasExplicit = this.explicit.has(known);
+    values[known] = normalized;
     this.explicit.add(known);
-    for (const fn of this.listeners) fn(known);
+    try {
+      for (const fn of this.listeners) fn(known);
+    } catch (e) {
+      // A listener refused the value (UNSUBSCRIBE of a topic not subscribed: ErrBadValue): a
+      // refused set leaves the option as it was (found by the options family, options.refused-keeps-old).
+      values[known] = old;
+      if (!wasExplicit) this.explicit.delete(known);
+      throw e;
+    }
   }
 
   /** Calls `fn` after every successful set(), with the option's name. */

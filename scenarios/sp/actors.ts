@@ -46,6 +46,7 @@ import {
 } from '../../impl/sp/protocol/survey.js';
 import { runtimeAddress, parseSpUrl } from '../../impl/sp/transport/url.js';
 import { ActionLedger } from '../actions.js';
+import { applyScenarioOptions, runOptionProbes } from './option-probes.js';
 import type { CheckContext as EngineCheckContext, ImplInfo, StackRun } from '../stack.js';
 import type { CheckContext, DialRecord, Observations, RawPeerObs, SentRecord, SocketObs } from './checks.js';
 import type { RawPeerSpec, Scenario, ScenarioProtocol, SocketSpec } from './model.js';
@@ -414,6 +415,8 @@ class SpScenarioRun {
     if (spec.startUs > env.nowUs()) await env.sleep(spec.startUs - env.nowUs());
     o.opened++;
     const s = this.openSocket(spec, env, o);
+    // Option probes (the options family) run once, on the first incarnation, before any endpoint.
+    if (spec.optionProbes !== undefined && o.opened === 1) o.optionProbes = runOptionProbes(spec, s);
     if (armClose(spec, s, o, env, this.actions)) return;
     const pubsubPipes = watchPipes(s, o, env);
     applySubscriptions(spec, s, o, env);
@@ -457,9 +460,23 @@ class SpScenarioRun {
     const s = open(tapped, {
       allocator,
       ...parts.socketOptions,
-      options: { ...SCENARIO_SOCKET_DEFAULTS, ...spec.options, ...parts.options },
+      options: { ...SCENARIO_SOCKET_DEFAULTS, ...parts.options },
     });
     pipesNow = () => [...s.pipes.keys()];
+    // The scenario's own options go through the public setOption, as an application sets them: a
+    // valid value the stack refuses is a finding naming the option (an action that never ends, so
+    // stack.workload-completes fails on every run), not an internal error.
+    const refused = applyScenarioOptions(spec, s, parts.options);
+    for (const r of refused) {
+      (o.optionRefusals ??= []).push(r);
+      o.errors.push(`option ${r.name}: ${r.error}`);
+      this.actions.begin(
+        spec.host,
+        spec.name,
+        `setOption(${r.name}, ${JSON.stringify(r.value)}) from the scenario, refused with ${r.error}`,
+        env.nowUs(),
+      );
+    }
     return s;
   }
 

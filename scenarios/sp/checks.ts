@@ -11,7 +11,7 @@ import {
   type CheckContext as EngineCheckContext,
   type CheckDef as EngineCheckDef,
 } from '../checks.js';
-import type { Scenario, SocketSpec } from './model.js';
+import type { ProbeValue, Scenario, SocketSpec } from './model.js';
 
 export { verdict } from '../checks.js';
 export type { CheckKind, CheckResult, CheckStatus, CheckVerdict } from '../checks.js';
@@ -110,6 +110,23 @@ export interface SocketObs {
   doneAtUs: number | null;
   /** PUB and SUB sockets only: their pipes, drops and subscription changes. */
   pubsub?: PubSubObs;
+  /** Sockets with option probes (the options family): each probe's outcome, in order. */
+  optionProbes?: OptionProbeRecord[];
+  /** Scenario options (SocketSpec.options) the socket refused when the actor set them. */
+  optionRefusals?: { name: string; value: ProbeValue; error: string }[];
+}
+
+/** An option read or set: the value read (as probe JSON), or the error (its stable code, or `untyped: message`). */
+export type OptionOutcome = { value: ProbeValue } | { error: string };
+
+/** One option probe (SocketSpec.optionProbes): the option read before, the set, the option read after. */
+export interface OptionProbeRecord {
+  target: 'socket' | 'dialer' | 'listener';
+  name: string;
+  value: ProbeValue;
+  before: OptionOutcome;
+  set: { ok: true } | { error: string };
+  after: OptionOutcome;
 }
 
 /** What a PUB or SUB socket observed (all incarnations). */

@@ -25,6 +25,8 @@ import {
 } from './model.js';
 
 export {
+  edgeIntArb,
+  edgeValues,
   FAULT_PHASE_US,
   faultPlanArb,
   faultStepArb,
@@ -33,6 +35,7 @@ export {
   simSeedArb,
   sizesArb,
   TRANSPORTS,
+  type EdgeIntOptions,
   type FaultOptions,
   type GeneratedFaultKind,
   type NetworkDraw,

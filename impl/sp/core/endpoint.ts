@@ -60,7 +60,7 @@ export function startStreamPipe(
     },
     onMessage: (pipe, msg) => socket.protocol.pipeMessage(pipe, msg),
     onReady: (pipe) => {
-      socket.protocol.pipeReady(pipe);
+      socket.pipeReady(pipe);
       socket.pipeDrained();
     },
     onClose: (pipe, error) => {
@@ -105,7 +105,7 @@ export function inprocEvents(
     onHandshake: () => undefined,
     onMessage: (pipe, msg) => socket.protocol.pipeMessage(pipe, msg),
     onReady: (pipe) => {
-      socket.protocol.pipeReady(pipe);
+      socket.pipeReady(pipe);
       socket.pipeDrained();
     },
     onClose: (pipe) => {

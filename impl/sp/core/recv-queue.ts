@@ -104,7 +104,10 @@ export class RecvQueue {
   }
 
   private resumePipes(): void {
-    if (this.pausedPipes.size === 0 || this.items.length >= this.owner.options.get('READQ-LEN')) return;
+    // READQ-LEN 0 holds the one message in hand like 1 does (deliver pauses at >= 0 too): resume once
+    // the queue is empty, or a paused pipe would never resume (found by the edge draws, READQ-LEN 0).
+    const room = Math.max(this.owner.options.get('READQ-LEN'), 1);
+    if (this.pausedPipes.size === 0 || this.items.length >= room) return;
     const paused = [...this.pausedPipes];
     this.pausedPipes.clear();
     for (const p of paused) p.resumeRecv();

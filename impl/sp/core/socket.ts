@@ -232,8 +232,19 @@ export class Socket {
     owner.pipeAttached(pipe);
     this.hook?.('attached', pipe);
     if (this.env.tracing) this.env.trace(pipeOpened(pipe, this.protocol.info.name));
-    if (pipe.ready) this.protocol.pipeReady(pipe);
+    if (pipe.ready) this.pipeReady(pipe);
     return true;
+  }
+
+  /**
+   * @internal A pipe can take a message: the protocol sends what is queued, then, with the queue
+   * empty, a waiting sender's message may go straight to it (WRITEQ-LEN 0: nothing is queued, so
+   * the protocol's pump alone never calls refillSendQ and the sender would wait forever; found by
+   * the edge draws of the backpressure family).
+   */
+  pipeReady(pipe: Pipe): void {
+    this.protocol.pipeReady(pipe);
+    if (this.sendQ.length === 0) this.sendQueue.refill();
   }
 
   /** @internal */

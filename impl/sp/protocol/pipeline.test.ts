@@ -7,6 +7,7 @@ import type { Socket } from '../core/socket.js';
 import { code, lab, str, text } from '../testing/sim-lab.js';
 import { encodeFrame } from '../wire/frames.js';
 import { encodeHandshake } from '../wire/handshake.js';
+import { openPair0 } from './pair0.js';
 import { openPull0, openPush0, openXPull0, openXPush0, pull0Stats, push0Stats } from './pipeline.js';
 
 const MS = 1000;
@@ -59,6 +60,44 @@ async function drain(pull: Socket): Promise<number[]> {
     }
   }
 }
+
+describe('PUSH0 / PULL0 with queue lengths 0 (found by the edge draws of the backpressure family)', () => {
+  it('READQ-LEN 0: a paused pipe resumes once the application took the message in hand', async () => {
+    const { a, b, drive } = lab('readq-0');
+    const r = await drive(async () => {
+      const pull = openPull0(a, { options: { 'READQ-LEN': 0, 'RECV-DEADLINE': S } });
+      await pull.listen('tcp://a:5555');
+      const push = openPush0(b);
+      await push.dial('tcp://a:5555');
+      for (let i = 0; i < 4; i++) await push.send(Uint8Array.of(i));
+      await b.sleep(50 * MS); // every message is in before the application reads
+      return drain(pull);
+    });
+    expect(r).toEqual([0, 1, 2, 3]);
+  });
+
+  it('WRITEQ-LEN 0: a waiting send goes out when a pipe attaches (PAIR0 and PUSH0)', async () => {
+    const { a, b, drive } = lab('writeq-0');
+    const r = await drive(async () => {
+      const got: number[][] = [];
+      for (const [port, open, openPeer] of [
+        [5555, openPair0, openPair0],
+        [5556, openPush0, openPull0],
+      ] as const) {
+        const sender = open(b, { options: { 'WRITEQ-LEN': 0, 'DIAL-ASYNCH': true } });
+        const sent = sender.send(Uint8Array.of(port - 5500)); // no pipe yet: waits
+        await sender.dial(`tcp://a:${port}`);
+        await b.sleep(10 * MS);
+        const receiver = openPeer(a, { options: { 'RECV-DEADLINE': S } });
+        await receiver.listen(`tcp://a:${port}`);
+        await sent;
+        got.push(await drain(receiver));
+      }
+      return got;
+    });
+    expect(r).toEqual([[55], [56]]);
+  });
+});
 
 describe('PUSH0 / PULL0 over the simulated network', () => {
   it('pushes messages in order, including empty and large ones', async () => {

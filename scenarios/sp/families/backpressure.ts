@@ -24,6 +24,7 @@ import {
   type SocketObs,
 } from '../checks.js';
 import {
+  edgeIntArb,
   FAULT_PHASE_US,
   faultPlanArb,
   LIVENESS_US,
@@ -395,11 +396,22 @@ const stallArb: fc.Arbitrary<Partial<AppSpec>> = fc
   })
   .map(({ recvDelayUs, ...stall }) => (recvDelayUs > 0 ? { ...stall, recvDelayUs } : stall));
 
-/** Queue and send options: small queues so bursts fill them; SEND-DEADLINE unset or short. */
+/**
+ * A queue length: at its edges 0, 1, 2 (and 15, 16) often, small in between mostly (so bursts fill
+ * it), now and then large (128, mangos' default, or 1000).
+ */
+function queueLenArb(min: number): fc.Arbitrary<number> {
+  return fc.oneof(
+    { weight: 9, arbitrary: edgeIntArb({ min, max: 16, edges: [1, 2] }) },
+    { weight: 1, arbitrary: fc.constantFrom(128, 1000) },
+  );
+}
+
+/** Queue and send options: small queues so bursts fill them; SEND-DEADLINE unset or short (1 ms, 300 ms at the edges). */
 const queueOptionsArb = fc.record({
-  writeQ: fc.integer({ min: 1, max: 16 }),
-  readQ: fc.integer({ min: 1, max: 16 }),
-  sendDeadlineUs: fc.option(fc.integer({ min: 1_000, max: 300_000 }), { nil: null }),
+  writeQ: queueLenArb(0),
+  readQ: queueLenArb(0),
+  sendDeadlineUs: fc.option(edgeIntArb({ min: 1_000, max: 300_000 }), { nil: null }),
   bestEffort: fc.boolean(),
 });
 

@@ -10,6 +10,7 @@ import type { FamilySpec, PropertySpec } from '../catalog.js';
 import { defineCheck, verdict, type CheckVerdict, type SocketObs } from '../checks.js';
 import {
   FAULT_PHASE_US,
+  edgeIntArb,
   faultPlanArb,
   LIVENESS_US,
   networkArb,
@@ -267,7 +268,11 @@ function appFor(p: ScenarioProtocol): AppSpec {
   return { kind: p === 'pair0' ? 'sink' : p === 'rep0' ? 'echo' : 'send' };
 }
 
-const byteOtherThan = (v: number) => fc.integer({ min: 0, max: 255 }).filter((b) => b !== v);
+/** A byte other than `v`: its neighbours v ± 1, 0, 1, 0xfe and 0xff often (edgeIntArb), else any. */
+const byteOtherThan = (v: number) =>
+  edgeIntArb({ min: 0, max: 255, edges: [v, 0x80] }).filter((b) => b !== v);
+/** A non-zero byte for a reserved or version field: 1, 0x7f..0x81, 0xfe, 0xff often. */
+const nonZeroByte = edgeIntArb({ min: 1, max: 255, edges: [0x80] });
 
 /** The bytes a raw peer of a kind writes, for a listener expecting `goodHeader`. */
 function badHeaderArb(kind: BadHeaderKind, goodHeader: Uint8Array): fc.Arbitrary<Uint8Array> {
@@ -292,11 +297,15 @@ function badHeaderArb(kind: BadHeaderKind, goodHeader: Uint8Array): fc.Arbitrary
     case 'magic-p':
       return set(2, byteOtherThan(0x50));
     case 'version':
-      return set(3, byteOtherThan(0));
+      return set(3, nonZeroByte);
     case 'reserved':
+      // Byte 6 alone, byte 7 alone, or both non-zero: a check of one reserved byte only is caught.
       return fc
-        .tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }))
-        .filter(([a, b]) => a !== 0 || b !== 0)
+        .oneof(
+          nonZeroByte.map((b) => [b, 0] as const),
+          nonZeroByte.map((b) => [0, b] as const),
+          fc.tuple(nonZeroByte, nonZeroByte),
+        )
         .map(([a, b]) => {
           const h = goodHeader.slice();
           h[6] = a;
@@ -389,7 +398,7 @@ function handshakeScenarioArb(o: HandshakeScenarioOptions): fc.Arbitrary<Scenari
       const goodHeader = headerForPeerOf(protocol);
       return fc
         .record({
-          timeoutUs: fc.integer({ min: minTimeoutUs, max: Math.max(minTimeoutUs, MAX_HANDSHAKE_TIMEOUT_US) }),
+          timeoutUs: edgeIntArb({ min: minTimeoutUs, max: Math.max(minTimeoutUs, MAX_HANDSHAKE_TIMEOUT_US) }),
           dialerStartsUs: fc.array(fc.integer({ min: PEER_START_MIN_US, max: 200_000 }), {
             minLength: 1,
             maxLength: maxDialers,

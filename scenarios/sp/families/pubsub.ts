@@ -26,6 +26,7 @@ import {
   type SocketObs,
 } from '../checks.js';
 import {
+  edgeIntArb,
   FAULT_PHASE_US,
   faultPlanArb,
   LIVENESS_US,
@@ -225,11 +226,18 @@ export const PUBSUB_CHECKS: readonly string[] = [
 // ---------------------------------------------------------------------------------------------
 // Generators
 
-/** A subscriber's topics: everything, all of socket 0's messages, single messages, or none of them. */
+/**
+ * A subscriber's topics: everything (length 0), all of socket 0's messages, single messages (a
+ * 4-byte topic: exactly as long as a 4-byte message, drawn often), one byte longer than that (it
+ * must not match a 4-byte message), or none of them.
+ */
 const topicArb: fc.Arbitrary<string> = fc.oneof(
   fc.constant(''),
   fc.constant('00'),
   fc.integer({ min: 0, max: 63 }).map((i) => `000000${i.toString(16).padStart(2, '0')}`),
+  fc
+    .tuple(fc.integer({ min: 0, max: 63 }), fc.integer({ min: 0, max: 255 }))
+    .map(([i, b]) => `000000${i.toString(16).padStart(2, '0')}${b.toString(16).padStart(2, '0')}`),
   fc.constant('01'),
 );
 
@@ -257,8 +265,8 @@ export function pubSubArb(o: {
     .record({
       transport: fc.constantFrom(...o.transports),
       subs: fc.integer({ min: 1, max: 3 }),
-      writeQ: fc.integer({ min: 1, max: 16 }),
-      readQ: fc.integer({ min: 1, max: 16 }),
+      writeQ: edgeIntArb({ min: 1, max: 16, edges: [2] }),
+      readQ: edgeIntArb({ min: 1, max: 16, edges: [2] }),
       preferNew: fc.boolean(),
       firstGapUs: fc.integer({ min: 0, max: 100_000 }),
     })
@@ -288,7 +296,8 @@ export function pubSubArb(o: {
           subs: fc.array(subArb, { minLength: subs, maxLength: subs }),
           sends: fc.array(
             fc.record({
-              bytes: fc.integer({ min: 4, max: o.slow ? 4096 : 2048 }),
+              // 4 bytes (a message exactly as long as a single-message topic) and 5 drawn often.
+              bytes: edgeIntArb({ min: 4, max: o.slow ? 4096 : 2048 }),
               gapUs: fc.integer({ min: 0, max: o.slow ? 2_000 : 20_000 }),
             }),
             { minLength: 1, maxLength: 64, size: 'max' },

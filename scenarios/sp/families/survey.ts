@@ -16,7 +16,7 @@ import type { FaultStep } from '../../../sim/fault-plan.js';
 import { parseFaultPlan } from '../../../sim/fault-plan.js';
 import type { PropertySpec } from '../catalog.js';
 import { bytesEqual, defineCheck, originsOf, peersOf, verdict } from '../checks.js';
-import { faultStepArb, networkArb } from '../generators.js';
+import { edgeIntArb, faultStepArb, networkArb } from '../generators.js';
 import { SCENARIO_VERSION, SP_STACK, type Scenario, type SocketSpec } from '../model.js';
 import { faultsOn } from './redial.js';
 
@@ -170,7 +170,7 @@ export function surveyArb(o: { impl: string; name: string }): fc.Arbitrary<Scena
     .record({
       respondents: fc.integer({ min: 1, max: MAX_RESPONDENTS }),
       // Well above the network's round trip (latency <= 30 ms + jitter), so fast respondents make it.
-      surveyTimeUs: fc.integer({ min: 150_000, max: 400_000 }),
+      surveyTimeUs: edgeIntArb({ min: 150_000, max: 400_000 }),
       // Per respondent: 0 = fast, else a delay of that many tenths of SURVEY-TIME before each receive.
       slowTenths: fc.tuple(
         ...Array.from({ length: MAX_RESPONDENTS }, () =>
@@ -274,7 +274,7 @@ export function rawSurveyArb(o: { impl: string; name: string }): fc.Arbitrary<Sc
       device: fc.boolean(),
       respondents: fc.integer({ min: 1, max: MAX_RESPONDENTS }),
       raws: fc.array(fc.boolean(), { minLength: MAX_RESPONDENTS, maxLength: MAX_RESPONDENTS }),
-      surveyTimeUs: fc.integer({ min: 150_000, max: 400_000 }),
+      surveyTimeUs: edgeIntArb({ min: 150_000, max: 400_000 }),
       lossless: fc.boolean(),
       surveys: fc.array(
         fc.record({ bytes: fc.integer({ min: 4, max: 256 }), gapUs: fc.integer({ min: 0, max: 200_000 }) }),
