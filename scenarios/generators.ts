@@ -133,7 +133,15 @@ export function faultStepArb(o: FaultOptions): fc.Arbitrary<FaultStep> {
           atUs: at,
           ab: pairArb,
           oneWay: fc.boolean(),
-          set: fc.record({ lossRate: fc.double({ min: 0, max: 0.3, noNaN: true }) }),
+          // A lossy link, sometimes also a slow one (back-to-back segments queue behind each other:
+          // the simulator's link audit, sim.link-model, checks they never arrive early).
+          set: fc.record(
+            {
+              lossRate: fc.double({ min: 0, max: 0.3, noNaN: true }),
+              bandwidthBytesPerSec: fc.constantFrom(200_000, 1_000_000, 10_000_000),
+            },
+            { requiredKeys: ['lossRate'] },
+          ),
           forUs: dur,
         })
         .map(({ ab, ...r }) => ({ ...r, from: ab[0], to: ab[1] })),
