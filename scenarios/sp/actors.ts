@@ -11,6 +11,7 @@ import type {
   ConnectOptions,
   ConnHandlers,
   Env,
+  ListenCallback,
   StreamConn,
   TraceInput,
 } from '../../impl/runtime/env.js';
@@ -47,7 +48,16 @@ import {
 import { runtimeAddress, parseSpUrl } from '../../impl/sp/transport/url.js';
 import { ActionLedger } from '../actions.js';
 import type { CheckContext as EngineCheckContext, ImplInfo, StackRun } from '../stack.js';
-import type { CheckContext, DialRecord, Observations, RawPeerObs, SentRecord, SocketObs } from './checks.js';
+import type {
+  AcceptRecord,
+  CheckContext,
+  DialRecord,
+  Observations,
+  RawPeerObs,
+  RecvCallRecord,
+  SentRecord,
+  SocketObs,
+} from './checks.js';
 import type { RawPeerSpec, Scenario, ScenarioProtocol, SocketSpec } from './model.js';
 
 /** Opens a socket of a protocol with the given parts (the museum may open a subclass instead). */
@@ -194,6 +204,8 @@ function newSocketObs(spec: SocketSpec): SocketObs {
 interface EnvTaps {
   /** A connect attempt starts: returns its record, which the tap completes (end, connected). */
   connect(address: string): DialRecord;
+  /** A listener accepted a connection: returns its record, which the tap completes (end). */
+  accept(remoteAddress: string): AcceptRecord;
   /**
    * Sees every trace event of the socket (tracing is then on for it); the event still reaches the
    * world's trace only when that traces.
@@ -283,6 +295,20 @@ class TappedEnv extends ForwardingEnv {
       options,
     );
   }
+  override listen(address: string, onConnection: (conn: StreamConn) => void, callback: ListenCallback): void {
+    this.inner.listen(
+      address,
+      (conn) => {
+        const rec = this.taps.accept(conn.remoteAddress);
+        onConnection(
+          new TappedConn(conn, () => {
+            rec.endUs ??= this.inner.nowUs();
+          }),
+        );
+      },
+      callback,
+    );
+  }
   override trace(event: TraceInput): void {
     this.taps.trace?.(event);
     if (this.inner.tracing) this.inner.trace(event);
@@ -293,6 +319,24 @@ class TappedEnv extends ForwardingEnv {
 function errorCode(e: unknown): string | null {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : null;
+}
+
+/**
+ * Notes a receive call of the application (RecvCallRecord); the function returned notes its end,
+ * with the error it failed with, if any.
+ */
+function recvCall(o: SocketObs, env: Env, index?: number): (error?: unknown) => void {
+  const rec: RecvCallRecord = {
+    atUs: env.nowUs(),
+    endUs: null,
+    code: null,
+    ...(index === undefined ? {} : { index }),
+  };
+  (o.recvCalls ??= []).push(rec);
+  return (error) => {
+    rec.endUs = env.nowUs();
+    if (error !== undefined) rec.code = errorCode(error) ?? 'error';
+  };
 }
 
 /** The first word of an XREQ reply's header: the request id it answers (undefined if shorter). */
@@ -490,6 +534,8 @@ class SpScenarioRun {
   ): Promise<void> {
     const mine = this.sizes.get(spec.name) ?? [];
     const myGaps = this.gaps.get(spec.name) ?? [];
+    // Surveyors: receives that time out (RECV-DEADLINE) the application shrugs off, in all.
+    const timeouts = { left: spec.app.recvTimeoutRetries ?? 0 };
     // After a restart the application picks up where it left off.
     for (let i = o.sent.length; i < mine.length; i++) {
       if (myGaps[i]! > 0) await env.sleep(myGaps[i]!);
@@ -514,14 +560,19 @@ class SpScenarioRun {
         sample();
         if (spec.protocol === 'surveyor0') {
           const survey = this.actions.begin(spec.host, spec.name, `survey #${i}`, env.nowUs());
-          await collectResponses(s, o, env, i);
+          await collectResponses(s, o, env, i, timeouts);
           this.actions.end(survey);
         }
         if (spec.protocol === 'req0') {
           const replyAction = this.actions.begin(spec.host, spec.name, `reply to request #${i}`, env.nowUs());
           let reply;
+          const ended = recvCall(o, env, i);
           try {
             reply = await s.recvMsg();
+            ended();
+          } catch (e) {
+            ended(e);
+            throw e;
           } finally {
             this.actions.end(replyAction);
           }
@@ -696,6 +747,11 @@ function socketTaps(spec: SocketSpec, env: Env, o: SocketObs, pipesNow: () => nu
       o.dials.push(rec);
       return rec;
     },
+    accept(remoteAddress) {
+      const rec: AcceptRecord = { atUs: env.nowUs(), endUs: null, remoteAddress, attachedAtUs: null };
+      (o.accepts ??= []).push(rec);
+      return rec;
+    },
     // REQ transmissions with their request ids (req0 traces each one as a msg-send).
     ...(spec.protocol === 'req0'
       ? {
@@ -747,6 +803,12 @@ function watchPipes(s: Socket, o: SocketObs, env: Env): PubSubPipes {
   const pubsubPipes: PubSubPipes = [];
   s.setPipeEventHook((event, pipe) => {
     o.pipes.push({ atUs: env.nowUs(), event, pipe: pipe.id });
+    if (event === 'attached') {
+      const conn = o.accepts?.find(
+        (a) => a.remoteAddress === pipe.remoteAddress && a.attachedAtUs === null && a.endUs === null,
+      );
+      if (conn !== undefined) conn.attachedAtUs = env.nowUs();
+    }
     if (o.pubsub === undefined) return;
     if (event === 'attached') {
       const rec = {
@@ -894,13 +956,22 @@ async function runReceiver(
   sample: () => void,
 ): Promise<void> {
   const app = spec.app;
+  // Receives that time out (RECV-DEADLINE) the application shrugs off, in all.
+  let timeoutsLeft = app.recvTimeoutRetries ?? 0;
   for (;;) {
     await recvPause(app, env);
     sample();
     let m;
+    const ended = recvCall(o, env);
     try {
       m = await s.recvMsg();
+      ended();
     } catch (e) {
+      ended(e);
+      if (errorCode(e) === 'ErrRecvTimeout' && timeoutsLeft > 0) {
+        timeoutsLeft--;
+        continue;
+      }
       o.errors.push(`recv: ${(e as Error).message}`);
       return;
     }
@@ -926,12 +997,26 @@ async function runReceiver(
  * A surveyor's survey `index` is out: receive its responses until the survey ends (SURVEY-TIME
  * expired: ErrTimedOut), recording each with the survey's index and the survey id it carried.
  */
-async function collectResponses(s: Socket, o: SocketObs, env: Env, index: number): Promise<void> {
+async function collectResponses(
+  s: Socket,
+  o: SocketObs,
+  env: Env,
+  index: number,
+  timeouts: { left: number },
+): Promise<void> {
   for (;;) {
     let m;
+    const ended = recvCall(o, env, index);
     try {
       m = await s.recvMsg();
+      ended();
     } catch (e) {
+      ended(e);
+      // A receive that timed out (RECV-DEADLINE) before the survey did: collect again, or move on.
+      if (errorCode(e) === 'ErrRecvTimeout' && timeouts.left > 0) {
+        timeouts.left--;
+        continue;
+      }
       if (errorCode(e) !== 'ErrTimedOut') o.errors.push(`survey ${index}: ${(e as Error).message}`);
       return;
     }

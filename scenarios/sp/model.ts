@@ -109,6 +109,12 @@ const app = z.strictObject({
   unsubscribeAtUs: us(MAX_US).optional(),
   /** SUB sinks: topics (hex, each one of `subscribe`) dropped at unsubscribeAtUs. */
   unsubscribe: z.array(hexTopic).max(16).optional(),
+  /**
+   * Sinks, echoes and surveyors: how many receives that fail with ErrRecvTimeout (RECV-DEADLINE) the
+   * application shrugs off and calls recv again, in all (default 0: a timed-out receive ends the
+   * application, as any failure does; a surveyor then moves on to its next survey).
+   */
+  recvTimeoutRetries: z.number().int().min(0).max(10_000).optional(),
 });
 
 const socketSpec = z.strictObject({

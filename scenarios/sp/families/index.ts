@@ -8,8 +8,9 @@ import { FRAMING } from './framing.js';
 import { HANDSHAKE } from './handshake.js';
 import { REDIAL } from './redial.js';
 import { RESEND } from './resend.js';
+import { TIMING } from './timing.js';
 
-export const FAMILIES: readonly FamilySpec[] = [FRAMING, HANDSHAKE, REDIAL, RESEND, BACKPRESSURE];
+export const FAMILIES: readonly FamilySpec[] = [FRAMING, HANDSHAKE, REDIAL, RESEND, BACKPRESSURE, TIMING];
 
 export function allProperties(): PropertySpec[] {
   return FAMILIES.flatMap((f) => f.properties);
