@@ -212,6 +212,7 @@ export function judgeResends(
   count: () => void,
 ): string | null {
   const detached = o.pipes.filter((p) => p.event === 'detached').map((p) => p.atUs);
+  const attached = o.pipes.filter((p) => p.event === 'attached').map((p) => p.atUs);
   for (let i = 0; i < o.sent.length; i++) {
     const tx = o.reqSends.filter((t) => t.request === i);
     const reply = o.received.find((r) => r.replyTo === i);
@@ -237,9 +238,19 @@ export function judgeResends(
         continue;
       }
       const due = t + retryUs;
-      // The pipe went away: it is resent at once on the next pipe (resend.on-pipe-loss judges that).
+      // The pipe went away: the request goes out again the moment the next pipe attaches (in the
+      // same µs), not after RETRY-TIME, and its timer starts over from there.
       const lost = detached.find((d) => d >= t && d <= Math.min(due, next?.atUs ?? Infinity));
-      if (lost !== undefined) continue;
+      if (lost !== undefined) {
+        const back = attached.find((a) => a >= lost);
+        if (back === undefined || back >= liveUntil || disturbed(s, ctx, spec, lost, back)) continue;
+        // The new pipe went away in the same µs: nothing to judge.
+        if (detached.some((d) => d === back)) continue;
+        count();
+        if (next === undefined || next.atUs > back + TIMER_SLACK_US)
+          return `request #${i} lost its pipe at ${ms(lost)} (sent at ${ms(t)}); a pipe attached again at ${ms(back)}, but the request ${next === undefined ? 'never went out again' : `went out again only at ${ms(next.atUs)}`} (RETRY-TIME ${ms(retryUs)}; it must go out at once on the new pipe)`;
+        continue;
+      }
       if (disturbed(s, ctx, spec, t, Math.min(due, ctx.endUs))) continue;
       if (next !== undefined && next.atUs < due - TIMER_SLACK_US) {
         count();
