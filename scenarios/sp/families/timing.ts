@@ -232,8 +232,8 @@ export function judgeResends(
       const t = tx[k]!.atUs;
       const next = tx[k + 1];
       if (retryUs === 0) {
+        count();
         if (next !== undefined && !detached.some((d) => d >= t && d <= next.atUs)) {
-          count();
           return `request #${i} went out at ${ms(t)} and again at ${ms(next.atUs)} though RETRY-TIME is 0 and its pipe stayed`;
         }
         continue;
