@@ -19,6 +19,7 @@ import { fromHex, readU32 } from '../../impl/runtime/bytes.js';
 import { ForwardingEnv } from '../../impl/runtime/env.js';
 import type { Allocator } from '../../impl/sp/wire/frames.js';
 import type { Socket, SocketOptions } from '../../impl/sp/core/socket.js';
+import type { ContextOptionName } from '../../impl/sp/core/context.js';
 import type { OptionValues } from '../../impl/sp/options.js';
 import { openBus0, openXBus0 } from '../../impl/sp/protocol/bus.js';
 import { openPair0, openXPair0 } from '../../impl/sp/protocol/pair0.js';
@@ -467,6 +468,7 @@ class SpScenarioRun {
     this.finalizers.push(() => foldStats(s, o, endpoints, pubsubPipes));
     for (const a of spec.listen) {
       const l = s.newListener(a);
+      for (const [k, v] of Object.entries(spec.endpointOptions ?? {})) l.setOption(k, v);
       endpoints.push(l);
       try {
         await l.listen();
@@ -536,6 +538,8 @@ class SpScenarioRun {
     const myGaps = this.gaps.get(spec.name) ?? [];
     // Surveyors: receives that time out (RECV-DEADLINE) the application shrugs off, in all.
     const timeouts = { left: spec.app.recvTimeoutRetries ?? 0 };
+    // The application's channel: its own context (contextOptions), else the socket.
+    const io = contextFor(spec, s);
     // After a restart the application picks up where it left off.
     for (let i = o.sent.length; i < mine.length; i++) {
       if (myGaps[i]! > 0) await env.sleep(myGaps[i]!);
@@ -544,8 +548,8 @@ class SpScenarioRun {
       o.sent.push(rec);
       try {
         const sending = HOP_COUNT_SENDERS.has(spec.protocol)
-          ? s.sendMsg({ header: Uint8Array.of(0, 0, 0, 0), body: m })
-          : s.send(m);
+          ? io.sendMsg({ header: Uint8Array.of(0, 0, 0, 0), body: m })
+          : io.send(m);
         sample();
         const sendAction = this.actions.begin(spec.host, spec.name, `send #${i}`, env.nowUs());
         try {
@@ -560,7 +564,7 @@ class SpScenarioRun {
         sample();
         if (spec.protocol === 'surveyor0') {
           const survey = this.actions.begin(spec.host, spec.name, `survey #${i}`, env.nowUs());
-          await collectResponses(s, o, env, i, timeouts);
+          await collectResponses(io, o, env, i, timeouts);
           this.actions.end(survey);
         }
         if (spec.protocol === 'req0') {
@@ -568,7 +572,7 @@ class SpScenarioRun {
           let reply;
           const ended = recvCall(o, env, i);
           try {
-            reply = await s.recvMsg();
+            reply = await io.recvMsg();
             ended();
           } catch (e) {
             ended(e);
@@ -918,6 +922,7 @@ function dialAll(
 ): void {
   for (const a of spec.dial) {
     const d = s.newDialer(a);
+    for (const [k, v] of Object.entries(spec.endpointOptions ?? {})) d.setOption(k, v);
     endpoints.push(d);
     d.dial().catch((e: unknown) => o.errors.push(`dial ${a}: ${(e as Error).message}`));
   }
@@ -935,6 +940,18 @@ function newSentRecord(index: number, m: Uint8Array, s: Socket, env: Env): SentR
     failedAtUs: null,
     queuedBefore: s.sendQ.length,
   };
+}
+
+/**
+ * What a sender application sends and receives on: a context of its own with the scenario's
+ * contextOptions (REQ, SURVEYOR), else the socket itself.
+ */
+function contextFor(spec: SocketSpec, s: Socket): Pick<Socket, 'send' | 'sendMsg' | 'recvMsg'> {
+  const options = spec.app.contextOptions;
+  if (options === undefined) return s;
+  const ctx = s.openContext();
+  for (const [k, v] of Object.entries(options)) if (v !== undefined) ctx.setOption(k as ContextOptionName, v);
+  return ctx;
 }
 
 /** The application's pause before each receive: its receive delay, and a stall it is inside of. */
@@ -998,7 +1015,7 @@ async function runReceiver(
  * expired: ErrTimedOut), recording each with the survey's index and the survey id it carried.
  */
 async function collectResponses(
-  s: Socket,
+  s: Pick<Socket, 'recvMsg'>,
   o: SocketObs,
   env: Env,
   index: number,

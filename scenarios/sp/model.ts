@@ -115,6 +115,18 @@ const app = z.strictObject({
    * application, as any failure does; a surveyor then moves on to its next survey).
    */
   recvTimeoutRetries: z.number().int().min(0).max(10_000).optional(),
+  /**
+   * REQ and SURVEYOR senders: the application opens one context with these options (they override
+   * the socket's) and sends and receives on it instead of the socket's default context.
+   */
+  contextOptions: z
+    .strictObject({
+      'RECV-DEADLINE': us(MAX_US).min(1).nullable().optional(),
+      'SEND-DEADLINE': us(MAX_US).min(1).nullable().optional(),
+      'RETRY-TIME': us(MAX_US).optional(),
+      'SURVEY-TIME': us(MAX_US).optional(),
+    })
+    .optional(),
 });
 
 const socketSpec = z.strictObject({
@@ -127,6 +139,14 @@ const socketSpec = z.strictObject({
   dial: z.array(z.string()).max(8).default([]),
   /** Socket options (mangos names); numbers are µs or counts as in impl/sp/options.ts. */
   options: z.record(z.string(), z.union([z.number(), z.boolean(), z.null()])).default({}),
+  /** Timer options set on each of its dialers and listeners, overriding the socket's (µs). */
+  endpointOptions: z
+    .strictObject({
+      'HANDSHAKE-TIMEOUT': us(MAX_US).min(1).optional(),
+      'RECONNECT-TIME': us(MAX_US).min(1).optional(),
+      'MAX-RECONNECT-TIME': us(MAX_US).optional(),
+    })
+    .optional(),
   app,
   /** When the socket opens (virtual µs; default 0). */
   startUs: us(MAX_US).default(0),

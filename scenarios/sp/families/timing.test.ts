@@ -67,7 +67,7 @@ function obsOf(...sockets: SocketObs[]): Observations {
   return { sockets: Object.fromEntries(sockets.map((o) => [o.name, o])), raw: {}, crash: null };
 }
 
-const dialer = (options: SocketDraft['options']): SocketDraft => ({
+const dialer = (options: NonNullable<SocketDraft['options']>): SocketDraft => ({
   name: 'client0',
   host: 'client0',
   protocol: 'pair0',

@@ -38,6 +38,7 @@
  * typical and large.
  */
 import fc from 'fast-check';
+import type { OptionValues } from '../../../impl/sp/options.js';
 import type { FaultStep } from '../../../sim/fault-plan.js';
 import { parseFaultPlan } from '../../../sim/fault-plan.js';
 import type { FamilySpec, PropertySpec } from '../catalog.js';
@@ -80,6 +81,29 @@ const NA = (expected: string, why: string): CheckVerdict => ({
   actual: why,
 });
 
+/** The timer options an application's context or a socket's endpoints may override. */
+type TimerOption =
+  | 'RECONNECT-TIME'
+  | 'MAX-RECONNECT-TIME'
+  | 'HANDSHAKE-TIMEOUT'
+  | 'RETRY-TIME'
+  | 'SURVEY-TIME'
+  | 'RECV-DEADLINE'
+  | 'SEND-DEADLINE';
+
+/**
+ * A timer option as the stack must apply it to what the scenario does: the application's own
+ * context's (app.contextOptions), else the dialers' and listeners' (endpointOptions), else the
+ * socket's (scenarioOption). An override the stack ignores times the wait by the wrong value.
+ */
+export function effectiveOption<N extends TimerOption>(spec: SocketSpec, name: N): OptionValues[N] {
+  const fromContext = (spec.app.contextOptions as Partial<Record<string, number | null>> | undefined)?.[name];
+  if (fromContext !== undefined) return fromContext as OptionValues[N];
+  const fromEndpoint = (spec.endpointOptions as Partial<Record<string, number>> | undefined)?.[name];
+  if (fromEndpoint !== undefined) return fromEndpoint as OptionValues[N];
+  return scenarioOption(spec, name);
+}
+
 /** True when the socket's host was paused, crashed or restarting within [fromUs, toUs]. */
 function disturbed(s: Scenario, ctx: CheckContext, spec: SocketSpec, fromUs: number, toUs: number): boolean {
   return hostDisturbed(s, ctx, spec.host, fromUs, toUs);
@@ -108,8 +132,8 @@ export function judgeRedials(
 ): { finding: string | null; judged: number } {
   const o = obs.sockets[spec.name];
   if (o === undefined) return { finding: null, judged: 0 };
-  const minUs = scenarioOption(spec, 'RECONNECT-TIME');
-  const maxUs = scenarioOption(spec, 'MAX-RECONNECT-TIME');
+  const minUs = effectiveOption(spec, 'RECONNECT-TIME');
+  const maxUs = effectiveOption(spec, 'MAX-RECONNECT-TIME');
   const grow = (us: number, f: number): number => (maxUs <= 0 ? minUs : Math.min(maxUs, Math.round(us * f)));
   const attachedAt = o.pipes.filter((p) => p.event === 'attached').map((p) => p.atUs);
   let w: WaitWindow = { loUs: minUs, hiUs: minUs, failed: 0 };
@@ -195,7 +219,7 @@ defineCheck({
     for (const spec of s.sockets) {
       if (spec.protocol !== 'req0' || spec.dial.length !== 1 || spec.listen.length !== 0) continue;
       const o = obs.sockets[spec.name]!;
-      const retryUs = scenarioOption(spec, 'RETRY-TIME');
+      const retryUs = effectiveOption(spec, 'RETRY-TIME');
       const f = judgeResends(s, ctx, spec, o, retryUs, () => judged++);
       if (f !== null) return verdict(`${spec.name}: ${f}`, expected);
     }
@@ -282,7 +306,7 @@ defineCheck({
     for (const spec of s.sockets) {
       if (spec.protocol !== 'surveyor0') continue;
       const o = obs.sockets[spec.name]!;
-      const surveyUs = scenarioOption(spec, 'SURVEY-TIME');
+      const surveyUs = effectiveOption(spec, 'SURVEY-TIME');
       if (surveyUs <= 0) continue;
       for (let i = 0; i < o.sent.length; i++) {
         const start = o.sent[i]!.atUs;
@@ -331,7 +355,7 @@ defineCheck({
     const expected = `each receive ends by start + RECV-DEADLINE; ErrRecvTimeout exactly then (within ${TIMER_SLACK_US} us)`;
     let judged = 0;
     for (const spec of s.sockets) {
-      const deadlineUs = scenarioOption(spec, 'RECV-DEADLINE');
+      const deadlineUs = effectiveOption(spec, 'RECV-DEADLINE');
       if (deadlineUs === null) continue;
       const calls = obs.sockets[spec.name]?.recvCalls ?? [];
       for (const [n, c] of calls.entries()) {
@@ -362,7 +386,7 @@ defineCheck({
     const expected = `each send ends by start + SEND-DEADLINE; ErrSendTimeout exactly then (within ${TIMER_SLACK_US} us)`;
     let judged = 0;
     for (const spec of s.sockets) {
-      const deadlineUs = scenarioOption(spec, 'SEND-DEADLINE');
+      const deadlineUs = effectiveOption(spec, 'SEND-DEADLINE');
       if (deadlineUs === null) continue;
       for (const r of obs.sockets[spec.name]?.sent ?? []) {
         const due = r.atUs + deadlineUs;
@@ -489,7 +513,7 @@ defineCheck({
     for (const spec of s.sockets) {
       const accepts = obs.sockets[spec.name]?.accepts ?? [];
       if (accepts.length === 0) continue;
-      const timeoutUs = scenarioOption(spec, 'HANDSHAKE-TIMEOUT');
+      const timeoutUs = effectiveOption(spec, 'HANDSHAKE-TIMEOUT');
       for (const [n, a] of accepts.entries()) {
         const due = a.atUs + timeoutUs;
         if (disturbed(s, ctx, spec, a.atUs, Math.min(due, ctx.endUs))) continue;
@@ -635,6 +659,8 @@ function redialArb(impl: string): fc.Arbitrary<Scenario> {
         fc.integer({ min: 2, max: 30 }).map((factor) => ({ kind: 'times' as const, factor })),
       ),
       wrongProtocol: fc.boolean(),
+      // Set on the socket, or on its dialer over a different socket value (an override must win).
+      onEndpoint: fc.boolean(),
       serverStartUs: fc.integer({ min: 0, max: 60 }).map((n) => n * 10_000),
       network: fc.noShrink(networkArb),
       faults: fc.array(serverFaultArb(hosts, 'server', 600_000), { maxLength: 3 }),
@@ -667,7 +693,15 @@ function redialArb(impl: string): fc.Arbitrary<Scenario> {
               host: 'client0',
               protocol: 'pair0',
               dial: [ADDR],
-              options: { 'RECONNECT-TIME': r.minUs, 'MAX-RECONNECT-TIME': maxUs },
+              ...(r.onEndpoint
+                ? {
+                    options: {
+                      'RECONNECT-TIME': r.minUs * 3 + 7,
+                      'MAX-RECONNECT-TIME': maxUs === 0 ? r.minUs * 9 : 0,
+                    },
+                    endpointOptions: { 'RECONNECT-TIME': r.minUs, 'MAX-RECONNECT-TIME': maxUs },
+                  }
+                : { options: { 'RECONNECT-TIME': r.minUs, 'MAX-RECONNECT-TIME': maxUs } }),
               app: { kind: 'sink' },
             }),
           ],
@@ -697,6 +731,8 @@ function resendArb(impl: string): fc.Arbitrary<Scenario> {
       ),
       retries: fc.integer({ min: 1, max: 6 }),
       sink: fc.boolean(),
+      // The timers on the socket, or on the application's own context over other socket values.
+      onContext: fc.boolean(),
       repDelayUs: fc.integer({ min: 0, max: 200_000 }),
       requests: fc.array(
         fc.record({ bytes: fc.integer({ min: 4, max: 64 }), gapUs: fc.integer({ min: 0, max: 200_000 }) }),
@@ -736,12 +772,26 @@ function resendArb(impl: string): fc.Arbitrary<Scenario> {
               protocol: 'req0',
               dial: [ADDR],
               // A request waiting for a pipe gives up after 1 s (SEND-DEADLINE).
-              options: {
-                'RETRY-TIME': r.retryUs,
-                'RECV-DEADLINE': recvDeadlineUs,
-                'SEND-DEADLINE': 1_000_000,
-              },
-              app: { kind: 'send' },
+              ...(r.onContext
+                ? {
+                    options: { 'RETRY-TIME': r.retryUs * 3 + 7, 'RECV-DEADLINE': 1, 'SEND-DEADLINE': 1 },
+                    app: {
+                      kind: 'send' as const,
+                      contextOptions: {
+                        'RETRY-TIME': r.retryUs,
+                        'RECV-DEADLINE': recvDeadlineUs,
+                        'SEND-DEADLINE': 1_000_000,
+                      },
+                    },
+                  }
+                : {
+                    options: {
+                      'RETRY-TIME': r.retryUs,
+                      'RECV-DEADLINE': recvDeadlineUs,
+                      'SEND-DEADLINE': 1_000_000,
+                    },
+                    app: { kind: 'send' as const },
+                  }),
             }),
           ],
           sends: r.requests.map((q) => ({ socket: 'client0', ...q })),
@@ -765,6 +815,8 @@ function surveyArb(impl: string): fc.Arbitrary<Scenario> {
         nil: null,
       }),
       retries: fc.constantFrom(0, 1, 3, 20),
+      // The timers on the socket, or on the application's own context over other socket values.
+      onContext: fc.boolean(),
       respondents: fc.integer({ min: 1, max: 3 }),
       delays: fc.tuple(...[0, 1, 2].map(() => fc.integer({ min: 0, max: 300_000 }))),
       surveys: fc.array(
@@ -790,8 +842,11 @@ function surveyArb(impl: string): fc.Arbitrary<Scenario> {
           app: { kind: 'echo', recvDelayUs: r.delays[i]! },
         }),
       );
-      const options: SocketSpec['options'] = { 'SURVEY-TIME': r.surveyUs };
-      if (r.recvDeadline !== null) options['RECV-DEADLINE'] = r.recvDeadline;
+      const timers: { 'SURVEY-TIME': number; 'RECV-DEADLINE'?: number } = { 'SURVEY-TIME': r.surveyUs };
+      if (r.recvDeadline !== null) timers['RECV-DEADLINE'] = r.recvDeadline;
+      const options: SocketSpec['options'] = r.onContext
+        ? { 'SURVEY-TIME': r.surveyUs * 3 + 7, 'RECV-DEADLINE': r.recvDeadline === null ? 1 : null }
+        : timers;
       return scenarioOf(
         {
           impl,
@@ -810,7 +865,11 @@ function surveyArb(impl: string): fc.Arbitrary<Scenario> {
               protocol: 'surveyor0',
               listen: [ADDR],
               options,
-              app: { kind: 'send', recvTimeoutRetries: r.retries },
+              app: {
+                kind: 'send',
+                recvTimeoutRetries: r.retries,
+                ...(r.onContext ? { contextOptions: { 'RECV-DEADLINE': null, ...timers } } : {}),
+              },
             }),
             ...resp,
           ],
@@ -931,6 +990,8 @@ function handshakeArb(impl: string): fc.Arbitrary<Scenario> {
       timeoutUs: timerArb({ minUs: 1, typical: [5_000, 300_000], large: [500_000, 1_500_000] }),
       peers: fc.array(peer, { minLength: 1, maxLength: 4 }),
       goodDialer: fc.boolean(),
+      // Set on the socket, or on its listener over a different socket value (an override must win).
+      onEndpoint: fc.boolean(),
       network: fc.noShrink(networkArb),
     })
     .map((r) => {
@@ -957,7 +1018,12 @@ function handshakeArb(impl: string): fc.Arbitrary<Scenario> {
           host: 'server',
           protocol: r.protocol,
           listen: [ADDR],
-          options: { 'HANDSHAKE-TIMEOUT': r.timeoutUs },
+          ...(r.onEndpoint
+            ? {
+                options: { 'HANDSHAKE-TIMEOUT': r.timeoutUs * 3 + 7 },
+                endpointOptions: { 'HANDSHAKE-TIMEOUT': r.timeoutUs },
+              }
+            : { options: { 'HANDSHAKE-TIMEOUT': r.timeoutUs } }),
           app: { kind: r.protocol === 'rep0' ? 'echo' : 'sink' },
         }),
       ];
