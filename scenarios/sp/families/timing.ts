@@ -100,7 +100,7 @@ export function effectiveOption<N extends TimerOption>(spec: SocketSpec, name: N
   const fromContext = (spec.app.contextOptions as Partial<Record<string, number | null>> | undefined)?.[name];
   if (fromContext !== undefined) return fromContext as OptionValues[N];
   const fromEndpoint = (spec.endpointOptions as Partial<Record<string, number>> | undefined)?.[name];
-  if (fromEndpoint !== undefined) return fromEndpoint as OptionValues[N];
+  if (fromEndpoint !== undefined) return fromEndpoint;
   return scenarioOption(spec, name);
 }
 
