@@ -11,6 +11,7 @@ import type {
   ConnectOptions,
   ConnHandlers,
   Env,
+  ListenCallback,
   StreamConn,
   TraceInput,
 } from '../../impl/runtime/env.js';
@@ -18,6 +19,7 @@ import { fromHex, readU32 } from '../../impl/runtime/bytes.js';
 import { ForwardingEnv } from '../../impl/runtime/env.js';
 import type { Allocator } from '../../impl/sp/wire/frames.js';
 import type { Socket, SocketOptions } from '../../impl/sp/core/socket.js';
+import type { ContextOptionName } from '../../impl/sp/core/context.js';
 import type { OptionValues } from '../../impl/sp/options.js';
 import { openBus0, openXBus0 } from '../../impl/sp/protocol/bus.js';
 import { openPair0, openXPair0 } from '../../impl/sp/protocol/pair0.js';
@@ -48,7 +50,16 @@ import { runtimeAddress, parseSpUrl } from '../../impl/sp/transport/url.js';
 import { ActionLedger } from '../actions.js';
 import { applyScenarioOptions, runOptionProbes } from './option-probes.js';
 import type { CheckContext as EngineCheckContext, ImplInfo, StackRun } from '../stack.js';
-import type { CheckContext, DialRecord, Observations, RawPeerObs, SentRecord, SocketObs } from './checks.js';
+import type {
+  AcceptRecord,
+  CheckContext,
+  DialRecord,
+  Observations,
+  RawPeerObs,
+  RecvCallRecord,
+  SentRecord,
+  SocketObs,
+} from './checks.js';
 import type { RawPeerSpec, Scenario, ScenarioProtocol, SocketSpec } from './model.js';
 
 /** Opens a socket of a protocol with the given parts (the museum may open a subclass instead). */
@@ -195,6 +206,8 @@ function newSocketObs(spec: SocketSpec): SocketObs {
 interface EnvTaps {
   /** A connect attempt starts: returns its record, which the tap completes (end, connected). */
   connect(address: string): DialRecord;
+  /** A listener accepted a connection: returns its record, which the tap completes (end). */
+  accept(remoteAddress: string): AcceptRecord;
   /**
    * Sees every trace event of the socket (tracing is then on for it); the event still reaches the
    * world's trace only when that traces.
@@ -284,6 +297,20 @@ class TappedEnv extends ForwardingEnv {
       options,
     );
   }
+  override listen(address: string, onConnection: (conn: StreamConn) => void, callback: ListenCallback): void {
+    this.inner.listen(
+      address,
+      (conn) => {
+        const rec = this.taps.accept(conn.remoteAddress);
+        onConnection(
+          new TappedConn(conn, () => {
+            rec.endUs ??= this.inner.nowUs();
+          }),
+        );
+      },
+      callback,
+    );
+  }
   override trace(event: TraceInput): void {
     this.taps.trace?.(event);
     if (this.inner.tracing) this.inner.trace(event);
@@ -294,6 +321,24 @@ class TappedEnv extends ForwardingEnv {
 function errorCode(e: unknown): string | null {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : null;
+}
+
+/**
+ * Notes a receive call of the application (RecvCallRecord); the function returned notes its end,
+ * with the error it failed with, if any.
+ */
+function recvCall(o: SocketObs, env: Env, index?: number): (error?: unknown) => void {
+  const rec: RecvCallRecord = {
+    atUs: env.nowUs(),
+    endUs: null,
+    code: null,
+    ...(index === undefined ? {} : { index }),
+  };
+  (o.recvCalls ??= []).push(rec);
+  return (error) => {
+    rec.endUs = env.nowUs();
+    if (error !== undefined) rec.code = errorCode(error) ?? 'error';
+  };
 }
 
 /** The first word of an XREQ reply's header: the request id it answers (undefined if shorter). */
@@ -426,6 +471,7 @@ class SpScenarioRun {
     this.finalizers.push(() => foldStats(s, o, endpoints, pubsubPipes));
     for (const a of spec.listen) {
       const l = s.newListener(a);
+      for (const [k, v] of Object.entries(spec.endpointOptions ?? {})) l.setOption(k, v);
       endpoints.push(l);
       try {
         await l.listen();
@@ -507,6 +553,10 @@ class SpScenarioRun {
   ): Promise<void> {
     const mine = this.sizes.get(spec.name) ?? [];
     const myGaps = this.gaps.get(spec.name) ?? [];
+    // Surveyors: receives that time out (RECV-DEADLINE) the application shrugs off, in all.
+    const timeouts = { left: spec.app.recvTimeoutRetries ?? 0 };
+    // The application's channel: its own context (contextOptions), else the socket.
+    const io = contextFor(spec, s);
     // After a restart the application picks up where it left off.
     for (let i = o.sent.length; i < mine.length; i++) {
       if (myGaps[i]! > 0) await env.sleep(myGaps[i]!);
@@ -515,8 +565,8 @@ class SpScenarioRun {
       o.sent.push(rec);
       try {
         const sending = HOP_COUNT_SENDERS.has(spec.protocol)
-          ? s.sendMsg({ header: Uint8Array.of(0, 0, 0, 0), body: m })
-          : s.send(m);
+          ? io.sendMsg({ header: Uint8Array.of(0, 0, 0, 0), body: m })
+          : io.send(m);
         sample();
         const sendAction = this.actions.begin(spec.host, spec.name, `send #${i}`, env.nowUs());
         try {
@@ -531,14 +581,19 @@ class SpScenarioRun {
         sample();
         if (spec.protocol === 'surveyor0') {
           const survey = this.actions.begin(spec.host, spec.name, `survey #${i}`, env.nowUs());
-          await collectResponses(s, o, env, i);
+          await collectResponses(io, o, env, i, timeouts);
           this.actions.end(survey);
         }
         if (spec.protocol === 'req0') {
           const replyAction = this.actions.begin(spec.host, spec.name, `reply to request #${i}`, env.nowUs());
           let reply;
+          const ended = recvCall(o, env, i);
           try {
-            reply = await s.recvMsg();
+            reply = await io.recvMsg();
+            ended();
+          } catch (e) {
+            ended(e);
+            throw e;
           } finally {
             this.actions.end(replyAction);
           }
@@ -713,6 +768,11 @@ function socketTaps(spec: SocketSpec, env: Env, o: SocketObs, pipesNow: () => nu
       o.dials.push(rec);
       return rec;
     },
+    accept(remoteAddress) {
+      const rec: AcceptRecord = { atUs: env.nowUs(), endUs: null, remoteAddress, attachedAtUs: null };
+      (o.accepts ??= []).push(rec);
+      return rec;
+    },
     // REQ transmissions with their request ids (req0 traces each one as a msg-send).
     ...(spec.protocol === 'req0'
       ? {
@@ -764,6 +824,12 @@ function watchPipes(s: Socket, o: SocketObs, env: Env): PubSubPipes {
   const pubsubPipes: PubSubPipes = [];
   s.setPipeEventHook((event, pipe) => {
     o.pipes.push({ atUs: env.nowUs(), event, pipe: pipe.id });
+    if (event === 'attached') {
+      const conn = o.accepts?.find(
+        (a) => a.remoteAddress === pipe.remoteAddress && a.attachedAtUs === null && a.endUs === null,
+      );
+      if (conn !== undefined) conn.attachedAtUs = env.nowUs();
+    }
     if (o.pubsub === undefined) return;
     if (event === 'attached') {
       const rec = {
@@ -873,6 +939,7 @@ function dialAll(
 ): void {
   for (const a of spec.dial) {
     const d = s.newDialer(a);
+    for (const [k, v] of Object.entries(spec.endpointOptions ?? {})) d.setOption(k, v);
     endpoints.push(d);
     d.dial().catch((e: unknown) => o.errors.push(`dial ${a}: ${(e as Error).message}`));
   }
@@ -890,6 +957,18 @@ function newSentRecord(index: number, m: Uint8Array, s: Socket, env: Env): SentR
     failedAtUs: null,
     queuedBefore: s.sendQ.length,
   };
+}
+
+/**
+ * What a sender application sends and receives on: a context of its own with the scenario's
+ * contextOptions (REQ, SURVEYOR), else the socket itself.
+ */
+function contextFor(spec: SocketSpec, s: Socket): Pick<Socket, 'send' | 'sendMsg' | 'recvMsg'> {
+  const options = spec.app.contextOptions;
+  if (options === undefined) return s;
+  const ctx = s.openContext();
+  for (const [k, v] of Object.entries(options)) if (v !== undefined) ctx.setOption(k as ContextOptionName, v);
+  return ctx;
 }
 
 /** The application's pause before each receive: its receive delay, and a stall it is inside of. */
@@ -911,13 +990,22 @@ async function runReceiver(
   sample: () => void,
 ): Promise<void> {
   const app = spec.app;
+  // Receives that time out (RECV-DEADLINE) the application shrugs off, in all.
+  let timeoutsLeft = app.recvTimeoutRetries ?? 0;
   for (;;) {
     await recvPause(app, env);
     sample();
     let m;
+    const ended = recvCall(o, env);
     try {
       m = await s.recvMsg();
+      ended();
     } catch (e) {
+      ended(e);
+      if (errorCode(e) === 'ErrRecvTimeout' && timeoutsLeft > 0) {
+        timeoutsLeft--;
+        continue;
+      }
       o.errors.push(`recv: ${(e as Error).message}`);
       return;
     }
@@ -943,12 +1031,26 @@ async function runReceiver(
  * A surveyor's survey `index` is out: receive its responses until the survey ends (SURVEY-TIME
  * expired: ErrTimedOut), recording each with the survey's index and the survey id it carried.
  */
-async function collectResponses(s: Socket, o: SocketObs, env: Env, index: number): Promise<void> {
+async function collectResponses(
+  s: Pick<Socket, 'recvMsg'>,
+  o: SocketObs,
+  env: Env,
+  index: number,
+  timeouts: { left: number },
+): Promise<void> {
   for (;;) {
     let m;
+    const ended = recvCall(o, env, index);
     try {
       m = await s.recvMsg();
+      ended();
     } catch (e) {
+      ended(e);
+      // A receive that timed out (RECV-DEADLINE) before the survey did: collect again, or move on.
+      if (errorCode(e) === 'ErrRecvTimeout' && timeouts.left > 0) {
+        timeouts.left--;
+        continue;
+      }
       if (errorCode(e) !== 'ErrTimedOut') o.errors.push(`survey ${index}: ${(e as Error).message}`);
       return;
     }

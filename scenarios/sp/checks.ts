@@ -114,6 +114,13 @@ export interface SocketObs {
   optionProbes?: OptionProbeRecord[];
   /** Scenario options (SocketSpec.options) the socket refused when the actor set them. */
   optionRefusals?: { name: string; value: ProbeValue; error: string }[];
+  /**
+   * Every receive call of the application (sink, echo, a surveyor collecting, a REQ awaiting its
+   * reply), in call order: the timing family judges deadlines on them. Absent: none was made.
+   */
+  recvCalls?: RecvCallRecord[];
+  /** Listening sockets: every connection accepted (tcp, ipc), in order. Absent: none. */
+  accepts?: AcceptRecord[];
 }
 
 /** An option read or set: the value read (as probe JSON), or the error (its stable code, or `untyped: message`). */
@@ -127,6 +134,30 @@ export interface OptionProbeRecord {
   before: OptionOutcome;
   set: { ok: true } | { error: string };
   after: OptionOutcome;
+}
+
+/** One receive call of the application. */
+export interface RecvCallRecord {
+  /** When the application called recv (virtual µs). */
+  atUs: number;
+  /** When it returned a message or failed; null: still waiting at the end of the run. */
+  endUs: number | null;
+  /** null: it returned a message; else the stack's error code ("ErrRecvTimeout"), or "error" for others. */
+  code: string | null;
+  /** Surveyors: the workload index of the survey being collected; REQ: of the request awaited. */
+  index?: number;
+}
+
+/** One connection a listening socket accepted. */
+export interface AcceptRecord {
+  /** When the listener's side saw the connection (the handshake timer starts here). */
+  atUs: number;
+  /** When it ended (closed by either side); null: open at the end. */
+  endUs: number | null;
+  /** Its remote address (a pipe on it has the same). */
+  remoteAddress: string;
+  /** When a pipe on it attached (the handshake completed and the protocol took it), or null. */
+  attachedAtUs: number | null;
 }
 
 /** What a PUB or SUB socket observed (all incarnations). */

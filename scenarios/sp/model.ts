@@ -110,6 +110,24 @@ const app = z.strictObject({
   unsubscribeAtUs: us(MAX_US).optional(),
   /** SUB sinks: topics (hex, each one of `subscribe`) dropped at unsubscribeAtUs. */
   unsubscribe: z.array(hexTopic).max(16).optional(),
+  /**
+   * Sinks, echoes and surveyors: how many receives that fail with ErrRecvTimeout (RECV-DEADLINE) the
+   * application shrugs off and calls recv again, in all (default 0: a timed-out receive ends the
+   * application, as any failure does; a surveyor then moves on to its next survey).
+   */
+  recvTimeoutRetries: z.number().int().min(0).max(10_000).optional(),
+  /**
+   * REQ and SURVEYOR senders: the application opens one context with these options (they override
+   * the socket's) and sends and receives on it instead of the socket's default context.
+   */
+  contextOptions: z
+    .strictObject({
+      'RECV-DEADLINE': us(MAX_US).min(1).nullable().optional(),
+      'SEND-DEADLINE': us(MAX_US).min(1).nullable().optional(),
+      'RETRY-TIME': us(MAX_US).optional(),
+      'SURVEY-TIME': us(MAX_US).optional(),
+    })
+    .optional(),
 });
 
 /**
@@ -156,6 +174,14 @@ const socketSpec = z.strictObject({
    * the outcomes (SocketObs.optionProbes). Values may be invalid on purpose.
    */
   optionProbes: z.array(optionProbe).max(128).optional(),
+  /** Timer options set on each of its dialers and listeners, overriding the socket's (µs). */
+  endpointOptions: z
+    .strictObject({
+      'HANDSHAKE-TIMEOUT': us(MAX_US).min(1).optional(),
+      'RECONNECT-TIME': us(MAX_US).min(1).optional(),
+      'MAX-RECONNECT-TIME': us(MAX_US).optional(),
+    })
+    .optional(),
   app,
   /** When the socket opens (virtual µs; default 0). */
   startUs: us(MAX_US).default(0),

@@ -9,8 +9,17 @@ import { HANDSHAKE } from './handshake.js';
 import { OPTIONS } from './options.js';
 import { REDIAL } from './redial.js';
 import { RESEND } from './resend.js';
+import { TIMING } from './timing.js';
 
-export const FAMILIES: readonly FamilySpec[] = [FRAMING, HANDSHAKE, REDIAL, RESEND, BACKPRESSURE, OPTIONS];
+export const FAMILIES: readonly FamilySpec[] = [
+  FRAMING,
+  HANDSHAKE,
+  REDIAL,
+  RESEND,
+  BACKPRESSURE,
+  TIMING,
+  OPTIONS,
+];
 
 export function allProperties(): PropertySpec[] {
   return FAMILIES.flatMap((f) => f.properties);
