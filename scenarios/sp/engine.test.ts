@@ -70,6 +70,8 @@ describe('scenario engine', () => {
       ['stack.workload-completes', 'pass'],
       ['sim.time-monotonic', 'pass'],
       ['sim.bytes-conserved', 'pass'],
+      ['sim.events-in-order', 'pass'],
+      ['sim.link-model', 'pass'],
     ]);
     expect(a.observations.sockets.server!.received).toHaveLength(4);
     expect(a.observations.sockets.client0!.dials.length).toBeGreaterThanOrEqual(1);
@@ -277,6 +279,8 @@ describe('scenario engine', () => {
       ['stack.workload-completes', 'pass'],
       ['sim.time-monotonic', 'pass'],
       ['sim.bytes-conserved', 'pass'],
+      ['sim.events-in-order', 'pass'],
+      ['sim.link-model', 'pass'],
     ]);
   });
 

@@ -195,6 +195,8 @@ describe('framing/oversize on hand-written cases', () => {
             'stack.workload-completes': 'pass',
             'sim.time-monotonic': 'pass',
             'sim.bytes-conserved': 'pass',
+            'sim.events-in-order': 'pass',
+            'sim.link-model': 'pass',
           });
           const got = r.observations.sockets.server!.received.map((m) => [...m.body]);
           expect(got.slice(0, 3)).toEqual(BODIES.map((b) => [...b]));
@@ -473,6 +475,8 @@ describe('framing/bus on a hand-written line of three BUS sockets', () => {
       'stack.workload-completes': 'pass',
       'sim.time-monotonic': 'pass',
       'sim.bytes-conserved': 'pass',
+      'sim.events-in-order': 'pass',
+      'sim.link-model': 'pass',
     });
     expect(r.observations.sockets.middle!.received).toHaveLength(3);
     expect(r.observations.sockets.right!.received).toHaveLength(0);

@@ -183,6 +183,8 @@ describe('survey checks on a hand-written scenario', () => {
       ['stack.workload-completes', 'pass'],
       ['sim.time-monotonic', 'pass'],
       ['sim.bytes-conserved', 'pass'],
+      ['sim.events-in-order', 'pass'],
+      ['sim.link-model', 'pass'],
     ]);
     const got = r.observations.sockets.server!.received;
     expect(got.map((x) => x.replyTo)).toEqual([0, 0, 1, 1, 2, 2]);
