@@ -104,7 +104,10 @@ export class RecvQueue {
   }
 
   private resumePipes(): void {
-    if (this.pausedPipes.size === 0 || this.items.length >= this.owner.options.get('READQ-LEN')) return;
+    // Room means fewer than max(READQ-LEN, 1) queued: with READQ-LEN 0 the queue (which then holds the
+    // one message that found no recv waiting) has room once it is empty; `>= 0` would never resume.
+    const room = Math.max(this.owner.options.get('READQ-LEN'), 1);
+    if (this.pausedPipes.size === 0 || this.items.length >= room) return;
     const paused = [...this.pausedPipes];
     this.pausedPipes.clear();
     for (const p of paused) p.resumeRecv();
