@@ -46,6 +46,7 @@ import {
 } from '../../impl/sp/protocol/survey.js';
 import { runtimeAddress, parseSpUrl } from '../../impl/sp/transport/url.js';
 import { ActionLedger } from '../actions.js';
+import { runImpolite } from './impolite-actors.js';
 import type { CheckContext as EngineCheckContext, ImplInfo, StackRun } from '../stack.js';
 import type { CheckContext, DialRecord, Observations, RawPeerObs, SentRecord, SocketObs } from './checks.js';
 import type { RawPeerSpec, Scenario, ScenarioProtocol, SocketSpec } from './model.js';
@@ -434,6 +435,12 @@ class SpScenarioRun {
     const app = spec.app;
     if (app.kind === 'device') {
       await this.runDevice(spec, s, o);
+      return;
+    }
+    if (app.impolite !== undefined) {
+      const parts = { spec, s, o, env, actions: this.actions, payloadOf: this.payloadOf, sample };
+      const sizes = this.sizes.get(spec.name) ?? [];
+      await runImpolite({ ...parts, sizes, gaps: this.gaps.get(spec.name) ?? [] });
       return;
     }
     if (app.kind === 'send' && spec.protocol === 'xreq0') {

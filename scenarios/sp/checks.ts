@@ -11,6 +11,7 @@ import {
   type CheckContext as EngineCheckContext,
   type CheckDef as EngineCheckDef,
 } from '../checks.js';
+import type { ImpoliteObs } from './impolite-model.js';
 import type { Scenario, SocketSpec } from './model.js';
 
 export { verdict } from '../checks.js';
@@ -110,6 +111,8 @@ export interface SocketObs {
   doneAtUs: number | null;
   /** PUB and SUB sockets only: their pipes, drops and subscription changes. */
   pubsub?: PubSubObs;
+  /** Sockets with impolite applications (app.impolite): what the application saw (impolite-model.ts). */
+  impolite?: ImpoliteObs;
 }
 
 /** What a PUB or SUB socket observed (all incarnations). */

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { OptionStore, OPTION_NAMES, type OptionValues } from '../../impl/sp/options.js';
+import { impoliteAppProblem, impoliteAppSchema } from './impolite-model.js';
 import { parseSpUrl } from '../../impl/sp/transport/url.js';
 import {
   MAX_US,
@@ -109,6 +110,8 @@ const app = z.strictObject({
   unsubscribeAtUs: us(MAX_US).optional(),
   /** SUB sinks: topics (hex, each one of `subscribe`) dropped at unsubscribeAtUs. */
   unsubscribe: z.array(hexTopic).max(16).optional(),
+  /** Impolite behaviours (contexts, abandons, context closes, close after send): impolite-model.ts. */
+  impolite: impoliteAppSchema.optional(),
 });
 
 const socketSpec = z.strictObject({
@@ -328,6 +331,10 @@ function checkApp(s: Parsed['sockets'][number], at: string): void {
       `${at}.app.partner`,
       `a device socket names its partner socket (only ${LOOPBACK_DEVICE.join(', ')} may loop back alone)`,
     );
+  if (s.app.impolite !== undefined) {
+    const why = impoliteAppProblem(s.protocol, s.app.kind, s.app.impolite);
+    if (why !== null) fail(`${at}.app.impolite`, why);
+  }
   if (s.app.kind !== 'device' && s.app.partner !== undefined)
     fail(`${at}.app.partner`, `only a device socket has a partner (its app is '${s.app.kind}')`);
   const topics = s.app.subscribe;

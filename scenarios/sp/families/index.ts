@@ -6,10 +6,11 @@ import type { FamilySpec, PropertySpec } from '../catalog.js';
 import { BACKPRESSURE } from './backpressure.js';
 import { FRAMING } from './framing.js';
 import { HANDSHAKE } from './handshake.js';
+import { IMPOLITE } from './impolite.js';
 import { REDIAL } from './redial.js';
 import { RESEND } from './resend.js';
 
-export const FAMILIES: readonly FamilySpec[] = [FRAMING, HANDSHAKE, REDIAL, RESEND, BACKPRESSURE];
+export const FAMILIES: readonly FamilySpec[] = [FRAMING, HANDSHAKE, REDIAL, RESEND, BACKPRESSURE, IMPOLITE];
 
 export function allProperties(): PropertySpec[] {
   return FAMILIES.flatMap((f) => f.properties);
