@@ -359,7 +359,13 @@ async function runReceiver(p: ImpoliteParts): Promise<void> {
     } finally {
       if (action !== undefined) p.actions.end(action);
     }
-    o.received.push({ atUs: env.nowUs(), body: m.body, pipe: m.pipe?.id ?? null });
+    o.received.push({
+      atUs: env.nowUs(),
+      body: m.body,
+      pipe: m.pipe?.id ?? null,
+      // REP and RESPONDENT: the request (survey) id the header ends with.
+      ...(spec.protocol === 'rep0' || spec.protocol === 'respondent0' ? lastWord(m.header) : {}),
+    });
     if (app.kind === 'echo') {
       try {
         const echoing = s.sendMsg(m);

@@ -183,6 +183,100 @@ defineCheck({
   },
 });
 
+/** When a request stopped holding its pipe, as the REQ's application saw it (Infinity: never). */
+function freedAtUs(r: ImpoliteRequest): number {
+  const at = [r.cancelledAtUs, r.contextClosedAtUs, r.endedAtUs].filter((x): x is number => x !== null);
+  return at.length === 0 ? Infinity : Math.min(...at);
+}
+
+/**
+ * A REQ's transmissions, each with the REP it reached (by request id, from what the REPs' applications
+ * received) and the time its pipe became free again (the reply, a cancel or a context close), cut at
+ * the first one whose REP is not known for sure (a resend, or a REP that never handed it over) or
+ * once a pipe comes or goes; null when not every REP was attached at the first transmission.
+ */
+function reqTransmissions(
+  s: Scenario,
+  obs: Observations,
+  spec: SocketSpec,
+  o: SocketObs,
+): { atUs: number; rep: string; freeUs: number }[] | null {
+  const reps = peersOf(s, spec).filter((p) => p.protocol === 'rep0');
+  const repsOf = new Map<number, Set<string>>();
+  const indexOf = new Map<number, number>();
+  for (const rep of reps)
+    for (const r of obs.sockets[rep.name]?.received ?? []) {
+      const origin = payloadOrigin(s, r.body);
+      if (origin?.sender !== spec || r.requestId === undefined) continue;
+      indexOf.set(r.requestId, origin.index);
+      let set = repsOf.get(r.requestId);
+      if (set === undefined) repsOf.set(r.requestId, (set = new Set()));
+      set.add(rep.name);
+    }
+  const requests = new Map((o.impolite?.requests ?? []).map((r) => [r.index, r]));
+  const first = o.reqSends[0];
+  if (first === undefined || stablePipes(o, first.atUs, first.atUs) !== reps.length) return null;
+  const out: { atUs: number; rep: string; freeUs: number }[] = [];
+  const count = new Map<number, number>();
+  for (const t of o.reqSends) count.set(t.id, (count.get(t.id) ?? 0) + 1);
+  for (const t of o.reqSends) {
+    if (stablePipes(o, first.atUs, t.atUs) === null) break;
+    const to = repsOf.get(t.id);
+    const index = indexOf.get(t.id);
+    const r = index === undefined ? undefined : requests.get(index);
+    // A request that went out again (it moved off a lost pipe) may have reached first a REP that
+    // never handed it over: where its first transmission went is not known.
+    if (to === undefined || to.size !== 1 || r === undefined || count.get(t.id) !== 1) break;
+    out.push({ atUs: t.atUs, rep: [...to][0]!, freeUs: freedAtUs(r) });
+  }
+  return out;
+}
+
+defineCheck({
+  id: 'impolite.req-free-pipe-first',
+  timing: true,
+  kind: 'always',
+  requirement:
+    'a REQ never sends two requests to one REP while another live REP holds no unanswered request for the whole time between them: round-robin passes over no free pipe, whatever the contexts, abandons, cancels and context closes before (sp.md §3 REQ/REP "Sends round-robin over ready pipes (one in flight per pipe)"; impl/sp/README.md "requests wait for a free pipe, round-robin")',
+  ref: '35',
+  evaluate(s, obs) {
+    const expected = 'no REP gets a second request while another REP stays free in between';
+    let judged = 0;
+    for (const spec of s.sockets) {
+      const o = obs.sockets[spec.name];
+      if (spec.protocol !== 'req0' || o?.impolite === undefined) continue;
+      const tx = reqTransmissions(s, obs, spec, o);
+      if (tx === null) continue;
+      const names = [
+        ...new Set(
+          peersOf(s, spec)
+            .filter((p) => p.protocol === 'rep0')
+            .map((p) => p.name),
+        ),
+      ];
+      for (let j = 0; j < tx.length; j++) {
+        const a = tx[j]!;
+        const k = tx.findIndex((b, i) => i > j && b.rep === a.rep);
+        if (k < 0) continue;
+        const b = tx[k]!;
+        judged++;
+        for (const y of names) {
+          if (y === a.rep) continue;
+          // Y is free throughout [a, b]: none of its requests is out then (strictly, so ties never judge).
+          const busy = tx.some((t) => t.rep === y && t.atUs <= b.atUs && t.freeUs >= a.atUs);
+          if (!busy)
+            return verdict(
+              `${spec.name}: sent requests to ${a.rep} at ${ms(a.atUs)} and again at ${ms(b.atUs)} while ${y} held no request the whole time`,
+              expected,
+            );
+        }
+      }
+    }
+    if (judged === 0) return { status: 'not-applicable', expected, actual: 'no REP got two requests' };
+    return verdict(null, expected);
+  },
+});
+
 // ---------------------------------------------------------------------------------------------
 // Checks: close, LINGER, pending operations
 
@@ -448,6 +542,9 @@ defineCheck({
   },
 });
 
+/** How long before a stall ends a burst must be all accepted for impolite.push-skips-stalled to judge it. */
+const STALL_MARGIN_US = 1_000_000;
+
 defineCheck({
   id: 'impolite.push-skips-stalled',
   timing: true,
@@ -466,21 +563,83 @@ defineCheck({
       if (stalled.length === 0 || free.length === 0) continue;
       const stallEnd = Math.min(...stalled.map((p) => p.app.stallUs!));
       const sent = obs.sockets[push.name]?.sent ?? [];
-      if (sent.length === 0 || sent.some((r) => r.acceptedAtUs === null || r.acceptedAtUs > sent[0]!.atUs))
-        continue;
+      // Judged when the whole burst was accepted a second (far more than the short links need)
+      // before the earliest stall ends.
+      const lastAccepted = Math.max(...sent.map((r) => r.acceptedAtUs ?? Infinity));
+      if (sent.length === 0 || lastAccepted + STALL_MARGIN_US > stallEnd) continue;
       for (const p of free)
         for (const r of obs.sockets[p.name]?.received ?? []) {
           judged++;
           if (r.atUs >= stallEnd) {
             const origin = payloadOrigin(s, r.body);
             return verdict(
-              `${p.name} got ${push.name}'s message #${origin?.index ?? '?'} only at ${ms(r.atUs)}, after ${stalled.map((x) => x.name).join(', ')} resumed (${ms(stallEnd)}); the burst was all sent at ${ms(sent[0]!.atUs)}`,
+              `${p.name} got ${push.name}'s message #${origin?.index ?? '?'} only at ${ms(r.atUs)}, after ${stalled.map((x) => x.name).join(', ')} resumed (${ms(stallEnd)}); the burst was all accepted by ${ms(lastAccepted)}`,
               expected,
             );
           }
         }
     }
     if (judged === 0) return { status: 'not-applicable', expected, actual: 'no stalled and free pullers' };
+    return verdict(null, expected);
+  },
+});
+
+defineCheck({
+  id: 'impolite.push-rotates-over-ready',
+  timing: true,
+  kind: 'always',
+  requirement:
+    'PUSH hands consecutive messages to different pullers: with sends spaced wider than a round trip (so every puller that reads is ready again), two messages in a row among those the reading pullers got never go to one puller while another reading puller was attached at both sends, also across a puller leaving and past stalled ones (sp.md §3 PUSH/PULL "PUSH round-robins over pipes that are ready"; checklist 35; impl/sp/README.md "each message goes to the first ready pipe after the one that took the last")',
+  ref: '35',
+  evaluate(s, obs) {
+    const expected = 'no reading puller gets two messages in a row while another reading puller is attached';
+    let judged = 0;
+    for (const push of s.sockets) {
+      if (push.protocol !== 'push0' || push.app.kind !== 'send') continue;
+      // Spaced sends only: every gap after the first wider than a round trip.
+      const rtt = roundTripUs(s);
+      const gaps = s.workload.sends.filter((w) => w.socket === push.name).slice(1);
+      if (rtt === null || gaps.length === 0 || gaps.some((w) => w.gapUs < rtt)) continue;
+      const pulls = peersOf(s, push).filter((p) => p.protocol === 'pull0');
+      // Pullers that read all along (never stalled, no delay): always ready again between sends.
+      const reading = pulls.filter((p) => p.app.stallUs === undefined && p.app.recvDelayUs === undefined);
+      const to = new Map<number, string>();
+      for (const p of reading)
+        for (const r of obs.sockets[p.name]?.received ?? []) {
+          const origin = payloadOrigin(s, r.body);
+          if (origin?.sender === push) to.set(origin.index, p.name);
+        }
+      const sent = obs.sockets[push.name]?.sent ?? [];
+      // Attached at `atUs` as the puller itself saw it: opened, and not closed yet.
+      const attached = (p: SocketSpec, atUs: number): boolean => {
+        const o = obs.sockets[p.name];
+        if (o === undefined) return false;
+        const live = o.pipes
+          .filter((e) => e.atUs < atUs)
+          .reduce((n, e) => n + (e.event === 'attached' ? 1 : e.event === 'detached' ? -1 : 0), 0);
+        return live > 0 && (p.closeAtUs === undefined || p.closeAtUs > atUs);
+      };
+      let prev: { index: number; pull: string; atUs: number } | undefined;
+      for (const r of [...sent].sort((a, b) => a.index - b.index)) {
+        const pull = to.get(r.index);
+        if (pull === undefined) continue; // a stalled puller's, or lost with a closing one
+        const cur = { index: r.index, pull, atUs: r.atUs };
+        if (prev !== undefined) {
+          const others = reading.filter(
+            (p) => p.name !== pull && attached(p, prev!.atUs) && attached(p, cur.atUs),
+          );
+          judged++;
+          if (prev.pull === pull && others.length > 0)
+            return verdict(
+              `${push.name}: messages #${prev.index} and #${r.index} (sent ${ms(prev.atUs)}, ${ms(r.atUs)}) both went to ${pull} while ${others.map((p) => p.name).join(', ')} read and stayed attached`,
+              expected,
+            );
+        }
+        prev = cur;
+      }
+    }
+    if (judged === 0)
+      return { status: 'not-applicable', expected, actual: 'no consecutive messages to reading pullers' };
     return verdict(null, expected);
   },
 });
@@ -503,6 +662,8 @@ const REQ_CONTEXT_CHECKS: readonly string[] = [
   ...IMPOLITE_BASE,
   'reqrep.one-reply-per-request',
   ...REQ_ENDINGS,
+  'impolite.req-free-pipe-first',
+  'impolite.close-fails-pending',
 ];
 // resend.reply-id-matches reads transmissions by the request sent last: one lane only.
 const REQ_ABANDON_CHECKS: readonly string[] = [
@@ -534,6 +695,12 @@ const SKIP_STALLED_CHECKS: readonly string[] = [
   ...IMPOLITE_BASE,
   ...PIPELINE_HERE,
   'impolite.push-skips-stalled',
+  'impolite.push-rotates-over-ready',
+];
+const PUSH_DETACH_CHECKS: readonly string[] = [
+  ...IMPOLITE_BASE,
+  'pipeline.each-message-once',
+  'impolite.push-rotates-over-ready',
 ];
 
 /**
@@ -621,6 +788,11 @@ function reqArb(o: { impl: string; name: string; contexts: boolean }): fc.Arbitr
         },
       ),
       contexts: o.contexts ? fc.integer({ min: 2, max: 6 }) : fc.constant(undefined),
+      // Sometimes the REQ itself closes mid-run, with requests outstanding.
+      reqCloseUs: fc.option(fc.integer({ min: START_US + 1_000, max: 1_500_000 }), {
+        nil: undefined,
+        freq: 4,
+      }),
       abandonAfterUs: fc.option(fc.integer({ min: 1_000, max: 40_000 }), { nil: undefined, freq: 8 }),
       closeContextEvery: o.contexts
         ? fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined, freq: 2 })
@@ -651,6 +823,7 @@ function reqArb(o: { impl: string; name: string; contexts: boolean }): fc.Arbitr
         { kind: 'send', impolite: imp },
         {
           listen: k.reqDials ? [] : ['tcp://client:5555'],
+          ...(k.reqCloseUs !== undefined ? { closeAtUs: k.reqCloseUs } : {}),
         },
       );
       sockets.push(req);
@@ -666,7 +839,7 @@ function reqArb(o: { impl: string; name: string; contexts: boolean }): fc.Arbitr
             host,
             host,
             'rep0',
-            { kind: 'echo', ...k.repApps[i]! },
+            { kind: 'echo', ...k.repApps[i]!, impolite: { watchRecv: true } },
             {
               listen: k.reqDials ? [addr] : [],
               dial: k.reqDials ? [] : ['tcp://client:5555'],
@@ -900,53 +1073,120 @@ function fanInArb(o: { impl: string }): fc.Arbitrary<Scenario> {
     });
 }
 
+/** Gap between spaced sends: wider than a round trip on the short links drawn with it (≤ 8 ms). */
+const SPACED_GAP_US = 10_000;
+
+/** Short links (≤ 3 ms, jitter ≤ 0.5 ms) and no loss: a round trip stays under SPACED_GAP_US. */
+function shortLinks(n: Scenario['network'], minBufferBytes: number): Scenario['network'] {
+  return {
+    ...calm(n),
+    latency: { kind: 'uniform', minUs: 0, maxUs: 3_000 },
+    jitterUs: Math.min(n.jitterUs, 500),
+    sendBufferBytes: Math.max(n.sendBufferBytes, minBufferBytes),
+    recvBufferBytes: Math.max(n.recvBufferBytes, minBufferBytes),
+  };
+}
+
+/** One PUSH ("push") and `n` PULLs ("pull0".."pull3"): the pullers dial the PUSH, or it dials them. */
+function pushPulls(
+  n: number,
+  pullsDial: boolean,
+  pull: (i: number) => { app: AppSpec; options?: Partial<OptionValues>; closeAtUs?: number },
+): { hosts: string[]; sockets: SocketSpec[] } {
+  const push = socket(
+    'push',
+    'push',
+    'push0',
+    { kind: 'send' },
+    { listen: pullsDial ? ['tcp://push:5555'] : [] },
+  );
+  const hosts = ['push'];
+  const sockets = [push];
+  for (let i = 0; i < n; i++) {
+    const host = `pull${i}`;
+    hosts.push(host);
+    const addr = `tcp://${host}:5600`;
+    if (!pullsDial) push.dial.push(addr);
+    const p = pull(i);
+    sockets.push(
+      socket(host, host, 'pull0', p.app, {
+        listen: pullsDial ? [] : [addr],
+        dial: pullsDial ? ['tcp://push:5555'] : [],
+        ...(p.options !== undefined ? { options: p.options } : {}),
+        ...(p.closeAtUs !== undefined ? { closeAtUs: p.closeAtUs } : {}),
+      }),
+    );
+  }
+  return { hosts, sockets };
+}
+
 /**
- * One PUSH bursting into 2..4 PULLs, the first 1..n−1 of them stalled from the start for a few
- * seconds (their transport fills), the others fast: the others get the rest at once.
+ * One PUSH sending a spaced burst (a message every SPACED_GAP_US) into 3..4 PULLs, the first 1..n−2
+ * stalled from the start for a few seconds with READQ-LEN 1 (their transport fills after a few
+ * 8..16 KiB messages, so PUSH must skip them), the others reading: the others get the rest at once,
+ * in strict turns.
  */
 function skipStalledArb(o: { impl: string }): fc.Arbitrary<Scenario> {
   return fc
     .record({
-      pulls: fc.integer({ min: 2, max: 4 }),
-      stalledFrac: fc.integer({ min: 1, max: 3 }),
+      pulls: fc.integer({ min: 3, max: 4 }),
+      stalledFrac: fc.integer({ min: 1, max: 2 }),
       stallUs: fc.integer({ min: 3_000_000, max: 5_000_000 }),
       pullsDial: fc.boolean(),
-      burst: fc.array(fc.integer({ min: 256, max: 2048 }), { minLength: 8, maxLength: 40, size: 'max' }),
-      network: networkArb({ minBufferBytes: 2_048, maxBufferBytes: 8_192 }),
+      burst: fc.array(fc.integer({ min: 8_192, max: 16_384 }), { minLength: 8, maxLength: 40, size: 'max' }),
+      network: networkArb({ minBufferBytes: 16_384, maxBufferBytes: 20_000 }),
     })
     .map((k): Scenario => {
-      const stalled = Math.min(k.stalledFrac, k.pulls - 1);
-      const push = socket(
-        'push',
-        'push',
-        'push0',
-        { kind: 'send' },
-        { listen: k.pullsDial ? ['tcp://push:5555'] : [] },
-      );
-      const hosts = ['push'];
-      const sockets = [push];
-      for (let i = 0; i < k.pulls; i++) {
-        const host = `pull${i}`;
-        hosts.push(host);
-        const addr = `tcp://${host}:5600`;
-        if (!k.pullsDial) push.dial.push(addr);
-        sockets.push(
-          socket(
-            host,
-            host,
-            'pull0',
-            i < stalled ? { kind: 'sink', stallAtUs: 0, stallUs: k.stallUs } : { kind: 'sink' },
-            {
-              listen: k.pullsDial ? [] : [addr],
-              dial: k.pullsDial ? ['tcp://push:5555'] : [],
-              options: { 'READQ-LEN': 1 },
-            },
-          ),
-        );
-      }
-      const sends = k.burst.map((bytes, i) => ({ socket: 'push', bytes, gapUs: i === 0 ? START_US : 0 }));
-      const checks = SKIP_STALLED_CHECKS;
-      return scenarioOf('impolite/push-skip-stalled', o.impl, hosts, sockets, sends, calm(k.network), checks);
+      const stalled = Math.min(k.stalledFrac, k.pulls - 2);
+      const topo = pushPulls(k.pulls, k.pullsDial, (i) => ({
+        app: i < stalled ? { kind: 'sink', stallAtUs: 0, stallUs: k.stallUs } : { kind: 'sink' },
+        options: { 'READQ-LEN': 1 },
+      }));
+      const sends = k.burst.map((bytes, i) => ({
+        socket: 'push',
+        bytes,
+        gapUs: i === 0 ? START_US : SPACED_GAP_US,
+      }));
+      const network = shortLinks(k.network, 16_384);
+      const name = 'impolite/push-skip-stalled';
+      return scenarioOf(name, o.impl, topo.hosts, topo.sockets, sends, network, SKIP_STALLED_CHECKS);
+    });
+}
+
+/**
+ * One PUSH sending a spaced burst into 3..4 reading PULLs, one of which (not the first) closes for
+ * good mid-burst, half-way between two sends: the round-robin keeps its turn across the pipe
+ * leaving (no puller gets two in a row while another reads), nothing is duplicated.
+ */
+function pushDetachArb(o: { impl: string }): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      pulls: fc.integer({ min: 3, max: 4 }),
+      closing: fc.integer({ min: 1, max: 3 }),
+      closeAfter: fc.integer({ min: 1, max: 30 }),
+      pullsDial: fc.boolean(),
+      burst: fc.array(fc.integer({ min: MIN_BYTES, max: 2048 }), {
+        minLength: 6,
+        maxLength: 30,
+        size: 'max',
+      }),
+      network: networkArb({ minBufferBytes: 16_384, maxBufferBytes: 65_536 }),
+    })
+    .map((k): Scenario => {
+      const closing = Math.min(k.closing, k.pulls - 1);
+      const closeAtUs = START_US + Math.min(k.closeAfter, k.burst.length) * SPACED_GAP_US - SPACED_GAP_US / 2;
+      const topo = pushPulls(k.pulls, k.pullsDial, (i) => ({
+        app: { kind: 'sink' },
+        ...(i === closing ? { closeAtUs } : {}),
+      }));
+      const sends = k.burst.map((bytes, i) => ({
+        socket: 'push',
+        bytes,
+        gapUs: i === 0 ? START_US : SPACED_GAP_US,
+      }));
+      const network = shortLinks(k.network, 16_384);
+      const name = 'impolite/push-detach';
+      return scenarioOf(name, o.impl, topo.hosts, topo.sockets, sends, network, PUSH_DETACH_CHECKS);
     });
 }
 
@@ -1022,6 +1262,18 @@ export const IMPOLITE_PROPERTIES: PropertySpec[] = [
     faultKinds: [],
     sometimes: [],
     arb: ({ impl }) => skipStalledArb({ impl }),
+  },
+  {
+    id: 'impolite/push-detach',
+    family: 'impolite',
+    title:
+      'a PUSH into 3..4 reading PULLs, one leaving mid-burst: strict turns across the pipe leaving, nothing duplicated',
+    protocols: ['push0', 'pull0'],
+    transports: ['tcp'],
+    checks: PUSH_DETACH_CHECKS,
+    faultKinds: [],
+    sometimes: [],
+    arb: ({ impl }) => pushDetachArb({ impl }),
   },
 ];
 
