@@ -331,6 +331,45 @@ async function closeSocket(p: ImpoliteParts): Promise<void> {
 }
 
 /**
+ * One context of a REP echo with contexts: receives (after the app's pauses) and answers on the
+ * context, each receive recorded with its lane and when it began and ended.
+ */
+async function runRepContext(p: ImpoliteParts, lane: number): Promise<void> {
+  const { spec, s, o, env } = p;
+  const io = impoliteObs(o);
+  const recvs = (io.recvs ??= []);
+  let ctx;
+  try {
+    ctx = s.openContext();
+  } catch (e) {
+    o.errors.push(`context ${lane}: ${(e as Error).message}`);
+    return;
+  }
+  const app = spec.app;
+  for (;;) {
+    if (app.recvDelayUs !== undefined && app.recvDelayUs > 0) await env.sleep(app.recvDelayUs);
+    const rec = { lane, beganAtUs: env.nowUs(), endedAtUs: null as number | null, got: false };
+    recvs.push(rec);
+    let m;
+    try {
+      m = await ctx.recvMsg();
+    } catch (e) {
+      rec.endedAtUs = env.nowUs();
+      o.errors.push(`context ${lane} recv: ${(e as Error).message}`);
+      return;
+    }
+    rec.endedAtUs = env.nowUs();
+    rec.got = true;
+    o.received.push({ atUs: env.nowUs(), body: m.body, pipe: m.pipe?.id ?? null, ...lastWord(m.header) });
+    try {
+      await ctx.sendMsg(m);
+    } catch (e) {
+      o.errors.push(`context ${lane} echo: ${(e as Error).message}`);
+    }
+  }
+}
+
+/**
  * A sink or echo receiver (watchRecv): like the runner's, but on a socket that will close
  * (closeAtUs) each receive is a ledger action, and how the receive pending at the close ended is
  * recorded.
@@ -339,6 +378,11 @@ async function runReceiver(p: ImpoliteParts): Promise<void> {
   const { spec, s, o, env } = p;
   const io = impoliteObs(o);
   const app = spec.app;
+  const lanes = app.impolite?.contexts;
+  if (lanes !== undefined && spec.protocol === 'rep0') {
+    await Promise.all(Array.from({ length: lanes }, (_x, lane) => runRepContext(p, lane)));
+    return;
+  }
   const watched = app.impolite?.watchRecv === true && spec.closeAtUs !== undefined;
   for (let n = 0; ; n++) {
     if (app.recvDelayUs !== undefined && app.recvDelayUs > 0) await env.sleep(app.recvDelayUs);

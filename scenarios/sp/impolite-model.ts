@@ -18,7 +18,8 @@ export const impoliteAppSchema = z.strictObject({
   /**
    * REQ senders: workload item i goes to context i mod `contexts` (opened with openContext), each
    * context sends its own items one after another, so up to `contexts` requests are outstanding at
-   * once. Absent: the socket's own (default) context.
+   * once. Absent: the socket's own (default) context. REP echo receivers: that many contexts each
+   * receive and answer in a loop of their own (their receives are recorded in ImpoliteObs.recvs).
    */
   contexts: z.number().int().min(1).max(MAX_IMPOLITE_CONTEXTS).optional(),
   /**
@@ -72,6 +73,8 @@ export interface ImpoliteObs {
   closeEndedAtUs: number | null;
   /** Receivers (watchRecv): the receive pending at the close, how and when it ended. */
   recvAtClose: { ending: string | null; endedAtUs: number | null } | null;
+  /** REP echo with contexts: every receive of every context, in the order they began. */
+  recvs?: { lane: number; beganAtUs: number; endedAtUs: number | null; got: boolean }[];
 }
 
 /**
@@ -81,8 +84,11 @@ export interface ImpoliteObs {
 export function impoliteAppProblem(protocol: string, kind: string, a: ImpoliteApp): string | null {
   const sender = kind === 'send';
   if (kind === 'device') return 'a device has no impolite application';
-  if (a.contexts !== undefined && !(sender && protocol === 'req0'))
-    return 'contexts: only a req0 sender spreads its requests over contexts';
+  if (
+    a.contexts !== undefined &&
+    !((sender && protocol === 'req0') || (kind === 'echo' && protocol === 'rep0'))
+  )
+    return 'contexts: only a req0 sender or a rep0 echo uses several contexts';
   if (a.abandonAfterUs !== undefined && !(sender && (protocol === 'req0' || protocol === 'surveyor0')))
     return 'abandonAfterUs: only a req0 or surveyor0 sender gives up a request or survey';
   if (a.closeContextEvery !== undefined && (protocol !== 'req0' || a.abandonAfterUs === undefined))

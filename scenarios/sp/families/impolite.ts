@@ -277,6 +277,41 @@ defineCheck({
   },
 });
 
+defineCheck({
+  id: 'impolite.rep-oldest-context-first',
+  timing: true,
+  kind: 'always',
+  requirement:
+    'a REP with several contexts waiting hands each request to the context that has waited longest: no context receives while another has been waiting since before it asked (no waiting context starves) (sp.md §3 "Contexts (mangos OpenContext(); nng nng_ctx) each hold their own request/backtrace state"; nng rep0 serves waiting receives in order; impl/sp/protocol/lockstep.ts documents "the longest-waiting context takes it")',
+  ref: '20',
+  evaluate(s, obs) {
+    const expected = 'each request goes to the longest-waiting context';
+    let judged = 0;
+    for (const spec of s.sockets) {
+      const recvs = obs.sockets[spec.name]?.impolite?.recvs;
+      if (spec.protocol !== 'rep0' || recvs === undefined) continue;
+      for (const r of recvs) {
+        if (!r.got || r.endedAtUs === null) continue;
+        const t = r.endedAtUs;
+        // A receive that found a queued message never waited: only one that waited is judged.
+        if (t === r.beganAtUs) continue;
+        judged++;
+        const older = recvs.find(
+          (q) => q.lane !== r.lane && q.beganAtUs < r.beganAtUs && (q.endedAtUs === null || q.endedAtUs > t),
+        );
+        if (older !== undefined)
+          return verdict(
+            `${spec.name}: context ${r.lane} (waiting since ${ms(r.beganAtUs)}) got a request at ${ms(t)} while context ${older.lane} had waited since ${ms(older.beganAtUs)}`,
+            expected,
+          );
+      }
+    }
+    if (judged === 0)
+      return { status: 'not-applicable', expected, actual: 'no REP context waited for a request' };
+    return verdict(null, expected);
+  },
+});
+
 // ---------------------------------------------------------------------------------------------
 // Checks: close, LINGER, pending operations
 
@@ -665,6 +700,10 @@ const REQ_CONTEXT_CHECKS: readonly string[] = [
   'impolite.req-free-pipe-first',
   'impolite.close-fails-pending',
 ];
+const REQ_REP_CONTEXT_CHECKS: readonly string[] = [
+  ...REQ_CONTEXT_CHECKS,
+  'impolite.rep-oldest-context-first',
+];
 // resend.reply-id-matches reads transmissions by the request sent last: one lane only.
 const REQ_ABANDON_CHECKS: readonly string[] = [
   ...REQ_CONTEXT_CHECKS,
@@ -776,7 +815,11 @@ const MAX_REPS = 4;
 function reqArb(o: { impl: string; name: string; contexts: boolean }): fc.Arbitrary<Scenario> {
   return fc
     .record({
-      reps: fc.integer({ min: o.contexts ? 1 : 2, max: MAX_REPS }),
+      // With contexts, 3..4 REPs in most runs: some stay idle while others answer, so a pipe passed
+      // over by the round-robin shows.
+      reps: o.contexts
+        ? fc.oneof(fc.integer({ min: 1, max: MAX_REPS }), fc.integer({ min: 3, max: MAX_REPS }))
+        : fc.integer({ min: 2, max: MAX_REPS }),
       reqDials: fc.boolean(),
       repApps: fc.array(repAppArb, { minLength: MAX_REPS, maxLength: MAX_REPS }),
       // Which REPs close for good (never all: the last request of a lane must find a REP).
@@ -788,6 +831,8 @@ function reqArb(o: { impl: string; name: string; contexts: boolean }): fc.Arbitr
         },
       ),
       contexts: o.contexts ? fc.integer({ min: 2, max: 6 }) : fc.constant(undefined),
+      // REPs answering on 2..3 contexts of their own (req-contexts only; 1 = the socket itself).
+      repContexts: o.contexts ? fc.integer({ min: 1, max: 3 }) : fc.constant(1),
       // Sometimes the REQ itself closes mid-run, with requests outstanding.
       reqCloseUs: fc.option(fc.integer({ min: START_US + 1_000, max: 1_500_000 }), {
         nil: undefined,
@@ -839,7 +884,11 @@ function reqArb(o: { impl: string; name: string; contexts: boolean }): fc.Arbitr
             host,
             host,
             'rep0',
-            { kind: 'echo', ...k.repApps[i]!, impolite: { watchRecv: true } },
+            {
+              kind: 'echo',
+              ...k.repApps[i]!,
+              impolite: k.repContexts > 1 ? { contexts: k.repContexts } : { watchRecv: true },
+            },
             {
               listen: k.reqDials ? [addr] : [],
               dial: k.reqDials ? [] : ['tcp://client:5555'],
@@ -853,7 +902,7 @@ function reqArb(o: { impl: string; name: string; contexts: boolean }): fc.Arbitr
         bytes: r.bytes,
         gapUs: i < (k.contexts ?? 1) ? START_US + r.gapUs : r.gapUs,
       }));
-      const checks = o.contexts ? REQ_CONTEXT_CHECKS : REQ_ABANDON_CHECKS;
+      const checks = o.contexts ? REQ_REP_CONTEXT_CHECKS : REQ_ABANDON_CHECKS;
       return scenarioOf(o.name, o.impl, hosts, sockets, sends, calm(k.network), checks);
     });
 }
@@ -1210,7 +1259,7 @@ export const IMPOLITE_PROPERTIES: PropertySpec[] = [
       'a REQ with 2..6 contexts, requests outstanding at once over 1..4 REPs, abandoning some and closing contexts under pending receives: each reply reaches its own context, closed and cancelled receives fail at once, the rest carry on',
     protocols: ['req0', 'rep0'],
     transports: ['tcp'],
-    checks: REQ_CONTEXT_CHECKS,
+    checks: REQ_REP_CONTEXT_CHECKS,
     faultKinds: [],
     sometimes: [],
     arb: ({ impl }) => reqArb({ impl, name: 'impolite/req-contexts', contexts: true }),
