@@ -830,7 +830,11 @@ function reqArb(o: { impl: string; name: string; contexts: boolean }): fc.Arbitr
           maxLength: MAX_REPS,
         },
       ),
-      contexts: o.contexts ? fc.integer({ min: 2, max: 6 }) : fc.constant(undefined),
+      // 2..3 contexts over 3..4 REPs leave REPs idle while a slow one holds a context: a free pipe
+      // the round-robin passes over (after skipping the busy one) shows then.
+      contexts: o.contexts
+        ? fc.oneof(fc.integer({ min: 2, max: 6 }), fc.integer({ min: 2, max: 3 }))
+        : fc.constant(undefined),
       // REPs answering on 2..3 contexts of their own (req-contexts only; 1 = the socket itself).
       repContexts: o.contexts ? fc.integer({ min: 1, max: 3 }) : fc.constant(1),
       // Sometimes the REQ itself closes mid-run, with requests outstanding.
@@ -838,20 +842,42 @@ function reqArb(o: { impl: string; name: string; contexts: boolean }): fc.Arbitr
         nil: undefined,
         freq: 4,
       }),
-      abandonAfterUs: fc.option(fc.integer({ min: 1_000, max: 40_000 }), { nil: undefined, freq: 8 }),
+      // With contexts, half the runs never abandon: a slow REP then holds its pipe for long.
+      abandonAfterUs: fc.option(fc.integer({ min: 1_000, max: 40_000 }), {
+        nil: undefined,
+        freq: o.contexts ? 2 : 8,
+      }),
       closeContextEvery: o.contexts
         ? fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined, freq: 2 })
         : fc.constant(undefined),
       requests: fc.array(
         fc.record({
           bytes: fc.integer({ min: MIN_BYTES, max: 256 }),
-          gapUs: fc.integer({ min: 0, max: 60_000 }),
+          gapUs: fc.oneof(fc.integer({ min: 0, max: 60_000 }), fc.integer({ min: 0, max: 2_000 })),
         }),
         { minLength: 2, maxLength: 14 },
       ),
       network: networkArb({ minBufferBytes: 16_384, maxBufferBytes: 65_536 }),
+      // With contexts, half the runs: fast and slow REPs alternating, more REPs than contexts, no
+      // abandons, requests back to back: the round-robin must skip a busy pipe and then not come
+      // back to a free one it just used while another free one waits.
+      mixed: o.contexts ? fc.boolean() : fc.constant(false),
+      slowUs: fc.integer({ min: 5_000, max: 30_000 }),
     })
-    .map((k): Scenario => {
+    .map((drawn): Scenario => {
+      const mixed = drawn.mixed && drawn.requests.length >= 6;
+      const k = !mixed
+        ? drawn
+        : {
+            ...drawn,
+            reps: Math.max(drawn.reps, 3),
+            contexts: Math.min(drawn.contexts ?? 2, 3),
+            abandonAfterUs: undefined,
+            reqCloseUs: undefined,
+            repApps: drawn.repApps.map((_a, i) => (i % 2 === 0 ? { recvDelayUs: drawn.slowUs } : {})),
+            repCloses: drawn.repCloses.map(() => undefined),
+            requests: drawn.requests.map((r) => ({ ...r, gapUs: 0 })),
+          };
       const hosts = ['client'];
       const sockets: SocketSpec[] = [];
       const imp: ImpoliteApp = {
