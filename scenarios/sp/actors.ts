@@ -49,6 +49,7 @@ import {
 import { runtimeAddress, parseSpUrl } from '../../impl/sp/transport/url.js';
 import { ActionLedger } from '../actions.js';
 import { applyScenarioOptions, runOptionProbes } from './option-probes.js';
+import { runImpolite } from './impolite-actors.js';
 import type { CheckContext as EngineCheckContext, ImplInfo, StackRun } from '../stack.js';
 import type {
   AcceptRecord,
@@ -483,6 +484,12 @@ class SpScenarioRun {
     const app = spec.app;
     if (app.kind === 'device') {
       await this.runDevice(spec, s, o);
+      return;
+    }
+    if (app.impolite !== undefined) {
+      const parts = { spec, s, o, env, actions: this.actions, payloadOf: this.payloadOf, sample };
+      const sizes = this.sizes.get(spec.name) ?? [];
+      await runImpolite({ ...parts, sizes, gaps: this.gaps.get(spec.name) ?? [] });
       return;
     }
     if (app.kind === 'send' && spec.protocol === 'xreq0') {

@@ -11,6 +11,7 @@ import {
   type CheckContext as EngineCheckContext,
   type CheckDef as EngineCheckDef,
 } from '../checks.js';
+import type { ImpoliteObs } from './impolite-model.js';
 import type { ProbeValue, Scenario, SocketSpec } from './model.js';
 
 export { verdict } from '../checks.js';
@@ -121,6 +122,8 @@ export interface SocketObs {
   recvCalls?: RecvCallRecord[];
   /** Listening sockets: every connection accepted (tcp, ipc), in order. Absent: none. */
   accepts?: AcceptRecord[];
+  /** Sockets with impolite applications (app.impolite): what the application saw (impolite-model.ts). */
+  impolite?: ImpoliteObs;
 }
 
 /** An option read or set: the value read (as probe JSON), or the error (its stable code, or `untyped: message`). */

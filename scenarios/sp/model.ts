@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { OPTION_NAMES, type OptionValues } from '../../impl/sp/options.js';
+import { impoliteAppProblem, impoliteAppSchema } from './impolite-model.js';
 import { parseSpUrl } from '../../impl/sp/transport/url.js';
 import { specValueValid, SPEC_OPTION_RULES } from './option-reference.js';
 import {
@@ -128,6 +129,8 @@ const app = z.strictObject({
       'SURVEY-TIME': us(MAX_US).optional(),
     })
     .optional(),
+  /** Impolite behaviours (contexts, abandons, context closes, close after send): impolite-model.ts. */
+  impolite: impoliteAppSchema.optional(),
 });
 
 /**
@@ -396,6 +399,10 @@ function checkApp(s: Parsed['sockets'][number], at: string): void {
       `${at}.app.partner`,
       `a device socket names its partner socket (only ${LOOPBACK_DEVICE.join(', ')} may loop back alone)`,
     );
+  if (s.app.impolite !== undefined) {
+    const why = impoliteAppProblem(s.protocol, s.app.kind, s.app.impolite);
+    if (why !== null) fail(`${at}.app.impolite`, why);
+  }
   if (s.app.kind !== 'device' && s.app.partner !== undefined)
     fail(`${at}.app.partner`, `only a device socket has a partner (its app is '${s.app.kind}')`);
   const topics = s.app.subscribe;

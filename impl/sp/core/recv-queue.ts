@@ -104,8 +104,8 @@ export class RecvQueue {
   }
 
   private resumePipes(): void {
-    // READQ-LEN 0 holds the one message in hand like 1 does (deliver pauses at >= 0 too): resume once
-    // the queue is empty, or a paused pipe would never resume (found by the edge draws, READQ-LEN 0).
+    // Room means fewer than max(READQ-LEN, 1) queued: with READQ-LEN 0 the queue (which then holds the
+    // one message that found no recv waiting) has room once it is empty; `>= 0` would never resume.
     const room = Math.max(this.owner.options.get('READQ-LEN'), 1);
     if (this.pausedPipes.size === 0 || this.items.length >= room) return;
     const paused = [...this.pausedPipes];

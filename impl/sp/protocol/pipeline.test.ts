@@ -316,6 +316,23 @@ describe('PUSH0 / PULL0 over the simulated network', () => {
     expect(r.stats).toEqual({ received: 100, dropped: 0 });
   });
 
+  it('37. READQ-LEN 0: a PULL whose queue is empty resumes its paused pipe, so a burst all arrives', async () => {
+    // Found by the impolite family (impolite/fan-in): with READQ-LEN 0 the queue counted as full even
+    // when empty (0 >= 0), so the pipe paused by a message that found no waiting recv never resumed.
+    const { a, b, drive } = lab('readq0', { conn: { sendBufferBytes: 2067, recvBufferBytes: 2048 } });
+    const r = await drive(async () => {
+      const pull = openPull0(a, { options: { 'READQ-LEN': 0, 'RECV-DEADLINE': 500 * MS } });
+      await pull.listen('tcp://a:5555');
+      const push = openPush0(b);
+      await push.dial('tcp://a:5555');
+      // A frame that overfills the window, then small ones: the first small one arrives in the same
+      // chunk as the end of the big one and finds no recv waiting (the queue takes it, the pipe pauses).
+      for (let i = 0; i < 3; i++) await push.send(new Uint8Array(i === 0 ? 2047 : 4).fill(i));
+      return drain(pull);
+    });
+    expect(r).toEqual([0, 1, 2]);
+  });
+
   it('bad input: frames a PULL peer sends to PUSH are discarded and counted, the pipe kept', async () => {
     const { a, b, drive } = lab('upstream');
     const r = await drive(async () => {

@@ -7,6 +7,7 @@ import { BACKPRESSURE } from './backpressure.js';
 import { FRAMING } from './framing.js';
 import { HANDSHAKE } from './handshake.js';
 import { OPTIONS } from './options.js';
+import { IMPOLITE } from './impolite.js';
 import { REDIAL } from './redial.js';
 import { RESEND } from './resend.js';
 import { TIMING } from './timing.js';
@@ -19,6 +20,7 @@ export const FAMILIES: readonly FamilySpec[] = [
   BACKPRESSURE,
   TIMING,
   OPTIONS,
+  IMPOLITE,
 ];
 
 export function allProperties(): PropertySpec[] {
