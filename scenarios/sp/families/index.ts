@@ -8,6 +8,8 @@ import { FRAMING } from './framing.js';
 import { HANDSHAKE } from './handshake.js';
 import { REDIAL } from './redial.js';
 import { RESEND } from './resend.js';
+// The reference models' checks (model.*), listed by the properties above.
+import '../models/checks.js';
 
 export const FAMILIES: readonly FamilySpec[] = [FRAMING, HANDSHAKE, REDIAL, RESEND, BACKPRESSURE];
 

@@ -172,7 +172,16 @@ defineCheck({
   },
 });
 
-export const RAW_CHECKS = ['stack.no-crash', 'raw.intact-once-in-order', 'raw.all-delivered'] as const;
+export const RAW_CHECKS = [
+  'stack.no-crash',
+  'raw.intact-once-in-order',
+  'raw.all-delivered',
+  // The reference models (scenarios/sp/models/): each judges the protocols it knows, else is n/a.
+  'model.pair',
+  'model.pubsub',
+  'model.pipeline',
+  'model.wire',
+] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Generators
