@@ -7,11 +7,10 @@ import { BACKPRESSURE } from './backpressure.js';
 import { FRAMING } from './framing.js';
 import { HANDSHAKE } from './handshake.js';
 import { REDIAL } from './redial.js';
+import { MODEL } from './model.js';
 import { RESEND } from './resend.js';
-// The reference models' checks (model.*), listed by the properties above.
-import '../models/checks.js';
 
-export const FAMILIES: readonly FamilySpec[] = [FRAMING, HANDSHAKE, REDIAL, RESEND, BACKPRESSURE];
+export const FAMILIES: readonly FamilySpec[] = [FRAMING, HANDSHAKE, REDIAL, RESEND, BACKPRESSURE, MODEL];
 
 export function allProperties(): PropertySpec[] {
   return FAMILIES.flatMap((f) => f.properties);

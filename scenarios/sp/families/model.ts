@@ -1,0 +1,266 @@
+/**
+ * The model family: multi-pipe topologies no other property runs, judged by the reference models
+ * (scenarios/sp/models/). Several PUSH senders fan in to one PULL whose application is slow or
+ * stalls and whose receive queue is small, under stalls, pauses, partitions and resets; and one REQ
+ * spreading its requests over several REPs, some of them paused. The other properties list the
+ * model checks for the topologies they already run.
+ */
+import fc from 'fast-check';
+import type { FamilySpec, PropertySpec } from '../catalog.js';
+import {
+  FAULT_PHASE_US,
+  faultPlanArb,
+  LIVENESS_US,
+  networkArb,
+  type GeneratedFaultKind,
+  type Transport,
+} from '../generators.js';
+import { SCENARIO_VERSION, SP_STACK, type AppSpec, type Scenario, type SocketSpec } from '../model.js';
+import '../models/checks.js';
+
+/** Most sockets on the many side of a topology (senders into one PULL, REPs behind one REQ). */
+const MAX_PEERS = 3;
+/** Most messages per sender: enough to fill small queues, few enough to keep a run short. */
+const MAX_BURST = 24;
+const MIN_MESSAGE_BYTES = 4;
+const MAX_MESSAGE_BYTES = 2048;
+
+/** Faults of the fan-in property: stalls, and resets, which may lose only what was in flight. */
+const FAN_IN_FAULTS: readonly GeneratedFaultKind[] = ['stall-reads', 'pause', 'partition', 'reset'];
+/** Faults of the REQ fan-out: a REP host may pause (REQ must use the others), links may stall. */
+const FAN_OUT_FAULTS: readonly GeneratedFaultKind[] = ['pause', 'stall-reads', 'partition'];
+
+function addr(transport: Transport, host: string, port: number): string {
+  if (transport === 'tcp') return `tcp://${host}:${port}`;
+  if (transport === 'ipc') return `ipc:///tmp/netlab-${host}-${port}.sock`;
+  return `inproc://${host}-${port}`;
+}
+
+/** The receiving application: maybe slow, maybe stalling for a while. */
+const slowAppArb: fc.Arbitrary<Partial<AppSpec>> = fc
+  .record({
+    stallAtUs: fc.integer({ min: 0, max: 1_000_000 }),
+    stallUs: fc.constantFrom(0, 200_000, 1_200_000),
+    recvDelayUs: fc.constantFrom(0, 0, 300, 3_000),
+  })
+  .map(({ recvDelayUs, stallUs, stallAtUs }) => ({
+    ...(stallUs > 0 ? { stallAtUs, stallUs } : {}),
+    ...(recvDelayUs > 0 ? { recvDelayUs } : {}),
+  }));
+
+const burstArb = fc.array(fc.integer({ min: MIN_MESSAGE_BYTES, max: MAX_MESSAGE_BYTES }), {
+  minLength: 1,
+  maxLength: MAX_BURST,
+});
+
+function scenario(o: {
+  name: string;
+  impl: string;
+  hosts: string[];
+  sockets: SocketSpec[];
+  sends: { socket: string; bytes: number; gapUs: number }[];
+  network: Scenario['network'];
+  faults: Scenario['faults'];
+  checks: readonly string[];
+}): Scenario {
+  return {
+    version: SCENARIO_VERSION,
+    stack: SP_STACK,
+    name: o.name,
+    impl: o.impl,
+    hosts: o.hosts,
+    sockets: o.sockets,
+    rawPeers: [],
+    workload: { sends: o.sends },
+    network: o.network,
+    faults: o.faults,
+    faultPhaseUs: FAULT_PHASE_US,
+    livenessUs: LIVENESS_US,
+    checks: [...o.checks],
+  };
+}
+
+/** Interleaves the senders' bursts (each keeps its order), as the workload lists them. */
+function interleave(bursts: { socket: string; sizes: number[]; gapUs: number }[]) {
+  const out: { socket: string; bytes: number; gapUs: number }[] = [];
+  const longest = Math.max(...bursts.map((b) => b.sizes.length));
+  for (let i = 0; i < longest; i++)
+    for (const b of bursts) {
+      const bytes = b.sizes[i];
+      if (bytes !== undefined) out.push({ socket: b.socket, bytes, gapUs: i === 0 ? 0 : b.gapUs });
+    }
+  return out;
+}
+
+export const FAN_IN_CHECKS = ['stack.no-crash', 'model.pipeline', 'model.wire'] as const;
+
+/** 2..MAX_PEERS PUSHes into one slow PULL with a small receive queue; the PULL listens or dials them all. */
+function fanInArb(o: { impl: string; transports: readonly Transport[] }): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      transport: fc.constantFrom(...o.transports),
+      pushers: fc.integer({ min: 2, max: MAX_PEERS }),
+      pullListens: fc.boolean(),
+      readQ: fc.integer({ min: 1, max: 8 }),
+      writeQ: fc.integer({ min: 0, max: 8 }),
+      app: slowAppArb,
+      bursts: fc.array(fc.record({ sizes: burstArb, gapUs: fc.constantFrom(0, 0, 500, 20_000) }), {
+        minLength: MAX_PEERS,
+        maxLength: MAX_PEERS,
+      }),
+    })
+    .chain((k) => {
+      const local = k.transport !== 'tcp';
+      const pullHost = local ? 'local' : 'pull';
+      const pushers = Array.from({ length: k.pushers }, (_, i) => `push${i}`);
+      const hosts = local ? ['local'] : [pullHost, ...pushers];
+      const pullAddr = addr(k.transport, pullHost, 5555);
+      const sockets: SocketSpec[] = [
+        {
+          name: 'pull',
+          host: pullHost,
+          protocol: 'pull0',
+          listen: k.pullListens ? [pullAddr] : [],
+          dial: k.pullListens ? [] : pushers.map((p, i) => addr(k.transport, local ? 'local' : p, 5600 + i)),
+          options: { 'READQ-LEN': k.readQ },
+          app: { kind: 'sink', ...k.app },
+          startUs: 0,
+        },
+        ...pushers.map((p, i): SocketSpec => ({
+          name: p,
+          host: local ? 'local' : p,
+          protocol: 'push0',
+          listen: k.pullListens ? [] : [addr(k.transport, local ? 'local' : p, 5600 + i)],
+          dial: k.pullListens ? [pullAddr] : [],
+          options: { 'WRITEQ-LEN': k.writeQ },
+          app: { kind: 'send' },
+          startUs: 0,
+        })),
+      ];
+      return fc
+        .record({
+          network: networkArb({ minBufferBytes: 2048, maxBufferBytes: 16384 }),
+          faults: faultPlanArb({ hosts, kinds: FAN_IN_FAULTS, maxFaults: 2 }),
+        })
+        .map((n) =>
+          scenario({
+            name: 'model/fan-in',
+            impl: o.impl,
+            hosts,
+            sockets,
+            sends: interleave(
+              pushers.map((p, i) => ({ socket: p, sizes: k.bursts[i]!.sizes, gapUs: k.bursts[i]!.gapUs })),
+            ),
+            network: n.network,
+            faults: n.faults,
+            checks: FAN_IN_CHECKS,
+          }),
+        );
+    });
+}
+
+export const REQ_FAN_OUT_CHECKS = [
+  'stack.no-crash',
+  'reqrep.one-reply-per-request',
+  'reqrep.all-answered',
+  'resend.same-id',
+  'resend.reply-id-matches',
+  'model.reqrep',
+  'model.wire',
+] as const;
+
+/** One REQ dialing (or dialed by) 2..MAX_PEERS echoing REPs, some slow; REP hosts may pause. */
+function reqFanOutArb(o: { impl: string; transports: readonly Transport[] }): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      transport: fc.constantFrom(...o.transports),
+      reps: fc.integer({ min: 2, max: MAX_PEERS }),
+      retryUs: fc.constantFrom(20_000, 200_000, 1_000_000),
+      apps: fc.array(slowAppArb, { minLength: MAX_PEERS, maxLength: MAX_PEERS }),
+      sizes: burstArb,
+      gapUs: fc.constantFrom(0, 0, 1_000, 30_000),
+    })
+    .chain((k) => {
+      const local = k.transport !== 'tcp';
+      const reqHost = local ? 'local' : 'client';
+      const reps = Array.from({ length: k.reps }, (_, i) => `rep${i}`);
+      const hosts = local ? ['local'] : [reqHost, ...reps];
+      const sockets: SocketSpec[] = [
+        {
+          name: 'client0',
+          host: reqHost,
+          protocol: 'req0',
+          listen: [],
+          dial: reps.map((r, i) => addr(k.transport, local ? 'local' : r, 5700 + i)),
+          options: { 'RETRY-TIME': k.retryUs },
+          app: { kind: 'send' },
+          startUs: 0,
+        },
+        ...reps.map((r, i): SocketSpec => ({
+          name: r,
+          host: local ? 'local' : r,
+          protocol: 'rep0',
+          listen: [addr(k.transport, local ? 'local' : r, 5700 + i)],
+          dial: [],
+          options: {},
+          app: { kind: 'echo', ...k.apps[i]! },
+          startUs: 0,
+        })),
+      ];
+      return fc
+        .record({
+          network: networkArb({ minBufferBytes: 4096, maxBufferBytes: 32768 }),
+          // The client's host never pauses (its workload would stall with it).
+          faults: faultPlanArb({
+            hosts: local ? hosts : hosts.filter((h) => h !== reqHost),
+            kinds: local ? ['stall-reads', 'partition'] : FAN_OUT_FAULTS,
+            maxFaults: 2,
+          }),
+        })
+        .map((n) =>
+          scenario({
+            name: 'model/req-fan-out',
+            impl: o.impl,
+            hosts,
+            sockets,
+            sends: k.sizes.map((bytes, i) => ({ socket: 'client0', bytes, gapUs: i === 0 ? 0 : k.gapUs })),
+            network: n.network,
+            faults: n.faults,
+            checks: REQ_FAN_OUT_CHECKS,
+          }),
+        );
+    });
+}
+
+export const MODEL_PROPERTIES: PropertySpec[] = [
+  {
+    id: 'model/fan-in',
+    family: 'model',
+    title:
+      'several PUSHes into one slow PULL with a small queue, under stalls and resets: each message goes out once, in order, on an idle pipe; PULL delivers what arrived, in order',
+    protocols: ['push0', 'pull0'],
+    transports: ['tcp', 'ipc', 'inproc'],
+    checks: FAN_IN_CHECKS,
+    faultKinds: FAN_IN_FAULTS,
+    sometimes: ['sp.queue-full'],
+    arb: ({ impl, transports }) => fanInArb({ impl, transports }),
+  },
+  {
+    id: 'model/req-fan-out',
+    family: 'model',
+    title:
+      "one REQ over several REPs, some slow or paused: each reply goes back on its request's pipe, each request gets one reply, its own",
+    protocols: ['req0', 'rep0'],
+    transports: ['tcp', 'ipc', 'inproc'],
+    checks: REQ_FAN_OUT_CHECKS,
+    faultKinds: FAN_OUT_FAULTS,
+    sometimes: [],
+    arb: ({ impl, transports }) => reqFanOutArb({ impl, transports }),
+  },
+];
+
+export const MODEL: FamilySpec = {
+  name: 'model',
+  title: 'model: multi-pipe topologies judged by the reference models of each SP protocol',
+  properties: MODEL_PROPERTIES,
+};
