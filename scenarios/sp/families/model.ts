@@ -1,8 +1,9 @@
 /**
  * The model family: multi-pipe topologies no other property runs, judged by the reference models
  * (scenarios/sp/models/). Several PUSH senders fan in to one PULL whose application is slow or
- * stalls and whose receive queue is small, under stalls, pauses, partitions and resets; and one REQ
- * spreading its requests over several REPs, some of them paused. The other properties list the
+ * stalls and whose receive queue is small, under stalls, pauses, partitions and resets; one PUSH
+ * fans out to several PULLs whose pipes reset and come back; and one REQ spreads its requests over
+ * several REPs, some of them paused. The other properties list the
  * model checks for the topologies they already run.
  */
 import fc from 'fast-check';
@@ -159,6 +160,80 @@ function fanInArb(o: { impl: string; transports: readonly Transport[] }): fc.Arb
     });
 }
 
+/**
+ * One PUSH into 2..MAX_PEERS PULLs, each maybe slow or stalling, pipes reset and redialed: the
+ * round-robin position must survive pipes coming and going, and a stalled puller must not hold
+ * messages that another, idle one could take.
+ */
+function pushFanOutArb(o: { impl: string; transports: readonly Transport[] }): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      transport: fc.constantFrom(...o.transports),
+      pullers: fc.integer({ min: 2, max: MAX_PEERS }),
+      pushListens: fc.boolean(),
+      writeQ: fc.integer({ min: 0, max: 8 }),
+      readQ: fc.integer({ min: 1, max: 8 }),
+      apps: fc.array(slowAppArb, { minLength: MAX_PEERS, maxLength: MAX_PEERS }),
+      sizes: fc.array(fc.integer({ min: MIN_MESSAGE_BYTES, max: MAX_MESSAGE_BYTES }), {
+        minLength: 1,
+        maxLength: 3 * MAX_BURST,
+      }),
+      gapUs: fc.constantFrom(0, 0, 500, 20_000),
+    })
+    .chain((k) => {
+      const local = k.transport !== 'tcp';
+      const pushHost = local ? 'local' : 'push';
+      const pullers = Array.from({ length: k.pullers }, (_, i) => `pull${i}`);
+      const hosts = local ? ['local'] : [pushHost, ...pullers];
+      const pushAddr = addr(k.transport, pushHost, 5555);
+      const own = (i: number): string => addr(k.transport, local ? 'local' : pullers[i]!, 5600 + i);
+      const sockets: SocketSpec[] = [
+        {
+          name: 'push',
+          host: pushHost,
+          protocol: 'push0',
+          listen: k.pushListens ? [pushAddr] : [],
+          dial: k.pushListens ? [] : pullers.map((_, i) => own(i)),
+          options: { 'WRITEQ-LEN': k.writeQ },
+          app: { kind: 'send' },
+          startUs: 0,
+        },
+        ...pullers.map((p, i): SocketSpec => ({
+          name: p,
+          host: local ? 'local' : p,
+          protocol: 'pull0',
+          listen: k.pushListens ? [] : [own(i)],
+          dial: k.pushListens ? [pushAddr] : [],
+          options: { 'READQ-LEN': k.readQ },
+          app: { kind: 'sink', ...k.apps[i]! },
+          startUs: 0,
+        })),
+      ];
+      return fc
+        .record({
+          network: networkArb({ minBufferBytes: 2048, maxBufferBytes: 16384 }),
+          // The PUSH host never pauses or crashes: its workload would stall with it.
+          faults: faultPlanArb({
+            hosts: local ? hosts : hosts.filter((h) => h !== pushHost),
+            kinds: local ? ['stall-reads', 'reset'] : FAN_IN_FAULTS,
+            maxFaults: 3,
+          }),
+        })
+        .map((n) =>
+          scenario({
+            name: 'model/push-fan-out',
+            impl: o.impl,
+            hosts,
+            sockets,
+            sends: k.sizes.map((bytes, i) => ({ socket: 'push', bytes, gapUs: i === 0 ? 0 : k.gapUs })),
+            network: n.network,
+            faults: n.faults,
+            checks: FAN_IN_CHECKS,
+          }),
+        );
+    });
+}
+
 export const REQ_FAN_OUT_CHECKS = [
   'stack.no-crash',
   'reqrep.one-reply-per-request',
@@ -244,6 +319,18 @@ export const MODEL_PROPERTIES: PropertySpec[] = [
     faultKinds: FAN_IN_FAULTS,
     sometimes: ['sp.queue-full'],
     arb: ({ impl, transports }) => fanInArb({ impl, transports }),
+  },
+  {
+    id: 'model/push-fan-out',
+    family: 'model',
+    title:
+      'one PUSH over several PULLs, some slow or stalled, pipes reset and redialed: each message goes once, in order, round-robin to an idle pipe, never waiting while one is idle',
+    protocols: ['push0', 'pull0'],
+    transports: ['tcp', 'ipc', 'inproc'],
+    checks: FAN_IN_CHECKS,
+    faultKinds: FAN_IN_FAULTS,
+    sometimes: ['sp.queue-full'],
+    arb: ({ impl, transports }) => pushFanOutArb({ impl, transports }),
   },
   {
     id: 'model/req-fan-out',

@@ -67,4 +67,35 @@ describe('the REQ model', () => {
     c.send(msg(0), (x) => x.out(1, msg(0), true, word(7)));
     expect(requesterModel(c.run('req0'))).toMatch(/not one request id word/);
   });
+
+  const reply = (id: number, body: Uint8Array): Uint8Array => request(body, id);
+  const ID2 = 0x8000_0008;
+
+  it('accepts requests round-robin over free pipes', () => {
+    const b = new LogBuilder().attach(1).readyStep(1).attach(2).readyStep(2);
+    b.send(msg(0), (x) => x.out(1, msg(0), true, word(ID)))
+      .in(1, reply(ID, msg(0)))
+      .send(msg(1), (x) => x.out(2, msg(1), true, word(ID2)));
+    expect(requesterModel(b.run('req0'))).toBeNull();
+  });
+
+  it('rejects a pipe getting the next request while another stayed free (not round-robin)', () => {
+    const b = new LogBuilder().attach(1).readyStep(1).attach(2).readyStep(2);
+    b.send(msg(0), (x) => x.out(1, msg(0), true, word(ID)))
+      .in(1, reply(ID, msg(0)))
+      .send(msg(1), (x) => x.out(1, msg(1), true, word(ID2)));
+    expect(requesterModel(b.run('req0'))).toMatch(/not round-robin/);
+  });
+
+  it('rejects a request waiting while a pipe is ready and free, and accepts one whose pipe is lost until another comes', () => {
+    const waits = new LogBuilder().attach(1).readyStep(1).send(msg(0));
+    expect(requesterModel(waits.run('req0'))).toMatch(/waited .* while pipe 1 was ready and free/);
+    const moved = new LogBuilder().attach(1).readyStep(1);
+    moved
+      .send(msg(0), (x) => x.out(1, msg(0), true, word(ID)))
+      .detach(1)
+      .attach(2)
+      .readyStep(2, (x) => x.out(2, msg(0), true, word(ID)));
+    expect(requesterModel(moved.run('req0'))).toBeNull();
+  });
 });
