@@ -2,11 +2,13 @@
  * The model family: multi-pipe topologies no other property runs, judged by the reference models
  * (scenarios/sp/models/). Several PUSH senders fan in to one PULL whose application is slow or
  * stalls and whose receive queue is small, under stalls, pauses, partitions and resets; one PUSH
- * fans out to several PULLs whose pipes reset and come back; and one REQ spreads its requests over
- * several REPs, some of them paused. The other properties list the
- * model checks for the topologies they already run.
+ * fans out to several PULLs whose pipes reset and come back; several PAIR peers contend for one
+ * PAIR; and one REQ spreads its requests over several REPs, some of them paused. The other
+ * properties list the model checks for the topologies they already run.
  */
 import fc from 'fast-check';
+import type { FaultStep } from '../../../sim/fault-plan.js';
+import { parseFaultPlan } from '../../../sim/fault-plan.js';
 import type { FamilySpec, PropertySpec } from '../catalog.js';
 import {
   FAULT_PHASE_US,
@@ -63,6 +65,7 @@ function scenario(o: {
   network: Scenario['network'];
   faults: Scenario['faults'];
   checks: readonly string[];
+  livenessUs?: number;
 }): Scenario {
   return {
     version: SCENARIO_VERSION,
@@ -76,7 +79,7 @@ function scenario(o: {
     network: o.network,
     faults: o.faults,
     faultPhaseUs: FAULT_PHASE_US,
-    livenessUs: LIVENESS_US,
+    livenessUs: o.livenessUs ?? LIVENESS_US,
     checks: [...o.checks],
   };
 }
@@ -179,6 +182,16 @@ function pushFanOutArb(o: { impl: string; transports: readonly Transport[] }): f
         maxLength: 3 * MAX_BURST,
       }),
       gapUs: fc.constantFrom(0, 0, 500, 20_000),
+      // One puller's pipe goes away while the others stay: resets of its connections (tcp), or it
+      // closes for good; the round-robin position must move with the pipes.
+      resets: fc.array(
+        fc.record({ atUs: fc.integer({ min: 0, max: FAULT_PHASE_US - 1 }), who: fc.nat(MAX_PEERS - 1) }),
+        { maxLength: 3 },
+      ),
+      closes: fc.option(
+        fc.record({ atUs: fc.integer({ min: 1_000, max: FAULT_PHASE_US }), who: fc.nat(MAX_PEERS - 1) }),
+        { nil: undefined },
+      ),
     })
     .chain((k) => {
       const local = k.transport !== 'tcp';
@@ -207,8 +220,16 @@ function pushFanOutArb(o: { impl: string; transports: readonly Transport[] }): f
           options: { 'READQ-LEN': k.readQ },
           app: { kind: 'sink', ...k.apps[i]! },
           startUs: 0,
+          ...(k.closes !== undefined && k.closes.who % k.pullers === i ? { closeAtUs: k.closes.atUs } : {}),
         })),
       ];
+      // A puller's connections: it dials (client) or the PUSH dials it (server).
+      const targeted: FaultStep[] = local
+        ? []
+        : k.resets.map((r) => {
+            const host = pullers[r.who % k.pullers]!;
+            return { kind: 'reset', atUs: r.atUs, conn: k.pushListens ? { client: host } : { server: host } };
+          });
       return fc
         .record({
           network: networkArb({ minBufferBytes: 2048, maxBufferBytes: 16384 }),
@@ -227,8 +248,85 @@ function pushFanOutArb(o: { impl: string; transports: readonly Transport[] }): f
             sockets,
             sends: k.sizes.map((bytes, i) => ({ socket: 'push', bytes, gapUs: i === 0 ? 0 : k.gapUs })),
             network: n.network,
-            faults: n.faults,
+            faults: parseFaultPlan({ version: 1, faults: [...n.faults.faults, ...targeted] }),
             checks: FAN_IN_CHECKS,
+          }),
+        );
+    });
+}
+
+/** The contending PAIR peers' redial interval (a refused peer redials until the run ends). */
+const PAIR_REDIAL_US = 250_000;
+/** The contention property's liveness phase: enough for every burst (at most 24 × 20 ms) to drain. */
+const PAIR_LIVENESS_US = 5_000_000;
+
+export const PAIR_CONTENTION_CHECKS = ['stack.no-crash', 'model.pair', 'model.wire'] as const;
+
+/**
+ * A PAIR (0 or 1 mono) listener that 2..MAX_PEERS PAIR dialers contend for: one peer at a time,
+ * the others refused and redialing; resets hand the place to another. The listener sends a burst
+ * (it blocks while it has no peer); the dialers receive.
+ */
+function pairContentionArb(o: { impl: string; transports: readonly Transport[] }): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      transport: fc.constantFrom(...o.transports),
+      protocol: fc.constantFrom('pair0' as const, 'pair1' as const),
+      // PAIR1 receivers at the edge: a cooked send arrives with hop count 1, which TTL 1 must pass.
+      ttl: fc.constantFrom(1, 2, 8),
+      peers: fc.integer({ min: 2, max: MAX_PEERS }),
+      apps: fc.array(slowAppArb, { minLength: MAX_PEERS, maxLength: MAX_PEERS }),
+      sizes: burstArb,
+      gapUs: fc.constantFrom(0, 1_000, 20_000),
+    })
+    .chain((k) => {
+      const local = k.transport !== 'tcp';
+      const hubHost = local ? 'local' : 'hub';
+      const peers = Array.from({ length: k.peers }, (_, i) => `peer${i}`);
+      const hosts = local ? ['local'] : [hubHost, ...peers];
+      const hubAddr = addr(k.transport, hubHost, 5555);
+      const sockets: SocketSpec[] = [
+        {
+          name: 'hub',
+          host: hubHost,
+          protocol: k.protocol,
+          listen: [hubAddr],
+          dial: [],
+          options: {},
+          app: { kind: 'send' },
+          startUs: 0,
+        },
+        ...peers.map((p, i): SocketSpec => ({
+          name: p,
+          host: local ? 'local' : p,
+          protocol: k.protocol,
+          listen: [],
+          dial: [hubAddr],
+          options: {},
+          app: { kind: 'sink', ...k.apps[i]! },
+          startUs: 0,
+        })),
+      ];
+      return fc
+        .record({
+          network: networkArb({ minBufferBytes: 2048, maxBufferBytes: 16384 }),
+          faults: faultPlanArb({
+            hosts: local ? hosts : hosts.filter((h) => h !== hubHost),
+            kinds: local ? ['stall-reads', 'reset'] : FAN_IN_FAULTS,
+            maxFaults: 3,
+          }),
+        })
+        .map((n) =>
+          scenario({
+            name: 'model/pair-contention',
+            impl: o.impl,
+            hosts,
+            sockets,
+            sends: k.sizes.map((bytes, i) => ({ socket: 'hub', bytes, gapUs: i === 0 ? 0 : k.gapUs })),
+            network: n.network,
+            faults: n.faults,
+            checks: PAIR_CONTENTION_CHECKS,
+            livenessUs: PAIR_LIVENESS_US,
           }),
         );
     });
@@ -331,6 +429,18 @@ export const MODEL_PROPERTIES: PropertySpec[] = [
     faultKinds: FAN_IN_FAULTS,
     sometimes: ['sp.queue-full'],
     arb: ({ impl, transports }) => pushFanOutArb({ impl, transports }),
+  },
+  {
+    id: 'model/pair-contention',
+    family: 'model',
+    title:
+      'several PAIR peers contending for one PAIR listener, under resets: one peer at a time, each message once, in order, never waiting while the peer is idle',
+    protocols: ['pair0', 'pair1'],
+    transports: ['tcp', 'ipc', 'inproc'],
+    checks: PAIR_CONTENTION_CHECKS,
+    faultKinds: FAN_IN_FAULTS,
+    sometimes: [],
+    arb: ({ impl, transports }) => pairContentionArb({ impl, transports }),
   },
   {
     id: 'model/req-fan-out',
