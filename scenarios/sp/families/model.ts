@@ -302,7 +302,8 @@ function pairContentionArb(o: { impl: string; transports: readonly Transport[] }
           protocol: k.protocol,
           listen: [],
           dial: [hubAddr],
-          options: {},
+          // Refused peers redial until the end: slower than the runner's 50 ms, to keep runs cheap.
+          options: { 'RECONNECT-TIME': PAIR_REDIAL_US, ...(k.protocol === 'pair1' ? { TTL: k.ttl } : {}) },
           app: { kind: 'sink', ...k.apps[i]! },
           startUs: 0,
         })),
