@@ -23,6 +23,8 @@ import {
   type ScenarioProtocol,
   type SocketSpec,
 } from './model.js';
+// The reference models' checks (model.*): DEFAULT_CHECKS and the families' lists name them.
+import './models/checks.js';
 
 export {
   FAULT_PHASE_US,
