@@ -105,7 +105,11 @@ export function isOracleFile(path, stacks) {
   if (z.kind !== 'stack-lab' || path.endsWith('.test.ts')) return false;
   const rest = path.slice(`scenarios/${z.stack}/`.length);
   return (
-    rest === 'checks.ts' || rest === 'sometimes.ts' || rest === 'reference.ts' || rest.startsWith('families/')
+    rest === 'checks.ts' ||
+    rest === 'sometimes.ts' ||
+    rest === 'reference.ts' ||
+    rest.startsWith('families/') ||
+    rest.startsWith('models/')
   );
 }
 

@@ -62,6 +62,7 @@ import type {
   SocketObs,
 } from './checks.js';
 import type { RawPeerSpec, Scenario, ScenarioProtocol, SocketSpec } from './model.js';
+import { tapSocket, type WireTap } from './models/tap.js';
 
 /** Opens a socket of a protocol with the given parts (the museum may open a subclass instead). */
 export type SocketOpener = (env: Env, options: SocketOptions) => Socket;
@@ -195,6 +196,7 @@ function newSocketObs(spec: SocketSpec): SocketObs {
     maxAllocBytes: 0,
     badAllocRequests: 0,
     errors: [],
+    wire: [],
     opened: 0,
     doneAtUs: null,
     ...(spec.protocol === 'pub0' || spec.protocol === 'sub0'
@@ -461,10 +463,12 @@ class SpScenarioRun {
     if (spec.startUs > env.nowUs()) await env.sleep(spec.startUs - env.nowUs());
     o.opened++;
     const s = this.openSocket(spec, env, o);
+    const tap = tapSocket(s, env);
+    o.wire.push(tap.log);
     // Option probes (the options family) run once, on the first incarnation, before any endpoint.
     if (spec.optionProbes !== undefined && o.opened === 1) o.optionProbes = runOptionProbes(spec, s);
     if (armClose(spec, s, o, env, this.actions)) return;
-    const pubsubPipes = watchPipes(s, o, env);
+    const pubsubPipes = watchPipes(s, o, env, tap);
     applySubscriptions(spec, s, o, env);
     const sample = sampleQueues(s, o);
     const endpoints: { stats: SocketObs['endpoints'] }[] = [];
@@ -827,9 +831,10 @@ function armClose(spec: SocketSpec, s: Socket, o: SocketObs, env: Env, actions: 
 }
 
 /** Records the socket's pipe events, and for PUB/SUB this incarnation's pipes (returned). */
-function watchPipes(s: Socket, o: SocketObs, env: Env): PubSubPipes {
+function watchPipes(s: Socket, o: SocketObs, env: Env, tap: WireTap): PubSubPipes {
   const pubsubPipes: PubSubPipes = [];
   s.setPipeEventHook((event, pipe) => {
+    tap.pipeEvent(event, pipe);
     o.pipes.push({ atUs: env.nowUs(), event, pipe: pipe.id });
     if (event === 'attached') {
       const conn = o.accepts?.find(

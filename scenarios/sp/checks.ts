@@ -13,6 +13,7 @@ import {
 } from '../checks.js';
 import type { ImpoliteObs } from './impolite-model.js';
 import type { ProbeValue, Scenario, SocketSpec } from './model.js';
+import type { WireLog } from './models/tap.js';
 
 export { verdict } from '../checks.js';
 export type { CheckKind, CheckResult, CheckStatus, CheckVerdict } from '../checks.js';
@@ -105,6 +106,8 @@ export interface SocketObs {
   badAllocRequests: number;
   /** Application errors (send/recv failures), in order. */
   errors: string[];
+  /** What the socket did on its pipes, one log per incarnation (scenarios/sp/models/tap.ts). */
+  wire: (WireLog & { truncated: boolean })[];
   /** How many times the socket was opened (host restarts open it again). */
   opened: number;
   /** When the sender finished its workload, or null. */

@@ -23,6 +23,8 @@ import {
   type ScenarioProtocol,
   type SocketSpec,
 } from './model.js';
+// The reference models' checks (model.*): DEFAULT_CHECKS and the families' lists name them.
+import './models/checks.js';
 
 export {
   edgeIntArb,
@@ -195,8 +197,14 @@ export interface GenOptions {
 }
 
 export const DEFAULT_CHECKS: Record<GenOptions['protocol'], readonly string[]> = {
-  pair0: ['stack.no-crash', 'delivery.intact-in-order', 'delivery.all-delivered'],
-  reqrep: ['stack.no-crash', 'reqrep.one-reply-per-request', 'reqrep.all-answered'],
+  pair0: ['stack.no-crash', 'delivery.intact-in-order', 'delivery.all-delivered', 'model.pair', 'model.wire'],
+  reqrep: [
+    'stack.no-crash',
+    'reqrep.one-reply-per-request',
+    'reqrep.all-answered',
+    'model.reqrep',
+    'model.wire',
+  ],
 };
 
 /** The server side may crash (and restart); the senders' own workloads would die with them. */

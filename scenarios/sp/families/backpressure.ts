@@ -382,6 +382,11 @@ export const BACKPRESSURE_CHECKS: readonly string[] = [
   'backpressure.send-blocks-or-times-out',
   'backpressure.accepted-delivered',
   'backpressure.best-effort-drops-only-when-full',
+  // The reference models (scenarios/sp/models/): each judges the protocols it knows, else is n/a.
+  'model.pair',
+  'model.reqrep',
+  'model.pipeline',
+  'model.wire',
 ];
 
 // ---------------------------------------------------------------------------------------------

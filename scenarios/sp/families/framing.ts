@@ -555,7 +555,13 @@ defineCheck({
   },
 });
 
-const BUS_CHECKS = ['stack.no-crash', 'bus.no-relay-no-dup', 'bus.delivered-when-calm'] as const;
+const BUS_CHECKS = [
+  'stack.no-crash',
+  'bus.no-relay-no-dup',
+  'bus.delivered-when-calm',
+  'model.bus',
+  'model.wire',
+] as const;
 const STAR_CHECKS = ['stack.no-crash', 'star.tree-once', 'star.delivered-when-calm'] as const;
 /** Through a hub, per-sender order is judged too (raw.ts). */
 const BUS_DEVICE_CHECKS = [...BUS_CHECKS, 'raw.intact-once-in-order'] as const;
@@ -870,7 +876,7 @@ export const FRAMING_PROPERTIES: PropertySpec[] = [
       'PAIR1 delivers every message intact, once and in order (hop-count header included) under chunking, partial writes and faults',
     protocols: ['pair1'],
     transports: TRANSPORTS,
-    checks: ['stack.no-crash', 'pair1.intact-in-order', 'pair1.all-delivered'],
+    checks: ['stack.no-crash', 'pair1.intact-in-order', 'pair1.all-delivered', 'model.pair', 'model.wire'],
     faultKinds: ALL_FAULTS,
     sometimes: ['net.partial-write', 'net.retransmission', 'net.reset', 'sp.reconnect', 'sp.zero-length'],
     arb: ({ impl, transports }) =>
@@ -880,7 +886,13 @@ export const FRAMING_PROPERTIES: PropertySpec[] = [
         transports,
         name: 'framing/pair1',
         messageBytes: SIZE_WITH_ZEROS,
-        checks: ['stack.no-crash', 'pair1.intact-in-order', 'pair1.all-delivered'],
+        checks: [
+          'stack.no-crash',
+          'pair1.intact-in-order',
+          'pair1.all-delivered',
+          'model.pair',
+          'model.wire',
+        ],
       }).map((sc) => ({ ...sc, sockets: sc.sockets.map((x) => ({ ...x, protocol: 'pair1' as const })) })),
   },
 ];

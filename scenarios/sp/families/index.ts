@@ -9,6 +9,7 @@ import { HANDSHAKE } from './handshake.js';
 import { OPTIONS } from './options.js';
 import { IMPOLITE } from './impolite.js';
 import { REDIAL } from './redial.js';
+import { MODEL } from './model.js';
 import { RESEND } from './resend.js';
 import { TIMING } from './timing.js';
 
@@ -21,6 +22,7 @@ export const FAMILIES: readonly FamilySpec[] = [
   TIMING,
   OPTIONS,
   IMPOLITE,
+  MODEL,
 ];
 
 export function allProperties(): PropertySpec[] {

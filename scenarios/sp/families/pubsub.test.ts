@@ -107,7 +107,7 @@ describe('PUB/SUB scenarios', () => {
   it('museum/sub-unsubscribe-leak delivers the queued messages of the dropped topic (in-order-matching fails)', async () => {
     const slow = { subscribe: ['00'], stallUs: 200_000, unsubscribeAtUs: 150_000, unsubscribe: ['00'] };
     const r = await runScenario(fanOut({ impl: 'museum/sub-unsubscribe-leak', slow }), 'sim-1');
-    expect(failed(r)).toEqual(['pubsub.in-order-matching']);
+    expect(failed(r)).toEqual(['pubsub.in-order-matching', 'model.pubsub']);
   });
 
   it('museum/pub-blocks-on-slow-sub: the stalled subscriber holds up the publisher', async () => {

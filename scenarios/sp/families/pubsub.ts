@@ -221,6 +221,8 @@ export const PUBSUB_CHECKS: readonly string[] = [
   'pubsub.in-order-matching',
   'pubsub.drops-counted',
   'pubsub.queues-bounded',
+  'model.pubsub',
+  'model.wire',
 ];
 
 // ---------------------------------------------------------------------------------------------

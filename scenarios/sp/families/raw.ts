@@ -173,6 +173,9 @@ defineCheck({
 });
 
 export const RAW_CHECKS = ['stack.no-crash', 'raw.intact-once-in-order', 'raw.all-delivered'] as const;
+/** The properties' lists: RAW_CHECKS and the reference models of their protocols (scenarios/sp/models/). */
+const RAW_PAIR_CHECKS = [...RAW_CHECKS, 'model.pair', 'model.wire'] as const;
+const RAW_PUBSUB_CHECKS = [...RAW_CHECKS, 'model.pubsub', 'model.wire'] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Generators
@@ -358,7 +361,7 @@ function rawPairArb(o: { impl: string; transports: readonly Transport[] }): fc.A
             { impl: o.impl, name: 'framing/raw-pair' },
             t,
             { sends: k.sizes.map((bytes) => ({ bytes, gapUs: 0 })), network: k.network, faults: k.faults },
-            RAW_CHECKS,
+            RAW_PAIR_CHECKS,
           ),
         );
     });
@@ -428,7 +431,7 @@ function rawPubSubArb(o: { impl: string; transports: readonly Transport[] }): fc
               network: k.network,
               faults: k.faults,
             },
-            RAW_CHECKS,
+            RAW_PUBSUB_CHECKS,
           ),
         );
     });
@@ -489,7 +492,12 @@ function rawPipelineArb(o: { impl: string; transports: readonly Transport[] }): 
     });
 }
 
-const RAW_PIPELINE_CHECKS = [...RAW_CHECKS, 'backpressure.queues-bounded'] as const;
+const RAW_PIPELINE_CHECKS = [
+  ...RAW_CHECKS,
+  'backpressure.queues-bounded',
+  'model.pipeline',
+  'model.wire',
+] as const;
 
 export const RAW_PAIR_PROPERTY: PropertySpec = {
   id: 'framing/raw-pair',
@@ -498,7 +506,7 @@ export const RAW_PAIR_PROPERTY: PropertySpec = {
     'raw PAIR0 / PAIR1 senders, receivers and devices (XPAIR | device | XPAIR) deliver every message intact, once and in order; PAIR1 hop counts add up through the device',
   protocols: ['pair0', 'pair1', 'xpair0', 'xpair1'],
   transports: ['tcp', 'ipc', 'inproc'],
-  checks: RAW_CHECKS,
+  checks: RAW_PAIR_CHECKS,
   faultKinds: ALL_BUT_SENDER_CRASH,
   sometimes: ['net.partial-write', 'net.retransmission', 'sp.reconnect'],
   arb: ({ impl, transports }) => rawPairArb({ impl, transports }),
@@ -511,7 +519,7 @@ export const RAW_PUBSUB_PROPERTY: PropertySpec = {
     'XPUB publishes like PUB, XSUB receives everything unfiltered, a forwarder (XSUB | device | XPUB) passes every message on to matching subscribers, intact and in order',
   protocols: ['pub0', 'sub0', 'xpub0', 'xsub0'],
   transports: ['tcp', 'ipc', 'inproc'],
-  checks: RAW_CHECKS,
+  checks: RAW_PUBSUB_CHECKS,
   faultKinds: ALL_BUT_SENDER_CRASH,
   sometimes: ['net.partial-write', 'net.retransmission'],
   arb: ({ impl, transports }) => rawPubSubArb({ impl, transports }),

@@ -204,6 +204,8 @@ export const RESEND_CHECKS = [
   'resend.none-after-reply',
   'resend.rep-saw-request',
   'resend.on-pipe-loss',
+  'model.reqrep',
+  'model.wire',
 ] as const;
 
 const PHASE_US = 2_000_000;

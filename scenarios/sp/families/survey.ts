@@ -153,7 +153,13 @@ defineCheck({
   },
 });
 
-export const SURVEY_CHECKS = ['stack.no-crash', 'survey.no-stale-response', 'survey.all-respond'] as const;
+export const SURVEY_CHECKS = [
+  'stack.no-crash',
+  'survey.no-stale-response',
+  'survey.all-respond',
+  'model.survey',
+  'model.wire',
+] as const;
 
 const PHASE_US = 2_000_000;
 const MAX_RESPONDENTS = 3;

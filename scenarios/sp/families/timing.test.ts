@@ -30,6 +30,7 @@ function blank(name: string, protocol: string): SocketObs {
     errors: [],
     opened: 1,
     doneAtUs: null,
+    wire: [],
   };
 }
 

@@ -1,0 +1,150 @@
+/**
+ * The wire log of one socket incarnation: what the socket did on each of its pipes, in the order it
+ * happened, for the reference models (scenarios/sp/models/). The runner wraps a few of the socket's
+ * instance methods (as it already does to sample its queues): the application's sendMsg, the
+ * protocol's pipeMessage and pipeReady, each pipe's send, and close; the pipe hook adds attach and
+ * detach. Everything is recorded synchronously, at the call, so the order is the order of the run
+ * on the simulator and on real sockets alike, and nothing is scheduled (the trace hash is unchanged).
+ * Bodies are kept by reference, not copied: the socket owns them once sent and never changes them.
+ */
+import type { Env } from '../../../impl/runtime/env.js';
+import type { Message } from '../../../impl/sp/core/message.js';
+import type { Pipe } from '../../../impl/sp/core/pipe.js';
+import type { Context, PipeEvent, Socket } from '../../../impl/sp/core/socket.js';
+
+/** One event of a wire log; `t` is the virtual time (µs) it happened at. */
+export type WireEvent =
+  /**
+   * The socket accepted a pipe (after its handshake); `conn` is the connection id (tcp, ipc; the
+   * same on both ends in the simulator), `local` and `remote` its addresses.
+   */
+  | { k: 'attach'; t: number; pipe: number; conn: number | null; local: string; remote: string }
+  | { k: 'detach'; t: number; pipe: number }
+  /** The protocol was told the pipe can take a message. */
+  | { k: 'ready'; t: number; pipe: number }
+  /** The protocol wrote a message to the pipe; `readyAfter`: the pipe could take another at once. */
+  | { k: 'out'; t: number; pipe: number; header: Uint8Array; body: Uint8Array; readyAfter: boolean }
+  /** A message arrived from the pipe (the whole payload, before the protocol reads its header). */
+  | { k: 'in'; t: number; pipe: number; header: Uint8Array; body: Uint8Array }
+  /** The application (or a device) called sendMsg. */
+  | { k: 'send'; t: number; header: Uint8Array; body: Uint8Array }
+  /** A SUB's application subscribed or unsubscribed a topic (default context). */
+  | { k: 'subscribe' | 'unsubscribe'; t: number; topic: Uint8Array }
+  /** The application closed the socket. */
+  | { k: 'close'; t: number }
+  /**
+   * The outermost of the calls above returned: the socket is at rest until the next stimulus (a
+   * model judges "nothing left undone" here, never half-way through a call).
+   */
+  | { k: 'step'; t: number };
+
+/** One incarnation of a socket (a host restart opens another). */
+export interface WireLog {
+  openedAtUs: number;
+  events: WireEvent[];
+}
+
+/**
+ * Most events one incarnation records (a bound, as every buffer here: 200 000, far above the
+ * 2 000-message workloads times their fan-out); past it the log stops and says so (`truncated`),
+ * and the models then judge nothing for that incarnation.
+ */
+export const WIRE_LOG_MAX_EVENTS = 200_000;
+
+export interface WireTap {
+  readonly log: WireLog & { truncated: boolean };
+  /** The socket's pipe hook calls this for each pipe event. */
+  pipeEvent(event: PipeEvent, pipe: Pipe): void;
+}
+
+type SubscriptionCall = (ctx: Context, topic: Uint8Array) => void;
+
+/** Wraps `s` (just opened) so it records its wire log; returns the tap for its pipe hook. */
+export function tapSocket(s: Socket, env: Env): WireTap {
+  const log = { openedAtUs: env.nowUs(), events: [] as WireEvent[], truncated: false };
+  let depth = 0;
+  const rec = (e: WireEvent): void => {
+    if (log.events.length >= WIRE_LOG_MAX_EVENTS) log.truncated = true;
+    else log.events.push(e);
+  };
+  // Runs `f` as a stimulus: the outermost one ends with a step marker.
+  const stimulus = <T>(f: () => T): T => {
+    depth++;
+    try {
+      return f();
+    } finally {
+      depth--;
+      if (depth === 0) rec({ k: 'step', t: env.nowUs() });
+    }
+  };
+  const sendMsg = s.sendMsg.bind(s);
+  s.sendMsg = (msg: Message) =>
+    stimulus(() => {
+      rec({ k: 'send', t: env.nowUs(), header: msg.header, body: msg.body });
+      return sendMsg(msg);
+    });
+  const close = s.close.bind(s);
+  s.close = () =>
+    stimulus(() => {
+      rec({ k: 'close', t: env.nowUs() });
+      return close();
+    });
+  const protocol = s.protocol;
+  const pipeMessage = protocol.pipeMessage.bind(protocol);
+  protocol.pipeMessage = (pipe: Pipe, msg: Message) =>
+    stimulus(() => {
+      rec({ k: 'in', t: env.nowUs(), pipe: pipe.id, header: msg.header, body: msg.body });
+      pipeMessage(pipe, msg);
+    });
+  const pipeReady = protocol.pipeReady.bind(protocol);
+  protocol.pipeReady = (pipe: Pipe) =>
+    stimulus(() => {
+      rec({ k: 'ready', t: env.nowUs(), pipe: pipe.id });
+      pipeReady(pipe);
+    });
+  // SUB: the subscriptions as the application changes them (Sub0's own methods, when it has them).
+  const subs = protocol as unknown as Partial<Record<'subscribe' | 'unsubscribe', SubscriptionCall>>;
+  for (const k of ['subscribe', 'unsubscribe'] as const) {
+    const f = subs[k];
+    if (typeof f !== 'function') continue;
+    const call = f.bind(protocol);
+    subs[k] = (ctx, topic) =>
+      stimulus(() => {
+        if (ctx === s.defaultContext) rec({ k, t: env.nowUs(), topic: topic.slice() });
+        call(ctx, topic);
+      });
+  }
+  return {
+    log,
+    pipeEvent(event, pipe) {
+      if (event === 'attaching') {
+        // Wrapped before the protocol sees the pipe, so a send from attach() is recorded too.
+        const send = pipe.send.bind(pipe);
+        pipe.send = (msg: Message) => {
+          const ok = send(msg);
+          if (ok)
+            rec({
+              k: 'out',
+              t: env.nowUs(),
+              pipe: pipe.id,
+              header: msg.header,
+              body: msg.body,
+              readyAfter: pipe.ready,
+            });
+          return ok;
+        };
+      } else if (event === 'attached') {
+        rec({
+          k: 'attach',
+          t: env.nowUs(),
+          pipe: pipe.id,
+          conn: pipe.connId ?? null,
+          local: pipe.localAddress,
+          remote: pipe.remoteAddress,
+        });
+      } else {
+        stimulus(() => rec({ k: 'detach', t: env.nowUs(), pipe: pipe.id }));
+      }
+    },
+  };
+}
