@@ -2,7 +2,7 @@
  * The wire log of one socket incarnation: what the socket did on each of its pipes, in the order it
  * happened, for the reference models (scenarios/sp/models/). The runner wraps a few of the socket's
  * instance methods (as it already does to sample its queues): the application's sendMsg, the
- * protocol's pipeMessage and pipeReady, each pipe's send, and close; the pipe hook adds attach and
+ * protocol's pipeMessage, the socket's pipeReady, each pipe's send, and close; the pipe hook adds attach and
  * detach. Everything is recorded synchronously, at the call, so the order is the order of the run
  * on the simulator and on real sockets alike, and nothing is scheduled (the trace hash is unchanged).
  * Bodies are kept by reference, not copied: the socket owns them once sent and never changes them.
@@ -96,8 +96,10 @@ export function tapSocket(s: Socket, env: Env): WireTap {
       rec({ k: 'in', t: env.nowUs(), pipe: pipe.id, header: msg.header, body: msg.body });
       pipeMessage(pipe, msg);
     });
-  const pipeReady = protocol.pipeReady.bind(protocol);
-  protocol.pipeReady = (pipe: Pipe) =>
+  // The socket's entry, not the protocol's: after the protocol has sent what it queued, the socket
+  // may hand a waiting sender's message straight to the pipe (WRITEQ-LEN 0), within the same step.
+  const pipeReady = s.pipeReady.bind(s);
+  s.pipeReady = (pipe: Pipe) =>
     stimulus(() => {
       rec({ k: 'ready', t: env.nowUs(), pipe: pipe.id });
       pipeReady(pipe);
