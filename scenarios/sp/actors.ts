@@ -501,7 +501,11 @@ class SpScenarioRun {
       return;
     }
     if (app.kind === 'send') await this.runSender(spec, s, o, env, sample);
-    else await runReceiver(spec, s, o, env, sample);
+    else
+      await runReceiver(spec, s, o, env, sample, (what) => {
+        const id = this.actions.begin(spec.host, spec.name, what, env.nowUs());
+        return () => this.actions.end(id);
+      });
   }
 
   /** Opens this incarnation: the variant's parts over the scenario's options, on a tapped env. */
@@ -983,6 +987,9 @@ function contextFor(spec: SocketSpec, s: Socket): Pick<Socket, 'send' | 'sendMsg
   return ctx;
 }
 
+/** Cooked responders whose replies always end (see runReceiver). */
+const LOCKSTEP_RESPONDERS: ReadonlySet<string> = new Set(['rep0', 'respondent0']);
+
 /** The application's pause before each receive: its receive delay, and a stall it is inside of. */
 async function recvPause(app: SocketSpec['app'], env: Env): Promise<void> {
   if (app.recvDelayUs !== undefined && app.recvDelayUs > 0) await env.sleep(app.recvDelayUs);
@@ -1000,6 +1007,7 @@ async function runReceiver(
   o: SocketObs,
   env: Env,
   sample: () => void,
+  track: (what: string) => () => void,
 ): Promise<void> {
   const app = spec.app;
   // Receives that time out (RECV-DEADLINE) the application shrugs off, in all.
@@ -1028,12 +1036,20 @@ async function runReceiver(
       ...(ID_HEADER_RECEIVERS.has(spec.protocol) ? lastWord(m.header) : {}),
     });
     if (app.kind === 'echo') {
+      // A REP's or RESPONDENT's reply always ends (sent, or dropped when its pipe vanished, and the
+      // send still succeeds: sp.md REQ/REP, RepClosedReply), so it is an action the workload must
+      // complete; other echoes may wait on a peer that never reads, by design.
+      const done = LOCKSTEP_RESPONDERS.has(spec.protocol)
+        ? track(`reply #${o.received.length - 1}`)
+        : undefined;
       try {
         const echoing = s.sendMsg(m);
         sample();
         await echoing;
       } catch (e) {
         o.errors.push(`echo: ${(e as Error).message}`);
+      } finally {
+        done?.();
       }
     }
   }
