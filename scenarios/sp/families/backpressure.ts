@@ -531,7 +531,9 @@ function repReplyQueueArb(o: { impl: string; transports: readonly Transport[] })
         .record({
           bursts: fc.tuple(...sending.map(() => burstArb())),
           network: networkArb({ minBufferBytes: 2048, maxBufferBytes: 16384 }),
-          faults: faultPlanArb({ hosts: topo.hosts, kinds: STALL_FAULTS, maxFaults: 1 }),
+          // A reset too: a client's connection going away while REP replies wait behind its full
+          // queue must end those replies (dropped, the send succeeds), or the REP hangs.
+          faults: faultPlanArb({ hosts: topo.hosts, kinds: [...STALL_FAULTS, 'reset'], maxFaults: 1 }),
         })
         .map((k): Scenario => ({
           version: SCENARIO_VERSION,
@@ -758,7 +760,7 @@ export const BACKPRESSURE_PROPERTIES: PropertySpec[] = [
     protocols: ['xreq0', 'rep0'],
     transports: ['tcp', 'ipc'],
     checks: [...BACKPRESSURE_CHECKS, 'reqrep.one-reply-per-request', 'reqrep.all-answered'],
-    faultKinds: STALL_FAULTS,
+    faultKinds: [...STALL_FAULTS, 'reset'],
     sometimes: ['net.partial-write'],
     arb: ({ impl, transports }) => repReplyQueueArb({ impl, transports }),
   },
