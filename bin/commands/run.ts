@@ -408,10 +408,17 @@ function workItems(plan: RunPlan): WorkItem[] {
       // With both runtimes, museum variants are judged on the simulator only (where they shrink).
       impls
         .filter((impl) => runtime === 'sim' || runtimes.length === 1 || impl === 'netlab')
-        // A variant runs against its own stack's properties; netlab against every stack's.
+        // A variant runs against its own stack's properties; netlab against every stack's. Under
+        // --impl all a variant runs only the family meant to catch it (its verdict reads no other),
+        // which keeps the lab's time as families grow; alone, it runs every family of its stack.
         .flatMap((impl) =>
           properties
-            .filter((p) => impl === 'netlab' || LAB.implStack(impl) === p.stack)
+            .filter(
+              (p) =>
+                impl === 'netlab' ||
+                (LAB.implStack(impl) === p.stack &&
+                  (!plan.expectedOutcomes || LAB.implInfo(impl)?.family === p.spec.family)),
+            )
             .map((p) => ({ stack: p.stack.id, impl, property: p.spec.id, runtime })),
         ),
     )

@@ -227,6 +227,24 @@ defineCheck({
   },
 });
 
+/** Fault kinds that can keep a pipe from taking writes while they last. */
+const PIPE_HOLDING_FAULTS: ReadonlySet<string> = new Set([
+  'pause',
+  'crash',
+  'restart',
+  'partition',
+  'stall-reads',
+]);
+
+/** True when a fault that can hold a pipe's writes (PIPE_HOLDING_FAULTS) was in force at some time in [fromUs, toUs]. */
+function pipeHeld(ctx: CheckContext, fromUs: number, toUs: number): boolean {
+  return ctx.faults.some((rec) => {
+    if (!PIPE_HOLDING_FAULTS.has(rec.kind) || rec.startUs === null) return false;
+    const end = rec.endUs ?? ctx.endUs;
+    return rec.startUs <= toUs && end >= fromUs;
+  });
+}
+
 /** Judges the transmissions of one REQ socket's requests; returns a finding or null. */
 export function judgeResends(
   s: Scenario,
@@ -277,6 +295,10 @@ export function judgeResends(
         continue;
       }
       if (disturbed(s, ctx, spec, t, Math.min(due, ctx.endUs))) continue;
+      // A pipe whose far end is held (its host paused or crashed, the link cut or its reads stalled)
+      // may stop taking writes: a resend then waits for the pipe, not for the timer.
+      const held = pipeHeld(ctx, t, Math.min(due, ctx.endUs));
+      if (held && !(next !== undefined && next.atUs < due - TIMER_SLACK_US)) continue;
       if (next !== undefined && next.atUs < due - TIMER_SLACK_US) {
         count();
         return `request #${i} went out at ${ms(t)} and again at ${ms(next.atUs)}, before RETRY-TIME ${ms(retryUs)} was up (due ${ms(due)}), with no pipe lost in between`;
