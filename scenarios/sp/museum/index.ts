@@ -10,6 +10,7 @@ import { ALLOC_BEFORE_CHECK } from './alloc-before-check.js';
 import { BEST_EFFORT_COIN_FLIP } from './best-effort-coin-flip.js';
 import { BUS_RELAYS } from './bus-relays.js';
 import { LOSSY_LENGTH } from './lossy-length.js';
+import { MAX_RCV_SIZE_OFF_BY_ONE } from './max-rcv-size-off-by-one.js';
 import { NO_BACKOFF_CAP } from './no-backoff-cap.js';
 import { NO_BACKOFF } from './no-backoff.js';
 import { NO_HANDSHAKE_TIMEOUT } from './no-handshake-timeout.js';
@@ -50,4 +51,5 @@ export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVari
   ['museum/pub-blocks-on-slow-sub', PUB_BLOCKS_ON_SLOW_SUB],
   ['museum/pull-drops', PULL_DROPS],
   ['museum/bus-relays', BUS_RELAYS],
+  ['museum/max-rcv-size-off-by-one', MAX_RCV_SIZE_OFF_BY_ONE],
 ]);

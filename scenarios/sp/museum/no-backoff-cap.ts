@@ -6,7 +6,7 @@ import type { ImplVariant } from '../actors.js';
 
 export const NO_BACKOFF_CAP: ImplVariant = {
   summary: 'redial backoff grows past MAX-RECONNECT-TIME (mangos growth without its cap)',
-  family: 'redial',
+  family: 'timing',
   socket: () => ({
     socketOptions: {
       backoff: { grow: (currentUs, _minUs, _maxUs, rng) => Math.round(currentUs * rng.uniform(1.1, 1.5)) },

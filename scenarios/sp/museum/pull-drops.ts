@@ -28,7 +28,7 @@ class DroppingPull0 extends Pull0 {
 export const PULL_DROPS: ImplVariant = {
   summary:
     'PULL drops new messages when its receive queue is full instead of pausing the pipe (no backpressure)',
-  family: 'backpressure',
+  family: 'model',
   socket: (spec) =>
     spec.protocol === 'pull0'
       ? { open: (env, options) => openPull0(env, options, (s: Socket) => new DroppingPull0(s)) }

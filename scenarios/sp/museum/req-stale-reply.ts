@@ -19,7 +19,7 @@ class StaleReplyReq0 extends Req0 {
 export const REQ_STALE_REPLY: ImplVariant = {
   summary:
     "REQ delivers a stale reply (to an older request id) as the current request's reply (mangos-v1#197)",
-  family: 'resend',
+  family: 'impolite',
   socket: (spec) =>
     spec.protocol === 'req0'
       ? { open: (env, options) => openReq0(env, options, (s: Socket) => new StaleReplyReq0(s)) }
