@@ -240,7 +240,7 @@ describe.skipIf(!HAVE_CHROMIUM)('scenario viewer in chromium', () => {
       (await page.locator(`canvas.chart-${name}`).getAttribute('data-series'))!.split('|');
     expect(await series('inflight')).toEqual([
       'all connections',
-      ...['conn 1 client0↔server', 'conn 2 client1↔server', 'conn 4 client1↔server', 'conn 3 client0↔server'],
+      ...['conn 2 client1↔server', 'conn 1 client0↔server', 'conn 3 client1↔server', 'conn 4 client0↔server'],
     ]);
     expect((await series('queues')).filter((x) => / conn \d+ recv$/.test(x)).length).toBeGreaterThan(3);
     // The x range follows the diagram's: zooming in narrows it.
@@ -295,7 +295,7 @@ describe.skipIf(!HAVE_CHROMIUM)('scenario viewer in chromium', () => {
     await expect.poll(() => num(chart, 'data-span')).toBeLessThan((xMax - xMin) * 0.45);
     expect(Math.abs((await num(chart, 'data-x-min')) - timeOf(0.3))).toBeLessThan(tolerance);
     // A brush does not move the cursor (a click would).
-    await expect(moment(page)).resolves.toMatch(/^event #130 of 131 /);
+    await expect(moment(page)).resolves.toMatch(/^event #159 of 160 /);
     await done(w);
   });
 
@@ -324,12 +324,12 @@ describe.skipIf(!HAVE_CHROMIUM)('scenario viewer in chromium', () => {
     expect(kept).toBeGreaterThan(0);
     expect(kept + dimmed).toBe(all);
     expect(new Set(await listHosts())).toEqual(new Set(['client0']));
-    await expect(page.locator('.filter-status').textContent()).resolves.toMatch(/^\d+ of 131 events/);
+    await expect(page.locator('.filter-status').textContent()).resolves.toMatch(/^\d+ of 160 events/);
     expect(page.url()).toContain('&filter=host%3Aclient0');
     // The charts count client0's connections only.
     await expect
       .poll(async () => (await page.locator('canvas.chart-inflight').getAttribute('data-series'))!)
-      .toBe('all connections|conn 1 client0↔server|conn 3 client0↔server');
+      .toBe('all connections|conn 1 client0↔server|conn 4 client0↔server');
     // Stepping goes from one client0 event to the next.
     await page.locator('input.scrub').fill('0');
     await diagram.focus();

@@ -19,7 +19,7 @@ import {
   type Transport,
 } from '../generators.js';
 import { SCENARIO_VERSION, SP_STACK, type AppSpec, type Scenario, type SocketSpec } from '../model.js';
-import '../models/checks.js';
+import { modelCheck } from '../models/checks.js';
 
 /** Most sockets on the many side of a topology (senders into one PULL, REPs behind one REQ). */
 const MAX_PEERS = 3;
@@ -96,7 +96,11 @@ function interleave(bursts: { socket: string; sizes: number[]; gapUs: number }[]
   return out;
 }
 
-export const FAN_IN_CHECKS = ['stack.no-crash', 'model.pipeline', 'model.wire'] as const;
+export const FAN_IN_CHECKS = [
+  'stack.no-crash',
+  modelCheck('model.pipeline'),
+  modelCheck('model.wire'),
+] as const;
 
 /** 2..MAX_PEERS PUSHes into one slow PULL with a small receive queue; the PULL listens or dials them all. */
 function fanInArb(o: { impl: string; transports: readonly Transport[] }): fc.Arbitrary<Scenario> {
@@ -260,7 +264,11 @@ const PAIR_REDIAL_US = 250_000;
 /** The contention property's liveness phase: enough for every burst (at most 24 × 20 ms) to drain. */
 const PAIR_LIVENESS_US = 5_000_000;
 
-export const PAIR_CONTENTION_CHECKS = ['stack.no-crash', 'model.pair', 'model.wire'] as const;
+export const PAIR_CONTENTION_CHECKS = [
+  'stack.no-crash',
+  modelCheck('model.pair'),
+  modelCheck('model.wire'),
+] as const;
 
 /**
  * A PAIR (0 or 1 mono) listener that 2..MAX_PEERS PAIR dialers contend for: one peer at a time,

@@ -146,3 +146,12 @@ export const MODEL_CHECKS = [
   'model.survey',
   'model.wire',
 ] as const;
+
+/**
+ * A model check's id, typed: naming the checks through this keeps this module (and so its
+ * defineCheck registrations) in bundles built with `sideEffects: false`, where a bare import of
+ * it would be dropped (the browser re-run bundle did, and refused model.* check ids).
+ */
+export function modelCheck<T extends (typeof MODEL_CHECKS)[number]>(id: T): T {
+  return id;
+}
