@@ -353,7 +353,7 @@ function firstWord(header: Uint8Array): number | undefined {
 const REQUEST_ID_BIT = 0x80000000;
 
 /** The request id a REQ/REP header ends with, as a RecvRecord field (none if shorter than a word). */
-function lastWord(header: Uint8Array): { requestId?: number } {
+export function lastWord(header: Uint8Array): { requestId?: number } {
   return header.length < 4 ? {} : { requestId: readU32(header, header.length - 4) };
 }
 
@@ -962,7 +962,7 @@ function dialAll(
 }
 
 /** The record of workload send `index`, made as the application calls send. */
-function newSentRecord(index: number, m: Uint8Array, s: Socket, env: Env): SentRecord {
+export function newSentRecord(index: number, m: Uint8Array, s: Socket, env: Env): SentRecord {
   return {
     index,
     bytes: m.length,

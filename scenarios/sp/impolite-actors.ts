@@ -7,11 +7,11 @@
  * finding that names it. What the application saw is recorded in `SocketObs.impolite` for the checks
  * of scenarios/sp/families/impolite.ts. Isomorphic, deterministic (virtual time only).
  */
+import { lastWord, newSentRecord } from './actors.js';
 import type { Env } from '../../impl/runtime/env.js';
-import { readU32 } from '../../impl/runtime/bytes.js';
 import type { Context, Socket } from '../../impl/sp/core/socket.js';
 import type { ActionLedger } from '../actions.js';
-import type { SentRecord, SocketObs } from './checks.js';
+import type { SocketObs } from './checks.js';
 import type { ImpoliteObs, ImpoliteRequest } from './impolite-model.js';
 import type { SocketSpec } from './model.js';
 
@@ -42,23 +42,6 @@ export function impoliteObs(o: SocketObs): ImpoliteObs {
 function errorCode(e: unknown): string | null {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : null;
-}
-
-function lastWord(header: Uint8Array): { requestId?: number } {
-  return header.length < 4 ? {} : { requestId: readU32(header, header.length - 4) };
-}
-
-function newSent(index: number, m: Uint8Array, s: Socket, env: Env): SentRecord {
-  return {
-    index,
-    bytes: m.length,
-    atUs: env.nowUs(),
-    acceptedAtUs: null,
-    error: null,
-    errorCode: null,
-    failedAtUs: null,
-    queuedBefore: s.sendQ.length,
-  };
 }
 
 function newRequest(index: number, lane: number, generation: number, env: Env): ImpoliteRequest {
@@ -101,7 +84,7 @@ function unsent(p: ImpoliteParts): number[] {
 async function sendItem(p: ImpoliteParts, ep: Endpoint, i: number, ir: ImpoliteRequest): Promise<boolean> {
   const { spec, s, o, env } = p;
   const m = p.payloadOf(spec.name, i);
-  const rec = newSent(i, m, s, env);
+  const rec = newSentRecord(i, m, s, env);
   o.sent.push(rec);
   const sending = ep.send(m);
   p.sample();
