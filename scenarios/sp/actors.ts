@@ -62,7 +62,7 @@ import type {
   SocketObs,
 } from './checks.js';
 import type { RawPeerSpec, Scenario, ScenarioProtocol, SocketSpec } from './model.js';
-import { tapSocket, type WireTap } from './models/tap.js';
+import { tapSocket, WIRE_LOG_MAX_EVENTS, type ConnWrites, type WireTap } from './models/tap.js';
 
 /** Opens a socket of a protocol with the given parts (the museum may open a subclass instead). */
 export type SocketOpener = (env: Env, options: SocketOptions) => Socket;
@@ -211,6 +211,8 @@ interface EnvTaps {
   connect(address: string): DialRecord;
   /** A listener accepted a connection: returns its record, which the tap completes (end). */
   accept(remoteAddress: string): AcceptRecord;
+  /** A connection (dialed or accepted) opened: returns the record of what its writes accepted. */
+  conn(id: number): ConnWrites;
   /**
    * Sees every trace event of the socket (tracing is then on for it); the event still reaches the
    * world's trace only when that traces.
@@ -223,6 +225,9 @@ class TappedConn implements StreamConn {
   constructor(
     private readonly conn: StreamConn,
     private readonly ended: () => void,
+    /** What the transport took of this connection (the wire log's ConnWrites); nowUs stamps a break. */
+    private readonly writes: ConnWrites,
+    private readonly nowUs: () => number,
   ) {}
   get id(): number {
     return this.conn.id;
@@ -236,17 +241,28 @@ class TappedConn implements StreamConn {
   get state(): StreamConn['state'] {
     return this.conn.state;
   }
+  private broke(): void {
+    this.writes.brokenAtUs ??= this.nowUs();
+  }
   setHandlers(handlers: ConnHandlers): void {
     this.conn.setHandlers({
       ...handlers,
+      onEnd: () => {
+        this.broke();
+        handlers.onEnd?.();
+      },
       onClose: (error) => {
         this.ended();
+        // A clean close after our own graceful close is the normal end; anything else broke it.
+        if (error !== undefined || this.writes.closedAtBytes === null) this.broke();
         handlers.onClose?.(error);
       },
     });
   }
   write(bytes: Uint8Array): number {
-    return this.conn.write(bytes);
+    const n = this.conn.write(bytes);
+    this.writes.writtenBytes += n;
+    return n;
   }
   pauseReading(): void {
     this.conn.pauseReading();
@@ -259,10 +275,12 @@ class TappedConn implements StreamConn {
   }
   close(): void {
     this.ended();
+    if (this.writes.brokenAtUs === null) this.writes.closedAtBytes ??= this.writes.writtenBytes;
     this.conn.close();
   }
   reset(): void {
     this.ended();
+    this.broke();
     this.conn.reset();
   }
 }
@@ -295,7 +313,7 @@ class TappedEnv extends ForwardingEnv {
           return;
         }
         rec.connected = true;
-        callback(err, new TappedConn(conn, ended));
+        callback(err, new TappedConn(conn, ended, this.taps.conn(conn.id), () => this.inner.nowUs()));
       },
       options,
     );
@@ -306,9 +324,14 @@ class TappedEnv extends ForwardingEnv {
       (conn) => {
         const rec = this.taps.accept(conn.remoteAddress);
         onConnection(
-          new TappedConn(conn, () => {
-            rec.endUs ??= this.inner.nowUs();
-          }),
+          new TappedConn(
+            conn,
+            () => {
+              rec.endUs ??= this.inner.nowUs();
+            },
+            this.taps.conn(conn.id),
+            () => this.inner.nowUs(),
+          ),
         );
       },
       callback,
@@ -462,8 +485,9 @@ class SpScenarioRun {
     const o = this.obs.sockets[spec.name]!;
     if (spec.startUs > env.nowUs()) await env.sleep(spec.startUs - env.nowUs());
     o.opened++;
-    const s = this.openSocket(spec, env, o);
-    const tap = tapSocket(s, env);
+    const conns: ConnWrites[] = [];
+    const s = this.openSocket(spec, env, o, conns);
+    const tap = tapSocket(s, env, conns);
     o.wire.push(tap.log);
     // Option probes (the options family) run once, on the first incarnation, before any endpoint.
     if (spec.optionProbes !== undefined && o.opened === 1) o.optionProbes = runOptionProbes(spec, s);
@@ -509,13 +533,13 @@ class SpScenarioRun {
   }
 
   /** Opens this incarnation: the variant's parts over the scenario's options, on a tapped env. */
-  private openSocket(spec: SocketSpec, env: Env, o: SocketObs): Socket {
+  private openSocket(spec: SocketSpec, env: Env, o: SocketObs, conns: ConnWrites[]): Socket {
     const parts = this.variant.socket?.(spec) ?? {};
     const allocator = scenarioAllocator(o);
     let pipesNow: () => number[] = () => [];
     const tapped = new TappedEnv(
       env,
-      socketTaps(spec, env, o, () => pipesNow()),
+      socketTaps(spec, env, o, () => pipesNow(), conns),
     );
     const open = parts.open ?? OPENERS[spec.protocol];
     const s = open(tapped, {
@@ -776,8 +800,21 @@ function scenarioAllocator(o: SocketObs): Allocator {
 }
 
 /** What a socket's TappedEnv records: its connect attempts and, for REQ, its transmissions. */
-function socketTaps(spec: SocketSpec, env: Env, o: SocketObs, pipesNow: () => number[]): EnvTaps {
+function socketTaps(
+  spec: SocketSpec,
+  env: Env,
+  o: SocketObs,
+  pipesNow: () => number[],
+  conns: ConnWrites[],
+): EnvTaps {
   return {
+    conn(id) {
+      const rec: ConnWrites = { conn: id, writtenBytes: 0, closedAtBytes: null, brokenAtUs: null };
+      // Bounded like the wire log; past it a connection is counted but not kept (the models then
+      // judge no pipe on it).
+      if (conns.length < WIRE_LOG_MAX_EVENTS) conns.push(rec);
+      return rec;
+    },
     connect(address) {
       const rec: DialRecord = { atUs: env.nowUs(), address, endUs: null, connected: false };
       o.dials.push(rec);

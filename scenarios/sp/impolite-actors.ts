@@ -309,6 +309,9 @@ async function closeSocket(p: ImpoliteParts): Promise<void> {
     o.errors.push(`close: ${(e as Error).message}`);
   } finally {
     io.closeEndedAtUs = env.nowUs();
+    // What the transport had taken when close() resolved (impolite.close-after-flush).
+    const incarnation = o.wire.length - 1;
+    io.closeConns = { incarnation, conns: (o.wire[incarnation]?.conns ?? []).map((c) => ({ ...c })) };
     p.actions.end(action);
   }
 }

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { MAX_US, us } from '../model.js';
+import type { ConnWrites } from './models/tap.js';
 
 /** Most contexts an impolite REQ uses at once (each is one lane of requests, in workload order). */
 export const MAX_IMPOLITE_CONTEXTS = 8;
@@ -71,6 +72,11 @@ export interface ImpoliteObs {
   /** Sockets that close by themselves: when close() was called and when it resolved. */
   closeCalledAtUs: number | null;
   closeEndedAtUs: number | null;
+  /**
+   * Its connections as close() resolved (what their writes had accepted by then), in the socket
+   * incarnation `o.wire[incarnation]` that closed.
+   */
+  closeConns?: { incarnation: number; conns: ConnWrites[] };
   /** Receivers (watchRecv): the receive pending at the close, how and when it ended. */
   recvAtClose: { ending: string | null; endedAtUs: number | null } | null;
   /** REP echo with contexts: every receive of every context, in the order they began. */

@@ -534,6 +534,9 @@ function repReplyQueueArb(o: { impl: string; transports: readonly Transport[] })
           // A reset too: a client's connection going away while REP replies wait behind its full
           // queue must end those replies (dropped, the send succeeds), or the REP hangs.
           faults: faultPlanArb({ hosts: topo.hosts, kinds: [...STALL_FAULTS, 'reset'], maxFaults: 1 }),
+          // In half the runs, a reset within the stall (at 5..95 % of it): the moment the REP's
+          // replies are most likely waiting behind a full queue when their pipe goes.
+          resetInStallPct: fc.option(fc.integer({ min: 5, max: 95 }), { freq: 2 }),
         })
         .map((k): Scenario => ({
           version: SCENARIO_VERSION,
@@ -549,7 +552,22 @@ function repReplyQueueArb(o: { impl: string; transports: readonly Transport[] })
             ),
           },
           network: k.network,
-          faults: parseFaultPlan({ version: 1, faults: [stall, ...k.faults.faults] }),
+          faults: parseFaultPlan({
+            version: 1,
+            faults: [
+              stall,
+              ...(k.resetInStallPct === null
+                ? []
+                : [
+                    {
+                      kind: 'reset' as const,
+                      atUs: shape.stallAtUs + Math.floor((shape.stallUs * k.resetInStallPct) / 100),
+                      conn: 'all' as const,
+                    },
+                  ]),
+              ...k.faults.faults,
+            ],
+          }),
           faultPhaseUs: FAULT_PHASE_US,
           livenessUs: LIVENESS_US,
           checks: [...BACKPRESSURE_CHECKS, 'reqrep.one-reply-per-request', 'reqrep.all-answered'],

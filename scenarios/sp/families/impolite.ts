@@ -30,6 +30,8 @@ import { networkArb } from '../generators.js';
 import type { ImpoliteApp, ImpoliteRequest } from '../impolite-model.js';
 import { SCENARIO_VERSION, SP_STACK, type AppSpec, type Scenario, type SocketSpec } from '../model.js';
 import { scenarioOption } from '../reference.js';
+import { modelCheck } from '../models/checks.js';
+import { pipesTaken } from '../models/wire.js';
 
 const ms = (us: number): string => `${(us / 1000).toFixed(3)} ms`;
 
@@ -395,6 +397,46 @@ defineCheck({
 });
 
 defineCheck({
+  id: 'impolite.close-after-flush',
+  timing: true,
+  kind: 'always',
+  requirement:
+    "an application's close() that ends before LINGER runs out ends only once every frame its pipes took has reached the transport (each live connection's writes accepted the SP header and every frame): LINGER waits for the pipes' own buffers, not only the socket's queue (impl/sp/README.md \"LINGER works: close() waits up to LINGER for queued messages to reach the transport\"; sp.md §5 LINGER)",
+  ref: null,
+  evaluate(s, obs) {
+    const expected = 'close() ends after its pipes flushed, or at LINGER';
+    let judged = 0;
+    for (const spec of s.sockets) {
+      const o = obs.sockets[spec.name];
+      const io = o?.impolite;
+      if (io?.closeConns === undefined || io.closeCalledAtUs === null || io.closeEndedAtUs === null) continue;
+      if (io.closeEndedAtUs - io.closeCalledAtUs >= lingerOf(spec)) continue;
+      const log = o!.wire[io.closeConns.incarnation];
+      if (log === undefined || log.truncated) continue;
+      const at = new Map(io.closeConns.conns.map((c) => [c.conn, c]));
+      for (const p of pipesTaken(log, io.closeEndedAtUs)) {
+        const c = at.get(p.conn.conn);
+        // A connection that broke (a reset, the peer's FIN) frees the close from waiting on it.
+        if (c === undefined || c.brokenAtUs !== null) continue;
+        judged++;
+        if (c.writtenBytes < p.bytes)
+          return verdict(
+            `${spec.name}: close() called at ${ms(io.closeCalledAtUs)} with LINGER ${ms(lingerOf(spec))} ended at ${ms(io.closeEndedAtUs)} while pipe ${p.pipe} had put only ${c.writtenBytes} of the ${p.bytes} bytes it took (SP header and ${p.frames} frame${p.frames === 1 ? '' : 's'}) on connection ${c.conn}`,
+            expected,
+          );
+      }
+    }
+    if (judged === 0)
+      return {
+        status: 'not-applicable',
+        expected,
+        actual: 'no close ended before LINGER with a live connection',
+      };
+    return verdict(null, expected);
+  },
+});
+
+defineCheck({
   id: 'impolite.close-fails-pending',
   kind: 'always',
   requirement:
@@ -691,7 +733,7 @@ function calm(n: Scenario['network']): Scenario['network'] {
   return { ...n, lossRate: 0, partialWriteProbability: 0 };
 }
 
-const IMPOLITE_BASE = ['stack.no-crash'] as const;
+const IMPOLITE_BASE = ['stack.no-crash', modelCheck('model.wire')] as const;
 const REQ_ENDINGS = ['impolite.request-endings', 'impolite.cancel-prompt'] as const;
 const REQ_CONTEXT_CHECKS: readonly string[] = [
   ...IMPOLITE_BASE,
@@ -716,6 +758,7 @@ const CLOSE_CHECKS: readonly string[] = [
   'pipeline.each-message-once',
   'impolite.linger-delivers',
   'impolite.close-within-linger',
+  'impolite.close-after-flush',
   'impolite.close-fails-pending',
   'impolite.close-prompt',
 ];
@@ -862,7 +905,12 @@ function reqArb(o: { impl: string; name: string; contexts: boolean }): fc.Arbitr
       // abandons, requests back to back: the round-robin must skip a busy pipe and then not come
       // back to a free one it just used while another free one waits.
       mixed: o.contexts ? fc.boolean() : fc.constant(false),
-      slowUs: fc.integer({ min: 5_000, max: 30_000 }),
+      // Slow against the short links mixed runs get (a round trip under 8 ms).
+      slowUs: fc.integer({ min: 12_000, max: 40_000 }),
+      // Which REPs are slow then: every other one, or a single one (index mod the REPs) with two
+      // contexts, one held by it while the other cycles over the fast ones: each cycle skips the
+      // busy pipe, and the next request must go past the pipe it just used.
+      oneSlow: fc.option(fc.integer({ min: 0, max: MAX_REPS - 1 }), { nil: undefined, freq: 2 }),
     })
     .map((drawn): Scenario => {
       const mixed = drawn.mixed && drawn.requests.length >= 6;
@@ -871,10 +919,14 @@ function reqArb(o: { impl: string; name: string; contexts: boolean }): fc.Arbitr
         : {
             ...drawn,
             reps: Math.max(drawn.reps, 3),
-            contexts: Math.min(drawn.contexts ?? 2, 3),
+            contexts: drawn.oneSlow !== undefined ? 2 : Math.min(drawn.contexts ?? 2, 3),
             abandonAfterUs: undefined,
             reqCloseUs: undefined,
-            repApps: drawn.repApps.map((_a, i) => (i % 2 === 0 ? { recvDelayUs: drawn.slowUs } : {})),
+            repApps: drawn.repApps.map((_a, i) =>
+              (drawn.oneSlow !== undefined ? i === drawn.oneSlow % Math.max(drawn.reps, 3) : i % 2 === 0)
+                ? { recvDelayUs: drawn.slowUs }
+                : {},
+            ),
             repCloses: drawn.repCloses.map(() => undefined),
             requests: drawn.requests.map((r) => ({ ...r, gapUs: 0 })),
           };
@@ -929,7 +981,9 @@ function reqArb(o: { impl: string; name: string; contexts: boolean }): fc.Arbitr
         gapUs: i < (k.contexts ?? 1) ? START_US + r.gapUs : r.gapUs,
       }));
       const checks = o.contexts ? REQ_REP_CONTEXT_CHECKS : REQ_ABANDON_CHECKS;
-      return scenarioOf(o.name, o.impl, hosts, sockets, sends, calm(k.network), checks);
+      // Mixed runs on short links: a fast REP must answer well within a slow one's delay.
+      const network = mixed ? shortLinks(k.network, 16_384) : calm(k.network);
+      return scenarioOf(o.name, o.impl, hosts, sockets, sends, network, checks);
     });
 }
 

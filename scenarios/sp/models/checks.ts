@@ -13,7 +13,7 @@ import { pairModel } from './pair.js';
 import { pipelineModel } from './pipeline.js';
 import { requesterModel, responderModel } from './reqrep.js';
 import { surveyorModel } from './survey.js';
-import { wireModel } from './wire.js';
+import { flushModel, wireModel } from './wire.js';
 
 /** Whether the host crashed at some point of the run (its sockets' last incarnation may be cut short). */
 function crashed(s: Scenario, ctx: CheckContext): (host: string) => boolean {
@@ -128,11 +128,14 @@ defineCheck({
   id: 'model.wire',
   kind: 'always',
   requirement:
-    'what a socket takes from a pipe is exactly a prefix of what the other end wrote to it: in order, each once, intact',
+    'what a socket takes from a pipe is exactly a prefix of what the other end wrote to it: in order, each once, intact; a pipe puts on its connection exactly the SP header and the frames it took, and writes all of them before it closes the connection gracefully (a frame a pipe took is flushed, also when LINGER ran out)',
   ref: null,
   evaluate(s, obs, ctx) {
     const runs = allRuns(s, obs, crashed(s, ctx)).flatMap((r) => r.runs);
-    return verdict(wireModel(runs), 'each pipe delivers a prefix of what was written to it');
+    return verdict(
+      wireModel(runs) ?? flushModel(runs),
+      'each pipe delivers a prefix of what was written to it and flushes what it took before its close',
+    );
   },
 });
 

@@ -9,7 +9,7 @@
 import type { Observations, SocketObs } from '../checks.js';
 import type { Scenario, SocketSpec } from '../model.js';
 import { scenarioOption } from '../reference.js';
-import type { WireEvent } from './tap.js';
+import type { ConnWrites, WireEvent } from './tap.js';
 
 /** What the application's send became, as far as the semantics care. */
 export interface SendView {
@@ -43,6 +43,8 @@ export interface SocketRun {
   protocol: string;
   app: SocketSpec['app'];
   events: readonly WireEvent[];
+  /** What the transport took of each of its connections (tcp, ipc), counted at write() and close(). */
+  conns: readonly ConnWrites[];
   /** The workload index of this incarnation's first send (a restarted sender picks up where it left off). */
   firstSend: number;
   /** One entry per 'send' event of `events`, in order. */
@@ -129,6 +131,7 @@ export function socketRuns(spec: SocketSpec, o: SocketObs, crashed: boolean): So
       protocol: spec.protocol,
       app: spec.app,
       events: log.events,
+      conns: log.conns,
       firstSend,
       sends,
       received,

@@ -18,7 +18,15 @@ export type WireEvent =
    * The socket accepted a pipe (after its handshake); `conn` is the connection id (tcp, ipc; the
    * same on both ends in the simulator), `local` and `remote` its addresses.
    */
-  | { k: 'attach'; t: number; pipe: number; conn: number | null; local: string; remote: string }
+  | {
+      k: 'attach';
+      t: number;
+      pipe: number;
+      conn: number | null;
+      local: string;
+      remote: string;
+      transport?: 'tcp' | 'ipc' | 'inproc';
+    }
   | { k: 'detach'; t: number; pipe: number }
   /** The protocol was told the pipe can take a message. */
   | { k: 'ready'; t: number; pipe: number }
@@ -38,10 +46,29 @@ export type WireEvent =
    */
   | { k: 'step'; t: number };
 
+/**
+ * What the transport took of one connection of the socket (tcp, ipc), counted at the connection's
+ * own write() and close() as the socket calls them (the runner wraps each connection the socket's
+ * env hands it): the other half of a pipe's record, so the models can tell what a pipe took from
+ * what reached the transport.
+ */
+export interface ConnWrites {
+  /** Connection id (a pipe's attach event names it). */
+  conn: number;
+  /** Bytes the connection's write() calls accepted so far. */
+  writtenBytes: number;
+  /** writtenBytes when the socket closed the connection gracefully (close(), not reset); null: it did not. */
+  closedAtBytes: number | null;
+  /** When the connection broke first (the peer's FIN or reset, a local reset, an error); null: never. */
+  brokenAtUs: number | null;
+}
+
 /** One incarnation of a socket (a host restart opens another). */
 export interface WireLog {
   openedAtUs: number;
   events: WireEvent[];
+  /** Its connections, in the order they opened (bounded like the events: WIRE_LOG_MAX_EVENTS). */
+  conns: ConnWrites[];
 }
 
 /**
@@ -59,9 +86,12 @@ export interface WireTap {
 
 type SubscriptionCall = (ctx: Context, topic: Uint8Array) => void;
 
-/** Wraps `s` (just opened) so it records its wire log; returns the tap for its pipe hook. */
-export function tapSocket(s: Socket, env: Env): WireTap {
-  const log = { openedAtUs: env.nowUs(), events: [] as WireEvent[], truncated: false };
+/**
+ * Wraps `s` (just opened) so it records its wire log; returns the tap for its pipe hook. `conns` is
+ * the incarnation's connection records, which the runner's connection wrapper fills.
+ */
+export function tapSocket(s: Socket, env: Env, conns: ConnWrites[] = []): WireTap {
+  const log = { openedAtUs: env.nowUs(), events: [] as WireEvent[], conns, truncated: false };
   let depth = 0;
   const rec = (e: WireEvent): void => {
     if (log.events.length >= WIRE_LOG_MAX_EVENTS) log.truncated = true;
@@ -141,6 +171,7 @@ export function tapSocket(s: Socket, env: Env): WireTap {
           t: env.nowUs(),
           pipe: pipe.id,
           conn: pipe.connId ?? null,
+          transport: pipe.transport,
           local: pipe.localAddress,
           remote: pipe.remoteAddress,
         });

@@ -3,7 +3,7 @@
  * step marker after each stimulus, as the tap does.
  */
 import type { ModelOptions, RecvView, SendView, SocketRun } from './core.js';
-import type { WireEvent } from './tap.js';
+import type { ConnWrites, WireEvent } from './tap.js';
 
 /** A message body of `n` bytes whose first word is `tag` (as the workload's payloads). */
 export function msg(tag: number, n = 8): Uint8Array {
@@ -25,6 +25,7 @@ export class LogBuilder {
   readonly events: WireEvent[] = [];
   readonly sends: SendView[] = [];
   readonly received: RecvView[] = [];
+  readonly conns: ConnWrites[] = [];
   t = 0;
   at(t: number): this {
     this.t = t;
@@ -33,8 +34,27 @@ export class LogBuilder {
   private step(): void {
     this.events.push({ k: 'step', t: this.t });
   }
-  attach(pipe: number, conn: number | null = null, local = `l${pipe}`, remote = `r${pipe}`): this {
-    this.events.push({ k: 'attach', t: this.t, pipe, conn, local, remote });
+  attach(
+    pipe: number,
+    conn: number | null = null,
+    local = `l${pipe}`,
+    remote = `r${pipe}`,
+    transport?: 'tcp' | 'ipc' | 'inproc',
+  ): this {
+    this.events.push({
+      k: 'attach',
+      t: this.t,
+      pipe,
+      conn,
+      local,
+      remote,
+      ...(transport ? { transport } : {}),
+    });
+    return this;
+  }
+  /** What the transport took of connection `conn` (ConnWrites). */
+  written(conn: number, writtenBytes: number, more: Partial<ConnWrites> = {}): this {
+    this.conns.push({ conn, writtenBytes, closedAtBytes: null, brokenAtUs: null, ...more });
     return this;
   }
   detach(pipe: number): this {
@@ -99,6 +119,7 @@ export class LogBuilder {
       protocol,
       app: { kind: o.app ?? 'send' },
       events: this.events,
+      conns: this.conns,
       firstSend: 0,
       sends: this.sends,
       received: this.received,

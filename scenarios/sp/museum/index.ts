@@ -9,6 +9,7 @@ import type { ImplVariant } from '../actors.js';
 import { ALLOC_BEFORE_CHECK } from './alloc-before-check.js';
 import { BEST_EFFORT_COIN_FLIP } from './best-effort-coin-flip.js';
 import { BUS_RELAYS } from './bus-relays.js';
+import { LINGER_IGNORED } from './linger-ignored.js';
 import { LOSSY_LENGTH } from './lossy-length.js';
 import { MAX_RCV_SIZE_OFF_BY_ONE } from './max-rcv-size-off-by-one.js';
 import { NO_BACKOFF_CAP } from './no-backoff-cap.js';
@@ -43,6 +44,7 @@ export const MUSEUM: ReadonlyMap<string, ImplVariant> = new Map<string, ImplVari
   ['museum/redial-after-close', REDIAL_AFTER_CLOSE],
   ['museum/req-new-id', REQ_NEW_ID],
   ['museum/req-stale-reply', REQ_STALE_REPLY],
+  ['museum/linger-ignored', LINGER_IGNORED],
   ['museum/req-no-resend-on-loss', REQ_NO_RESEND_ON_LOSS],
   ['museum/rep-wrong-pipe', REP_WRONG_PIPE],
   ['museum/surveyor-stale-response', SURVEYOR_STALE_RESPONSE],
