@@ -57,6 +57,7 @@ import {
 } from './raw-bytes.js';
 import { PUBSUB_FRAMING_PROPERTY } from './pubsub.js';
 import { RAW_PAIR_PROPERTY, RAW_PUBSUB_PROPERTY } from './raw.js';
+import { modelCheck } from '../models/checks.js';
 
 const ALL_FAULTS = ['partition', 'stall-reads', 'pause', 'reset', 'crash', 'link'] as const;
 /** Faults that never destroy bytes a raw peer wrote, so what it must have delivered is exact. */
@@ -562,7 +563,13 @@ const BUS_CHECKS = [
   'model.bus',
   'model.wire',
 ] as const;
-const STAR_CHECKS = ['stack.no-crash', 'star.tree-once', 'star.delivered-when-calm'] as const;
+const STAR_CHECKS = [
+  'stack.no-crash',
+  'star.tree-once',
+  'star.delivered-when-calm',
+  modelCheck('model.star'),
+  modelCheck('model.wire'),
+] as const;
 /** Through a hub, per-sender order is judged too (raw.ts). */
 const BUS_DEVICE_CHECKS = [...BUS_CHECKS, 'raw.intact-once-in-order'] as const;
 

@@ -8,7 +8,7 @@
 import { defineCheck, verdict, type CheckContext, type CheckVerdict, type Observations } from '../checks.js';
 import type { Scenario, SocketSpec } from '../model.js';
 import { allRuns, type SocketRun } from './core.js';
-import { busModel, pubModel, subModel } from './fanout.js';
+import { busModel, pubModel, starModel, subModel } from './fanout.js';
 import { pairModel } from './pair.js';
 import { pipelineModel } from './pipeline.js';
 import { requesterModel, responderModel } from './reqrep.js';
@@ -96,6 +96,15 @@ defineCheck({
 });
 
 defineCheck({
+  id: 'model.star',
+  kind: 'always',
+  requirement:
+    'STAR/XSTAR offers each send (cooked: hop count 0; raw: its own 4-byte hop count, else discarded) and each arrival below TTL (hop count + 1) to every pipe but its origin, in order, losing one only at a full queue; it delivers those arrivals, in order, each once, and neither forwards nor delivers one without a hop count or at TTL (sp.md §3 STAR)',
+  ref: null,
+  evaluate: (s, obs, ctx) => judge(s, obs, ctx, ['star', 'xstar'], 'what the star model allows', starModel),
+});
+
+defineCheck({
   id: 'model.reqrep',
   kind: 'always',
   requirement:
@@ -145,6 +154,7 @@ export const MODEL_CHECKS = [
   'model.pair',
   'model.pubsub',
   'model.bus',
+  'model.star',
   'model.reqrep',
   'model.survey',
   'model.wire',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { busModel, pubModel, subModel } from './fanout.js';
+import { busModel, pubModel, starModel, subModel } from './fanout.js';
 import { LogBuilder, msg, word } from './testing.js';
 
 describe('the PUB model', () => {
@@ -64,7 +64,7 @@ describe('the PUB model', () => {
       .send(msg(0))
       .attach(1)
       .readyStep(1, (x) => x.out(1, msg(0)));
-    expect(pubModel(b.run('pub0'))).toMatch(/not sent for that pipe/);
+    expect(pubModel(b.run('pub0'))).toMatch(/not offered to that pipe/);
   });
 });
 
@@ -143,5 +143,62 @@ describe('the SUB model', () => {
   it('XSUB delivers everything', () => {
     const b = new LogBuilder().attach(1).in(1, msg(2)).at(5).recv(msg(2), 1);
     expect(subModel(b.run('xsub0', { app: 'sink' }))).toBeNull();
+  });
+});
+
+describe('the STAR model', () => {
+  const hop = (n: number, body: Uint8Array): Uint8Array => {
+    const out = new Uint8Array(4 + body.length);
+    out[3] = n;
+    out.set(body, 4);
+    return out;
+  };
+  /** Two pipes; pipe 1 brings msg(9) at hop `h`; the socket sends msg(0) itself. */
+  const base = (): LogBuilder => new LogBuilder().attach(1).readyStep(1).attach(2).readyStep(2);
+
+  it('sends with hop count 0 to every pipe and forwards an arrival to the others, one hop further', () => {
+    const b = base()
+      .send(msg(0), (x) =>
+        x.out(1, msg(0), true, Uint8Array.of(0, 0, 0, 0)).out(2, msg(0), true, Uint8Array.of(0, 0, 0, 0)),
+      )
+      .in(1, hop(2, msg(9)), (x) => x.out(2, msg(9), true, Uint8Array.of(0, 0, 0, 3)))
+      .recv(msg(9), 1);
+    expect(starModel(b.run('star', { app: 'sink' }))).toBeNull();
+  });
+
+  it('rejects an arrival echoed to its origin, a hop count not incremented, a forward at TTL', () => {
+    const echoed = base().in(1, hop(2, msg(9)), (x) =>
+      x.out(2, msg(9), true, Uint8Array.of(0, 0, 0, 3)).out(1, msg(9), true, Uint8Array.of(0, 0, 0, 3)),
+    );
+    expect(starModel(echoed.run('star'))).toMatch(/not offered to that pipe/);
+    const same = base().in(1, hop(2, msg(9)), (x) => x.out(2, msg(9), true, Uint8Array.of(0, 0, 0, 2)));
+    expect(starModel(same.run('star'))).toMatch(/wrong hop count/);
+    const atTtl = base().in(1, hop(8, msg(9)), (x) => x.out(2, msg(9), true, Uint8Array.of(0, 0, 0, 9)));
+    expect(starModel(atTtl.run('star'))).toMatch(/not offered/);
+  });
+
+  it('rejects a forward left waiting on an idle pipe, and a delivery of a message at TTL', () => {
+    const waiting = base().in(1, hop(1, msg(9)));
+    expect(starModel(waiting.run('star'))).toMatch(/idle .* while message #0 waited/);
+    const delivered = base()
+      .in(1, hop(8, msg(9)))
+      .recv(msg(9), 1);
+    expect(starModel(delivered.run('star', { app: 'sink' }))).toMatch(/only 0 messages arrived/);
+  });
+
+  it('XSTAR: sends with the application’s own hop count, discards a send without one', () => {
+    const ok = base().send(
+      msg(0),
+      (x) =>
+        x.out(1, msg(0), true, Uint8Array.of(0, 0, 0, 5)).out(2, msg(0), true, Uint8Array.of(0, 0, 0, 5)),
+      Uint8Array.of(0, 0, 0, 5),
+    );
+    expect(starModel(ok.run('xstar'))).toBeNull();
+    const bad = base().send(
+      msg(0),
+      (x) => x.out(1, msg(0), true, Uint8Array.of(0, 0, 1, 5)),
+      Uint8Array.of(0, 0, 1, 5),
+    );
+    expect(starModel(bad.run('xstar'))).toMatch(/not offered/);
   });
 });

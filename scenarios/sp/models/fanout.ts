@@ -11,6 +11,7 @@
  */
 import {
   PipeSet,
+  concat,
   Readiness,
   deliveredAsArrived,
   describe,
@@ -19,19 +20,35 @@ import {
   u32,
   type SocketRun,
 } from './core.js';
+import type { WireEvent } from './tap.js';
 import { topicMatches } from '../reference.js';
 
 /** A 4-byte XBUS header: the id of the pipe the message came from (4 bytes). */
 const PIPE_ID_BYTES = 4;
 
-export function fanoutSender(run: SocketRun, skipOrigin: boolean): string | null {
+/** A message the socket must offer to its pipes: its wire bytes, to every pipe but `skip`. */
+interface Offer {
+  wire: Uint8Array;
+  skip?: number;
+}
+
+/**
+ * The fan-out sender: `offersOf` says what an event makes the socket offer to every attached pipe
+ * (a send, for STAR also a forwarded arrival), `outWire` what an 'out' event put on the wire.
+ */
+export function fanoutSender(
+  run: SocketRun,
+  offersOf: (e: WireEvent) => Offer[],
+  outWire: (e: Extract<WireEvent, { k: 'out' }>) => Uint8Array = (e) => e.body,
+): string | null {
   const bad = pipeDiscipline(run);
   if (bad !== null) return bad;
   const ready = new Readiness();
   /** Per pipe: messages offered, not gone out yet, and how many of them it may lose (its queue was full). */
-  const queues = new Map<number, { msgs: { body: Uint8Array; index: number }[]; mayLose: number }>();
+  const queues = new Map<number, { msgs: { wire: Uint8Array; index: number }[]; mayLose: number }>();
+  const pipes = new PipeSet();
   let closed = false;
-  let sendIndex = 0;
+  let offerIndex = 0;
   const cap = run.options.writeQ;
   const events = run.events;
   for (let i = 0; i < events.length; i++) {
@@ -39,22 +56,26 @@ export function fanoutSender(run: SocketRun, skipOrigin: boolean): string | null
     if (e.k === 'attach') queues.set(e.pipe, { msgs: [], mayLose: 0 });
     else if (e.k === 'detach') queues.delete(e.pipe);
     else if (e.k === 'close') closed = true;
-    else if (e.k === 'send') {
-      const origin = skipOrigin && e.header.length === PIPE_ID_BYTES ? u32(e.header, 0) : undefined;
-      for (const [pipe, q] of queues) {
-        if (pipe === origin) continue;
-        q.msgs.push({ body: e.body, index: sendIndex });
-        // The one in flight has gone out already: what is left must fit in the queue.
-        if (q.msgs.length - q.mayLose > cap) q.mayLose++;
+    // Frames from a pipe the socket refused or is dropping make no offers.
+    if (e.k !== 'in' || pipes.live.has(e.pipe))
+      for (const offer of offersOf(e)) {
+        for (const [pipe, q] of queues) {
+          if (pipe === offer.skip) continue;
+          q.msgs.push({ wire: offer.wire, index: offerIndex });
+          // The one in flight has gone out already: what is left must fit in the queue.
+          if (q.msgs.length - q.mayLose > cap) q.mayLose++;
+        }
+        offerIndex++;
       }
-      sendIndex++;
-    } else if (e.k === 'out') {
+    pipes.apply(e);
+    if (e.k === 'out') {
+      const wire = outWire(e);
       if (!ready.idle(e.pipe))
-        return `sent ${describe(e.body)} on pipe ${e.pipe} at ${e.t} µs while that pipe was still busy with its last message`;
+        return `sent ${describe(wire)} on pipe ${e.pipe} at ${e.t} µs while that pipe was still busy with its last message`;
       const q = queues.get(e.pipe)!;
-      const at = q.msgs.findIndex((m) => sameBytes(m.body, e.body));
+      const at = q.msgs.findIndex((m) => sameBytes(m.wire, wire));
       if (at < 0)
-        return `sent ${describe(e.body)} on pipe ${e.pipe} at ${e.t} µs, which was not sent for that pipe or went out on it already (duplicate, relayed, echoed to its origin, or corrupted)`;
+        return `sent ${describe(wire)} on pipe ${e.pipe} at ${e.t} µs, which was not offered to that pipe or went out on it already (duplicate, relayed, echoed to its origin, a wrong hop count, or corrupted)`;
       if (at > q.mayLose)
         return `pipe ${e.pipe} got message #${q.msgs[at]!.index} at ${e.t} µs but lost #${q.msgs[0]!.index} before it, though its queue (WRITEQ-LEN ${cap}) was not full`;
       q.mayLose -= at;
@@ -69,14 +90,23 @@ export function fanoutSender(run: SocketRun, skipOrigin: boolean): string | null
   return null;
 }
 
+/** PUB, BUS: each application send is offered to every pipe (XBUS: but its origin, named by a 4-byte header). */
+export function sendOffers(skipOrigin: boolean): (e: WireEvent) => Offer[] {
+  return (e) => {
+    if (e.k !== 'send') return [];
+    const origin = skipOrigin && e.header.length === PIPE_ID_BYTES ? u32(e.header, 0) : undefined;
+    return [{ wire: e.body, ...(origin !== undefined ? { skip: origin } : {}) }];
+  };
+}
+
 export function pubModel(run: SocketRun): string | null {
   if (run.protocol !== 'pub0' && run.protocol !== 'xpub0') return null;
-  return fanoutSender(run, false);
+  return fanoutSender(run, sendOffers(false));
 }
 
 export function busModel(run: SocketRun): string | null {
   if (run.protocol !== 'bus0' && run.protocol !== 'xbus0') return null;
-  return fanoutSender(run, run.protocol === 'xbus0') ?? deliveredAsArrived(run, (e) => e.body);
+  return fanoutSender(run, sendOffers(run.protocol === 'xbus0')) ?? deliveredAsArrived(run, (e) => e.body);
 }
 
 /**
@@ -140,4 +170,48 @@ export function subModel(run: SocketRun): string | null {
     }
   }
   return deliverUpTo(Number.POSITIVE_INFINITY);
+}
+
+/** A STAR hop count: the first 4 bytes of a frame, top three 0 (sp.md §3 STAR); undefined: none. */
+function hopCount(wire: Uint8Array): number | undefined {
+  if (wire.length < 4 || wire[0] !== 0 || wire[1] !== 0 || wire[2] !== 0) return undefined;
+  return wire[3];
+}
+
+const HOP_ZERO = Uint8Array.of(0, 0, 0, 0);
+
+/**
+ * STAR and XSTAR (mangos only; sp.md §3 "bus + automatic forwarding of every received message to
+ * all other pipes; header = hop count (bytes 0-2 must be 0), drop if hop >= ttl (8), incremented per
+ * hop"): the BUS sender's per-pipe queues, offered every application send (cooked: hop count 0 on
+ * the wire; raw: the application's own 4-byte hop count, a send without one is discarded) and every
+ * valid arrival below TTL, with its hop count plus one, to every pipe but the one it came on. The
+ * application gets those same arrivals (without the hop count), in arrival order (the pausing kind).
+ * Arrivals without a hop count, or at TTL, are neither forwarded nor delivered.
+ */
+export function starModel(run: SocketRun): string | null {
+  if (run.protocol !== 'star' && run.protocol !== 'xstar') return null;
+  const raw = run.protocol === 'xstar';
+  const ttl = run.options.ttl;
+  /** An arrival's payload after its hop count, with the hop count it goes on with; undefined: dropped. */
+  const onward = (e: Extract<WireEvent, { k: 'in' }>): { hop: number; rest: Uint8Array } | undefined => {
+    const wire = concat(e.header, e.body);
+    const hop = hopCount(wire);
+    return hop === undefined || hop >= ttl ? undefined : { hop: hop + 1, rest: wire.subarray(4) };
+  };
+  const offers = (e: WireEvent): Offer[] => {
+    if (e.k === 'send') {
+      if (!raw) return [{ wire: concat(HOP_ZERO, e.body) }];
+      return e.header.length === 4 && hopCount(e.header) !== undefined
+        ? [{ wire: concat(e.header, e.body) }]
+        : [];
+    }
+    if (e.k !== 'in') return [];
+    const on = onward(e);
+    return on === undefined ? [] : [{ wire: concat(Uint8Array.of(0, 0, 0, on.hop), on.rest), skip: e.pipe }];
+  };
+  return (
+    fanoutSender(run, offers, (e) => concat(e.header, e.body)) ??
+    deliveredAsArrived(run, (e) => onward(e)?.rest)
+  );
 }

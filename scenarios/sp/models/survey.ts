@@ -9,11 +9,11 @@
  * time (the timing properties judge it).
  */
 import { describe, sameBytes, u32, type SocketRun } from './core.js';
-import { fanoutSender } from './fanout.js';
+import { fanoutSender, sendOffers } from './fanout.js';
 
 export function surveyorModel(run: SocketRun): string | null {
   if (run.protocol !== 'surveyor0') return null;
-  const bad = fanoutSender(run, false);
+  const bad = fanoutSender(run, sendOffers(false));
   if (bad !== null) return bad;
   /** Per survey (send order): its id once seen on the wire, and responses that arrived while it was current. */
   const surveys: { id: number | undefined; arrived: { body: Uint8Array; t: number; used: boolean }[] }[] = [];
