@@ -414,6 +414,85 @@ function reqFanOutArb(o: { impl: string; transports: readonly Transport[] }): fc
     });
 }
 
+/**
+ * A polyamorous PAIR1 hub ("hub", nng's poly mode) with 2..MAX_PEERS mono PAIR1 peers: either the
+ * hub sends a burst (each to its longest-attached pipe: the messages name none) to reading peers, or
+ * the peers send bursts and the hub echoes each back on the pipe it came from (the message names
+ * it), to peers that never read, so the hub's per-pipe queues (WRITEQ-LEN 0..8) fill and drop.
+ * Resets and stalls move the pipes; the pair model judges each send's pipe, hop count and losses.
+ */
+function pairPolyArb(o: { impl: string; transports: readonly Transport[] }): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      transport: fc.constantFrom(...o.transports),
+      hubEchoes: fc.boolean(),
+      writeQ: fc.integer({ min: 0, max: 8 }),
+      peers: fc.integer({ min: 2, max: MAX_PEERS }),
+      apps: fc.array(slowAppArb, { minLength: MAX_PEERS, maxLength: MAX_PEERS }),
+      bursts: fc.array(burstArb, { minLength: MAX_PEERS, maxLength: MAX_PEERS }),
+      gapUs: fc.constantFrom(0, 1_000, 20_000),
+    })
+    .chain((k) => {
+      const local = k.transport !== 'tcp';
+      const hubHost = local ? 'local' : 'hub';
+      const peers = Array.from({ length: k.peers }, (_, i) => `peer${i}`);
+      const hosts = local ? ['local'] : [hubHost, ...peers];
+      const hubAddr = addr(k.transport, hubHost, 5555);
+      const sockets: SocketSpec[] = [
+        {
+          name: 'hub',
+          host: hubHost,
+          protocol: 'pair1',
+          listen: [hubAddr],
+          dial: [],
+          options: { POLYAMOROUS: true, 'WRITEQ-LEN': k.writeQ },
+          app: { kind: k.hubEchoes ? 'echo' : 'send' },
+          startUs: 0,
+        },
+        ...peers.map((p, i): SocketSpec => ({
+          name: p,
+          host: local ? 'local' : p,
+          protocol: 'pair1',
+          listen: [],
+          dial: [hubAddr],
+          options: {},
+          app: k.hubEchoes ? { kind: 'send' } : { kind: 'sink', ...k.apps[i]! },
+          startUs: 0,
+        })),
+      ];
+      // The first send waits for the peers to attach (a poly send with no pipe is dropped).
+      const burst = (socket: string, sizes: readonly number[]) =>
+        sizes.map((bytes, i) => ({ socket, bytes, gapUs: i === 0 ? POLY_FIRST_SEND_US : k.gapUs }));
+      const sends = k.hubEchoes
+        ? peers.flatMap((p, i) => burst(p, k.bursts[i]!))
+        : burst('hub', k.bursts[0]!);
+      return fc
+        .record({
+          network: networkArb({ minBufferBytes: 2048, maxBufferBytes: 16384 }),
+          faults: faultPlanArb({
+            hosts: local ? hosts : hosts.filter((h) => h !== hubHost),
+            kinds: local ? ['stall-reads', 'reset'] : FAN_IN_FAULTS,
+            maxFaults: 3,
+          }),
+        })
+        .map((n) =>
+          scenario({
+            name: 'model/pair-poly',
+            impl: o.impl,
+            hosts,
+            sockets,
+            sends,
+            network: n.network,
+            faults: n.faults,
+            checks: PAIR_CONTENTION_CHECKS,
+          }),
+        );
+    });
+}
+
+/** When the first send of model/pair-poly goes: its peers have dialed and attached by then. */
+const POLY_FIRST_SEND_US = 100_000;
+
 export const MODEL_PROPERTIES: PropertySpec[] = [
   {
     id: 'model/fan-in',
@@ -450,6 +529,18 @@ export const MODEL_PROPERTIES: PropertySpec[] = [
     faultKinds: FAN_IN_FAULTS,
     sometimes: [],
     arb: ({ impl, transports }) => pairContentionArb({ impl, transports }),
+  },
+  {
+    id: 'model/pair-poly',
+    family: 'model',
+    title:
+      "a polyamorous PAIR1 with several mono PAIR1 peers, under resets and stalls: each send goes to the pipe it names, else the longest-attached one, with hop count 1, through that pipe's queue, dropped only when it is full",
+    protocols: ['pair1'],
+    transports: ['tcp', 'ipc', 'inproc'],
+    checks: PAIR_CONTENTION_CHECKS,
+    faultKinds: FAN_IN_FAULTS,
+    sometimes: [],
+    arb: ({ impl, transports }) => pairPolyArb({ impl, transports }),
   },
   {
     id: 'model/req-fan-out',

@@ -26,10 +26,14 @@ import { topicMatches } from '../reference.js';
 /** A 4-byte XBUS header: the id of the pipe the message came from (4 bytes). */
 const PIPE_ID_BYTES = 4;
 
-/** A message the socket must offer to its pipes: its wire bytes, to every pipe but `skip`. */
-interface Offer {
+/**
+ * A message the socket must offer to its pipes: its wire bytes, to every pipe but `skip`, or only
+ * to pipe `to` ('first': the longest-attached live pipe; a pipe that is gone: to none).
+ */
+export interface Offer {
   wire: Uint8Array;
   skip?: number;
+  to?: number | 'first';
 }
 
 /**
@@ -59,8 +63,9 @@ export function fanoutSender(
     // Frames from a pipe the socket refused or is dropping make no offers.
     if (e.k !== 'in' || pipes.live.has(e.pipe))
       for (const offer of offersOf(e)) {
+        const only = offer.to === 'first' ? queues.keys().next().value : offer.to;
         for (const [pipe, q] of queues) {
-          if (pipe === offer.skip) continue;
+          if (pipe === offer.skip || (offer.to !== undefined && pipe !== only)) continue;
           q.msgs.push({ wire: offer.wire, index: offerIndex });
           // The one in flight has gone out already: what is left must fit in the queue.
           if (q.msgs.length - q.mayLose > cap) q.mayLose++;

@@ -71,3 +71,39 @@ describe('the PAIR model', () => {
     expect(pairModel(b.run('xpair1', { app: 'device' }))).toBeNull();
   });
 });
+
+describe('the polyamorous PAIR1 model', () => {
+  const poly = { options: { polyamorous: true } } as const;
+  const named = { mayVanish: false, goneAtUs: null };
+  /** Pipes 1 and 2 attached (1 first), both idle. */
+  const two = (): LogBuilder => new LogBuilder().attach(1).readyStep(1).attach(2).readyStep(2);
+
+  it('sends to the pipe a message names, else to the longest-attached one, with hop count 1', () => {
+    const b = two()
+      .send(msg(0), (x) => x.out(2, msg(0), true, hop(1)), undefined, named, 2)
+      .send(msg(1), (x) => x.out(1, msg(1), true, hop(1)));
+    expect(pairModel(b.run('pair1', poly))).toBeNull();
+  });
+
+  it('rejects a send to another pipe than the one named, or the first, and a wrong hop count', () => {
+    const wrongPipe = two().send(msg(0), (x) => x.out(1, msg(0), true, hop(1)), undefined, named, 2);
+    expect(pairModel(wrongPipe.run('pair1', poly))).toMatch(/not offered to that pipe/);
+    const notFirst = two().send(msg(0), (x) => x.out(2, msg(0), true, hop(1)));
+    expect(pairModel(notFirst.run('pair1', poly))).toMatch(/not offered to that pipe/);
+    const hops = two().send(msg(0), (x) => x.out(1, msg(0), true, hop(2)));
+    expect(pairModel(hops.run('pair1', poly))).toMatch(/a wrong hop count/);
+  });
+
+  it('drops a send naming a pipe that is gone, and delivers from every pipe in arrival order', () => {
+    const gone = two()
+      .detach(2)
+      .send(msg(0), (x) => x.out(1, msg(0), true, hop(1)), undefined, named, 2);
+    expect(pairModel(gone.run('pair1', poly))).toMatch(/not offered to that pipe/);
+    const recv = two()
+      .in(2, framed(1, msg(5)))
+      .in(1, framed(1, msg(6)))
+      .recv(msg(5), 2)
+      .recv(msg(6), 1);
+    expect(pairModel(recv.run('pair1', { ...poly, app: 'sink' }))).toBeNull();
+  });
+});

@@ -34,8 +34,8 @@ export type WireEvent =
   | { k: 'out'; t: number; pipe: number; header: Uint8Array; body: Uint8Array; readyAfter: boolean }
   /** A message arrived from the pipe (the whole payload, before the protocol reads its header). */
   | { k: 'in'; t: number; pipe: number; header: Uint8Array; body: Uint8Array }
-  /** The application (or a device) called sendMsg. */
-  | { k: 'send'; t: number; header: Uint8Array; body: Uint8Array }
+  /** The application (or a device) called sendMsg; `pipe`: the pipe the message names, if any. */
+  | { k: 'send'; t: number; header: Uint8Array; body: Uint8Array; pipe?: number }
   /** A SUB's application subscribed or unsubscribed a topic (default context). */
   | { k: 'subscribe' | 'unsubscribe'; t: number; topic: Uint8Array }
   /** The application closed the socket. */
@@ -110,7 +110,13 @@ export function tapSocket(s: Socket, env: Env, conns: ConnWrites[] = []): WireTa
   const sendMsg = s.sendMsg.bind(s);
   s.sendMsg = (msg: Message) =>
     stimulus(() => {
-      rec({ k: 'send', t: env.nowUs(), header: msg.header, body: msg.body });
+      rec({
+        k: 'send',
+        t: env.nowUs(),
+        header: msg.header,
+        body: msg.body,
+        ...(msg.pipe !== undefined ? { pipe: msg.pipe.id } : {}),
+      });
       return sendMsg(msg);
     });
   const close = s.close.bind(s);

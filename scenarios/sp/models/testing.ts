@@ -72,8 +72,9 @@ export class LogBuilder {
     then?: (b: LogBuilder) => void,
     header = EMPTY,
     view: SendView = { mayVanish: false, goneAtUs: null },
+    pipe?: number,
   ): this {
-    this.events.push({ k: 'send', t: this.t, header, body });
+    this.events.push({ k: 'send', t: this.t, header, body, ...(pipe !== undefined ? { pipe } : {}) });
     this.sends.push(view);
     then?.(this);
     this.step();
