@@ -54,6 +54,7 @@ import type { CheckContext as EngineCheckContext, ImplInfo, StackRun } from '../
 import type {
   AcceptRecord,
   CheckContext,
+  DialCallRecord,
   DialRecord,
   Observations,
   RawPeerObs,
@@ -508,7 +509,7 @@ class SpScenarioRun {
         o.errors.push(`listen ${a}: ${(e as Error).message}`);
       }
     }
-    dialAll(spec, s, o, endpoints);
+    dialAll(spec, s, o, env, endpoints);
     const app = spec.app;
     if (app.kind === 'device') {
       await this.runDevice(spec, s, o);
@@ -988,13 +989,30 @@ function dialAll(
   spec: SocketSpec,
   s: Socket,
   o: SocketObs,
+  env: Env,
   endpoints: { stats: SocketObs['endpoints'] }[],
 ): void {
   for (const a of spec.dial) {
     const d = s.newDialer(a);
     for (const [k, v] of Object.entries(spec.endpointOptions ?? {})) d.setOption(k, v);
     endpoints.push(d);
-    d.dial().catch((e: unknown) => o.errors.push(`dial ${a}: ${(e as Error).message}`));
+    // A synchronous dial ends with its first attempt (a pipe, a failure, or the close): recorded.
+    const call: DialCallRecord | undefined = d.option('DIAL-ASYNCH')
+      ? undefined
+      : { address: a, atUs: env.nowUs(), endedAtUs: null, errorCode: null };
+    if (call !== undefined) (o.dialCalls ??= []).push(call);
+    d.dial().then(
+      () => {
+        if (call !== undefined) call.endedAtUs = env.nowUs();
+      },
+      (e: unknown) => {
+        if (call !== undefined) {
+          call.endedAtUs = env.nowUs();
+          call.errorCode = errorCode(e) ?? 'unknown';
+        }
+        o.errors.push(`dial ${a}: ${(e as Error).message}`);
+      },
+    );
   }
 }
 

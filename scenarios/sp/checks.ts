@@ -76,6 +76,8 @@ export interface SocketObs {
   received: (RecvRecord & { replyTo?: number })[];
   /** Transport-level connect attempts made by this socket's dialers (tcp and ipc; not inproc). */
   dials: DialRecord[];
+  /** The application's synchronous dial() calls (absent when it made none). */
+  dialCalls?: DialCallRecord[];
   /** Pipe events seen by the socket's hook. */
   pipes: { atUs: number; event: PipeEvent; pipe: number }[];
   /** Endpoint counters summed over the socket's dialers and listeners (all incarnations). */
@@ -155,6 +157,16 @@ export interface RecvCallRecord {
 }
 
 /** One connection a listening socket accepted. */
+/** A synchronous dial() call of the application (DIAL-ASYNCH off): when it ended, and how. */
+export interface DialCallRecord {
+  address: string;
+  atUs: number;
+  /** When its promise settled (a pipe attached, the first attempt failed, the socket closed); null: never. */
+  endedAtUs: number | null;
+  /** The error code it failed with; null: it succeeded (or never ended). */
+  errorCode: string | null;
+}
+
 export interface AcceptRecord {
   /** When the listener's side saw the connection (the handshake timer starts here). */
   atUs: number;

@@ -13,7 +13,7 @@
  */
 import fc from 'fast-check';
 import type { OptionValues } from '../../../impl/sp/options.js';
-import { parseFaultPlan } from '../../../sim/fault-plan.js';
+import { parseFaultPlan, type FaultStep } from '../../../sim/fault-plan.js';
 import type { FamilySpec, PropertySpec } from '../catalog.js';
 import {
   bytesEqual,
@@ -23,6 +23,7 @@ import {
   peersOf,
   verdict,
   type CheckVerdict,
+  type DialCallRecord,
   type Observations,
   type SocketObs,
 } from '../checks.js';
@@ -436,11 +437,18 @@ defineCheck({
   },
 });
 
+/** The synchronous dials still waiting for their first attempt when the socket closed at `closedAt`. */
+function pendingDials(o: SocketObs, closedAt: number): DialCallRecord[] {
+  return (o.dialCalls ?? []).filter(
+    (d) => d.atUs <= closedAt && (d.endedAtUs === null || d.endedAtUs >= closedAt),
+  );
+}
+
 defineCheck({
   id: 'impolite.close-fails-pending',
   kind: 'always',
   requirement:
-    'when the application closes a socket, a send still waiting for room fails with ErrClosed, and a receive still waiting fails with ErrClosed (sp.md §6 checklist 44 "After Close: Send/Recv ... → ErrClosed"; impl/sp/README.md close)',
+    'when the application closes a socket, a send still waiting for room fails with ErrClosed, a receive still waiting fails with ErrClosed, and a synchronous dial still waiting for its first pipe fails with ErrClosed (sp.md §6 checklist 44 "After Close: Send/Recv ... → ErrClosed"; impl/sp/README.md close, "Close stops dialing")',
   ref: '44',
   evaluate(s, obs) {
     const expected = 'pending sends and receives fail with ErrClosed at the close';
@@ -455,6 +463,14 @@ defineCheck({
         if (r.errorCode !== 'ErrClosed')
           return verdict(
             `${spec.name}: send #${r.index} (at ${ms(r.atUs)}) was pending at the close (${ms(closedAt)}) and ended ${r.acceptedAtUs !== null ? `accepted at ${ms(r.acceptedAtUs)}` : r.errorCode !== null ? `with ${r.errorCode}` : 'never'}`,
+            expected,
+          );
+      }
+      for (const d of pendingDials(o, closedAt)) {
+        judged++;
+        if (d.errorCode !== 'ErrClosed')
+          return verdict(
+            `${spec.name}: its dial of ${d.address} (at ${ms(d.atUs)}) was pending at the close (${ms(closedAt)}) and ended ${d.endedAtUs === null ? 'never' : `with ${d.errorCode ?? 'success'}`}`,
             expected,
           );
       }
@@ -478,7 +494,7 @@ defineCheck({
   timing: true,
   kind: 'always',
   requirement:
-    'a send waiting for room, or a receive waiting for a message, fails at the very moment its socket closes (sp.md §6 checklist 44)',
+    'a send waiting for room, a receive waiting for a message, or a synchronous dial waiting for its first pipe fails at the very moment its socket closes (sp.md §6 checklist 44)',
   ref: '44',
   evaluate(s, obs) {
     const expected = 'pending operations fail at the close, not later';
@@ -493,6 +509,14 @@ defineCheck({
         if (r.failedAtUs !== closedAt)
           return verdict(
             `${spec.name}: send #${r.index} pending at the close (${ms(closedAt)}) ended ${r.failedAtUs === null ? 'not with a failure' : `at ${ms(r.failedAtUs)}`}`,
+            expected,
+          );
+      }
+      for (const d of pendingDials(o, closedAt)) {
+        judged++;
+        if (d.endedAtUs !== closedAt)
+          return verdict(
+            `${spec.name}: its dial of ${d.address} pending at the close (${ms(closedAt)}) ended ${d.endedAtUs === null ? 'never' : `at ${ms(d.endedAtUs)}`}`,
             expected,
           );
       }
@@ -810,6 +834,7 @@ function scenarioOf(
   network: Scenario['network'],
   checks: readonly string[],
   livenessUs = 10_000_000,
+  faults: { steps: FaultStep[]; phaseUs: number } = { steps: [], phaseUs: 0 },
 ): Scenario {
   return {
     version: SCENARIO_VERSION,
@@ -821,8 +846,8 @@ function scenarioOf(
     rawPeers: [],
     workload: { sends },
     network,
-    faults: parseFaultPlan({ version: 1, faults: [] }),
-    faultPhaseUs: 0,
+    faults: parseFaultPlan({ version: 1, faults: faults.steps }),
+    faultPhaseUs: faults.phaseUs,
     livenessUs,
     checks: [...checks],
   };
@@ -833,7 +858,13 @@ function socket(
   host: string,
   protocol: SocketSpec['protocol'],
   app: AppSpec,
-  o: { listen?: string[]; dial?: string[]; options?: Partial<OptionValues>; closeAtUs?: number } = {},
+  o: {
+    listen?: string[];
+    dial?: string[];
+    options?: Partial<OptionValues>;
+    startUs?: number;
+    closeAtUs?: number;
+  } = {},
 ): SocketSpec {
   return {
     name,
@@ -843,7 +874,7 @@ function socket(
     dial: o.dial ?? [],
     options: o.options ?? {},
     app,
-    startUs: 0,
+    startUs: o.startUs ?? 0,
     ...(o.closeAtUs !== undefined ? { closeAtUs: o.closeAtUs } : {}),
   };
 }
@@ -1041,6 +1072,9 @@ function surveyArb(o: { impl: string }): fc.Arbitrary<Scenario> {
 }
 
 const MAX_PULLS = 3;
+/** impolite/close-linger: how long the host "void" stays paused, and when its dialer opens. */
+const VOID_PAUSE_US = 2_000_000;
+const REACHER_START_US = 2_000;
 
 /**
  * A PUSH that sends a burst and closes the moment the last send is accepted, with LINGER 0, short,
@@ -1070,6 +1104,8 @@ function closeArb(o: { impl: string }): fc.Arbitrary<Scenario> {
       blockedCloseUs: fc.integer({ min: START_US + 1_000, max: 1_500_000 }),
       pullCloseUs: fc.integer({ min: START_US + 1_000, max: 2_500_000 }),
       stuckStallUs: fc.integer({ min: 0, max: 3_000_000 }),
+      // The dialer whose synchronous dial still waits (its listener's host is paused) when it closes.
+      reacherCloseUs: fc.integer({ min: REACHER_START_US + 1_000, max: VOID_PAUSE_US - 100_000 }),
       network: networkArb({ minBufferBytes: 2_048, maxBufferBytes: 16_384 }),
     })
     .map((k): Scenario => {
@@ -1126,6 +1162,24 @@ function closeArb(o: { impl: string }): fc.Arbitrary<Scenario> {
           },
         ),
       );
+      // A PUSH dialing synchronously a PULL whose host is paused from 1 ms: the SP handshake cannot
+      // complete, so its dial() still waits when the application closes it.
+      hosts.push('void', 'reacher');
+      sockets.push(
+        socket('void', 'void', 'pull0', { kind: 'sink' }, { listen: ['tcp://void:5555'] }),
+        socket(
+          'reacher',
+          'reacher',
+          'push0',
+          { kind: 'send', impolite: {} },
+          {
+            dial: ['tcp://void:5555'],
+            options: { 'DIAL-ASYNCH': false, 'HANDSHAKE-TIMEOUT': VOID_PAUSE_US },
+            startUs: REACHER_START_US,
+            closeAtUs: k.reacherCloseUs,
+          },
+        ),
+      );
       const sends = [
         ...k.burst.map((bytes, i) => ({ socket: 'push', bytes, gapUs: i === 0 ? START_US : 0 })),
         ...Array.from({ length: k.blockedBurst }, (_x, i) => ({
@@ -1135,7 +1189,21 @@ function closeArb(o: { impl: string }): fc.Arbitrary<Scenario> {
         })),
       ];
       const checks = CLOSE_CHECKS;
-      return scenarioOf('impolite/close-linger', o.impl, hosts, sockets, sends, calm(k.network), checks);
+      const pause: FaultStep = { kind: 'pause', atUs: 1_000, host: 'void', forUs: VOID_PAUSE_US };
+      return scenarioOf(
+        'impolite/close-linger',
+        o.impl,
+        hosts,
+        sockets,
+        sends,
+        calm(k.network),
+        checks,
+        undefined,
+        {
+          steps: [pause],
+          phaseUs: VOID_PAUSE_US + 1_000,
+        },
+      );
     });
 }
 
