@@ -88,3 +88,18 @@ describe('EventQueue', () => {
     expect(q.remove(s)).toBe(false);
   });
 });
+
+describe('EventQueue.remove at the edges of its slots', () => {
+  it('refuses a slot never handed out (the next one, or beyond) and leaves the queue as it was', () => {
+    const q = new EventQueue(100, 4);
+    const f = (): undefined => undefined;
+    const slots = [q.push(30, f, 'a'), q.push(10, f, 'b'), q.push(20, f, 'c')];
+    const next = Math.max(...slots) + 1;
+    expect(q.remove(next)).toBe(false);
+    expect(q.remove(next + 5)).toBe(false);
+    expect(q.remove(-1)).toBe(false);
+    const order: number[] = [];
+    while (q.size > 0) order.push(q.pop());
+    expect(order).toEqual([slots[1], slots[2], slots[0]]);
+  });
+});

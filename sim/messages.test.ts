@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { SimError } from './errors.js';
 import { EventQueue } from './event-queue.js';
 import { Network } from './net.js';
-import { NetError, type StreamConn } from './stream.js';
+import { NetError, parseAddress, type StreamConn } from './stream.js';
 import { World, type WorldMode } from './world.js';
 
 const MS = 1000;
@@ -218,6 +218,24 @@ describe('transport errors', () => {
     expect(seen.sort()).toEqual([
       'a: ETIMEDOUT: connection 1 timed out: retransmission timeout',
       'b: ECONNRESET: connection 1 reset: retransmission timeout',
+    ]);
+  });
+});
+
+describe('address parsing messages', () => {
+  it('names a non-string or empty address as such, not as a malformed one', () => {
+    const message = (text: unknown): string => {
+      try {
+        parseAddress(text as string);
+        return 'parsed';
+      } catch (e) {
+        return (e as NetError).message;
+      }
+    };
+    expect([message(42), message(''), message('tcp://a')]).toEqual([
+      'EINVAL: address must be a non-empty string, got 42',
+      'EINVAL: address must be a non-empty string, got ""',
+      'EINVAL: expected tcp://host:port, got "tcp://a"',
     ]);
   });
 });

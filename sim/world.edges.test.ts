@@ -118,3 +118,19 @@ describe('World: run bounds at their edges', () => {
     expect(ran).toBe(true);
   });
 });
+
+describe('World: timer handles', () => {
+  it('every timer is pending until it fires or is cleared, the very first one included', async () => {
+    const world = new World({ seed: 'timer-pending' });
+    const first = world.setTimer(10, () => undefined);
+    const second = world.setTimer(20, () => undefined);
+    const cleared = world.setTimer(30, () => undefined);
+    expect([first.pending, second.pending, cleared.pending]).toEqual([true, true, true]);
+    world.clearTimer(cleared);
+    expect(cleared.pending).toBe(false);
+    await world.run({ untilUs: 15 });
+    expect([first.pending, second.pending]).toEqual([false, true]);
+    await world.run();
+    expect(second.pending).toBe(false);
+  });
+});

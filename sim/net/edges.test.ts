@@ -40,6 +40,26 @@ describe('control packets on a lossy link', () => {
       expect(net.stats.retransmissions).toBe(maxRetransmits);
     }
   });
+
+  it('waits rtoInitialUs, then twice as long after each further loss (exponential backoff)', async () => {
+    const rtoUs = 200 * MS;
+    const world = new World({ seed: 'syn-backoff' });
+    const net = new Network(world, {
+      link: { lossRate: 1 },
+      conn: { maxRetransmits: 3, rtoInitialUs: rtoUs },
+    });
+    const a = net.addHost('a');
+    net.addHost('b');
+    a.env.connect('tcp://b:80', () => undefined, { timeoutUs: 60_000 * MS });
+    // Losses at 0, rto, 3 rto and 7 rto (waits of rto, 2 rto, 4 rto); each counts as it is lost
+    // and retried, the last (at maxRetransmits) is not retried.
+    const counted: number[] = [];
+    for (const atUs of [rtoUs - 1, rtoUs + 1, 3 * rtoUs - 1, 3 * rtoUs + 1, 7 * rtoUs + 1]) {
+      await world.run({ untilUs: atUs });
+      counted.push(net.stats.retransmissions);
+    }
+    expect(counted).toEqual([1, 2, 2, 3, 3]);
+  });
 });
 
 describe('the loss trace', () => {

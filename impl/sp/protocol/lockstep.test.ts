@@ -109,3 +109,27 @@ describe('REP drops requests without a request id', () => {
     expect(notes).toContain('sp rep0: dropped a request (no request id within 2 words, or garbage)');
   });
 });
+
+describe('REP receive queue (READQ-LEN)', () => {
+  it('holds exactly READQ-LEN requests nobody asked for yet, then pauses the pipe; a receive resumes it', async () => {
+    const { a, b, drive } = lab('lockstep-readq');
+    const r = await drive(async () => {
+      const rep = openRep0(a, { options: { 'READQ-LEN': 3 } });
+      await rep.listen('tcp://a:5555');
+      const peer = await rawPeer(b, 'tcp://a:5555', REQ0);
+      for (let i = 1; i <= 6; i++) peer.sendFrame(word(0x80000000 + i, `q${i}`));
+      await a.sleep(100 * MS); // every frame has arrived; nobody receives
+      const queued = rep.recvQ.length;
+      const got: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        got.push(str(await rep.recv()));
+        // Answer, so the request/reply state of the default context moves on to the next request.
+        await rep.send(new TextEncoder().encode('ok'));
+      }
+      return { queued, got };
+    });
+    // The first three wait in the queue; the pipe holds the rest back and gives them up in order.
+    expect(r.queued).toBe(3);
+    expect(r.got).toEqual(['q1', 'q2', 'q3', 'q4', 'q5', 'q6']);
+  });
+});
