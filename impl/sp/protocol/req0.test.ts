@@ -124,14 +124,18 @@ describe('GARBAGE-CLOSES-PIPE', () => {
     const { a, b, world, drive } = lab('garbage-pair1');
     const ring = new RingSink(10_000);
     world.trace.addSink(ring);
-    await drive(async () => {
+    const badFrames = await drive(async () => {
       const p = openPair1(a, { options: { 'GARBAGE-CLOSES-PIPE': true } });
-      await p.listen('tcp://a:5555');
+      const l = p.newListener('tcp://a:5555');
+      await l.listen();
       const peer = await rawPeer(b, 'tcp://a:5555', 17);
       peer.sendFrame(Uint8Array.of(1, 2));
       await a.sleep(10 * MS);
+      return l.stats.badFrames;
     });
     expect(closeReasons(ring)).toContain('ErrGarbled: pair1 frame without a hop count (GARBAGE-CLOSES-PIPE)');
+    // A pipe closed for garbage counts as a bad frame at its endpoint.
+    expect(badFrames).toBe(1);
   });
 });
 
@@ -181,5 +185,27 @@ describe('REQ0 resends in the trace', () => {
       .events()
       .filter((e) => e.kind === 'timer-set' && (e as { label?: string }).label === 'sp-req-resend');
     expect(resendTimers).toEqual([]);
+  });
+});
+
+describe('a pipe whose connection breaks', () => {
+  it('closes with the transport error mapped to an SP code: a peer reset is ErrConnReset', async () => {
+    const { a, b, world, drive } = lab('pipe-reset');
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    await drive(async () => {
+      const rep = openRep0(a);
+      await rep.listen('tcp://a:5555');
+      const peer = await rawPeer(b, 'tcp://a:5555', 0x30);
+      await a.sleep(10 * MS);
+      peer.conn.reset();
+      await a.sleep(10 * MS);
+    });
+    const reasons = ring
+      .events()
+      .filter((e) => e.kind === 'session-close')
+      .map((e) => String((e as { reason?: unknown }).reason));
+    expect(reasons).toHaveLength(1);
+    expect(reasons[0]).toMatch(/^ErrConnReset: transport: /);
   });
 });
