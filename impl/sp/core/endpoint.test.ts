@@ -57,3 +57,30 @@ describe('dial failures (a synchronous dial reports the first attempt)', () => {
     expect(r.message).toMatch(/^ErrTimedOut: dial tcp:\/\/a:5555: .*timed out/);
   });
 });
+
+describe('a dialer closed while its connect is in flight', () => {
+  it('drops the connection when it completes: no pipe, at either end', async () => {
+    // 5 ms each way: the close comes 1 ms into the connect.
+    const { a, b, drive } = lab('dial-close-in-flight', {
+      link: { latency: { kind: 'uniform', minUs: 5_000, maxUs: 5_000 } },
+    });
+    const r = await drive(async () => {
+      const listener = openPair0(b);
+      const l = listener.newListener('tcp://b:5555');
+      await l.listen();
+      const dialer = openPair0(a);
+      const d = dialer.newDialer('tcp://b:5555');
+      d.setOption('DIAL-ASYNCH', true);
+      await d.dial();
+      await a.sleep(1_000);
+      await dialer.close();
+      await a.sleep(100_000);
+      return {
+        dialerPipes: dialer.pipes.size,
+        listenerPipes: listener.pipes.size,
+        attached: l.stats.attached,
+      };
+    });
+    expect(r).toEqual({ dialerPipes: 0, listenerPipes: 0, attached: 0 });
+  });
+});
