@@ -239,3 +239,22 @@ describe('address parsing messages', () => {
     ]);
   });
 });
+
+describe('link change messages', () => {
+  it('name the link (both directions) and the field that is wrong', () => {
+    const world = new World({ seed: 'link-messages' });
+    const net = new Network(world);
+    net.addHost('a');
+    net.addHost('b');
+    const message = (f: () => void): string => {
+      try {
+        f();
+        return 'accepted';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    expect(message(() => net.setLink('a', 'b', { lossRate: 2 }))).toMatch(/link a>b\.lossRate/);
+    expect(message(() => net.setLink('a', 'b', { jitterUs: -1 }))).toMatch(/link a>b\.jitterUs/);
+  });
+});

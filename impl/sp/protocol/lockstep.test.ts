@@ -61,6 +61,28 @@ describe('REP receive deadlines', () => {
   });
 });
 
+describe('REP receive deadline expiry', () => {
+  it('fails a receive nothing answered with ErrRecvTimeout at RECV-DEADLINE, on its own timer', async () => {
+    const { a, world, drive } = lab('lockstep-expire');
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    const r = await drive(async () => {
+      const rep = openRep0(a, { options: { 'RECV-DEADLINE': 10 * MS } });
+      await rep.listen('tcp://a:5555');
+      const startUs = a.nowUs();
+      let error = '';
+      try {
+        await rep.recv();
+      } catch (e) {
+        error = (e as Error).message;
+      }
+      return { error, afterUs: a.nowUs() - startUs };
+    });
+    expect(r).toEqual({ error: 'ErrRecvTimeout: no request within 10000 us', afterUs: 10 * MS });
+    expect(fired(ring.events(), 'sp-recv-deadline')).toBe(1);
+  });
+});
+
 describe('REP with WRITEQ-LEN 0', () => {
   it('resolves a reply only when its pipe takes it, one blocked reply at a time', async () => {
     const { a, b, drive } = lab('lockstep-writeq0');
