@@ -151,3 +151,25 @@ describe('partitions', () => {
     );
   });
 });
+
+describe('connection events in the trace', () => {
+  it('a listen, then the connect and its accept, each with its host and addresses', async () => {
+    const ring = new RingSink(1_000);
+    const world = new World({ seed: 'conn-trace', trace: { sinks: [ring] } });
+    const net = new Network(world);
+    const a = net.addHost('a');
+    const b = net.addHost('b');
+    b.env.listen(
+      'tcp://b:80',
+      () => undefined,
+      () => undefined,
+    );
+    a.env.connect('tcp://b:80', () => undefined);
+    await world.run({ untilUs: 1_000 * MS });
+    const kinds = ring
+      .events()
+      .filter((e) => e.kind === 'listen' || e.kind === 'connect' || e.kind === 'accept')
+      .map((e) => `${e.kind}@${e.host}`);
+    expect(kinds).toEqual(['listen@b', 'connect@a', 'accept@b']);
+  });
+});
