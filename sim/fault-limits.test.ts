@@ -135,4 +135,11 @@ describe('text forms', () => {
     expect(parseSizeBytes('1e3')).toBeUndefined();
     expect(parseRateBytesPerSec('1MB/s')).toBe(1_000_000);
   });
+
+  it('sizes written with a leading point, one digit or several', () => {
+    expect(parseSizeBytes('.5KiB')).toBe(512);
+    expect(parseSizeBytes('.25 kB')).toBe(250);
+    expect(parseSizeBytes('.125MB')).toBe(125_000);
+    expect(parseSizeBytes('.KiB')).toBeUndefined();
+  });
 });

@@ -58,6 +58,22 @@ describe('parsing plans', () => {
 });
 
 describe('applying plans', () => {
+  it('skips a crash of a host that is down already, saying so', async () => {
+    const { world, net } = net2('crash-twice');
+    const applied = applyFaultPlan(net, {
+      version: 1,
+      faults: [
+        { kind: 'crash', atUs: 1_000, host: 'b' },
+        { kind: 'crash', atUs: 2_000, host: 'b' },
+      ],
+    });
+    await world.run({ untilUs: 10_000 });
+    expect(applied.records().map((r) => [r.status, r.skipReason ?? null])).toEqual([
+      ['active', null],
+      ['skipped', 'host b is already crashed'],
+    ]);
+  });
+
   it('describes a link fault by every setting it changes', async () => {
     const { world, net } = net2('link-detail');
     const applied = applyFaultPlan(net, {

@@ -62,6 +62,16 @@ describe('World: timer events in the trace', () => {
     ]);
   });
 
+  it('gives an unlabelled, hostless timer no label or host field at all', async () => {
+    const ring = new RingSink(100);
+    const w = new World({ seed: 1, trace: { sinks: [ring] } });
+    w.setTimer(5, () => undefined);
+    await w.run();
+    const events = ring.events().filter((e) => e.kind.startsWith('timer-'));
+    expect(events.map((e) => e.kind)).toEqual(['timer-set', 'timer-fire']);
+    for (const e of events) expect(['label' in e, 'host' in e]).toEqual([false, false]);
+  });
+
   it('records none of them with traceTimers off', async () => {
     expect(await timerKinds(false)).toEqual([]);
   });
