@@ -1428,7 +1428,7 @@ export const IMPOLITE_PROPERTIES: PropertySpec[] = [
     id: 'impolite/close-linger',
     family: 'impolite',
     title:
-      'send then close: with LINGER what close() drained is delivered and close() ends within LINGER; a close fails the sends and receives waiting on the socket with ErrClosed at once',
+      'send then close: with LINGER what close() drained is delivered and close() ends within LINGER; a close fails the sends, receives and synchronous dials waiting on the socket with ErrClosed at once',
     protocols: ['push0', 'pull0'],
     transports: ['tcp'],
     checks: CLOSE_CHECKS,
