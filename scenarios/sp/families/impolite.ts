@@ -761,6 +761,7 @@ const IMPOLITE_BASE = ['stack.no-crash', modelCheck('model.wire')] as const;
 const REQ_ENDINGS = ['impolite.request-endings', 'impolite.cancel-prompt'] as const;
 const REQ_CONTEXT_CHECKS: readonly string[] = [
   ...IMPOLITE_BASE,
+  modelCheck('model.reqrep'),
   'reqrep.one-reply-per-request',
   ...REQ_ENDINGS,
   'impolite.req-free-pipe-first',

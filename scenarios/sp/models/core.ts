@@ -17,6 +17,8 @@ export interface SendView {
   mayVanish: boolean;
   /** From when the message is certainly no longer waiting (its failure, or at once for a drop); null: it waits. */
   goneAtUs: number | null;
+  /** The workload index of the message (SentRecord.index), when the application is a sender. */
+  index?: number;
 }
 
 export interface RecvView {
@@ -35,6 +37,8 @@ export interface ModelOptions {
   bestEffort: boolean;
   ttl: number;
   polyamorous: boolean;
+  /** RETRY-TIME (µs) of the socket, which its contexts share unless the application sets their own. */
+  retryUs: number;
 }
 
 /** One incarnation of one socket, as a model reads it. */
@@ -90,6 +94,7 @@ export function modelOptions(spec: SocketSpec): ModelOptions {
     bestEffort: scenarioOption(spec, 'BEST-EFFORT'),
     ttl: scenarioOption(spec, 'TTL'),
     polyamorous: scenarioOption(spec, 'POLYAMOROUS'),
+    retryUs: scenarioOption(spec, 'RETRY-TIME'),
   };
 }
 
@@ -122,6 +127,7 @@ export function socketRuns(spec: SocketSpec, o: SocketObs, crashed: boolean): So
       sends.push({
         mayVanish: dropped || failed,
         goneAtUs: dropped ? r.atUs : failed ? (r.failedAtUs ?? null) : null,
+        index: r.index,
       });
     }
     const until = next?.openedAtUs ?? Number.POSITIVE_INFINITY;

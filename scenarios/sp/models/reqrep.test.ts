@@ -48,13 +48,36 @@ describe('the responder model (REP, XREP, RESPONDENT)', () => {
   });
 });
 
+const reply = (id: number, body: Uint8Array): Uint8Array => request(body, id);
+const ID2 = 0x8000_0008;
+const ID3 = 0x8000_0009;
+
 describe('the REQ model', () => {
   it('accepts transmissions (and resends) of the current request', () => {
     const b = new LogBuilder().attach(1).readyStep(1);
-    b.send(msg(0), (x) => x.out(1, msg(0), true, word(ID))).readyStep(1, (x) =>
-      x.out(1, msg(0), true, word(ID)),
-    );
+    b.send(msg(0), (x) => x.out(1, msg(0), true, word(ID)))
+      .at(60_000_000)
+      .readyStep(1, (x) => x.out(1, msg(0), true, word(ID)));
     expect(requesterModel(b.run('req0'))).toBeNull();
+  });
+
+  it('rejects a resend before RETRY-TIME ran out while its pipe lives, and one under a new id', () => {
+    const early = new LogBuilder().attach(1).readyStep(1).attach(2).readyStep(2);
+    early
+      .send(msg(0), (x) => x.out(1, msg(0), true, word(ID)))
+      .at(1_000_000)
+      .readyStep(2, (x) => x.out(2, msg(0), true, word(ID)));
+    expect(requesterModel(early.run('req0', { options: { retryUs: 2_000_000 } }))).toMatch(
+      /again on pipe 2 .* within RETRY-TIME/,
+    );
+    const renamed = new LogBuilder().attach(1).readyStep(1);
+    renamed
+      .send(msg(0), (x) => x.out(1, msg(0), true, word(ID)))
+      .at(3_000_000)
+      .readyStep(1, (x) => x.out(1, msg(0), true, word(ID2)));
+    expect(requesterModel(renamed.run('req0', { options: { retryUs: 2_000_000 } }))).toMatch(
+      /with id 80000008, not the 80000007/,
+    );
   });
 
   it('rejects transmitting an older request or one without an id', () => {
@@ -62,14 +85,13 @@ describe('the REQ model', () => {
     b.send(msg(0), (x) => x.out(1, msg(0), true, word(ID))).send(msg(1), (x) =>
       x.out(1, msg(0), true, word(ID)),
     );
-    expect(requesterModel(b.run('req0'))).toMatch(/while the application's request was/);
+    expect(requesterModel(b.run('req0'))).toMatch(
+      /request #0 \(id 80000007\) again .* after it was cancelled/,
+    );
     const c = new LogBuilder().attach(1).readyStep(1);
     c.send(msg(0), (x) => x.out(1, msg(0), true, word(7)));
     expect(requesterModel(c.run('req0'))).toMatch(/not one request id word/);
   });
-
-  const reply = (id: number, body: Uint8Array): Uint8Array => request(body, id);
-  const ID2 = 0x8000_0008;
 
   it('accepts requests round-robin over free pipes', () => {
     const b = new LogBuilder().attach(1).readyStep(1).attach(2).readyStep(2);
@@ -97,5 +119,96 @@ describe('the REQ model', () => {
       .attach(2)
       .readyStep(2, (x) => x.out(2, msg(0), true, word(ID)));
     expect(requesterModel(moved.run('req0'))).toBeNull();
+  });
+});
+
+describe('the REQ model with contexts', () => {
+  const twoPipes = (): LogBuilder => new LogBuilder().attach(1).readyStep(1).attach(2).readyStep(2);
+
+  it('accepts a request per context on free pipes, each reply reaching its own context', () => {
+    const b = twoPipes()
+      .ctxSend(1, msg(0), 0, (x) => x.out(1, msg(0), true, word(ID)))
+      .ctxSend(2, msg(1), 1, (x) => x.out(2, msg(1), true, word(ID2)))
+      .in(2, reply(ID2, msg(1)))
+      .in(1, reply(ID, msg(0)))
+      .recv(msg(1), 2, { replyTo: 1, requestId: ID2 })
+      .recv(msg(0), 1, { replyTo: 0, requestId: ID });
+    expect(requesterModel(b.run('req0'))).toBeNull();
+  });
+
+  it('lets a third context wait while both pipes carry requests, then take the first freed', () => {
+    const b = twoPipes()
+      .ctxSend(1, msg(0), 0, (x) => x.out(1, msg(0), true, word(ID)))
+      .ctxSend(2, msg(1), 1, (x) => x.out(2, msg(1), true, word(ID2)))
+      .ctxSend(3, msg(2), 2)
+      .in(2, reply(ID2, msg(1)), (x) => x.out(2, msg(2), true, word(ID3)));
+    expect(requesterModel(b.run('req0'))).toBeNull();
+    const stuck = twoPipes()
+      .ctxSend(1, msg(0), 0, (x) => x.out(1, msg(0), true, word(ID)))
+      .ctxSend(2, msg(1), 1, (x) => x.out(2, msg(1), true, word(ID2)))
+      .ctxSend(3, msg(2), 2)
+      .in(2, reply(ID2, msg(1)));
+    expect(requesterModel(stuck.run('req0'))).toMatch(
+      /request #2 \(context 3\) waited .* while pipe 2 was ready and free/,
+    );
+  });
+
+  it('rejects a pipe given a second live request', () => {
+    const b = twoPipes()
+      .ctxSend(1, msg(0), 0, (x) => x.out(1, msg(0), true, word(ID)))
+      .ctxSend(2, msg(1), 1, (x) => x.out(1, msg(1), true, word(ID2)));
+    expect(requesterModel(b.run('req0'))).toMatch(/while that pipe still carried request #0 \(context 1\)/);
+  });
+
+  it('rejects a request transmitted after its context closed, and frees its pipe at the close', () => {
+    const late = new LogBuilder()
+      .attach(1)
+      .ctxSend(1, msg(0), 0)
+      .ctxClose(1)
+      .readyStep(1, (x) => x.out(1, msg(0), true, word(ID)));
+    expect(requesterModel(late.run('req0'))).toMatch(/request #0 \(context 1\) .* after it was closed/);
+    const freed = new LogBuilder()
+      .attach(1)
+      .readyStep(1)
+      .ctxSend(1, msg(0), 0, (x) => x.out(1, msg(0), true, word(ID)))
+      .ctxClose(1)
+      .ctxSend(2, msg(1), 1, (x) => x.out(1, msg(1), true, word(ID2)));
+    expect(requesterModel(freed.run('req0'))).toBeNull();
+  });
+
+  it('rejects a reply handed to the context of another request, a stale one and a doubled one', () => {
+    const crossed = twoPipes()
+      .ctxSend(1, msg(0), 0, (x) => x.out(1, msg(0), true, word(ID)))
+      .ctxSend(2, msg(1), 1, (x) => x.out(2, msg(1), true, word(ID2)))
+      .in(1, reply(ID, msg(0)))
+      .recv(msg(0), 1, { replyTo: 1, requestId: ID });
+    expect(requesterModel(crossed.run('req0'))).toMatch(
+      /as the reply to request #1, but no reply with its id 80000008/,
+    );
+    const stale = twoPipes()
+      .ctxSend(1, msg(0), 0, (x) => x.out(1, msg(0), true, word(ID)))
+      .ctxSend(1, msg(1), 1, (x) => x.out(2, msg(1), true, word(ID2)))
+      .in(1, reply(ID, msg(0)))
+      .recv(msg(0), 1, { replyTo: 0, requestId: ID });
+    expect(requesterModel(stale.run('req0'))).toMatch(
+      /reply to request #0, but no reply with its id 80000007 had arrived while it was live/,
+    );
+    const twice = twoPipes()
+      .ctxSend(1, msg(0), 0, (x) => x.out(1, msg(0), true, word(ID)))
+      .in(1, reply(ID, msg(0)))
+      .recv(msg(0), 1, { replyTo: 0, requestId: ID })
+      .recv(msg(0), 1, { replyTo: 0, requestId: ID });
+    expect(requesterModel(twice.run('req0'))).toMatch(/twice/);
+  });
+
+  it('does not judge a pipe whose request may have been resent (RETRY-TIME ran out, unseen)', () => {
+    const b = new LogBuilder()
+      .attach(1)
+      .readyStep(1)
+      .ctxSend(1, msg(0), 0, (x) => x.out(1, msg(0), true, word(ID)))
+      .at(2_000_000)
+      .ctxSend(2, msg(1), 1, (x) => x.out(1, msg(1), true, word(ID2)));
+    expect(requesterModel(b.run('req0', { options: { retryUs: 1_000_000 } }))).toBeNull();
+    expect(requesterModel(b.run('req0', { options: { retryUs: 3_000_000 } }))).toMatch(/still carried/);
   });
 });

@@ -34,8 +34,14 @@ export type WireEvent =
   | { k: 'out'; t: number; pipe: number; header: Uint8Array; body: Uint8Array; readyAfter: boolean }
   /** A message arrived from the pipe (the whole payload, before the protocol reads its header). */
   | { k: 'in'; t: number; pipe: number; header: Uint8Array; body: Uint8Array }
-  /** The application (or a device) called sendMsg; `pipe`: the pipe the message names, if any. */
-  | { k: 'send'; t: number; header: Uint8Array; body: Uint8Array; pipe?: number }
+  /**
+   * The application (or a device) called sendMsg; `pipe`: the pipe the message names, if any;
+   * `ctx`: the context it sent on (1, 2, ... in the order the application opened them; absent: the
+   * socket itself, i.e. its default context).
+   */
+  | { k: 'send'; t: number; header: Uint8Array; body: Uint8Array; pipe?: number; ctx?: number }
+  /** The application closed context `ctx` (an id as in `send`). */
+  | { k: 'ctx-close'; t: number; ctx: number }
   /** A SUB's application subscribed or unsubscribed a topic (default context). */
   | { k: 'subscribe' | 'unsubscribe'; t: number; topic: Uint8Array }
   /** The application closed the socket. */
@@ -119,6 +125,26 @@ export function tapSocket(s: Socket, env: Env, conns: ConnWrites[] = []): WireTa
       });
       return sendMsg(msg);
     });
+  // Contexts the application opens: their sends and closes, under an id of their own.
+  let contexts = 0;
+  const openContext = s.openContext.bind(s);
+  s.openContext = () => {
+    const ctx = openContext();
+    const id = ++contexts;
+    const ctxSendMsg = ctx.sendMsg.bind(ctx);
+    ctx.sendMsg = (msg: Message) =>
+      stimulus(() => {
+        rec({ k: 'send', t: env.nowUs(), header: msg.header, body: msg.body, ctx: id });
+        return ctxSendMsg(msg);
+      });
+    const ctxClose = ctx.close.bind(ctx);
+    ctx.close = () =>
+      stimulus(() => {
+        rec({ k: 'ctx-close', t: env.nowUs(), ctx: id });
+        ctxClose();
+      });
+    return ctx;
+  };
   const close = s.close.bind(s);
   s.close = () =>
     stimulus(() => {
@@ -131,6 +157,14 @@ export function tapSocket(s: Socket, env: Env, conns: ConnWrites[] = []): WireTa
     stimulus(() => {
       rec({ k: 'in', t: env.nowUs(), pipe: pipe.id, header: msg.header, body: msg.body });
       pipeMessage(pipe, msg);
+    });
+  // A pipe went away: recorded before the protocol reacts (a REQ resends its request elsewhere
+  // within the call), so the log never shows the resend ahead of the loss that caused it.
+  const detach = protocol.detach.bind(protocol);
+  protocol.detach = (pipe: Pipe) =>
+    stimulus(() => {
+      rec({ k: 'detach', t: env.nowUs(), pipe: pipe.id });
+      detach(pipe);
     });
   // The socket's entry, not the protocol's: after the protocol has sent what it queued, the socket
   // may hand a waiting sender's message straight to the pipe (WRITEQ-LEN 0), within the same step.
@@ -181,9 +215,9 @@ export function tapSocket(s: Socket, env: Env, conns: ConnWrites[] = []): WireTa
           local: pipe.localAddress,
           remote: pipe.remoteAddress,
         });
-      } else {
-        stimulus(() => rec({ k: 'detach', t: env.nowUs(), pipe: pipe.id }));
       }
+      // 'detached' comes after the protocol handled the loss: the detach is recorded at the
+      // protocol's detach() instead (below), before what the protocol does about it.
     },
   };
 }

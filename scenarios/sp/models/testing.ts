@@ -80,6 +80,19 @@ export class LogBuilder {
     this.step();
     return this;
   }
+  /** A send on context `ctx` (as the tap numbers contexts), with its workload index. */
+  ctxSend(ctx: number, body: Uint8Array, index: number, then?: (b: LogBuilder) => void): this {
+    this.events.push({ k: 'send', t: this.t, header: EMPTY, body, ctx });
+    this.sends.push({ mayVanish: false, goneAtUs: null, index });
+    then?.(this);
+    this.step();
+    return this;
+  }
+  ctxClose(ctx: number): this {
+    this.events.push({ k: 'ctx-close', t: this.t, ctx });
+    this.step();
+    return this;
+  }
   out(pipe: number, body: Uint8Array, readyAfter = false, header = EMPTY): this {
     this.events.push({ k: 'out', t: this.t, pipe, header, body, readyAfter });
     return this;
@@ -124,7 +137,15 @@ export class LogBuilder {
       firstSend: 0,
       sends: this.sends,
       received: this.received,
-      options: { writeQ: 4, readQ: 4, bestEffort: false, ttl: 8, polyamorous: false, ...o.options },
+      options: {
+        writeQ: 4,
+        readQ: 4,
+        bestEffort: false,
+        ttl: 8,
+        polyamorous: false,
+        retryUs: 60_000_000,
+        ...o.options,
+      },
       ranToEnd: o.ranToEnd ?? true,
     };
   }
