@@ -209,3 +209,30 @@ describe('a pipe whose connection breaks', () => {
     expect(reasons[0]).toMatch(/^ErrConnReset: transport: /);
   });
 });
+
+describe('REQ0 close with requests of several contexts', () => {
+  it('fails a request still queued behind a busy pipe with ErrClosed, never sending it while the contexts close', async () => {
+    // Closing context 1 frees the only pipe; the close must not hand it context 2's queued request
+    // (found on real sockets by impolite.close-fails-pending: the send ended accepted after close).
+    const { a, b, drive } = lab('req-close-contexts');
+    const r = await drive(async () => {
+      const req = openReq0(a);
+      await req.listen('tcp://a:5555');
+      const peer = await rawPeer(b, 'tcp://a:5555', 0x31);
+      await a.sleep(10 * MS);
+      const c1 = req.openContext();
+      const c2 = req.openContext();
+      const first = code(c1.send(text('one')));
+      await a.sleep(1 * MS);
+      const second = code(c2.send(text('two')));
+      await a.sleep(1 * MS);
+      const closing = req.close();
+      const codes = [await first, await second];
+      await closing;
+      await a.sleep(10 * MS);
+      return { codes, frames: peer.frames.map((f) => str(f.subarray(4))) };
+    });
+    expect(r.codes).toEqual(['ok', 'ErrClosed']);
+    expect(r.frames).toEqual(['one']);
+  });
+});

@@ -147,6 +147,9 @@ export class Req0 implements ProtocolImpl {
   }
 
   pumpSend(): void {
+    // A closing socket sends nothing more: closing one context frees its pipe, and the requests
+    // of the contexts not closed yet must fail with ErrClosed, not go out (and count as sent).
+    if (this.socket.closed) return;
     while (this.sendQueue.length > 0) {
       const pipe = this.pickPipe();
       if (pipe === undefined) return;

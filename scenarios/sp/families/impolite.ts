@@ -340,6 +340,18 @@ function deliveredFrom(
   return got;
 }
 
+/** How many pipes the socket's last incarnation had attached just before `atUs` (its wire log). */
+function pipesAttachedAt(o: SocketObs, atUs: number): number {
+  const log = o.wire[o.wire.length - 1];
+  let n = 0;
+  for (const e of log?.events ?? []) {
+    if (e.t >= atUs) break;
+    if (e.k === 'attach') n++;
+    else if (e.k === 'detach') n--;
+  }
+  return n;
+}
+
 defineCheck({
   id: 'impolite.linger-delivers',
   kind: 'always',
@@ -357,6 +369,9 @@ defineCheck({
       if (linger <= 0 || io.closeEndedAtUs - io.closeCalledAtUs >= linger) continue;
       // Peers that went away (closed) before the close had their share cut off: not judged.
       if (peersOf(s, spec).some((p) => p.closeAtUs !== undefined)) continue;
+      // No pipe at the close (on a loaded machine the peers may not have connected yet): there
+      // is no transport to drain to, the close drops the queue at once, and nothing is promised.
+      if (pipesAttachedAt(o!, io.closeCalledAtUs) === 0) continue;
       judged++;
       const got = deliveredFrom(s, obs, spec, (n, i) => ctx.payloadOf(n, i));
       const lost = o!.sent.filter((r) => r.acceptedAtUs !== null && !got.has(r.index)).map((r) => r.index);
