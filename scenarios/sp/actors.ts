@@ -64,6 +64,7 @@ import type {
 } from './checks.js';
 import type { RawPeerSpec, Scenario, ScenarioProtocol, SocketSpec } from './model.js';
 import { tapSocket, WIRE_LOG_MAX_EVENTS, type ConnWrites, type WireTap } from './models/tap.js';
+import { scenarioOption } from './reference.js';
 
 /** Opens a socket of a protocol with the given parts (the museum may open a subclass instead). */
 export type SocketOpener = (env: Env, options: SocketOptions) => Socket;
@@ -1244,10 +1245,17 @@ export function scheduledUntilUs(scenario: Scenario): number {
     if (s.app.stallAtUs !== undefined) until = Math.max(until, s.app.stallAtUs + (s.app.stallUs ?? 0));
     if (s.app.unsubscribeAtUs !== undefined) until = Math.max(until, s.app.unsubscribeAtUs);
   }
-  for (const p of scenario.rawPeers)
-    until = Math.max(
-      until,
-      p.script.reduce((t, step) => t + step.afterUs, p.startUs),
-    );
+  for (const p of scenario.rawPeers) {
+    const last = p.script.reduce((t, step) => t + step.afterUs, p.startUs);
+    until = Math.max(until, last);
+    // A peer that never completes its 8-byte header nor closes is cut by its listener's
+    // HANDSHAKE-TIMEOUT: that cut is part of what the scenario sets up (the handshake family
+    // judges it), so a real run waits for it too.
+    const written = p.script.reduce((n, step) => n + ('write' in step ? step.write.length / 2 : 0), 0);
+    if (written >= 8 || p.script.some((step) => 'action' in step)) continue;
+    for (const spec of scenario.sockets)
+      if (spec.listen.includes(p.dial))
+        until = Math.max(until, last + scenarioOption(spec, 'HANDSHAKE-TIMEOUT'));
+  }
   return until;
 }
