@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ForwardingEnv, type Env, type StreamConn } from '../impl/runtime/env.js';
+import type { FaultRecord } from '../sim/fault-plan.js';
 import type { End } from '../sim/net/end.js';
 import type { Network } from '../sim/net.js';
 import { runProperty } from './catalog.js';
@@ -16,6 +17,7 @@ import {
   evaluateChecks,
   eventsInOrderViolation,
   linkModelViolation,
+  partitionsViolation,
   evaluateImplicitChecks,
   implicitChecks,
   SELF_CHECK_IDS,
@@ -30,7 +32,13 @@ import { replayCase } from './property.js';
 import { runScenario, runScenarioOn, simSubstrate } from './runner.js';
 import type { AnyStack, StackRun } from './stack.js';
 
-const SELF = ['sim.time-monotonic', 'sim.bytes-conserved', 'sim.events-in-order', 'sim.link-model'];
+const SELF = [
+  'sim.time-monotonic',
+  'sim.bytes-conserved',
+  'sim.events-in-order',
+  'sim.link-model',
+  'sim.partitions-respected',
+];
 
 function calm(checks?: string[]): ReturnType<typeof defineEchoScenario> {
   return defineEchoScenario({
@@ -76,6 +84,8 @@ const cleanAudit = (): SimAudit => ({
     firstOverfull: null,
     overRetransmitted: 0,
     firstOverRetransmitted: null,
+    heldTotal: 0,
+    holds: [],
   },
 });
 
@@ -155,6 +165,68 @@ describe('self-check verdicts', () => {
     );
   });
 
+  it('sim.partitions-respected judges each hold against the partitions of the plan in force', () => {
+    const plan = {
+      faults: {
+        version: 1,
+        faults: [
+          { kind: 'partition', atUs: 1000, a: ['cli'], b: ['srv'], oneWay: true, forUs: 5000 },
+          { kind: 'partition', atUs: 20_000, a: ['x'], b: ['cli', 'srv'], forUs: 1000 },
+        ],
+      },
+    };
+    const rec = (id: number, startUs: number, endUs: number | null): FaultRecord => ({
+      id,
+      kind: 'partition',
+      status: endUs === null ? 'active' : 'ended',
+      dueUs: startUs,
+      startUs,
+      endUs,
+      matchedConns: null,
+      detail: `partition ${id}`,
+    });
+    const records = [rec(0, 1000, 6000), rec(1, 20_000, 21_000)];
+    const held = (...holds: { from: string; to: string; atUs: number }[]): SimAudit => {
+      const a = cleanAudit();
+      a.links = { ...a.links, heldTotal: holds.length, holds };
+      return a;
+    };
+    // The cut direction, within the partition's time; both ways of the two-way one.
+    expect(
+      partitionsViolation(
+        plan,
+        held(
+          { from: 'cli', to: 'srv', atUs: 1000 },
+          { from: 'cli', to: 'srv', atUs: 6000 },
+          { from: 'srv', to: 'x', atUs: 20_500 },
+          { from: 'x', to: 'cli', atUs: 20_500 },
+        ),
+        records,
+      ),
+    ).toBeNull();
+    // The way a one-way partition leaves open.
+    expect(partitionsViolation(plan, held({ from: 'srv', to: 'cli', atUs: 2000 }), records)).toBe(
+      'traffic from srv to cli was held for a partition at 2000 us, yet no partition of the plan cut that ' +
+        'direction then (in force: partition 0)',
+    );
+    // After the heal, and with no partition at all.
+    expect(partitionsViolation(plan, held({ from: 'cli', to: 'srv', atUs: 6001 }), records)).toMatch(
+      /at 6001 us, yet .* \(none in force\)$/,
+    );
+    expect(
+      partitionsViolation({ faults: { version: 1, faults: [] } }, held({ from: 'a', to: 'b', atUs: 1 }), []),
+    ).toMatch(/none in force/);
+    // While a swizzle-clog is in force its holds are not judged.
+    const clog: FaultRecord = { ...rec(0, 0, 9000), kind: 'swizzle-clog' };
+    expect(
+      partitionsViolation(
+        { faults: { version: 1, faults: [{ kind: 'swizzle-clog' }] } },
+        held({ from: 'a', to: 'b', atUs: 5 }),
+        [clog],
+      ),
+    ).toBeNull();
+  });
+
   it('sim.link-model names each broken rule with its first occurrence', () => {
     expect(linkModelViolation(cleanAudit())).toBeNull();
     const bad = cleanAudit();
@@ -166,6 +238,8 @@ describe('self-check verdicts', () => {
       firstOverfull: { conn: 2, dir: 's>c', atUs: 1300, bytes: 70_000, capBytes: 65_536 },
       overRetransmitted: 1,
       firstOverRetransmitted: { conn: 4, dir: 'c>s', atUs: 900, retransmits: 9, max: 8 },
+      heldTotal: 0,
+      holds: [],
     };
     expect(linkModelViolation(bad)).toBe(
       '1 segment reached the receiver before their own delays had passed; first on connection 2 c>s at 1200 us, ' +
@@ -191,12 +265,14 @@ describe('self-check verdicts', () => {
       ['sim.bytes-conserved', 'always', 'pass'],
       ['sim.events-in-order', 'always', 'pass'],
       ['sim.link-model', 'always', 'pass'],
+      ['sim.partitions-respected', 'always', 'pass'],
     ]);
     expect(evaluateImplicitChecks(['sim.bytes-conserved'], ctx, true).map((c) => c.id)).toEqual([
       'stack.workload-completes',
       'sim.time-monotonic',
       'sim.events-in-order',
       'sim.link-model',
+      'sim.partitions-respected',
     ]);
     expect(SELF_CHECK_IDS).toEqual(SELF);
   });
@@ -222,6 +298,7 @@ describe('self-checks in scenario runs', () => {
       ['sim.time-monotonic', 'pass'],
       ['sim.events-in-order', 'pass'],
       ['sim.link-model', 'pass'],
+      ['sim.partitions-respected', 'pass'],
     ]);
   });
 

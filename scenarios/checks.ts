@@ -5,6 +5,7 @@
  * or not the scenario names them, with sim.events-in-order and sim.link-model). The types live in scenarios/stack.ts; a stack defines its own
  * checks in its lab folder and hands them over through StackCore.checks().
  */
+import type { FaultPlan, FaultRecord } from '../sim/fault-plan.js';
 import { describeAccount, linkAuditViolation } from '../sim/net.js';
 import { describePending } from './actions.js';
 import type { CheckContext, CheckDef, CheckResult, CheckVerdict, SimAudit } from './stack.js';
@@ -87,6 +88,40 @@ export function linkModelViolation(audit: SimAudit): string | null {
   return linkAuditViolation(audit.links);
 }
 
+/**
+ * sim.partitions-respected: every time the network held a direction's traffic for a partition,
+ * the fault plan had a partition in force that cuts that direction: from its a side to its b side,
+ * or back when it is not one-way. Judged from the plan's own steps and the run's fault records,
+ * never from the network's partition table (the thing judged). Holds while a swizzle-clog step is
+ * in force are not judged (its cuts change host by host, in an order drawn at run time).
+ */
+export function partitionsViolation(
+  scenario: unknown,
+  audit: SimAudit,
+  records: readonly FaultRecord[],
+): string | null {
+  const steps = (scenario as { faults?: Partial<FaultPlan> } | null)?.faults?.faults ?? [];
+  const active = (r: FaultRecord, t: number): boolean =>
+    r.startUs !== null && r.startUs <= t && (r.endUs === null || t <= r.endUs);
+  for (const h of audit.links.holds) {
+    if (records.some((r) => r.kind === 'swizzle-clog' && active(r, h.atUs))) continue;
+    const cut = records.some((r, i) => {
+      const step = steps[i];
+      if (r.kind !== 'partition' || step?.kind !== 'partition' || !active(r, h.atUs)) return false;
+      if (step.a.includes(h.from) && step.b.includes(h.to)) return true;
+      return step.oneWay !== true && step.b.includes(h.from) && step.a.includes(h.to);
+    });
+    if (!cut) {
+      const inForce = records
+        .filter((r) => r.kind === 'partition' && active(r, h.atUs))
+        .map((r) => r.detail)
+        .join('; ');
+      return `traffic from ${h.from} to ${h.to} was held for a partition at ${h.atUs} us, yet no partition of the plan cut that direction then (${inForce === '' ? 'none in force' : `in force: ${inForce}`})`;
+    }
+  }
+  return null;
+}
+
 /** The simulator's self-checks: judged on every simulated run, named by the scenario or not. */
 const SELF_CHECKS: readonly CheckDef<unknown, unknown>[] = [
   {
@@ -150,6 +185,21 @@ const SELF_CHECKS: readonly CheckDef<unknown, unknown>[] = [
             'no segment early, no receive buffer over its size, no segment over the retransmission bound',
           ),
   },
+  {
+    id: 'sim.partitions-respected',
+    kind: 'always',
+    requirement:
+      "the network holds a direction's traffic only while a partition of the fault plan cuts that direction " +
+      '(a to b, and b to a unless it is one-way)',
+    ref: null,
+    evaluate: (s: unknown, _o: unknown, ctx: CheckContext) =>
+      ctx.sim === undefined
+        ? NOT_SIMULATED
+        : verdict(
+            partitionsViolation(s, ctx.sim, ctx.faults),
+            'every hold covered by a partition of the plan that cuts its direction',
+          ),
+  },
 ];
 
 /** Ids of the simulator's self-checks, in the order the runner appends them. */
@@ -201,8 +251,11 @@ export function evaluateImplicitChecks(
   named: readonly string[],
   ctx: CheckContext,
   simulated: boolean,
+  faults?: FaultPlan,
 ): CheckResult[] {
-  return evaluateChecks(new Map(), { checks: implicitChecks(named, simulated) }, undefined, ctx);
+  // The fault plan rides along for sim.partitions-respected, which judges holds against its steps.
+  const scenario = { checks: implicitChecks(named, simulated), ...(faults !== undefined ? { faults } : {}) };
+  return evaluateChecks(new Map(), scenario, undefined, ctx);
 }
 
 /** A check by id among a stack's checks and the engine's. */

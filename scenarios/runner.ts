@@ -253,7 +253,7 @@ function checkPhase<S extends Scenario, O, C extends CheckContext>(
   };
   const ctx = actors.context(base);
   const checks = evaluateChecks(stack.checks(), scenario, actors.observations, ctx);
-  checks.push(...evaluateImplicitChecks(scenario.checks, base, audit !== undefined));
+  checks.push(...evaluateImplicitChecks(scenario.checks, base, audit !== undefined, scenario.faults));
   return {
     traceHash: run.traceHash,
     events: run.events,

@@ -72,6 +72,7 @@ describe('scenario engine', () => {
       ['sim.bytes-conserved', 'pass'],
       ['sim.events-in-order', 'pass'],
       ['sim.link-model', 'pass'],
+      ['sim.partitions-respected', 'pass'],
     ]);
     expect(a.observations.sockets.server!.received).toHaveLength(4);
     expect(a.observations.sockets.client0!.dials.length).toBeGreaterThanOrEqual(1);
@@ -281,6 +282,7 @@ describe('scenario engine', () => {
       ['sim.bytes-conserved', 'pass'],
       ['sim.events-in-order', 'pass'],
       ['sim.link-model', 'pass'],
+      ['sim.partitions-respected', 'pass'],
     ]);
   });
 

@@ -176,7 +176,17 @@ export interface LinkAudit {
     retransmits: number;
     max: number;
   } | null;
+  /**
+   * Times a direction's traffic (a flow's next segment or FIN, a control packet) was held because
+   * the network judged its path cut by a partition; `holds` lists the first LINK_AUDIT_MAX_HOLDS
+   * of them, so a check can judge each against the fault plan (sim.partitions-respected).
+   */
+  heldTotal: number;
+  holds: { from: string; to: string; atUs: number }[];
 }
+
+/** Most partition holds a link audit lists (a bound, as every buffer: 1 000; heldTotal counts all). */
+export const LINK_AUDIT_MAX_HOLDS = 1_000;
 
 /** Where the network's flows report what the link audit watches (one per network). */
 export class LinkLedger {
@@ -188,6 +198,8 @@ export class LinkLedger {
     firstOverfull: null,
     overRetransmitted: 0,
     firstOverRetransmitted: null,
+    heldTotal: 0,
+    holds: [],
   };
 
   arrived(): void {
@@ -209,10 +221,16 @@ export class LinkLedger {
     this.a.firstOverRetransmitted ??= { conn, dir, atUs, retransmits, max };
   }
 
+  held(from: string, to: string, atUs: number): void {
+    this.a.heldTotal++;
+    if (this.a.holds.length < LINK_AUDIT_MAX_HOLDS) this.a.holds.push({ from, to, atUs });
+  }
+
   audit(): LinkAudit {
     const a = this.a;
     return {
       ...a,
+      holds: a.holds.map((h) => ({ ...h })),
       firstEarly: a.firstEarly === null ? null : { ...a.firstEarly },
       firstOverfull: a.firstOverfull === null ? null : { ...a.firstOverfull },
       firstOverRetransmitted: a.firstOverRetransmitted === null ? null : { ...a.firstOverRetransmitted },

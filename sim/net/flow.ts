@@ -102,6 +102,7 @@ export class Flow {
     while (this.sendQ.length > 0) {
       if (net.blocked(this.from.host.name, this.to.host.name)) {
         net.blockedFlows.add(this);
+        net.linkLedger.held(this.from.host.name, this.to.host.name, net.world.nowUs);
         return;
       }
       const window = this.recvCapBytes - this.inFlightBytes - this.recvQ.length;
@@ -119,6 +120,7 @@ export class Flow {
     if (this.finQueued && !this.finSent) {
       if (net.blocked(this.from.host.name, this.to.host.name)) {
         net.blockedFlows.add(this);
+        net.linkLedger.held(this.from.host.name, this.to.host.name, net.world.nowUs);
         return;
       }
       this.finSent = true;

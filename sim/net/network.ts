@@ -221,6 +221,7 @@ export class Network {
     const link = this.linkConfig(from, to);
     if (this.blocked(from, to)) {
       // Held until the partition heals (a SYN still times out on the connect timer meanwhile).
+      this.linkLedger.held(from, to, this.world.nowUs);
       this.healWaiters.push(() => this.sendControl(from, to, fate, index, fn, attempt));
       return;
     }

@@ -197,6 +197,7 @@ describe('framing/oversize on hand-written cases', () => {
             'sim.bytes-conserved': 'pass',
             'sim.events-in-order': 'pass',
             'sim.link-model': 'pass',
+            'sim.partitions-respected': 'pass',
           });
           const got = r.observations.sockets.server!.received.map((m) => [...m.body]);
           expect(got.slice(0, 3)).toEqual(BODIES.map((b) => [...b]));
@@ -477,6 +478,7 @@ describe('framing/bus on a hand-written line of three BUS sockets', () => {
       'sim.bytes-conserved': 'pass',
       'sim.events-in-order': 'pass',
       'sim.link-model': 'pass',
+      'sim.partitions-respected': 'pass',
     });
     expect(r.observations.sockets.middle!.received).toHaveLength(3);
     expect(r.observations.sockets.right!.received).toHaveLength(0);

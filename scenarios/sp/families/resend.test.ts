@@ -185,6 +185,7 @@ describe('survey checks on a hand-written scenario', () => {
       ['sim.bytes-conserved', 'pass'],
       ['sim.events-in-order', 'pass'],
       ['sim.link-model', 'pass'],
+      ['sim.partitions-respected', 'pass'],
     ]);
     const got = r.observations.sockets.server!.received;
     expect(got.map((x) => x.replyTo)).toEqual([0, 0, 1, 1, 2, 2]);
