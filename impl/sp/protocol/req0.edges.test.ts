@@ -1,0 +1,56 @@
+/**
+ * REQ0 edges the seed-2 mutation sample found untested: the message of a send deadline, and that a
+ * pipe carries one unanswered request at a time even after an answered (not yet received) request
+ * of another context is replaced.
+ */
+import { describe, expect, it } from 'vitest';
+import { SpError } from '../errors.js';
+import { code, lab, str, text } from '../testing/sim-lab.js';
+import { openRep0 } from './rep0.js';
+import { openReq0 } from './req0.js';
+
+const MS = 1000;
+
+describe('REQ0 send deadline', () => {
+  it('fails a request no pipe took with ErrSendTimeout naming the deadline', async () => {
+    const { a, drive } = lab('req0-send-deadline-msg');
+    const req = openReq0(a, { options: { 'SEND-DEADLINE': 5 * MS } });
+    const err = await drive(async () => {
+      try {
+        await req.send(text('q'));
+        return undefined;
+      } catch (e) {
+        return e;
+      }
+    });
+    expect(err).toBeInstanceOf(SpError);
+    expect((err as SpError).code).toBe('ErrSendTimeout');
+    expect((err as SpError).message).toBe('ErrSendTimeout: request not sent within 5000 us');
+  });
+});
+
+describe('REQ0 one unanswered request per pipe', () => {
+  it('keeps a pipe busy with a request when an answered request of another context is replaced', async () => {
+    const { a, b, drive } = lab('req0-busy-after-replace');
+    const rep = openRep0(a);
+    const req = openReq0(b);
+    const r = await drive(async () => {
+      await rep.listen('tcp://a:5555');
+      await req.dial('tcp://a:5555');
+      const c1 = req.openContext();
+      const c2 = req.openContext();
+      // c1's request is answered; its reply waits, unreceived, on c1.
+      await c1.send(text('A'));
+      expect(str(await rep.recv())).toBe('A');
+      await rep.send(text('a'));
+      await b.sleep(10 * MS);
+      // c2's request now occupies the only pipe; the server holds it unanswered.
+      await c2.send(text('B'));
+      expect(str(await rep.recv())).toBe('B');
+      // c1 sends again, replacing its answered request: the pipe is still B's, so C cannot go out.
+      c1.setOption('SEND-DEADLINE', 20 * MS);
+      return code(c1.send(text('C')));
+    });
+    expect(r).toBe('ErrSendTimeout');
+  });
+});
