@@ -377,7 +377,7 @@ export class StreamPipe implements Pipe {
     // An SpError's message already starts with its code ("ErrGarbled: ...").
     this.closeReason = error !== undefined ? error.message : reason;
     this.clearHandshakeTimer();
-    if (this.conn.state !== 'closed') this.conn.close();
+    this.conn.close(); // a no-op on a connection already closed (both runtimes)
     if (wasHandshaking) {
       this.events.onHandshake(
         this,
