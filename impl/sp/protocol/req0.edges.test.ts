@@ -54,3 +54,71 @@ describe('REQ0 one unanswered request per pipe', () => {
     expect(r).toBe('ErrSendTimeout');
   });
 });
+
+/** REQ with a request answered by no one: the server takes it, then closes (its pipe goes away). */
+async function lostRequest(
+  seed: string,
+  options: Record<string, unknown>,
+  waitRecv: boolean,
+): Promise<{ recv: string; message: string }> {
+  const { a, b, drive } = lab(seed);
+  return drive(async () => {
+    const rep = openRep0(a);
+    const req = openReq0(b, { options });
+    await rep.listen('tcp://a:5555');
+    await req.dial('tcp://a:5555');
+    await req.send(text('q'));
+    expect(str(await rep.recv())).toBe('q');
+    let pending: Promise<Uint8Array> | undefined;
+    if (waitRecv) pending = req.recv();
+    await rep.close();
+    await b.sleep(10 * MS);
+    try {
+      await (pending ?? req.recv());
+      return { recv: 'ok', message: '' };
+    } catch (e) {
+      return {
+        recv: e instanceof SpError ? e.code : String(e),
+        message: e instanceof SpError ? e.message : '',
+      };
+    }
+  });
+}
+
+describe('REQ0 when the pipe carrying a request goes away', () => {
+  it('FAIL-NO-PEERS: a waiting recv fails with ErrNoPeers when the last peer goes', async () => {
+    const r = await lostRequest('req0-last-peer', { 'FAIL-NO-PEERS': true }, true);
+    expect(r).toEqual({ recv: 'ErrNoPeers', message: 'ErrNoPeers: the last peer went away' });
+  });
+
+  it('without FAIL-NO-PEERS the request waits for another peer (the recv times out instead)', async () => {
+    const r = await lostRequest('req0-last-peer-off', { 'RECV-DEADLINE': 50 * MS }, true);
+    expect(r.recv).toBe('ErrRecvTimeout');
+  });
+
+  it('RETRY-TIME 0: the request fails with ErrCanceled naming it', async () => {
+    const r = await lostRequest('req0-retry-0', { 'RETRY-TIME': 0 }, true);
+    expect(r.recv).toBe('ErrCanceled');
+    expect(r.message).toMatch(/^ErrCanceled: request [0-9a-f]{8} lost with its pipe and RETRY-TIME is 0$/);
+  });
+
+  it('FAIL-NO-PEERS: a request nobody waits on survives the last peer and is answered by the next', async () => {
+    const { a, b, drive } = lab('req0-last-peer-no-waiter');
+    const got = await drive(async () => {
+      const rep = openRep0(a);
+      const req = openReq0(b, { options: { 'FAIL-NO-PEERS': true } });
+      await rep.listen('tcp://a:5555');
+      await req.dial('tcp://a:5555');
+      await req.send(text('q'));
+      expect(str(await rep.recv())).toBe('q');
+      await rep.close();
+      await b.sleep(10 * MS);
+      const rep2 = openRep0(a);
+      await rep2.listen('tcp://a:5555');
+      expect(str(await rep2.recv())).toBe('q'); // resent once the dialer is back
+      await rep2.send(text('r'));
+      return str(await req.recv());
+    });
+    expect(got).toBe('r');
+  });
+});
