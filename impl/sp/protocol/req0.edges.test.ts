@@ -122,3 +122,61 @@ describe('REQ0 when the pipe carrying a request goes away', () => {
     expect(got).toBe('r');
   });
 });
+
+describe('REQ0 timers and the pump after a request ends', () => {
+  it('a request queued under SEND-DEADLINE, sent in time, is not failed when the deadline passes', async () => {
+    const { a, b, drive } = lab('req0-send-deadline-cleared');
+    const r = await drive(async () => {
+      const req = openReq0(b, { options: { 'SEND-DEADLINE': 50 * MS } });
+      const sent = req.send(text('q')); // no peer yet: queued
+      const rep = openRep0(a);
+      await rep.listen('tcp://a:5555');
+      await req.dial('tcp://a:5555');
+      const sendCode = await code(sent);
+      expect(str(await rep.recv())).toBe('q');
+      await a.sleep(100 * MS); // past the send deadline
+      await rep.send(text('r'));
+      return { sendCode, reply: str(await req.recv()) };
+    });
+    expect(r).toEqual({ sendCode: 'ok', reply: 'r' });
+  });
+
+  it("a replaced request's send deadline does not fail the request that replaced it", async () => {
+    const { a, b, drive } = lab('req0-replaced-deadline');
+    const r = await drive(async () => {
+      const req = openReq0(b, { options: { 'SEND-DEADLINE': 50 * MS } });
+      const first = code(req.send(text('A'))); // queued: no peer yet
+      const second = code(req.send(text('B'))); // replaces A
+      const rep = openRep0(a);
+      await rep.listen('tcp://a:5555');
+      await req.dial('tcp://a:5555');
+      expect(str(await rep.recv())).toBe('B');
+      const reply = code(req.recv());
+      await a.sleep(100 * MS); // past A's deadline
+      await rep.send(text('b'));
+      return { first: await first, second: await second, reply: await reply };
+    });
+    expect(r).toEqual({ first: 'ErrCanceled', second: 'ok', reply: 'ok' });
+  });
+
+  it('closing a context frees its pipe for a request another context queued', async () => {
+    const { a, b, drive } = lab('req0-close-frees-pipe');
+    const r = await drive(async () => {
+      const rep = openRep0(a);
+      const req = openReq0(b);
+      await rep.listen('tcp://a:5555');
+      await req.dial('tcp://a:5555');
+      const c1 = req.openContext();
+      const c2 = req.openContext();
+      await c1.send(text('A'));
+      expect(str(await rep.recv())).toBe('A'); // the only pipe carries A, unanswered
+      c2.setOption('SEND-DEADLINE', 50 * MS);
+      const sent = code(c2.send(text('B'))); // waits for the pipe
+      await b.sleep(10 * MS);
+      c1.close();
+      const next = await rep.recv();
+      return { sent: await sent, next: str(next) };
+    });
+    expect(r).toEqual({ sent: 'ok', next: 'B' });
+  });
+});
