@@ -5,11 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SpError } from '../errors.js';
+import { rawPeer } from '../testing/raw-peer.js';
 import { code, lab, str, text } from '../testing/sim-lab.js';
 import { openRep0 } from './rep0.js';
 import { openReq0 } from './req0.js';
 
 const MS = 1000;
+const REP0 = 49;
 
 describe('REQ0 send deadline', () => {
   it('fails a request no pipe took with ErrSendTimeout naming the deadline', async () => {
@@ -178,5 +180,38 @@ describe('REQ0 timers and the pump after a request ends', () => {
       return { sent: await sent, next: str(next) };
     });
     expect(r).toEqual({ sent: 'ok', next: 'B' });
+  });
+});
+
+describe('REQ0 pipe choice', () => {
+  it('skips a free pipe still stalled by a large earlier request, for a ready one', async () => {
+    const { a, b, drive } = lab('req0-skip-stalled');
+    const r = await drive(async () => {
+      const req = openReq0(a, { options: { 'RETRY-TIME': 100 * MS, 'RECV-DEADLINE': 500 * MS } });
+      await req.listen('tcp://a:5555');
+      // Attach order: `live` first, then `stalled` (it never reads).
+      const live = await rawPeer(b, 'tcp://a:5555', REP0);
+      await a.sleep(1 * MS);
+      const stalled = await rawPeer(b, 'tcp://a:5555', REP0, true);
+      await a.sleep(1 * MS);
+      const answer = async (): Promise<string> => {
+        const i = live.frames.length;
+        while (live.frames.length === i) await b.sleep(1 * MS);
+        const f = live.frames[i]!;
+        live.sendFrame(new Uint8Array([...f.subarray(0, 4), ...text('ok')]));
+        return str(await req.recv());
+      };
+      await req.send(text('small')); // round-robin: to `live`
+      const r1 = await answer();
+      // Large: to `stalled`, whose transport takes only part of it; the pipe stays not ready.
+      await req.send(new Uint8Array(4 * 1024 * 1024));
+      // After RETRY-TIME it is resent on `live`; `stalled` is free again but still not ready.
+      const r2 = await answer();
+      // Round-robin now points at `stalled`: this request must go to `live` instead.
+      await req.send(text('third'));
+      const r3 = await answer();
+      return [r1, r2, r3, stalled.frames.length];
+    });
+    expect(r).toEqual(['ok', 'ok', 'ok', 0]);
   });
 });
