@@ -215,3 +215,36 @@ describe('REQ0 pipe choice', () => {
     expect(r).toEqual(['ok', 'ok', 'ok', 0]);
   });
 });
+
+describe('REQ0 send and recv bookkeeping', () => {
+  for (const options of [{ 'SEND-DEADLINE': 50 * MS }, { 'BEST-EFFORT': true }]) {
+    it(`a request that goes out at once resolves its send (${Object.keys(options)[0]})`, async () => {
+      const { a, b, drive } = lab(`req0-at-once-${Object.keys(options)[0]}`);
+      const r = await drive(async () => {
+        const rep = openRep0(a);
+        const req = openReq0(b, { options });
+        await rep.listen('tcp://a:5555');
+        await req.dial('tcp://a:5555');
+        const sent = await code(req.send(text('q')));
+        return { sent, got: str(await rep.recv()) };
+      });
+      expect(r).toEqual({ sent: 'ok', got: 'q' });
+    });
+  }
+
+  it('a reply that arrived before recv is taken once; the next recv has no request', async () => {
+    const { a, b, drive } = lab('req0-reply-once');
+    const r = await drive(async () => {
+      const rep = openRep0(a);
+      const req = openReq0(b);
+      await rep.listen('tcp://a:5555');
+      await req.dial('tcp://a:5555');
+      await req.send(text('q'));
+      await rep.recv();
+      await rep.send(text('r'));
+      await b.sleep(10 * MS); // the reply waits on the context
+      return { first: str(await req.recv()), second: await code(req.recv()) };
+    });
+    expect(r).toEqual({ first: 'r', second: 'ErrProtoState' });
+  });
+});
