@@ -6,7 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { RingSink } from '../../../sim/trace.js';
 import { openPair0 } from '../protocol/pair0.js';
+import { openPush0 } from '../protocol/pipeline.js';
+import { rawPeer } from '../testing/raw-peer.js';
 import { lab, str, text } from '../testing/sim-lab.js';
+
+const MS = 1000;
+const PULL0 = 0x51;
 
 describe('traced frames name their length field', () => {
   for (const [url, length] of [
@@ -58,5 +63,47 @@ describe('listener address', () => {
     expect(r.after).toMatch(/^tcp:\/\/a:\d+$/);
     expect(Number(r.after.split(':').pop())).toBeGreaterThan(0);
     expect(r.got).toBe('hi');
+  });
+});
+
+describe('closing a pipe with output still queued', () => {
+  it('LINGER runs out behind a stalled peer: the message still arrives whole, then the connection closes cleanly', async () => {
+    const { a, b, drive } = lab('pipe-close-flushes');
+    const big = new Uint8Array(2 * 1024 * 1024).fill(7);
+    const r = await drive(async () => {
+      const push = openPush0(a, { options: { LINGER: 10 * MS } });
+      await push.listen('tcp://a:5555');
+      const peer = await rawPeer(b, 'tcp://a:5555', PULL0, true); // reads nothing for now
+      await a.sleep(1 * MS);
+      await push.send(big);
+      await push.close(); // LINGER expires with most of the frame still in the pipe
+      const closedEarly = peer.closed();
+      peer.conn.resumeReading();
+      await b.sleep(5000 * MS);
+      return { closedEarly, frames: peer.frames.map((f) => f.length), closed: peer.closed() };
+    });
+    expect(r).toEqual({ closedEarly: null, frames: [big.length], closed: 'clean' });
+  });
+});
+
+describe('why a pipe closed', () => {
+  it("the peer's clean close is recorded as 'peer closed its side'", async () => {
+    const { a, b, world, drive } = lab('pipe-close-reason');
+    const ring = new RingSink(1000);
+    world.trace.addSink(ring);
+    await drive(async () => {
+      const s = openPair0(a);
+      const c = openPair0(b);
+      await s.listen('tcp://a:5555');
+      await c.dial('tcp://a:5555');
+      await a.sleep(1 * MS);
+      await c.close();
+      await a.sleep(10 * MS);
+    });
+    const reasons = ring
+      .events()
+      .filter((e) => e.kind === 'session-close')
+      .map((e) => (e as { reason?: string }).reason ?? 'own close');
+    expect(reasons.sort()).toEqual(['own close', 'peer closed its side']);
   });
 });
