@@ -6,12 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { RingSink } from '../../../sim/trace.js';
 import { openPair0 } from '../protocol/pair0.js';
-import { openPush0 } from '../protocol/pipeline.js';
+import { concatBytes } from '../../runtime/bytes.js';
+import { openPull0, openPush0 } from '../protocol/pipeline.js';
+import { encodeFrame } from '../wire/frames.js';
 import { rawPeer } from '../testing/raw-peer.js';
 import { lab, str, text } from '../testing/sim-lab.js';
 
 const MS = 1000;
 const PULL0 = 0x51;
+const PUSH0 = 0x50;
 
 describe('traced frames name their length field', () => {
   for (const [url, length] of [
@@ -105,5 +108,28 @@ describe('why a pipe closed', () => {
       .filter((e) => e.kind === 'session-close')
       .map((e) => (e as { reason?: string }).reason ?? 'own close');
     expect(reasons.sort()).toEqual(['own close', 'peer closed its side']);
+  });
+});
+
+describe('a paused pipe holds what it decoded', () => {
+  it('frames of one read beyond READQ-LEN wait in the pipe, then arrive in order', async () => {
+    const { a, b, drive } = lab('pipe-paused-holds');
+    const r = await drive(async () => {
+      const pull = openPull0(a, { options: { 'READQ-LEN': 2 } });
+      await pull.listen('tcp://a:5555');
+      const peer = await rawPeer(b, 'tcp://a:5555', PUSH0);
+      const names = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'];
+      peer.conn.write(concatBytes(names.map((s) => encodeFrame(text(s))))); // one read
+      await a.sleep(10 * MS);
+      const queued = pull.recvQ.length;
+      const got: string[] = [];
+      const depths: number[] = [];
+      for (let i = 0; i < names.length; i++) {
+        got.push(str(await pull.recv()));
+        depths.push(pull.recvQ.length); // taking one lets one held frame in: the queue stays bounded
+      }
+      return { queued, got, depths };
+    });
+    expect(r).toEqual({ queued: 2, got: ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'], depths: [2, 2, 2, 2, 1, 0] });
   });
 });
