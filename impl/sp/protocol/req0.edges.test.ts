@@ -4,6 +4,7 @@
  * of another context is replaced.
  */
 import { describe, expect, it } from 'vitest';
+import { RingSink } from '../../../sim/trace.js';
 import { SpError } from '../errors.js';
 import { rawPeer } from '../testing/raw-peer.js';
 import { code, lab, str, text } from '../testing/sim-lab.js';
@@ -246,5 +247,62 @@ describe('REQ0 send and recv bookkeeping', () => {
       return { first: str(await req.recv()), second: await code(req.recv()) };
     });
     expect(r).toEqual({ first: 'r', second: 'ErrProtoState' });
+  });
+});
+
+describe('REQ0 context close and garbage replies', () => {
+  it('closing a context fails its waiting recv with ErrClosed and cancels its request', async () => {
+    const { a, b, drive } = lab('req0-ctx-close');
+    const r = await drive(async () => {
+      const rep = openRep0(a);
+      const req = openReq0(b);
+      await rep.listen('tcp://a:5555');
+      await req.dial('tcp://a:5555');
+      const ctx = req.openContext();
+      await ctx.send(text('q'));
+      await rep.recv();
+      let message = '';
+      const recv = ctx.recv().catch((e: unknown) => {
+        message = e instanceof SpError ? e.message : String(e);
+        throw e;
+      });
+      ctx.close();
+      const recvCode = await code(recv);
+      // The request is gone: a late reply is dropped, and the pipe is free for another context.
+      await rep.send(text('late'));
+      const other = req.openContext();
+      await other.send(text('q2'));
+      return { recvCode, message, next: str(await rep.recv()) };
+    });
+    expect(r).toEqual({ recvCode: 'ErrClosed', message: 'ErrClosed: context closed', next: 'q2' });
+  });
+
+  it('GARBAGE-CLOSES-PIPE closes the pipe for a reply under 4 bytes, not for a 4-byte one without the top bit', async () => {
+    const { a, b, world, drive } = lab('req0-garbage-boundary');
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    const r = await drive(async () => {
+      const req = openReq0(a, { options: { 'GARBAGE-CLOSES-PIPE': true, 'RECONNECT-TIME': 10_000 * MS } });
+      await req.listen('tcp://a:5555');
+      const peer = await rawPeer(b, 'tcp://a:5555', REP0);
+      await a.sleep(1 * MS);
+      peer.sendFrame(Uint8Array.of(0, 0, 0, 1)); // 4 bytes, no top bit: dropped, pipe kept
+      await a.sleep(10 * MS);
+      const keptAfter4 = peer.closed();
+      peer.sendFrame(Uint8Array.of(0x80, 0, 0)); // 3 bytes: garbage, pipe closed
+      await a.sleep(10 * MS);
+      return { keptAfter4, closedAfter3: peer.closed() };
+    });
+    expect(r).toEqual({ keptAfter4: null, closedAfter3: 'ECONNRESET' });
+    const notes = ring
+      .events()
+      .filter((e) => e.kind === 'note')
+      .map((e) => String((e as { text?: string }).text));
+    expect(notes).toEqual(
+      expect.arrayContaining([
+        'sp req0: dropped a reply (no top bit)',
+        'sp req0: dropped a reply (shorter than 4 bytes)',
+      ]),
+    );
   });
 });
