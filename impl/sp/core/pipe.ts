@@ -171,7 +171,9 @@ export class StreamPipe implements Pipe {
   }
 
   get ready(): boolean {
-    return this.stateValue === 'open' && !this.closing && this.outHead === this.out.length;
+    // A closing pipe is never ready: close() closes at once when nothing is queued, else waits for
+    // the queue, which keeps `ready` false until the flush that closes it.
+    return this.stateValue === 'open' && this.outHead === this.out.length;
   }
 
   /** Sends our header at once (both sides send without waiting, as the SP TCP mapping says) and waits for the peer's. */
@@ -377,7 +379,7 @@ export class StreamPipe implements Pipe {
     // An SpError's message already starts with its code ("ErrGarbled: ...").
     this.closeReason = error !== undefined ? error.message : reason;
     this.clearHandshakeTimer();
-    if (this.conn.state !== 'closed') this.conn.close();
+    this.conn.close(); // a no-op on a connection already closed (both runtimes)
     if (wasHandshaking) {
       this.events.onHandshake(
         this,

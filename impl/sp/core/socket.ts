@@ -240,11 +240,12 @@ export class Socket {
    * @internal A pipe can take a message: the protocol sends what is queued, then, with the queue
    * empty, a waiting sender's message may go straight to it (WRITEQ-LEN 0: nothing is queued, so
    * the protocol's pump alone never calls refillSendQ and the sender would wait forever; found by
-   * the edge draws of the backpressure family).
+   * the edge draws of the backpressure family). With messages still queued, refill only tops the
+   * queue up to WRITEQ-LEN, which the protocol's own refillSendQ calls already did: no test is needed.
    */
   pipeReady(pipe: Pipe): void {
     this.protocol.pipeReady(pipe);
-    if (this.sendQ.length === 0) this.sendQueue.refill();
+    this.sendQueue.refill();
   }
 
   /** @internal */

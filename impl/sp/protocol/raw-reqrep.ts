@@ -18,7 +18,6 @@ class XReq0 implements ProtocolImpl {
   readonly extraOptions = [] as const;
   private readonly pipes: Pipe[] = [];
   private rr = 0;
-  droppedReplies = 0;
 
   constructor(private readonly socket: Socket) {
     this.info = protocolByName('req0')!;
@@ -58,10 +57,7 @@ class XReq0 implements ProtocolImpl {
 
   pipeMessage(pipe: Pipe, msg: Message): void {
     const body = msg.body;
-    if (body.length < 4) {
-      this.droppedReplies++;
-      return;
-    }
+    if (body.length < 4) return; // no header word to deliver it under: dropped
     this.socket.deliver(pipe, { header: body.subarray(0, 4), body: body.subarray(4), pipe });
   }
 }
@@ -71,8 +67,6 @@ class XRep0 implements ProtocolImpl {
   readonly extraOptions = ['TTL'] as const;
   private readonly byId = new Map<number, Pipe>();
   private readonly out = new Map<Pipe, Message[]>();
-  droppedRequests = 0;
-  discardedReplies = 0;
 
   constructor(private readonly socket: Socket) {
     this.info = protocolByName('rep0')!;
@@ -106,10 +100,7 @@ class XRep0 implements ProtocolImpl {
   pipeMessage(pipe: Pipe, msg: Message): void {
     // Our hop's word counts against TTL too: a chain of devices honours it.
     const split = splitBacktrace(msg.body, this.socket.getOption('TTL') - 1);
-    if (split === undefined) {
-      this.droppedRequests++;
-      return;
-    }
+    if (split === undefined) return; // no request id within TTL words: dropped
     this.socket.deliver(pipe, {
       header: concatBytes([encodeU32(pipe.id), split.header]),
       body: split.payload,
@@ -126,13 +117,11 @@ class XRep0 implements ProtocolImpl {
     const q = pipe !== undefined ? this.out.get(pipe) : undefined;
     if (pipe === undefined || q === undefined) {
       // Short header or unknown pipe: silently discarded, as mangos and nng do.
-      this.discardedReplies++;
       done.resolve();
       return done.promise;
     }
-    if (q.length >= Math.max(this.socket.getOption('WRITEQ-LEN'), 1)) {
-      this.discardedReplies++; // raw REP drops on backpressure rather than stall every requester
-    } else {
+    // Raw REP drops on backpressure rather than stall every requester.
+    if (q.length < Math.max(this.socket.getOption('WRITEQ-LEN'), 1)) {
       q.push({ header: new Uint8Array(0), body: all.subarray(4) });
       this.flush(pipe);
     }

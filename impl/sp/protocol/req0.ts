@@ -389,11 +389,8 @@ export class Req0 implements ProtocolImpl {
 
   closeContext(ctx: Context): void {
     const st = this.state(ctx);
+    // A waiting recv always has a request (recv without one fails at once): finish() fails both.
     if (st.req !== undefined) this.finish(st.req, 'ErrClosed', 'context closed');
-    if (st.recvWaiter !== undefined) {
-      st.recvWaiter.done.reject(spError('ErrClosed', 'context closed'));
-      st.recvWaiter = undefined;
-    }
   }
 }
 

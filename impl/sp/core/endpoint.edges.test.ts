@@ -1,0 +1,83 @@
+/**
+ * Dialer and listener edges the mutation sample found untested: the error a dial to an unknown
+ * host gets, the counters of connections and refused inproc pipes, and what a closing socket does
+ * with a connection still in its handshake.
+ */
+import { describe, expect, it } from 'vitest';
+import { openPair0 } from '../protocol/pair0.js';
+import { lab } from '../testing/sim-lab.js';
+
+const MS = 1000;
+
+describe('dialer', () => {
+  it('a synchronous dial to a host the network does not know is ErrBadAddr, with the reason', async () => {
+    const { a, drive } = lab('dial-unknown-host');
+    const r = await drive(async () => {
+      const s = openPair0(a, { options: { 'DIAL-ASYNCH': false } });
+      try {
+        await s.dial('tcp://nowhere:5555');
+        return 'ok';
+      } catch (e) {
+        return String((e as Error).message);
+      }
+    });
+    expect(r).toMatch(/^ErrBadAddr: dial tcp:\/\/nowhere:5555: .*no host named "nowhere"/);
+  });
+
+  it('counts the connections it made and the pipes attached', async () => {
+    const { a, b, drive } = lab('dialer-stats');
+    const r = await drive(async () => {
+      const s = openPair0(a);
+      await s.listen('tcp://a:5555');
+      const c = openPair0(b);
+      const d = c.newDialer('tcp://a:5555');
+      await d.dial();
+      return { ...d.stats };
+    });
+    expect(r).toEqual({ connections: 1, attached: 1, badHandshakes: 0, rejected: 0, badFrames: 0 });
+  });
+});
+
+describe('listener', () => {
+  it('counts an inproc pipe the socket refused (PAIR0 already has its peer)', async () => {
+    const { a, drive } = lab('listener-inproc-rejected');
+    const r = await drive(async () => {
+      const s = openPair0(a);
+      const l = s.newListener('inproc://p');
+      await l.listen();
+      await openPair0(a).dial('inproc://p');
+      await a.sleep(1 * MS);
+      await openPair0(a, { options: { 'DIAL-ASYNCH': true } }).dial('inproc://p');
+      await a.sleep(1 * MS);
+      return { ...l.stats };
+    });
+    expect(r).toMatchObject({ connections: 2, attached: 1, rejected: 1 });
+  });
+
+  it('a closing socket drops a connection still in its handshake at once', async () => {
+    const { a, b, drive } = lab('listener-close-handshaking');
+    const r = await drive(async () => {
+      const s = openPair0(a, { options: { LINGER: 1000 * MS, 'HANDSHAKE-TIMEOUT': 10_000 * MS } });
+      await s.listen('tcp://a:5555');
+      let closedAt: number | undefined;
+      b.connect('tcp://a:5555', (_err, conn) => {
+        // Sends no SP header: the pipe stays in its handshake.
+        conn?.setHandlers({
+          onData: () => {},
+          onEnd: () => conn.close(),
+          onClose: () => (closedAt = b.nowUs()),
+        });
+      });
+      await a.sleep(5 * MS);
+      const t0 = a.nowUs();
+      await s.close();
+      await a.sleep(50 * MS);
+      return closedAt === undefined
+        ? 'still open'
+        : closedAt - t0 < 20 * MS
+          ? 'closed at once'
+          : 'closed late';
+    });
+    expect(r).toBe('closed at once');
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * SUB's note when its receive queue is full names what it dropped: the oldest message (PREFER-NEW,
+ * the default), or the new one (PREFER-NEW false, or READQ-LEN 0: nothing queued to drop instead).
+ * (Seed-2 mutation survivors pubsub.ts:310.)
+ */
+import { describe, expect, it } from 'vitest';
+import { RingSink } from '../../../sim/trace.js';
+import { lab, text } from '../testing/sim-lab.js';
+import { openPub0, openSub0, openXSub0 } from './pubsub.js';
+
+const MS = 1000;
+
+async function fullQueueNotes(
+  seed: string,
+  options: Record<string, unknown>,
+  raw = false,
+): Promise<string[]> {
+  const { a, b, world, drive } = lab(seed);
+  const ring = new RingSink(10_000);
+  world.trace.addSink(ring);
+  await drive(async () => {
+    const pub = openPub0(a);
+    const sub = (raw ? openXSub0 : openSub0)(b, {
+      options: { ...(raw ? {} : { SUBSCRIBE: text('') }), ...options },
+    });
+    await pub.listen('tcp://a:5555');
+    await sub.dial('tcp://a:5555');
+    await a.sleep(1 * MS);
+    for (let i = 1; i <= 3; i++) await pub.send(text(`m${i}`));
+    await b.sleep(20 * MS);
+  });
+  return ring
+    .events()
+    .filter((e) => e.kind === 'note')
+    .map((e) => String((e as { text?: string }).text))
+    .filter((t) => t.includes('receive queue full'));
+}
+
+describe('SUB full-queue note', () => {
+  it('PREFER-NEW (default), READQ-LEN 1: drops the oldest', async () => {
+    expect(await fullQueueNotes('sub-full-oldest', { 'READQ-LEN': 1 })).toEqual([
+      'sp sub0: receive queue full, dropped the oldest message',
+      'sp sub0: receive queue full, dropped the oldest message',
+    ]);
+  });
+
+  it('PREFER-NEW false: drops the new message', async () => {
+    expect(await fullQueueNotes('sub-full-new', { 'READQ-LEN': 1, 'PREFER-NEW': false })).toEqual([
+      'sp sub0: receive queue full, dropped the new message',
+      'sp sub0: receive queue full, dropped the new message',
+    ]);
+  });
+
+  it('READQ-LEN 0 with PREFER-NEW: nothing is queued, so the new message is the one dropped', async () => {
+    expect(await fullQueueNotes('sub-full-zero', { 'READQ-LEN': 0 })).toEqual(
+      Array(3).fill('sp sub0: receive queue full, dropped the new message'),
+    );
+  });
+
+  it('XSUB names itself', async () => {
+    expect(await fullQueueNotes('xsub-full', { 'READQ-LEN': 1 }, true)).toEqual([
+      'sp xsub0: receive queue full, dropped the oldest message',
+      'sp xsub0: receive queue full, dropped the oldest message',
+    ]);
+  });
+});

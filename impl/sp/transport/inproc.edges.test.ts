@@ -1,0 +1,93 @@
+/**
+ * inproc lifecycle: closing one side closes its peer (the peer's session-close says why), and a
+ * closed listener gives its name back. (Seed-2 mutation survivors inproc.ts:40 and :168.)
+ */
+import { describe, expect, it } from 'vitest';
+import { RingSink } from '../../../sim/trace.js';
+import type { Pipe, PipeEvents } from '../core/pipe.js';
+import type { SpError } from '../errors.js';
+import { openPair0 } from '../protocol/pair0.js';
+import { code, lab, str, text } from '../testing/sim-lab.js';
+import { inprocDial, inprocListen } from './inproc.js';
+
+const MS = 1000;
+
+describe('inproc close', () => {
+  it("closes the peer's pipe too, which records 'peer closed', and frees a PAIR0 for a new peer", async () => {
+    const { a, world, drive } = lab('inproc-close-peer');
+    const ring = new RingSink(1000);
+    world.trace.addSink(ring);
+    const events: string[] = [];
+    const got = await drive(async () => {
+      const s = openPair0(a);
+      s.setPipeEventHook((ev) => {
+        events.push(ev);
+      });
+      await s.listen('inproc://x');
+      const c = openPair0(a);
+      await c.dial('inproc://x');
+      await a.sleep(1 * MS);
+      await c.close();
+      await a.sleep(1 * MS);
+      const c2 = openPair0(a);
+      await c2.dial('inproc://x');
+      await a.sleep(1 * MS);
+      await c2.send(text('second'));
+      return str(await s.recv());
+    });
+    expect(got).toBe('second');
+    expect(events).toEqual(['attaching', 'attached', 'detached', 'attaching', 'attached']);
+    const closes = ring
+      .events()
+      .filter((e) => e.kind === 'session-close')
+      .map((e) => (e as { reason?: unknown }).reason ?? 'clean');
+    expect(closes.sort()).toEqual(['clean', 'peer closed']);
+  });
+});
+
+describe('inproc abort', () => {
+  it('records the error as the reason on the aborting side and reports it to its owner', async () => {
+    const { a, drive } = lab('inproc-abort');
+    const closed: string[] = [];
+    const events = (side: string): PipeEvents => ({
+      onHandshake: () => undefined,
+      onMessage: () => undefined,
+      onReady: () => undefined,
+      onClose: (_p: Pipe, e: SpError | undefined) => closed.push(`${side}:${e?.code ?? 'clean'}`),
+    });
+    const r = await drive(async () => {
+      let listenerPipe: Pipe | undefined;
+      inprocListen(a, 'ab', {
+        env: a,
+        protocolId: 16,
+        peerProtocolId: 16,
+        accept: (make) => {
+          listenerPipe = make(2, events('listener'));
+        },
+      });
+      const pipe = inprocDial(a, 'ab', { protocolId: 16, peerProtocolId: 16 }, (make) =>
+        make(1, events('dialer')),
+      );
+      pipe.abort('ErrGarbled', 'bad frame');
+      await a.sleep(1 * MS);
+      return { ours: pipe.closeReason, theirs: listenerPipe?.closeReason, state: listenerPipe?.state };
+    });
+    expect(r).toEqual({ ours: 'ErrGarbled: bad frame', theirs: 'peer closed', state: 'closed' });
+    expect(closed.sort()).toEqual(['dialer:ErrGarbled', 'listener:clean']);
+  });
+});
+
+describe('inproc names', () => {
+  it('a closed listener gives its name back: dials are refused, a new listener may take it', async () => {
+    const { a, drive } = lab('inproc-name-freed');
+    const r = await drive(async () => {
+      const s = openPair0(a);
+      await s.listen('inproc://x');
+      await s.close();
+      const dial = await code(openPair0(a, { options: { 'DIAL-ASYNCH': false } }).dial('inproc://x'));
+      const again = await code(openPair0(a).listen('inproc://x'));
+      return { dial, again };
+    });
+    expect(r).toEqual({ dial: 'ErrConnRefused', again: 'ok' });
+  });
+});
