@@ -1,0 +1,76 @@
+/**
+ * Simulated streams: a zero-byte write is a no-op (no trace event, no partial-write draw spent),
+ * and a connect that timed out stays failed when the late SYN-ACK arrives.
+ */
+import { describe, expect, it } from 'vitest';
+import { Network } from '../net.js';
+import type { NetError, StreamConn } from '../stream.js';
+import { RingSink } from '../trace.js';
+import { World } from '../world.js';
+
+const MS = 1000;
+
+describe('zero-byte writes', () => {
+  /** Accepted counts of 20 writes of 1000 bytes (each preceded by an empty one if `empties`). */
+  async function run(empties: boolean): Promise<{ accepted: number[]; writes: string[] }> {
+    const world = new World({ seed: 'empty-write' });
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    const net = new Network(world, { conn: { partialWriteProbability: 0.5, sendBufferBytes: 1 << 20 } });
+    net.addHost('srv').env.listen(
+      'tcp://srv:80',
+      (c) => c.setHandlers({}),
+      () => undefined,
+    );
+    const accepted: number[] = [];
+    net.addHost('cli').env.connect('tcp://srv:80', (err, conn) => {
+      if (err !== undefined || conn === undefined) throw new Error('no connection');
+      conn.setHandlers({});
+      for (let i = 0; i < 20; i++) {
+        if (empties) expect(conn.write(new Uint8Array(0))).toBe(0);
+        accepted.push(conn.write(new Uint8Array(1000)));
+      }
+    });
+    await world.run({ untilUs: 1000 * MS });
+    const writes = ring
+      .events()
+      .filter((e) => e.kind === 'write')
+      .map((e) => `${e.offered}/${e.accepted}`);
+    return { accepted, writes };
+  }
+
+  it('returns 0, leaves no write event and does not shift the partial-write draws of later writes', async () => {
+    const plain = await run(false);
+    const withEmpties = await run(true);
+    expect(plain.accepted.some((n) => n < 1000)).toBe(true); // some writes were capped
+    expect(withEmpties.accepted).toEqual(plain.accepted);
+    expect(withEmpties.writes).toEqual(plain.writes);
+    expect(withEmpties.writes.every((w) => !w.startsWith('0/'))).toBe(true);
+  });
+});
+
+describe('connect timeout', () => {
+  it('a SYN-ACK that arrives after the timeout changes nothing: one ETIMEDOUT, no connection', async () => {
+    const world = new World({ seed: 'late-synack' });
+    const net = new Network(world, { link: { latency: { kind: 'constant', us: 10 * MS } } });
+    let accepts = 0;
+    net.addHost('srv').env.listen(
+      'tcp://srv:80',
+      () => accepts++,
+      () => undefined,
+    );
+    const calls: string[] = [];
+    net
+      .addHost('cli')
+      .env.connect(
+        'tcp://srv:80',
+        (err: NetError | undefined, conn: StreamConn | undefined) =>
+          calls.push(`${world.nowUs} ${err?.code ?? 'ok'} ${conn === undefined ? '-' : 'conn'}`),
+        { timeoutUs: 15 * MS },
+      );
+    await world.run({ untilUs: 1000 * MS });
+    expect(calls).toEqual([`${15 * MS} ETIMEDOUT -`]);
+    expect(accepts).toBe(0);
+    expect(net.connections()).toEqual([]);
+  });
+});
