@@ -38,6 +38,29 @@ describe('World: a finished world', () => {
   });
 });
 
+describe('World: sinks are closed once', () => {
+  it('a second close(), or close() after a failed run, does not close the sinks again', async () => {
+    let closes = 0;
+    const sink = { write: () => undefined, close: () => closes++ };
+    const w = new World({ seed: 1, trace: { sinks: [sink] } });
+    w.close();
+    w.close();
+    expect([w.state, closes]).toEqual(['closed', 1]);
+
+    const f = new World({ seed: 1, trace: { sinks: [sink] } });
+    f.post(
+      1,
+      () => {
+        throw new Error('boom');
+      },
+      undefined,
+    );
+    await expect(f.run()).rejects.toMatchObject({ code: 'ERR_EVENT_THREW' });
+    f.close();
+    expect([f.state, closes]).toEqual(['failed', 2]);
+  });
+});
+
 describe('World: timer events in the trace', () => {
   async function timerKinds(traceTimers: boolean | undefined): Promise<string[]> {
     const ring = new RingSink(100);
