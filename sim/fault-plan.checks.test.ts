@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SimError } from './errors.js';
-import { applyFaultPlan, drawSwarmPlan, parseFaultPlan, type FaultPlan } from './fault-plan.js';
+import {
+  applyFaultPlan,
+  drawSwarmPlan,
+  parseFaultPlan,
+  type ConnSelector,
+  type FaultPlan,
+} from './fault-plan.js';
+import type { LatencyModel } from './net-config.js';
 import { Network } from './net.js';
 import { Rng } from './rng.js';
 import { RingSink, type TraceEvent } from './trace.js';
@@ -148,5 +155,101 @@ describe('swarm partitions by mode', () => {
     expect(new Set(uniformSize)).toEqual(new Set([1, 2, 3, 4, 5, 6, 7]));
     expect(edge(uniformSize)).toBeGreaterThan(0.18);
     expect(edge(sizes.get('uniform_partition')!)).toBeLessThan(0.15);
+  });
+});
+
+describe('connection selectors', () => {
+  /** c1 and c2 each hold one connection to srv; then the plan's stalls count what they match. */
+  async function matched(selectors: (ConnSelector | ((names: Map<string, string>) => ConnSelector))[]) {
+    const { world, net } = net2('selectors', ['srv', 'c1', 'c2']);
+    net.host('srv').env.listen(
+      'tcp://srv:80',
+      (c) => c.setHandlers({}),
+      () => undefined,
+    );
+    for (const h of ['c1', 'c2']) net.host(h).env.connect('tcp://srv:80', () => undefined);
+    await world.run({ untilUs: 50 * MS });
+    const names = new Map(net.connections().map((c) => [c.clientHost, c.name]));
+    const applied = applyFaultPlan(net, {
+      version: 1,
+      faults: selectors.map((s) => ({
+        kind: 'stall-reads' as const,
+        atUs: 0,
+        conn: typeof s === 'function' ? s(names) : s,
+        side: 'both' as const,
+        forUs: MS,
+      })),
+    });
+    await world.run({ untilUs: 100 * MS });
+    return applied.records().map((r) => `${r.matchedConns} ${r.detail}`);
+  }
+
+  it('match on every field they name; an empty one matches all', async () => {
+    expect(
+      await matched([
+        { client: 'c1', server: 'srv' },
+        { client: 'c1', server: 'c2' },
+        { server: 'srv' },
+        (names) => ({ name: names.get('c2')! }),
+        { name: 'nope' },
+        {},
+      ]),
+    ).toEqual([
+      '1 client=c1,server=srv both side for 1ms: 1 conn(s)',
+      '0 client=c1,server=c2 both side for 1ms: 0 conn(s)',
+      '2 server=srv both side for 1ms: 2 conn(s)',
+      expect.stringMatching(/^1 name=c2>tcp:\/\/srv:80#\d+ both side for 1ms: 1 conn\(s\)$/),
+      '0 name=nope both side for 1ms: 0 conn(s)',
+      '2 all both side for 1ms: 2 conn(s)',
+    ]);
+  });
+});
+
+describe('link faults', () => {
+  it('describe every latency model they set', async () => {
+    const { world, net } = net2('latency-models');
+    const models: LatencyModel[] = [
+      { kind: 'uniform', minUs: MS, maxUs: 3 * MS },
+      { kind: 'exponential', minUs: MS, meanUs: 5 * MS },
+      {
+        kind: 'mixture',
+        fast: { kind: 'constant', us: MS },
+        slow: { kind: 'constant', us: 100 * MS },
+        slowProbability: 0.01,
+      },
+    ];
+    const applied = applyFaultPlan(net, {
+      version: 1,
+      faults: models.map((latency) => ({
+        kind: 'link' as const,
+        atUs: 0,
+        from: 'a',
+        to: 'b',
+        set: { latency },
+      })),
+    });
+    await world.run();
+    expect(applied.records().map((r) => r.detail)).toEqual([
+      'a<>b latency uniform(1ms..3ms)',
+      'a<>b latency exp(min 1ms, mean 5ms)',
+      'a<>b latency mix(1ms / 100ms p=0.01)',
+    ]);
+  });
+
+  it('a later fault on the same link restores what was in force when it began, not what an earlier one found', async () => {
+    const { world, net } = net2('link-base');
+    const slow: LatencyModel = { kind: 'constant', us: 50 * MS };
+    const set = { lossRate: 0.5 };
+    applyFaultPlan(net, {
+      version: 1,
+      faults: [
+        { kind: 'link', atUs: 0, from: 'a', to: 'b', set, forUs: 10 * MS },
+        { kind: 'link', atUs: 30 * MS, from: 'a', to: 'b', set, forUs: 10 * MS },
+      ],
+    });
+    world.post(20 * MS, () => net.setLink('a', 'b', { latency: slow }), undefined);
+    await world.run();
+    expect(net.linkConfig('a', 'b')).toMatchObject({ latency: slow, lossRate: 0 });
+    expect(net.linkConfig('b', 'a')).toMatchObject({ latency: slow, lossRate: 0 });
   });
 });
