@@ -253,3 +253,147 @@ describe('link faults', () => {
     expect(net.linkConfig('b', 'a')).toMatchObject({ latency: slow, lossRate: 0 });
   });
 });
+
+describe('faults undone around changes made by hand', () => {
+  /** The host events of host b as "tUs state", after running `plan` with `byHand` steps posted. */
+  async function hostEvents(plan: FaultPlan, byHand: [number, (net: Network) => void][]) {
+    const { world, net, ring } = net2('by-hand');
+    const applied = applyFaultPlan(net, plan);
+    for (const [atUs, fn] of byHand) world.post(atUs, () => fn(net), undefined);
+    await world.run();
+    const events = ring
+      .events()
+      .filter((e) => e.kind === 'host' && e.host === 'b')
+      .map((e) => `${e.tUs} ${(e as { state: string }).state}`);
+    return { events, state: net.host('b').state, records: applied.records() };
+  }
+
+  it('a pause that ends leaves a host resumed by hand, or paused again in a later incarnation, alone', async () => {
+    const pause: FaultPlan = { version: 1, faults: [{ kind: 'pause', atUs: 0, host: 'b', forUs: 100 * MS }] };
+    const resumed = await hostEvents(pause, [[50 * MS, (net) => net.host('b').resume()]]);
+    expect([resumed.state, resumed.events]).toEqual(['up', ['0 paused', '50000 resumed']]);
+    const repaused = await hostEvents(pause, [
+      [20 * MS, (net) => net.host('b').crash()],
+      [30 * MS, (net) => net.host('b').restart()],
+      [40 * MS, (net) => net.host('b').pause()],
+    ]);
+    expect(repaused.state).toBe('paused');
+    expect(repaused.events).toEqual(['0 paused', '20000 crashed', '30000 restarted', '40000 paused']);
+  });
+
+  it('a crash that ends restarts only the incarnation it crashed, and only if still down', async () => {
+    const crash: FaultPlan = {
+      version: 1,
+      faults: [{ kind: 'crash', atUs: 0, host: 'b', restartAfterUs: 50 * MS }],
+    };
+    const restarted = await hostEvents(crash, [[20 * MS, (net) => net.host('b').restart()]]);
+    expect([restarted.state, restarted.events]).toEqual(['up', ['0 crashed', '20000 restarted']]);
+    const crashedAgain = await hostEvents(crash, [
+      [20 * MS, (net) => net.host('b').restart()],
+      [30 * MS, (net) => net.host('b').crash()],
+    ]);
+    expect(crashedAgain.state).toBe('crashed');
+    expect(crashedAgain.events).toEqual(['0 crashed', '20000 restarted', '30000 crashed']);
+  });
+
+  it('a crash ends the pause of its host, a restart ends its pause or crash: their records say when', async () => {
+    const { records } = await hostEvents(
+      {
+        version: 1,
+        faults: [
+          { kind: 'pause', atUs: 0, host: 'b', forUs: 100 * MS },
+          { kind: 'crash', atUs: 10 * MS, host: 'b', restartAfterUs: 100 * MS },
+          { kind: 'restart', atUs: 20 * MS, host: 'b' },
+          { kind: 'pause', atUs: 30 * MS, host: 'b', forUs: 100 * MS },
+          { kind: 'restart', atUs: 40 * MS, host: 'b' },
+        ],
+      },
+      [],
+    );
+    expect(records.map((r) => `${r.kind} ${r.status} ${r.startUs}..${r.endUs}`)).toEqual([
+      'pause ended 0..10000',
+      'crash ended 10000..20000',
+      'restart ended 20000..20000',
+      'pause ended 30000..40000',
+      'restart ended 40000..40000',
+    ]);
+  });
+
+  it('a partition healed by hand ends quietly at its own time', async () => {
+    const { world, net } = net2('healed-by-hand');
+    const applied = applyFaultPlan(net, {
+      version: 1,
+      faults: [{ kind: 'partition', atUs: 0, a: ['a'], b: ['b'], forUs: 10 * MS }],
+    });
+    world.post(5 * MS, () => net.heal(), undefined);
+    await world.run();
+    expect(applied.records()[0]).toMatchObject({ status: 'ended', endUs: 10 * MS });
+  });
+});
+
+describe('stall-reads', () => {
+  /** When srv's handler sees the bytes cli writes at 30 ms, under the plan's stalls (steps at absolute times). */
+  async function readAtUs(
+    stalls: { atUs: number; side: 'client' | 'server' | 'both'; forUs: number }[],
+    resetAtUs?: number,
+  ) {
+    const { world, net } = net2('stalls', ['srv', 'cli']);
+    const seen: number[] = [];
+    net.host('srv').env.listen(
+      'tcp://srv:80',
+      (c) => c.setHandlers({ onData: () => seen.push(world.nowUs) }),
+      () => undefined,
+    );
+    net.host('cli').env.connect('tcp://srv:80', (err, c) => {
+      if (err !== undefined || c === undefined) return;
+      c.setHandlers({});
+      world.post(30 * MS - world.nowUs, () => c.write(new Uint8Array(10)), undefined);
+    });
+    applyFaultPlan(net, {
+      version: 1,
+      faults: stalls.map((s) => ({ kind: 'stall-reads' as const, conn: 'all' as const, ...s })),
+    });
+    if (resetAtUs !== undefined)
+      world.post(resetAtUs, () => net.connections().forEach((c) => net.resetConnection(c.id)), undefined);
+    await world.run({ untilUs: 1000 * MS });
+    return seen;
+  }
+
+  it('overlapping stalls of a side end when the last of them ends', async () => {
+    expect(await readAtUs([])).toEqual([31 * MS]);
+    const both = { atUs: 20 * MS, side: 'both' as const, forUs: 80 * MS };
+    expect(await readAtUs([both, { atUs: 25 * MS, side: 'server', forUs: 10 * MS }])).toEqual([100 * MS]);
+    expect(await readAtUs([both, { atUs: 25 * MS, side: 'client', forUs: 10 * MS }])).toEqual([100 * MS]);
+    expect(
+      await readAtUs([
+        { atUs: 20 * MS, side: 'server', forUs: 80 * MS },
+        { atUs: 25 * MS, side: 'server', forUs: 10 * MS },
+      ]),
+    ).toEqual([100 * MS]);
+  });
+
+  it('a stall of a connection reset meanwhile ends quietly', async () => {
+    expect(await readAtUs([{ atUs: 20 * MS, side: 'both', forUs: 80 * MS }], 50 * MS)).toEqual([]);
+  });
+});
+
+describe('swizzle-clog after healAllAt', () => {
+  it('clogs and unclogs nothing more once healed', async () => {
+    const { world, net, ring } = net2('swizzle-heal', ['a', 'b', 'c']);
+    const applied = applyFaultPlan(net, {
+      version: 1,
+      faults: [{ kind: 'swizzle-clog', atUs: 0, hosts: ['a', 'b', 'c'], stepUs: 10 * MS, forUs: 10 * MS }],
+    });
+    applied.healAllAt(5 * MS);
+    const blocked: boolean[] = [];
+    world.post(
+      25 * MS,
+      () => blocked.push(net.blocked('b', 'a') || net.blocked('c', 'a') || net.blocked('b', 'c')),
+      undefined,
+    );
+    await world.run();
+    expect(blocked).toEqual([false]);
+    const notes = ring.events().filter((e) => e.kind === 'note' && /swizzle-clog/.test(String(e.text)));
+    expect(notes.map((e) => e.tUs)).toEqual([0]);
+  });
+});
