@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SimError } from './errors.js';
-import { parseFaultPlan, simulatorUnsupported } from './fault-plan.js';
+import { parseFaultPlan, parseFaultPlanText, simulatorUnsupported } from './fault-plan.js';
 
 const refusal = (plan: unknown): string => {
   try {
@@ -305,5 +305,66 @@ describe('parseFaultPlan normalizes a well-formed step', () => {
       expect(simulatorUnsupported(plan)).toBe('proxy: settings of the fault proxy; the simulator has none');
     }
     expect(parseFaultPlan({ version: 1, faults: [] })).toStrictEqual({ version: 1, faults: [] });
+  });
+});
+
+describe('parseFaultPlanText: where malformed JSON goes wrong', () => {
+  const where = (text: string): string => {
+    try {
+      parseFaultPlanText(text);
+      return 'ok';
+    } catch (e) {
+      if (!(e instanceof SimError)) return String(e);
+      expect(e.cause).toBeInstanceOf(SyntaxError);
+      // The engine's own wording follows in parentheses; it differs between engines.
+      return e.message.replace(/^ERR_BAD_ARGUMENT: plan: malformed JSON: /, '').replace(/ \(.*\)$/s, '');
+    }
+  };
+  it.each([
+    ['   ', 'expected a value, got end of text at line 1, column 4'],
+    ['{', 'expected a property name in double quotes, got end of text at line 1, column 2'],
+    ['{"a" 1}', 'expected ":" after a property name, got "1" at line 1, column 6'],
+    ['{"a":1,}', 'expected a property name in double quotes, got "}" at line 1, column 8'],
+    ['{"a":1 "b":2}', 'expected "," or "}" in an object, got "\\"" at line 1, column 8'],
+    ['[1,2', 'expected "," or "]" in an array, got end of text at line 1, column 5'],
+    ['[1 2]', 'expected "," or "]" in an array, got "2" at line 1, column 4'],
+    ['[1,]', 'expected a value, got "]" at line 1, column 4'],
+    ['"abc', 'unterminated string at line 1, column 5'],
+    ['"a\\qb"', 'bad escape in string at line 1, column 3'],
+    ['{"x": "\\u12"}', 'bad escape in string at line 1, column 8'],
+    ['"a\u0001b"', 'control character in string at line 1, column 3'],
+    ['tru', 'unexpected "t" at line 1, column 1'],
+    ['nul', 'unexpected "n" at line 1, column 1'],
+    ['fals', 'unexpected "f" at line 1, column 1'],
+    ['-', 'unexpected "-" at line 1, column 1'],
+    ['01', 'unexpected "1" after the end of the plan at line 1, column 2'],
+    ['[9 1]', 'expected "," or "]" in an array, got "1" at line 1, column 4'],
+    ['[-a1]', 'unexpected "-" at line 1, column 2'],
+    ['{"a b": 1,}', 'expected a property name in double quotes, got "}" at line 1, column 11'],
+    [
+      '{"x": "\\/\\b\\f\\n\\r\\t\\"\\\\\\u00e9", }',
+      'expected a property name in double quotes, got "}" at line 1, column 33',
+    ],
+    [
+      '{"x": -1.5e+3, "y": [true, false, null], "z": {}}x',
+      'unexpected "x" after the end of the plan at line 1, column 50',
+    ],
+    ['\t\r\n{"x" : 1 ,\t"y" :\n2}z', 'unexpected "z" after the end of the plan at line 3, column 3'],
+    ['{"version":1, "faults": [] }\n\n  }', 'unexpected "}" after the end of the plan at line 3, column 3'],
+    [
+      '{\n  "version": 1,\n  "faults": [\n    {"kind": "pause",}\n  ]\n}',
+      'expected a property name in double quotes, got "}" at line 4, column 22',
+    ],
+  ])('%j', (text, message) => {
+    expect(where(text)).toBe(message);
+  });
+
+  it('every escape JSON allows passes, and a plan that is not text is refused', () => {
+    expect(() =>
+      parseFaultPlanText('{"version": 1, "faults": [], "x": "\\/\\b\\f\\n\\r\\t\\"\\\\"}'),
+    ).toThrowError(/^ERR_BAD_ARGUMENT: x: unknown field$/);
+    expect(() => parseFaultPlanText(5 as unknown as string)).toThrowError(
+      /^ERR_BAD_ARGUMENT: plan: expected JSON text, got 5$/,
+    );
   });
 });
