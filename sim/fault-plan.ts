@@ -1467,7 +1467,7 @@ function drawDurationUs(d: SwarmDraws, r: Rng): number {
 
 function drawSelector(d: SwarmDraws, r: Rng): ConnSelector {
   const which = r.int(0, 4);
-  if (which === 0 || d.hosts.length === 0) return 'all';
+  if (which === 0) return 'all'; // (drawSwarmPlan refuses an empty host list)
   return which <= 2 ? { client: r.pick(d.hosts) } : { server: r.pick(d.hosts) };
 }
 
