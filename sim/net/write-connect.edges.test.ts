@@ -74,3 +74,60 @@ describe('connect timeout', () => {
     expect(net.connections()).toEqual([]);
   });
 });
+
+describe('connect handshake', () => {
+  it('a connect that succeeds or is refused clears its timeout: the world goes idle at once', async () => {
+    for (const listen of [true, false]) {
+      const world = new World({ seed: 'clears' });
+      const net = new Network(world);
+      const srv = net.addHost('srv');
+      if (listen)
+        srv.env.listen(
+          'tcp://srv:80',
+          () => undefined,
+          () => undefined,
+        );
+      const got: string[] = [];
+      net.addHost('cli').env.connect('tcp://srv:80', (err) => got.push(err?.code ?? 'connected'), {
+        timeoutUs: 60_000 * MS,
+      });
+      const r = await world.run();
+      expect(got).toEqual([listen ? 'connected' : 'ECONNREFUSED']);
+      expect(r.nowUs).toBeLessThan(100 * MS);
+    }
+  });
+
+  it('reaches a unix-socket listener by its path', async () => {
+    const world = new World({ seed: 'unix' });
+    const net = new Network(world);
+    const h = net.addHost('h');
+    let accepted = 0;
+    h.env.listen(
+      'unix:///tmp/sock',
+      () => accepted++,
+      () => undefined,
+    );
+    const got: string[] = [];
+    h.env.connect('unix:///tmp/sock', (err) => got.push(err?.code ?? 'connected'));
+    await world.run({ untilUs: 100 * MS });
+    expect([got, accepted]).toEqual([['connected'], 1]);
+  });
+
+  it('a client that crashed and restarted during the handshake gets no connection from it', async () => {
+    const world = new World({ seed: 'client-restart' });
+    const net = new Network(world, { link: { latency: { kind: 'constant', us: 10 * MS } } });
+    let accepted = 0;
+    net.addHost('srv').env.listen(
+      'tcp://srv:80',
+      () => accepted++,
+      () => undefined,
+    );
+    const cli = net.addHost('cli');
+    const got: string[] = [];
+    cli.env.connect('tcp://srv:80', (err) => got.push(err?.code ?? 'connected'));
+    world.post(5 * MS, () => cli.crash(), undefined);
+    world.post(6 * MS, () => cli.restart(), undefined);
+    await world.run({ untilUs: 1000 * MS });
+    expect([got, accepted, net.connections()]).toEqual([[], 0, []]);
+  });
+});
