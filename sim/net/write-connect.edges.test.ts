@@ -131,3 +131,59 @@ describe('connect handshake', () => {
     expect([got, accepted, net.connections()]).toEqual([[], 0, []]);
   });
 });
+
+describe('handlers and closing', () => {
+  /** srv accepts, cli writes 10 bytes and closes; `srvSetup` decides what srv does with its end. */
+  async function pair(srvSetup: (conn: StreamConn, world: World) => void) {
+    const world = new World({ seed: 'closing' });
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    const net = new Network(world);
+    net.addHost('srv').env.listen(
+      'tcp://srv:80',
+      (c) => srvSetup(c, world),
+      () => undefined,
+    );
+    const closedAt: number[] = [];
+    net.addHost('cli').env.connect('tcp://srv:80', (err, c) => {
+      if (err !== undefined || c === undefined) return;
+      c.setHandlers({ onClose: () => closedAt.push(world.nowUs) });
+      c.write(new Uint8Array(10));
+      c.close();
+      c.close(); // a second close changes nothing
+    });
+    const r = await world.run();
+    return { r, ring, closedAt };
+  }
+
+  it('bytes that arrived before the handlers were set are delivered when they are', async () => {
+    const seen: string[] = [];
+    let setAtUs = -1;
+    await pair((c, world) =>
+      world.post(
+        50 * MS,
+        () => {
+          setAtUs = world.nowUs;
+          c.setHandlers({ onData: (b) => seen.push(`${world.nowUs} ${b.length}`), onEnd: () => c.close() });
+        },
+        undefined,
+      ),
+    );
+    expect(setAtUs).toBeGreaterThanOrEqual(50 * MS);
+    expect(seen).toEqual([`${setAtUs} 10`]);
+  });
+
+  it('a clean close finishes both ends promptly, clears the close timeout, and is traced once per close()', async () => {
+    const { r, ring, closedAt } = await pair((c) =>
+      c.setHandlers({ onData: () => undefined, onEnd: () => c.close() }),
+    );
+    expect(closedAt).toHaveLength(1);
+    expect(closedAt[0]).toBeLessThan(100 * MS);
+    expect(r.nowUs).toBeLessThan(100 * MS); // no close-timeout timer left pending
+    const closes = ring
+      .events()
+      .filter((e) => e.kind === 'close')
+      .map((e) => `${e.host} ${(e as { side: string }).side}`);
+    expect(closes).toEqual(['cli local', 'srv half', 'srv local']);
+  });
+});
