@@ -33,7 +33,8 @@ export class SimError extends Error {
 
 /** Validates a delay in virtual microseconds and rounds a fractional one up (never earlier than asked). */
 export function checkDelayUs(delayUs: number, what: string): number {
-  if (typeof delayUs !== 'number' || Number.isNaN(delayUs) || delayUs < 0 || !Number.isFinite(delayUs)) {
+  // Number.isFinite is false for NaN, ±Infinity and anything that is not a number.
+  if (!Number.isFinite(delayUs) || delayUs < 0) {
     throw new SimError(
       'ERR_BAD_DELAY',
       `${what} must be a finite number >= 0 (microseconds), got ${String(delayUs)}`,

@@ -948,7 +948,6 @@ class PlanRunner implements AppliedPlan {
   private readonly live = new Map<number, LiveFault>();
   private readonly stallCounts = new Map<string, number>();
   private readonly links: LinkLayers;
-  private healed = false;
 
   constructor(
     private readonly net: Network,
@@ -1063,9 +1062,8 @@ class PlanRunner implements AppliedPlan {
     for (const [id, l] of [...this.live]) if (l.host === host && kinds.includes(l.record.kind)) this.end(id);
   }
 
+  /** Idempotent: after the first call nothing is pending or live, so a second healAllAt finds nothing. */
   private healAll(): void {
-    if (this.healed) return;
-    this.healed = true;
     for (const rec of this.recs) if (rec.status === 'pending') this.skip(rec, 'healAllAt came first');
     for (const id of [...this.live.keys()].sort((x, y) => x - y)) this.end(id);
   }
@@ -1469,7 +1467,7 @@ function drawDurationUs(d: SwarmDraws, r: Rng): number {
 
 function drawSelector(d: SwarmDraws, r: Rng): ConnSelector {
   const which = r.int(0, 4);
-  if (which === 0 || d.hosts.length === 0) return 'all';
+  if (which === 0) return 'all'; // (drawSwarmPlan refuses an empty host list)
   return which <= 2 ? { client: r.pick(d.hosts) } : { server: r.pick(d.hosts) };
 }
 

@@ -192,19 +192,6 @@ export function drawLatencyUs(m: LatencyModel, fate: KeyedStream, index: number,
   }
 }
 
-/** The smallest latency a model can produce (timing tests assert nothing arrives earlier). */
-export function minLatencyUs(m: LatencyModel): number {
-  switch (m.kind) {
-    case 'constant':
-      return m.us;
-    case 'uniform':
-    case 'exponential':
-      return m.minUs;
-    case 'mixture':
-      return Math.min(minLatencyUs(m.fast), minLatencyUs(m.slow));
-  }
-}
-
 /** Resolves a SizeSetting for one connection with a keyed draw. */
 export function drawSize(s: SizeSetting, fate: KeyedStream, salt: number): number {
   if (typeof s === 'number') return s;

@@ -7,7 +7,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describeAccount, Network, unaccountedBytes, type ByteTotals, type SimEnv } from './net.js';
+import {
+  describeAccount,
+  linkAuditViolation,
+  Network,
+  unaccountedBytes,
+  type ByteTotals,
+  type SimEnv,
+} from './net.js';
 import type { StreamConn } from './stream.js';
 import { HashLabel, RingSink, Trace, type TraceEvent } from './trace.js';
 import { World } from './world.js';
@@ -266,5 +273,52 @@ describe('Network.byteAudit (sim.bytes-conserved)', () => {
     const v = net.byteAudit().violations;
     expect(v.map((x) => [x.dir, x.accepted, x.discarded, unaccountedBytes(x)])).toEqual([['c>s', 64, 0, 64]]);
     expect(describeAccount(v[0]!)).toContain('64 B missing');
+  });
+});
+
+describe('Network.linkAudit (sim.link-model)', () => {
+  /** A 100-byte window written whole to a reader that never reads; `plantedBytes` appear behind its back. */
+  async function fillWindow(plantedBytes: number): Promise<{ net: Network; id: number }> {
+    const world = new World({ seed: 'overfull' });
+    const net = new Network(world, {
+      link: { latency: { kind: 'constant', us: 10 * MS } },
+      conn: { recvBufferBytes: 100 },
+    });
+    net.addHost('srv').env.listen(
+      'tcp://srv:80',
+      (conn) => conn.pauseReading(),
+      () => undefined,
+    );
+    let id = -1;
+    net.addHost('cli').env.connect('tcp://srv:80', (err, conn) => {
+      if (err !== undefined || conn === undefined) return;
+      id = conn.id;
+      conn.setHandlers({});
+      expect(conn.write(pattern(100, 3))).toBe(100); // the whole window, in flight for 10 ms
+      // The bug (if any): bytes appear in the receive buffer while the window is in flight.
+      if (plantedBytes > 0) net.conns.get(id)!.server.in.recvQ.push(new Uint8Array(plantedBytes));
+    });
+    await world.run({ untilUs: 100 * MS });
+    return { net, id };
+  }
+
+  it('a receive buffer filled exactly to its size is within the rule', async () => {
+    const { net, id } = await fillWindow(0);
+    expect(net.conns.get(id)!.server.in.recvQ.length).toBe(100);
+    const a = net.linkAudit();
+    expect([a.overfull, a.firstOverfull, linkAuditViolation(a)]).toEqual([0, null, null]);
+  });
+
+  it('a planted overfull receive buffer is counted, with its first occurrence named', async () => {
+    const { net, id } = await fillWindow(50);
+    const a = net.linkAudit();
+    expect(a.overfull).toBe(1);
+    const atUs = a.firstOverfull!.atUs;
+    expect(a.firstOverfull).toEqual({ conn: id, dir: 'c>s', atUs, bytes: 150, capBytes: 100 });
+    expect(atUs).toBeGreaterThanOrEqual(10 * MS);
+    expect(linkAuditViolation(a)).toBe(
+      `1 segment overfilled a receive buffer; first on connection ${id} c>s at ${atUs} us: ` +
+        '150 B buffered, size 100 B',
+    );
   });
 });

@@ -38,6 +38,29 @@ describe('World: a finished world', () => {
   });
 });
 
+describe('World: sinks are closed once', () => {
+  it('a second close(), or close() after a failed run, does not close the sinks again', async () => {
+    let closes = 0;
+    const sink = { write: () => undefined, close: () => closes++ };
+    const w = new World({ seed: 1, trace: { sinks: [sink] } });
+    w.close();
+    w.close();
+    expect([w.state, closes]).toEqual(['closed', 1]);
+
+    const f = new World({ seed: 1, trace: { sinks: [sink] } });
+    f.post(
+      1,
+      () => {
+        throw new Error('boom');
+      },
+      undefined,
+    );
+    await expect(f.run()).rejects.toMatchObject({ code: 'ERR_EVENT_THREW' });
+    f.close();
+    expect([f.state, closes]).toEqual(['failed', 2]);
+  });
+});
+
 describe('World: timer events in the trace', () => {
   async function timerKinds(traceTimers: boolean | undefined): Promise<string[]> {
     const ring = new RingSink(100);
@@ -142,5 +165,62 @@ describe('World: timer handles', () => {
     expect([first.pending, second.pending]).toEqual([false, true]);
     await world.run();
     expect(second.pending).toBe(false);
+  });
+});
+
+describe('World: refused arguments', () => {
+  const messageOf = async (fn: () => unknown): Promise<string> => {
+    try {
+      await fn();
+      return 'ok';
+    } catch (e) {
+      return e instanceof SimError ? e.message : `${(e as Error).name}`;
+    }
+  };
+
+  it('clearTimer of something that is no timer at all is a foreign timer', async () => {
+    const w = new World({ seed: 1 });
+    for (const handle of [null, undefined, {}, 5])
+      expect(await messageOf(() => w.clearTimer(handle as never))).toBe(
+        'ERR_FOREIGN_TIMER: clearTimer was given a handle that is not a timer of this world',
+      );
+  });
+
+  it('run() refuses a fractional maxEvents and an untilUs in the past', async () => {
+    const w = new World({ seed: 1 });
+    expect(await messageOf(() => w.run({ maxEvents: 1.5 }))).toBe(
+      'ERR_BAD_ARGUMENT: maxEvents must be an integer >= 0, got 1.5',
+    );
+    await w.run({ untilUs: 10 });
+    expect(await messageOf(() => w.run({ untilUs: 5 }))).toBe(
+      'ERR_BAD_DELAY: untilUs 5 is before the current time 10',
+    );
+    expect(w.nowUs).toBe(10);
+    expect(await messageOf(() => w.run({ untilUs: 10 }))).toBe('ok');
+  });
+});
+
+describe('World: modes', () => {
+  it('strict mode lets promise continuations of setup code run before the first event', async () => {
+    const order = async (mode: 'fast' | 'strict'): Promise<string[]> => {
+      const w = new World({ seed: 1, mode });
+      const log: string[] = [];
+      void Promise.resolve().then(() => log.push('continuation'));
+      w.post(0, () => log.push('event'), undefined);
+      await w.run();
+      return log;
+    };
+    expect(await order('strict')).toEqual(['continuation', 'event']);
+    expect(await order('fast')).toEqual(['event', 'continuation']);
+  });
+});
+
+describe('World: the order audit', () => {
+  it('events at the same time, run in the order they were scheduled, are in order', async () => {
+    const w = new World({ seed: 1 });
+    for (let i = 0; i < 5; i++) w.post(7, () => undefined, undefined);
+    w.post(3, () => undefined, undefined);
+    await w.run();
+    expect(w.eventAudit()).toMatchObject({ events: 6, outOfOrder: 0, first: null });
   });
 });

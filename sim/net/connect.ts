@@ -69,7 +69,7 @@ export class ConnectAttempt {
 
   private onSynAck(listener: SimListener): void {
     if (this.done) return;
-    if (this.client.incarnation !== this.inc || this.client.state === 'crashed') return;
+    if (this.client.incarnation !== this.inc) return; // (a crash starts a new incarnation)
     this.done = true;
     this.net.world.clearTimer(this.timer);
     const conn = new Conn(

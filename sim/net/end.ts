@@ -89,8 +89,8 @@ export class End implements StreamConn {
     net.world.trace.write(this.host.label, this.conn.id, offered, accepted);
     if (accepted < offered && !this.conn.dead) {
       this.wantWritable = true;
-      // Space is free but the write was cut short on purpose: the writer may go on at once.
-      if (capped && flow.freeBytes() > 0) net.world.post(0, notifyIfWritable, this);
+      // Space is free (a cap leaves some) but the write was cut short on purpose: the writer may go on at once.
+      if (capped) net.world.post(0, notifyIfWritable, this);
     }
     return accepted;
   }

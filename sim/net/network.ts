@@ -198,8 +198,8 @@ export class Network {
   /** @internal host lookup for a connect target; undefined when no such host. */
   resolve(from: SimHost, addr: StreamAddress): SimHost | undefined {
     if (addr.transport === 'unix') return from;
-    if (LOCAL_NAMES.has(addr.host) || addr.host === from.name) return from;
-    return this.hosts.get(addr.host);
+    if (LOCAL_NAMES.has(addr.host)) return from;
+    return this.hosts.get(addr.host); // (its own name finds the host itself)
   }
 
   /** @internal */
