@@ -306,3 +306,47 @@ describe('REQ0 context close and garbage replies', () => {
     );
   });
 });
+
+describe('REQ0 replaced request and reply trace', () => {
+  it('a replaced queued request fails with ErrCanceled saying it was replaced', async () => {
+    const { a, drive } = lab('req0-replaced-message');
+    const r = await drive(async () => {
+      const req = openReq0(a);
+      const first = req.send(text('A')).then(
+        () => 'ok',
+        (e: unknown) => (e as Error).message,
+      );
+      void req.send(text('B')).catch(() => {}); // replaces A; stays queued (no peer)
+      return first;
+    });
+    expect(r).toBe('ErrCanceled: a new request replaced the outstanding one');
+  });
+
+  it('traces a reply with its request-id field (4 bytes at offset 0) and correlation id', async () => {
+    const { a, b, world, drive } = lab('req0-reply-trace');
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    await drive(async () => {
+      const rep = openRep0(a);
+      const req = openReq0(b);
+      await rep.listen('tcp://a:5555');
+      await req.dial('tcp://a:5555');
+      await req.send(text('q'));
+      await rep.recv();
+      await rep.send(text('r'));
+      await req.recv();
+    });
+    const reply = ring
+      .events()
+      .find(
+        (e) =>
+          e.kind === 'msg-recv' &&
+          (e as { proto?: string }).proto === 'req0' &&
+          (e as { msg?: string }).msg === 'reply',
+      ) as { fields?: unknown; corr?: unknown; msg?: string; bytes?: number } | undefined;
+    expect(reply?.msg).toBe('reply');
+    expect(reply?.bytes).toBe(5);
+    expect(reply?.fields).toEqual([{ name: 'request-id', offset: 0, length: 4, value: reply?.corr }]);
+    expect(typeof reply?.corr).toBe('number');
+  });
+});

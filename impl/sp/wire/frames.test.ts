@@ -296,6 +296,17 @@ describe('FrameDecoder', () => {
       for (const maxRecvBytes of [-1, 1.5, Number.NaN, 2 ** 53]) {
         expect(codeOf(() => new FrameDecoder({ maxRecvBytes }))).toBe('ErrBadValue');
       }
+      expect(() => new FrameDecoder({ maxRecvBytes: -1 })).toThrow(
+        'ErrBadValue: maxRecvBytes must be an integer in [0, 2^53-1] (0 = unlimited), got -1',
+      );
+      expect(() => new FrameDecoder({ ipc: 1 } as never)).toThrow(
+        'ErrBadValue: ipc must be a boolean, got 1',
+      );
+      const noAlloc = { allocator: {} } as unknown as FrameDecoderOptions;
+      expect(codeOf(() => new FrameDecoder(noAlloc))).toBe('ErrBadValue');
+      expect(() => new FrameDecoder(noAlloc)).toThrow(
+        'ErrBadValue: allocator must have an alloc(bytes) method',
+      );
     });
   });
 

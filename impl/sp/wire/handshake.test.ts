@@ -86,6 +86,9 @@ describe('encodeHandshake', () => {
 
   it.each([-1, 0x10000, 1.5, Number.NaN, Infinity])('rejects id %s with ErrBadValue', (id) => {
     expect(codeOf(() => encodeHandshake(id))).toBe('ErrBadValue');
+    expect(() => encodeHandshake(id)).toThrow(
+      `ErrBadValue: protocol id must be an integer in [0, 65535], got ${String(id)}`,
+    );
   });
 });
 
