@@ -254,4 +254,17 @@ describe('OptionStore', () => {
     expect(() => s.set('LINGER', 5)).not.toThrow();
     expect(s.get('LINGER')).toBe(5);
   });
+
+  it('a refused set leaves an option at its default still not explicit, and an explicit one explicit', () => {
+    const s = new OptionStore({}, ['UNSUBSCRIBE', 'LINGER']);
+    s.set('LINGER', 5);
+    s.onChange(() => {
+      throw new Error('refused');
+    });
+    expect(() => s.set('UNSUBSCRIBE', 'b')).toThrow('refused');
+    expect(s.has('UNSUBSCRIBE')).toBe(false); // an endpoint store still falls back to the socket's
+    expect(() => s.set('LINGER', 7)).toThrow('refused');
+    expect(s.has('LINGER')).toBe(true);
+    expect(s.get('LINGER')).toBe(5);
+  });
 });

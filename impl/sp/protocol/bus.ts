@@ -64,18 +64,20 @@ export class PipeQueues {
     return [...this.queues.keys()];
   }
 
-  /** Queues `msg` for `pipe`; false when the pipe's queue is full (counted in droppedSends) or the pipe unknown. */
-  offer(pipe: Pipe, msg: Message): boolean {
+  /**
+   * Sends or queues `msg` for `pipe`; drops it when the pipe's queue is full (counted in
+   * droppedSends) or the pipe is unknown (not counted). Senders never learn which: fan-out is best effort.
+   */
+  offer(pipe: Pipe, msg: Message): void {
     const q = this.queues.get(pipe);
-    if (q === undefined) return false;
-    if (q.length === 0 && pipe.ready && pipe.send(msg)) return true;
+    if (q === undefined) return;
+    if (q.length === 0 && pipe.ready && pipe.send(msg)) return;
     if (q.length >= this.socket.getOption('WRITEQ-LEN')) {
       this.stats.droppedSends++;
-      return false;
+      return;
     }
     q.push(msg);
     if (q.length > this.stats.maxQueued) this.stats.maxQueued = q.length;
-    return true;
   }
 
   flush(pipe: Pipe): void {
