@@ -4,6 +4,7 @@
  * with a connection still in its handshake.
  */
 import { describe, expect, it } from 'vitest';
+import type { Env } from '../../runtime/env.js';
 import { openPair0 } from '../protocol/pair0.js';
 import { lab } from '../testing/sim-lab.js';
 
@@ -22,6 +23,40 @@ describe('dialer', () => {
       }
     });
     expect(r).toMatch(/^ErrBadAddr: dial tcp:\/\/nowhere:5555: .*no host named "nowhere"/);
+  });
+
+  it('a dialer starts idle, is connected once attached, and failed after a refused synchronous dial', async () => {
+    const { a, b, drive } = lab('dialer-states');
+    const r = await drive(async () => {
+      const c = openPair0(b);
+      const refused = c.newDialer('tcp://a:5555');
+      const before = refused.state;
+      await refused.dial().catch(() => undefined);
+      const s = openPair0(a);
+      await s.listen('tcp://a:5555');
+      const d = openPair0(b).newDialer('tcp://a:5555');
+      await d.dial();
+      return { before, refused: refused.state, dialed: d.state };
+    });
+    expect(r).toEqual({ before: 'idle', refused: 'failed', dialed: 'connected' });
+  });
+
+  it('a runtime that reports neither a connection nor an error fails the dial with ErrConnReset', async () => {
+    const { a, drive } = lab('dial-no-connection');
+    // A runtime breaking its contract (callback with neither): the dial still fails with a reason.
+    const env = Object.create(a) as Env;
+    env.connect = (_address, callback) => {
+      a.setTimer(0, () => callback(undefined, undefined), 'test-connect');
+    };
+    const r = await drive(async () => {
+      try {
+        await openPair0(env).dial('tcp://b:5555');
+        return 'ok';
+      } catch (e) {
+        return String((e as Error).message);
+      }
+    });
+    expect(r).toBe('ErrConnReset: dial tcp://b:5555: no connection');
   });
 
   it('counts the connections it made and the pipes attached', async () => {
