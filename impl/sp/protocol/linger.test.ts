@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Socket } from '../core/socket.js';
 import type { Env } from '../../runtime/env.js';
+import { RingSink } from '../../../sim/trace.js';
 import { lab, str, text } from '../testing/sim-lab.js';
 import { openBus0 } from './bus.js';
 import { openPair1 } from './pair1.js';
@@ -125,4 +126,40 @@ describe('close with LINGER on protocols with per-pipe queues', () => {
       expect(r.got).toEqual([`${BIG} bytes`, 'small']);
     });
   }
+});
+
+describe('the LINGER timer', () => {
+  it('is cleared when the queues drain first: it never fires after the close settled', async () => {
+    const { a, b, world, drive } = lab('linger-timer-cleared');
+    const ring = new RingSink(100_000);
+    world.trace.addSink(ring);
+    await drive(async () => {
+      const { sender, received } = await cases[0]!.run(a, b);
+      await sender.close();
+      await received;
+      await a.sleep(2 * LINGER); // well past the LINGER the close armed
+    });
+    const linger = ring
+      .events()
+      .filter((e) => (e as { label?: string }).label === 'sp-linger')
+      .map((e) => e.kind);
+    expect(linger).toEqual(['timer-set', 'timer-clear']);
+  });
+
+  it('is not armed by a socket whose only pipe its inproc peer already closed', async () => {
+    const { a, world, drive } = lab('linger-peer-closed');
+    const ring = new RingSink(100_000);
+    world.trace.addSink(ring);
+    await drive(async () => {
+      const pub = openPub0(a, { options: { LINGER } });
+      await pub.listen('inproc://p');
+      const sub = openSub0(a, { options: { LINGER } });
+      await sub.dial('inproc://p');
+      await a.sleep(10 * MS);
+      await pub.close(); // sub's pipe is closed now; its detach is an event later
+      await sub.close();
+    });
+    const linger = ring.events().filter((e) => (e as { label?: string }).label === 'sp-linger');
+    expect(linger).toEqual([]);
+  });
 });
