@@ -64,3 +64,29 @@ describe('SUB full-queue note', () => {
     ]);
   });
 });
+
+describe('SUB receive deadline', () => {
+  it('a recv answered by a message clears its RECV-DEADLINE timer', async () => {
+    const { a, b, world, drive } = lab('sub-recv-deadline-cleared');
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    const got = await drive(async () => {
+      const pub = openPub0(a);
+      const sub = openSub0(b, { options: { SUBSCRIBE: text(''), 'RECV-DEADLINE': 100 * MS } });
+      await pub.listen('tcp://a:5555');
+      await sub.dial('tcp://a:5555');
+      await a.sleep(1 * MS);
+      const recv = sub.recv(); // waits: nothing sent yet
+      await pub.send(text('m'));
+      const msg = await recv;
+      await b.sleep(200 * MS); // past the deadline
+      return new TextDecoder().decode(msg);
+    });
+    expect(got).toBe('m');
+    const deadline = ring
+      .events()
+      .filter((e) => (e as { label?: string }).label === 'sp-recv-deadline')
+      .map((e) => e.kind);
+    expect(deadline).toEqual(['timer-set', 'timer-clear']);
+  });
+});
