@@ -93,4 +93,23 @@ describe('raw drops', () => {
     });
     expect(got).toEqual({ words: 2, id: 0x8000_0003, body: 'near' });
   });
+
+  it('XREP: a reply with a short header or naming an unknown pipe is discarded; the next reply goes out', async () => {
+    const { a, b, drive } = lab('xrep-discard');
+    const got = await drive(async () => {
+      const rep = openXRep0(a);
+      await rep.listen('tcp://a:5555');
+      const peer = await rawPeer(b, 'tcp://a:5555', REQ0);
+      peer.sendFrame(word(0x8000_0001, 'q'));
+      const req = await rep.recvMsg();
+      await rep.sendMsg({ header: new Uint8Array(2), body: new Uint8Array(0) }); // 2 bytes: no pipe word
+      const unknown = new Uint8Array(req.header);
+      unknown[3] = unknown[3]! ^ 0xff; // another pipe id
+      await rep.sendMsg({ header: unknown, body: new TextEncoder().encode('lost') });
+      await rep.sendMsg({ header: req.header, body: new TextEncoder().encode('r') });
+      await a.sleep(10 * MS);
+      return peer.frames.map((f) => str(f.subarray(4)));
+    });
+    expect(got).toEqual(['r']);
+  });
 });

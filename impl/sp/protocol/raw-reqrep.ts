@@ -114,12 +114,12 @@ class XRep0 implements ProtocolImpl {
     const all = messageBytes(msg);
     const id = all.length >= 4 ? readU32(all, 0) : -1;
     const pipe = id >= 0 ? this.byId.get(id) : undefined;
-    const q = pipe !== undefined ? this.out.get(pipe) : undefined;
-    if (pipe === undefined || q === undefined) {
+    if (pipe === undefined) {
       // Short header or unknown pipe: silently discarded, as mangos and nng do.
       done.resolve();
       return done.promise;
     }
+    const q = this.out.get(pipe)!; // attach and detach keep byId and out in step
     // Raw REP drops on backpressure rather than stall every requester.
     if (q.length < Math.max(this.socket.getOption('WRITEQ-LEN'), 1)) {
       q.push({ header: new Uint8Array(0), body: all.subarray(4) });
