@@ -124,6 +124,25 @@ describe('lockstep misuse and deadlines', () => {
     });
     expect(r).toBe('ErrSendTimeout: reply not queued within 6000 us');
   });
+
+  it('RESPONDENT: a response that cannot be queued within SEND-DEADLINE (WRITEQ-LEN 0)', async () => {
+    const { a, b, drive } = lab('msg-respondent-send-timeout');
+    const r = await drive(async () => {
+      const resp = openRespondent0(a, { options: { 'WRITEQ-LEN': 0, 'SEND-DEADLINE': 6 * MS } });
+      await resp.listen('tcp://a:5555');
+      const peer = await rawPeer(b, 'tcp://a:5555', 0x62, true); // a SURVEYOR that reads nothing
+      const c1 = resp.openContext();
+      const c2 = resp.openContext();
+      const r1 = c1.recv();
+      const r2 = c2.recv();
+      peer.sendFrame(word(0x80000001, 's1'));
+      peer.sendFrame(word(0x80000002, 's2'));
+      await Promise.all([r1, r2]);
+      await c1.send(new Uint8Array(1 << 20)); // fills the connection: the pipe stays busy
+      return outcome(() => c2.send(text('late')));
+    });
+    expect(r).toBe('ErrSendTimeout: response not queued within 6000 us');
+  });
 });
 
 describe('SUB subscriptions', () => {
