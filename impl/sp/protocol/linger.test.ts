@@ -1,5 +1,5 @@
 /**
- * Close with LINGER on the protocols that queue per pipe (BUS, PUB, STAR, polyamorous PAIR1, REP,
+ * Close with LINGER on the protocols that queue per pipe (BUS, PUB, STAR, polyamorous PAIR1, REP, RESPONDENT,
  * SURVEYOR): a socket closed with a big message still being written and another queued behind it
  * settles once both reached the transport, long before LINGER runs out, and the peer gets both.
  * (The close path was only tested on PUSH, with the core's queue; these protocols keep their own
@@ -92,6 +92,26 @@ const cases: Case[] = [
       await r1.send(new Uint8Array(BIG));
       await r2.send(text('small'));
       const received = (async () => [`${(await c1.recv()).length} bytes`, str(await c2.recv())])();
+      return { sender, received };
+    },
+  },
+  {
+    name: 'RESPONDENT',
+    async run(a, b) {
+      const sender = openRespondent0(a, { options: { LINGER } });
+      await sender.listen(ADDR);
+      const surveyor = openSurveyor0(b, { options: { ...rcv, 'SURVEY-TIME': 60 * S } });
+      await surveyor.dial(ADDR);
+      await a.sleep(10 * MS);
+      const [s1, s2] = [surveyor.openContext(), surveyor.openContext()];
+      await s1.send(text('s1'));
+      await s2.send(text('s2'));
+      const [r1, r2] = [sender.openContext(), sender.openContext()];
+      await r1.recv();
+      await r2.recv();
+      await r1.send(new Uint8Array(BIG));
+      await r2.send(text('small'));
+      const received = (async () => [`${(await s1.recv()).length} bytes`, str(await s2.recv())])();
       return { sender, received };
     },
   },
