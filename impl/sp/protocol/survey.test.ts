@@ -4,6 +4,7 @@ import { concatBytes, readU32, readU64Number } from '../../runtime/bytes.js';
 import type { Env } from '../../runtime/env.js';
 import { device } from '../core/device.js';
 import type { Socket } from '../core/socket.js';
+import { rawPeer } from '../testing/raw-peer.js';
 import { code, lab, str, text } from '../testing/sim-lab.js';
 import { encodeFrame } from '../wire/frames.js';
 import { encodeHandshake } from '../wire/handshake.js';
@@ -648,5 +649,37 @@ describe('raw SURVEYOR/RESPONDENT and devices', () => {
       backBody: 'raw!',
       dropped: 2,
     });
+  });
+
+  it('XRESPONDENT discards a response to a pipe that has gone, counting it', async () => {
+    const { a, b, drive } = lab('survey-raw-gone');
+    const dropped = await drive(async () => {
+      const xr = openXRespondent0(a);
+      await xr.listen('tcp://a:5555');
+      const xs = openXSurveyor0(b);
+      await xs.dial('tcp://a:5555');
+      await b.sleep(10 * MS);
+      await xs.sendMsg({ header: encodeU32(0x8000_0001), body: text('s') });
+      const m = await xr.recvMsg();
+      await xs.close();
+      await a.sleep(10 * MS); // the pipe is detached
+      await xr.sendMsg({ header: m.header, body: text('late') });
+      return rawSurveyStats(xr)!.droppedSends;
+    });
+    expect(dropped).toBe(1);
+  });
+
+  it('XSURVEYOR counts the surveys a stalled pipe had no room for (WRITEQ-LEN)', async () => {
+    const { a, b, drive } = lab('survey-raw-full');
+    const r = await drive(async () => {
+      const xs = openXSurveyor0(a, { options: { 'WRITEQ-LEN': 1 } });
+      await xs.listen('tcp://a:5555');
+      await rawPeer(b, 'tcp://a:5555', 0x63, true); // a RESPONDENT that reads nothing
+      await a.sleep(10 * MS);
+      const big = new Uint8Array(1 << 20); // fills the connection: the pipe stays busy
+      for (let i = 0; i < 4; i++) await xs.sendMsg({ header: encodeU32(0x8000_0001 + i), body: big });
+      return rawSurveyStats(xs)!.droppedSends;
+    });
+    expect(r).toBe(2); // the first went to the pipe, the second waits in its queue of 1
   });
 });
