@@ -88,9 +88,11 @@ class XRep0 implements ProtocolImpl {
     this.socket.pipeDrained();
   }
 
-  pumpSend(): void {
-    for (const p of this.out.keys()) this.flush(p);
-  }
+  /**
+   * Nothing to pump: sendMsg bypasses the core's queue, and a pipe's queue holds replies only while
+   * the pipe is busy; pipeReady flushes it when the pipe is ready again.
+   */
+  pumpSend(): void {}
 
   private flush(pipe: Pipe): void {
     const q = this.out.get(pipe);

@@ -41,6 +41,8 @@ const EMPTY = new Uint8Array(0);
 /**
  * Per-pipe outgoing queues that never block the sender: a message goes out at once when the pipe is
  * ready, else waits in the pipe's queue of up to `cap` messages (0: only when ready), else is dropped.
+ * A queue holds messages only while its pipe is busy, and the pipe's pipeReady flushes it, so the
+ * protocols' pumpSend (after setOption) has nothing to move.
  */
 class BroadcastQueues {
   readonly queues = new Map<Pipe, Message[]>();
@@ -66,10 +68,6 @@ class BroadcastQueues {
   flush(pipe: Pipe): void {
     const q = this.queues.get(pipe);
     while (q !== undefined && q.length > 0 && pipe.ready && pipe.send(q[0]!)) q.shift();
-  }
-
-  flushAll(): void {
-    for (const p of this.queues.keys()) this.flush(p);
   }
 }
 
@@ -169,9 +167,8 @@ export class Surveyor0 implements ProtocolImpl {
     this.socket.pipeDrained();
   }
 
-  pumpSend(): void {
-    this.out.flushAll();
-  }
+  /** Nothing to pump: sendMsg bypasses the core's queue; see BroadcastQueues for who flushes. */
+  pumpSend(): void {}
 
   /** Ends a survey: forget its id, discard its unread responses, fail a waiting recv with `code`. */
   private end(s: Survey, code: SpErrorCode, why: string): void {
@@ -516,9 +513,8 @@ export class XSurveyor0 implements ProtocolImpl {
     this.socket.pipeDrained();
   }
 
-  pumpSend(): void {
-    this.out.flushAll();
-  }
+  /** Nothing to pump: sendMsg bypasses the core's queue; see BroadcastQueues for who flushes. */
+  pumpSend(): void {}
 
   /** Broadcasts header + body to every pipe; never blocks (a full pipe queue misses it). */
   sendMsg(_ctx: Context, msg: Message): Promise<void> {
@@ -570,9 +566,8 @@ export class XRespondent0 implements ProtocolImpl {
     this.socket.pipeDrained();
   }
 
-  pumpSend(): void {
-    this.out.flushAll();
-  }
+  /** Nothing to pump: sendMsg bypasses the core's queue; see BroadcastQueues for who flushes. */
+  pumpSend(): void {}
 
   pipeMessage(pipe: Pipe, msg: Message): void {
     // Our hop's word counts against TTL too, so a chain of devices honours it.
