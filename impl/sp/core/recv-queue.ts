@@ -59,7 +59,7 @@ export class RecvQueue {
   }
 
   /** A message for the application: to the oldest waiting receiver, else into the queue. */
-  deliver(pipe: Pipe | undefined, msg: Message): void {
+  deliver(pipe: Pipe, msg: Message): void {
     const w = this.waiters.shift();
     if (w !== undefined) {
       if (w.timer !== undefined) this.owner.env.clearTimer(w.timer);
@@ -67,7 +67,7 @@ export class RecvQueue {
       return;
     }
     this.items.push(msg);
-    if (pipe !== undefined && this.items.length >= this.owner.options.get('READQ-LEN')) {
+    if (this.items.length >= this.owner.options.get('READQ-LEN')) {
       // Full: stop reading this pipe; TCP's window carries the backpressure to the sender.
       pipe.pauseRecv();
       this.pausedPipes.add(pipe);
@@ -75,9 +75,9 @@ export class RecvQueue {
   }
 
   /** Queues a received message (pausing its pipe when the queue is full), bypassing waiters. */
-  enqueue(pipe: Pipe | undefined, msg: Message): void {
+  enqueue(pipe: Pipe, msg: Message): void {
     this.items.push(msg);
-    if (pipe !== undefined && this.items.length >= this.owner.options.get('READQ-LEN')) {
+    if (this.items.length >= this.owner.options.get('READQ-LEN')) {
       pipe.pauseRecv();
       this.pausedPipes.add(pipe);
     }

@@ -320,12 +320,12 @@ export class Socket {
   }
 
   /** @internal the protocol delivers a message to the application (or the receive queue). */
-  deliver(pipe: Pipe | undefined, msg: Message): void {
+  deliver(pipe: Pipe, msg: Message): void {
     this.recvQueue.deliver(pipe, msg);
   }
 
   /** @internal queue a received message (pausing its pipe when the queue is full), bypassing waiters. */
-  enqueueReceived(pipe: Pipe | undefined, msg: Message): void {
+  enqueueReceived(pipe: Pipe, msg: Message): void {
     this.recvQueue.enqueue(pipe, msg);
   }
 
