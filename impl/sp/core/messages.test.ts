@@ -5,6 +5,7 @@
  * error codes and messages no other test reads: README.)
  */
 import { describe, expect, it } from 'vitest';
+import { RingSink } from '../../../sim/trace.js';
 import { SpError } from '../errors.js';
 import { openPair0, openXPair0 } from '../protocol/pair0.js';
 import { openPull0, openPush0 } from '../protocol/pipeline.js';
@@ -160,6 +161,35 @@ describe('the SP handshake', () => {
 });
 
 describe('sockets', () => {
+  it('a second close fails with its own message', async () => {
+    const { a, drive } = lab('msg-socket-close-twice');
+    const r = await drive(async () => {
+      const s = openPair0(a);
+      await s.close();
+      return outcome(() => s.close());
+    });
+    expect(r).toBe('ErrClosed: socket already closed');
+  });
+
+  it('an asynchronous dial that is refused notes the error and when it redials', async () => {
+    const { a, world, drive } = lab('msg-redial-note');
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    await drive(async () => {
+      const s = openPair0(a, { options: { 'DIAL-ASYNCH': true, 'RECONNECT-TIME': 100 * MS } });
+      await s.dial('tcp://a:5555'); // nothing listens
+      await a.sleep(50 * MS);
+    });
+    const notes = ring
+      .events()
+      .filter((e) => e.kind === 'note')
+      .map((e) => String((e as { text?: string }).text))
+      .filter((t) => t.startsWith('sp dialer'));
+    expect(notes[0]).toMatch(
+      /^sp dialer tcp:\/\/a:5555: ErrConnRefused: dial tcp:\/\/a:5555: .+; redial in 100000 us$/,
+    );
+  });
+
   it('receive deadlines and closes fail receivers with their own messages', async () => {
     const { b, drive } = lab('msg-recv');
     const r = await drive(async () => {
