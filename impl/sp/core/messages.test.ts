@@ -161,6 +161,22 @@ describe('the SP handshake', () => {
 });
 
 describe('sockets', () => {
+  it('a best-effort send to a full queue is dropped with a note naming the protocol', async () => {
+    const { a, world, drive } = lab('msg-best-effort-note');
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    const r = await drive(async () => {
+      const s = openPush0(a, { options: { 'BEST-EFFORT': true, 'WRITEQ-LEN': 1 } }); // no peer
+      return [await outcome(() => s.send(text('kept'))), await outcome(() => s.send(text('dropped')))];
+    });
+    expect(r).toEqual(['ok', 'ok']);
+    const notes = ring
+      .events()
+      .filter((e) => e.kind === 'note')
+      .map((e) => String((e as { text?: string }).text));
+    expect(notes).toEqual(['sp push0: best-effort send dropped (queue full)']);
+  });
+
   it('a second close fails with its own message', async () => {
     const { a, drive } = lab('msg-socket-close-twice');
     const r = await drive(async () => {
