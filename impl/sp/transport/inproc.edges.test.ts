@@ -84,10 +84,15 @@ describe('inproc names', () => {
       const s = openPair0(a);
       await s.listen('inproc://x');
       await s.close();
-      const dial = await code(openPair0(a, { options: { 'DIAL-ASYNCH': false } }).dial('inproc://x'));
+      const dial = await openPair0(a, { options: { 'DIAL-ASYNCH': false } })
+        .dial('inproc://x')
+        .then(
+          () => 'ok',
+          (e: unknown) => (e as Error).message,
+        );
       const again = await code(openPair0(a).listen('inproc://x'));
       return { dial, again };
     });
-    expect(r).toEqual({ dial: 'ErrConnRefused', again: 'ok' });
+    expect(r).toEqual({ dial: 'ErrConnRefused: nothing listens at inproc://x', again: 'ok' });
   });
 });

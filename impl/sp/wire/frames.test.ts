@@ -10,6 +10,7 @@ import {
   FrameDecoder,
   type Allocator,
   type FrameDecoderOptions,
+  writeFrameHeader,
 } from './frames.js';
 
 /** Splits `bytes` at the given cut points (any order, duplicates allowed: they give empty chunks). */
@@ -103,6 +104,21 @@ describe('encodeFrameHeader / encodeFrame', () => {
 
   it.each([-1, 1.5, Number.NaN, Infinity, 2 ** 53])('rejects payload length %s with ErrBadValue', (n) => {
     expect(codeOf(() => encodeFrameHeader(n))).toBe('ErrBadValue');
+    expect(() => encodeFrameHeader(n)).toThrow(
+      `ErrBadValue: payload length must be an integer in [0, 2^53-1] bytes, got ${String(n)}`,
+    );
+  });
+
+  it('writeFrameHeader refuses an output buffer shorter than the header', () => {
+    expect(() => writeFrameHeader(new Uint8Array(7), 1)).toThrow(
+      'ErrBadValue: a frame header needs 8 bytes, got 7',
+    );
+    expect(() => writeFrameHeader(new Uint8Array(8), 1, true)).toThrow(
+      'ErrBadValue: a frame header needs 9 bytes, got 8',
+    );
+    const out = new Uint8Array(9);
+    expect(writeFrameHeader(out, 5, true)).toBe(9);
+    expect(toHex(out)).toBe('010000000000000005');
   });
 });
 
@@ -386,6 +402,7 @@ describe('FrameDecoder', () => {
         later = e;
       }
       expect((later as SpError).code).toBe('ErrClosed');
+      expect((later as SpError).message).toBe('ErrClosed: frame decoder stopped: an onFrame callback threw');
       expect((later as SpError).cause).toBe(boom);
     });
 
