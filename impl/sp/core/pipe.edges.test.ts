@@ -133,3 +133,23 @@ describe('a paused pipe holds what it decoded', () => {
     expect(r).toEqual({ queued: 2, got: ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'], depths: [2, 2, 2, 2, 1, 0] });
   });
 });
+
+describe('a write refused because the peer reset the connection', () => {
+  it('keeps the pipe busy: later messages wait in the socket for the next peer', async () => {
+    const { a, b, drive } = lab('pipe-write-after-reset');
+    const r = await drive(async () => {
+      const push = openPush0(a);
+      await push.listen('tcp://a:5555');
+      const first = await rawPeer(b, 'tcp://a:5555', 0x51); // PULL0
+      await a.sleep(10 * MS);
+      first.conn.reset(); // the RST is still on its way: push's next write is refused
+      await push.send(text('m1')); // lost with the connection
+      await push.send(text('m2')); // the pipe is not ready: m2 waits in the socket
+      await a.sleep(10 * MS);
+      const second = await rawPeer(b, 'tcp://a:5555', 0x51);
+      await a.sleep(10 * MS);
+      return { first: first.frames.map(str), second: second.frames.map(str) };
+    });
+    expect(r).toEqual({ first: [], second: ['m2'] });
+  });
+});
