@@ -186,4 +186,36 @@ describe('handlers and closing', () => {
       .map((e) => `${e.host} ${(e as { side: string }).side}`);
     expect(closes).toEqual(['cli local', 'srv half', 'srv local']);
   });
+
+  it('a peer that never closes its side gets the connection reset after closeTimeoutUs (both ends told why)', async () => {
+    const world = new World({ seed: 'close-timeout' });
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    const net = new Network(world, { conn: { closeTimeoutUs: 5000 * MS } });
+    const out: string[] = [];
+    const closed = (who: string) => (e?: NetError) =>
+      out.push(`${who} ${world.nowUs} ${e?.code} ${e?.message}`);
+    net.addHost('srv').env.listen(
+      'tcp://srv:80',
+      (c) => c.setHandlers({ onData: () => undefined, onClose: closed('srv') }), // never closes
+      () => undefined,
+    );
+    let closeAtUs = -1;
+    net.addHost('cli').env.connect('tcp://srv:80', (err, c) => {
+      if (err !== undefined || c === undefined) return;
+      c.setHandlers({ onClose: closed('cli') });
+      closeAtUs = world.nowUs;
+      c.close();
+    });
+    await world.run();
+    const at = closeAtUs + 5000 * MS;
+    expect(out.sort()).toEqual([
+      `cli ${at} ECONNRESET ECONNRESET: connection 1 reset: close timeout`,
+      `srv ${at} ECONNRESET ECONNRESET: connection 1 reset: close timeout`,
+    ]);
+    const resets = ring.events().filter((e) => e.kind === 'reset');
+    expect(resets.map((e) => (e as { reason?: string }).reason)).toEqual(['close timeout']);
+    const fired = ring.events().filter((e) => e.kind === 'timer-fire');
+    expect(fired.map((e) => `${e.host} ${(e as { label?: string }).label}`)).toContain('cli close-timeout');
+  });
 });
