@@ -52,6 +52,8 @@ describe('zero-byte writes', () => {
 describe('connect timeout', () => {
   it('a SYN-ACK that arrives after the timeout changes nothing: one ETIMEDOUT, no connection', async () => {
     const world = new World({ seed: 'late-synack' });
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
     const net = new Network(world, { link: { latency: { kind: 'constant', us: 10 * MS } } });
     let accepts = 0;
     net.addHost('srv').env.listen(
@@ -65,11 +67,16 @@ describe('connect timeout', () => {
       .env.connect(
         'tcp://srv:80',
         (err: NetError | undefined, conn: StreamConn | undefined) =>
-          calls.push(`${world.nowUs} ${err?.code ?? 'ok'} ${conn === undefined ? '-' : 'conn'}`),
+          calls.push(`${world.nowUs} ${err?.message ?? 'ok'} ${conn === undefined ? '-' : 'conn'}`),
         { timeoutUs: 15 * MS },
       );
     await world.run({ untilUs: 1000 * MS });
-    expect(calls).toEqual([`${15 * MS} ETIMEDOUT -`]);
+    expect(calls).toEqual([`${15 * MS} ETIMEDOUT: connect to tcp://srv:80 timed out after 15000 us -`]);
+    const timers = ring
+      .events()
+      .filter((e) => e.kind === 'timer-fire')
+      .map((e) => `${e.tUs} ${e.host} ${(e as { label?: string }).label}`);
+    expect(timers).toContain(`${15 * MS} cli connect-timeout`);
     expect(accepts).toBe(0);
     expect(net.connections()).toEqual([]);
   });
