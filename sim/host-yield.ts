@@ -28,7 +28,7 @@ export interface HostGlobals {
 }
 
 /** Picks the host yield from `g` (the real globals by default; tests pass fakes). */
-export function makeDefaultYield(g: HostGlobals = globalThis as HostGlobals): YieldToHost {
+export function makeDefaultYield(g: HostGlobals = globalThis): YieldToHost {
   const setImm = g.setImmediate;
   const nextTick = g.process?.nextTick;
   if (typeof setImm === 'function' && typeof nextTick === 'function') {

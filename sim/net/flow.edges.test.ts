@@ -16,10 +16,13 @@ function connectP(env: SimEnv, address: string): Promise<StreamConn> {
 }
 
 /** Writes one segment at `writeAtUs` over a link that loses everything; returns when the sender fails. */
-async function giveUp(maxRetransmits: number, writeAtUs: number): Promise<{ atUs: number; code?: string }> {
+async function giveUp(
+  maxRetransmits: number,
+  writeAtUs: number,
+): Promise<{ atUs: number; code: string | undefined }> {
   const world = new World({ seed: 'flow-giveup' });
   const net = new Network(world, { conn: { maxRetransmits, rtoInitialUs: 100 * MS, rtoMaxUs: 60_000 * MS } });
-  let out: { atUs: number; code?: string } | undefined;
+  let out: { atUs: number; code: string | undefined } | undefined;
   net.addHost('srv', {
     boot: (env) =>
       env.listen(
