@@ -112,6 +112,24 @@ describe('one set of limits', () => {
     expect(refusal(steps(MAX_PLAN_STEPS + 1))).toBe(`faults: must have <= ${MAX_PLAN_STEPS} item(s)`);
   });
 
+  it('integer fields refuse fractions: jitter, slice sizes, plan times, proxy sizes and counts', () => {
+    const frac = 'must be an integer, got 1.5';
+    expect(refusal(linkStep({ jitterUs: 1.5 }))).toBe(`faults[0].set.jitterUs: ${frac}`);
+    expect(refusal(linkSetting({ jitterUs: 1.5 }))).toBe(`link.jitterUs: ${frac}`);
+    expect(refusal(linkStep({ slice: { minBytes: 1.5, maxBytes: 4 } }))).toBe(
+      `faults[0].set.slice.minBytes: ${frac}`,
+    );
+    expect(
+      refusal(() => parseFaultPlan({ version: 1, faults: [{ kind: 'reset', atUs: 1.5, conn: 'all' }] })),
+    ).toBe(`faults[0].atUs: ${frac}`);
+    const proxy = (p: Record<string, unknown>) => () => parseFaultPlan({ version: 1, faults: [], proxy: p });
+    expect(refusal(proxy({ segmentBytes: 1.5 }))).toBe(`proxy.segmentBytes: ${frac}`);
+    expect(refusal(proxy({ faultyConnections: 1.5 }))).toBe(`proxy.faultyConnections: ${frac}`);
+    expect(refusal(proxy({ segmentBytes: 1, faultyConnections: 0 }))).toBe('accepted');
+    // Rates and probabilities may be fractions.
+    expect(refusal(linkSetting({ bandwidthBytesPerSec: 1.5, lossRate: 0.5 }))).toBe('accepted');
+  });
+
   it('swarm knobs are bounded by the same limits', () => {
     expect(
       refusal(() =>
@@ -131,6 +149,17 @@ describe('text forms', () => {
     expect(parseDurationUs('2min')).toBe(120_000_000);
     expect(parseDurationUs('-1s')).toBeUndefined();
     expect(formatDurationUs(1_500_000)).toBe('1.5s');
+    // The largest unit that keeps the value whole: below 1ms, or not a whole ms, stays in us.
+    expect([0, 7, 999, 1000, 1500, 999_000, 1_000_000, 1_001_000].map(formatDurationUs)).toEqual([
+      '0us',
+      '7us',
+      '999us',
+      '1ms',
+      '1500us',
+      '999ms',
+      '1s',
+      '1.001s',
+    ]);
     expect(parseSizeBytes('64KiB')).toBe(65_536);
     expect(parseSizeBytes('1e3')).toBeUndefined();
     expect(parseRateBytesPerSec('1MB/s')).toBe(1_000_000);

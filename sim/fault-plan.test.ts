@@ -641,6 +641,25 @@ describe('fault plans: applying each kind', () => {
     });
   });
 
+  it('a partition of several hosts names each side comma-separated', async () => {
+    const { world, net } = lab('partition-groups');
+    net.addHost('mon');
+    net.addHost('db');
+    const applied = applyFaultPlan(net, {
+      version: 1,
+      faults: [{ kind: 'partition', atUs: 5 * MS, a: ['cli', 'mon'], b: ['srv', 'db'] }],
+    });
+    await world.run({ untilUs: 200 * MS });
+    const blocked = (a: string, b: string) => net.blocked(a, b);
+    expect([
+      blocked('mon', 'srv'),
+      blocked('cli', 'db'),
+      blocked('cli', 'mon'),
+      blocked('srv', 'db'),
+    ]).toEqual([true, true, false, false]);
+    expect(applied.records()[0]).toMatchObject({ status: 'active', detail: 'cli,mon|srv,db' });
+  });
+
   it('pause holds the host callbacks for its duration; they run on resume', async () => {
     const { world, net, ring, got } = lab('pause', 20 * MS);
     applyFaultPlan(net, {

@@ -488,8 +488,8 @@ const STEP_FIELDS = new Map<string, string[]>(
 
 const knownStepFields: KnownFields = (path, input) => {
   if (path[0] !== 'faults' || path.length !== 2) return undefined;
-  const kind = typeof input === 'object' && input !== null ? (input as { kind?: unknown }).kind : undefined;
-  return STEP_FIELDS.get(String(kind));
+  // Asked for an unrecognized_keys issue only, whose input is the step object itself (never null).
+  return STEP_FIELDS.get(String((input as { kind?: unknown }).kind));
 };
 
 /** Converts zod issues to one SimError whose message names each bad field by its JSON path. */

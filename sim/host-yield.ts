@@ -21,14 +21,14 @@ export const HOST_TURN_EVERY = 256;
 
 // The host's timers are reached here on purpose: this is the one injected host-yield function the
 // determinism rules allow (it only waits for the host; the scheduler alone decides what runs next).
-interface HostGlobals {
+export interface HostGlobals {
   setImmediate?: (fn: () => void) => unknown;
   process?: { nextTick?: (fn: () => void) => void };
   MessageChannel?: typeof MessageChannel;
 }
 
-function makeDefaultYield(): YieldToHost {
-  const g = globalThis as HostGlobals;
+/** Picks the host yield from `g` (the real globals by default; tests pass fakes). */
+export function makeDefaultYield(g: HostGlobals = globalThis): YieldToHost {
   const setImm = g.setImmediate;
   const nextTick = g.process?.nextTick;
   if (typeof setImm === 'function' && typeof nextTick === 'function') {

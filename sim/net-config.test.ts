@@ -69,4 +69,27 @@ describe('refused connection settings', () => {
       'ERR_BAD_ARGUMENT: conn.rtoMaxUs: must be >= rtoInitialUs (10)',
     );
   });
+
+  it('a number only: no numeric strings, NaN, or values past either bound', () => {
+    const refusal = (patch: Record<string, unknown>) =>
+      messageOf(() => mergeConn('conn', DEFAULT_CONN, patch));
+    expect(refusal({ maxRetransmits: '3' })).toBe(
+      'ERR_BAD_ARGUMENT: conn.maxRetransmits: must be a number in [0, 64], got "3"',
+    );
+    expect(refusal({ maxRetransmits: NaN })).toBe(
+      'ERR_BAD_ARGUMENT: conn.maxRetransmits: must be a number in [0, 64], got null',
+    );
+    expect(refusal({ maxRetransmits: 65 })).toBe(
+      'ERR_BAD_ARGUMENT: conn.maxRetransmits: must be a number in [0, 64], got 65',
+    );
+    expect(refusal({ maxRetransmits: -1 })).toBe(
+      'ERR_BAD_ARGUMENT: conn.maxRetransmits: must be a number in [0, 64], got -1',
+    );
+    expect(refusal({ randomChunking: 'yes' })).toBe(
+      'ERR_BAD_ARGUMENT: conn.randomChunking: must be true or false, got "yes"',
+    );
+    const ok = mergeConn('conn', DEFAULT_CONN, { maxRetransmits: 64, partialWriteProbability: 1 });
+    expect([ok.maxRetransmits, ok.partialWriteProbability]).toEqual([64, 1]);
+    expect(mergeConn('conn', DEFAULT_CONN, { maxRetransmits: 0 }).maxRetransmits).toBe(0);
+  });
 });

@@ -73,15 +73,17 @@ describe('World: timer events in the trace', () => {
     const cleared = w.setTimer(10, () => undefined, { host: 'h', label: 'cleared' });
     w.post(1, () => w.clearTimer(cleared), undefined);
     await w.run();
-    return ring.events().map((e) => `${e.kind}:${String((e as { label?: string }).label)}:${e.tUs}`);
+    return ring
+      .events()
+      .map((e) => `${e.kind}:${e.host}:${String((e as { label?: string }).label)}:${e.tUs}`);
   }
 
   it('records set, clear and fire by default, with host and label', async () => {
     expect(await timerKinds(undefined)).toEqual([
-      'timer-set:fires:0',
-      'timer-set:cleared:0',
-      'timer-clear:cleared:1',
-      'timer-fire:fires:5',
+      'timer-set:h:fires:0',
+      'timer-set:h:cleared:0',
+      'timer-clear:h:cleared:1',
+      'timer-fire:h:fires:5',
     ]);
   });
 

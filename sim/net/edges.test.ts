@@ -138,6 +138,40 @@ describe('host states', () => {
   });
 });
 
+describe('listeners across a restart', () => {
+  it("closing the previous incarnation's listener leaves the new one on the same port open", async () => {
+    const world = new World({ seed: 'relisten' });
+    const net = new Network(world);
+    const srv = net.addHost('srv');
+    const handles: { close(): void }[] = [];
+    const accepted: number[] = [];
+    const listen = () =>
+      srv.env.listen(
+        'tcp://srv:80',
+        () => accepted.push(srv.env.incarnation),
+        (err, l) => {
+          if (err === undefined && l !== undefined) handles.push(l);
+        },
+      );
+    listen();
+    await world.run();
+    srv.restart();
+    listen();
+    await world.run();
+    expect(handles).toHaveLength(2);
+    handles[0]!.close(); // stale: its port now belongs to the new incarnation's listener
+    const got: string[] = [];
+    net.addHost('cli').env.connect('tcp://srv:80', (err) => got.push(err?.code ?? 'connected'));
+    await world.run();
+    expect(got).toEqual(['connected']);
+    expect(accepted).toEqual([srv.env.incarnation]);
+    handles[1]!.close();
+    net.addHost('cli2').env.connect('tcp://srv:80', (err) => got.push(err?.code ?? 'connected'));
+    await world.run();
+    expect(got).toEqual(['connected', 'ECONNREFUSED']);
+  });
+});
+
 describe('partitions', () => {
   it('healing a partition that does not exist is ERR_BAD_ARGUMENT, naming it', () => {
     const net = new Network(new World({ seed: 'heal' }));

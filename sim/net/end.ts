@@ -126,8 +126,7 @@ export class End implements StreamConn {
     this.in.recvQ.clear();
     const trace = this.conn.net.world.trace;
     if (trace.enabled) trace.emit({ kind: 'close', host: this.host.name, conn: this.conn.id, side: 'local' });
-    this.shutdown();
-    if (this.closed) return;
+    this.shutdown(); // never finishes this end synchronously (a give-up is a later event)
     // A peer that never closes its side would keep this end half-closed forever: bound it.
     this.closeTimer = this.conn.net.world.setTimer(
       this.conn.net.connConfig.closeTimeoutUs,

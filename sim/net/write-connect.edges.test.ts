@@ -52,6 +52,8 @@ describe('zero-byte writes', () => {
 describe('connect timeout', () => {
   it('a SYN-ACK that arrives after the timeout changes nothing: one ETIMEDOUT, no connection', async () => {
     const world = new World({ seed: 'late-synack' });
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
     const net = new Network(world, { link: { latency: { kind: 'constant', us: 10 * MS } } });
     let accepts = 0;
     net.addHost('srv').env.listen(
@@ -65,11 +67,16 @@ describe('connect timeout', () => {
       .env.connect(
         'tcp://srv:80',
         (err: NetError | undefined, conn: StreamConn | undefined) =>
-          calls.push(`${world.nowUs} ${err?.code ?? 'ok'} ${conn === undefined ? '-' : 'conn'}`),
+          calls.push(`${world.nowUs} ${err?.message ?? 'ok'} ${conn === undefined ? '-' : 'conn'}`),
         { timeoutUs: 15 * MS },
       );
     await world.run({ untilUs: 1000 * MS });
-    expect(calls).toEqual([`${15 * MS} ETIMEDOUT -`]);
+    expect(calls).toEqual([`${15 * MS} ETIMEDOUT: connect to tcp://srv:80 timed out after 15000 us -`]);
+    const timers = ring
+      .events()
+      .filter((e) => e.kind === 'timer-fire')
+      .map((e) => `${e.tUs} ${e.host} ${(e as { label?: string }).label}`);
+    expect(timers).toContain(`${15 * MS} cli connect-timeout`);
     expect(accepts).toBe(0);
     expect(net.connections()).toEqual([]);
   });
@@ -185,5 +192,37 @@ describe('handlers and closing', () => {
       .filter((e) => e.kind === 'close')
       .map((e) => `${e.host} ${(e as { side: string }).side}`);
     expect(closes).toEqual(['cli local', 'srv half', 'srv local']);
+  });
+
+  it('a peer that never closes its side gets the connection reset after closeTimeoutUs (both ends told why)', async () => {
+    const world = new World({ seed: 'close-timeout' });
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    const net = new Network(world, { conn: { closeTimeoutUs: 5000 * MS } });
+    const out: string[] = [];
+    const closed = (who: string) => (e?: NetError) =>
+      out.push(`${who} ${world.nowUs} ${e?.code} ${e?.message}`);
+    net.addHost('srv').env.listen(
+      'tcp://srv:80',
+      (c) => c.setHandlers({ onData: () => undefined, onClose: closed('srv') }), // never closes
+      () => undefined,
+    );
+    let closeAtUs = -1;
+    net.addHost('cli').env.connect('tcp://srv:80', (err, c) => {
+      if (err !== undefined || c === undefined) return;
+      c.setHandlers({ onClose: closed('cli') });
+      closeAtUs = world.nowUs;
+      c.close();
+    });
+    await world.run();
+    const at = closeAtUs + 5000 * MS;
+    expect(out.sort()).toEqual([
+      `cli ${at} ECONNRESET ECONNRESET: connection 1 reset: close timeout`,
+      `srv ${at} ECONNRESET ECONNRESET: connection 1 reset: close timeout`,
+    ]);
+    const resets = ring.events().filter((e) => e.kind === 'reset');
+    expect(resets.map((e) => (e as { reason?: string }).reason)).toEqual(['close timeout']);
+    const fired = ring.events().filter((e) => e.kind === 'timer-fire');
+    expect(fired.map((e) => `${e.host} ${(e as { label?: string }).label}`)).toContain('cli close-timeout');
   });
 });
