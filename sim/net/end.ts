@@ -126,7 +126,10 @@ export class End implements StreamConn {
     this.in.recvQ.clear();
     const trace = this.conn.net.world.trace;
     if (trace.enabled) trace.emit({ kind: 'close', host: this.host.name, conn: this.conn.id, side: 'local' });
-    this.shutdown(); // never finishes this end synchronously (a give-up is a later event)
+    this.shutdown();
+    // Defensive: shutdown() does not finish this end synchronously today (a give-up is a later
+    // event), but a close timer must never be armed on a finished end.
+    if (this.closed) return;
     // A peer that never closes its side would keep this end half-closed forever: bound it.
     this.closeTimer = this.conn.net.world.setTimer(
       this.conn.net.connConfig.closeTimeoutUs,
