@@ -4,17 +4,8 @@
  * `npm run mutate` found surviving: README.)
  */
 import { describe, expect, it } from 'vitest';
-import { SimError } from './errors.js';
 import { latencyModelSchema, parseWith, rateTextSchema } from './fault-limits.js';
-
-const messageOf = (fn: () => unknown): string => {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    return e instanceof SimError ? e.message : String(e);
-  }
-};
+import { messageOf } from './testing/errors.js';
 
 describe('refused values', () => {
   it('a latency model of an unknown kind names the kind it got', () => {

@@ -5,7 +5,6 @@
  * README.)
  */
 import { describe, expect, it } from 'vitest';
-import { SimError } from './errors.js';
 import {
   applyFaultPlan,
   drawSwarmPlan,
@@ -16,17 +15,9 @@ import {
 import { Network } from './net.js';
 import { Rng } from './rng.js';
 import { World } from './world.js';
+import { messageOf } from './testing/errors.js';
 
 const MS = 1000;
-
-const messageOf = (fn: () => unknown): string => {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    return e instanceof SimError ? e.message : String(e);
-  }
-};
 
 function net2(seed: string, hosts = ['a', 'b']): { world: World; net: Network } {
   const world = new World({ seed });

@@ -4,18 +4,9 @@
  * found surviving: README.)
  */
 import { describe, expect, it } from 'vitest';
-import { SimError } from './errors.js';
 import { DEFAULT_CONN, drawLatencyUs, drawSize, mergeConn, type LatencyModel } from './net-config.js';
 import { Rng } from './rng.js';
-
-const messageOf = (fn: () => unknown): string => {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    return e instanceof SimError ? e.message : String(e);
-  }
-};
+import { messageOf } from './testing/errors.js';
 
 describe('drawLatencyUs: a mixture', () => {
   const mixture = (slowProbability: number): LatencyModel => ({

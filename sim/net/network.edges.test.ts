@@ -4,21 +4,12 @@
  * "localhost", control-packet retransmission backoff capped at rtoMaxUs, and jitter on the handshake.
  */
 import { describe, expect, it } from 'vitest';
-import { SimError } from '../errors.js';
 import { Network } from '../net.js';
 import type { NetError } from '../stream.js';
 import { World } from '../world.js';
+import { messageOf } from '../testing/errors.js';
 
 const MS = 1000;
-
-const messageOf = (fn: () => unknown): string => {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    return e instanceof SimError ? e.message : String(e);
-  }
-};
 
 function net2(options: ConstructorParameters<typeof Network>[1] = {}) {
   const world = new World({ seed: 'network-edges' });
