@@ -20,6 +20,8 @@ export type ReactorErrorCode =
   | 'ErrIdleTimeout'
   /** A second flush started while one was still waiting (netpoll's ErrConcurrentAccess). */
   | 'ErrConcurrentFlush'
+  /** A second blocking read started on a connection while one was still waiting. */
+  | 'ErrConcurrentRead'
   /** A read asked for more bytes than are buffered (a non-blocking read), or a negative count. */
   | 'ErrNotEnough'
   /** A buffer, slice or view was used after release(), or released twice. */
@@ -43,6 +45,7 @@ const CODES = Object.freeze([
   'ErrWriteTimeout',
   'ErrIdleTimeout',
   'ErrConcurrentFlush',
+  'ErrConcurrentRead',
   'ErrNotEnough',
   'ErrReleased',
   'ErrInputOverflow',
