@@ -173,6 +173,8 @@ export class Connection<C = unknown> {
   private quietWaiters: Deferred<void>[] = [];
   private readonly closeCallbacks: ((conn: Connection<C>) => void)[] = [];
   private readonly closedDeferred: Deferred<CloseReason>;
+  private tracedInBytes = -1;
+  private tracedOutBytes = -1;
   private readTimeoutUs: number;
   private writeTimeoutUs: number;
   private idleTimeoutUs: number;
@@ -409,6 +411,7 @@ export class Connection<C = unknown> {
       );
     this.output.commit();
     this.noteUnsent();
+    this.traceLevels();
     this.scheduleOutput();
     const d = this.env.defer<void>();
     if (this.output.unsentBytes <= this.group.options.outputHighWaterBytes) {
@@ -481,17 +484,20 @@ export class Connection<C = unknown> {
           this.stats.writeInterestRegistrations++;
           this.group.writeInterestRegistrations++;
           this.trace('write-interest', `${this.output.unsentBytes} bytes unsent`);
+          this.traceDepth('interest', 1);
         }
         break;
       }
     }
     if (this.output.unsentBytes === 0) {
+      if (this.writeInterest) this.traceDepth('interest', 0);
       this.writeInterest = false;
       if (this.shutdownPending && !this.writeShut) {
         this.writeShut = true;
         this.stream.shutdown();
       }
     }
+    this.traceLevels();
     const w = this.flushWaiter;
     if (w !== undefined && this.output.unsentBytes <= this.group.options.outputHighWaterBytes) {
       this.flushWaiter = undefined;
@@ -527,6 +533,7 @@ export class Connection<C = unknown> {
     const held = this.reader.heldBytes;
     if (held > this.stats.maxInputHeldBytes) this.stats.maxInputHeldBytes = held;
     this.touch();
+    this.traceLevels();
     this.settleReadWaiter();
     this.updateReading();
     this.scheduleRun();
@@ -615,6 +622,7 @@ export class Connection<C = unknown> {
     this.loop.charge(this.group.options.costUsPerRequest);
     this.stats.handlerRuns++;
     const startedUs = this.env.nowUs();
+    this.trace('request-start', `${unreadBefore} unread`);
     try {
       await onRequest(this.ctx, this);
     } catch (error) {
@@ -629,6 +637,7 @@ export class Connection<C = unknown> {
     const consumedBytes = unreadBefore + (this.appendedBytes - appendedBefore) - this.reader.length;
     // What the handler read is released when it returns: views of it are void from here on.
     this.reader.release();
+    this.traceLevels();
     this.updateReading();
     this.unconsumedStreak = consumedBytes > 0 ? 0 : this.unconsumedStreak + 1;
     if (this.reader.ended && (this.reader.length === 0 || consumedBytes === 0)) {
@@ -805,6 +814,7 @@ export class Connection<C = unknown> {
     }
     this.reader.close();
     this.output.close();
+    this.traceLevels();
     const onDisconnect = this.handlers.onDisconnect;
     if (onDisconnect !== undefined) this.runCallback('onDisconnect', () => onDisconnect(this.ctx, this));
     const callbacks = this.closeCallbacks.splice(0);
@@ -843,6 +853,29 @@ export class Connection<C = unknown> {
     const d = this.env.defer<void>();
     d.reject(error);
     return d.promise;
+  }
+
+  /**
+   * Input held and output unsent as queue-depth samples (`reactor in:ID`, `reactor out:ID`), only
+   * when they changed: the viewer charts them per connection.
+   */
+  private traceLevels(): void {
+    if (!this.env.tracing) return;
+    const inBytes = this.reader.isClosed ? 0 : this.reader.heldBytes;
+    if (inBytes !== this.tracedInBytes) {
+      this.tracedInBytes = inBytes;
+      this.traceDepth('in', inBytes);
+    }
+    const outBytes = this.output.unsentBytes;
+    if (outBytes !== this.tracedOutBytes) {
+      this.tracedOutBytes = outBytes;
+      this.traceDepth('out', outBytes);
+    }
+  }
+
+  private traceDepth(which: 'in' | 'out' | 'interest', depth: number): void {
+    if (!this.env.tracing) return;
+    this.env.trace({ kind: 'queue-depth', conn: this.id, queue: `reactor ${which}:${this.id}`, depth });
   }
 
   private trace(what: string, detail: string): void {
