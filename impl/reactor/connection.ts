@@ -116,6 +116,8 @@ function newStats(): ConnectionStats {
   };
 }
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** Reasons whose close still delivers the output already committed (bounded by writeTimeoutUs). */
 const GRACEFUL: ReadonlySet<CloseReason> = new Set(['user', 'peer-closed', 'server-shutdown']);
 
@@ -324,20 +326,13 @@ export class Connection<C = unknown> {
       return this.rejected(
         new ReactorError('ErrConcurrentRead', `connection ${this.id}: a blocking read already waits`),
       );
-    const d = this.env.defer<void>();
     try {
-      if (ready()) {
-        d.resolve(undefined);
-        return d.promise;
-      }
+      if (ready()) return this.resolved();
     } catch (error) {
-      d.reject(error);
-      return d.promise;
+      return this.rejected(error as Error);
     }
-    if (this.reader.ended) {
-      d.reject(this.eofError(what));
-      return d.promise;
-    }
+    if (this.reader.ended) return this.rejected(this.eofError(what));
+    const d = this.env.defer<void>();
     const timer =
       this.readTimeoutUs > 0
         ? this.env.setTimer(this.readTimeoutUs, () => this.onReadTimeout(), 'reactor read-timeout')
@@ -413,11 +408,8 @@ export class Connection<C = unknown> {
     this.noteUnsent();
     this.traceLevels();
     this.scheduleOutput();
+    if (this.output.unsentBytes <= this.group.options.outputHighWaterBytes) return this.resolved();
     const d = this.env.defer<void>();
-    if (this.output.unsentBytes <= this.group.options.outputHighWaterBytes) {
-      d.resolve(undefined);
-      return d.promise;
-    }
     const timer =
       this.writeTimeoutUs > 0
         ? this.env.setTimer(this.writeTimeoutUs, () => this.onWriteTimeout(), 'reactor write-timeout')
@@ -454,7 +446,7 @@ export class Connection<C = unknown> {
   private scheduleOutput(): void {
     if (this.outputQueued || !this.streamAlive) return;
     this.outputQueued = true;
-    this.loop.run(() => this.pumpOutput());
+    this.loop.run(this.pumpOutputTask);
   }
 
   private pumpOutput(): void {
@@ -607,8 +599,13 @@ export class Connection<C = unknown> {
     )
       return;
     this.processing = true;
-    this.loop.run(() => this.group.startHandler(() => this.invokeRequest()));
+    this.loop.run(this.startRequestTask);
   }
+
+  // Made once per connection: scheduling a run allocates no closure on the hot path.
+  private readonly invokeRequestBound = (): Promise<void> => this.invokeRequest();
+  private readonly startRequestTask = (): void => this.group.startHandler(this.invokeRequestBound);
+  private readonly pumpOutputTask = (): void => this.pumpOutput();
 
   private async invokeRequest(): Promise<void> {
     const onRequest = this.handlers.onRequest!;
@@ -847,6 +844,18 @@ export class Connection<C = unknown> {
     const code: ReactorErrorCode = 'ErrConnClosed';
     const why = this.reason !== undefined ? `closed (${this.reason})` : 'write side shut down';
     return new ReactorError(code, `connection ${this.id}: ${what} after it was ${why}`);
+  }
+
+  /**
+   * A settled promise for an operation that completed at once. On the simulator it settles through
+   * the runtime, so the event that awaited it runs its continuation before the next event; on real
+   * sockets one shared resolved promise does, with no allocation on the hot path.
+   */
+  private resolved(): Promise<void> {
+    if (this.env.runtime === 'real') return RESOLVED;
+    const d = this.env.defer<void>();
+    d.resolve(undefined);
+    return d.promise;
   }
 
   private rejected(error: Error): Promise<void> {
