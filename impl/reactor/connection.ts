@@ -398,7 +398,7 @@ export class Connection<C = unknown> {
    * flush already waits, ErrConnClosed once closing or after shutdownWrite().
    */
   flush(): Promise<void> {
-    if (this.stateValue !== 'active' || this.writeShut || this.shutdownPending)
+    if (this.stateValue !== 'active' || this.writeShut || this.shutdownPending || !this.streamAlive)
       return this.rejected(this.closedError('flush'));
     if (this.flushWaiter !== undefined)
       return this.rejected(
@@ -543,8 +543,29 @@ export class Connection<C = unknown> {
 
   private onStreamClose(error: NetError | undefined): void {
     this.streamAlive = false;
-    if (this.stateValue === 'active') this.beginClose(error ? 'reset' : 'peer-closed', error);
-    else this.maybeFinish();
+    if (this.stateValue !== 'active') {
+      this.maybeFinish();
+      return;
+    }
+    if (error === undefined && this.reader.length > 0) {
+      // The peer closed cleanly before its last bytes were read: they stay readable (a client
+      // reading a response until the server's close needs them); the connection closes once they
+      // are handled, or when the application closes it. Output can no longer go anywhere.
+      if (!this.reader.ended) this.reader.end();
+      this.failFlushWaiter();
+      this.settleReadWaiter();
+      this.scheduleRun();
+      return;
+    }
+    this.beginClose(error ? 'reset' : 'peer-closed', error);
+  }
+
+  private failFlushWaiter(): void {
+    const f = this.flushWaiter;
+    if (f === undefined) return;
+    this.flushWaiter = undefined;
+    if (f.timer !== undefined) this.env.clearTimer(f.timer);
+    f.d.reject(this.closedError('flush'));
   }
 
   /** Pauses reading at the high-water mark, resumes at the low-water mark or for a waiting read. */
@@ -741,12 +762,7 @@ export class Connection<C = unknown> {
       this.clearReadWaiter(w);
       w.d.reject(this.closedError('read'));
     }
-    const f = this.flushWaiter;
-    if (f !== undefined) {
-      this.flushWaiter = undefined;
-      if (f.timer !== undefined) this.env.clearTimer(f.timer);
-      f.d.reject(this.closedError('flush'));
-    }
+    this.failFlushWaiter();
     if (this.streamAlive && !this.readPaused) {
       this.readPaused = true;
       this.stream.pauseReading();
@@ -842,7 +858,12 @@ export class Connection<C = unknown> {
 
   private closedError(what: string): ReactorError {
     const code: ReactorErrorCode = 'ErrConnClosed';
-    const why = this.reason !== undefined ? `closed (${this.reason})` : 'write side shut down';
+    const why =
+      this.reason !== undefined
+        ? `closed (${this.reason})`
+        : this.streamAlive
+          ? 'write side shut down'
+          : 'closed by the peer';
     return new ReactorError(code, `connection ${this.id}: ${what} after it was ${why}`);
   }
 

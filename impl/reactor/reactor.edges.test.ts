@@ -344,3 +344,50 @@ describe('determinism', () => {
     expect(await runOnce('strict')).toBe(fast);
   });
 });
+
+describe('a peer that closes before its last bytes are read', () => {
+  it('leaves them readable on a dialed connection until the application reads them, then ErrEOF', async () => {
+    const lab = reactorLab('read-after-close');
+    await lab.drive(() =>
+      serveReactor(lab.server, ADDR, {
+        onConnect: async (_ctx, c) => {
+          c.writer.writeString('the whole response');
+          await c.flush();
+          c.close();
+        },
+      }),
+    );
+    const conn = await lab.drive(() => createDialer(lab.client, {}).dial(ADDR));
+    await lab.advance(500_000); // the server has sent and closed; nobody has read yet
+    expect(conn.state).toBe('active');
+    expect(conn.reader.readString(conn.reader.length)).toBe('the whole response');
+    expect(await lab.drive(() => conn.waitRead(1).then(() => 'more', codeOf))).toBe('ErrEOF');
+    conn.close();
+    expect(await lab.drive(() => conn.closed)).toBe('user');
+    expect(await lab.drive(() => conn.flush().then(() => 'ok', codeOf))).toBe('ErrConnClosed');
+  });
+
+  it('keeps them readable after a full close when this side had half-closed first', async () => {
+    const lab = reactorLab('read-after-full-close');
+    await lab.drive(() =>
+      serveReactor(lab.server, ADDR, {
+        onRequest: async (_ctx, c) => {
+          c.reader.skip(c.reader.length);
+          c.writer.writeString('response body');
+          await c.flush();
+          c.close();
+        },
+      }),
+    );
+    const conn = await lab.drive(() => createDialer(lab.client, {}).dial(ADDR));
+    conn.writer.writeString('request');
+    conn.shutdownWrite();
+    await lab.advance(500_000); // both sides have closed their halves: the stream is gone
+    expect(conn.state).toBe('active');
+    expect(conn.reader.ended).toBe(true);
+    expect(conn.reader.readString(conn.reader.length)).toBe('response body');
+    expect(await lab.drive(() => conn.waitRead(1).then(() => 'more', codeOf))).toBe('ErrEOF');
+    conn.close();
+    expect(await lab.drive(() => conn.closed)).toBe('user');
+  });
+});
