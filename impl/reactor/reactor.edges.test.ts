@@ -222,6 +222,53 @@ describe('failures stay on their connection', () => {
   });
 });
 
+describe('bad peers', () => {
+  it('a peer that resets mid-write fails the waiting flush typed and closes only its own connection', async () => {
+    const lab = reactorLab('reset-mid-write');
+    const flushOutcomes: string[] = [];
+    const server = await lab.drive(() =>
+      serveReactor(
+        lab.server,
+        ADDR,
+        {
+          onRequest: async (_ctx, c) => {
+            c.reader.skip(c.reader.length);
+            c.writer.writeBytes(pattern(300_000));
+            await c.flush().then(
+              () => flushOutcomes.push('ok'),
+              (e: unknown) => flushOutcomes.push(codeOf(e)),
+            );
+          },
+        },
+        { outputHighWaterBytes: 1024 },
+      ),
+    );
+    const resetter = await lab.drive(() => rawClient(lab.client, ADDR, { paused: true }));
+    await lab.drive(() => resetter.send(pattern(1)));
+    await lab.advance(100_000);
+    resetter.conn.reset();
+    await lab.advance(100_000);
+    expect(flushOutcomes).toEqual(['ErrConnClosed']);
+    expect(server.stats.closed.reset).toBe(1);
+    const next = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => next.send(pattern(1)));
+    await lab.advance(1_000_000);
+    expect(next.receivedBytes()).toBe(300_000);
+  });
+
+  it('a peer that connects and sends nothing is closed at the idle timeout, typed', async () => {
+    const lab = reactorLab('silent-peer');
+    const server = await lab.drive(() => serveEcho(lab.server, ADDR, { idleTimeoutUs: 2_000_000 }));
+    await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.advance(1_000_000);
+    const conn = server.connections()[0]!;
+    await lab.advance(2_000_000);
+    expect(conn.closeReason).toBe('idle-timeout');
+    expect(isReactorError(conn.closeError, 'ErrIdleTimeout')).toBe(true);
+    expect(server.stats.closed['idle-timeout']).toBe(1);
+  });
+});
+
 describe('handler pool', () => {
   it('runs at most maxConcurrentHandlers invocations at once; the rest wait their turn', async () => {
     const lab = reactorLab('pool');
