@@ -155,3 +155,50 @@ describe('REP receive queue (READQ-LEN)', () => {
     expect(r.got).toEqual(['q1', 'q2', 'q3', 'q4', 'q5', 'q6']);
   });
 });
+
+/** What a promise rejects with: the SpError's message ("Code: text"), 'ok' when it resolves. */
+async function said(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+describe('REP lockstep errors (seed-5 survivor lockstep.ts:60)', () => {
+  it('a second recv on a context already waiting fails with ErrProtoState; the first still gets the request', async () => {
+    const { a, b, drive } = lab('lockstep-twice');
+    const r = await drive(async () => {
+      const rep = openRep0(a);
+      await rep.listen('tcp://a:5555');
+      const first = rep.recv();
+      const second = await said(rep.recv());
+      const peer = await rawPeer(b, 'tcp://a:5555', REQ0);
+      peer.sendFrame(word(0x80000001, 'q'));
+      return { second, first: str(await first) };
+    });
+    expect(r).toEqual({ second: 'ErrProtoState: a recv is already waiting on this context', first: 'q' });
+  });
+
+  it('a recv after an unanswered request forgets it: a send after that recv timed out has nothing to answer', async () => {
+    const { a, b, drive } = lab('lockstep-forget');
+    const r = await drive(async () => {
+      const rep = openRep0(a, { options: { 'RECV-DEADLINE': 1 * S } });
+      await rep.listen('tcp://a:5555');
+      const peer = await rawPeer(b, 'tcp://a:5555', REQ0);
+      peer.sendFrame(word(0x80000001, 'q'));
+      const got = str(await rep.recv());
+      const timedOut = await code(rep.recv()); // nothing more comes
+      const send = await said(rep.send(text('late')));
+      await a.sleep(10 * MS);
+      return { got, timedOut, send, frames: peer.frames.length };
+    });
+    expect(r).toEqual({
+      got: 'q',
+      timedOut: 'ErrRecvTimeout',
+      send: 'ErrProtoState: send without a request to answer (recv first)',
+      frames: 0,
+    });
+  });
+});
