@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { RingSink, type TraceEvent } from '../../../sim/trace.js';
 import { rawPeer, word } from '../testing/raw-peer.js';
 import { code, lab, str, text } from '../testing/sim-lab.js';
-import { openRep0 } from './rep0.js';
+import { openRep0, rep0Stats } from './rep0.js';
 
 const MS = 1000;
 const S = 1_000_000;
@@ -200,5 +200,30 @@ describe('REP lockstep errors (seed-5 survivor lockstep.ts:60)', () => {
       send: 'ErrProtoState: send without a request to answer (recv first)',
       frames: 0,
     });
+  });
+});
+
+describe('REP reply to a pipe that has gone', () => {
+  it('the send succeeds, the reply is counted dropped and not traced as sent', async () => {
+    const { a, b, world, drive } = lab('rep-gone');
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    const r = await drive(async () => {
+      const rep = openRep0(a);
+      await rep.listen('tcp://a:5555');
+      const peer = await rawPeer(b, 'tcp://a:5555', REQ0);
+      peer.sendFrame(word(0x80000001, 'q'));
+      const got = str(await rep.recv());
+      peer.conn.close();
+      await a.sleep(10 * MS); // the REP sees its pipe close
+      const send = await said(rep.send(text('late')));
+      await a.sleep(10 * MS);
+      return { got, send, dropped: rep0Stats(rep)!.droppedReplies };
+    });
+    expect(r).toEqual({ got: 'q', send: 'ok', dropped: 1 });
+    const replies = ring
+      .events()
+      .filter((e) => e.kind === 'msg-send' && (e as { msg?: string }).msg === 'reply');
+    expect(replies).toEqual([]);
   });
 });

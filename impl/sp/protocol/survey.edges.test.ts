@@ -8,7 +8,7 @@ import { RingSink, type TraceEvent } from '../../../sim/trace.js';
 import { readU32 } from '../../runtime/bytes.js';
 import { rawPeer, word } from '../testing/raw-peer.js';
 import { lab, str, text } from '../testing/sim-lab.js';
-import { openRespondent0, openSurveyor0 } from './survey.js';
+import { openRespondent0, openSurveyor0, respondent0Stats } from './survey.js';
 
 const MS = 1000;
 const SURVEYOR0 = 0x62;
@@ -122,5 +122,28 @@ describe('dropped surveys and responses are noted', () => {
     expect(n[0]).toBe('sp surveyor0: dropped a response (shorter than 4 bytes)');
     expect(n[1]).toBe('sp surveyor0: dropped a response (no top bit)');
     expect(n[2]).toMatch(/^sp surveyor0: dropped a response to survey [0-9a-f]{8} \(stale or unknown\)$/);
+  });
+});
+
+describe('RESPONDENT response to a pipe that has gone (seed-5 survivor survey.ts:449)', () => {
+  it('the send succeeds, the response is counted dropped and not traced as sent', async () => {
+    const { a, b, world, drive } = lab('resp-gone');
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    const r = await drive(async () => {
+      const resp = openRespondent0(a);
+      await resp.listen('tcp://a:5555');
+      const peer = await rawPeer(b, 'tcp://a:5555', SURVEYOR0);
+      peer.sendFrame(word(0x80000001, 's'));
+      const got = str(await resp.recv());
+      peer.conn.close();
+      await a.sleep(10 * MS); // the respondent sees its pipe close
+      await resp.send(text('late'));
+      await a.sleep(10 * MS);
+      return { got, dropped: respondent0Stats(resp)!.droppedResponses };
+    });
+    expect(r).toEqual({ got: 's', dropped: 1 });
+    const responses = (ring.events() as Ev[]).filter((e) => e.kind === 'msg-send' && e.msg === 'response');
+    expect(responses).toEqual([]);
   });
 });
