@@ -96,3 +96,30 @@ describe('inproc names', () => {
     expect(r).toEqual({ dial: 'ErrConnRefused: nothing listens at inproc://x', again: 'ok' });
   });
 });
+
+describe('inproc hand-off ids (sim/TRACE.md `handoff`)', () => {
+  it("count from 1 across the world; a message's msg-send and msg-recv carry the same id", async () => {
+    const { a, world, drive } = lab('inproc-handoff');
+    const ring = new RingSink(1000);
+    world.trace.addSink(ring);
+    const got = await drive(async () => {
+      const s = openPair0(a);
+      await s.listen('inproc://h');
+      const c = openPair0(a);
+      await c.dial('inproc://h');
+      await a.sleep(1 * MS);
+      await c.send(text('m1'));
+      await s.send(text('r1'));
+      await c.send(text('m2'));
+      return [str(await s.recv()), str(await c.recv()), str(await s.recv())];
+    });
+    expect(got).toEqual(['m1', 'r1', 'm2']);
+    const ids = (kind: string): unknown[] =>
+      ring
+        .events()
+        .filter((e) => e.kind === kind && (e as { msg?: string }).msg === 'message')
+        .map((e) => (e as { handoff?: unknown }).handoff);
+    expect(ids('msg-send')).toEqual([1, 2, 3]);
+    expect(ids('msg-recv')).toEqual([1, 2, 3]);
+  });
+});
