@@ -102,9 +102,8 @@ export class Dialer {
     this.socket.forget(this);
   }
 
+  /** Called by dial() (refused once closed) and by the redial timer, which close() clears. */
   private attempt(): void {
-    // The dialer's own state is the one guard: Socket.close closes every dialer it tracks.
-    if (this.stateValue === 'closed') return;
     this.stateValue = 'connecting';
     this.timer = undefined;
     if (this.url.transport === 'inproc') {
