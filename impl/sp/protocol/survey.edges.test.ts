@@ -226,3 +226,21 @@ describe('XRESPONDENT TTL', () => {
     expect(r).toEqual({ body: 'top', dropped: 1 });
   });
 });
+
+describe('RESPONDENT receive deadline', () => {
+  it('names what did not arrive: no survey within RECV-DEADLINE', async () => {
+    const { a, drive } = lab('resp-recv-deadline');
+    const r = await drive(async () => {
+      const resp = openRespondent0(a, { options: { 'RECV-DEADLINE': 7 * MS } });
+      await resp.listen('tcp://a:5555');
+      const t0 = a.nowUs();
+      try {
+        await resp.recv();
+        return 'ok';
+      } catch (e) {
+        return `${e instanceof Error ? e.message : String(e)} after ${a.nowUs() - t0} us`;
+      }
+    });
+    expect(r).toBe('ErrRecvTimeout: no survey within 7000 us after 7000 us');
+  });
+});
