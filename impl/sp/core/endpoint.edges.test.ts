@@ -73,6 +73,30 @@ describe('dialer', () => {
   });
 });
 
+describe('dialer close', () => {
+  for (const url of ['tcp://a:5555', 'inproc://later']) {
+    it(`${url.slice(0, 3)}: closing the socket while a redial waits cancels it (no connection after close)`, async () => {
+      const { a, b, drive } = lab(`dialer-close-waiting-${url.slice(0, 3)}`);
+      const r = await drive(async () => {
+        const c = openPair0(url.startsWith('inproc') ? a : b, {
+          options: { 'RECONNECT-TIME': 100 * MS, 'DIAL-ASYNCH': true },
+        });
+        const d = c.newDialer(url);
+        await d.dial(); // asynchronous: refused, then waits to redial
+        await a.sleep(50 * MS);
+        const before = d.state;
+        await c.close();
+        const s = openPair0(a);
+        const l = s.newListener(url);
+        await l.listen();
+        await a.sleep(1000 * MS); // many redial intervals
+        return { before, after: d.state, dialed: d.stats.connections, accepted: l.stats.connections };
+      });
+      expect(r).toEqual({ before: 'waiting', after: 'closed', dialed: 0, accepted: 0 });
+    });
+  }
+});
+
 describe('listener', () => {
   it('counts an inproc pipe the socket refused (PAIR0 already has its peer)', async () => {
     const { a, drive } = lab('listener-inproc-rejected');
