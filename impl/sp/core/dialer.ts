@@ -224,8 +224,9 @@ export class Dialer {
     );
   }
 
+  /** Called by pipeClosed and failed, which return first once the dialer is closed. */
   private scheduleRedial(): void {
-    if (this.timer !== undefined || this.stateValue === 'closed') return;
+    if (this.timer !== undefined) return;
     this.stateValue = 'waiting';
     this.timer = this.socket.env.setTimer(this.intervalUs, () => this.attempt(), 'sp-redial');
   }
