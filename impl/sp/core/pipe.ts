@@ -242,7 +242,8 @@ export class StreamPipe implements Pipe {
     while (!this.paused && this.held.length > 0 && this.stateValue === 'open')
       this.events.onMessage(this, this.held.shift()!);
     const pending = this.abortWhenDrained;
-    if (pending !== undefined && this.held.length === 0 && this.stateValue === 'open') {
+    // (On a pipe closed meanwhile, abort does nothing.)
+    if (pending !== undefined && this.held.length === 0) {
       this.abortWhenDrained = undefined;
       this.abort(pending.code, pending.message);
       return;
