@@ -73,7 +73,7 @@ function errorOf(fn: () => unknown): string {
 
 describe('protocol options per socket type', () => {
   for (const [name, open, own] of CASES) {
-    it(`${name} accepts ${own.length === 0 ? 'no protocol option' : own.join(', ')}`, () => {
+    it(`${name} accepts ${own.length === 0 ? 'no protocol option' : own.join(', ')}`, async () => {
       const { a } = lab(`options-${name}`);
       const s = open(a);
       const accepted = PROTOCOL_OPTIONS.filter((o) => errorOf(() => s.getOption(o)) === 'ok');
@@ -84,7 +84,7 @@ describe('protocol options per socket type', () => {
       // The core options stay open to every protocol.
       s.setOption('RECV-DEADLINE', 5);
       expect(s.getOption('RECV-DEADLINE')).toBe(5);
-      s.close();
+      await s.close();
     });
   }
 });

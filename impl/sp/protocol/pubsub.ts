@@ -26,7 +26,6 @@ import type { Message } from '../core/message.js';
 import type { Pipe } from '../core/pipe.js';
 import { Context, Socket, type ProtocolImpl, type SocketOptions } from '../core/socket.js';
 import { spError } from '../errors.js';
-import type { OptionName } from '../options.js';
 import { protocolByName, type ProtocolInfo } from '../wire/protocols.js';
 
 // ---------------------------------------------------------------------------------------- PUB
