@@ -166,9 +166,10 @@ describe('transport errors in the session-close reason', () => {
     const { a, b, net, world, drive } = lab(seed);
     const ring = new RingSink(10_000);
     world.trace.addSink(ring);
-    await drive(async () => {
+    const badFrames = await drive(async () => {
       const s = openPair0(a);
-      await s.listen('tcp://a:5555');
+      const l = s.newListener('tcp://a:5555');
+      await l.listen();
       const c = openPair0(b);
       await c.dial('tcp://a:5555');
       await a.sleep(10 * MS);
@@ -180,7 +181,10 @@ describe('transport errors in the session-close reason', () => {
       }
       await a.sleep(300_000 * MS);
       await c.close();
+      return l.stats.badFrames;
     });
+    // A transport error is no bad frame (the endpoint's badFrames counts garbage only).
+    expect(badFrames).toBe(0);
     return ring
       .events()
       .filter((e) => e.kind === 'session-close')
