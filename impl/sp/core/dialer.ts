@@ -102,9 +102,8 @@ export class Dialer {
     this.socket.forget(this);
   }
 
+  /** Called by dial() (refused once closed) and by the redial timer, which close() clears. */
   private attempt(): void {
-    // The dialer's own state is the one guard: Socket.close closes every dialer it tracks.
-    if (this.stateValue === 'closed') return;
     this.stateValue = 'connecting';
     this.timer = undefined;
     if (this.url.transport === 'inproc') {
@@ -225,8 +224,9 @@ export class Dialer {
     );
   }
 
+  /** Called by pipeClosed and failed, which return first once the dialer is closed. */
   private scheduleRedial(): void {
-    if (this.timer !== undefined || this.stateValue === 'closed') return;
+    if (this.timer !== undefined) return;
     this.stateValue = 'waiting';
     this.timer = this.socket.env.setTimer(this.intervalUs, () => this.attempt(), 'sp-redial');
   }

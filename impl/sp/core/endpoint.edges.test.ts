@@ -73,6 +73,93 @@ describe('dialer', () => {
   });
 });
 
+describe('dialer close', () => {
+  for (const url of ['tcp://a:5555', 'inproc://later']) {
+    it(`${url.slice(0, 3)}: closing the socket while a redial waits cancels it (no connection after close)`, async () => {
+      const { a, b, drive } = lab(`dialer-close-waiting-${url.slice(0, 3)}`);
+      const r = await drive(async () => {
+        const c = openPair0(url.startsWith('inproc') ? a : b, {
+          options: { 'RECONNECT-TIME': 100 * MS, 'DIAL-ASYNCH': true },
+        });
+        const d = c.newDialer(url);
+        await d.dial(); // asynchronous: refused, then waits to redial
+        await a.sleep(50 * MS);
+        const before = d.state;
+        await c.close();
+        const s = openPair0(a);
+        const l = s.newListener(url);
+        await l.listen();
+        await a.sleep(1000 * MS); // many redial intervals
+        return { before, after: d.state, dialed: d.stats.connections, accepted: l.stats.connections };
+      });
+      expect(r).toEqual({ before: 'waiting', after: 'closed', dialed: 0, accepted: 0 });
+    });
+  }
+});
+
+describe('dialer after close', () => {
+  for (const url of ['tcp://a:5555', 'inproc://x']) {
+    it(`${url.slice(0, 3)}: a socket closed while connected never redials`, async () => {
+      const { a, b, drive } = lab(`dialer-close-connected-${url.slice(0, 3)}`);
+      const r = await drive(async () => {
+        const s = openPair0(a);
+        const l = s.newListener(url);
+        await l.listen();
+        const c = openPair0(url.startsWith('inproc') ? a : b, { options: { 'RECONNECT-TIME': 10 * MS } });
+        const d = c.newDialer(url);
+        await d.dial();
+        await a.sleep(10 * MS);
+        await c.close();
+        await a.sleep(1000 * MS);
+        return { state: d.state, dialed: d.stats.connections, accepted: l.stats.connections };
+      });
+      expect(r).toEqual({ state: 'closed', dialed: 1, accepted: 1 });
+    });
+  }
+
+  it('tcp: a socket closed while its pipe is in the handshake never redials when that handshake fails', async () => {
+    const { a, b, drive } = lab('dialer-close-handshaking');
+    const r = await drive(async () => {
+      let accepted = 0;
+      // A peer that sends no SP header: the dialer's pipe stays in its handshake.
+      a.listen(
+        'tcp://a:5555',
+        (conn) => {
+          accepted++;
+          conn.setHandlers({ onData: () => {}, onEnd: () => conn.close(), onClose: () => {} });
+        },
+        () => {},
+      );
+      const c = openPair0(b, {
+        options: { 'DIAL-ASYNCH': true, 'RECONNECT-TIME': 10 * MS, 'HANDSHAKE-TIMEOUT': 20 * MS },
+      });
+      const d = c.newDialer('tcp://a:5555');
+      await d.dial();
+      await a.sleep(5 * MS);
+      await c.close();
+      await a.sleep(1000 * MS);
+      return { dialed: d.stats.connections, accepted };
+    });
+    expect(r).toEqual({ dialed: 1, accepted: 1 });
+  });
+
+  it('inproc: a socket closed before its dial ran never connects', async () => {
+    const { a, drive } = lab('dialer-close-before-inproc');
+    const r = await drive(async () => {
+      const s = openPair0(a);
+      const l = s.newListener('inproc://y');
+      await l.listen();
+      const c = openPair0(a, { options: { 'DIAL-ASYNCH': true } });
+      const d = c.newDialer('inproc://y');
+      await d.dial(); // resolves at once; the connect itself is an event of its own
+      await c.close();
+      await a.sleep(100 * MS);
+      return { dialed: d.stats.connections, accepted: l.stats.connections };
+    });
+    expect(r).toEqual({ dialed: 0, accepted: 0 });
+  });
+});
+
 describe('listener', () => {
   it('counts an inproc pipe the socket refused (PAIR0 already has its peer)', async () => {
     const { a, drive } = lab('listener-inproc-rejected');

@@ -153,3 +153,56 @@ describe('a write refused because the peer reset the connection', () => {
     expect(r).toEqual({ first: [], second: ['m2'] });
   });
 });
+
+/**
+ * A connection that ends with a transport error closes the pipe with the matching SP code; the
+ * session-close's reason says it (seed-5 survivor pipe.ts:108, never reached).
+ */
+describe('transport errors in the session-close reason', () => {
+  /** The SP code, the layer and the transport's code a reason starts with. */
+  const head = (reason: string): string => reason.split(': ').slice(0, 3).join(': ');
+
+  async function reasons(seed: string, fault: 'reset' | 'loss'): Promise<string[]> {
+    const { a, b, net, world, drive } = lab(seed);
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    const badFrames = await drive(async () => {
+      const s = openPair0(a);
+      const l = s.newListener('tcp://a:5555');
+      await l.listen();
+      const c = openPair0(b);
+      await c.dial('tcp://a:5555');
+      await a.sleep(10 * MS);
+      if (fault === 'reset') {
+        net.resetConnection(net.connections()[0]!.id);
+      } else {
+        net.setLink('a', 'b', { lossRate: 1 });
+        await s.send(text('lost'));
+      }
+      await a.sleep(300_000 * MS);
+      await c.close();
+      return l.stats.badFrames;
+    });
+    // A transport error is no bad frame (the endpoint's badFrames counts garbage only).
+    expect(badFrames).toBe(0);
+    return ring
+      .events()
+      .filter((e) => e.kind === 'session-close')
+      .map((e) => String((e as { reason?: string }).reason));
+  }
+
+  it('a reset connection: ErrConnReset', async () => {
+    const r = await reasons('pipe-err-reset', 'reset');
+    // Both ends of the reset connection (the dialer's redialed pipe closes cleanly later).
+    expect(r.slice(0, 2).map(head)).toEqual([
+      'ErrConnReset: transport: ECONNRESET',
+      'ErrConnReset: transport: ECONNRESET',
+    ]);
+  });
+
+  it('a link that loses every retransmission: ErrTimedOut on the side that sent', async () => {
+    const r = await reasons('pipe-err-timeout', 'loss');
+    // The sender's retransmissions ran out (ETIMEDOUT); its peer sees the connection reset.
+    expect(r.map(head)).toEqual(['ErrConnReset: transport: ECONNRESET', 'ErrTimedOut: transport: ETIMEDOUT']);
+  });
+});

@@ -242,7 +242,8 @@ export class StreamPipe implements Pipe {
     while (!this.paused && this.held.length > 0 && this.stateValue === 'open')
       this.events.onMessage(this, this.held.shift()!);
     const pending = this.abortWhenDrained;
-    if (pending !== undefined && this.held.length === 0 && this.stateValue === 'open') {
+    // (On a pipe closed meanwhile, abort does nothing.)
+    if (pending !== undefined && this.held.length === 0) {
       this.abortWhenDrained = undefined;
       this.abort(pending.code, pending.message);
       return;
@@ -276,7 +277,6 @@ export class StreamPipe implements Pipe {
   /** Writes queued chunks until the transport takes no more; onWritable brings us back. */
   private flush(): void {
     while (this.outHead < this.out.length) {
-      if (this.conn.state === 'closed') return;
       const head = this.out[this.outHead]!;
       let n: number;
       try {
@@ -285,7 +285,9 @@ export class StreamPipe implements Pipe {
         // afterwards. So the runtime may keep them instead of copying (StreamConn.writeOwned).
         n = this.zeroCopy ? this.conn.writeOwned!(head) : this.conn.write(head);
       } catch {
-        return; // the connection is going away; onClose reports it
+        // Closed or reset (ENOTCONN, both runtimes) or shut (EPIPE): the connection is going
+        // away, and onClose reports it.
+        return;
       }
       if (n < head.length) {
         this.out[this.outHead] = head.subarray(n);

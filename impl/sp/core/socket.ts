@@ -41,8 +41,6 @@ export type PipeEventHook = (event: PipeEvent, pipe: Pipe) => boolean | void;
 /** What a protocol implements; the core calls it and it calls back into the core. */
 export interface ProtocolImpl {
   readonly info: ProtocolInfo;
-  /** Options this protocol accepts beyond the core ones. */
-  readonly extraOptions: readonly OptionName[];
   /** A new pipe finished its handshake: accept it (undefined) or reject it with an error. */
   attach(pipe: Pipe): SpError | undefined;
   detach(pipe: Pipe): void;
@@ -114,6 +112,7 @@ export class Socket {
   readonly wrapConnection: ((conn: StreamConn) => StreamConn) | undefined;
   private readonly dialerFactory: (socket: Socket, url: SpUrl, overrides: OptionStore) => Dialer;
 
+  /** `extraOptions`: the protocol's own options, accepted beyond the core ones (CORE_OPTION_NAMES). */
   constructor(env: Env, extraOptions: readonly OptionName[], socketOptions: SocketOptions = {}) {
     this.env = env;
     this.options = new OptionStore(socketOptions.options ?? {}, [...CORE_OPTION_NAMES, ...extraOptions]);

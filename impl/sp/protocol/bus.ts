@@ -98,7 +98,6 @@ export interface Bus0Stats extends FanoutStats {
 /** The BUS protocol (cooked and raw); exported so a variant can override its hooks (the museum does). */
 export class Bus0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
-  readonly extraOptions = [] as const;
   readonly stats: Bus0Stats = { droppedSends: 0, maxQueued: 0, received: 0 };
   protected readonly out: PipeQueues;
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { RingSink, type TraceEvent } from '../../../sim/trace.js';
 import { rawPeer, word } from '../testing/raw-peer.js';
 import { code, lab, str, text } from '../testing/sim-lab.js';
-import { openRep0 } from './rep0.js';
+import { openRep0, rep0Stats } from './rep0.js';
 
 const MS = 1000;
 const S = 1_000_000;
@@ -153,5 +153,77 @@ describe('REP receive queue (READQ-LEN)', () => {
     // The first three wait in the queue; the pipe holds the rest back and gives them up in order.
     expect(r.queued).toBe(3);
     expect(r.got).toEqual(['q1', 'q2', 'q3', 'q4', 'q5', 'q6']);
+  });
+});
+
+/** What a promise rejects with: the SpError's message ("Code: text"), 'ok' when it resolves. */
+async function said(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+describe('REP lockstep errors (seed-5 survivor lockstep.ts:60)', () => {
+  it('a second recv on a context already waiting fails with ErrProtoState; the first still gets the request', async () => {
+    const { a, b, drive } = lab('lockstep-twice');
+    const r = await drive(async () => {
+      const rep = openRep0(a);
+      await rep.listen('tcp://a:5555');
+      const first = rep.recv();
+      const second = await said(rep.recv());
+      const peer = await rawPeer(b, 'tcp://a:5555', REQ0);
+      peer.sendFrame(word(0x80000001, 'q'));
+      return { second, first: str(await first) };
+    });
+    expect(r).toEqual({ second: 'ErrProtoState: a recv is already waiting on this context', first: 'q' });
+  });
+
+  it('a recv after an unanswered request forgets it: a send after that recv timed out has nothing to answer', async () => {
+    const { a, b, drive } = lab('lockstep-forget');
+    const r = await drive(async () => {
+      const rep = openRep0(a, { options: { 'RECV-DEADLINE': 1 * S } });
+      await rep.listen('tcp://a:5555');
+      const peer = await rawPeer(b, 'tcp://a:5555', REQ0);
+      peer.sendFrame(word(0x80000001, 'q'));
+      const got = str(await rep.recv());
+      const timedOut = await code(rep.recv()); // nothing more comes
+      const send = await said(rep.send(text('late')));
+      await a.sleep(10 * MS);
+      return { got, timedOut, send, frames: peer.frames.length };
+    });
+    expect(r).toEqual({
+      got: 'q',
+      timedOut: 'ErrRecvTimeout',
+      send: 'ErrProtoState: send without a request to answer (recv first)',
+      frames: 0,
+    });
+  });
+});
+
+describe('REP reply to a pipe that has gone', () => {
+  it('the send succeeds, the reply is counted dropped and not traced as sent', async () => {
+    const { a, b, world, drive } = lab('rep-gone');
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    const r = await drive(async () => {
+      const rep = openRep0(a);
+      await rep.listen('tcp://a:5555');
+      const peer = await rawPeer(b, 'tcp://a:5555', REQ0);
+      peer.sendFrame(word(0x80000001, 'q'));
+      const got = str(await rep.recv());
+      peer.conn.close();
+      await a.sleep(10 * MS); // the REP sees its pipe close
+      const send = await said(rep.send(text('late')));
+      await a.sleep(10 * MS);
+      return { got, send, dropped: rep0Stats(rep)!.droppedReplies };
+    });
+    expect(r).toEqual({ got: 'q', send: 'ok', dropped: 1 });
+    const replies = ring
+      .events()
+      .filter((e) => e.kind === 'msg-send' && (e as { msg?: string }).msg === 'reply');
+    expect(replies).toEqual([]);
   });
 });

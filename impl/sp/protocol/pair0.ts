@@ -13,7 +13,6 @@ import { protocolByName, type ProtocolInfo } from '../wire/protocols.js';
 
 class Pair0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
-  readonly extraOptions = [] as const;
   private peer: Pipe | undefined;
 
   constructor(private readonly socket: Socket) {

@@ -59,7 +59,6 @@ export function hopCountOf(header: Uint8Array): number | undefined {
 
 export class Pair1 implements ProtocolImpl {
   readonly info: ProtocolInfo;
-  readonly extraOptions = PAIR1_OPTIONS;
   readonly stats: Pair1Stats = {
     droppedSends: 0,
     maxQueued: 0,

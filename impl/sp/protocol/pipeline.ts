@@ -46,7 +46,6 @@ class PushSocket extends Socket {
 
 export class Push0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
-  readonly extraOptions = ['FAIL-NO-PEERS'] as const;
   readonly stats: Push0Stats = { sent: 0, discardedFromPeer: 0 };
   /** Attached pipes in attach order; `next` is where the round-robin scan starts. */
   protected readonly pipes: Pipe[] = [];
@@ -113,7 +112,6 @@ export class Push0 implements ProtocolImpl {
 
 export class Pull0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
-  readonly extraOptions = [] as const;
   readonly stats: Pull0Stats = { received: 0, dropped: 0 };
 
   constructor(protected readonly socket: Socket) {

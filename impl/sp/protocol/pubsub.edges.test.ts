@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { RingSink } from '../../../sim/trace.js';
 import { lab, text } from '../testing/sim-lab.js';
-import { openPub0, openSub0, openXSub0 } from './pubsub.js';
+import { openPub0, openSub0, openXSub0, sub0Stats } from './pubsub.js';
 
 const MS = 1000;
 
@@ -88,5 +88,61 @@ describe('SUB receive deadline', () => {
       .filter((e) => (e as { label?: string }).label === 'sp-recv-deadline')
       .map((e) => e.kind);
     expect(deadline).toEqual(['timer-set', 'timer-clear']);
+  });
+});
+
+/**
+ * PUB's note when a pipe's queue is full names what it dropped (seed-5 survivor pubsub.ts:136), and
+ * SUB counts every message it receives, matched or filtered (seed-5 survivor pubsub.ts:274).
+ */
+async function pubFullNotes(seed: string, preferNew: boolean): Promise<string[]> {
+  const { a, b, net, world, drive } = lab(seed, { conn: { sendBufferBytes: 1024, recvBufferBytes: 1024 } });
+  const ring = new RingSink(10_000);
+  world.trace.addSink(ring);
+  await drive(async () => {
+    const pub = openPub0(a, { options: { 'WRITEQ-LEN': 1, 'PREFER-NEW': preferNew } });
+    const sub = openSub0(b, { options: { SUBSCRIBE: text('') } });
+    await pub.listen('tcp://a:5555');
+    await sub.dial('tcp://a:5555');
+    await b.sleep(10 * MS);
+    net.setReadStall(net.connections()[0]!.id, 'client', true);
+    for (let i = 0; i < 12; i++) await pub.send(new Uint8Array(400));
+  });
+  return ring
+    .events()
+    .filter((e) => e.kind === 'note')
+    .map((e) => String((e as { text?: string }).text))
+    .filter((t) => t.includes('queue full'));
+}
+
+describe('PUB full-queue note', () => {
+  it('PREFER-NEW: drops the oldest queued message', async () => {
+    const notes = await pubFullNotes('pub-full-oldest', true);
+    expect(notes.length).toBeGreaterThan(0);
+    for (const n of notes) expect(n).toMatch(/^sp pub0: pipe \d+ queue full, dropped the oldest message$/);
+  });
+
+  it('PREFER-NEW false: drops the new message', async () => {
+    const notes = await pubFullNotes('pub-full-new', false);
+    expect(notes.length).toBeGreaterThan(0);
+    for (const n of notes) expect(n).toMatch(/^sp pub0: pipe \d+ queue full, dropped the new message$/);
+  });
+});
+
+describe('SUB stats', () => {
+  it('received counts every message from a publisher, filtered ones included', async () => {
+    const { a, b, drive } = lab('sub-stats-received');
+    const stats = await drive(async () => {
+      const pub = openPub0(a);
+      const sub = openSub0(b, { options: { SUBSCRIBE: text('a') } });
+      await pub.listen('tcp://a:5555');
+      await sub.dial('tcp://a:5555');
+      await b.sleep(10 * MS);
+      for (const t of ['a1', 'b1', 'a2']) await pub.send(text(t));
+      await b.sleep(10 * MS);
+      return { ...sub0Stats(sub)! };
+    });
+    expect(stats.received).toBe(3);
+    expect(stats.filtered).toBe(1);
   });
 });

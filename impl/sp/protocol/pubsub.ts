@@ -26,7 +26,6 @@ import type { Message } from '../core/message.js';
 import type { Pipe } from '../core/pipe.js';
 import { Context, Socket, type ProtocolImpl, type SocketOptions } from '../core/socket.js';
 import { spError } from '../errors.js';
-import type { OptionName } from '../options.js';
 import { protocolByName, type ProtocolInfo } from '../wire/protocols.js';
 
 // ---------------------------------------------------------------------------------------- PUB
@@ -49,7 +48,6 @@ export interface Pub0Stats {
 /** The PUB0 protocol (XPUB0 with raw); exported so a variant can override its hooks (the bug museum does). */
 export class Pub0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
-  readonly extraOptions: readonly OptionName[] = ['PREFER-NEW'];
   readonly stats: Pub0Stats = {
     sent: 0,
     sentWithoutSubscribers: 0,
@@ -178,7 +176,6 @@ export { hasPrefix };
 /** The SUB0 protocol (XSUB0 with raw); exported so a variant can override its hooks (the bug museum does). */
 export class Sub0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
-  readonly extraOptions: readonly OptionName[];
   readonly contexts: boolean;
   readonly stats: Sub0Stats = { received: 0, filtered: 0, droppedFull: 0, purged: 0, maxQueued: 0 };
   /** Open contexts that receive (the default context first, once it exists). */
@@ -190,7 +187,6 @@ export class Sub0 implements ProtocolImpl {
   ) {
     this.info = protocolByName('sub0')!;
     this.contexts = !raw;
-    this.extraOptions = raw ? ['PREFER-NEW'] : ['SUBSCRIBE', 'UNSUBSCRIBE', 'PREFER-NEW'];
     // The default context exists from the start, so messages arriving before the first recv queue up.
     this.state(socket.defaultContext);
     if (!raw) {

@@ -15,7 +15,6 @@ import { splitBacktrace } from './rep0.js';
 
 class XReq0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
-  readonly extraOptions = [] as const;
   private readonly pipes: Pipe[] = [];
   private rr = 0;
 
@@ -64,7 +63,6 @@ class XReq0 implements ProtocolImpl {
 
 class XRep0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
-  readonly extraOptions = ['TTL'] as const;
   private readonly byId = new Map<number, Pipe>();
   private readonly out = new Map<Pipe, Message[]>();
 

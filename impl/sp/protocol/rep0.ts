@@ -57,7 +57,6 @@ function lastWord(backtrace: Uint8Array): number {
 /** The REP0 protocol; exported so a variant can override its hook methods (the bug museum does). */
 export class Rep0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
-  readonly extraOptions = ['TTL', 'GARBAGE-CLOSES-PIPE'] as const;
   readonly contexts = true;
   /** The lockstep receive side (shared with the other lockstep responder). */
   private readonly inbox: LockstepInbox;

@@ -9,7 +9,7 @@ import { SpError } from '../errors.js';
 import { rawPeer } from '../testing/raw-peer.js';
 import { code, lab, str, text } from '../testing/sim-lab.js';
 import { openRep0 } from './rep0.js';
-import { openReq0 } from './req0.js';
+import { openReq0, req0Stats } from './req0.js';
 
 const MS = 1000;
 const REP0 = 49;
@@ -348,5 +348,32 @@ describe('REQ0 replaced request and reply trace', () => {
     expect(reply?.bytes).toBe(5);
     expect(reply?.fields).toEqual([{ name: 'request-id', offset: 0, length: 4, value: reply?.corr }]);
     expect(typeof reply?.corr).toBe('number');
+  });
+});
+
+describe('REQ reply for no live request', () => {
+  it('a reply whose id matches no request is dropped, noted and counted; the real reply still comes', async () => {
+    const { a, b, world, drive } = lab('req0-unknown-reply');
+    const ring = new RingSink(10_000);
+    world.trace.addSink(ring);
+    const r = await drive(async () => {
+      const req = openReq0(a);
+      await req.listen('tcp://a:5555');
+      const peer = await rawPeer(b, 'tcp://a:5555', REP0);
+      await a.sleep(1 * MS);
+      await req.send(text('q'));
+      const reply = req.recv();
+      await a.sleep(10 * MS);
+      const id = peer.frames[0]!.subarray(0, 4);
+      peer.sendFrame(Uint8Array.of(0x80, 0, 0x12, 0x34, ...text('stray'))); // an id never used
+      peer.sendFrame(Uint8Array.of(...id, ...text('answer')));
+      return { got: str(await reply), dropped: req0Stats(req)!.droppedReplies };
+    });
+    expect(r).toEqual({ got: 'answer', dropped: 1 });
+    const notes = ring
+      .events()
+      .filter((e) => e.kind === 'note')
+      .map((e) => String((e as { text?: string }).text));
+    expect(notes).toContain('sp req0: dropped a reply (unknown, stale or duplicate id)');
   });
 });

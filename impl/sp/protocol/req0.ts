@@ -62,7 +62,6 @@ export { encodeU32 };
 /** The REQ0 protocol; exported so a variant can override its hook methods (the bug museum does). */
 export class Req0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
-  readonly extraOptions = ['RETRY-TIME', 'FAIL-NO-PEERS', 'GARBAGE-CLOSES-PIPE'] as const;
   readonly contexts = true;
   readonly stats: Req0Stats = { droppedReplies: 0, sends: 0, resends: 0 };
   private counter: number;

@@ -39,7 +39,6 @@ export function isHopCount(h: Uint8Array): boolean {
 
 export class Star implements ProtocolImpl {
   readonly info: ProtocolInfo;
-  readonly extraOptions = ['TTL'] as const;
   readonly stats: StarStats = {
     droppedSends: 0,
     maxQueued: 0,

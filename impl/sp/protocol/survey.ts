@@ -108,7 +108,6 @@ export interface Surveyor0Stats {
 /** The SURVEYOR0 protocol; exported so a variant can override its hook methods (the bug museum does). */
 export class Surveyor0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
-  readonly extraOptions = ['SURVEY-TIME', 'GARBAGE-CLOSES-PIPE'] as const;
   readonly contexts = true;
   readonly stats: Surveyor0Stats = {
     surveys: 0,
@@ -355,7 +354,6 @@ export interface Respondent0Stats {
 /** The RESPONDENT0 protocol. */
 export class Respondent0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
-  readonly extraOptions = ['TTL', 'GARBAGE-CLOSES-PIPE'] as const;
   readonly contexts = true;
   /** The lockstep receive side (shared with the other lockstep responder). */
   private readonly inbox: LockstepInbox;
@@ -491,7 +489,6 @@ export interface RawSurveyStats {
 /** XSURVEYOR0: raw surveyor; the application (or a device) owns the survey ids. */
 export class XSurveyor0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
-  readonly extraOptions = [] as const;
   readonly stats: RawSurveyStats = { droppedSends: 0, droppedReceived: 0 };
   private readonly out = new BroadcastQueues();
 
@@ -541,7 +538,6 @@ export class XSurveyor0 implements ProtocolImpl {
 /** XRESPONDENT0: raw respondent; headers carry the backtrace with the arrival pipe's id first. */
 export class XRespondent0 implements ProtocolImpl {
   readonly info: ProtocolInfo;
-  readonly extraOptions = ['TTL'] as const;
   readonly stats: RawSurveyStats = { droppedSends: 0, droppedReceived: 0 };
   private readonly byId = new Map<number, Pipe>();
   private readonly out = new BroadcastQueues();

@@ -7,6 +7,7 @@ import { RingSink } from '../../../sim/trace.js';
 import type { Pipe, PipeEvents } from '../core/pipe.js';
 import type { SpError } from '../errors.js';
 import { openPair0 } from '../protocol/pair0.js';
+import { openPush0 } from '../protocol/pipeline.js';
 import { code, lab, str, text } from '../testing/sim-lab.js';
 import { inprocDial, inprocListen } from './inproc.js';
 
@@ -94,5 +95,55 @@ describe('inproc names', () => {
       return { dial, again };
     });
     expect(r).toEqual({ dial: 'ErrConnRefused: nothing listens at inproc://x', again: 'ok' });
+  });
+});
+
+describe('inproc hand-off ids (sim/TRACE.md `handoff`)', () => {
+  it("count from 1 across the world; a message's msg-send and msg-recv carry the same id", async () => {
+    const { a, world, drive } = lab('inproc-handoff');
+    const ring = new RingSink(1000);
+    world.trace.addSink(ring);
+    const got = await drive(async () => {
+      const s = openPair0(a);
+      await s.listen('inproc://h');
+      const c = openPair0(a);
+      await c.dial('inproc://h');
+      await a.sleep(1 * MS);
+      await c.send(text('m1'));
+      await s.send(text('r1'));
+      await c.send(text('m2'));
+      return [str(await s.recv()), str(await c.recv()), str(await s.recv())];
+    });
+    expect(got).toEqual(['m1', 'r1', 'm2']);
+    const ids = (kind: string): unknown[] =>
+      ring
+        .events()
+        .filter((e) => e.kind === kind && (e as { msg?: string }).msg === 'message')
+        .map((e) => (e as { handoff?: unknown }).handoff);
+    expect(ids('msg-send')).toEqual([1, 2, 3]);
+    expect(ids('msg-recv')).toEqual([1, 2, 3]);
+  });
+});
+
+describe('inproc dial refusals', () => {
+  it('a protocol that is not the listener peer: ErrBadProto naming both; nothing listening: ErrConnRefused', async () => {
+    const { a, drive } = lab('inproc-bad-proto');
+    const r = await drive(async () => {
+      const s = openPair0(a);
+      await s.listen('inproc://p');
+      const said = async (p: Promise<unknown>): Promise<string> =>
+        p.then(
+          () => 'ok',
+          (e: unknown) => (e instanceof Error ? e.message : String(e)),
+        );
+      return {
+        wrong: await said(openPush0(a).dial('inproc://p')),
+        nobody: await said(openPair0(a).dial('inproc://q')),
+      };
+    });
+    expect(r).toEqual({
+      wrong: 'ErrBadProto: inproc://p: protocol 16 cannot talk to 80',
+      nobody: 'ErrConnRefused: nothing listens at inproc://q',
+    });
   });
 });

@@ -28,6 +28,14 @@ describe('parseSpUrl rejects', () => {
     ['ipc://', 'ErrBadAddr: expected ipc:///path, got "ipc://"'],
     ['ipc:///tmp/a\0b', 'ErrBadAddr: expected ipc:///path, got "ipc:///tmp/a\\u0000b"'],
     ['inproc://', 'ErrBadAddr: expected inproc://name, got "inproc://"'],
+    // Anchors: nothing before the scheme, nothing around host:port (seed-5 survivor url.ts:23).
+    [' tcp://a:1', 'ErrBadAddr: not an SP address (scheme://...): " tcp://a:1"'],
+    ['tcp://x/a:5555', 'ErrBadAddr: expected tcp://host:port, got "tcp://x/a:5555"'],
+    ['tcp://a:5555/x', 'ErrBadAddr: expected tcp://host:port, got "tcp://a:5555/x"'],
+    ['tcp://a:123456', 'ErrBadAddr: expected tcp://host:port, got "tcp://a:123456"'],
+    ['tcp://a b:1', 'ErrBadAddr: expected tcp://host:port, got "tcp://a b:1"'],
+    ['tcp://[::g]:1', 'ErrBadAddr: expected tcp://host:port, got "tcp://[::g]:1"'],
+    ['tcp://[::1:1', 'ErrBadAddr: expected tcp://host:port, got "tcp://[::1:1"'],
     ['udp://a:1', `ErrBadTran: unsupported transport 'udp' in "udp://a:1" (supported: tcp, ipc, inproc)`],
   ])('%j', (text, message) => {
     expect(failure(text)).toBe(message);
