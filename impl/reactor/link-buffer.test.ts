@@ -508,7 +508,9 @@ describe('OutputBuffer', () => {
     c.fill(3);
     big.fill(4);
     out.commit();
-    expect(drain(out)).toEqual(Uint8Array.from([...Array(60).fill(1), 2, 2, 2, 2, 3, ...Array(65).fill(4)]));
+    expect(drain(out)).toEqual(
+      Uint8Array.from([...new Array<number>(60).fill(1), 2, 2, 2, 2, 3, ...new Array<number>(65).fill(4)]),
+    );
   });
 
   it('malloc refuses bad sizes with ErrBadOption', () => {
