@@ -677,10 +677,13 @@ export class OutputBuffer {
     if (this.closed) throw closedError(what);
   }
 
-  /** Closes the tail page (given back now if all of it was sent) and opens a fresh one. */
+  /**
+   * Opens a fresh tail page. The old tail (if any) still has unsent bytes: a tail fully sent was given
+   * back by ack() already, so the ack that sends its last byte gives it back.
+   */
   private openPage(): void {
     const old = this.tail;
-    if (old !== null && old.sentBytes === old.filledBytes) this.pool.give(old.bytes);
+    assert(old === null || old.sentBytes < old.filledBytes, 'a fully sent tail page was freed by ack');
     this.tail = { bytes: this.pool.take(), filledBytes: 0, sentBytes: 0 };
   }
 
