@@ -16,15 +16,15 @@ describe('reactor-linkbuffer', () => {
     expect(REACTOR_LINKBUFFER.knobs).toHaveLength(LINKBUFFER_CONFIGS.length);
   });
 
-  it('netlab: 3000 execs, no crasher, the corpus grows', async () => {
+  it('netlab: 5000 execs, no crasher, the corpus grows', async () => {
     const r = await runFuzz({
       target: REACTOR_LINKBUFFER,
       seed: 'reactor-linkbuffer-test',
-      runs: 3000,
+      runs: 5000,
       clock,
     });
     expect(r.crashers.map((c) => `${c.oracle}: ${c.message}`)).toEqual([]);
-    expect(r.execs).toBe(3000);
+    expect(r.execs).toBe(5000);
     expect(r.corpusSize).toBeGreaterThan(100);
     expect(r.coverageSlots).toBeGreaterThan(100);
   });

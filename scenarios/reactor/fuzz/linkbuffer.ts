@@ -92,6 +92,9 @@ const SLICE_READS = [
 ] as const;
 type ReadName = Exclude<(typeof SLICE_READS)[number], 'bytes'>;
 
+/** Views re-checked after every op (per reader); all are checked at each release. */
+const RECENT_VIEWS = 8;
+
 // Coverage feature kinds.
 const K_OP = 1;
 const K_HELD = 2;
@@ -316,9 +319,12 @@ class Exec {
         fail('output-differs', `a view from ${k.what} changed before its release (${when})`);
   }
 
-  /** After every op: counters agree with the model, bounds hold; plus coverage. */
+  /** After every op: counters agree with the model, recent views are intact, bounds hold; plus coverage. */
   afterOp(op: OpName, opIndex: number): void {
     const where = `after op ${this.ops} (${op})`;
+    // The most recent views only (all of them are checked at each release): bounds the work per op.
+    this.checkKept(this.kept.slice(-RECENT_VIEWS), where);
+    for (const s of this.slices) this.checkKept(s.kept.slice(-RECENT_VIEWS), where);
     if (this.input.length !== this.model.unread.length)
       fail('output-differs', `${where}: length ${this.input.length}, the model ${this.model.unread.length}`);
     const held = this.heldBytes();
@@ -387,6 +393,9 @@ function step(x: Exec, ops: OpStream): OpName | null {
       x.input.release();
       x.kept = [];
       if (x.model.refusedWith === null) x.model.releasedTo = x.model.position;
+      // release() gives back every straddle-copy page the buffer took (slices hold their own).
+      if (x.input.copyBytes !== 0)
+        fail('alloc-over-limit', `${x.input.copyBytes} copy bytes still held after release()`);
       return op;
     case 'end':
       x.input.end();
