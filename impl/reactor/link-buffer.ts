@@ -322,7 +322,11 @@ export class InputBuffer extends SegmentReader {
     this.maxBytes = maxBytes;
   }
 
-  /** Bytes of input chunks still held: unread, read but not released, and kept alive by live slices. */
+  /**
+   * Bytes of input chunks still held: unread, read but not released, and kept alive by live slices.
+   * This is what maxBytes bounds. Straddle copies are not in it (they are the handler's doing, not
+   * the peer's, and go at release): see copyBytes.
+   */
   get heldBytes(): number {
     return this.held;
   }
@@ -395,7 +399,7 @@ export class InputBuffer extends SegmentReader {
    */
   release(): void {
     if (this.closed) return;
-    for (let i = this.base; i < this.head; i++) this.unchain(this.segAt(i) as Chunk);
+    for (let i = this.base; i < this.head; i++) this.unchain(this.chunkAt(i));
     this.base = this.head;
     // Compact the consumed prefix once it is the larger half: O(1) amortized per chunk.
     if (this.base > 32 && this.base * 2 > this.segs.length) {
@@ -410,7 +414,7 @@ export class InputBuffer extends SegmentReader {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (let i = this.base; i < this.segs.length; i++) this.unchain(this.segAt(i) as Chunk);
+    for (let i = this.base; i < this.segs.length; i++) this.unchain(this.chunkAt(i));
     this.segs = [];
     this.base = this.head = this.offset = this.unread = 0;
     this.copies.releaseAll();
@@ -418,6 +422,12 @@ export class InputBuffer extends SegmentReader {
 
   protected checkReadable(): void {
     if (this.closed) throw closedError('read');
+  }
+
+  private chunkAt(i: number): Chunk {
+    const chunk = this.segs[i];
+    assert(chunk !== undefined, 'release and close walk only chained chunks');
+    return chunk;
   }
 
   private unchain(chunk: Chunk): void {
@@ -584,6 +594,7 @@ export class OutputBuffer {
       this.fillTail(written);
       return;
     }
+    // Long string or little room: one temporary encoding, then copied across pages.
     this.writeBytes(encoder.encode(s));
   }
 
