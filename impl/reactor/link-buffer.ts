@@ -77,6 +77,7 @@ class CopyArena {
 
   /** Gives every page back (poisoned in checking mode); views of them are invalid afterwards. */
   releaseAll(): void {
+    if (this.heldBytes === 0) return; // the common case on a per-frame release: allocate nothing
     for (const page of this.pages) this.pool.give(page);
     this.pages = [];
     this.usedBytes = 0;
@@ -219,10 +220,16 @@ abstract class SegmentReader {
   }
 
   private peekUint(count: number): number {
-    let v = 0;
     let i = this.head;
     let at = this.offset;
     let bytes = this.segAt(i).bytes;
+    if (bytes.length - at >= count) {
+      // Fast path (framing parsers call this per frame): all bytes in the head segment.
+      let v = 0;
+      for (let k = 0; k < count; k++) v = v * 256 + (bytes[at + k] ?? 0);
+      return v;
+    }
+    let v = 0;
     for (let k = 0; k < count; k++) {
       if (at === bytes.length) {
         bytes = this.segAt(++i).bytes;
@@ -399,6 +406,7 @@ export class InputBuffer extends SegmentReader {
    */
   release(): void {
     if (this.closed) return;
+    if (this.base === this.head && this.copies.heldBytes === 0) return; // nothing to drop
     for (let i = this.base; i < this.head; i++) this.unchain(this.chunkAt(i));
     this.base = this.head;
     // Compact the consumed prefix once it is the larger half: O(1) amortized per chunk.
