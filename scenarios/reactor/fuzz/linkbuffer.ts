@@ -364,7 +364,7 @@ class Exec {
   }
 }
 
-/** Runs one op; returns false when the op stream is exhausted. */
+/** Runs one op and returns its name; null when the op stream is exhausted. */
 function step(x: Exec, ops: OpStream): OpName | null {
   if (ops.done) return null;
   const op = OPS[ops.u8() % OPS.length] ?? 'release';
