@@ -146,15 +146,48 @@ describe('InputBuffer reads: boundaries', () => {
     expect(input.length).toBe(0);
   });
 
-  it('a straddling read above a page copies into a one-off array', () => {
+  it('a straddling read above a page copies into a pooled large buffer, reused after release', () => {
     const pool = new PagePool({ pageBytes: 64 });
+    const input = new InputBuffer(pool, { maxBytes: 1000 });
+    for (let round = 0; round < 3; round++) {
+      input.append(seq(round, 50));
+      input.append(seq(round + 50, 50));
+      expect(input.next(100)).toEqual(seq(round, 100));
+      // Size class: the next power of two above 100, at least two pages.
+      expect(input.copyBytes).toBe(128);
+      input.release();
+      expect(input.copyBytes).toBe(0);
+    }
+    expect(pool.stats).toMatchObject({
+      largeAllocations: 1,
+      largeReusedTakes: 2,
+      outstandingLarge: 0,
+      oversizeAllocations: 0,
+      allocatedPages: 0,
+    });
+  });
+
+  it('in checking mode a large copy is poisoned on release and never reused', () => {
+    const pool = new PagePool({ pageBytes: 64, poison: true });
     const input = new InputBuffer(pool, { maxBytes: 1000 });
     input.append(seq(0, 50));
     input.append(seq(50, 50));
-    expect(input.next(100)).toEqual(seq(0, 100));
-    expect(pool.stats).toMatchObject({ oversizeAllocations: 1, oversizeBytes: 100, allocatedPages: 0 });
+    const kept = input.next(100);
     input.release();
-    expect(input.copyBytes).toBe(0);
+    expect(pool.isPoisoned(kept)).toBe(true);
+    input.append(seq(0, 50));
+    input.append(seq(50, 50));
+    input.next(100);
+    expect(pool.stats).toMatchObject({ largeAllocations: 2, largeReusedTakes: 0 });
+  });
+
+  it('a large buffer given back twice or foreign is ErrReleased', () => {
+    const pool = new PagePool({ pageBytes: 64 });
+    const b = pool.takeLarge(200);
+    expect(b.length).toBe(256);
+    pool.giveLarge(b);
+    expect(() => pool.giveLarge(b)).toThrow(/ErrReleased: large buffer given back twice/);
+    expect(() => pool.giveLarge(new Uint8Array(256))).toThrow(/ErrReleased/);
   });
 
   it('skip moves across chunks', () => {

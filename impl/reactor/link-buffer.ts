@@ -46,10 +46,11 @@ interface Chunk extends Segment {
 
 /**
  * Destinations for straddle copies: pool pages filled bump-style (several small copies share a page),
- * one-off arrays above a page; all held until release, so the views stay valid until then.
+ * pooled large buffers above a page; all held until release, so the views stay valid until then.
  */
 class CopyArena {
   private pages: Uint8Array[] = [];
+  private large: Uint8Array[] = [];
   private usedBytes = 0; // bytes used in the last page
   /** Memory this arena holds, in bytes: whole pages plus one-off arrays. */
   heldBytes = 0;
@@ -60,8 +61,11 @@ class CopyArena {
   take(n: number): Uint8Array {
     const pageBytes = this.pool.pageBytes;
     if (n > pageBytes) {
-      this.heldBytes += n;
-      return this.pool.alloc(n);
+      // A reusable buffer of n's size class: a parser of large frames allocates nothing per frame.
+      const buffer = this.pool.takeLarge(n);
+      this.large.push(buffer);
+      this.heldBytes += buffer.length;
+      return buffer.subarray(0, n);
     }
     let page = this.pages[this.pages.length - 1];
     if (page === undefined || pageBytes - this.usedBytes < n) {
@@ -79,7 +83,9 @@ class CopyArena {
   releaseAll(): void {
     if (this.heldBytes === 0) return; // the common case on a per-frame release: allocate nothing
     for (const page of this.pages) this.pool.give(page);
+    for (const buffer of this.large) this.pool.giveLarge(buffer);
     this.pages = [];
+    this.large = [];
     this.usedBytes = 0;
     this.heldBytes = 0;
   }

@@ -26,6 +26,9 @@ export const DEFAULT_POISON = false;
 export const DEFAULT_QUARANTINE_PAGES = 64;
 /** The byte a released page (or adopted input chunk) is filled with in checking mode. */
 export const POISON_BYTE = 0xdb;
+/** Free large buffers a pool keeps for reuse, in bytes in total (beyond, given ones are dropped). */
+export const MAX_POOLED_LARGE_BYTES = 16 * 1024 * 1024;
+
 /** Largest one-off array alloc() hands out (1 GiB): anything above is a caller bug or an attack. */
 export const MAX_ALLOC_BYTES = 1024 * 1024 * 1024;
 
@@ -58,6 +61,12 @@ export interface PagePoolStats {
   oversizeAllocations: number;
   /** Bytes handed out by alloc(). */
   oversizeBytes: number;
+  /** Fresh large buffers allocated by takeLarge() (straddle copies above a page). */
+  largeAllocations: number;
+  /** takeLarge() calls served by a reused buffer. */
+  largeReusedTakes: number;
+  /** Large buffers out now. */
+  outstandingLarge: number;
 }
 
 /** True when `view` is non-empty and every byte is POISON_BYTE (an empty view proves nothing). */
@@ -117,6 +126,12 @@ export class PagePool {
   private droppedPages = 0;
   private oversizeAllocations = 0;
   private oversizeBytes = 0;
+  // Large buffers (straddle copies above a page) by size class, reused after release.
+  private readonly freeLarge = new Map<number, Uint8Array[]>();
+  private freeLargeBytes = 0;
+  private readonly outstandingLarge = new Set<Uint8Array>();
+  private largeAllocations = 0;
+  private largeReusedTakes = 0;
 
   /** Throws ReactorError ErrBadOption naming the option, its range and the value when one is out of range. */
   constructor(options: PagePoolOptions = {}) {
@@ -198,6 +213,49 @@ export class PagePool {
     return new Uint8Array(bytes);
   }
 
+  /**
+   * A buffer of at least `bytes` bytes (its length is the size class: the next power of two, at
+   * least two pages) for a copy larger than a page, reused after giveLarge() when one of its class
+   * is free. Free large buffers are bounded by MAX_POOLED_LARGE_BYTES in total; in checking mode
+   * they are poisoned when given back and never reused, so a view kept past release reads poison.
+   */
+  takeLarge(bytes: number): Uint8Array {
+    checkInteger('takeLarge bytes', bytes, 1, MAX_ALLOC_BYTES);
+    const classBytes = Math.max(2 * this.pageBytes, 2 ** Math.ceil(Math.log2(bytes)));
+    const free = this.freeLarge.get(classBytes);
+    let buffer = free?.pop();
+    if (buffer === undefined) {
+      buffer = new Uint8Array(Math.min(classBytes, MAX_ALLOC_BYTES));
+      this.largeAllocations++;
+    } else {
+      this.freeLargeBytes -= buffer.length;
+      this.largeReusedTakes++;
+    }
+    this.outstandingLarge.add(buffer);
+    return buffer;
+  }
+
+  /** Gives back a buffer takeLarge() handed out; ErrReleased for one given twice or not from here. */
+  giveLarge(buffer: Uint8Array): void {
+    if (!this.outstandingLarge.delete(buffer))
+      throw new ReactorError(
+        'ErrReleased',
+        `large buffer given back twice / not from this pool (${buffer.length} bytes)`,
+      );
+    if (this.poison) {
+      buffer.fill(POISON_BYTE);
+      return;
+    }
+    if (this.freeLargeBytes + buffer.length > MAX_POOLED_LARGE_BYTES) return;
+    let free = this.freeLarge.get(buffer.length);
+    if (free === undefined) {
+      free = [];
+      this.freeLarge.set(buffer.length, free);
+    }
+    free.push(buffer);
+    this.freeLargeBytes += buffer.length;
+  }
+
   /** Same as the exported isPoisoned(view): non-empty and every byte POISON_BYTE. */
   isPoisoned(view: Uint8Array): boolean {
     return isPoisoned(view);
@@ -214,6 +272,9 @@ export class PagePool {
       droppedPages: this.droppedPages,
       oversizeAllocations: this.oversizeAllocations,
       oversizeBytes: this.oversizeBytes,
+      largeAllocations: this.largeAllocations,
+      largeReusedTakes: this.largeReusedTakes,
+      outstandingLarge: this.outstandingLarge.size,
     };
   }
 }
