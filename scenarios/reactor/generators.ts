@@ -28,8 +28,11 @@ export const REACTOR_TRANSPORTS: readonly Transport[] = ['tcp', 'ipc'];
 export const CLIENT_START_US = 1_000;
 /** The generated fault phase: short, the scripts are short. */
 export const REACTOR_FAULT_PHASE_US = 500_000;
-/** Liveness after healing: long enough for every idle timeout drawn (at most 400 ms) and a drain. */
-export const REACTOR_LIVENESS_US = 3_000_000;
+/**
+ * Liveness after healing: every idle timeout drawn (at most 1 s) and the drain of a few tens of KiB
+ * through 2 KiB windows on a lossy link (each loss costs a 200 ms retransmission).
+ */
+export const REACTOR_LIVENESS_US = 10_000_000;
 
 /** A value near a limit: 0, 1, limit-1, limit, limit+1, or anything up to twice the limit. */
 export function boundaryArb(limit: number): fc.Arbitrary<number> {
