@@ -53,7 +53,16 @@ export function reactorOptionsOf(x: ServerSpec): ReactorOptions {
 }
 
 function newServerObs(x: ServerSpec): ServerObs {
-  return { name: x.name, host: x.host, boots: 0, listenErrors: [], listeningAtUs: null, conns: [], charges: [], assignments: [] };
+  return {
+    name: x.name,
+    host: x.host,
+    boots: 0,
+    listenErrors: [],
+    listeningAtUs: null,
+    conns: [],
+    charges: [],
+    assignments: [],
+  };
 }
 
 function newClientObs(c: ClientSpec): ClientObs {
@@ -87,7 +96,8 @@ export function startReactorActors(
   return {
     observations: obs,
     boot(host, env) {
-      for (const x of scenario.servers) if (x.host === host) void runServer(x, env, obs.servers[x.name]!, variant);
+      for (const x of scenario.servers)
+        if (x.host === host) void runServer(x, env, obs.servers[x.name]!, variant);
       scenario.clients.forEach((c, i) => {
         if (c.host !== host) return;
         const o = obs.clients[c.name]!;
@@ -113,14 +123,20 @@ export function startReactorActors(
     },
     settled: () =>
       scenario.clients.every((c) => obs.clients[c.name]!.doneAtUs !== null) &&
-      Object.values(obs.servers).every((x) => x.conns.every((k) => k.events.some((e) => e.ev === 'disconnect'))),
+      Object.values(obs.servers).every((x) =>
+        x.conns.every((k) => k.events.some((e) => e.ev === 'disconnect')),
+      ),
     context: (base) => base,
     pending: () => {
       const out: PendingAction[] = [];
       for (const c of scenario.clients) {
         const o = obs.clients[c.name]!;
         if (o.doneAtUs === null && (startedAt.has(c.name) || o.connectedAtUs !== null))
-          out.push({ actor: c.name, what: `action #${o.actionsDone} (${c.actions[o.actionsDone]?.kind ?? 'end'})`, sinceUs: c.startUs });
+          out.push({
+            actor: c.name,
+            what: `action #${o.actionsDone} (${c.actions[o.actionsDone]?.kind ?? 'end'})`,
+            sinceUs: c.startUs,
+          });
       }
       return out;
     },
@@ -189,7 +205,6 @@ async function runClient(c: ClientSpec, index: number, env: Env, o: ClientObs): 
   o.connectedAtUs = env.nowUs();
   o.localAddress = conn.localAddress;
   let writable: (() => void) | undefined;
-  let closedWake: (() => void) | undefined;
   conn.setHandlers({
     onData: (b) => {
       if (o.mismatchAt < 0)
@@ -204,7 +219,6 @@ async function runClient(c: ClientSpec, index: number, env: Env, o: ClientObs): 
     onClose: (e) => {
       o.closed = e === undefined ? 'clean' : e.code;
       o.closedAtUs = env.nowUs();
-      closedWake?.();
       writable?.();
     },
   });
@@ -259,6 +273,5 @@ async function runClient(c: ClientSpec, index: number, env: Env, o: ClientObs): 
   } catch (e) {
     o.scriptError = codeOf(e);
   }
-  void closedWake;
   o.doneAtUs = env.nowUs();
 }

@@ -32,7 +32,11 @@ function specOf(s: ReactorScenario, name: string): ServerSpec | undefined {
  * apart (tcp), else by the first bytes it received (each client's stream is its own); undefined
  * when ambiguous.
  */
-export function clientIndexOf(s: ReactorScenario, obs: ReactorObservations, k: ServerConnObs): number | undefined {
+export function clientIndexOf(
+  s: ReactorScenario,
+  obs: ReactorObservations,
+  k: ServerConnObs,
+): number | undefined {
   const byAddress = s.clients.flatMap((c, i) => (obs.clients[c.name]?.localAddress === k.remote ? [i] : []));
   const sameAddress = s.clients.filter((c) => obs.clients[c.name]?.localAddress === k.remote).length;
   if (byAddress.length === 1 && sameAddress === 1) return byAddress[0];
@@ -77,7 +81,8 @@ export function callbackViolation(k: ServerConnObs, closed: boolean): string | n
       case 'request-start':
         if (inRequest) return `${at(i)}: onRequest started while another was running`;
         if (!connectEnded) return `${at(i)}: onRequest started before onConnect ended`;
-        if (disconnects > 0 || cbs.length > 0) return `${at(i)}: onRequest started after the connection closed`;
+        if (disconnects > 0 || cbs.length > 0)
+          return `${at(i)}: onRequest started after the connection closed`;
         inRequest = true;
         break;
       case 'request-end':
@@ -114,7 +119,10 @@ export const CALLBACK_ORDER: ReactorCheckDef = {
   evaluate(_s, obs) {
     const expected = 'callbacks ordered, each once';
     for (const k of connsOf(obs)) {
-      const v = callbackViolation(k, k.events.some((e) => e.ev === 'disconnect'));
+      const v = callbackViolation(
+        k,
+        k.events.some((e) => e.ev === 'disconnect'),
+      );
       if (v !== null) return verdict(v, expected);
     }
     return verdict(null, expected);
@@ -165,7 +173,10 @@ export const OUTPUT_IN_ORDER: ReactorCheckDef = {
     for (const c of s.clients) {
       const o = obs.clients[c.name];
       if (o === undefined || o.mismatchAt < 0) continue;
-      return verdict(`${c.name} got a byte at offset ${o.mismatchAt} that differs from what it sent there (${o.receivedBytes} received)`, expected);
+      return verdict(
+        `${c.name} got a byte at offset ${o.mismatchAt} that differs from what it sent there (${o.receivedBytes} received)`,
+        expected,
+      );
     }
     return verdict(null, expected);
   },
@@ -184,23 +195,36 @@ export const OUTPUT_COMPLETE: ReactorCheckDef = {
     for (const [i, c] of s.clients.entries()) {
       const o = obs.clients[c.name];
       const x = serverOf(s, c);
-      if (o === undefined || x === undefined || x.handler === 'peek' || o.ended === 'close' || o.ended === 'reset') continue;
+      if (
+        o === undefined ||
+        x === undefined ||
+        x.handler === 'peek' ||
+        o.ended === 'close' ||
+        o.ended === 'reset'
+      )
+        continue;
       if (o.scriptError !== null || o.connectedAtUs === null) continue;
       // Judged once the client saw the server's close (everything sent before it has arrived), or
       // once nothing more could happen (the simulated world went idle).
       if (o.closed === null && ctx.reason !== 'idle') continue;
       const k = serverConnOf(s, obs, i);
       if (k === undefined || k.closeReason === null) continue;
-      if (k.closeReason !== 'peer-closed' && k.closeReason !== 'idle-timeout' && k.closeReason !== 'user') continue;
+      if (k.closeReason !== 'peer-closed' && k.closeReason !== 'idle-timeout' && k.closeReason !== 'user')
+        continue;
       if (k.unsentAtClose > 0 || k.waits.some((w) => w.outcome !== null && w.outcome !== 'ok')) continue;
       judged++;
       // What reached the server before it closed is what must come back.
       const took = Math.min(o.sentBytes, k.bytesIn);
       const want = x.handler === 'framed' ? lastFrameEnd(i, c, took) : took;
       if (o.receivedBytes !== want)
-        return verdict(`${c.name} sent ${o.sentBytes} bytes (${k.bytesIn} reached the server) and got ${o.receivedBytes} back, expected ${want} (server closed: ${k.closeReason})`, expected);
+        return verdict(
+          `${c.name} sent ${o.sentBytes} bytes (${k.bytesIn} reached the server) and got ${o.receivedBytes} back, expected ${want} (server closed: ${k.closeReason})`,
+          expected,
+        );
     }
-    return judged === 0 ? NA('no client whose connection closed with its output delivered') : verdict(null, expected);
+    return judged === 0
+      ? NA('no client whose connection closed with its output delivered')
+      : verdict(null, expected);
   },
 };
 
@@ -220,15 +244,24 @@ export const WRITE_INTEREST: ReactorCheckDef = {
     const expected = 'interest iff bytes remain; one flusher at a time';
     for (const k of connsOf(obs)) {
       if (k.interestWithoutBytes > 0)
-        return verdict(`connection ${k.id} (${k.server}) held write interest with no byte unsent (${k.interestWithoutBytes} times)`, expected);
+        return verdict(
+          `connection ${k.id} (${k.server}) held write interest with no byte unsent (${k.interestWithoutBytes} times)`,
+          expected,
+        );
       if (k.bytesWithoutInterest > 0)
-        return verdict(`connection ${k.id} (${k.server}) held no write interest after a short write (${k.bytesWithoutInterest} times)`, expected);
+        return verdict(
+          `connection ${k.id} (${k.server}) held no write interest after a short write (${k.bytesWithoutInterest} times)`,
+          expected,
+        );
       let open = 0;
-      for (const w of k.waits.filter((x) => x.kind === 'flush'))
-        if (w.endUs === null) open++;
-      if (open > 1) return verdict(`connection ${k.id} (${k.server}) had ${open} flushes waiting at once`, expected);
+      for (const w of k.waits.filter((x) => x.kind === 'flush')) if (w.endUs === null) open++;
+      if (open > 1)
+        return verdict(`connection ${k.id} (${k.server}) had ${open} flushes waiting at once`, expected);
       if (k.waits.some((w) => w.outcome === 'ErrConcurrentFlush'))
-        return verdict(`connection ${k.id} (${k.server}) refused a concurrent flush the lab handlers never make`, expected);
+        return verdict(
+          `connection ${k.id} (${k.server}) refused a concurrent flush the lab handlers never make`,
+          expected,
+        );
     }
     return verdict(null, expected);
   },
@@ -250,24 +283,32 @@ export const IDLE_TIMEOUT: ReactorCheckDef = {
       const idle = k.idleTimeoutUs;
       if (idle <= 0) continue;
       const deadline = k.lastByteUs + idle + SPEC_TICK_US;
+      judged++;
       if (k.closeReason === 'idle-timeout' && k.closeAtUs !== null) {
-        judged++;
         if (k.closeAtUs - k.lastByteUs < idle)
-          return verdict(`connection ${k.id} (${k.server}) closed as idle at ${k.closeAtUs} µs, ${k.closeAtUs - k.lastByteUs} µs after its last byte (idleTimeout ${idle})`, expected);
+          return verdict(
+            `connection ${k.id} (${k.server}) closed as idle at ${k.closeAtUs} µs, ${k.closeAtUs - k.lastByteUs} µs after its last byte (idleTimeout ${idle})`,
+            expected,
+          );
         if (k.closeAtUs > deadline)
-          return verdict(`connection ${k.id} (${k.server}) closed as idle at ${k.closeAtUs} µs, ${k.closeAtUs - k.lastByteUs} µs after its last byte (idleTimeout ${idle})`, expected);
+          return verdict(
+            `connection ${k.id} (${k.server}) closed as idle at ${k.closeAtUs} µs, ${k.closeAtUs - k.lastByteUs} µs after its last byte (idleTimeout ${idle})`,
+            expected,
+          );
         continue;
       }
       const closedAt = k.closeAtUs ?? (k.events.some((e) => e.ev === 'disconnect') ? k.lastByteUs : null);
-      if (closedAt === null && (ctx.endUs > deadline || ctx.reason === 'idle')) {
-        judged++;
-        return verdict(`connection ${k.id} (${k.server}) still open at ${ctx.endUs} µs, last byte at ${k.lastByteUs} µs (idleTimeout ${idle})`, expected);
-      }
-      if (k.closeAtUs !== null && k.closeAtUs > deadline && !k.inRequest) {
+      if (closedAt === null && (ctx.endUs > deadline || ctx.reason === 'idle'))
+        return verdict(
+          `connection ${k.id} (${k.server}) still open at ${ctx.endUs} µs, last byte at ${k.lastByteUs} µs (idleTimeout ${idle})`,
+          expected,
+        );
+      if (k.closeAtUs !== null && k.closeAtUs > deadline)
         // Closed later for another reason: it must not have sat idle past its deadline first.
-        judged++;
-        return verdict(`connection ${k.id} (${k.server}) sat idle from ${k.lastByteUs} µs until ${k.closeAtUs} µs (${k.closeReason}; idleTimeout ${idle})`, expected);
-      }
+        return verdict(
+          `connection ${k.id} (${k.server}) sat idle from ${k.lastByteUs} µs until ${k.closeAtUs} µs (${k.closeReason}; idleTimeout ${idle})`,
+          expected,
+        );
     }
     return judged === 0 ? NA('no connection could sit idle') : verdict(null, expected);
   },
@@ -289,11 +330,17 @@ export const READ_TIMEOUT: ReactorCheckDef = {
       const limit = x?.options.readTimeoutUs ?? SPEC_DEFAULT_READ_TIMEOUT_US;
       const seen = k.waits.filter((w) => w.kind === 'read' && w.outcome === 'ErrReadTimeout');
       if (k.readTimeoutsCounted > seen.length)
-        return verdict(`connection ${k.id} (${k.server}) counted ${k.readTimeoutsCounted} read timeouts, ${seen.length} inside blocking reads`, expected);
+        return verdict(
+          `connection ${k.id} (${k.server}) counted ${k.readTimeoutsCounted} read timeouts, ${seen.length} inside blocking reads`,
+          expected,
+        );
       for (const w of seen) {
         const waited = (w.endUs ?? 0) - w.startUs;
         if (waited < limit || waited > limit + SPEC_TICK_US)
-          return verdict(`connection ${k.id} (${k.server}): a blocking read timed out after ${waited} µs (readTimeout ${limit})`, expected);
+          return verdict(
+            `connection ${k.id} (${k.server}): a blocking read timed out after ${waited} µs (readTimeout ${limit})`,
+            expected,
+          );
       }
     }
     return verdict(null, expected);
@@ -311,9 +358,15 @@ export const INPUT_BOUNDED: ReactorCheckDef = {
     for (const k of connsOf(obs)) {
       const high = specOf(s, k.server)?.options.inputHighWaterBytes ?? SPEC_DEFAULT_INPUT_HIGH_WATER_BYTES;
       if (k.maxHeldAfterRead > high + k.maxChunkBytes)
-        return verdict(`connection ${k.id} (${k.server}) held ${k.maxHeldAfterRead} input bytes (high-water ${high}, largest read ${k.maxChunkBytes})`, expected);
+        return verdict(
+          `connection ${k.id} (${k.server}) held ${k.maxHeldAfterRead} input bytes (high-water ${high}, largest read ${k.maxChunkBytes})`,
+          expected,
+        );
       if (k.unpausedOverHigh > 0)
-        return verdict(`connection ${k.id} (${k.server}) kept reading at or above the high-water mark ${high} (${k.unpausedOverHigh} reads)`, expected);
+        return verdict(
+          `connection ${k.id} (${k.server}) kept reading at or above the high-water mark ${high} (${k.unpausedOverHigh} reads)`,
+          expected,
+        );
     }
     return verdict(null, expected);
   },
@@ -330,7 +383,10 @@ export const SPIN_BOUNDED: ReactorCheckDef = {
     for (const k of connsOf(obs)) {
       const max = specOf(s, k.server)?.options.maxUnconsumedRuns ?? SPEC_DEFAULT_MAX_UNCONSUMED_RUNS;
       if (k.maxUnconsumedStreak > max)
-        return verdict(`connection ${k.id} (${k.server}): onRequest ran ${k.maxUnconsumedStreak} times in a row consuming nothing (maxUnconsumedRuns ${max})`, expected);
+        return verdict(
+          `connection ${k.id} (${k.server}): onRequest ran ${k.maxUnconsumedStreak} times in a row consuming nothing (maxUnconsumedRuns ${max})`,
+          expected,
+        );
     }
     return verdict(null, expected);
   },
@@ -350,7 +406,10 @@ export const PEER_BLOCKED: ReactorCheckDef = {
       const high = x.options.inputHighWaterBytes ?? SPEC_DEFAULT_INPUT_HIGH_WATER_BYTES;
       const first = k.events.find((e) => e.ev === 'request-end');
       if (first === undefined && k.bytesIn > high + k.maxChunkBytes)
-        return verdict(`connection ${k.id} (${k.server}) took in ${k.bytesIn} bytes while stalled (high-water ${high})`, expected);
+        return verdict(
+          `connection ${k.id} (${k.server}) took in ${k.bytesIn} bytes while stalled (high-water ${high})`,
+          expected,
+        );
     }
     return verdict(null, expected);
   },
@@ -360,7 +419,7 @@ export const BALANCE_SPREAD: ReactorCheckDef = {
   id: 'reactor.balance-spread',
   kind: 'always',
   requirement:
-    "round-robin: connections per loop differ by at most 1 (D.2 item 7); least-connections: each connection goes to a loop with the fewest open connections",
+    'round-robin: connections per loop differ by at most 1 (D.2 item 7); least-connections: each connection goes to a loop with the fewest open connections',
   ref: 'streams.md D.2 item 7',
   evaluate(s, obs) {
     const expected = 'loops assigned by the policy';
@@ -373,12 +432,18 @@ export const BALANCE_SPREAD: ReactorCheckDef = {
         const counts = Array.from({ length: loops }, () => 0);
         for (const a of o.assignments) counts[a.loop] = (counts[a.loop] ?? 0) + 1;
         if (Math.max(...counts) - Math.min(...counts) > 1)
-          return verdict(`${x.name}: connections per loop ${JSON.stringify(counts)} under round-robin`, expected);
+          return verdict(
+            `${x.name}: connections per loop ${JSON.stringify(counts)} under round-robin`,
+            expected,
+          );
       } else if (policy === 'least-connections') {
         for (const [i, a] of o.assignments.entries()) {
           const min = Math.min(...a.openBefore);
           if ((a.openBefore[a.loop] ?? 0) > min)
-            return verdict(`${x.name}: connection #${i} went to loop ${a.loop} with ${a.openBefore[a.loop]} open (open per loop ${JSON.stringify(a.openBefore)})`, expected);
+            return verdict(
+              `${x.name}: connection #${i} went to loop ${a.loop} with ${a.openBefore[a.loop]} open (open per loop ${JSON.stringify(a.openBefore)})`,
+              expected,
+            );
         }
       }
     }
@@ -401,10 +466,14 @@ export const LOOP_ISOLATION: ReactorCheckDef = {
       for (const k of x.conns)
         for (const r of k.requests) {
           let busy = 0;
-          for (const c of x.charges) if (c.loop === k.loop && c.atUs < r.startUs) busy = busyUntilAfterCharge(busy, c.atUs, c.us);
+          for (const c of x.charges)
+            if (c.loop === k.loop && c.atUs < r.startUs) busy = busyUntilAfterCharge(busy, c.atUs, c.us);
           const bound = Math.max(r.dueUs, busy) + SPEC_TICK_US;
           if (r.startUs > bound)
-            return verdict(`connection ${k.id} (${x.name}, loop ${k.loop}): onRequest due at ${r.dueUs} µs started at ${r.startUs} µs; its loop was busy until ${busy} µs`, expected);
+            return verdict(
+              `connection ${k.id} (${x.name}, loop ${k.loop}): onRequest due at ${r.dueUs} µs started at ${r.startUs} µs; its loop was busy until ${busy} µs`,
+              expected,
+            );
         }
     }
     return verdict(null, expected);

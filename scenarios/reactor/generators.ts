@@ -8,12 +8,7 @@
 import fc from 'fast-check';
 import type { FaultStep } from '../../sim/fault-plan.js';
 import { parseFaultPlan } from '../../sim/fault-plan.js';
-import {
-  faultStepArb,
-  networkArb,
-  type GeneratedFaultKind,
-  type Transport,
-} from '../generators.js';
+import { faultStepArb, networkArb, type GeneratedFaultKind, type Transport } from '../generators.js';
 import {
   HANDLER_KINDS,
   REACTOR_STACK,
@@ -88,7 +83,9 @@ export function reactorScenarioArb(o: ReactorArbOptions): fc.Arbitrary<ReactorSc
   const tcpHosts = ['server', ...Array.from({ length: o.maxClients }, (_, i) => `client${i}`)];
   const faults = (hosts: readonly string[]) =>
     fc
-      .array(fc.noShrink(faultStepArb({ hosts, kinds: o.faultKinds, phaseUs: REACTOR_FAULT_PHASE_US })), { maxLength: 2 })
+      .array(fc.noShrink(faultStepArb({ hosts, kinds: o.faultKinds, phaseUs: REACTOR_FAULT_PHASE_US })), {
+        maxLength: 2,
+      })
       .map((steps) => parseFaultPlan({ version: 1, faults: steps }));
   return fc
     .record({
@@ -101,9 +98,7 @@ export function reactorScenarioArb(o: ReactorArbOptions): fc.Arbitrary<ReactorSc
       tcpFaults: faults(tcpHosts),
       ipcFaults: faults(['local']),
     })
-    .chain((k) =>
-      fc.tuple(fc.constant(k), fc.tuple(...k.scripts.map(() => o.script(k.handler)))),
-    )
+    .chain((k) => fc.tuple(fc.constant(k), fc.tuple(...k.scripts.map(() => o.script(k.handler)))))
     .map(([k, scripts]): ReactorScenario => {
       const tcp = k.transport === 'tcp';
       const hosts = tcp ? ['server', ...scripts.map((_, i) => `client${i}`)] : ['local'];
@@ -116,7 +111,15 @@ export function reactorScenarioArb(o: ReactorArbOptions): fc.Arbitrary<ReactorSc
         impl: o.impl,
         hosts,
         servers: [
-          { name: 'server', host: tcp ? 'server' : 'local', listen: address, handler: k.handler, handlerUs: k.handlerUs, options: k.options, startUs: 0 },
+          {
+            name: 'server',
+            host: tcp ? 'server' : 'local',
+            listen: address,
+            handler: k.handler,
+            handlerUs: k.handlerUs,
+            options: k.options,
+            startUs: 0,
+          },
         ],
         clients: scripts.map((actions, i) => ({
           name: `client${i}`,
@@ -126,7 +129,10 @@ export function reactorScenarioArb(o: ReactorArbOptions): fc.Arbitrary<ReactorSc
           actions,
         })),
         network: k.network,
-        faults: { version: 1, faults: plan.faults.filter((f) => stepHosts(f).every((h) => hosts.includes(h))) },
+        faults: {
+          version: 1,
+          faults: plan.faults.filter((f) => stepHosts(f).every((h) => hosts.includes(h))),
+        },
         faultPhaseUs: REACTOR_FAULT_PHASE_US,
         livenessUs: REACTOR_LIVENESS_US,
         checks: [...o.checks],

@@ -38,7 +38,11 @@ export const HANDLER_KINDS = ['echo', 'framed', 'slow', 'stall', 'peek'] as cons
 export type HandlerKind = (typeof HANDLER_KINDS)[number];
 
 const address = z.string().min(1).max(200);
-const bytes = z.number().int().min(1).max(1 << 30);
+const bytes = z
+  .number()
+  .int()
+  .min(1)
+  .max(1 << 30);
 
 const serverOptions = z.strictObject({
   loops: z.number().int().min(1).max(64).optional(),
@@ -48,7 +52,12 @@ const serverOptions = z.strictObject({
   writeTimeoutUs: us(MAX_US).optional(),
   inputHighWaterBytes: bytes.optional(),
   maxInputBytes: bytes.optional(),
-  outputHighWaterBytes: z.number().int().min(0).max(1 << 30).optional(),
+  outputHighWaterBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(1 << 30)
+    .optional(),
   maxConnections: z.number().int().min(1).max(100_000).optional(),
   maxUnconsumedRuns: z.number().int().min(1).max(1_000_000).optional(),
   costUsPerRequest: us(MAX_US).optional(),
@@ -125,17 +134,23 @@ export function parseReactorFields(base: ScenarioBase, json: Record<string, unkn
     const a = parseAddr(s.listen, `${at}.listen`);
     if (a.transport === 'tcp' && a.host !== s.host)
       fail(`${at}.listen`, `a tcp listener binds its own host '${s.host}', not '${a.host}'`);
-    if (listeners.has(addressKey(s.listen))) fail(`${at}.listen`, `address ${s.listen} already has a listener`);
+    if (listeners.has(addressKey(s.listen)))
+      fail(`${at}.listen`, `address ${s.listen} already has a listener`);
     listeners.add(addressKey(s.listen));
     const o = s.options;
-    if (o.maxInputBytes !== undefined && o.inputHighWaterBytes !== undefined && o.maxInputBytes < o.inputHighWaterBytes)
+    if (
+      o.maxInputBytes !== undefined &&
+      o.inputHighWaterBytes !== undefined &&
+      o.maxInputBytes < o.inputHighWaterBytes
+    )
       fail(`${at}.options.maxInputBytes`, 'must be at least inputHighWaterBytes');
   });
   d.clients.forEach((c, i) => {
     const at = `clients[${i}]`;
     named(c.name, c.host, at);
     const a = parseAddr(c.connect, `${at}.connect`);
-    if (a.transport === 'tcp' && !hosts.has(a.host)) fail(`${at}.connect`, `tcp address names unknown host '${a.host}'`);
+    if (a.transport === 'tcp' && !hosts.has(a.host))
+      fail(`${at}.connect`, `tcp address names unknown host '${a.host}'`);
   });
   return { ...base, servers: d.servers, clients: d.clients };
 }

@@ -14,7 +14,8 @@ export function reactorParityOutcome(scenario: ReactorScenario, result: ReactorR
   for (const c of scenario.clients) {
     const o = obs.clients[c.name];
     if (o === undefined) continue;
-    parts[`bytes.${c.name}`] = `${o.sentBytes} sent, ${o.receivedBytes} received${o.mismatchAt >= 0 ? `, differs at ${o.mismatchAt}` : ''}`;
+    parts[`bytes.${c.name}`] =
+      `${o.sentBytes} sent, ${o.receivedBytes} received${o.mismatchAt >= 0 ? `, differs at ${o.mismatchAt}` : ''}`;
   }
   const checks: Record<string, string> = {};
   for (const c of result.checks) checks[c.id] = c.status;
@@ -38,13 +39,24 @@ export function reactorParityCases(): ParityCase<ReactorScenario>[] {
       scenario: defineReactorScenario({
         name: 'parity-reactor-echo-tcp',
         hosts: ['server', 'client0', 'client1'],
-        servers: [{ name: 'server', host: 'server', listen: 'tcp://server:7100', options: { idleTimeoutUs: 2_000_000 } }],
+        servers: [
+          {
+            name: 'server',
+            host: 'server',
+            listen: 'tcp://server:7100',
+            options: { idleTimeoutUs: 2_000_000 },
+          },
+        ],
         clients: [0, 1].map((i) => ({
           name: `client${i}`,
           host: `client${i}`,
           connect: 'tcp://server:7100',
           startUs: 1000,
-          actions: [{ kind: 'send' as const, bytes: 3000 }, { kind: 'send' as const, bytes: 70_000 }, { kind: 'half-close' as const }],
+          actions: [
+            { kind: 'send' as const, bytes: 3000 },
+            { kind: 'send' as const, bytes: 70_000 },
+            { kind: 'half-close' as const },
+          ],
         })),
         network: { randomChunking: true, partialWriteProbability: 0.3 },
         checks: CHECKS,

@@ -5,7 +5,12 @@
 import { parseStackScenario } from '../lab.js';
 import { runScenario, type RunOptions, type ScenarioResult } from '../runner.js';
 import type { ImplInfo, StackCore } from '../stack.js';
-import { NETLAB_VARIANT, startReactorActors, type ReactorCheckContext, type ReactorVariant } from './actors.js';
+import {
+  NETLAB_VARIANT,
+  startReactorActors,
+  type ReactorCheckContext,
+  type ReactorVariant,
+} from './actors.js';
 import { REACTOR_CHECKS } from './checks.js';
 import {
   parseReactorFields,
@@ -31,7 +36,9 @@ export const reactorCore: StackCore<ReactorScenario, ReactorObservations, Reacto
   start(scenario, impl) {
     const variant = reactorVariant(impl);
     if (variant === undefined)
-      throw new Error(`unknown implementation '${impl}' (known: netlab, ${[...REACTOR_MUSEUM.keys()].join(', ')})`);
+      throw new Error(
+        `unknown implementation '${impl}' (known: netlab, ${[...REACTOR_MUSEUM.keys()].join(', ')})`,
+      );
     return startReactorActors(scenario, variant);
   },
   checks: () => REACTOR_CHECKS,
@@ -41,7 +48,11 @@ export const reactorCore: StackCore<ReactorScenario, ReactorObservations, Reacto
   scheduledUntilUs,
 };
 
-export function runReactorScenario(scenario: ReactorScenario, simSeed: string, options: RunOptions = {}): Promise<ReactorResult> {
+export function runReactorScenario(
+  scenario: ReactorScenario,
+  simSeed: string,
+  options: RunOptions = {},
+): Promise<ReactorResult> {
   return runScenario(reactorCore, scenario, simSeed, options);
 }
 
@@ -63,7 +74,9 @@ export type ReactorScenarioDraft = Omit<
   ReactorScenarioInput,
   'version' | 'stack' | 'name' | 'impl' | 'network' | 'faults' | 'faultPhaseUs' | 'livenessUs' | 'checks'
 > &
-  Partial<Pick<ReactorScenarioInput, 'name' | 'impl' | 'faults' | 'faultPhaseUs' | 'livenessUs' | 'checks'>> & {
+  Partial<
+    Pick<ReactorScenarioInput, 'name' | 'impl' | 'faults' | 'faultPhaseUs' | 'livenessUs' | 'checks'>
+  > & {
     network?: Partial<ReactorScenario['network']>;
   };
 

@@ -101,7 +101,12 @@ export class ServerTap {
   hooks(): HandlerHooks {
     const wait = (kind: 'read' | 'flush') => (conn: Connection) => {
       const e = this.live.get(conn.id);
-      const rec = { kind, startUs: this.env.nowUs(), endUs: null as number | null, outcome: null as string | null };
+      const rec = {
+        kind,
+        startUs: this.env.nowUs(),
+        endUs: null as number | null,
+        outcome: null as string | null,
+      };
       e?.obs.waits.push(rec);
       return (outcome: string): void => {
         rec.endUs = this.env.nowUs();
@@ -122,7 +127,9 @@ export class ServerTap {
     const env = this.env;
     const entry = (conn: Connection): ServerConnObs | undefined => this.live.get(conn.id)?.obs;
     const push = (conn: Connection, ev: ServerConnObs['events'][number]['ev'], arg?: number): void => {
-      entry(conn)?.events.push(arg === undefined ? { ev, atUs: env.nowUs() } : { ev, atUs: env.nowUs(), arg });
+      entry(conn)?.events.push(
+        arg === undefined ? { ev, atUs: env.nowUs() } : { ev, atUs: env.nowUs(), arg },
+      );
     };
     const dueAt = new WeakMap<ServerConnObs, number>();
     const due = (conn: Connection): void => {
@@ -284,7 +291,8 @@ class TappedStream extends ForwardingConn {
         if (e !== undefined && e.conn.state === 'active') {
           const held = e.conn.reader.heldBytes;
           if (held > e.obs.maxHeldAfterRead) e.obs.maxHeldAfterRead = held;
-          if (tap.env.tracing) tap.env.trace({ kind: 'queue-depth', queue: `reactor/in:${this.id}`, depth: held });
+          if (tap.env.tracing)
+            tap.env.trace({ kind: 'queue-depth', queue: `reactor/in:${this.id}`, depth: held });
           const waiting = e.obs.waits.some((w) => w.kind === 'read' && w.endUs === null);
           if (held >= tap.highWaterBytes && !waiting && !this.pausedNow) e.obs.unpausedOverHigh++;
         }

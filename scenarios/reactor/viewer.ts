@@ -40,7 +40,16 @@ export function reactorConnectionViews(events: readonly TraceEvent[]): ReactorCo
   const view = (conn: number): ReactorConnectionView => {
     let v = views.get(conn);
     if (v === undefined) {
-      v = { conn, loop: null, input: [], output: [], writeInterestRegistrations: 0, readPauses: 0, requests: [], closeReason: null };
+      v = {
+        conn,
+        loop: null,
+        input: [],
+        output: [],
+        writeInterestRegistrations: 0,
+        readPauses: 0,
+        requests: [],
+        closeReason: null,
+      };
       views.set(conn, v);
     }
     return v;
