@@ -19,4 +19,8 @@ export const STACKS: readonly AnyStack[] = [spStack, echoStack, reactorStack];
  * bundle (web/app-entry.ts): the page imports only this export, and the bundler leaves the rest of
  * the registry (the runner, zod, fast-check) out of it. A test checks it matches STACKS.
  */
-export const VIEWER_DECODERS: readonly MessageDecoder[] = [spViewerDecoder, echoViewerDecoder, reactorViewerDecoder];
+export const VIEWER_DECODERS: readonly MessageDecoder[] = [
+  spViewerDecoder,
+  echoViewerDecoder,
+  reactorViewerDecoder,
+];
