@@ -140,8 +140,17 @@ export const INPUT_HANDLED: ReactorCheckDef = {
     if (ctx.lossy) return NA('a reset or crash fired');
     let judged = 0;
     for (const k of connsOf(obs)) {
-      if (!k.events.some((e) => e.ev === 'disconnect'))
-        return verdict(`connection ${k.id} (${k.server}) never closed (${k.bytesIn} bytes in)`, expected);
+      if (!k.events.some((e) => e.ev === 'disconnect')) {
+        // Its peer ended its side (the close must follow), or its idle timeout fell due (simulator
+        // only: on real sockets the run may end first).
+        const i = clientIndexOf(s, obs, k);
+        const ended = i !== undefined && obs.clients[s.clients[i]!.name]?.ended != null;
+        const idleDue =
+          ctx.runtime !== 'real' && k.idleTimeoutUs > 0 && k.lastByteUs + k.idleTimeoutUs < ctx.endUs;
+        if (ended || idleDue)
+          return verdict(`connection ${k.id} (${k.server}) never closed (${k.bytesIn} bytes in)`, expected);
+        continue;
+      }
       const x = specOf(s, k.server);
       if (x === undefined || x.handler === 'peek' || k.closeReason !== 'peer-closed') continue;
       judged++;
