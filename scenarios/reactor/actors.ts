@@ -205,6 +205,7 @@ async function runClient(c: ClientSpec, index: number, env: Env, o: ClientObs): 
   o.connectedAtUs = env.nowUs();
   o.localAddress = conn.localAddress;
   let writable: (() => void) | undefined;
+  let arrived: (() => void) | undefined;
   conn.setHandlers({
     onData: (b) => {
       if (o.mismatchAt < 0)
@@ -214,12 +215,14 @@ async function runClient(c: ClientSpec, index: number, env: Env, o: ClientObs): 
             break;
           }
       o.receivedBytes += b.length;
+      arrived?.();
     },
     onWritable: () => writable?.(),
     onClose: (e) => {
       o.closed = e === undefined ? 'clean' : e.code;
       o.closedAtUs = env.nowUs();
       writable?.();
+      arrived?.();
     },
   });
   const send = async (n: number): Promise<void> => {
@@ -254,6 +257,18 @@ async function runClient(c: ClientSpec, index: number, env: Env, o: ClientObs): 
         case 'idle':
           await env.sleep(a.forUs);
           break;
+        case 'read': {
+          const until = env.nowUs() + a.forUs;
+          while (o.receivedBytes < o.sentBytes && o.closed === null && env.nowUs() < until) {
+            const d = env.defer<void>();
+            arrived = () => d.resolve(undefined);
+            const timer = env.setTimer(until - env.nowUs(), () => d.resolve(undefined), 'client read');
+            await d.promise;
+            env.clearTimer(timer);
+            arrived = undefined;
+          }
+          break;
+        }
         case 'half-close':
           o.ended = 'half-close';
           conn.shutdown();

@@ -79,6 +79,8 @@ const action = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('frame'), bytes: z.number().int().min(0).max(MAX_ACTION_BYTES) }),
   z.strictObject({ kind: z.literal('pause-reading'), forUs: us(MAX_US) }),
   z.strictObject({ kind: z.literal('idle'), forUs: us(MAX_US) }),
+  /** Waits until as many bytes came back as were sent, the connection closed, or forUs passed. */
+  z.strictObject({ kind: z.literal('read'), forUs: us(MAX_US) }),
   z.strictObject({ kind: z.literal('half-close') }),
   z.strictObject({ kind: z.literal('close') }),
   z.strictObject({ kind: z.literal('reset') }),
@@ -220,7 +222,8 @@ export function scheduledUntilUs(s: ReactorScenario): number {
   for (const x of s.servers) until = Math.max(until, x.startUs + (x.handler === 'stall' ? x.handlerUs : 0));
   for (const c of s.clients) {
     let t = c.startUs;
-    for (const a of c.actions) if (a.kind === 'pause-reading' || a.kind === 'idle') t += a.forUs;
+    for (const a of c.actions)
+      if (a.kind === 'pause-reading' || a.kind === 'idle' || a.kind === 'read') t += a.forUs;
     until = Math.max(until, t);
   }
   return until;

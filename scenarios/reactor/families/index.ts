@@ -25,7 +25,11 @@ function script(
   bytes: fc.Arbitrary<number>,
   o: { maxData?: number; pauseUs?: number; idleUs?: number } = {},
 ): fc.Arbitrary<ClientAction[]> {
-  const between: fc.Arbitrary<ClientAction>[] = [dataAction(handler, bytes)];
+  const between: fc.Arbitrary<ClientAction>[] = [
+    dataAction(handler, bytes),
+    dataAction(handler, bytes),
+    fc.constant<ClientAction>({ kind: 'read', forUs: 200_000 }),
+  ];
   if ((o.pauseUs ?? 0) > 0)
     between.push(
       fc
