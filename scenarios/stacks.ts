@@ -6,15 +6,21 @@
  */
 import { echoStack } from './echo/plugin.js';
 import { echoViewerDecoder } from './echo/viewer.js';
+import { reactorStack } from './reactor/plugin.js';
+import { reactorViewerDecoder } from './reactor/viewer.js';
 import type { AnyStack, MessageDecoder } from './stack.js';
 import { spStack } from './sp/plugin.js';
 import { spViewerDecoder } from './sp/viewer.js';
 
-export const STACKS: readonly AnyStack[] = [spStack, echoStack];
+export const STACKS: readonly AnyStack[] = [spStack, echoStack, reactorStack];
 
 /**
  * Every stack's message decoder (StackPlugin.viewer), listed again by itself for the report page's
  * bundle (web/app-entry.ts): the page imports only this export, and the bundler leaves the rest of
  * the registry (the runner, zod, fast-check) out of it. A test checks it matches STACKS.
  */
-export const VIEWER_DECODERS: readonly MessageDecoder[] = [spViewerDecoder, echoViewerDecoder];
+export const VIEWER_DECODERS: readonly MessageDecoder[] = [
+  spViewerDecoder,
+  echoViewerDecoder,
+  reactorViewerDecoder,
+];

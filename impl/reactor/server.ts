@@ -181,7 +181,9 @@ class Server<C> implements ReactorServer<C> {
     this.open.add(conn);
     this.stats.open = this.open.size;
     if (this.open.size > this.stats.peakOpen) this.stats.peakOpen = this.open.size;
-    stream.resumeReading();
+    // A held stream was paused here; one whose first bytes already reached the high-water mark
+    // while the connection was set up stays paused (the connection resumes it at low water).
+    if (!conn.readingPaused) stream.resumeReading();
   }
 
   private closed(conn: Connection<C>): void {

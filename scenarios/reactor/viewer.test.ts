@@ -1,0 +1,46 @@
+/** The reactor viewer: one view per connection from its trace notes and the tap's queue depths. */
+import { describe, expect, it } from 'vitest';
+import { defineReactorScenario, runReactorScenario } from './run.js';
+import { reactorConnectionViews } from './viewer.js';
+
+describe('reactor viewer', () => {
+  it("shows a connection's loop, buffer levels, write interest and request spans", async () => {
+    const s = defineReactorScenario({
+      hosts: ['server', 'client0'],
+      servers: [
+        {
+          name: 'server',
+          host: 'server',
+          listen: 'tcp://server:7000',
+          handler: 'framed',
+          options: { loops: 2, idleTimeoutUs: 100_000 },
+        },
+      ],
+      clients: [
+        {
+          name: 'client0',
+          host: 'client0',
+          connect: 'tcp://server:7000',
+          startUs: 1000,
+          actions: [
+            // One 60 KB frame, answered with one write the 4 KiB socket cannot take whole.
+            { kind: 'frame', bytes: 60_000 },
+            { kind: 'half-close' },
+          ],
+        },
+      ],
+      network: { sendBufferBytes: 4096, recvBufferBytes: 4096 },
+    });
+    const r = await runReactorScenario(s, 'v1', { traceCapacity: 200_000 });
+    const views = reactorConnectionViews(r.trace);
+    expect(views).toHaveLength(1);
+    const v = views[0]!;
+    expect(v.loop).toBe(0);
+    expect(v.closeReason).toBe('peer-closed');
+    expect(v.input.length).toBeGreaterThan(0);
+    expect(v.output.length).toBeGreaterThan(0);
+    expect(v.writeInterestRegistrations).toBeGreaterThan(0);
+    expect(v.requests.length).toBeGreaterThan(0);
+    for (const [a, b] of v.requests) expect(b).toBeGreaterThanOrEqual(a);
+  });
+});
