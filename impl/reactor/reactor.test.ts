@@ -124,6 +124,30 @@ describe('timeouts in virtual time', () => {
     expect(closedAtUs).toBe(lastByteUs + 500_000);
   });
 
+  it('an idle close is clean, but resets a peer whose unread input backed up (it would be read and discarded)', async () => {
+    const lab = reactorLab('idle-flood');
+    const high = 64 * 1024;
+    const server = await lab.drive(() =>
+      serveEcho(lab.server, ADDR, {
+        idleTimeoutUs: 500_000,
+        inputHighWaterBytes: high,
+        outputHighWaterBytes: high,
+        writeTimeoutUs: 0,
+      }),
+    );
+    const quiet = await lab.drive(() => rawClient(lab.client, ADDR));
+    const flood = await lab.drive(() => rawClient(lab.client, ADDR, { paused: true }));
+    void flood.send(pattern(4 * 1024 * 1024, 2));
+    await lab.advance(3_000_000);
+    expect(server.stats.closed['idle-timeout']).toBe(2);
+    // The quiet one gets the server's end of stream (a FIN), no reset.
+    expect(quiet.ended()).toBe(true);
+    expect(quiet.closed()).not.toBe('ECONNRESET');
+    expect(flood.closed()).toBe('ECONNRESET');
+    // The flood was held back: the server read little of its 4 MiB.
+    expect(server.stats.bytesIn).toBeLessThan(1024 * 1024);
+  });
+
   it('fails a blocking read at readTimeoutUs with ErrReadTimeout, and only a blocking read', async () => {
     const lab = reactorLab('read-timeout');
     const outcomes: string[] = [];
