@@ -540,6 +540,18 @@ describe('OutputBuffer', () => {
     expect(out.peekSend()?.length).toBe(20);
   });
 
+  it('bytes written while a run is being sent are sent after it, not merged into the sent run', () => {
+    const pool = new PagePool({ pageBytes: 64 });
+    const out = new OutputBuffer(pool);
+    out.writeBytes(seq(0, 10));
+    out.commit();
+    out.writeBytes(seq(10, 5)); // same page, after the committed run
+    expect(drain(out)).toEqual(seq(0, 10));
+    out.commit();
+    expect(drain(out)).toEqual(seq(10, 5));
+    expect(pool.stats.outstandingPages).toBe(0);
+  });
+
   it('reuses pages in steady state and frees the tail once sent', () => {
     const pool = new PagePool({ pageBytes: 64 });
     const out = new OutputBuffer(pool);

@@ -77,6 +77,7 @@ class CopyArena {
 
   /** Gives every page back (poisoned in checking mode); views of them are invalid afterwards. */
   releaseAll(): void {
+    if (this.heldBytes === 0) return; // the common case on a per-frame release: allocate nothing
     for (const page of this.pages) this.pool.give(page);
     this.pages = [];
     this.usedBytes = 0;
@@ -219,10 +220,16 @@ abstract class SegmentReader {
   }
 
   private peekUint(count: number): number {
-    let v = 0;
     let i = this.head;
     let at = this.offset;
     let bytes = this.segAt(i).bytes;
+    if (bytes.length - at >= count) {
+      // Fast path (framing parsers call this per frame): all bytes in the head segment.
+      let v = 0;
+      for (let k = 0; k < count; k++) v = v * 256 + (bytes[at + k] ?? 0);
+      return v;
+    }
+    let v = 0;
     for (let k = 0; k < count; k++) {
       if (at === bytes.length) {
         bytes = this.segAt(++i).bytes;
@@ -322,7 +329,11 @@ export class InputBuffer extends SegmentReader {
     this.maxBytes = maxBytes;
   }
 
-  /** Bytes of input chunks still held: unread, read but not released, and kept alive by live slices. */
+  /**
+   * Bytes of input chunks still held: unread, read but not released, and kept alive by live slices.
+   * This is what maxBytes bounds. Straddle copies are not in it (they are the handler's doing, not
+   * the peer's, and go at release): see copyBytes.
+   */
   get heldBytes(): number {
     return this.held;
   }
@@ -395,7 +406,8 @@ export class InputBuffer extends SegmentReader {
    */
   release(): void {
     if (this.closed) return;
-    for (let i = this.base; i < this.head; i++) this.unchain(this.segAt(i) as Chunk);
+    if (this.base === this.head && this.copies.heldBytes === 0) return; // nothing to drop
+    for (let i = this.base; i < this.head; i++) this.unchain(this.chunkAt(i));
     this.base = this.head;
     // Compact the consumed prefix once it is the larger half: O(1) amortized per chunk.
     if (this.base > 32 && this.base * 2 > this.segs.length) {
@@ -410,7 +422,7 @@ export class InputBuffer extends SegmentReader {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (let i = this.base; i < this.segs.length; i++) this.unchain(this.segAt(i) as Chunk);
+    for (let i = this.base; i < this.segs.length; i++) this.unchain(this.chunkAt(i));
     this.segs = [];
     this.base = this.head = this.offset = this.unread = 0;
     this.copies.releaseAll();
@@ -418,6 +430,12 @@ export class InputBuffer extends SegmentReader {
 
   protected checkReadable(): void {
     if (this.closed) throw closedError('read');
+  }
+
+  private chunkAt(i: number): Chunk {
+    const chunk = this.segs[i];
+    assert(chunk !== undefined, 'release and close walk only chained chunks');
+    return chunk;
   }
 
   private unchain(chunk: Chunk): void {
@@ -584,6 +602,7 @@ export class OutputBuffer {
       this.fillTail(written);
       return;
     }
+    // Long string or little room: one temporary encoding, then copied across pages.
     this.writeBytes(encoder.encode(s));
   }
 
@@ -677,10 +696,13 @@ export class OutputBuffer {
     if (this.closed) throw closedError(what);
   }
 
-  /** Closes the tail page (given back now if all of it was sent) and opens a fresh one. */
+  /**
+   * Opens a fresh tail page. The old tail (if any) still has unsent bytes: a tail fully sent was given
+   * back by ack() already, so the ack that sends its last byte gives it back.
+   */
   private openPage(): void {
     const old = this.tail;
-    if (old !== null && old.sentBytes === old.filledBytes) this.pool.give(old.bytes);
+    assert(old === null || old.sentBytes < old.filledBytes, 'a fully sent tail page was freed by ack');
     this.tail = { bytes: this.pool.take(), filledBytes: 0, sentBytes: 0 };
   }
 
