@@ -4,8 +4,9 @@
  * 1. Ping-pong: 64-byte messages over real loopback TCP, one message outstanding per connection, on
  *    1 and on 10 connections. Server: the reactor echo (`netlab serve echo-reactor`, a child
  *    process) vs a bare node:net echo (a tiny script, a child process). Client: the same node:net
- *    code in this process for both. Rounds alternate raw then reactor; the median of each is
- *    reported. The reactor's write-interest registrations come from its `--json` summary at exit,
+ *    code in this process for both. Within a round the two are measured in alternating 100 ms
+ *    slices on warm connections (a slow patch of a shared machine hits both); the median of the
+ *    rounds of each is reported. The reactor's write-interest registrations come from its `--json` summary at exit,
  *    divided by the messages it echoed.
  * 2. LinkBuffer parse, in process: length-prefixed frames (u32 length, then 64 B or 64 KiB) parsed
  *    out of 64 KiB reads with InputBuffer (peekU32BE / skip / next / release) vs the idiomatic Node
@@ -28,6 +29,10 @@ export const MESSAGE_BYTES = 64;
 export const MANY_CONNECTIONS = 10;
 /** Round trips per connection before timing starts (connection set-up and JIT warm-up). */
 const WARMUP_TRIPS = 300;
+/** Ping-pong measurements alternate raw and reactor in slices of this long. */
+const SLICE_MS = 100;
+/** Round trips between two looks at the wall clock. */
+const TRIPS_PER_CHECK = 20;
 /** Each read the parse benchmark feeds: 64 KiB. */
 export const READ_BYTES = 64 * 1024;
 /** Bytes of frames per parse pass (a whole number of frames, cut into READ_BYTES reads). */
@@ -214,34 +219,73 @@ async function openPingPonger(port: number): Promise<PingPonger> {
   };
 }
 
-/** Round trips per second over `connections` connections, one message outstanding on each. */
-async function pingPong(
-  port: number,
-  connections: number,
-  durationMs: number,
-): Promise<{ perSec: number; trips: number }> {
-  const clients = await Promise.all(Array.from({ length: connections }, () => openPingPonger(port)));
-  let warm = 0;
-  await Promise.all(
-    clients.map(async (c) => {
-      for (let i = 0; i < WARMUP_TRIPS; i++) await c.trip();
-      warm += WARMUP_TRIPS;
-    }),
-  );
+interface Measured {
+  perSec: number;
+  /** Round trips made, warm-up included (the reactor's write-interest figure divides by them). */
+  trips: number;
+}
+
+/** Round trips made by `clients` (one message outstanding on each) during `ms`, and the time taken. */
+async function timedTrips(
+  clients: readonly PingPonger[],
+  ms: number,
+): Promise<{ trips: number; ms: number }> {
   let trips = 0;
   const t0 = performance.now();
-  const end = t0 + durationMs;
+  const end = t0 + ms;
   await Promise.all(
     clients.map(async (c) => {
       while (performance.now() < end) {
-        for (let i = 0; i < 50; i++) await c.trip();
-        trips += 50;
+        for (let i = 0; i < TRIPS_PER_CHECK; i++) await c.trip();
+        trips += TRIPS_PER_CHECK;
       }
     }),
   );
-  const perSec = trips / ((performance.now() - t0) / 1000);
-  for (const c of clients) c.close();
-  return { perSec, trips: trips + warm };
+  return { trips, ms: performance.now() - t0 };
+}
+
+/**
+ * Round trips per second over `connections` connections to each server, one message outstanding
+ * on each: both sets of connections are opened and warmed up, then measured in alternating slices
+ * (raw, reactor, raw, ...) of SLICE_MS, so a slow patch of a shared machine hits both alike.
+ */
+async function pingPongPair(
+  rawPort: number,
+  reactorPort: number,
+  connections: number,
+  durationMs: number,
+): Promise<{ raw: Measured; reactor: Measured }> {
+  const open = (port: number): Promise<PingPonger[]> =>
+    Promise.all(Array.from({ length: connections }, () => openPingPonger(port)));
+  const rawClients = await open(rawPort);
+  const reactorClients = await open(reactorPort);
+  const warm = async (clients: readonly PingPonger[]): Promise<void> => {
+    await Promise.all(
+      clients.map(async (c) => {
+        for (let i = 0; i < WARMUP_TRIPS; i++) await c.trip();
+      }),
+    );
+  };
+  await warm(rawClients);
+  await warm(reactorClients);
+  const slices = Math.max(1, Math.ceil(durationMs / SLICE_MS));
+  const sliceMs = durationMs / slices;
+  const raw = { trips: 0, ms: 0 };
+  const reactor = { trips: 0, ms: 0 };
+  for (let i = 0; i < slices; i++) {
+    const r = await timedTrips(rawClients, sliceMs);
+    raw.trips += r.trips;
+    raw.ms += r.ms;
+    const e = await timedTrips(reactorClients, sliceMs);
+    reactor.trips += e.trips;
+    reactor.ms += e.ms;
+  }
+  for (const c of [...rawClients, ...reactorClients]) c.close();
+  const warmTrips = connections * WARMUP_TRIPS;
+  return {
+    raw: { perSec: raw.trips / (raw.ms / 1000), trips: raw.trips + warmTrips },
+    reactor: { perSec: reactor.trips / (reactor.ms / 1000), trips: reactor.trips + warmTrips },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -408,10 +452,9 @@ export async function runReactorBench(options: ReactorBenchOptions = {}): Promis
   try {
     reactor = await startReactorServer();
     for (let i = 0; i < repeats; i++) {
-      const raw1 = await pingPong(raw.port, 1, durationMs);
-      const reactor1 = await pingPong(reactor.port, 1, durationMs);
-      const raw10 = await pingPong(raw.port, MANY_CONNECTIONS, durationMs);
-      const reactor10 = await pingPong(reactor.port, MANY_CONNECTIONS, durationMs);
+      const one = await pingPongPair(raw.port, reactor.port, 1, durationMs);
+      const many = await pingPongPair(raw.port, reactor.port, MANY_CONNECTIONS, durationMs);
+      const [raw1, reactor1, raw10, reactor10] = [one.raw, one.reactor, many.raw, many.reactor];
       reactorMessages += reactor1.trips + reactor10.trips;
       const c64 = measureParse(small.reads, small.frames, () => concatParser(), durationMs);
       const l64 = measureParse(small.reads, small.frames, linkBufferParser, durationMs);
@@ -468,7 +511,7 @@ export async function runReactorBench(options: ReactorBenchOptions = {}): Promis
   };
   return {
     bench: 'reactor',
-    workload: `${MESSAGE_BYTES}-byte ping-pong over real loopback TCP on 1 and ${MANY_CONNECTIONS} connections (one message outstanding on each), ${durationMs} ms per measurement after ${WARMUP_TRIPS} warm-up trips per connection, median of ${repeats} alternating rounds: \`netlab serve echo-reactor\` vs a bare node:net echo, each in its own process, the same node:net client in the bench process; LinkBuffer parse: u32-length-prefixed 64 B and 64 KiB frames out of ${READ_BYTES / 1024} KiB reads, InputBuffer (peekU32BE/skip/next/release, default 8 KiB pages) vs keep-the-chunks + Buffer.concat once a frame is complete + subarray within a chunk`,
+    workload: `${MESSAGE_BYTES}-byte ping-pong over real loopback TCP on 1 and ${MANY_CONNECTIONS} connections (one message outstanding on each), ${durationMs} ms per side per round in alternating ${SLICE_MS} ms slices after ${WARMUP_TRIPS} warm-up trips per connection, median of ${repeats} rounds: \`netlab serve echo-reactor\` vs a bare node:net echo, each in its own process, the same node:net client in the bench process; LinkBuffer parse: u32-length-prefixed 64 B and 64 KiB frames out of ${READ_BYTES / 1024} KiB reads, InputBuffer (peekU32BE/skip/next/release, default 8 KiB pages) vs keep-the-chunks + Buffer.concat once a frame is complete + subarray within a chunk`,
     ...result,
     rounds,
     goals,
