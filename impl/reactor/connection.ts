@@ -600,8 +600,12 @@ export class Connection<C = unknown> {
     )
       return;
     this.processing = true;
-    this.loop.run(() => this.group.startHandler(() => this.invokeRequest()));
+    this.loop.run(this.runRequestTask);
   }
+
+  /** scheduleRun's loop task and handler invocation, made once per connection, not per request. */
+  private readonly invokeRequestBound = (): Promise<void> => this.invokeRequest();
+  private readonly runRequestTask = (): void => this.group.startHandler(this.invokeRequestBound);
 
   private async invokeRequest(): Promise<void> {
     const onRequest = this.handlers.onRequest!;
@@ -614,14 +618,15 @@ export class Connection<C = unknown> {
     const appendedBefore = this.appendedBytes;
     this.loop.charge(this.group.options.costUsPerRequest);
     this.stats.handlerRuns++;
-    const startedUs = this.env.nowUs();
+    const startedUs = this.env.tracing ? this.env.nowUs() : 0;
     try {
       await onRequest(this.ctx, this);
     } catch (error) {
       this.handlerFailed('onRequest', error);
     }
     this.processing = false;
-    this.trace('request', `${this.env.nowUs() - startedUs} us`);
+    // Guarded here too: the detail string would be built for every request even with tracing off.
+    if (this.env.tracing) this.trace('request', `${this.env.nowUs() - startedUs} us`);
     if (this.stateValue !== 'active') {
       this.maybeFinish();
       return;

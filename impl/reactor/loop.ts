@@ -22,10 +22,11 @@ import { PagePool } from './pages.js';
 /**
  * Tells the simulator that this event started promise work (a handler, an async function whose
  * continuations may be native promises it cannot see), so they all run before its next event: a
- * deferred settled through the runtime marks the event dirty (sim/world.ts). On real sockets it is
- * an already-settled promise nobody awaits.
+ * deferred settled through the runtime marks the event dirty (sim/world.ts). On real sockets there
+ * is nothing to tell (it would be a settled promise nobody awaits, two allocations per handler run).
  */
 export function markPromiseWork(env: Env): void {
+  if (env.runtime === 'real') return;
   env.defer<void>().resolve(undefined);
 }
 
@@ -137,7 +138,7 @@ export class LoopGroup {
   private roundRobinNext = 0;
   private readonly random;
   private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: (() => Promise<void>)[] = [];
   private waitingHead = 0;
   handlersStarted = 0;
   maxConcurrentHandlersSeen = 0;
@@ -198,31 +199,34 @@ export class LoopGroup {
    * connection catches its handler's errors); its end frees the slot.
    */
   startHandler(invoke: () => Promise<void>): void {
-    const start = (): void => {
-      this.running++;
-      this.handlersStarted++;
-      if (this.running > this.maxConcurrentHandlersSeen) this.maxConcurrentHandlersSeen = this.running;
-      markPromiseWork(this.env);
-      const done = (): void => {
-        this.running--;
-        const next = this.waiting[this.waitingHead];
-        if (next !== undefined) {
-          this.waitingHead++;
-          if (this.waitingHead === this.waiting.length) {
-            this.waiting.length = 0;
-            this.waitingHead = 0;
-          }
-          next();
-        }
-      };
-      invoke().then(done, done);
-    };
-    if (this.running < this.options.maxConcurrentHandlers) start();
+    if (this.running < this.options.maxConcurrentHandlers) this.startNow(invoke);
     else {
       this.handlersQueued++;
-      this.waiting.push(start);
+      this.waiting.push(invoke);
     }
   }
+
+  private startNow(invoke: () => Promise<void>): void {
+    this.running++;
+    this.handlersStarted++;
+    if (this.running > this.maxConcurrentHandlersSeen) this.maxConcurrentHandlersSeen = this.running;
+    markPromiseWork(this.env);
+    invoke().then(this.handlerDone, this.handlerDone);
+  }
+
+  /** An invocation ended: its slot goes to the oldest waiting one. One function, not one per call. */
+  private readonly handlerDone = (): void => {
+    this.running--;
+    const next = this.waiting[this.waitingHead];
+    if (next !== undefined) {
+      this.waitingHead++;
+      if (this.waitingHead === this.waiting.length) {
+        this.waiting.length = 0;
+        this.waitingHead = 0;
+      }
+      this.startNow(next);
+    }
+  };
 
   stats(): LoopGroupStats {
     return {

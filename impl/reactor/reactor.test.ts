@@ -288,6 +288,48 @@ describe('balancing and loops as virtual CPUs', () => {
   });
 });
 
+describe('handler pool', () => {
+  it('runs at most maxConcurrentHandlers invocations at once; the others wait, first come first served', async () => {
+    const lab = reactorLab('handler-pool');
+    const log: string[] = [];
+    let next = 0;
+    const server = await lab.drive(() =>
+      serveReactor(
+        lab.server,
+        ADDR,
+        {
+          onPrepare: () => ({ tag: String.fromCharCode(65 + next++) }),
+          onRequest: async (ctx: { tag: string }, conn) => {
+            log.push(`start ${ctx.tag}`);
+            await conn.waitRead(2);
+            conn.reader.skip(conn.reader.length);
+            log.push(`end ${ctx.tag}`);
+          },
+        },
+        { maxConcurrentHandlers: 1 },
+      ),
+    );
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(1)));
+    await lab.advance(10_000);
+    const b = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => b.send(pattern(1)));
+    const c = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => c.send(pattern(1)));
+    await lab.advance(10_000);
+    expect(log).toEqual(['start A']);
+    expect(server.group.stats().handlersQueued).toBe(2);
+    await lab.drive(() => a.send(pattern(1)));
+    await lab.advance(10_000);
+    expect(log).toEqual(['start A', 'end A', 'start B']);
+    await lab.drive(() => b.send(pattern(1)));
+    await lab.drive(() => c.send(pattern(1)));
+    await lab.advance(10_000);
+    expect(log).toEqual(['start A', 'end A', 'start B', 'end B', 'start C', 'end C']);
+    expect(server.group.stats().maxConcurrentHandlers).toBe(1);
+  });
+});
+
 describe('accept backpressure', () => {
   it('holds connections beyond maxConnections unread and admits the oldest when one closes', async () => {
     const lab = reactorLab('accept');
