@@ -14,6 +14,7 @@ import { parityCommand } from './commands/parity.js';
 import { proxyCommand } from './commands/proxy.js';
 import { reportCommand } from './commands/report.js';
 import { replayCommand, runCommand } from './commands/run.js';
+import { serveCommand } from './commands/serve.js';
 
 const COMMANDS: readonly Command[] = [
   runCommand,
@@ -27,6 +28,7 @@ const COMMANDS: readonly Command[] = [
   interopCommand,
   fuzzCommand,
   benchCommand,
+  serveCommand,
 ];
 
 function version(): string {

@@ -639,15 +639,16 @@ export class Connection<C = unknown> {
     const appendedBefore = this.appendedBytes;
     this.loop.charge(this.group.options.costUsPerRequest);
     this.stats.handlerRuns++;
-    const startedUs = this.env.nowUs();
-    this.trace('request-start', `${unreadBefore} unread`);
+    const startedUs = this.env.tracing ? this.env.nowUs() : 0;
+    if (this.env.tracing) this.trace('request-start', `${unreadBefore} unread`);
     try {
       await onRequest(this.ctx, this);
     } catch (error) {
       this.handlerFailed('onRequest', error);
     }
     this.processing = false;
-    this.trace('request', `${this.env.nowUs() - startedUs} us`);
+    // Guarded here too: the detail string would be built for every request even with tracing off.
+    if (this.env.tracing) this.trace('request', `${this.env.nowUs() - startedUs} us`);
     if (this.stateValue !== 'active') {
       this.maybeFinish();
       return;
@@ -822,7 +823,12 @@ export class Connection<C = unknown> {
       this.stats.droppedOutputBytes += this.output.unsentBytes;
     this.stats.droppedInputBytes += this.reader.length;
     if (this.streamAlive) {
-      if (this.reason === 'input-overflow' || this.reason === 'handler-spin') this.stream.reset();
+      // A close that is not graceful with input still unread resets, as a kernel's close() with
+      // unread data does: a close would keep reading and discarding until the peer closes (the
+      // runtime's close timeout, 60 s), so a peer that floods and never reads (the one that made the
+      // connection idle or its flush time out) would go on being read at full speed.
+      const unread = this.reader.length > 0 && !GRACEFUL.has(this.reason!);
+      if (this.reason === 'input-overflow' || this.reason === 'handler-spin' || unread) this.stream.reset();
       else this.stream.close();
     }
     this.reader.close();

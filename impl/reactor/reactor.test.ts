@@ -124,6 +124,30 @@ describe('timeouts in virtual time', () => {
     expect(closedAtUs).toBe(lastByteUs + 500_000);
   });
 
+  it('an idle close is clean, but resets a peer whose unread input backed up (it would be read and discarded)', async () => {
+    const lab = reactorLab('idle-flood');
+    const high = 64 * 1024;
+    const server = await lab.drive(() =>
+      serveEcho(lab.server, ADDR, {
+        idleTimeoutUs: 500_000,
+        inputHighWaterBytes: high,
+        outputHighWaterBytes: high,
+        writeTimeoutUs: 0,
+      }),
+    );
+    const quiet = await lab.drive(() => rawClient(lab.client, ADDR));
+    const flood = await lab.drive(() => rawClient(lab.client, ADDR, { paused: true }));
+    void flood.send(pattern(4 * 1024 * 1024, 2));
+    await lab.advance(3_000_000);
+    expect(server.stats.closed['idle-timeout']).toBe(2);
+    // The quiet one gets the server's end of stream (a FIN), no reset.
+    expect(quiet.ended()).toBe(true);
+    expect(quiet.closed()).not.toBe('ECONNRESET');
+    expect(flood.closed()).toBe('ECONNRESET');
+    // The flood was held back: the server read little of its 4 MiB.
+    expect(server.stats.bytesIn).toBeLessThan(1024 * 1024);
+  });
+
   it('fails a blocking read at readTimeoutUs with ErrReadTimeout, and only a blocking read', async () => {
     const lab = reactorLab('read-timeout');
     const outcomes: string[] = [];
@@ -261,6 +285,48 @@ describe('balancing and loops as virtual CPUs', () => {
     expect(answeredAfterUs[1]!).toBeLessThan(10_000);
     expect(answeredAfterUs[0]!).toBeGreaterThanOrEqual(100_000);
     expect(answeredAfterUs[2]!).toBeGreaterThanOrEqual(100_000);
+  });
+});
+
+describe('handler pool', () => {
+  it('runs at most maxConcurrentHandlers invocations at once; the others wait, first come first served', async () => {
+    const lab = reactorLab('handler-pool');
+    const log: string[] = [];
+    let next = 0;
+    const server = await lab.drive(() =>
+      serveReactor(
+        lab.server,
+        ADDR,
+        {
+          onPrepare: () => ({ tag: String.fromCharCode(65 + next++) }),
+          onRequest: async (ctx: { tag: string }, conn) => {
+            log.push(`start ${ctx.tag}`);
+            await conn.waitRead(2);
+            conn.reader.skip(conn.reader.length);
+            log.push(`end ${ctx.tag}`);
+          },
+        },
+        { maxConcurrentHandlers: 1 },
+      ),
+    );
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(1)));
+    await lab.advance(10_000);
+    const b = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => b.send(pattern(1)));
+    const c = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => c.send(pattern(1)));
+    await lab.advance(10_000);
+    expect(log).toEqual(['start A']);
+    expect(server.group.stats().handlersQueued).toBe(2);
+    await lab.drive(() => a.send(pattern(1)));
+    await lab.advance(10_000);
+    expect(log).toEqual(['start A', 'end A', 'start B']);
+    await lab.drive(() => b.send(pattern(1)));
+    await lab.drive(() => c.send(pattern(1)));
+    await lab.advance(10_000);
+    expect(log).toEqual(['start A', 'end A', 'start B', 'end B', 'start C', 'end C']);
+    expect(server.group.stats().maxConcurrentHandlers).toBe(1);
   });
 });
 
