@@ -291,8 +291,6 @@ class TappedStream extends ForwardingConn {
         if (e !== undefined && e.conn.state === 'active') {
           const held = e.conn.reader.heldBytes;
           if (held > e.obs.maxHeldAfterRead) e.obs.maxHeldAfterRead = held;
-          if (tap.env.tracing)
-            tap.env.trace({ kind: 'queue-depth', queue: `reactor/in:${this.id}`, depth: held });
           const waiting = e.obs.waits.some((w) => w.kind === 'read' && w.endUs === null);
           if (held >= tap.highWaterBytes && !waiting && !this.pausedNow) e.obs.unpausedOverHigh++;
         }
@@ -314,8 +312,6 @@ class TappedStream extends ForwardingConn {
     this.lastShort = n < bytes.length;
     if (e !== undefined) {
       if (n > 0) e.obs.lastByteUs = this.tap.env.nowUs();
-      if (this.tap.env.tracing)
-        this.tap.env.trace({ kind: 'queue-depth', queue: `reactor/out:${this.id}`, depth: bytes.length - n });
       if (this.lastShort) e.obs.shortWrites++;
     }
     return n;

@@ -3,9 +3,10 @@
  * (`proto` "reactor" decodes as plain byte counts); what the charts show comes from the trace notes
  * a connection emits (impl/reactor/connection.ts trace(): "reactor open: loop N", "reactor
  * write-interest: N bytes unsent", "reactor read-pause/read-resume: N bytes held", "reactor request:
- * N us", "reactor close: REASON") and the queue-depth events the lab's tap emits
- * (`reactor/in:<conn>` input held after each read, `reactor/out:<conn>` output unsent after each
- * write). `reactorConnectionViews` folds them into one view per connection.
+ * N us", "reactor close: REASON") and the queue-depth samples it emits when its levels change
+ * (`reactor in:<conn>` input held, `reactor out:<conn>` output committed and unsent, `reactor
+ * interest:<conn>` 1 while write interest is held). `reactorConnectionViews` folds them into one
+ * view per connection.
  */
 import type { TraceEvent } from '../../sim/trace.js';
 import type { DecodedField, MessageDecoder } from '../stack.js';
@@ -23,9 +24,9 @@ export const reactorViewerDecoder: MessageDecoder = {
 export interface ReactorConnectionView {
   conn: number;
   loop: number | null;
-  /** Input held after each read: [tUs, bytes]. */
+  /** Input held, at each change: [tUs, bytes]. */
   input: [number, number][];
-  /** Output unsent after each write: [tUs, bytes]. */
+  /** Output committed and unsent, at each change: [tUs, bytes]. */
   output: [number, number][];
   writeInterestRegistrations: number;
   readPauses: number;
@@ -56,7 +57,7 @@ export function reactorConnectionViews(events: readonly TraceEvent[]): ReactorCo
   };
   for (const e of events) {
     if (e.kind === 'queue-depth') {
-      const m = /^reactor\/(in|out):(\d+)$/.exec(e.queue);
+      const m = /^reactor (in|out):(\d+)$/.exec(e.queue);
       if (m === null) continue;
       const v = view(Number(m[2]));
       (m[1] === 'in' ? v.input : v.output).push([e.tUs, e.depth]);
