@@ -107,6 +107,15 @@ export interface StreamConn {
    * outcome is the same bytes in the same order. The real runtime (impl/runtime/node.ts) has it.
    */
   writeOwned?(bytes: Uint8Array): number;
+  /**
+   * Optional: whether the runtime may hold this tick's writes back to send them together (default
+   * on). The real runtime corks a connection's writes until the end of the tick, so a protocol that
+   * writes a header and a body separately costs one syscall, not two; a caller that already hands
+   * over each batch in one write (the reactor's flush) turns it off and saves the tick's delay. The
+   * bytes, their order and write()'s result are the same either way; the simulator has no such
+   * delay and no such method.
+   */
+  setCoalescing?(on: boolean): void;
   /** Stops onData; unread bytes stay buffered and the receive window closes as they pile up. */
   pauseReading(): void;
   resumeReading(): void;

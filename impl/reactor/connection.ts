@@ -204,6 +204,8 @@ export class Connection<C = unknown> {
     this.closedDeferred = env.defer<CloseReason>();
     this.lastActivityUs = env.nowUs();
     this.ctx = undefined as C;
+    // A flush hands each batch over in one write: the runtime's per-tick coalescing would only delay it.
+    stream.setCoalescing?.(false);
     stream.setHandlers({
       onData: (bytes) => this.onData(bytes),
       onWritable: () => this.scheduleOutput(),

@@ -19,11 +19,11 @@ function echoChunkBytes(conn: Connection): number {
   return Math.min(conn.reader.length, conn.group.options.pageBytes);
 }
 
-/** onRequest of the echo: write back everything unread, then flush. */
-export async function echoOnRequest(_ctx: unknown, conn: Connection): Promise<void> {
+/** onRequest of the echo: write back everything unread, then flush (its promise is the invocation's). */
+export function echoOnRequest(_ctx: unknown, conn: Connection): Promise<void> {
   const reader = conn.reader;
   while (reader.length > 0) conn.writer.writeBytes(reader.next(echoChunkBytes(conn)));
-  await conn.flush();
+  return conn.flush();
 }
 
 export const ECHO_HANDLERS: ReactorHandlers = { onRequest: echoOnRequest };

@@ -89,9 +89,9 @@ describe('PagePool take / give', () => {
     });
   });
 
-  it('refuses a page given twice or not from this pool with ErrReleased', () => {
-    const pool = new PagePool({ pageBytes: 64 });
-    const other = new PagePool({ pageBytes: 64 });
+  it('in checking mode refuses a page given twice or not from this pool with ErrReleased', () => {
+    const pool = new PagePool({ pageBytes: 64, poison: true });
+    const other = new PagePool({ pageBytes: 64, poison: true });
     const a = pool.take();
     pool.give(a);
     expect(errorOf(() => pool.give(a))).toEqual({
@@ -100,6 +100,18 @@ describe('PagePool take / give', () => {
     });
     expect(errorOf(() => pool.give(other.take()))).toMatchObject({ code: 'ErrReleased' });
     expect(errorOf(() => pool.give(new Uint8Array(64)))).toMatchObject({ code: 'ErrReleased' });
+    expect(errorOf(() => pool.give(pool.alloc(100)))).toMatchObject({ code: 'ErrReleased' });
+    expect(pool.stats.outstandingPages).toBe(0);
+  });
+
+  it('outside checking mode keeps no set of pages out (hot path): it counts them and refuses a wrong size', () => {
+    const pool = new PagePool({ pageBytes: 64 });
+    const a = pool.take();
+    const b = pool.take();
+    expect(pool.stats.outstandingPages).toBe(2);
+    pool.give(a);
+    pool.give(b);
+    expect(pool.stats.outstandingPages).toBe(0);
     expect(errorOf(() => pool.give(pool.alloc(100)))).toMatchObject({ code: 'ErrReleased' });
   });
 

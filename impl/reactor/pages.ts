@@ -121,6 +121,8 @@ export class PagePool {
   private readonly quarantine = new PageFifo();
   // Pages out right now: give() refuses anything else (double give, foreign array) with ErrReleased.
   private readonly outstanding = new Set<Uint8Array>();
+  // Pages out, counted; the Set above is kept only in checking mode (see give()).
+  private outstandingCount = 0;
   private allocatedPages = 0;
   private reusedTakes = 0;
   private droppedPages = 0;
@@ -169,22 +171,28 @@ export class PagePool {
     } else {
       this.reusedTakes++;
     }
-    this.outstanding.add(page);
+    this.outstandingCount++;
+    if (this.poison) this.outstanding.add(page);
     return page;
   }
 
   /**
    * Gives back a page this pool handed out and that is still out; the caller must not touch it (or any
-   * view of it) again. Throws ReactorError ErrReleased for a page given twice or not from this pool.
+   * view of it) again. Throws ReactorError ErrReleased for a page given twice or not from this pool
+   * (in checking mode; outside it, for an array of the wrong size only).
    * In checking mode the page is poisoned and quarantined; beyond maxPooledPages free pages it is dropped.
    */
   give(page: Uint8Array): void {
-    if (!this.outstanding.delete(page)) {
+    // Only the link buffers give pages back, so a double or foreign give is an internal bug: checked
+    // in checking mode (tests, the lab), where the Set of pages out is kept. Outside it, keeping
+    // that Set costs a hash-table entry per message on the hot path (the ping-pong benchmark).
+    if (this.poison ? !this.outstanding.delete(page) : page.length !== this.pageBytes) {
       throw new ReactorError(
         'ErrReleased',
         `page given back twice / not from this pool (${page.length} bytes, pageBytes ${this.pageBytes})`,
       );
     }
+    this.outstandingCount--;
     if (!this.poison) {
       this.keep(page);
       return;
@@ -266,7 +274,7 @@ export class PagePool {
     return {
       allocatedPages: this.allocatedPages,
       reusedTakes: this.reusedTakes,
-      outstandingPages: this.outstanding.size,
+      outstandingPages: this.outstandingCount,
       pooledPages: this.free.length,
       quarantinedPages: this.quarantine.length,
       droppedPages: this.droppedPages,

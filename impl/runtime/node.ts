@@ -718,6 +718,8 @@ class NodeConn implements StreamConn {
   private wantWritable = false;
   /** True while writes of the current tick are corked (coalesced into one writev at its end). */
   private corked = false;
+  /** False once the owner said it coalesces its own writes (setCoalescing): no cork then. */
+  private coalescing = true;
   /** Counts short writes, so a stale next-tick notice does not fire for a newer one. */
   private writableEpoch = 0;
   /** Bounds how long close() waits for the peer's FIN. */
@@ -759,6 +761,11 @@ class NodeConn implements StreamConn {
     return this.writeBytes(bytes, false);
   }
 
+  /** See StreamConn.setCoalescing: off, each write goes to the socket at once, uncorked. */
+  setCoalescing(on: boolean): void {
+    this.coalescing = on;
+  }
+
   /**
    * Zero copy (see StreamConn.writeOwned): the array is wrapped, not copied, and taken whole
    * whenever the send buffer is below its high-water mark, so one large message costs one write and
@@ -783,7 +790,7 @@ class NodeConn implements StreamConn {
     if (accepted > 0) {
       // Writes of one tick go out as one writev: a protocol writes each frame's header and body
       // separately, and small messages would otherwise cost a syscall each.
-      if (!this.corked) {
+      if (this.coalescing && !this.corked) {
         this.corked = true;
         this.socket.cork();
         process.nextTick(() => {

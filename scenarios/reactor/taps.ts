@@ -44,6 +44,9 @@ export class ForwardingConn implements StreamConn {
   write(bytes: Uint8Array): number {
     return this.inner.write(bytes);
   }
+  setCoalescing(on: boolean): void {
+    this.inner.setCoalescing?.(on);
+  }
   pauseReading(): void {
     this.inner.pauseReading();
   }
