@@ -65,10 +65,12 @@ function benchesOf(stacks: readonly AnyStack[]): { stack: string | null; bench: 
 function helpText(): string {
   const all = benchesOf(LAB.stacks);
   const lines = ['Benchmarks (stack in brackets; sim is the engine):'];
+  // Names padded to the longest one, so a summary never runs into its name.
+  const nameWidth = Math.max(...all.map(({ bench }) => bench.name.length)) + 2;
   for (const { stack, bench } of all) {
     const [first, ...rest] = bench.summary.split('\n');
-    lines.push(`  ${bench.name.padEnd(6)}${stack === null ? '' : `[${stack}] `}${first ?? ''}`);
-    for (const r of rest) lines.push(`        ${r}`);
+    lines.push(`  ${bench.name.padEnd(nameWidth)}${stack === null ? '' : `[${stack}] `}${first ?? ''}`);
+    for (const r of rest) lines.push(`  ${' '.repeat(nameWidth)}${r}`);
   }
   lines.push(
     '',
