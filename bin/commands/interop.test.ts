@@ -63,7 +63,7 @@ describe('netlab interop --quick against the installed peers', () => {
     gatePeers(ctx, ['nngcat', 'nanocat']);
     const out = join(scratch, 'quick');
     // --faults all: the quick matrix covers every fault profile there is.
-    const r = await interop(['--quick', '--json', '--faults', 'all', '--out', out]);
+    const r = await interop(['--stack', 'sp', '--quick', '--json', '--faults', 'all', '--out', out]);
     const cells = cellsOf(r);
     for (const c of cells) {
       expect(Object.keys(c).slice(0, 7)).toEqual([
@@ -173,7 +173,11 @@ describe('netlab interop usage errors', () => {
     expect(all).toContain('nng/req0/listener/tcp/reset');
     expect(all).toContain('nanomsg/sub0/dialer/ipc/chaos');
     expect(all.some((id) => id.startsWith('nng/rep0/') && id.endsWith('/reset'))).toBe(false);
-    expect(all).toHaveLength(496);
+    // Every stack's cells: SP's 496, then the reactor's (node and go clients, tcp and ipc, six profiles).
+    const reactor = all.filter((id) => id.split('/')[1] === 'echo-reactor');
+    expect(all.length - reactor.length).toBe(496);
+    expect(reactor).toHaveLength(24);
+    expect(reactor).toContain('go/echo-reactor/listener/ipc/chaos');
   });
 });
 

@@ -3,13 +3,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { echoParityCases } from '../echo/parity.js';
-import { parityCases as spParityCases } from '../sp/parity.js';
+import { STACKS } from '../stacks.js';
 import { netlab, requireBuild } from '../testing/spawn.js';
+import { parityCasesOf } from './parity.js';
 
 requireBuild();
-/** Every stack's cases, in registration order (SP, then echo). */
-const parityCases = (): { name: string }[] => [...spParityCases(), ...echoParityCases()];
+/** Every stack's cases, in registration order. */
+const parityCases = (): { name: string }[] => parityCasesOf(STACKS).map((c) => c.case);
 const dir = mkdtempSync(join(tmpdir(), 'netlab-parity-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
