@@ -829,8 +829,9 @@ export class Connection<C = unknown> {
       // unread data does: a close would keep reading and discarding until the peer closes (the
       // runtime's close timeout, 60 s), so a peer that floods and never reads (the one that made the
       // connection idle or its flush time out) would go on being read at full speed.
+      // (A spin always leaves input unread; an overflow may have read all it holds, and resets too.)
       const unread = this.reader.length > 0 && !GRACEFUL.has(this.reason!);
-      if (this.reason === 'input-overflow' || this.reason === 'handler-spin' || unread) this.stream.reset();
+      if (this.reason === 'input-overflow' || unread) this.stream.reset();
       else this.stream.close();
     }
     this.reader.close();
