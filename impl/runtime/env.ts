@@ -5,7 +5,7 @@
  * one (impl/runtime/node.ts, node:net and real timers). Protocol code cannot tell which it runs on,
  * and never imports `node:` modules or sim/ directly: only this file.
  */
-import type { NetError, StreamConn, StreamListener } from '../../sim/stream.js';
+import type { ConnHandlers, ConnState, NetError, StreamConn, StreamListener } from '../../sim/stream.js';
 import type { TraceInput } from '../../sim/trace.js';
 import type { Deferred } from '../../sim/world.js';
 
@@ -146,5 +146,72 @@ export class ForwardingEnv implements Env {
   }
   trace(event: TraceInput): void {
     this.inner.trace(event);
+  }
+}
+
+/**
+ * A StreamConn that hands every call to another one: a base for wrappers that change a few things
+ * (the labs' taps, planted museum bugs), so each overrides only what it changes.
+ */
+export class ForwardingConn implements StreamConn {
+  constructor(protected readonly inner: StreamConn) {}
+  get id(): number {
+    return this.inner.id;
+  }
+  get localAddress(): string {
+    return this.inner.localAddress;
+  }
+  get remoteAddress(): string {
+    return this.inner.remoteAddress;
+  }
+  get state(): ConnState {
+    return this.inner.state;
+  }
+  setHandlers(handlers: ConnHandlers): void {
+    this.inner.setHandlers(handlers);
+  }
+  write(bytes: Uint8Array): number {
+    return this.inner.write(bytes);
+  }
+  setCoalescing(on: boolean): void {
+    this.inner.setCoalescing?.(on);
+  }
+  pauseReading(): void {
+    this.inner.pauseReading();
+  }
+  resumeReading(): void {
+    this.inner.resumeReading();
+  }
+  shutdown(): void {
+    this.inner.shutdown();
+  }
+  close(): void {
+    this.inner.close();
+  }
+  reset(): void {
+    this.inner.reset();
+  }
+}
+
+/** How a ConnWrappingEnv wraps a connection: `dialed` for connect(), false for accepted ones. */
+export type WrapConn = (conn: StreamConn, dialed: boolean) => StreamConn;
+
+/** An env whose connect() and listen() hand out wrapped connections. */
+export class ConnWrappingEnv extends ForwardingEnv {
+  constructor(
+    inner: Env,
+    private readonly wrap: WrapConn,
+  ) {
+    super(inner);
+  }
+  override connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void {
+    this.inner.connect(
+      address,
+      (error, conn) => callback(error, conn === undefined ? conn : this.wrap(conn, true)),
+      options,
+    );
+  }
+  override listen(address: string, onConnection: (conn: StreamConn) => void, callback: ListenCallback): void {
+    this.inner.listen(address, (conn) => onConnection(this.wrap(conn, false)), callback);
   }
 }

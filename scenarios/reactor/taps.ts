@@ -7,13 +7,10 @@
  */
 import type { Connection, ReactorHandlers } from '../../impl/reactor/connection.js';
 import {
-  ForwardingEnv,
-  type ConnectCallback,
-  type ConnectOptions,
+  ConnWrappingEnv,
+  ForwardingConn,
   type ConnHandlers,
-  type ConnState,
   type Env,
-  type ListenCallback,
   type StreamConn,
   type TraceInput,
 } from '../../impl/runtime/env.js';
@@ -22,63 +19,6 @@ import type { ServerConnObs, ServerObs } from './observations.js';
 
 /** How many first bytes of each accepted stream the tap keeps. */
 export const HEAD_BYTES = 16;
-
-/** A StreamConn that hands every call on; subclasses override what they change. */
-export class ForwardingConn implements StreamConn {
-  constructor(protected readonly inner: StreamConn) {}
-  get id(): number {
-    return this.inner.id;
-  }
-  get localAddress(): string {
-    return this.inner.localAddress;
-  }
-  get remoteAddress(): string {
-    return this.inner.remoteAddress;
-  }
-  get state(): ConnState {
-    return this.inner.state;
-  }
-  setHandlers(handlers: ConnHandlers): void {
-    this.inner.setHandlers(handlers);
-  }
-  write(bytes: Uint8Array): number {
-    return this.inner.write(bytes);
-  }
-  setCoalescing(on: boolean): void {
-    this.inner.setCoalescing?.(on);
-  }
-  pauseReading(): void {
-    this.inner.pauseReading();
-  }
-  resumeReading(): void {
-    this.inner.resumeReading();
-  }
-  shutdown(): void {
-    this.inner.shutdown();
-  }
-  close(): void {
-    this.inner.close();
-  }
-  reset(): void {
-    this.inner.reset();
-  }
-}
-
-/** An env whose accepted (and dialed) streams are wrapped. */
-export class StreamWrappingEnv extends ForwardingEnv {
-  constructor(
-    inner: Env,
-    private readonly wrap: (conn: StreamConn) => StreamConn,
-  ) {
-    super(inner);
-  }
-  override connect(address: string, callback: ConnectCallback, options?: ConnectOptions): void {
-    this.inner.connect(address, (e, c) => callback(e, c === undefined ? c : this.wrap(c)), options);
-  }
-  override listen(address: string, onConnection: (conn: StreamConn) => void, callback: ListenCallback): void {
-    this.inner.listen(address, (c) => onConnection(this.wrap(c)), callback);
-  }
-}
 
 /** The live state of one server incarnation's taps: its connections by stream id. */
 export class ServerTap {
@@ -336,7 +276,7 @@ class TappedStream extends ForwardingConn {
 }
 
 /** The server's env as the reactor sees it: traced (so its notes reach the tap), streams watched. */
-export class ServerTapEnv extends StreamWrappingEnv {
+export class ServerTapEnv extends ConnWrappingEnv {
   constructor(
     inner: Env,
     private readonly tap: ServerTap,

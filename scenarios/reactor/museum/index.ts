@@ -5,9 +5,8 @@
  */
 import type { ReactorHandlers } from '../../../impl/reactor/connection.js';
 import type { LoopGroup } from '../../../impl/reactor/loop.js';
-import type { StreamConn } from '../../../impl/runtime/env.js';
 import type { ReactorVariant } from '../actors.js';
-import { ForwardingConn, StreamWrappingEnv } from '../taps.js';
+import { ConnWrappingEnv, ForwardingConn, type StreamConn } from '../../../impl/runtime/env.js';
 
 /** Idle timeout as keepalive (netpoll #58/#61): the connection never closes for idleness. */
 export const IDLE_KEEPALIVE: ReactorVariant = {
@@ -35,7 +34,7 @@ class NeverPausingConn extends ForwardingConn {
 export const UNBOUNDED_INPUT: ReactorVariant = {
   summary: 'input never paused: a slow handler lets its peer grow the process',
   family: 'reactor-backpressure',
-  parts: () => ({ env: (env) => new StreamWrappingEnv(env, (s: StreamConn) => new NeverPausingConn(s)) }),
+  parts: () => ({ env: (env) => new ConnWrappingEnv(env, (s: StreamConn) => new NeverPausingConn(s)) }),
 };
 
 /**
@@ -71,7 +70,7 @@ export const FLUSH_REORDER: ReactorVariant = {
   parts: () => {
     const timedOut = new Set<number>();
     return {
-      env: (env) => new StreamWrappingEnv(env, (s) => new ReorderingConn(s, timedOut)),
+      env: (env) => new ConnWrappingEnv(env, (s) => new ReorderingConn(s, timedOut)),
       handlers: (h): ReactorHandlers => ({
         ...h,
         onPrepare: (conn) => {
