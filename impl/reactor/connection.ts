@@ -167,6 +167,8 @@ export class Connection<C = unknown> {
   private unconsumedStreak = 0;
   private appendedBytes = 0;
   private lastActivityUs: number;
+  /** True while onData runs: lastActivityUs is already now. */
+  private inOnData = false;
   private idleTimer: TimerHandle | undefined;
   private drainTimer: TimerHandle | undefined;
   private drainGaveUp = false;
@@ -470,7 +472,8 @@ export class Connection<C = unknown> {
       if (acceptedBytes > 0) {
         this.output.ack(acceptedBytes);
         this.stats.bytesOut += acceptedBytes;
-        this.touch();
+        // A write made while onData runs (a synchronous handler's flush) is the same instant.
+        if (!this.inOnData) this.touch();
       }
       if (acceptedBytes < view.length) {
         if (!this.writeInterest) {
@@ -527,10 +530,15 @@ export class Connection<C = unknown> {
     const held = this.reader.heldBytes;
     if (held > this.stats.maxInputHeldBytes) this.stats.maxInputHeldBytes = held;
     this.touch();
-    this.traceLevels();
-    this.settleReadWaiter();
-    this.updateReading();
-    this.scheduleRun();
+    this.inOnData = true;
+    try {
+      this.traceLevels();
+      this.settleReadWaiter();
+      this.updateReading();
+      this.scheduleRun();
+    } finally {
+      this.inOnData = false;
+    }
   }
 
   private onPeerEnd(): void {
@@ -626,36 +634,80 @@ export class Connection<C = unknown> {
   }
 
   // Made once per connection: scheduling a run allocates no closure on the hot path.
-  private readonly invokeRequestBound = (): Promise<void> => this.invokeRequest();
+  private readonly invokeRequestBound = (): Promise<void> | undefined => this.invokeRequest();
   private readonly startRequestTask = (): void => this.group.startHandler(this.invokeRequestBound);
   private readonly pumpOutputTask = (): void => this.pumpOutput();
+  private readonly requestReturnedBound = (): void => this.requestReturned();
+  private readonly requestRejectedBound = (error: unknown): void => {
+    this.handlerFailed('onRequest', error);
+    this.requestReturned();
+  };
+  private readonly runAgainBound = (): void => {
+    this.scheduleRun();
+    this.notifyQuiet();
+  };
+  // The running invocation's starting point: what it found unread, appended so far, and when.
+  private requestUnreadBefore = 0;
+  private requestAppendedBefore = 0;
+  private requestStartedUs = 0;
 
-  private async invokeRequest(): Promise<void> {
+  /**
+   * One onRequest invocation. A handler that ends synchronously (returns nothing, or the settled
+   * promise of a flush that wrote everything at once) is finished here, with no promise and no
+   * microtask: the echo's path. Otherwise the invocation ends when its promise settles. Returns the
+   * promise the handler pool waits for, or undefined when the invocation is over.
+   */
+  private invokeRequest(): Promise<void> | undefined {
     const onRequest = this.handlers.onRequest!;
     if (this.stateValue !== 'active') {
       this.processing = false;
       this.maybeFinish();
-      return;
+      return undefined;
     }
-    const unreadBefore = this.reader.length;
-    const appendedBefore = this.appendedBytes;
+    this.requestUnreadBefore = this.reader.length;
+    this.requestAppendedBefore = this.appendedBytes;
     this.loop.charge(this.group.options.costUsPerRequest);
     this.stats.handlerRuns++;
-    const startedUs = this.env.tracing ? this.env.nowUs() : 0;
-    if (this.env.tracing) this.trace('request-start', `${unreadBefore} unread`);
+    if (this.env.tracing) {
+      this.requestStartedUs = this.env.nowUs();
+      this.trace('request-start', `${this.requestUnreadBefore} unread`);
+    }
+    let result: void | Promise<void>;
     try {
-      await onRequest(this.ctx, this);
+      result = onRequest(this.ctx, this);
     } catch (error) {
       this.handlerFailed('onRequest', error);
+      result = undefined;
     }
+    if (result !== undefined && result !== RESOLVED && typeof result.then === 'function')
+      return result.then(this.requestReturnedBound, this.requestRejectedBound);
+    if (!this.requestEnded()) return undefined;
+    // More input is waiting: the next invocation starts after this one has left the pool (a
+    // handler consuming a frame per call would otherwise recurse once per buffered frame).
+    if (this.reader.length > 0) return this.resolved().then(this.runAgainBound);
+    this.notifyQuiet();
+    return undefined;
+  }
+
+  /** The handler's promise settled: end the invocation, then run again if input is unread. */
+  private requestReturned(): void {
+    if (this.requestEnded()) this.runAgainBound();
+  }
+
+  /**
+   * Bookkeeping after onRequest: releases what it read, detects a spin, closes on the peer's end.
+   * True when the connection stays active with no close begun (the caller may run it again).
+   */
+  private requestEnded(): boolean {
     this.processing = false;
     // Guarded here too: the detail string would be built for every request even with tracing off.
-    if (this.env.tracing) this.trace('request', `${this.env.nowUs() - startedUs} us`);
+    if (this.env.tracing) this.trace('request', `${this.env.nowUs() - this.requestStartedUs} us`);
     if (this.stateValue !== 'active') {
       this.maybeFinish();
-      return;
+      return false;
     }
-    const consumedBytes = unreadBefore + (this.appendedBytes - appendedBefore) - this.reader.length;
+    const consumedBytes =
+      this.requestUnreadBefore + (this.appendedBytes - this.requestAppendedBefore) - this.reader.length;
     // What the handler read is released when it returns: views of it are void from here on.
     this.reader.release();
     this.traceLevels();
@@ -664,7 +716,7 @@ export class Connection<C = unknown> {
     if (this.reader.ended && (this.reader.length === 0 || consumedBytes === 0)) {
       // The peer sent everything it will: nothing left, or nothing the handler can make progress on.
       this.beginClose('peer-closed');
-      return;
+      return false;
     }
     if (this.unconsumedStreak >= this.group.options.maxUnconsumedRuns) {
       this.beginClose(
@@ -675,10 +727,9 @@ export class Connection<C = unknown> {
             `consuming any of ${this.reader.length} unread bytes or closing`,
         ),
       );
-      return;
+      return false;
     }
-    this.scheduleRun();
-    this.notifyQuiet();
+    return true;
   }
 
   private handlerFailed(which: string, error: unknown): void {

@@ -580,7 +580,8 @@ export class OutputBuffer {
       return bytes;
     }
     if (this.tail === null || this.pool.pageBytes - this.tail.filledBytes < n) this.openPage();
-    return this.fillTail(n);
+    const start = this.claimTail(n);
+    return (this.tail as OutPage).bytes.subarray(start, start + n);
   }
 
   /** Copies `bytes` into pages (spanning pages as needed); output at the next commit(). ErrConnClosed after close(). */
@@ -591,7 +592,8 @@ export class OutputBuffer {
       if (this.tail === null || this.tail.filledBytes === this.pool.pageBytes) this.openPage();
       const tail = this.tail as OutPage;
       const take = Math.min(bytes.length - done, this.pool.pageBytes - tail.filledBytes);
-      this.fillTail(take).set(bytes.subarray(done, done + take));
+      // Copied at an offset: a write that fits whole makes no view, neither of bytes nor of the page.
+      tail.bytes.set(take === bytes.length ? bytes : bytes.subarray(done, done + take), this.claimTail(take));
       done += take;
     }
   }
@@ -605,7 +607,7 @@ export class OutputBuffer {
       // Fits for sure: encode straight into the page, no temporary array.
       const tail = this.tail;
       const { written } = encoder.encodeInto(s, tail.bytes.subarray(tail.filledBytes));
-      this.fillTail(written);
+      this.claimTail(written);
       return;
     }
     // Long string or little room: one temporary encoding, then copied across pages.
@@ -712,10 +714,13 @@ export class OutputBuffer {
     this.tail = { bytes: this.pool.take(), filledBytes: 0, sentBytes: 0 };
   }
 
-  /** Claims the next n bytes of the tail page (room checked by the caller) as pending output. */
-  private fillTail(n: number): Uint8Array {
+  /** Claims the next n bytes of the tail page (room checked by the caller) as pending output; returns where they start. */
+  private claimTail(n: number): number {
     const tail = this.tail;
-    assert(tail !== null && tail.filledBytes + n <= tail.bytes.length, 'fillTail stays inside the tail page');
+    assert(
+      tail !== null && tail.filledBytes + n <= tail.bytes.length,
+      'claimTail stays inside the tail page',
+    );
     const start = tail.filledBytes;
     tail.filledBytes += n;
     const last = this.pending[this.pending.length - 1];
@@ -725,7 +730,7 @@ export class OutputBuffer {
     } else {
       this.pushPending({ page: tail, bytes: tail.bytes, start, end: start + n });
     }
-    return tail.bytes.subarray(start, start + n);
+    return start;
   }
 
   private pushPending(run: Run): void {

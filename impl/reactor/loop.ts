@@ -55,7 +55,9 @@ export class EventLoop {
 
   /** True while charged CPU time has not yet passed, or a task is waiting. */
   get busy(): boolean {
-    return this.busyUntilUs > this.env.nowUs() || this.queueHead < this.queue.length;
+    if (this.queueHead < this.queue.length) return true;
+    // A loop never charged reads no clock: run() is on every message's path, twice.
+    return this.chargedUs > 0 && this.busyUntilUs > this.env.nowUs();
   }
 
   /** Tasks waiting for the loop. */
@@ -137,8 +139,10 @@ export class LoopGroup {
   private roundRobinNext = 0;
   private readonly random;
   private running = 0;
-  private readonly waiting: (() => Promise<void>)[] = [];
+  private readonly waiting: (() => Promise<void> | undefined)[] = [];
   private waitingHead = 0;
+  /** True while endHandler hands freed slots to waiting invocations. */
+  private handingOut = false;
   handlersStarted = 0;
   maxConcurrentHandlersSeen = 0;
   handlersQueued = 0;
@@ -195,9 +199,10 @@ export class LoopGroup {
   /**
    * Starts `invoke` on the handler pool: now when fewer than maxConcurrentHandlers run, else when
    * one ends (FIFO). `invoke` returns the invocation's promise, which must never reject (the
-   * connection catches its handler's errors); its end frees the slot.
+   * connection catches its handler's errors), or undefined when it already ended synchronously; its
+   * end frees the slot.
    */
-  startHandler(invoke: () => Promise<void>): void {
+  startHandler(invoke: () => Promise<void> | undefined): void {
     if (this.running < this.options.maxConcurrentHandlers) this.begin(invoke);
     else {
       this.handlersQueued++;
@@ -205,25 +210,34 @@ export class LoopGroup {
     }
   }
 
-  private begin(invoke: () => Promise<void>): void {
+  private begin(invoke: () => Promise<void> | undefined): void {
     this.running++;
     this.handlersStarted++;
     if (this.running > this.maxConcurrentHandlersSeen) this.maxConcurrentHandlersSeen = this.running;
     markPromiseWork(this.env);
-    invoke().then(this.endHandler, this.endHandler);
+    const pending = invoke();
+    if (pending === undefined) this.endHandler();
+    else pending.then(this.endHandler, this.endHandler);
   }
 
   /** One invocation ended: its slot goes to the oldest waiting one. Made once: no closure per call. */
   private readonly endHandler = (): void => {
     this.running--;
-    const next = this.waiting[this.waitingHead];
-    if (next === undefined) return;
-    this.waitingHead++;
-    if (this.waitingHead === this.waiting.length) {
-      this.waiting.length = 0;
-      this.waitingHead = 0;
+    // Invocations that end synchronously call back in here from begin(): the outermost call hands
+    // the slots out in a loop, so a long queue of them does not grow the stack.
+    if (this.handingOut) return;
+    this.handingOut = true;
+    while (this.running < this.options.maxConcurrentHandlers) {
+      const next = this.waiting[this.waitingHead];
+      if (next === undefined) break;
+      this.waitingHead++;
+      if (this.waitingHead === this.waiting.length) {
+        this.waiting.length = 0;
+        this.waitingHead = 0;
+      }
+      this.begin(next);
     }
-    this.begin(next);
+    this.handingOut = false;
   };
 
   stats(): LoopGroupStats {
