@@ -265,6 +265,8 @@ abstract class SegmentReader {
   protected view(n: number): Uint8Array {
     if (n === 0) return EMPTY;
     const first = this.segAt(this.head).bytes;
+    // A read of exactly one whole chunk (an echo, a frame per read) returns it: no view to make.
+    if (this.offset === 0 && first.length === n) return first;
     if (first.length - this.offset >= n) return first.subarray(this.offset, this.offset + n);
     const dest = this.copies.take(n);
     this.copyTo(dest, n);
