@@ -281,13 +281,26 @@ export interface DecodedMessage {
   bytesNote?: string;
 }
 
-/** A stack's decoder for the viewer's message pane. */
+/**
+ * A stretch of one host's work the diagram shades on that host's column (e.g. an onRequest
+ * invocation), from the event that opened it to the one that closed it.
+ */
+export interface ViewerSpan {
+  /** Trace indices of its first and last event; the host is the first event's. */
+  startEvent: number;
+  endEvent: number;
+  label: string;
+}
+
+/** A stack's decoder for the viewer's message pane, and the spans its trace notes describe. */
 export interface MessageDecoder {
   /** The stack it belongs to (shown in the pane), e.g. "sp". */
   stack: string;
   /** The `proto` values of the messages it decodes (e.g. "req0", "pair1"). */
   protos: readonly string[];
   decode(event: MessageEvent): DecodedMessage;
+  /** Spans of work the stack's events delimit, for the diagram (absent: none). */
+  spans?(events: readonly TraceEvent[]): ViewerSpan[];
 }
 
 /** A stack as the lab's commands see it. */

@@ -340,14 +340,18 @@ export interface TimeBand {
   endUs: number;
 }
 
-/** The model's bands (faults and hosts down) in virtual time. */
+/** The model's bands (faults and hosts down) in virtual time; stacks' spans stay on the diagram. */
 export function timeBands(model: DiagramModel): TimeBand[] {
-  return model.bands.map((b) => ({
-    label: b.label,
-    kind: b.kind,
-    startUs: model.tUs[b.startEvent] ?? 0,
-    endUs: model.tUs[b.endEvent] ?? 0,
-  }));
+  const out: TimeBand[] = [];
+  for (const b of model.bands)
+    if (b.kind !== 'span')
+      out.push({
+        label: b.label,
+        kind: b.kind,
+        startUs: model.tUs[b.startEvent] ?? 0,
+        endUs: model.tUs[b.endEvent] ?? 0,
+      });
+  return out;
 }
 
 /** Bands clipped to [lo, hi]; bands wholly outside are dropped. */

@@ -5,4 +5,10 @@
  * (scenarios/stacks.ts VIEWER_DECODERS, web/app-entry.ts). The types live with the StackPlugin
  * interface (scenarios/stack.ts): a stack's decoder is part of its plugin.
  */
-export type { DecodedField, DecodedMessage, MessageDecoder, MessageEvent } from '../scenarios/stack.js';
+export type {
+  DecodedField,
+  DecodedMessage,
+  MessageDecoder,
+  MessageEvent,
+  ViewerSpan,
+} from '../scenarios/stack.js';

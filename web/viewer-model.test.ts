@@ -5,6 +5,7 @@ import { defineScenario } from '../scenarios/sp/define.js';
 import { runScenario } from '../scenarios/sp/run.js';
 import { toJsonLines, TRACE_SCHEMA, type TraceEvent, type TraceInput } from '../sim/trace.js';
 import type { MessageDecoder } from './message-decoder.js';
+import { timeBands } from './charts-model.js';
 import { syntheticTrace } from './testing/synthetic.js';
 import {
   applyKnobs,
@@ -74,6 +75,27 @@ describe('parseTrace', () => {
 });
 
 describe('buildDiagram', () => {
+  it("shades a stack's spans on the column of their first event's host, skipping reversed ones", () => {
+    const source: Pick<MessageDecoder, 'spans'> = {
+      spans: (events) =>
+        [
+          { startEvent: 3, endEvent: 5, label: 'work on srv' },
+          { startEvent: 2, endEvent: 7, label: 'work on cli' },
+          { startEvent: 6, endEvent: 4, label: 'reversed' },
+        ].filter((s) => s.endEvent < events.length),
+    };
+    const m = buildDiagram(SMALL, [], [source]);
+    const spans = m.bands.filter((b) => b.kind === 'span');
+    const col = (name: string): number => m.hosts.findIndex((x) => x.name === name);
+    expect(spans).toEqual([
+      { label: 'work on cli', startEvent: 2, endEvent: 7, host: col('cli'), kind: 'span' },
+      { label: 'work on srv', startEvent: 3, endEvent: 5, host: col('srv'), kind: 'span' },
+    ]);
+    // The charts shade faults and hosts down only: a busy server has a span per request.
+    expect(timeBands(m).map((b) => b.kind)).not.toContain('span');
+    expect(timeBands(m)).toHaveLength(m.bands.length - 2);
+  });
+
   const m = buildDiagram(SMALL);
 
   it('puts hosts in first-appearance order, after any given order', () => {

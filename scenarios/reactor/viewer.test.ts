@@ -1,7 +1,8 @@
 /** The reactor viewer: one view per connection from its trace notes and the tap's queue depths. */
 import { describe, expect, it } from 'vitest';
 import { defineReactorScenario, runReactorScenario } from './run.js';
-import { reactorConnectionViews } from './viewer.js';
+import { buildDiagram } from '../../web/viewer-model.js';
+import { reactorConnectionViews, reactorRequestSpans, reactorViewerDecoder } from './viewer.js';
 
 describe('reactor viewer', () => {
   it("shows a connection's loop, buffer levels, write interest and request spans", async () => {
@@ -42,5 +43,23 @@ describe('reactor viewer', () => {
     expect(v.writeInterestRegistrations).toBeGreaterThan(0);
     expect(v.requests.length).toBeGreaterThan(0);
     for (const [a, b] of v.requests) expect(b).toBeGreaterThanOrEqual(a);
+
+    // The same invocations as spans on the server's column of the diagram.
+    const spans = reactorRequestSpans(r.trace);
+    expect(spans).toHaveLength(v.requests.length);
+    for (const span of spans) {
+      const start = r.trace[span.startEvent]!;
+      const end = r.trace[span.endEvent]!;
+      expect(start.kind === 'note' && start.text.startsWith('reactor request-start:')).toBe(true);
+      expect(end.kind === 'note' && end.text.startsWith('reactor request:')).toBe(true);
+      expect(start.host).toBe('server');
+      expect(span.label).toMatch(/^onRequest conn \d+ loop 0 \(\d+ µs\)$/);
+    }
+    const diagram = buildDiagram(r.trace, [], [reactorViewerDecoder]);
+    const bands = diagram.bands.filter((b) => b.kind === 'span');
+    expect(bands).toHaveLength(spans.length);
+    const serverColumn = diagram.hosts.findIndex((h) => h.name === 'server');
+    expect(bands.every((b) => b.host === serverColumn)).toBe(true);
+    expect(buildDiagram(r.trace).bands.filter((b) => b.kind === 'span')).toHaveLength(0);
   });
 });

@@ -9,7 +9,7 @@
  * view per connection.
  */
 import type { TraceEvent } from '../../sim/trace.js';
-import type { DecodedField, MessageDecoder } from '../stack.js';
+import type { DecodedField, MessageDecoder, ViewerSpan } from '../stack.js';
 
 export const reactorViewerDecoder: MessageDecoder = {
   stack: 'reactor',
@@ -18,7 +18,40 @@ export const reactorViewerDecoder: MessageDecoder = {
     const fields: DecodedField[] = event.fields.map((f) => ({ ...f }));
     return { fields, bytesNote: 'reactor byte streams carry no framing; the trace records sizes, not bytes' };
   },
+  spans: reactorRequestSpans,
 };
+
+/**
+ * onRequest invocations as diagram spans: from a connection's "reactor request-start" note to its
+ * next "reactor request" note (per host and connection: ids are per runtime), labelled with the
+ * connection, its loop and the invocation's duration. One still running at the end of the trace is
+ * left out.
+ */
+export function reactorRequestSpans(events: readonly TraceEvent[]): ViewerSpan[] {
+  const spans: ViewerSpan[] = [];
+  const started = new Map<string, number>();
+  const loops = new Map<string, string>();
+  events.forEach((e, i) => {
+    if (e.kind !== 'note' || e.conn === undefined || !e.text.startsWith('reactor ')) return;
+    const key = `${e.host ?? ''}#${e.conn}`;
+    const text = e.text.slice('reactor '.length);
+    let m: RegExpExecArray | null;
+    if ((m = /^open: loop (\d+)/.exec(text)) !== null) loops.set(key, m[1]!);
+    else if (text.startsWith('request-start:')) started.set(key, i);
+    else if ((m = /^request: (\d+) us/.exec(text)) !== null) {
+      const start = started.get(key);
+      if (start === undefined) return;
+      started.delete(key);
+      const loop = loops.get(key);
+      spans.push({
+        startEvent: start,
+        endEvent: i,
+        label: `onRequest conn ${e.conn}${loop === undefined ? '' : ` loop ${loop}`} (${m[1]} µs)`,
+      });
+    }
+  });
+  return spans;
+}
 
 /** One connection as the viewer's charts show it. */
 export interface ReactorConnectionView {

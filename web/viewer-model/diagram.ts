@@ -6,6 +6,7 @@
 import type { TraceEvent } from '../../sim/trace.js';
 import { ArrowList, HandoffArrows, StreamArrows, type ConnEnds } from './arrows.js';
 export { INPROC_CONN } from './arrows.js';
+import type { MessageDecoder } from '../message-decoder.js';
 import { Marks } from './marks.js';
 
 /** Glyph kinds drawn on a lifeline (or mid-flight for loss and drop). */
@@ -39,7 +40,8 @@ export interface Band {
   endEvent: number;
   /** Host column to shade, or -1 for every column. */
   host: number;
-  kind: 'fault' | 'pause';
+  /** fault: a fault of the plan; pause: a host down; span: a stack's unit of work (ViewerSpan). */
+  kind: 'fault' | 'pause' | 'span';
 }
 
 /** A host's lifeline. */
@@ -125,7 +127,15 @@ function indexEvents(events: readonly TraceEvent[], hostOrder: readonly string[]
   return { hosts, eventHost, tUs, ends: { client, server, ids: connIds }, conns };
 }
 
-export function buildDiagram(events: readonly TraceEvent[], hostOrder: readonly string[] = []): DiagramModel {
+/**
+ * The diagram of a trace. `spanSources` are the stacks' span finders (MessageDecoder.spans): their
+ * spans become bands of kind 'span' on the host column of their first event.
+ */
+export function buildDiagram(
+  events: readonly TraceEvent[],
+  hostOrder: readonly string[] = [],
+  spanSources: readonly Pick<MessageDecoder, 'spans'>[] = [],
+): DiagramModel {
   const n = events.length;
   const { hosts, eventHost, tUs, ends, conns } = indexEvents(events, hostOrder);
   const arrows = new ArrowList();
@@ -181,6 +191,8 @@ export function buildDiagram(events: readonly TraceEvent[], hostOrder: readonly 
   const last = Math.max(0, n - 1);
   marks.finish(last);
   for (const drop of streams.drops(last)) marks.add(drop);
+  for (const source of spanSources)
+    for (const span of source.spans?.(events) ?? []) marks.span(span, eventHost[span.startEvent] ?? -1);
   return {
     events,
     hosts,

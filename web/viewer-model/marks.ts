@@ -4,6 +4,7 @@
  * across the plot or one host's column, hosts down on theirs).
  */
 import type { TraceEvent } from '../../sim/trace.js';
+import type { ViewerSpan } from '../message-decoder.js';
 import type { Band, Glyph, GlyphKind, Lifeline } from './diagram.js';
 
 type EventOf<K extends TraceEvent['kind']> = Extract<TraceEvent, { kind: K }>;
@@ -18,6 +19,18 @@ export class Marks {
 
   add(glyph: Glyph): void {
     this.glyphs.push(glyph);
+  }
+
+  /** A stack's span of work on host h's column; ignored when its indices are out of order. */
+  span(span: ViewerSpan, h: number): void {
+    if (h < 0 || span.endEvent < span.startEvent) return;
+    this.bands.push({
+      label: span.label,
+      startEvent: span.startEvent,
+      endEvent: span.endEvent,
+      host: h,
+      kind: 'span',
+    });
   }
 
   partialWrite(i: number, e: EventOf<'write'>, h: number): void {

@@ -97,6 +97,7 @@ export class Diagrams {
     const rerunModel = buildDiagram(
       trace,
       this.state.model.hosts.map((x) => x.name),
+      this.state.ctx.decoders,
     );
     this.panes.splice(1);
     const caption = (text: string, cls: string): HTMLElement =>

@@ -53,9 +53,16 @@ const COLORS = {
   diverge: '#cc79a7',
   faultBand: 'rgba(213, 94, 0, 0.13)',
   pauseBand: 'rgba(0, 114, 178, 0.13)',
+  spanBand: 'rgba(0, 158, 115, 0.16)',
   lifeline: '#c8c8c8',
   /** What the filter leaves out. */
   dimmed: '#dddddd',
+};
+
+const BAND_STYLES: Record<DiagramModel['bands'][number]['kind'], { fill: string; text: string }> = {
+  fault: { fill: COLORS.faultBand, text: '#a33c00' },
+  pause: { fill: COLORS.pauseBand, text: '#005a8c' },
+  span: { fill: COLORS.spanBand, text: '#00684c' },
 };
 
 /** One diagram on a canvas: the recorded trace, or a rerun drawn beside it on the same time axis. */
@@ -162,7 +169,7 @@ export function drawPane(p: Pane, view: View, marks: Markers): void {
   ds.timeBottom = String(Math.round(timeAt(p.lay, pEnd)));
 }
 
-/** Bands: faults across the plot (or one host's column), hosts down on their column. */
+/** Bands: faults across the plot (or one host's column), hosts down and stacks' spans of work on their column. */
 function drawBands(geo: PaneGeometry): void {
   const { p, view } = geo;
   const g = p.g;
@@ -171,11 +178,14 @@ function drawBands(geo: PaneGeometry): void {
     const y0 = geo.yOf(p.lay.pos[b.startEvent]!);
     const y1 = Math.max(geo.yOf(p.lay.pos[b.endEvent]!), y0 + 3);
     if (y1 < HEADER_PX || y0 > view.heightPx) continue;
-    g.fillStyle = b.kind === 'fault' ? COLORS.faultBand : COLORS.pauseBand;
+    const style = BAND_STYLES[b.kind];
+    g.fillStyle = style.fill;
     const x0 = b.host < 0 ? geo.plotLeft : geo.hostX(b.host) - colW / 2;
     const w = b.host < 0 ? geo.plotRight - geo.plotLeft : colW;
     g.fillRect(x0, y0, w, y1 - y0);
-    g.fillStyle = b.kind === 'fault' ? '#a33c00' : '#005a8c';
+    // A span's label only where it fits: a busy server has one per request.
+    if (b.kind === 'span' && y1 - y0 < 14) continue;
+    g.fillStyle = style.text;
     g.font = '11px "DejaVu Sans", sans-serif';
     g.fillText(b.label, x0 + 4, Math.max(y0 + 12, HEADER_PX + 12));
   }

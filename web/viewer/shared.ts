@@ -81,7 +81,7 @@ export class ViewerState {
     readonly signal: AbortSignal,
   ) {
     this.n = events.length;
-    this.model = buildDiagram(events, this.hostOrder());
+    this.model = buildDiagram(events, this.hostOrder(), ctx.decoders);
     this.states = new StateIndex(this.model);
     this.pin = failurePin(events);
     this.cursor = this.pin.event;
