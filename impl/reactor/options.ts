@@ -103,8 +103,8 @@ const RANGES: Record<Exclude<keyof ReactorOptions, 'loadBalance' | 'checking'>, 
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined)
-    return String(value);
+  // Never undefined: an option given as undefined is skipped before any check.
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
   return typeof value;
 }
 
