@@ -33,9 +33,13 @@ function loopOn(seed: string): { lab: ReactorLab; env: TimerCountingEnv; loop: E
   return { lab, env, loop: new EventLoop(3, env) };
 }
 
-/** Advances the world to exactly `us` of virtual time. */
+/**
+ * Advances the world to exactly `us` of virtual time. A loop that re-armed its wake timer without
+ * letting time pass would spin at one instant: the event bound makes that a quick failure.
+ */
 async function at(lab: ReactorLab, us: number): Promise<void> {
-  await lab.world.run({ untilUs: us });
+  const r = await lab.world.run({ untilUs: us, maxEvents: 10_000 });
+  expect(r.reason).not.toBe('event-limit');
 }
 
 function group(env: Env, options: ReactorOptions): LoopGroup {
