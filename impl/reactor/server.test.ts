@@ -87,6 +87,7 @@ describe('server stats', () => {
   it('counts open and peak, lists the open connections in acceptance order, and counts closes by reason', async () => {
     const lab = reactorLab('server-counts');
     const server = await lab.drive(() => serveEcho(lab.server, ADDR));
+    expect(server.address).toBe(ADDR);
     expect(server.stats).toEqual({
       accepted: 0,
       open: 0,
