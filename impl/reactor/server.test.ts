@@ -74,6 +74,19 @@ class SilentFailureEnv extends ForwardingEnv {
   }
 }
 
+/** A runtime that hands accepted connections over only when the test says (as one may after a close began). */
+class LateHandoverEnv extends ForwardingEnv {
+  readonly waiting: StreamConn[] = [];
+  private deliver: ((conn: StreamConn) => void) | undefined;
+  override listen(address: string, onConnection: (conn: StreamConn) => void, callback: ListenCallback): void {
+    this.deliver = onConnection;
+    super.listen(address, (conn) => this.waiting.push(conn), callback);
+  }
+  handOver(): void {
+    for (const conn of this.waiting.splice(0)) this.deliver!(conn);
+  }
+}
+
 async function rejection(lab: ReactorLab, work: () => Promise<unknown>): Promise<string> {
   return lab.drive(() =>
     work().then(
@@ -257,6 +270,22 @@ describe('shutdown', () => {
     expect(server.stats.closed).toEqual(closedCounts({ 'server-shutdown': 1 }));
     const late = await rejection(lab, () => rawClient(lab.client, ADDR));
     expect(late).toMatch(/^ECONNREFUSED \| /);
+  });
+
+  it('resets a connection the runtime hands over once shutdown has begun, counting it refused', async () => {
+    const lab = reactorLab('shutdown-late-handover');
+    const env = new LateHandoverEnv(lab.server);
+    const server = await lab.drive(() => serveEcho(env, ADDR));
+    const [client] = await clients(lab, 1);
+    expect(env.waiting.length).toBe(1);
+    const done = server.shutdown(1_000);
+    env.handOver();
+    await lab.drive(() => done);
+    await lab.advance(10_000);
+    expect(client!.closed()).toBe('ECONNRESET');
+    expect(server.stats.refused).toBe(1);
+    expect(server.stats.accepted).toBe(0);
+    expect(server.connections()).toEqual([]);
   });
 
   it('lets a connection that is closing send its output out within the drain time', async () => {
