@@ -228,16 +228,11 @@ class Server<C> implements ReactorServer<C> {
   private within(us: number, work: Promise<unknown>): Promise<void> {
     const d = this.env.defer<void>();
     const timer: TimerHandle = this.env.setTimer(us, () => d.resolve(undefined), 'reactor shutdown-drain');
-    work.then(
-      () => {
-        this.env.clearTimer(timer);
-        d.resolve(undefined);
-      },
-      () => {
-        this.env.clearTimer(timer);
-        d.resolve(undefined);
-      },
-    );
+    const settled = (): void => {
+      this.env.clearTimer(timer);
+      d.resolve(undefined);
+    };
+    work.then(settled, settled);
     return d.promise;
   }
 }
