@@ -288,6 +288,30 @@ describe('shutdown', () => {
     expect(server.connections()).toEqual([]);
   });
 
+  it('closes a quiet connection at once while a busy one still works', async () => {
+    const lab = reactorLab('shutdown-quiet-first');
+    const server = await lab.drive(() =>
+      serveReactor(lab.server, ADDR, {
+        onRequest: async (_ctx, c) => {
+          c.reader.skip(c.reader.length);
+          await lab.server.sleep(200_000);
+        },
+      }),
+    );
+    const [quiet, busy] = await clients(lab, 2);
+    await lab.drive(() => busy!.send(pattern(1)));
+    await lab.advance(10_000);
+    const done = server.shutdown(1_000_000);
+    await lab.advance(50_000);
+    expect(quiet!.ended()).toBe(true);
+    expect(busy!.ended()).toBe(false);
+    expect(server.stats.open).toBe(1);
+    await lab.drive(() => done);
+    await lab.advance(10_000);
+    expect(busy!.ended()).toBe(true);
+    expect(server.stats.closed).toEqual(closedCounts({ 'server-shutdown': 2 }));
+  });
+
   it('lets a connection that is closing send its output out within the drain time', async () => {
     const lab = reactorLab('shutdown-flush');
     const big = pattern(200_000, 3);
