@@ -602,6 +602,7 @@ export class Connection<C = unknown> {
     const onConnect = this.handlers.onConnect;
     if (onConnect === undefined) {
       this.connecting = false;
+      this.maybeFinish(); // closed in onPrepare: nothing left to wait for
       return;
     }
     this.loop.run(() =>

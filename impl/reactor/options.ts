@@ -103,8 +103,8 @@ const RANGES: Record<Exclude<keyof ReactorOptions, 'loadBalance' | 'checking'>, 
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined)
-    return String(value);
+  // Never undefined: an option given as undefined is skipped before any check.
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
   return typeof value;
 }
 
@@ -121,7 +121,8 @@ export function resolveReactorOptions(options: ReactorOptions = {}): ResolvedRea
   for (const [name, value] of Object.entries(options) as [keyof ReactorOptions, unknown][]) {
     if (value === undefined) continue;
     if (name === 'loadBalance') {
-      if (typeof value !== 'string' || !(LOAD_BALANCE_POLICIES as readonly string[]).includes(value))
+      // includes() is false for any value that is not one of the policy strings, whatever its type.
+      if (!(LOAD_BALANCE_POLICIES as readonly unknown[]).includes(value))
         throw bad(name, `one of ${LOAD_BALANCE_POLICIES.join(', ')}`, value);
       out.loadBalance = value as LoadBalance;
       continue;
@@ -138,7 +139,8 @@ export function resolveReactorOptions(options: ReactorOptions = {}): ResolvedRea
         `unknown option ${JSON.stringify(name)} (known: ${Object.keys(REACTOR_DEFAULTS).join(', ')})`,
       );
     const [min, max] = range;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max)
+    // isSafeInteger is false for anything that is not a number: no typeof check needed.
+    if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max)
       throw bad(name, `an integer in [${min}, ${max}]`, value);
     (out as Record<string, unknown>)[name] = value;
   }

@@ -120,7 +120,8 @@ class Server<C> implements ReactorServer<C> {
   ) {}
 
   get address(): string {
-    return this.listener?.address ?? '';
+    // Set before serveReactor hands the server out.
+    return this.listener!.address;
   }
 
   listening(listener: StreamListener): void {
@@ -193,7 +194,7 @@ class Server<C> implements ReactorServer<C> {
     this.stats.closed[conn.closeReason!]++;
     this.stats.bytesIn += conn.stats.bytesIn;
     this.stats.bytesOut += conn.stats.bytesOut;
-    if (this.stopping) return;
+    // Nothing is held once stopping: shutdown refused the held ones, and arrive() refuses.
     const next = this.held.shift();
     this.stats.heldNow = this.held.length;
     if (next !== undefined) this.admit(next);
@@ -211,7 +212,7 @@ class Server<C> implements ReactorServer<C> {
 
   private async runShutdown(drainUs: number): Promise<void> {
     this.stopping = true;
-    this.listener?.close();
+    this.listener!.close();
     for (const stream of this.held.splice(0)) this.refuse(stream);
     this.stats.heldNow = 0;
     const conns = [...this.open];
@@ -220,23 +221,18 @@ class Server<C> implements ReactorServer<C> {
     await this.within(drainUs, Promise.all(conns.map((c) => c.whenQuiet())));
     for (const conn of conns) conn.beginClose('server-shutdown');
     await this.within(drainUs, Promise.all(conns.map((c) => c.closed)));
-    for (const conn of conns) if (conn.state !== 'closed') conn.abort('server-shutdown');
+    for (const conn of conns) conn.abort('server-shutdown'); // a no-op on a closed one
   }
 
   /** Resolves when `work` settles or after us, whichever is first (the timer is cleared either way). */
   private within(us: number, work: Promise<unknown>): Promise<void> {
     const d = this.env.defer<void>();
     const timer: TimerHandle = this.env.setTimer(us, () => d.resolve(undefined), 'reactor shutdown-drain');
-    work.then(
-      () => {
-        this.env.clearTimer(timer);
-        d.resolve(undefined);
-      },
-      () => {
-        this.env.clearTimer(timer);
-        d.resolve(undefined);
-      },
-    );
+    const settled = (): void => {
+      this.env.clearTimer(timer);
+      d.resolve(undefined);
+    };
+    work.then(settled, settled);
     return d.promise;
   }
 }
