@@ -1,0 +1,538 @@
+/**
+ * A connection's life after the handshake, as its user and the trace see it: input backpressure at
+ * its exact marks, onConnect before the first request, what a handler consumed while it awaited,
+ * whenQuiet, the idle timeout, closes that drain or drop output (every byte either sent or counted
+ * dropped), a shutdown's abort, the duration setters' bounds, and the timers a closed connection
+ * leaves behind (none).
+ */
+import { describe, expect, it } from 'vitest';
+import type { TraceEvent } from '../../sim/trace.js';
+import type { Env } from '../runtime/env.js';
+import type { Connection, ReactorHandlers } from './connection.js';
+import { ReactorError } from './errors.js';
+import type { ReactorOptions } from './options.js';
+import { serveReactor, type ReactorServer } from './server.js';
+import { pattern, rawClient, reactorLab, type ReactorLab } from './testing/sim-lab.js';
+
+const ADDR = 'tcp://server:7000';
+
+function recordTrace(lab: ReactorLab): TraceEvent[] {
+  const events: TraceEvent[] = [];
+  lab.world.trace.addSink({ write: (e) => events.push(e) });
+  return events;
+}
+
+/** The reactor's note texts of one connection, in order. */
+function notes(events: TraceEvent[], conn: Connection): string[] {
+  return events.flatMap((e) => (e.kind === 'note' && e.conn === conn.id ? [e.text] : []));
+}
+
+/** Labels of the timers that fired, in order. */
+function firedTimers(events: TraceEvent[]): string[] {
+  return events.flatMap((e) => (e.kind === 'timer-fire' ? [e.label ?? '?'] : []));
+}
+
+function sleep(env: Env, us: number): Promise<void> {
+  const d = env.defer<void>();
+  env.setTimer(us, () => d.resolve(undefined));
+  return d.promise;
+}
+
+/** A server whose one connection the test gets hold of (the last accepted). */
+async function serveOne<C = unknown>(
+  lab: ReactorLab,
+  handlers: ReactorHandlers<C>,
+  options: ReactorOptions = {},
+): Promise<{ server: ReactorServer<C>; conn: () => Connection<C> }> {
+  let last: Connection<C> | undefined;
+  const server = await lab.drive(() =>
+    serveReactor<C>(
+      lab.server,
+      ADDR,
+      {
+        ...handlers,
+        onPrepare: (c) => {
+          last = c;
+          return handlers.onPrepare ? handlers.onPrepare(c) : (undefined as C);
+        },
+      },
+      options,
+    ),
+  );
+  return {
+    server,
+    conn: () => {
+      if (last === undefined) throw new Error('no connection accepted yet');
+      return last;
+    },
+  };
+}
+
+describe('duration setters', () => {
+  it('accept 0 (none) and refuse a negative or fractional duration with ErrBadOption', async () => {
+    const lab = reactorLab('setters');
+    const { conn } = await serveOne(lab, {});
+    await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.advance(1000);
+    const c = conn();
+    expect(() => c.setReadTimeout(0)).not.toThrow();
+    expect(() => c.setWriteTimeout(0)).not.toThrow();
+    expect(() => c.setIdleTimeout(0)).not.toThrow();
+    expect(() => c.setReadTimeout(1)).not.toThrow();
+    expect(() => c.setReadTimeout(-1)).toThrow(
+      new ReactorError('ErrBadOption', 'readTimeoutUs must be a non-negative integer of µs, got -1'),
+    );
+    expect(() => c.setWriteTimeout(1.5)).toThrow(
+      new ReactorError('ErrBadOption', 'writeTimeoutUs must be a non-negative integer of µs, got 1.5'),
+    );
+    expect(() => c.setIdleTimeout(Number.NaN)).toThrow(
+      new ReactorError('ErrBadOption', 'idleTimeoutUs must be a non-negative integer of µs, got NaN'),
+    );
+  });
+
+  it('a read timeout set on the connection bounds waitRead', async () => {
+    const lab = reactorLab('set-read-timeout');
+    const { conn } = await serveOne(lab, {});
+    await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.advance(1000);
+    const c = conn();
+    c.setReadTimeout(5000);
+    const startUs = lab.world.nowUs;
+    const error = await lab.drive(() =>
+      c.waitRead(1).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
+    expect(lab.world.nowUs - startUs).toBe(5000);
+    expect(error).toEqual(
+      new ReactorError('ErrReadTimeout', `connection ${c.id}: waited 5000 us for 1 bytes, 0 unread`),
+    );
+    expect(c.stats.readTimeouts).toBe(1);
+  });
+});
+
+describe('input backpressure at its marks', () => {
+  // inputHighWaterBytes 1000 → inputLowWaterBytes 250; the sim hands 1000 bytes over in one chunk.
+  const options: ReactorOptions = { inputHighWaterBytes: 1000 };
+
+  it('reading pauses when exactly inputHighWaterBytes are held, not one byte before', async () => {
+    const lab = reactorLab('high-mark');
+    const events = recordTrace(lab);
+    const { conn } = await serveOne(lab, {}, options); // no onRequest: the input waits for the app
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(999)));
+    await lab.advance(10_000);
+    const first = conn();
+    expect(first.reader.length).toBe(999);
+    expect(first.readingPaused).toBe(false);
+    expect(first.stats.readPauses).toBe(0);
+    await lab.drive(() => a.send(pattern(1)));
+    await lab.advance(10_000);
+    expect(first.reader.length).toBe(1000);
+    expect(first.readingPaused).toBe(true);
+    expect(first.stats.readPauses).toBe(1);
+    expect(first.stats.maxInputHeldBytes).toBe(1000);
+    expect(notes(events, first)).toContain('reactor read-pause: 1000 bytes held');
+    // The application reads it all; a waiting read resumes reading; the most held stays the peak.
+    first.reader.skip(1000);
+    first.reader.release();
+    const next = first.waitRead(5);
+    await lab.advance(1000);
+    expect(first.readingPaused).toBe(false);
+    await lab.drive(() => a.send(pattern(5)));
+    await lab.drive(() => next);
+    expect(first.reader.heldBytes).toBe(5);
+    expect(first.stats.maxInputHeldBytes).toBe(1000);
+    expect(first.stats.bytesIn).toBe(1005);
+  });
+
+  it('a chunk beyond maxInputBytes is refused and counted dropped, with the unread input', async () => {
+    const lab = reactorLab('overflow-counted');
+    const { conn } = await serveOne(
+      lab,
+      {
+        // Reads 300 of the first 1000 bytes and, holding them all, waits for more.
+        onRequest: async (_ctx, c) => {
+          c.reader.skip(300);
+          await c.waitRead(701);
+        },
+      },
+      { inputHighWaterBytes: 1000, maxInputBytes: 1500, readTimeoutUs: 0 },
+    );
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(1000)));
+    await lab.advance(10_000);
+    await lab.drive(() => a.send(pattern(600)));
+    await lab.advance(10_000);
+    const c = conn();
+    expect(c.closeReason).toBe('input-overflow');
+    expect(c.closeError?.message).toBe(
+      'ErrInputOverflow: a chunk of 600 bytes on 1000 held (700 unread) exceeds maxBytes 1500',
+    );
+    expect(c.stats.bytesIn).toBe(1000);
+    expect(c.stats.droppedInputBytes).toBe(600 + 700);
+    expect(a.closed()).toBe('ECONNRESET');
+  });
+
+  /**
+   * The peer sends `first` then 1000 - `first` bytes (two chunks: input is held, and released, a
+   * whole chunk at a time); the first run waits for all 1000, then consumes the first chunk; the
+   * second run consumes the rest.
+   */
+  async function consumeInTwo(seed: string, first: number): Promise<{ c: Connection; texts: string[] }> {
+    const lab = reactorLab(seed);
+    const events = recordTrace(lab);
+    let runs = 0;
+    const { conn } = await serveOne(
+      lab,
+      {
+        onRequest: async (_ctx, c) => {
+          runs++;
+          if (runs > 1) return c.reader.skip(c.reader.length);
+          await c.waitRead(1000);
+          c.reader.skip(first);
+        },
+      },
+      options,
+    );
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(first)));
+    await lab.advance(10_000);
+    await lab.drive(() => a.send(pattern(1000 - first)));
+    await lab.advance(10_000);
+    return { c: conn(), texts: notes(events, conn()) };
+  }
+
+  it('reading resumes when the held input falls to inputLowWaterBytes', async () => {
+    const { c, texts } = await consumeInTwo('low-mark', 750);
+    expect(texts).toContain('reactor request-start: 750 unread');
+    expect(texts).toContain('reactor request-start: 250 unread');
+    expect(texts).toContain('reactor read-pause: 1000 bytes held');
+    expect(texts.filter((t) => t.startsWith('reactor read-resume'))).toEqual([
+      'reactor read-resume: 250 bytes held',
+    ]);
+    expect(c.readingPaused).toBe(false);
+    expect(c.stats.readPauses).toBe(1);
+    expect(c.stats.handlerRuns).toBe(2);
+  });
+
+  it('reading stays paused one byte above inputLowWaterBytes', async () => {
+    const { c, texts } = await consumeInTwo('low-mark-past', 749);
+    expect(texts).toContain('reactor read-pause: 1000 bytes held');
+    expect(texts.filter((t) => t.startsWith('reactor read-resume'))).toEqual([
+      'reactor read-resume: 0 bytes held',
+    ]);
+    expect(c.stats.handlerRuns).toBe(2);
+  });
+});
+
+describe('a blocking read above the high-water mark', () => {
+  it('lets input in while it waits, then pauses again', async () => {
+    const lab = reactorLab('wait-above-high');
+    const events = recordTrace(lab);
+    let got = -1;
+    const { conn } = await serveOne(
+      lab,
+      {
+        // 1000 bytes arrive and are held (reading pauses); the handler reads 600 and, with the
+        // 1000 still held, waits for 600 more.
+        onRequest: async (_ctx, c) => {
+          if (c.reader.length < 1000) return c.reader.skip(c.reader.length);
+          c.reader.skip(600);
+          await c.waitRead(600);
+          got = c.reader.length;
+          c.reader.skip(c.reader.length);
+        },
+      },
+      { inputHighWaterBytes: 1000, readTimeoutUs: 1_000_000 },
+    );
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(1000)));
+    await lab.advance(10_000);
+    await lab.drive(() => a.send(pattern(200)));
+    await lab.advance(10_000);
+    const c = conn();
+    expect(got).toBe(600);
+    expect(c.state).toBe('active');
+    expect(c.stats.readTimeouts).toBe(0);
+    const texts = notes(events, c);
+    expect(texts).toContain('reactor read-resume: 1000 bytes held');
+    expect(texts).toContain('reactor read-pause: 1200 bytes held');
+  });
+});
+
+describe('what a handler consumed while it awaited', () => {
+  it('input that arrived during an async handler does not hide what the handler consumed', async () => {
+    const lab = reactorLab('consumed-while-awaiting');
+    const seen: number[] = [];
+    const { conn } = await serveOne(
+      lab,
+      {
+        // Consumes everything, then awaits 1 ms: the peer's next 30 bytes arrive meanwhile.
+        onRequest: async (_ctx, c) => {
+          seen.push(c.reader.length);
+          c.reader.skip(c.reader.length);
+          await sleep(lab.server, 1000);
+        },
+      },
+      { maxUnconsumedRuns: 1 },
+    );
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(10)));
+    await lab.advance(200);
+    await lab.drive(() => a.send(pattern(30)));
+    await lab.advance(10_000);
+    const c = conn();
+    expect(seen).toEqual([10, 30]);
+    expect(c.state).toBe('active');
+    expect(c.closeReason).toBeUndefined();
+  });
+});
+
+describe('onConnect', () => {
+  it('requests are served once an async onConnect has returned, and the connection stays open', async () => {
+    const lab = reactorLab('onconnect-then-serve');
+    const order: string[] = [];
+    const { conn } = await serveOne(lab, {
+      onConnect: async () => {
+        await sleep(lab.server, 5000);
+        order.push('connected');
+      },
+      onRequest: async (_ctx, c) => {
+        order.push(`request ${c.reader.length}`);
+        c.writer.writeBytes(c.reader.readBytes(c.reader.length));
+        await c.flush();
+      },
+    });
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(5)));
+    await lab.advance(20_000);
+    expect(order).toEqual(['connected', 'request 5']);
+    expect(a.receivedBytes()).toBe(5);
+    expect(conn().state).toBe('active');
+    await lab.drive(() => a.send(pattern(7)));
+    await lab.advance(20_000);
+    expect(a.receivedBytes()).toBe(12);
+  });
+
+  it('a peer that ended before onConnect returned, having sent nothing, closes the connection as peer-closed', async () => {
+    const lab = reactorLab('onconnect-peer-ended');
+    const events = recordTrace(lab);
+    const { conn } = await serveOne(lab, {
+      onConnect: () => sleep(lab.server, 5000),
+      onRequest: (_ctx, c) => c.reader.skip(c.reader.length),
+    });
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    a.conn.shutdown();
+    await lab.advance(1000);
+    expect(conn().state).toBe('active');
+    await lab.advance(20_000);
+    expect(conn().state).toBe('closed');
+    expect(conn().closeReason).toBe('peer-closed');
+    expect(notes(events, conn())).toContain('reactor peer-end: 0 unread');
+  });
+
+  it('a peer that ended before onConnect returned still has its request served', async () => {
+    const lab = reactorLab('onconnect-request-then-end');
+    const events = recordTrace(lab);
+    const { conn } = await serveOne(lab, {
+      onConnect: () => sleep(lab.server, 5000),
+      onRequest: async (_ctx, c) => {
+        c.writer.writeBytes(c.reader.readBytes(c.reader.length));
+        await c.flush();
+      },
+    });
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(9)));
+    a.conn.shutdown();
+    await lab.advance(20_000);
+    expect(a.receivedBytes()).toBe(9);
+    expect(conn().closeReason).toBe('peer-closed');
+    expect(notes(events, conn())).toContain('reactor peer-end: 9 unread');
+  });
+
+  it('without onRequest, a peer that ended during onConnect leaves the input to the application', async () => {
+    const lab = reactorLab('onconnect-no-onrequest');
+    const { conn } = await serveOne(lab, { onConnect: () => sleep(lab.server, 5000) });
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    a.conn.shutdown();
+    await lab.advance(20_000);
+    const c = conn();
+    expect(c.state).toBe('active');
+    const error = await lab.drive(() =>
+      c.waitRead(1).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
+    expect(error).toEqual(
+      new ReactorError(
+        'ErrEOF',
+        `connection ${c.id}: the peer ended its side before 1 bytes arrived (0 unread)`,
+      ),
+    );
+  });
+});
+
+describe('idle timeout', () => {
+  it('closes a silent connection with ErrIdleTimeout naming the idle time, and traces why', async () => {
+    const lab = reactorLab('idle-close');
+    const events = recordTrace(lab);
+    const { conn } = await serveOne(
+      lab,
+      { onRequest: (_ctx, c) => c.reader.skip(c.reader.length) },
+      {
+        idleTimeoutUs: 50_000,
+      },
+    );
+    await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.advance(49_000);
+    const c = conn();
+    expect(c.state).toBe('active');
+    await lab.advance(2000);
+    expect(c.state).toBe('closed');
+    expect(c.closeReason).toBe('idle-timeout');
+    const message = `ErrIdleTimeout: connection ${c.id}: no input or output for 50000 us`;
+    expect(c.closeError?.message).toBe(message);
+    expect(notes(events, c)).toContain(`reactor close: idle-timeout: ${message}`);
+  });
+
+  it('a connection closed early fires no idle timer later', async () => {
+    const lab = reactorLab('idle-cleared');
+    const events = recordTrace(lab);
+    const { conn } = await serveOne(lab, { onRequest: (_ctx, c) => c.close() }, { idleTimeoutUs: 50_000 });
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(1)));
+    await lab.advance(200_000);
+    expect(conn().closeReason).toBe('user');
+    expect(notes(events, conn())).toContain('reactor close: user');
+    expect(firedTimers(events)).not.toContain('reactor idle-timeout');
+  });
+});
+
+describe('whenQuiet', () => {
+  it('waits for the running handler to return, even when its output is sent before', async () => {
+    const lab = reactorLab('quiet-after-handler');
+    let returned = false;
+    const { conn } = await serveOne(lab, {
+      onRequest: async (_ctx, c) => {
+        await sleep(lab.server, 10_000);
+        c.writer.writeBytes(c.reader.readBytes(c.reader.length));
+        await c.flush();
+        await sleep(lab.server, 10_000);
+        returned = true;
+      },
+    });
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(4)));
+    await lab.advance(3000);
+    let returnedWhenQuiet: boolean | undefined;
+    const quiet = conn()
+      .whenQuiet()
+      .then(() => {
+        returnedWhenQuiet = returned;
+      });
+    await lab.drive(() => quiet);
+    expect(a.receivedBytes()).toBe(4);
+    expect(returnedWhenQuiet).toBe(true);
+  });
+});
+
+describe('closing with output unsent: every byte is either sent or counted dropped', () => {
+  // Small socket buffers: a peer that does not read leaves most of 200 kB unsent.
+  const SMALL = { conn: { sendBufferBytes: 16_384, recvBufferBytes: 16_384 } };
+  const WRITTEN = 200_000;
+
+  /** A server that answers the first byte with 200 kB, then does `after` (close, throw...). */
+  async function bigAnswer(seed: string, after: (c: Connection) => void, options: ReactorOptions = {}) {
+    const lab = reactorLab(seed, SMALL);
+    const events = recordTrace(lab);
+    const { server, conn } = await serveOne(
+      lab,
+      {
+        onRequest: async (_ctx, c) => {
+          c.reader.skip(c.reader.length);
+          c.writer.writeBytes(pattern(WRITTEN));
+          await c.flush();
+          after(c);
+        },
+      },
+      { writeTimeoutUs: 10_000_000, ...options },
+    );
+    const a = await lab.drive(() => rawClient(lab.client, ADDR, { paused: true }));
+    await lab.drive(() => a.send(pattern(1)));
+    await lab.advance(50_000);
+    return { lab, events, server, c: conn(), a };
+  }
+
+  it('a graceful close drains to a peer that reads, then fires no drain timer', async () => {
+    const { lab, events, c, a } = await bigAnswer('drain-ok', (c) => c.close());
+    expect(c.state).toBe('closing');
+    expect(c.unsentBytes).toBeGreaterThan(0);
+    a.conn.resumeReading();
+    await lab.advance(1_000_000);
+    expect(c.state).toBe('closed');
+    expect(a.receivedBytes()).toBe(WRITTEN);
+    expect(c.stats.bytesOut).toBe(WRITTEN);
+    expect(c.stats.droppedOutputBytes).toBe(0);
+    await lab.advance(20_000_000);
+    expect(firedTimers(events)).not.toContain('reactor close-drain');
+  });
+
+  it('a graceful close whose peer resets while output drains ends at once, the rest counted dropped', async () => {
+    const { lab, events, c, a } = await bigAnswer('drain-reset', (c) => c.close());
+    expect(c.state).toBe('closing');
+    a.conn.reset();
+    await lab.advance(50_000);
+    expect(c.state).toBe('closed');
+    expect(c.closeReason).toBe('user');
+    expect(c.stats.droppedOutputBytes).toBeGreaterThan(0);
+    expect(c.stats.bytesOut + c.stats.droppedOutputBytes).toBe(WRITTEN);
+    await lab.advance(20_000_000);
+    expect(firedTimers(events)).not.toContain('reactor close-drain');
+  });
+
+  it('a graceful close to a peer that never reads gives up after writeTimeoutUs, the rest counted dropped once', async () => {
+    const { lab, events, c, a } = await bigAnswer('drain-gives-up', (c) => c.close());
+    await lab.advance(9_000_000);
+    expect(c.state).toBe('closing');
+    await lab.advance(2_000_000);
+    expect(c.state).toBe('closed');
+    expect(firedTimers(events).filter((l) => l === 'reactor close-drain')).toHaveLength(1);
+    expect(c.stats.droppedOutputBytes).toBeGreaterThan(0);
+    expect(c.stats.bytesOut + c.stats.droppedOutputBytes).toBe(WRITTEN);
+    expect(a.receivedBytes()).toBe(0);
+  });
+
+  it('a handler that fails drops its unsent output at once, counted once, and the close is traced with its error', async () => {
+    const { events, c } = await bigAnswer('handler-fails', () => {
+      throw new Error('boom');
+    });
+    expect(c.state).toBe('closed');
+    expect(c.closeReason).toBe('handler-error');
+    const message = `ErrHandler: connection ${c.id}: onRequest failed: boom`;
+    expect(c.closeError?.message).toBe(message);
+    expect(notes(events, c)).toContain(`reactor close: handler-error: ${message}`);
+    expect(c.stats.droppedOutputBytes).toBeGreaterThan(0);
+    expect(c.stats.bytesOut + c.stats.droppedOutputBytes).toBe(WRITTEN);
+  });
+
+  it('a shutdown aborts a handler that does not return in time: the peer sees a reset', async () => {
+    const lab = reactorLab('abort-resets');
+    const { server, conn } = await serveOne(lab, {
+      onRequest: async (_ctx, c) => {
+        c.reader.skip(c.reader.length);
+        await sleep(lab.server, 60_000_000);
+      },
+    });
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(1)));
+    await lab.advance(10_000);
+    await lab.drive(() => server.shutdown(100_000));
+    await lab.advance(10_000);
+    expect(conn().state).toBe('closed');
+    expect(conn().closeReason).toBe('server-shutdown');
+    expect(a.closed()).toBe('ECONNRESET');
+  });
+});
