@@ -27,6 +27,12 @@ function notes(events: TraceEvent[], conn: Connection): string[] {
   return events.flatMap((e) => (e.kind === 'note' && e.conn === conn.id ? [e.text] : []));
 }
 
+/** The queue-depth samples of one of a connection's series (`reactor in:ID`, `out:ID`, `interest:ID`). */
+function depths(events: TraceEvent[], conn: Connection, which: 'in' | 'out' | 'interest'): number[] {
+  const queue = `reactor ${which}:${conn.id}`;
+  return events.flatMap((e) => (e.kind === 'queue-depth' && e.queue === queue ? [e.depth] : []));
+}
+
 /** Labels of the timers that fired, in order. */
 function firedTimers(events: TraceEvent[]): string[] {
   return events.flatMap((e) => (e.kind === 'timer-fire' ? [e.label ?? '?'] : []));
@@ -352,6 +358,29 @@ describe('onConnect', () => {
     expect(notes(events, conn())).toContain('reactor peer-end: 9 unread');
   });
 
+  it('an onConnect that rejects closes the connection as handler-error before any request', async () => {
+    const lab = reactorLab('onconnect-fails');
+    let requests = 0;
+    const { conn } = await serveOne(lab, {
+      onConnect: async () => {
+        await sleep(lab.server, 1000);
+        throw new Error('no database');
+      },
+      onRequest: () => {
+        requests++;
+      },
+    });
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(3)));
+    await lab.advance(20_000);
+    const c = conn();
+    expect(c.state).toBe('closed');
+    expect(c.closeReason).toBe('handler-error');
+    expect(c.closeError?.message).toBe(`ErrHandler: connection ${c.id}: onConnect failed: no database`);
+    expect(requests).toBe(0);
+    expect(a.closed()).toBe('ECONNRESET');
+  });
+
   it('without onRequest, a peer that ended during onConnect leaves the input to the application', async () => {
     const lab = reactorLab('onconnect-no-onrequest');
     const { conn } = await serveOne(lab, { onConnect: () => sleep(lab.server, 5000) });
@@ -414,6 +443,7 @@ describe('idle timeout', () => {
 describe('whenQuiet', () => {
   it('waits for the running handler to return, even when its output is sent before', async () => {
     const lab = reactorLab('quiet-after-handler');
+    const events = recordTrace(lab);
     let returned = false;
     const { conn } = await serveOne(lab, {
       onRequest: async (_ctx, c) => {
@@ -436,6 +466,10 @@ describe('whenQuiet', () => {
     await lab.drive(() => quiet);
     expect(a.receivedBytes()).toBe(4);
     expect(returnedWhenQuiet).toBe(true);
+    // The trace times the request: it ran 20 ms of virtual time (two 10 ms waits).
+    const texts = notes(events, conn());
+    expect(texts).toContain('reactor request-start: 4 unread');
+    expect(texts).toContain('reactor request: 20000 us');
   });
 });
 
@@ -478,6 +512,16 @@ describe('closing with output unsent: every byte is either sent or counted dropp
     expect(c.stats.droppedOutputBytes).toBe(0);
     await lab.advance(20_000_000);
     expect(firedTimers(events)).not.toContain('reactor close-drain');
+    // The queue-depth series: the 1-byte request in and out, write interest taken once and dropped,
+    // the unsent output rising to its peak and falling to 0; a sample only when the value changed.
+    expect(depths(events, c, 'in')).toEqual([1, 0]);
+    expect(depths(events, c, 'interest')).toEqual([1, 0]);
+    const out = depths(events, c, 'out');
+    expect(out[0]).toBe(0);
+    expect(Math.max(...out)).toBe(c.stats.maxUnsentBytes);
+    expect(out.at(-1)).toBe(0);
+    expect(out.every((d, i) => i === 0 || d !== out[i - 1])).toBe(true);
+    expect(notes(events, c)).toContain(`reactor write-interest: ${WRITTEN - 16_384} bytes unsent`);
   });
 
   it('a graceful close whose peer resets while output drains ends at once, the rest counted dropped', async () => {
@@ -534,5 +578,113 @@ describe('closing with output unsent: every byte is either sent or counted dropp
     expect(conn().state).toBe('closed');
     expect(conn().closeReason).toBe('server-shutdown');
     expect(a.closed()).toBe('ECONNRESET');
+  });
+});
+
+describe('the peer goes away', () => {
+  it('a reset while the handler still has input to read closes the connection as reset, with the runtime error', async () => {
+    const lab = reactorLab('reset-with-unread');
+    const events = recordTrace(lab);
+    const { conn } = await serveOne(lab, {
+      // Takes 1 byte per run, 10 ms each: input stays unread for a while.
+      onRequest: async (_ctx, c) => {
+        c.reader.skip(1);
+        await sleep(lab.server, 10_000);
+      },
+    });
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(10)));
+    await lab.advance(5000);
+    a.conn.reset();
+    await lab.advance(100_000);
+    const c = conn();
+    expect(c.state).toBe('closed');
+    expect(c.closeReason).toBe('reset');
+    expect((c.closeError as { code?: string } | undefined)?.code).toBe('ECONNRESET');
+    expect(c.stats.handlerRuns).toBe(1);
+    expect(c.stats.droppedInputBytes).toBe(9);
+    expect(notes(events, c).filter((t) => t.startsWith('reactor close'))).toEqual([
+      `reactor close: reset: ${c.closeError?.message ?? '?'}`,
+    ]);
+  });
+});
+
+describe('the peer closes cleanly with input unread', () => {
+  it('the rest stays readable, a closed stream is not paused, and the connection closes once it is handled', async () => {
+    const lab = reactorLab('clean-close-unread');
+    const events = recordTrace(lab);
+    let eof = '';
+    let runs = 0;
+    const { conn } = await serveOne(
+      lab,
+      {
+        // The server has nothing to say: its side ends at once, so the peer's FIN closes the stream.
+        onConnect: (_ctx, c) => c.shutdownWrite(),
+        // Run 1 reads 600 of the first 1000 bytes and waits for 600 more; the peer sends 100 and
+        // ends; the run takes 1 ms more after the EOF. Run 2 reads the rest.
+        onRequest: async (_ctx, c) => {
+          runs++;
+          if (runs > 1) return c.reader.skip(c.reader.length);
+          c.reader.skip(600);
+          await c.waitRead(600).catch((e: unknown) => {
+            eof = e instanceof Error ? e.message : String(e);
+          });
+          await sleep(lab.server, 1000);
+        },
+      },
+      { inputHighWaterBytes: 1000 },
+    );
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(1000)));
+    await lab.advance(10_000);
+    await lab.drive(() => a.send(pattern(100)));
+    a.conn.shutdown();
+    await lab.advance(100_000);
+    const c = conn();
+    expect(eof).toBe(
+      `ErrEOF: connection ${c.id}: the peer ended its side before 600 bytes arrived (500 unread)`,
+    );
+    expect(runs).toBe(2);
+    expect(c.closeReason).toBe('peer-closed');
+    expect(c.stats.bytesIn).toBe(1100);
+    expect(c.stats.droppedInputBytes).toBe(0);
+    expect(c.stats.readPauses).toBe(1);
+    expect(notes(events, c).filter((t) => t.startsWith('reactor read-'))).toEqual([
+      'reactor read-pause: 1000 bytes held',
+      'reactor read-resume: 1000 bytes held',
+    ]);
+  });
+});
+
+describe('a flush waiting when the connection closes', () => {
+  it('rejects with ErrConnClosed naming the close, and its write timer never fires', async () => {
+    const lab = reactorLab('flush-waiter-closed', {
+      conn: { sendBufferBytes: 16_384, recvBufferBytes: 16_384 },
+    });
+    const events = recordTrace(lab);
+    let flushError = '';
+    const { conn } = await serveOne(
+      lab,
+      {
+        onRequest: async (_ctx, c) => {
+          c.reader.skip(c.reader.length);
+          c.writer.writeBytes(pattern(100_000));
+          await c.flush().catch((e: unknown) => {
+            flushError = e instanceof Error ? e.message : String(e);
+          });
+        },
+      },
+      { outputHighWaterBytes: 1000, writeTimeoutUs: 1_000_000 },
+    );
+    const a = await lab.drive(() => rawClient(lab.client, ADDR, { paused: true }));
+    await lab.drive(() => a.send(pattern(1)));
+    await lab.advance(50_000);
+    expect(flushError).toBe('');
+    a.conn.reset();
+    await lab.advance(3_000_000);
+    const c = conn();
+    expect(flushError).toBe(`ErrConnClosed: connection ${c.id}: flush after it was closed (reset)`);
+    expect(c.stats.writeTimeouts).toBe(0);
+    expect(firedTimers(events)).not.toContain('reactor write-timeout');
   });
 });
