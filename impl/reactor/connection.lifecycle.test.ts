@@ -425,6 +425,56 @@ describe('idle timeout', () => {
     const message = `ErrIdleTimeout: connection ${c.id}: no input or output for 50000 us`;
     expect(c.closeError?.message).toBe(message);
     expect(notes(events, c)).toContain(`reactor close: idle-timeout: ${message}`);
+    expect(firedTimers(events).filter((l) => l === 'reactor idle-timeout')).toHaveLength(1);
+    expect(events.filter((e) => e.kind === 'error' && e.code === 'ErrIdleTimeout')).toHaveLength(1);
+  });
+
+  it('activity moves the deadline: the connection closes idleTimeoutUs after its last byte', async () => {
+    const lab = reactorLab('idle-moved');
+    const { conn } = await serveOne(
+      lab,
+      { onRequest: (_ctx, c) => c.reader.skip(c.reader.length) },
+      {
+        idleTimeoutUs: 50_000,
+      },
+    );
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.advance(30_000);
+    await lab.drive(() => a.send(pattern(1)));
+    const lastUs = lab.world.nowUs;
+    await lab.advance(45_000);
+    const c = conn();
+    expect(c.state).toBe('active');
+    await lab.advance(10_000);
+    expect(c.state).toBe('closed');
+    expect(c.closeReason).toBe('idle-timeout');
+    expect(lab.world.nowUs - lastUs).toBeGreaterThan(50_000);
+  });
+
+  it('an idle timeout of 0 arms no timer; one set after the close arms none either', async () => {
+    const lab = reactorLab('idle-none');
+    const events = recordTrace(lab);
+    const { conn } = await serveOne(
+      lab,
+      { onRequest: (_ctx, c) => c.reader.skip(c.reader.length) },
+      {
+        idleTimeoutUs: 0,
+      },
+    );
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(1)));
+    await lab.advance(1_000_000);
+    const c = conn();
+    expect(c.state).toBe('active');
+    c.close();
+    await lab.advance(100_000);
+    expect(c.state).toBe('closed');
+    c.setIdleTimeout(1000);
+    await lab.advance(100_000);
+    expect(firedTimers(events)).not.toContain('reactor idle-timeout');
+    expect(events.filter((e) => e.kind === 'timer-set' && e.label === 'reactor idle-timeout')).toHaveLength(
+      0,
+    );
   });
 
   it('a connection closed early fires no idle timer later', async () => {
@@ -441,6 +491,57 @@ describe('idle timeout', () => {
 });
 
 describe('whenQuiet', () => {
+  it('waits for an async onConnect to return', async () => {
+    const lab = reactorLab('quiet-after-connect');
+    let connected = false;
+    const { conn } = await serveOne(lab, {
+      onConnect: async () => {
+        await sleep(lab.server, 10_000);
+        connected = true;
+      },
+    });
+    await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.advance(2000);
+    let connectedWhenQuiet: boolean | undefined;
+    await lab.drive(() =>
+      conn()
+        .whenQuiet()
+        .then(() => {
+          connectedWhenQuiet = connected;
+        }),
+    );
+    expect(connectedWhenQuiet).toBe(true);
+  });
+
+  it('waits for unsent output to be sent, after the handler returned', async () => {
+    const lab = reactorLab('quiet-after-output', {
+      conn: { sendBufferBytes: 16_384, recvBufferBytes: 16_384 },
+    });
+    const { conn } = await serveOne(lab, {
+      onRequest: async (_ctx, c) => {
+        c.reader.skip(c.reader.length);
+        c.writer.writeBytes(pattern(100_000));
+        await c.flush();
+      },
+    });
+    const a = await lab.drive(() => rawClient(lab.client, ADDR, { paused: true }));
+    await lab.drive(() => a.send(pattern(1)));
+    await lab.advance(10_000);
+    const c = conn();
+    expect(c.stats.handlerRuns).toBe(1);
+    let quiet = false;
+    void c.whenQuiet().then(() => {
+      quiet = true;
+    });
+    await lab.advance(100_000);
+    expect(quiet).toBe(false);
+    a.conn.resumeReading();
+    await lab.advance(100_000);
+    expect(quiet).toBe(true);
+    expect(a.receivedBytes()).toBe(100_000);
+    expect(c.unsentBytes).toBe(0);
+  });
+
   it('waits for the running handler to return, even when its output is sent before', async () => {
     const lab = reactorLab('quiet-after-handler');
     const events = recordTrace(lab);
@@ -614,6 +715,7 @@ describe('the peer closes cleanly with input unread', () => {
     const lab = reactorLab('clean-close-unread');
     const events = recordTrace(lab);
     let eof = '';
+    let lateFlush = '';
     let runs = 0;
     const { conn } = await serveOne(
       lab,
@@ -624,7 +726,14 @@ describe('the peer closes cleanly with input unread', () => {
         // ends; the run takes 1 ms more after the EOF. Run 2 reads the rest.
         onRequest: async (_ctx, c) => {
           runs++;
-          if (runs > 1) return c.reader.skip(c.reader.length);
+          if (runs > 1) {
+            c.reader.skip(c.reader.length);
+            lateFlush = await c.flush().then(
+              () => 'flushed',
+              (e: unknown) => (e instanceof Error ? e.message : String(e)),
+            );
+            return;
+          }
           c.reader.skip(600);
           await c.waitRead(600).catch((e: unknown) => {
             eof = e instanceof Error ? e.message : String(e);
@@ -645,6 +754,7 @@ describe('the peer closes cleanly with input unread', () => {
       `ErrEOF: connection ${c.id}: the peer ended its side before 600 bytes arrived (500 unread)`,
     );
     expect(runs).toBe(2);
+    expect(lateFlush).toBe(`ErrConnClosed: connection ${c.id}: flush after it was closed by the peer`);
     expect(c.closeReason).toBe('peer-closed');
     expect(c.stats.bytesIn).toBe(1100);
     expect(c.stats.droppedInputBytes).toBe(0);
@@ -686,5 +796,188 @@ describe('a flush waiting when the connection closes', () => {
     expect(flushError).toBe(`ErrConnClosed: connection ${c.id}: flush after it was closed (reset)`);
     expect(c.stats.writeTimeouts).toBe(0);
     expect(firedTimers(events)).not.toContain('reactor write-timeout');
+  });
+});
+
+describe('a run queued behind the handler bound', () => {
+  it('is not invoked once its connection has closed meanwhile; the connection then finishes', async () => {
+    const lab = reactorLab('queued-run-closed');
+    const conns: Connection[] = [];
+    const served: number[] = [];
+    const { server } = await serveOne(
+      lab,
+      {
+        onPrepare: (c) => {
+          conns.push(c);
+        },
+        // The first connection's run holds the only handler slot for 50 ms.
+        onRequest: async (_ctx, c) => {
+          served.push(c.id);
+          c.reader.skip(c.reader.length);
+          if (c === conns[0]) await sleep(lab.server, 50_000);
+        },
+      },
+      { maxConcurrentHandlers: 1 },
+    );
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(1)));
+    await lab.advance(5000);
+    const b = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => b.send(pattern(1)));
+    await lab.advance(5000);
+    expect(server.group.handlersQueued).toBe(1);
+    b.conn.reset();
+    await lab.advance(5000);
+    const [first, second] = conns;
+    expect(second?.state).toBe('closing');
+    await lab.advance(100_000);
+    expect(second?.state).toBe('closed');
+    expect(second?.closeReason).toBe('reset');
+    expect(second?.stats.handlerRuns).toBe(0);
+    expect(served).toEqual([first?.id]);
+    expect(first?.state).toBe('active');
+  });
+});
+
+describe('how a close ends the stream', () => {
+  it('a close by the application with input unread ends the stream cleanly; later input is not read', async () => {
+    const lab = reactorLab('user-close-unread');
+    const { conn } = await serveOne(lab, {
+      // Takes 1 byte and closes: 4 bytes stay unread.
+      onRequest: (_ctx, c) => {
+        c.reader.skip(1);
+        c.close();
+      },
+    });
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(5)));
+    await lab.advance(10_000);
+    await lab.drive(() => a.send(pattern(7)));
+    await lab.advance(10_000);
+    const c = conn();
+    expect(c.state).toBe('closed');
+    expect(c.closeReason).toBe('user');
+    expect(c.stats.bytesIn).toBe(5);
+    expect(c.stats.droppedInputBytes).toBe(4);
+    expect(a.ended()).toBe(true);
+    expect(a.closed()).not.toBe('ECONNRESET');
+  });
+
+  it('an overflow resets the stream even when all it held was read', async () => {
+    const lab = reactorLab('overflow-all-read');
+    const { conn } = await serveOne(
+      lab,
+      {
+        onRequest: async (_ctx, c) => {
+          c.reader.skip(c.reader.length);
+          await c.waitRead(1);
+        },
+      },
+      { inputHighWaterBytes: 1000, maxInputBytes: 1500, readTimeoutUs: 0 },
+    );
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(1000)));
+    await lab.advance(10_000);
+    await lab.drive(() => a.send(pattern(600)));
+    await lab.advance(10_000);
+    const c = conn();
+    expect(c.closeReason).toBe('input-overflow');
+    expect(c.stats.droppedInputBytes).toBe(600);
+    expect(a.closed()).toBe('ECONNRESET');
+  });
+
+  it('with writeTimeoutUs 0 a graceful close waits for the peer to read, however long', async () => {
+    const lab = reactorLab('drain-no-bound', { conn: { sendBufferBytes: 16_384, recvBufferBytes: 16_384 } });
+    const events = recordTrace(lab);
+    const { conn } = await serveOne(
+      lab,
+      {
+        onRequest: async (_ctx, c) => {
+          c.reader.skip(c.reader.length);
+          c.writer.writeBytes(pattern(100_000));
+          await c.flush();
+          c.close();
+        },
+      },
+      { writeTimeoutUs: 0 },
+    );
+    const a = await lab.drive(() => rawClient(lab.client, ADDR, { paused: true }));
+    await lab.drive(() => a.send(pattern(1)));
+    await lab.advance(30_000_000);
+    const c = conn();
+    expect(c.state).toBe('closing');
+    a.conn.resumeReading();
+    await lab.advance(1_000_000);
+    expect(c.state).toBe('closed');
+    expect(a.receivedBytes()).toBe(100_000);
+    expect(c.stats.droppedOutputBytes).toBe(0);
+    expect(events.filter((e) => e.kind === 'timer-set' && e.label === 'reactor close-drain')).toHaveLength(0);
+  });
+
+  it('a shutdown aborts an onConnect that does not return in time', async () => {
+    const lab = reactorLab('abort-connecting');
+    let disconnected = 0;
+    const { server, conn } = await serveOne(lab, {
+      onConnect: () => sleep(lab.server, 60_000_000),
+      onDisconnect: () => {
+        disconnected++;
+      },
+    });
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.advance(10_000);
+    await lab.drive(() => server.shutdown(100_000));
+    expect(conn().state).toBe('closed');
+    expect(disconnected).toBe(1);
+    await lab.advance(10_000);
+    expect(a.closed()).toBe('ECONNRESET');
+  });
+});
+
+describe('errors name what failed', () => {
+  it('a handler rejecting with a non-Error, and a close callback throwing one, are reported with its text', async () => {
+    const lab = reactorLab('non-error-throws');
+    const events = recordTrace(lab);
+    const { conn } = await serveOne(lab, {
+      onPrepare: (c) =>
+        c.addCloseCallback(() => {
+          throw 'callback text'; // eslint-disable-line @typescript-eslint/only-throw-error -- the case under test
+        }),
+      onRequest: () => Promise.reject('handler text'), // eslint-disable-line @typescript-eslint/prefer-promise-reject-errors -- the case under test
+    });
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(1)));
+    await lab.advance(10_000);
+    const c = conn();
+    expect(c.closeError?.message).toBe(`ErrHandler: connection ${c.id}: onRequest failed: handler text`);
+    const errors = events.flatMap((e) => (e.kind === 'error' ? [`${e.code} ${e.message}`] : []));
+    expect(errors).toContain(`ErrHandler ErrHandler: connection ${c.id}: onRequest failed: handler text`);
+    expect(errors).toContain(`ErrHandler connection ${c.id}: close callback threw: callback text`);
+  });
+
+  it('operations after a close or a half-close say which', async () => {
+    const lab = reactorLab('closed-errors');
+    let shutFlush = '';
+    const { conn } = await serveOne(lab, {
+      onRequest: async (_ctx, c) => {
+        c.reader.skip(c.reader.length);
+        c.shutdownWrite();
+        await c.flush().catch((e: unknown) => {
+          shutFlush = e instanceof Error ? e.message : String(e);
+        });
+      },
+    });
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(1)));
+    await lab.advance(10_000);
+    const c = conn();
+    expect(shutFlush).toBe(`ErrConnClosed: connection ${c.id}: flush after it was write side shut down`);
+    const read = c.waitRead(1).then(
+      () => 'resolved',
+      (e: unknown) => (e instanceof Error ? e.message : String(e)),
+    );
+    c.close();
+    expect(await lab.drive(() => read)).toBe(
+      `ErrConnClosed: connection ${c.id}: read after it was closed (user)`,
+    );
   });
 });
