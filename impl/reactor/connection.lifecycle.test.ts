@@ -580,7 +580,11 @@ describe('closing with output unsent: every byte is either sent or counted dropp
   const WRITTEN = 200_000;
 
   /** A server that answers the first byte with 200 kB, then does `after` (close, throw...). */
-  async function bigAnswer(seed: string, after: (c: Connection) => void, options: ReactorOptions = {}) {
+  async function bigAnswer(
+    seed: string,
+    after: (c: Connection, lab: ReactorLab) => void | Promise<void>,
+    options: ReactorOptions = {},
+  ) {
     const lab = reactorLab(seed, SMALL);
     const events = recordTrace(lab);
     const { server, conn } = await serveOne(
@@ -590,7 +594,7 @@ describe('closing with output unsent: every byte is either sent or counted dropp
           c.reader.skip(c.reader.length);
           c.writer.writeBytes(pattern(WRITTEN));
           await c.flush();
-          after(c);
+          await after(c, lab);
         },
       },
       { writeTimeoutUs: 10_000_000, ...options },
@@ -661,6 +665,25 @@ describe('closing with output unsent: every byte is either sent or counted dropp
     expect(notes(events, c)).toContain(`reactor close: handler-error: ${message}`);
     expect(c.stats.droppedOutputBytes).toBeGreaterThan(0);
     expect(c.stats.bytesOut + c.stats.droppedOutputBytes).toBe(WRITTEN);
+  });
+
+  it('output dropped by an idle close while the handler still runs is not sent when the peer reads later', async () => {
+    const { lab, c, a } = await bigAnswer(
+      'idle-drop-then-read',
+      (_c, lab) => sleep(lab.server, 500_000), // the handler goes on for 0.5 s after its flush
+      { idleTimeoutUs: 100_000 },
+    );
+    await lab.advance(200_000);
+    expect(c.state).toBe('closing');
+    expect(c.closeReason).toBe('idle-timeout');
+    const sent = c.stats.bytesOut;
+    expect(c.stats.droppedOutputBytes).toBe(WRITTEN - sent);
+    a.conn.resumeReading();
+    await lab.advance(1_000_000);
+    expect(c.state).toBe('closed');
+    expect(c.stats.bytesOut).toBe(sent);
+    expect(c.stats.bytesOut + c.stats.droppedOutputBytes).toBe(WRITTEN);
+    expect(a.receivedBytes()).toBe(sent);
   });
 
   it('a shutdown aborts a handler that does not return in time: the peer sees a reset', async () => {

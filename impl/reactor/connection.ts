@@ -453,7 +453,8 @@ export class Connection<C = unknown> {
 
   private pumpOutput(): void {
     this.outputQueued = false;
-    if (!this.streamAlive) return;
+    // Output dropped by a close (counted in droppedOutputBytes) is not sent after all.
+    if (!this.streamAlive || this.drainGaveUp) return;
     for (;;) {
       const view = this.output.peekSend();
       if (view === undefined) break;
@@ -553,7 +554,7 @@ export class Connection<C = unknown> {
       // The peer closed cleanly before its last bytes were read: they stay readable (a client
       // reading a response until the server's close needs them); the connection closes once they
       // are handled, or when the application closes it. Output can no longer go anywhere.
-      if (!this.reader.ended) this.reader.end();
+      this.reader.end(); // idempotent: usually onEnd came first
       this.failFlushWaiter();
       this.settleReadWaiter();
       this.scheduleRun();
@@ -775,8 +776,7 @@ export class Connection<C = unknown> {
   }
 
   private dropOutput(): void {
-    const dropped = this.output.unsentBytes;
-    if (dropped > 0) this.stats.droppedOutputBytes += dropped;
+    this.stats.droppedOutputBytes += this.output.unsentBytes;
     this.drainGaveUp = true;
   }
 
