@@ -697,16 +697,17 @@ export class Connection<C = unknown> {
     this.lastActivityUs = this.env.nowUs();
   }
 
+  /** Called only with no idle timer pending (at open, after setIdleTimeout cleared it, from its own firing). */
   private armIdle(): void {
-    if (this.idleTimeoutUs <= 0 || this.stateValue !== 'active' || this.idleTimer?.pending === true) return;
+    if (this.idleTimeoutUs <= 0 || this.stateValue !== 'active') return;
     const dueInUs = Math.max(0, this.lastActivityUs + this.idleTimeoutUs - this.env.nowUs());
     this.idleTimer = this.env.setTimer(dueInUs, () => this.onIdleTimer(), 'reactor idle-timeout');
   }
 
   /** Re-armed lazily: activity only moves lastActivityUs, the one timer looks when it fires. */
   private onIdleTimer(): void {
+    // It fires only while active with a timeout: beginClose and setIdleTimeout clear it.
     this.idleTimer = undefined;
-    if (this.stateValue !== 'active' || this.idleTimeoutUs <= 0) return;
     const idleUs = this.env.nowUs() - this.lastActivityUs;
     if (idleUs >= this.idleTimeoutUs)
       this.beginClose(
