@@ -513,6 +513,26 @@ describe('whenQuiet', () => {
     expect(connectedWhenQuiet).toBe(true);
   });
 
+  it('waits while input is unread by an application that reads it itself, until the close', async () => {
+    const lab = reactorLab('quiet-unread');
+    const { conn } = await serveOne(lab, {}); // no onRequest: the application reads
+    const a = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => a.send(pattern(5)));
+    await lab.advance(10_000);
+    const c = conn();
+    expect(c.reader.length).toBe(5);
+    let quiet = false;
+    void c.whenQuiet().then(() => {
+      quiet = true;
+    });
+    await lab.advance(100_000);
+    expect(quiet).toBe(false);
+    c.close();
+    await lab.advance(10_000);
+    expect(quiet).toBe(true);
+    expect(c.state).toBe('closed');
+  });
+
   it('waits for unsent output to be sent, after the handler returned', async () => {
     const lab = reactorLab('quiet-after-output', {
       conn: { sendBufferBytes: 16_384, recvBufferBytes: 16_384 },
@@ -631,6 +651,17 @@ describe('closing with output unsent: every byte is either sent or counted dropp
     const unsentThen = Number(/^reactor write-interest: (\d+) bytes unsent$/.exec(interest[0] ?? '')?.[1]);
     expect(unsentThen).toBeGreaterThan(0);
     expect(unsentThen).toBeLessThan(WRITTEN);
+  });
+
+  it('a closing connection reads no more input while its output drains', async () => {
+    const { lab, c, a } = await bigAnswer('closing-reads-nothing', (c) => c.close());
+    expect(c.state).toBe('closing');
+    expect(c.readingPaused).toBe(true);
+    await lab.drive(() => a.send(pattern(500)));
+    await lab.advance(100_000);
+    expect(c.state).toBe('closing');
+    expect(c.stats.bytesIn).toBe(1);
+    expect(c.stats.droppedInputBytes).toBe(0);
   });
 
   it('a graceful close whose peer resets while output drains ends at once, the rest counted dropped', async () => {

@@ -739,11 +739,9 @@ export class Connection<C = unknown> {
     return d.promise;
   }
 
+  /** True once closed too: finish() runs with no handler due and closes both buffers (0 unread, 0 unsent). */
   private isQuiet(): boolean {
-    return (
-      this.stateValue === 'closed' ||
-      (!this.processing && !this.connecting && this.reader.length === 0 && this.output.unsentBytes === 0)
-    );
+    return !this.processing && !this.connecting && this.reader.length === 0 && this.output.unsentBytes === 0;
   }
 
   private notifyQuiet(): void {
