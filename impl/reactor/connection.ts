@@ -820,8 +820,7 @@ export class Connection<C = unknown> {
 
   private finish(): void {
     this.stateValue = 'closed';
-    if (this.output.unsentBytes > 0 && !this.drainGaveUp)
-      this.stats.droppedOutputBytes += this.output.unsentBytes;
+    if (!this.drainGaveUp) this.stats.droppedOutputBytes += this.output.unsentBytes; // (else counted already)
     this.stats.droppedInputBytes += this.reader.length;
     if (this.streamAlive) {
       // A close that is not graceful with input still unread resets, as a kernel's close() with
