@@ -455,7 +455,8 @@ export class Connection<C = unknown> {
 
   private pumpOutput(): void {
     this.outputQueued = false;
-    if (!this.streamAlive) return;
+    // Output dropped by a close (counted in droppedOutputBytes) is not sent after all.
+    if (!this.streamAlive || this.drainGaveUp) return;
     for (;;) {
       const view = this.output.peekSend();
       if (view === undefined) break;
@@ -561,7 +562,7 @@ export class Connection<C = unknown> {
       // The peer closed cleanly before its last bytes were read: they stay readable (a client
       // reading a response until the server's close needs them); the connection closes once they
       // are handled, or when the application closes it. Output can no longer go anywhere.
-      if (!this.reader.ended) this.reader.end();
+      this.reader.end(); // idempotent: usually onEnd came first
       this.failFlushWaiter();
       this.settleReadWaiter();
       this.scheduleRun();
@@ -748,16 +749,17 @@ export class Connection<C = unknown> {
     this.lastActivityUs = this.env.nowUs();
   }
 
+  /** Called only with no idle timer pending (at open, after setIdleTimeout cleared it, from its own firing). */
   private armIdle(): void {
-    if (this.idleTimeoutUs <= 0 || this.stateValue !== 'active' || this.idleTimer?.pending === true) return;
+    if (this.idleTimeoutUs <= 0 || this.stateValue !== 'active') return;
     const dueInUs = Math.max(0, this.lastActivityUs + this.idleTimeoutUs - this.env.nowUs());
     this.idleTimer = this.env.setTimer(dueInUs, () => this.onIdleTimer(), 'reactor idle-timeout');
   }
 
   /** Re-armed lazily: activity only moves lastActivityUs, the one timer looks when it fires. */
   private onIdleTimer(): void {
+    // It fires only while active with a timeout: beginClose and setIdleTimeout clear it.
     this.idleTimer = undefined;
-    if (this.stateValue !== 'active' || this.idleTimeoutUs <= 0) return;
     const idleUs = this.env.nowUs() - this.lastActivityUs;
     if (idleUs >= this.idleTimeoutUs)
       this.beginClose(
@@ -789,11 +791,9 @@ export class Connection<C = unknown> {
     return d.promise;
   }
 
+  /** True once closed too: finish() runs with no handler due and closes both buffers (0 unread, 0 unsent). */
   private isQuiet(): boolean {
-    return (
-      this.stateValue === 'closed' ||
-      (!this.processing && !this.connecting && this.reader.length === 0 && this.output.unsentBytes === 0)
-    );
+    return !this.processing && !this.connecting && this.reader.length === 0 && this.output.unsentBytes === 0;
   }
 
   private notifyQuiet(): void {
@@ -827,8 +827,7 @@ export class Connection<C = unknown> {
   }
 
   private dropOutput(): void {
-    const dropped = this.output.unsentBytes;
-    if (dropped > 0) this.stats.droppedOutputBytes += dropped;
+    this.stats.droppedOutputBytes += this.output.unsentBytes;
     this.drainGaveUp = true;
   }
 
@@ -873,8 +872,7 @@ export class Connection<C = unknown> {
 
   private finish(): void {
     this.stateValue = 'closed';
-    if (this.output.unsentBytes > 0 && !this.drainGaveUp)
-      this.stats.droppedOutputBytes += this.output.unsentBytes;
+    if (!this.drainGaveUp) this.stats.droppedOutputBytes += this.output.unsentBytes; // (else counted already)
     this.stats.droppedInputBytes += this.reader.length;
     if (this.streamAlive) {
       // A close that is not graceful with input still unread resets, as a kernel's close() with
