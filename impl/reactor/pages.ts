@@ -97,9 +97,9 @@ class PageFifo {
     this.items.push(page);
   }
 
-  shift(): Uint8Array | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const page = this.items[this.head++];
+  /** The oldest page; callers shift only a non-empty FIFO (give() shifts after a push). */
+  shift(): Uint8Array {
+    const page = this.items[this.head++] as Uint8Array;
     // Compact once the consumed prefix is the larger half, so memory stays bounded by the live length.
     if (this.head > 32 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
@@ -199,10 +199,7 @@ export class PagePool {
     }
     page.fill(POISON_BYTE);
     this.quarantine.push(page);
-    if (this.quarantine.length > this.quarantinePages) {
-      const oldest = this.quarantine.shift();
-      if (oldest !== undefined) this.keep(oldest);
-    }
+    if (this.quarantine.length > this.quarantinePages) this.keep(this.quarantine.shift());
   }
 
   private keep(page: Uint8Array): void {
