@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isReactorError, type ReactorErrorCode } from './errors.js';
-import { InputBuffer, OutputBuffer } from './link-buffer.js';
+import { InputBuffer, MAX_MALLOC_BYTES, OutputBuffer } from './link-buffer.js';
 import { isPoisoned, PagePool, POISON_BYTE } from './pages.js';
 
 /** The code and message of the ReactorError `fn` throws, or 'no error'. */
@@ -253,6 +253,14 @@ describe('OutputBuffer edges', () => {
     expect(pool.stats.outstandingPages).toBe(0);
   });
 
+  it('malloc of exactly MAX_MALLOC_BYTES (1 GiB) is accepted (virtual memory: never touched here)', () => {
+    const pool = checkingPool();
+    const out = new OutputBuffer(pool);
+    expect(out.malloc(MAX_MALLOC_BYTES).length).toBe(2 ** 30);
+    expect(pool.stats).toMatchObject({ oversizeAllocations: 1, oversizeBytes: 2 ** 30 });
+    expect(out.close()).toBe(2 ** 30);
+  });
+
   it('writeString into a fresh buffer, and a string longer than the room left in the tail', () => {
     const pool = checkingPool();
     const out = new OutputBuffer(pool);
@@ -292,14 +300,14 @@ describe('OutputBuffer edges', () => {
     out.commit();
     out.writeBytes(seq(6, 2));
     out.commit();
-    out.writeOwned(seq(8, 4));
-    out.writeBytes(seq(12, 2)); // uncommitted, right after the owned array
+    out.writeOwned(seq(8, 5)); // ends at 5, where the page's next (uncommitted) run starts
+    out.writeBytes(seq(13, 2));
     out.commit();
-    out.writeBytes(seq(14, 2)); // continues the page's last run: merged
+    out.writeBytes(seq(15, 2)); // continues the page's last run: merged
     out.commit();
     const { bytes, writes } = drainBounded(out);
-    expect(writes).toEqual([3, 3, 2, 4, 4]);
-    expect(bytes).toEqual(seq(0, 16));
+    expect(writes).toEqual([3, 3, 2, 5, 4]);
+    expect(bytes).toEqual(seq(0, 17));
     expect(pool.stats.outstandingPages).toBe(0);
   });
 
