@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { isReactorError, type ReactorErrorCode } from './errors.js';
 import { InputBuffer, MAX_MALLOC_BYTES, OutputBuffer } from './link-buffer.js';
-import { isPoisoned, PagePool, POISON_BYTE } from './pages.js';
+import { isPoisoned, PagePool } from './pages.js';
 
 /** The code and message of the ReactorError `fn` throws, or 'no error'. */
 function errorOf(fn: () => unknown): { code: ReactorErrorCode; message: string } | 'no error' {
@@ -39,17 +39,6 @@ function inputOf(sizes: number[], pool = checkingPool(), maxBytes = 10_000): Inp
     at += n;
   }
   return input;
-}
-
-/** Drains everything unsent through a socket accepting `accept` bytes per write. */
-function drain(out: OutputBuffer, accept = Infinity): Uint8Array {
-  const got: number[] = [];
-  for (let run = out.peekSend(); run !== undefined; run = out.peekSend()) {
-    const n = Math.min(run.length, accept);
-    got.push(...run.subarray(0, n));
-    out.ack(n);
-  }
-  return Uint8Array.from(got);
 }
 
 describe('link buffers: typed error messages', () => {
@@ -249,7 +238,9 @@ describe('OutputBuffer edges', () => {
     out.commit();
     const { bytes, writes } = drainBounded(out);
     expect(writes).toEqual([64, 65]);
-    expect(bytes).toEqual(Uint8Array.from([...new Array<number>(64).fill(1), ...new Array<number>(65).fill(2)]));
+    expect(bytes).toEqual(
+      Uint8Array.from([...new Array<number>(64).fill(1), ...new Array<number>(65).fill(2)]),
+    );
     expect(pool.stats.outstandingPages).toBe(0);
   });
 
