@@ -413,7 +413,7 @@ export class InputBuffer extends SegmentReader {
    * afterwards, except the unread part of a partly read chunk. A no-op after close().
    */
   release(): void {
-    if (this.closed) return;
+    // After close() too: close leaves no chunk and no copy, so this returns at once.
     if (this.base === this.head && this.copies.heldBytes === 0) return; // nothing to drop
     for (let i = this.base; i < this.head; i++) this.unchain(this.chunkAt(i));
     this.base = this.head;
@@ -428,7 +428,7 @@ export class InputBuffer extends SegmentReader {
 
   /** Drops everything, unread bytes included; later reads and appends throw ErrConnClosed. Live slices stay valid until their own release. Idempotent. */
   close(): void {
-    if (this.closed) return;
+    // A second close walks an empty chain: nothing to guard.
     this.closed = true;
     for (let i = this.base; i < this.segs.length; i++) this.unchain(this.chunkAt(i));
     this.segs = [];
@@ -604,10 +604,9 @@ export class OutputBuffer {
   writeString(s: string): void {
     this.checkWritable('writeString');
     if (s.length === 0) return;
-    const room = this.tail === null ? 0 : this.pool.pageBytes - this.tail.filledBytes;
-    if (this.tail !== null && s.length * MAX_UTF8_BYTES_PER_UNIT <= room) {
+    const tail = this.tail;
+    if (tail !== null && s.length * MAX_UTF8_BYTES_PER_UNIT <= this.pool.pageBytes - tail.filledBytes) {
       // Fits for sure: encode straight into the page, no temporary array.
-      const tail = this.tail;
       const { written } = encoder.encodeInto(s, tail.bytes.subarray(tail.filledBytes));
       this.claimTail(written);
       return;
@@ -682,12 +681,14 @@ export class OutputBuffer {
    * uncommitted bytes it dropped (the connection accounts for them); 0 when already closed.
    */
   close(): number {
-    if (this.closed) return 0;
+    // A second close finds nothing left to drop: it returns 0 without a guard.
     this.closed = true;
+    // The pages of unsent and uncommitted runs. The tail page is among them: a tail with nothing
+    // left to send was given back by ack() already (see openPage).
     const pages = new Set<OutPage>();
-    for (let i = this.sendHead; i < this.queue.length; i++) this.collectPage(pages, this.queue[i]);
-    for (const run of this.pending) this.collectPage(pages, run);
-    if (this.tail !== null) pages.add(this.tail);
+    for (const run of [...this.queue.slice(this.sendHead), ...this.pending]) {
+      if (run.page !== null) pages.add(run.page);
+    }
     for (const page of pages) this.pool.give(page.bytes);
     const dropped = this.unsent + this.buffered;
     this.queue = [];
@@ -696,10 +697,6 @@ export class OutputBuffer {
     this.tail = null;
     this.unsent = this.buffered = 0;
     return dropped;
-  }
-
-  private collectPage(pages: Set<OutPage>, run: Run | undefined): void {
-    if (run?.page) pages.add(run.page);
   }
 
   private checkWritable(what: string): void {

@@ -84,31 +84,6 @@ function checkInteger(name: string, value: number, min: number, max: number): nu
   return value;
 }
 
-/** A FIFO of pages (the quarantine): array plus head index, compacted so push/shift stay O(1) amortized. */
-class PageFifo {
-  private items: Uint8Array[] = [];
-  private head = 0;
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-
-  push(page: Uint8Array): void {
-    this.items.push(page);
-  }
-
-  shift(): Uint8Array | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const page = this.items[this.head++];
-    // Compact once the consumed prefix is the larger half, so memory stays bounded by the live length.
-    if (this.head > 32 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return page;
-  }
-}
-
 /** Fixed-size pages with reuse, a bound on free pages, and a poisoning checking mode. */
 export class PagePool {
   readonly pageBytes: number;
@@ -118,7 +93,9 @@ export class PagePool {
   readonly quarantinePages: number;
 
   private readonly free: Uint8Array[] = [];
-  private readonly quarantine = new PageFifo();
+  // Given pages in quarantine, oldest first (checking mode only). A plain array: it holds at most
+  // quarantinePages + 1 pages (default 64), so Array#shift's copy stays short.
+  private readonly quarantine: Uint8Array[] = [];
   // Pages out right now: give() refuses anything else (double give, foreign array) with ErrReleased.
   private readonly outstanding = new Set<Uint8Array>();
   // Pages out, counted; the Set above is kept only in checking mode (see give()).
@@ -199,10 +176,8 @@ export class PagePool {
     }
     page.fill(POISON_BYTE);
     this.quarantine.push(page);
-    if (this.quarantine.length > this.quarantinePages) {
-      const oldest = this.quarantine.shift();
-      if (oldest !== undefined) this.keep(oldest);
-    }
+    // Non-empty: a page was just pushed.
+    if (this.quarantine.length > this.quarantinePages) this.keep(this.quarantine.shift() as Uint8Array);
   }
 
   private keep(page: Uint8Array): void {
