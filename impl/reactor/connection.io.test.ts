@@ -29,9 +29,11 @@ const timers = (events: TraceEvent[], label: string): string[] =>
     e.kind.startsWith('timer-') && (e as { label?: string }).label === label ? [e.kind] : [],
   );
 
-/** The depths a `reactor <which>:<id>` queue-depth series took, in order. */
-const series = (events: TraceEvent[], queue: string): number[] =>
-  events.flatMap((e) => (e.kind === 'queue-depth' && e.queue === queue ? [e.depth] : []));
+/** The depths a `reactor <which>:<id>` queue-depth series took, in order (of one host, if named). */
+const series = (events: TraceEvent[], queue: string, host?: string): number[] =>
+  events.flatMap((e) =>
+    e.kind === 'queue-depth' && e.queue === queue && (host === undefined || e.host === host) ? [e.depth] : [],
+  );
 
 /** Watches a promise from now on: how it settled and when (virtual µs), or 'pending'. */
 function watch(lab: ReactorLab, p: Promise<unknown>): { now: () => string; settled: Promise<string> } {
@@ -258,5 +260,156 @@ describe('flush above outputHighWaterBytes', () => {
     expect(await outcome(lab, conn.flush())).toMatch(/^resolved/);
     await lab.advance(100_000);
     expect(client.receivedBytes()).toBe(300_005);
+  });
+});
+
+describe('write interest only when the socket took less', () => {
+  it('a flush the socket takes whole registers no interest and notes nothing', async () => {
+    const { lab, events, server, conn, client } = await pausedPeer('no-interest');
+    conn.writer.writeBytes(pattern(1000));
+    expect(await outcome(lab, conn.flush())).toMatch(/^resolved/);
+    await lab.advance(100_000);
+    expect(conn.unsentBytes).toBe(0);
+    expect(series(events, `reactor interest:${conn.id}`)).toEqual([]);
+    expect(notes(events).filter((n) => n.startsWith('reactor write-interest'))).toEqual([]);
+    expect(conn.stats.writeInterestRegistrations).toBe(0);
+    expect(server.group.writeInterestRegistrations).toBe(0);
+    client.conn.resumeReading();
+    await lab.advance(100_000);
+    expectSameBytes(client.received(), pattern(1000));
+  });
+});
+
+describe('queue-depth series', () => {
+  it('start with the first level, even a level of 1 byte', async () => {
+    const { lab, events, conn } = await echoConn('series-start');
+    conn.writer.writeBytes(pattern(1));
+    await lab.drive(() => conn.flush());
+    await lab.drive(() => conn.waitRead(1));
+    expect(series(events, `reactor out:${conn.id}`, 'client')).toEqual([1, 0]);
+    // The echo server's connection: its first level is the 1 byte it received.
+    expect(series(events, 'reactor in:1', 'server')[0]).toBe(1);
+  });
+});
+
+describe('trace notes', () => {
+  it('notes which loop a connection opened on', async () => {
+    const lab = reactorLab('open-note');
+    const events = recordTrace(lab);
+    const ids: number[] = [];
+    await lab.drive(() => serveReactor(lab.server, ADDR, { onPrepare: (c) => void ids.push(c.id) }, { loops: 2 }));
+    await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.advance(10_000);
+    expect(notes(events).filter((n) => n.startsWith('reactor open'))).toEqual([
+      'reactor open: loop 0',
+      'reactor open: loop 1',
+    ]);
+    expect(ids).toHaveLength(2);
+  });
+});
+
+describe('timeouts changed on a live connection', () => {
+  it('setReadTimeout applies to the next blocking read; a bad value is ErrBadOption naming it', async () => {
+    const { lab, conn } = await echoConn('set-read-timeout');
+    conn.setReadTimeout(2_000);
+    const startUs = lab.world.nowUs;
+    expect(await outcome(lab, conn.waitRead(1))).toBe(
+      `ErrReadTimeout: connection ${conn.id}: waited 2000 us for 1 bytes, 0 unread at ${startUs + 2_000}`,
+    );
+    expect(() => conn.setReadTimeout(-1)).toThrow(
+      /^ErrBadOption: readTimeoutUs must be a non-negative integer of µs, got -1$/,
+    );
+  });
+
+  it('setWriteTimeout applies to the next waiting flush; a bad value is ErrBadOption naming it', async () => {
+    const { lab, conn } = await pausedPeer('set-write-timeout', { outputHighWaterBytes: 1000 });
+    conn.setWriteTimeout(3_000);
+    conn.writer.writeBytes(pattern(300_000));
+    const startUs = lab.world.nowUs;
+    expect(await outcome(lab, conn.flush())).toMatch(
+      new RegExp(`^ErrWriteTimeout: connection ${conn.id}: \\d+ bytes still unsent after 3000 us .* at ${startUs + 3_000}$`),
+    );
+    expect(() => conn.setWriteTimeout(1.5)).toThrow(
+      /^ErrBadOption: writeTimeoutUs must be a non-negative integer of µs, got 1\.5$/,
+    );
+  });
+
+  it('setIdleTimeout(0) clears the idle timer (twice is harmless); a later setIdleTimeout closes from the last activity', async () => {
+    const { lab, events, conn } = await pausedPeer('set-idle', { idleTimeoutUs: 10_000_000 });
+    conn.setIdleTimeout(0);
+    conn.setIdleTimeout(0);
+    expect(timers(events, 'reactor idle-timeout')).toEqual(['timer-set', 'timer-clear']);
+    await lab.advance(60_000_000);
+    expect(conn.state).toBe('active');
+    const activityUs = lab.world.nowUs;
+    conn.writer.writeBytes(pattern(10));
+    await lab.drive(() => conn.flush());
+    await lab.advance(1_000_000);
+    conn.setIdleTimeout(5_000_000);
+    expect(await lab.drive(() => conn.closed)).toBe('idle-timeout');
+    expect(lab.world.nowUs).toBe(activityUs + 5_000_000);
+    expect(conn.closeError?.message).toBe(
+      `ErrIdleTimeout: connection ${conn.id}: no input or output for 5000000 us`,
+    );
+    expect(() => conn.setIdleTimeout(-5)).toThrow(
+      /^ErrBadOption: idleTimeoutUs must be a non-negative integer of µs, got -5$/,
+    );
+  });
+});
+
+describe('a graceful close still delivers the output committed', () => {
+  it('close() by the application: every flushed byte reaches a peer that reads late, then a clean close', async () => {
+    const { lab, conn, client } = await pausedPeer('close-delivers', { writeTimeoutUs: 5_000_000 });
+    conn.writer.writeBytes(pattern(300_000));
+    expect(await outcome(lab, conn.flush())).toMatch(/^resolved/);
+    conn.close();
+    await lab.advance(1_000_000);
+    expect(conn.state).toBe('closing');
+    client.conn.resumeReading();
+    expect(await lab.drive(() => conn.closed)).toBe('user');
+    await lab.advance(100_000);
+    expectSameBytes(client.received(), pattern(300_000));
+    expect(client.ended()).toBe(true);
+    expect(conn.stats.droppedOutputBytes).toBe(0);
+  });
+
+  it('server shutdown: a busy connection closed at the drain deadline still delivers its output', async () => {
+    const { lab, server, conn, client } = await pausedPeer('shutdown-delivers', { writeTimeoutUs: 5_000_000 });
+    conn.writer.writeBytes(pattern(300_000));
+    expect(await outcome(lab, conn.flush())).toMatch(/^resolved/);
+    const done = watch(lab, server.shutdown(1_000_000));
+    await lab.advance(1_500_000);
+    expect(conn.state).toBe('closing');
+    client.conn.resumeReading();
+    expect(await lab.drive(() => conn.closed)).toBe('server-shutdown');
+    expect(await lab.drive(() => done.settled)).toMatch(/^resolved/);
+    await lab.advance(100_000);
+    expectSameBytes(client.received(), pattern(300_000));
+    expect(conn.stats.droppedOutputBytes).toBe(0);
+  });
+});
+
+describe('onConnect before onRequest', () => {
+  it('input that arrives while onConnect awaits waits for it to end', async () => {
+    const lab = reactorLab('connect-first');
+    const log: string[] = [];
+    await lab.drive(() =>
+      serveReactor(lab.server, ADDR, {
+        onConnect: async () => {
+          log.push('connect start');
+          await lab.server.sleep(50_000);
+          log.push('connect end');
+        },
+        onRequest: (_ctx, c) => {
+          log.push(`request ${c.reader.length}`);
+          c.reader.skip(c.reader.length);
+        },
+      }),
+    );
+    const client = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => client.send(pattern(3)));
+    await lab.advance(200_000);
+    expect(log).toEqual(['connect start', 'connect end', 'request 3']);
   });
 });
