@@ -413,3 +413,46 @@ describe('onConnect before onRequest', () => {
     expect(log).toEqual(['connect start', 'connect end', 'request 3']);
   });
 });
+
+describe('shutdownWrite', () => {
+  it('sends what was written, then ends this side; later writes and calls change nothing', async () => {
+    const { lab, conn } = await echoConn('half-close');
+    conn.writer.writeBytes(pattern(5));
+    conn.shutdownWrite();
+    conn.writer.writeBytes(pattern(3, 9)); // written after the half-close: never sent
+    conn.shutdownWrite();
+    expect(await outcome(lab, conn.flush())).toMatch(
+      new RegExp(`^ErrConnClosed: connection ${conn.id}: flush after it was write side shut down at \\d+$`),
+    );
+    await lab.drive(() => conn.waitRead(5));
+    await lab.advance(100_000);
+    // The echo server saw our end after 5 bytes: it echoed them and closed.
+    expect(conn.reader.length).toBe(5);
+    expectSameBytes(conn.reader.readBytes(5), pattern(5));
+    expect(conn.state).toBe('active');
+    conn.close();
+    expect(await lab.drive(() => conn.closed)).toBe('user');
+    expect(() => conn.shutdownWrite()).not.toThrow();
+    expect(await outcome(lab, conn.flush())).toMatch(
+      new RegExp(`^ErrConnClosed: connection ${conn.id}: flush after it was closed \\(user\\) at \\d+$`),
+    );
+  });
+});
+
+describe('writes after close()', () => {
+  it('flush is ErrConnClosed naming the reason, shutdownWrite does nothing, the peer gets no byte of them', async () => {
+    const { lab, conn, client } = await pausedPeer('write-after-close');
+    conn.writer.writeBytes(pattern(5)); // written, not flushed: close() drops it
+    conn.close();
+    expect(conn.state).toBe('closed');
+    expect(await outcome(lab, conn.flush())).toMatch(
+      new RegExp(`^ErrConnClosed: connection ${conn.id}: flush after it was closed \\(user\\) at \\d+$`),
+    );
+    expect(() => conn.shutdownWrite()).not.toThrow();
+    expect(conn.closeReason).toBe('user');
+    client.conn.resumeReading();
+    await lab.advance(100_000);
+    expect(client.receivedBytes()).toBe(0);
+    expect(client.ended()).toBe(true);
+  });
+});

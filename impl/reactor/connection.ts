@@ -400,7 +400,8 @@ export class Connection<C = unknown> {
    * flush already waits, ErrConnClosed once closing or after shutdownWrite().
    */
   flush(): Promise<void> {
-    if (this.stateValue !== 'active' || this.writeShut || this.shutdownPending || !this.streamAlive)
+    // shutdownPending stays set once writeShut is: it covers both.
+    if (this.stateValue !== 'active' || this.shutdownPending || !this.streamAlive)
       return this.rejected(this.closedError('flush'));
     if (this.flushWaiter !== undefined)
       return this.rejected(
@@ -439,7 +440,7 @@ export class Connection<C = unknown> {
    * to its end). Reading goes on until the peer ends too.
    */
   shutdownWrite(): void {
-    if (this.stateValue !== 'active' || this.writeShut || this.shutdownPending) return;
+    if (this.stateValue !== 'active' || this.shutdownPending) return;
     this.output.commit();
     this.shutdownPending = true;
     this.scheduleOutput();
