@@ -456,3 +456,44 @@ describe('writes after close()', () => {
     expect(client.ended()).toBe(true);
   });
 });
+
+describe('waitUntil and the errors of blocking reads', () => {
+  it('finds the delimiter as the very first byte, buffered or arriving', async () => {
+    const { lab, conn } = await echoConn('until-first');
+    const w = watch(lab, conn.waitUntil(0x0a));
+    conn.writer.writeBytes(Uint8Array.of(0x0a, 1, 2));
+    await lab.drive(() => conn.flush());
+    expect(await lab.drive(() => w.settled)).toMatch(/^resolved/);
+    await lab.advance(100_000);
+    const t = lab.world.nowUs;
+    expect(await outcome(lab, conn.waitUntil(0x0a))).toBe(`resolved at ${t}`);
+    expect(conn.reader.until(0x0a)).toEqual(Uint8Array.of(0x0a));
+  });
+
+  it('names the byte waited for in ErrReadTimeout and ErrEOF, and refuses a second blocking read', async () => {
+    const { lab, conn } = await echoConn('until-errors', { readTimeoutUs: 1_000_000 });
+    conn.writer.writeBytes(new Uint8Array(3).fill(1));
+    await lab.drive(() => conn.flush());
+    const startUs = lab.world.nowUs;
+    const w = watch(lab, conn.waitUntil(0x0a));
+    expect(await outcome(lab, conn.waitRead(1))).toMatch(
+      new RegExp(`^ErrConcurrentRead: connection ${conn.id}: a blocking read already waits at \\d+$`),
+    );
+    expect(await lab.drive(() => w.settled)).toBe(
+      `ErrReadTimeout: connection ${conn.id}: waited 1000000 us for byte 10, 3 unread at ${startUs + 1_000_000}`,
+    );
+    const eof = watch(lab, conn.waitUntil(0x0a));
+    conn.shutdownWrite(); // the echo server ends too
+    expect(await lab.drive(() => eof.settled)).toMatch(
+      new RegExp(
+        `^ErrEOF: connection ${conn.id}: the peer ended its side before byte 10 arrived \\(3 unread\\) at \\d+$`,
+      ),
+    );
+    // Once ended, a read that cannot be satisfied fails at once.
+    const t = lab.world.nowUs;
+    expect(await outcome(lab, conn.waitRead(4))).toBe(
+      `ErrEOF: connection ${conn.id}: the peer ended its side before 4 bytes arrived (3 unread) at ${t}`,
+    );
+    expect(conn.stats.readTimeouts).toBe(1);
+  });
+});

@@ -346,8 +346,8 @@ export class Connection<C = unknown> {
   }
 
   private onReadTimeout(): void {
-    const w = this.readWaiter;
-    if (w === undefined) return;
+    // A waiter is there: whatever ends one clears its timer (clearReadWaiter).
+    const w = this.readWaiter!;
     this.readWaiter = undefined;
     this.stats.readTimeouts++;
     w.d.reject(
@@ -422,8 +422,8 @@ export class Connection<C = unknown> {
   }
 
   private onWriteTimeout(): void {
-    const w = this.flushWaiter;
-    if (w === undefined) return;
+    // A waiter is there: whatever ends one clears its timer (pumpOutput, failFlushWaiter).
+    const w = this.flushWaiter!;
     this.flushWaiter = undefined;
     this.stats.writeTimeouts++;
     w.d.reject(
