@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../sim/trace.js';
+import { ConnWrappingEnv, ForwardingConn, NetError, type StreamConn } from '../runtime/env.js';
 import type { Connection } from './connection.js';
 import { createDialer } from './dial.js';
 import { serveEcho } from './echo.js';
@@ -495,5 +496,78 @@ describe('waitUntil and the errors of blocking reads', () => {
       `ErrEOF: connection ${conn.id}: the peer ended its side before 4 bytes arrived (3 unread) at ${t}`,
     );
     expect(conn.stats.readTimeouts).toBe(1);
+  });
+});
+
+/** A stream whose write() throws what `failWith` holds, once set (a socket gone mid-write). */
+class FailingConn extends ForwardingConn {
+  failWith: Error | undefined;
+  override write(bytes: Uint8Array): number {
+    if (this.failWith !== undefined) throw this.failWith;
+    return super.write(bytes);
+  }
+}
+
+async function failingServer(seed: string) {
+  const lab = reactorLab(seed);
+  const streams: FailingConn[] = [];
+  const env = new ConnWrappingEnv(lab.server, (c: StreamConn) => {
+    const f = new FailingConn(c);
+    streams.push(f);
+    return f;
+  });
+  let conn: Connection | undefined;
+  await lab.drive(() => serveReactor(env, ADDR, { onPrepare: (c) => void (conn = c) }));
+  const client = await lab.drive(() => rawClient(lab.client, ADDR));
+  await lab.advance(1_000);
+  return { lab, client, conn: conn!, stream: streams[0]! };
+}
+
+describe('output pump', () => {
+  it('a write the runtime fails with a NetError closes the connection as reset with that error, dropping the output', async () => {
+    const { lab, conn, stream } = await failingServer('write-fails');
+    stream.failWith = new NetError('ECONNRESET', 'reset by the test');
+    conn.writer.writeBytes(pattern(100));
+    expect(await outcome(lab, conn.flush())).toMatch(/^resolved/);
+    expect(conn.closeReason).toBe('reset');
+    expect(conn.closeError).toBe(stream.failWith);
+    await lab.advance(100_000);
+    expect(conn.state).toBe('closed');
+    expect(conn.stats.droppedOutputBytes).toBe(100);
+    expect(conn.stats.bytesOut).toBe(0);
+  });
+
+  it('any other error from a write is a bug, not a reset: it reaches the caller', async () => {
+    const { conn, stream } = await failingServer('write-bug');
+    stream.failWith = new TypeError('a runtime bug');
+    conn.writer.writeBytes(pattern(100));
+    expect(() => conn.flush()).toThrow(stream.failWith);
+    expect(conn.state).toBe('active');
+  });
+
+  it('flushes while the loop is busy queue one output pump per connection; the bytes leave in order', async () => {
+    const lab = reactorLab('pump-once');
+    const server = await lab.drive(() =>
+      serveReactor(lab.server, ADDR, {
+        onRequest: async (_ctx, c) => {
+          c.reader.skip(c.reader.length);
+          c.charge(10_000); // the loop is busy: the flushes' writes wait for it
+          for (let i = 0; i < 3; i++) {
+            c.writer.writeBytes(pattern(10, i));
+            await c.flush();
+          }
+        },
+      }),
+    );
+    const client = await lab.drive(() => rawClient(lab.client, ADDR));
+    const tasksBefore = server.group.stats().loops[0]!.tasksRun;
+    await lab.drive(() => client.send(pattern(1)));
+    await lab.advance(100_000);
+    const got = client.received();
+    expect(got.length).toBe(30);
+    for (let i = 0; i < 3; i++) expectSameBytes(got.subarray(10 * i, 10 * i + 10), pattern(10, i));
+    expect(server.group.loops[0]!.maxQueueDepth).toBe(1);
+    // The handler run and one pump.
+    expect(server.group.stats().loops[0]!.tasksRun - tasksBefore).toBe(2);
   });
 });
