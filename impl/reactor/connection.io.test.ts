@@ -571,3 +571,81 @@ describe('output pump', () => {
     expect(server.group.stats().loops[0]!.tasksRun - tasksBefore).toBe(2);
   });
 });
+
+describe('output pump, continued', () => {
+  it('a flush the socket cannot take any of is no activity: the idle timeout counts from the last byte moved', async () => {
+    const { lab, conn } = await pausedPeer('zero-write-idle', { idleTimeoutUs: 10_000_000 });
+    const startUs = lab.world.nowUs;
+    conn.writer.writeBytes(pattern(300_000));
+    expect(await outcome(lab, conn.flush())).toMatch(/^resolved/);
+    await lab.advance(5_000_000); // the socket's buffers fill, then nothing moves
+    const sent = conn.stats.bytesOut;
+    const flushUs = lab.world.nowUs;
+    conn.writer.writeBytes(pattern(10));
+    expect(await outcome(lab, conn.flush())).toMatch(/^resolved/);
+    expect(conn.stats.bytesOut).toBe(sent);
+    expect(await lab.drive(() => conn.closed)).toBe('idle-timeout');
+    // 10 s after the last byte moved (shortly after the start), not after the flush that moved none.
+    expect(lab.world.nowUs).toBeGreaterThanOrEqual(startUs + 10_000_000);
+    expect(lab.world.nowUs).toBeLessThan(flushUs + 10_000_000);
+  });
+
+  it('a waiting flush resolves at the first write that leaves exactly outputHighWaterBytes unsent', async () => {
+    // A reference run (same seed, so the same socket) gives the levels the unsent bytes pass through.
+    const ref = await pausedPeer('flush-exact-level', { outputHighWaterBytes: 1000 });
+    ref.conn.writer.writeBytes(pattern(300_000));
+    const refFlush = watch(ref.lab, ref.conn.flush());
+    ref.client.conn.resumeReading();
+    await ref.lab.drive(() => refFlush.settled);
+    const levels = series(ref.events, `reactor out:${ref.conn.id}`, 'server');
+    const level = levels.find((v) => v < 200_000 && v > 1000);
+    expect(level).toBeDefined();
+    const { lab, conn, client } = await pausedPeer('flush-exact-level', { outputHighWaterBytes: level! });
+    conn.writer.writeBytes(pattern(300_000));
+    let unsentAtResolve = -1;
+    const p = conn.flush().then(() => (unsentAtResolve = conn.unsentBytes));
+    client.conn.resumeReading();
+    await lab.drive(() => p);
+    expect(unsentAtResolve).toBe(level);
+  });
+
+  it('a graceful close waiting on output closes as soon as the last byte is taken, not at writeTimeoutUs', async () => {
+    const { lab, events, conn, client } = await pausedPeer('close-drained', { writeTimeoutUs: 10_000_000 });
+    conn.writer.writeBytes(pattern(300_000));
+    expect(await outcome(lab, conn.flush())).toMatch(/^resolved/);
+    conn.close();
+    await lab.advance(1_000_000);
+    const resumedUs = lab.world.nowUs;
+    client.conn.resumeReading();
+    expect(await lab.drive(() => conn.closed)).toBe('user');
+    expect(lab.world.nowUs).toBeLessThan(resumedUs + 1_000_000);
+    expect(timers(events, 'reactor close-drain')).toEqual(['timer-set', 'timer-clear']);
+  });
+
+  it('server shutdown closes a connection as soon as its output has drained, within the drain time', async () => {
+    const { lab, server, conn, client } = await pausedPeer('shutdown-drained', { writeTimeoutUs: 10_000_000 });
+    conn.writer.writeBytes(pattern(300_000));
+    expect(await outcome(lab, conn.flush())).toMatch(/^resolved/);
+    const startUs = lab.world.nowUs;
+    const done = watch(lab, server.shutdown(10_000_000));
+    await lab.advance(1_000_000);
+    expect(conn.state).toBe('active');
+    client.conn.resumeReading();
+    expect(await lab.drive(() => conn.closed)).toBe('server-shutdown');
+    expect(lab.world.nowUs).toBeLessThan(startUs + 2_000_000);
+    expect(await lab.drive(() => done.settled)).toMatch(/^resolved/);
+    await lab.advance(100_000);
+    expectSameBytes(client.received(), pattern(300_000));
+  });
+
+  it('maxUnsentBytes keeps the most, not the latest', async () => {
+    const { lab, conn, client } = await pausedPeer('max-unsent-keeps');
+    conn.writer.writeBytes(pattern(300_000));
+    expect(await outcome(lab, conn.flush())).toMatch(/^resolved/);
+    client.conn.resumeReading();
+    await lab.advance(1_000_000);
+    conn.writer.writeBytes(pattern(10));
+    expect(await outcome(lab, conn.flush())).toMatch(/^resolved/);
+    expect(conn.stats.maxUnsentBytes).toBe(300_000);
+  });
+});
