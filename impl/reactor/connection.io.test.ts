@@ -499,12 +499,16 @@ describe('waitUntil and the errors of blocking reads', () => {
   });
 });
 
-/** A stream whose write() throws what `failWith` holds, once set (a socket gone mid-write). */
+/**
+ * A stream whose write() throws what `failWith` holds, once set. A NetError is a socket gone
+ * mid-write, as the runtimes report it: the stream is reset, its onClose follows.
+ */
 class FailingConn extends ForwardingConn {
   failWith: Error | undefined;
   override write(bytes: Uint8Array): number {
-    if (this.failWith !== undefined) throw this.failWith;
-    return super.write(bytes);
+    if (this.failWith === undefined) return super.write(bytes);
+    if (this.failWith instanceof NetError) this.inner.reset();
+    throw this.failWith;
   }
 }
 
@@ -525,7 +529,7 @@ async function failingServer(seed: string) {
 
 describe('output pump', () => {
   it('a write the runtime fails with a NetError closes the connection as reset with that error, dropping the output', async () => {
-    const { lab, conn, stream } = await failingServer('write-fails');
+    const { lab, conn, stream, client } = await failingServer('write-fails');
     stream.failWith = new NetError('ECONNRESET', 'reset by the test');
     conn.writer.writeBytes(pattern(100));
     expect(await outcome(lab, conn.flush())).toMatch(/^resolved/);
@@ -533,6 +537,7 @@ describe('output pump', () => {
     expect(conn.closeError).toBe(stream.failWith);
     await lab.advance(100_000);
     expect(conn.state).toBe('closed');
+    expect(client.closed()).toBe('ECONNRESET');
     expect(conn.stats.droppedOutputBytes).toBe(100);
     expect(conn.stats.bytesOut).toBe(0);
   });
