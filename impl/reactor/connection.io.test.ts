@@ -298,7 +298,9 @@ describe('trace notes', () => {
     const lab = reactorLab('open-note');
     const events = recordTrace(lab);
     const ids: number[] = [];
-    await lab.drive(() => serveReactor(lab.server, ADDR, { onPrepare: (c) => void ids.push(c.id) }, { loops: 2 }));
+    await lab.drive(() =>
+      serveReactor(lab.server, ADDR, { onPrepare: (c) => void ids.push(c.id) }, { loops: 2 }),
+    );
     await lab.drive(() => rawClient(lab.client, ADDR));
     await lab.drive(() => rawClient(lab.client, ADDR));
     await lab.advance(10_000);
@@ -329,7 +331,9 @@ describe('timeouts changed on a live connection', () => {
     conn.writer.writeBytes(pattern(300_000));
     const startUs = lab.world.nowUs;
     expect(await outcome(lab, conn.flush())).toMatch(
-      new RegExp(`^ErrWriteTimeout: connection ${conn.id}: \\d+ bytes still unsent after 3000 us .* at ${startUs + 3_000}$`),
+      new RegExp(
+        `^ErrWriteTimeout: connection ${conn.id}: \\d+ bytes still unsent after 3000 us .* at ${startUs + 3_000}$`,
+      ),
     );
     expect(() => conn.setWriteTimeout(1.5)).toThrow(
       /^ErrBadOption: writeTimeoutUs must be a non-negative integer of µs, got 1\.5$/,
@@ -376,7 +380,9 @@ describe('a graceful close still delivers the output committed', () => {
   });
 
   it('server shutdown: a busy connection closed at the drain deadline still delivers its output', async () => {
-    const { lab, server, conn, client } = await pausedPeer('shutdown-delivers', { writeTimeoutUs: 5_000_000 });
+    const { lab, server, conn, client } = await pausedPeer('shutdown-delivers', {
+      writeTimeoutUs: 5_000_000,
+    });
     conn.writer.writeBytes(pattern(300_000));
     expect(await outcome(lab, conn.flush())).toMatch(/^resolved/);
     const done = watch(lab, server.shutdown(1_000_000));
@@ -628,7 +634,9 @@ describe('output pump, continued', () => {
   });
 
   it('server shutdown closes a connection as soon as its output has drained, within the drain time', async () => {
-    const { lab, server, conn, client } = await pausedPeer('shutdown-drained', { writeTimeoutUs: 10_000_000 });
+    const { lab, server, conn, client } = await pausedPeer('shutdown-drained', {
+      writeTimeoutUs: 10_000_000,
+    });
     conn.writer.writeBytes(pattern(300_000));
     expect(await outcome(lab, conn.flush())).toMatch(/^resolved/);
     const startUs = lab.world.nowUs;
