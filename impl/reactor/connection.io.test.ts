@@ -662,3 +662,23 @@ describe('output pump, continued', () => {
     expect(conn.stats.maxUnsentBytes).toBe(300_000);
   });
 });
+
+describe('the runtime seam', () => {
+  it('turns the runtime’s write coalescing off on each stream: a flush already hands its batch over in one write', async () => {
+    const lab = reactorLab('coalescing');
+    const calls: boolean[] = [];
+    class Recording extends ForwardingConn {
+      override setCoalescing(on: boolean): void {
+        calls.push(on);
+        super.setCoalescing(on);
+      }
+    }
+    const env = new ConnWrappingEnv(lab.server, (c: StreamConn) => new Recording(c));
+    await lab.drive(() => serveEcho(env, ADDR));
+    const client = await lab.drive(() => rawClient(lab.client, ADDR));
+    await lab.drive(() => client.send(pattern(5)));
+    await lab.advance(100_000);
+    expectSameBytes(client.received(), pattern(5));
+    expect(calls).toEqual([false]);
+  });
+});
