@@ -348,8 +348,8 @@ export class Connection<C = unknown> {
   }
 
   private onReadTimeout(): void {
-    const w = this.readWaiter;
-    if (w === undefined) return;
+    // A waiter is there: whatever ends one clears its timer (clearReadWaiter).
+    const w = this.readWaiter!;
     this.readWaiter = undefined;
     this.stats.readTimeouts++;
     w.d.reject(
@@ -402,7 +402,8 @@ export class Connection<C = unknown> {
    * flush already waits, ErrConnClosed once closing or after shutdownWrite().
    */
   flush(): Promise<void> {
-    if (this.stateValue !== 'active' || this.writeShut || this.shutdownPending || !this.streamAlive)
+    // shutdownPending stays set once writeShut is: it covers both.
+    if (this.stateValue !== 'active' || this.shutdownPending || !this.streamAlive)
       return this.rejected(this.closedError('flush'));
     if (this.flushWaiter !== undefined)
       return this.rejected(
@@ -423,8 +424,8 @@ export class Connection<C = unknown> {
   }
 
   private onWriteTimeout(): void {
-    const w = this.flushWaiter;
-    if (w === undefined) return;
+    // A waiter is there: whatever ends one clears its timer (pumpOutput, failFlushWaiter).
+    const w = this.flushWaiter!;
     this.flushWaiter = undefined;
     this.stats.writeTimeouts++;
     w.d.reject(
@@ -441,7 +442,7 @@ export class Connection<C = unknown> {
    * to its end). Reading goes on until the peer ends too.
    */
   shutdownWrite(): void {
-    if (this.stateValue !== 'active' || this.writeShut || this.shutdownPending) return;
+    if (this.stateValue !== 'active' || this.shutdownPending) return;
     this.output.commit();
     this.shutdownPending = true;
     this.scheduleOutput();
