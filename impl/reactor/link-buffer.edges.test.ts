@@ -163,6 +163,22 @@ describe('InputBuffer straddle copies at the page size', () => {
 });
 
 describe('InputBuffer reads across chunks from inside a chunk', () => {
+  it('a read ending exactly at the end of a chunk is a view of it, not a copy; a whole chunk is the chunk itself', () => {
+    const pool = checkingPool();
+    const input = new InputBuffer(pool, { maxBytes: 100 });
+    const first = seq(0, 10);
+    const second = seq(10, 8);
+    input.append(first);
+    input.append(second);
+    const head = input.next(4);
+    const rest = input.next(6);
+    expect(rest.buffer).toBe(first.buffer);
+    expect(rest.byteOffset).toBe(first.byteOffset + 4);
+    expect(Array.from(head)).toEqual([0, 1, 2, 3]);
+    expect(input.next(8)).toBe(second);
+    expect(pool.stats.allocatedPages).toBe(0);
+  });
+
   it('readString from the middle of a chunk across the next one', () => {
     const input = new InputBuffer(checkingPool(), { maxBytes: 100 });
     input.append(text('0123456789'));
