@@ -412,9 +412,12 @@ export class PoolCore {
   closeIdleConnections(nowUs: number): PoolDecision[] {
     this.tick(nowUs);
     const out: PoolDecision[] = [];
+    const touched = new Set<Host>();
     for (const conn of [...this.lru.values()]) {
-      if (this.conns.get(conn.id) === conn && conn.state === 'idle') this.closeConn(conn, 'close-idle', out);
+      touched.add(this.hostOf(conn.key));
+      this.closeConn(conn, 'close-idle', out);
     }
+    for (const host of touched) this.dropHostIfEmpty(host);
     return out;
   }
 
@@ -422,11 +425,14 @@ export class PoolCore {
   expire(nowUs: number): PoolDecision[] {
     this.tick(nowUs);
     const out: PoolDecision[] = [];
+    const touched = new Set<Host>();
     // The LRU is in idle-time order (time never goes back), so the expired ones are a prefix.
     for (const conn of [...this.lru.values()]) {
       if (!this.expired(conn, nowUs)) break;
+      touched.add(this.hostOf(conn.key));
       this.closeConn(conn, 'idle-timeout', out);
     }
+    for (const host of touched) this.dropHostIfEmpty(host);
     return out;
   }
 
@@ -610,6 +616,8 @@ export class PoolCore {
     if (maxIdle > 0 && this.lru.size > maxIdle) {
       for (const oldest of this.lru.values()) {
         this.closeConn(oldest, 'evict-lru', out);
+        // The evicted connection may have been its key's last one (another key than this one's).
+        if (oldest.key !== conn.key) this.dropHostIfEmpty(this.hostOf(oldest.key));
         break;
       }
     }
