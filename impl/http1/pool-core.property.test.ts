@@ -1,0 +1,455 @@
+/**
+ * The pool core under random op sequences (fixed seed): C.2 items 1-4 and 8 checked after every
+ * decision against a ledger the test keeps from the decisions alone (it never reads the core's
+ * internals, only its public counts to compare). The ledger knows which request waits (in order),
+ * which connection is idle (in the order it went idle), held by a request, or closed; from that it
+ * checks: a connection is never delivered while held or closed, never both idle and delivered; a
+ * request gets at most one outcome; the idle pick is LIFO and skips only expired connections; a
+ * freed connection goes to the oldest waiter; a freed slot to the oldest slot waiter; idle and live
+ * counts stay within the limits and equal the core's; nobody waits while a connection is idle or a
+ * slot is free (#32336); an idle connection is never handed out at or past its timeout and expire()
+ * leaves none; and at the end cancelling, settling and releasing everything plus
+ * closeIdleConnections leaves nothing.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { PoolCore, type PoolDecision, type PoolOptions } from './pool-core.js';
+import { isPoolError } from './pool-errors.js';
+
+const KEYS = ['http://a:80', 'http://b:80'] as const;
+
+type Op =
+  | { t: 'acquire'; key: number }
+  | { t: 'dialDone'; pick: number }
+  | { t: 'dialFailed'; pick: number }
+  | { t: 'release'; pick: number; reusable: boolean }
+  | { t: 'connClosed'; pick: number }
+  | { t: 'cancel'; pick: number; stale: boolean }
+  | { t: 'closeIdle' }
+  | { t: 'expire' }
+  | { t: 'advance'; deltaUs: number };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ t: fc.constant('acquire' as const), key: fc.nat(1) }) },
+  { weight: 4, arbitrary: fc.record({ t: fc.constant('dialDone' as const), pick: fc.nat(20) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('dialFailed' as const), pick: fc.nat(20) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({ t: fc.constant('release' as const), pick: fc.nat(20), reusable: fc.boolean() }),
+  },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('connClosed' as const), pick: fc.nat(20) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('cancel' as const), pick: fc.nat(20), stale: fc.boolean() }),
+  },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('closeIdle' as const) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('expire' as const) }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('advance' as const), deltaUs: fc.nat(30) }) },
+);
+
+const optionsArb: fc.Arbitrary<Required<PoolOptions>> = fc.record({
+  maxIdleConnsPerHost: fc.nat(3),
+  maxIdleConns: fc.nat(4),
+  maxConnsPerHost: fc.nat(4),
+  idleConnTimeoutUs: fc.constantFrom(0, 20, 50),
+  disableKeepAlives: fc.boolean(),
+  maxWaitersPerHost: fc.integer({ min: 2, max: 12 }),
+});
+
+/** Which input produced a decision: the acquiring waiter, the dial that ended. */
+interface Ctx {
+  op: Op['t'] | 'cleanup';
+  waiterId?: number;
+  dialId?: number;
+}
+
+type ConnState = 'fresh' | 'free' | 'held' | 'idle';
+interface LConn {
+  id: number;
+  key: string;
+  state: ConnState;
+  idleSinceUs: number;
+  holder: number | null;
+}
+interface LWaiter {
+  id: number;
+  key: string;
+  slot: boolean;
+  dialId: number | null;
+}
+
+/** The test's own account of the pool, built only from inputs and decisions. */
+class Ledger {
+  readonly conns = new Map<number, LConn>();
+  /** Idle connections in the order they went idle (all keys): the LRU. */
+  readonly idle: LConn[] = [];
+  /** Waiting requests in arrival order (all keys). */
+  readonly waiters: LWaiter[] = [];
+  readonly dials = new Map<number, { key: string; forWaiter: number }>();
+  readonly finishedWaiters = new Set<number>();
+  readonly live = new Map<string, number>();
+  nowUs = 0;
+
+  constructor(readonly o: Required<PoolOptions>) {}
+
+  liveOf(key: string): number {
+    return this.live.get(key) ?? 0;
+  }
+  addLive(key: string, n: number): void {
+    const v = this.liveOf(key) + n;
+    expect(v, `live count of ${key}`).toBeGreaterThanOrEqual(0);
+    this.live.set(key, v);
+  }
+  waitersOf(key: string): LWaiter[] {
+    return this.waiters.filter((w) => w.key === key);
+  }
+  idleOf(key: string): LConn[] {
+    return this.idle.filter((c) => c.key === key);
+  }
+  expired(c: LConn): boolean {
+    return this.o.idleConnTimeoutUs > 0 && this.nowUs - c.idleSinceUs >= this.o.idleConnTimeoutUs;
+  }
+  dropWaiter(id: number): LWaiter {
+    const at = this.waiters.findIndex((w) => w.id === id);
+    expect(at, `waiter ${id} is waiting`).toBeGreaterThanOrEqual(0);
+    const [w] = this.waiters.splice(at, 1);
+    expect(this.finishedWaiters.has(id), `waiter ${id} gets one outcome`).toBe(false);
+    this.finishedWaiters.add(id);
+    return w!;
+  }
+  unIdle(c: LConn): void {
+    const at = this.idle.indexOf(c);
+    expect(at).toBeGreaterThanOrEqual(0);
+    this.idle.splice(at, 1);
+  }
+
+  /** Apply one decision, checking that it was allowed. `ctx` says which input produced it. */
+  apply(d: PoolDecision, ctx: Ctx): void {
+    const o = this.o;
+    switch (d.kind) {
+      case 'wait': {
+        const w = this.waiters.find((x) => x.id === d.waiterId);
+        expect(w, 'wait for a waiting request').toBeDefined();
+        if (d.queue === 'idle') expect(o.disableKeepAlives).toBe(false);
+        else {
+          expect(o.maxConnsPerHost).toBeGreaterThan(0);
+          expect(this.liveOf(d.key)).toBe(o.maxConnsPerHost);
+          w!.slot = true;
+        }
+        return;
+      }
+      case 'dial': {
+        const w = this.waiters.find((x) => x.id === d.for);
+        expect(w, 'a dial is for a waiting request').toBeDefined();
+        expect(w!.key).toBe(d.key);
+        expect(this.dials.has(d.dialId)).toBe(false);
+        if (d.why === 'slot-freed') {
+          // The oldest request waiting for a slot gets it; the count stays (it moved).
+          const oldest = this.waitersOf(d.key).find((x) => x.slot);
+          expect(oldest?.id, 'slot goes to the oldest slot waiter').toBe(d.for);
+          w!.slot = false;
+          this.addLive(d.key, 1);
+        } else {
+          expect(ctx.op).toBe('acquire');
+          expect(d.for).toBe(ctx.waiterId);
+          this.addLive(d.key, 1);
+        }
+        if (o.maxConnsPerHost > 0) expect(this.liveOf(d.key)).toBeLessThanOrEqual(o.maxConnsPerHost);
+        w!.dialId = d.dialId;
+        this.dials.set(d.dialId, { key: d.key, forWaiter: d.for });
+        return;
+      }
+      case 'deliver': {
+        const c = this.conns.get(d.connId);
+        expect(c, 'delivered connection is live').toBeDefined();
+        expect(c!.key).toBe(d.key);
+        const w = this.waiters.find((x) => x.id === d.waiterId);
+        expect(w?.key).toBe(d.key);
+        if (d.how === 'idle-lifo') {
+          expect(ctx.op).toBe('acquire');
+          expect(d.waiterId).toBe(ctx.waiterId);
+          expect(c!.state).toBe('idle');
+          const idle = this.idleOf(d.key);
+          expect(idle.at(-1), 'LIFO: the most recently idled').toBe(c);
+          expect(this.expired(c!), 'never hand out an expired connection').toBe(false);
+          this.unIdle(c!);
+        } else if (d.how === 'handoff') {
+          expect(o.disableKeepAlives).toBe(false);
+          expect(c!.state === 'free' || c!.state === 'fresh').toBe(true);
+          expect(this.waitersOf(d.key)[0]?.id, 'FIFO: the oldest waiter').toBe(d.waiterId);
+        } else {
+          expect(c!.state).toBe('fresh');
+          expect(ctx.op === 'dialDone' || ctx.op === 'cleanup').toBe(true);
+          expect(d.waiterId).toBe(ctx.waiterId);
+          expect(w?.dialId).toBe(ctx.dialId);
+        }
+        this.dropWaiter(d.waiterId);
+        c!.state = 'held';
+        c!.holder = d.waiterId;
+        return;
+      }
+      case 'fail': {
+        expect(ctx.op).toBe('dialFailed');
+        const w = this.waiters.find((x) => x.id === d.waiterId);
+        expect(w?.dialId).toBe(d.dialId);
+        this.dropWaiter(d.waiterId);
+        return;
+      }
+      case 'dial-failed': {
+        expect(this.dials.get(d.dialId)?.forWaiter).toBe(d.for);
+        this.dials.delete(d.dialId);
+        this.addLive(d.key, -1);
+        return;
+      }
+      case 'dial-unclaimed': {
+        const c = this.conns.get(d.connId);
+        expect(c?.state).toBe('fresh');
+        expect(this.waiters.some((w) => w.dialId === d.dialId)).toBe(false);
+        return;
+      }
+      case 'idle': {
+        const c = this.conns.get(d.connId);
+        expect(o.disableKeepAlives).toBe(false);
+        expect(c!.state === 'free' || c!.state === 'fresh').toBe(true);
+        expect(this.waitersOf(d.key), 'nobody waits when a connection goes idle').toEqual([]);
+        expect(this.idleOf(d.key).length).toBeLessThan(o.maxIdleConnsPerHost);
+        c!.state = 'idle';
+        c!.holder = null;
+        c!.idleSinceUs = this.nowUs;
+        expect(d.expiresAtUs).toBe(o.idleConnTimeoutUs === 0 ? null : this.nowUs + o.idleConnTimeoutUs);
+        this.idle.push(c!);
+        return;
+      }
+      case 'close': {
+        const c = this.conns.get(d.connId);
+        expect(c, 'closing a live connection').toBeDefined();
+        switch (d.why) {
+          case 'idle-timeout':
+            expect(c!.state).toBe('idle');
+            expect(this.expired(c!)).toBe(true);
+            if (ctx.op === 'acquire') expect(this.idleOf(d.key).at(-1)).toBe(c);
+            else expect(ctx.op).toBe('expire');
+            break;
+          case 'evict-lru':
+            expect(this.idle[0], 'LRU: the oldest idle across keys').toBe(c);
+            expect(this.idle.length).toBe(o.maxIdleConns + 1);
+            break;
+          case 'too-many-idle-host':
+            expect(c!.state === 'free' || c!.state === 'fresh').toBe(true);
+            expect(this.idleOf(d.key).length).toBe(o.maxIdleConnsPerHost);
+            expect(this.waitersOf(d.key)).toEqual([]);
+            break;
+          case 'keepalives-disabled':
+            expect(o.disableKeepAlives).toBe(true);
+            expect(c!.state === 'free' || c!.state === 'fresh').toBe(true);
+            break;
+          case 'close-idle':
+            expect(ctx.op).toBe('closeIdle');
+            expect(c!.state).toBe('idle');
+            break;
+          case 'not-reusable':
+            expect(ctx.op).toBe('release');
+            expect(c!.state).toBe('free');
+            break;
+        }
+        if (c!.state === 'idle') this.unIdle(c!);
+        this.conns.delete(d.connId);
+        this.addLive(d.key, -1);
+        return;
+      }
+      case 'forget': {
+        expect(ctx.op).toBe('connClosed');
+        const c = this.conns.get(d.connId);
+        expect(d.was).toBe(c!.state === 'idle' ? 'idle' : 'active');
+        if (c!.state === 'idle') this.unIdle(c!);
+        this.conns.delete(d.connId);
+        this.addLive(d.key, -1);
+        return;
+      }
+      case 'cancelled': {
+        const w = this.dropWaiter(d.waiterId);
+        expect(d.dialId).toBe(w.dialId);
+        return;
+      }
+    }
+  }
+
+  /** After each input: nothing left half-way, the limits, the liveness of waiters, the core agrees. */
+  checkSettled(pool: PoolCore): void {
+    const o = this.o;
+    for (const c of this.conns.values()) {
+      expect(c.state === 'free' || c.state === 'fresh', `connection ${c.id} left unplaced`).toBe(false);
+    }
+    if (o.maxIdleConns > 0) expect(this.idle.length).toBeLessThanOrEqual(o.maxIdleConns);
+    const counts = new Map(pool.hostCounts().map((h) => [h.key, h]));
+    for (const key of KEYS) {
+      const idle = this.idleOf(key).length;
+      const held = [...this.conns.values()].filter((c) => c.key === key && c.state === 'held').length;
+      const dialing = [...this.dials.values()].filter((d) => d.key === key).length;
+      const waiting = this.waitersOf(key);
+      expect(idle).toBeLessThanOrEqual(o.maxIdleConnsPerHost);
+      expect(this.liveOf(key), 'live = dialing + active + idle').toBe(idle + held + dialing);
+      if (o.maxConnsPerHost > 0) expect(this.liveOf(key)).toBeLessThanOrEqual(o.maxConnsPerHost);
+      if (waiting.length > 0) expect(idle, 'nobody waits while a connection is idle').toBe(0);
+      for (const w of waiting) {
+        const ownDial = w.dialId !== null && this.dials.get(w.dialId)?.forWaiter === w.id;
+        // #32336: a waiter without a dial of its own waits only for a slot, and only at the limit.
+        if (!ownDial) {
+          expect(w.slot, `waiter ${w.id} waits for something`).toBe(true);
+          expect(this.liveOf(key)).toBe(o.maxConnsPerHost);
+        }
+      }
+      const h = counts.get(key);
+      const mine = {
+        idle,
+        active: held,
+        dialing,
+        live: this.liveOf(key),
+        waiting: waiting.length,
+        waitingForSlot: waiting.filter((w) => w.slot).length,
+      };
+      if (h === undefined)
+        expect(mine).toEqual({ idle: 0, active: 0, dialing: 0, live: 0, waiting: 0, waitingForSlot: 0 });
+      else expect({ ...h, key: undefined }).toEqual({ ...mine, key: undefined });
+    }
+    const first = this.idle[0];
+    expect(pool.nextDeadlineUs()).toBe(
+      first === undefined || o.idleConnTimeoutUs === 0 ? null : first.idleSinceUs + o.idleConnTimeoutUs,
+    );
+  }
+}
+
+function pick<T>(items: readonly T[], n: number): T | undefined {
+  return items.length === 0 ? undefined : items[n % items.length];
+}
+
+function runSequence(options: Required<PoolOptions>, ops: Op[]): void {
+  const pool = new PoolCore(options);
+  const ledger = new Ledger(options);
+  let nextWaiter = 1;
+  let nextConn = 1000;
+  const step = (op: Ctx['op'], ds: PoolDecision[], waiterId?: number, dialId?: number): void => {
+    const ctx: Ctx = { op };
+    if (waiterId !== undefined) ctx.waiterId = waiterId;
+    if (dialId !== undefined) ctx.dialId = dialId;
+    for (const d of ds) ledger.apply(d, ctx);
+    ledger.checkSettled(pool);
+  };
+  const dialDone = (dialId: number, op: 'dialDone' | 'cleanup'): void => {
+    const dial = ledger.dials.get(dialId)!;
+    const connId = nextConn++;
+    ledger.dials.delete(dialId);
+    ledger.conns.set(connId, { id: connId, key: dial.key, state: 'fresh', idleSinceUs: 0, holder: null });
+    // A fresh-dial delivery must go to the waiter the dial was for: the ctx carries its id.
+    step(op, pool.dialDone(dialId, connId, ledger.nowUs), dial.forWaiter, dialId);
+  };
+  const release = (c: LConn, reusable: boolean, op: 'release' | 'cleanup'): void => {
+    c.state = 'free';
+    c.holder = null;
+    step(op === 'cleanup' ? 'release' : op, pool.release(c.id, { reusable }, ledger.nowUs));
+  };
+
+  for (const op of ops) {
+    switch (op.t) {
+      case 'acquire': {
+        const key = KEYS[op.key]!;
+        const id = nextWaiter++;
+        if (ledger.waitersOf(key).length >= options.maxWaitersPerHost) {
+          let caught: unknown;
+          try {
+            pool.acquire(key, id, ledger.nowUs);
+          } catch (e) {
+            caught = e;
+          }
+          expect(isPoolError(caught, 'ErrTooManyWaiters')).toBe(true);
+          ledger.checkSettled(pool);
+          break;
+        }
+        ledger.waiters.push({ id, key, slot: false, dialId: null });
+        step('acquire', pool.acquire(key, id, ledger.nowUs), id);
+        break;
+      }
+      case 'dialDone': {
+        const dialId = pick([...ledger.dials.keys()], op.pick);
+        if (dialId !== undefined) dialDone(dialId, 'dialDone');
+        break;
+      }
+      case 'dialFailed': {
+        const dialId = pick([...ledger.dials.keys()], op.pick);
+        if (dialId !== undefined) step('dialFailed', pool.dialFailed(dialId, 'ECONNREFUSED', ledger.nowUs));
+        break;
+      }
+      case 'release': {
+        const c = pick(
+          [...ledger.conns.values()].filter((x) => x.state === 'held'),
+          op.pick,
+        );
+        if (c !== undefined) release(c, op.reusable, 'release');
+        break;
+      }
+      case 'connClosed': {
+        const c = pick([...ledger.conns.values()], op.pick);
+        if (c !== undefined) step('connClosed', pool.connClosed(c.id, ledger.nowUs));
+        break;
+      }
+      case 'cancel': {
+        if (op.stale) {
+          const id = pick([...ledger.finishedWaiters], op.pick);
+          if (id !== undefined) expect(pool.cancel(id, ledger.nowUs)).toEqual([]);
+          break;
+        }
+        const w = pick(ledger.waiters, op.pick);
+        if (w !== undefined) step('cancel', pool.cancel(w.id, ledger.nowUs));
+        break;
+      }
+      case 'closeIdle':
+        step('closeIdle', pool.closeIdleConnections(ledger.nowUs));
+        expect(ledger.idle).toEqual([]);
+        break;
+      case 'expire':
+        step('expire', pool.expire(ledger.nowUs));
+        expect(
+          ledger.idle.filter((c) => ledger.expired(c)),
+          'expire leaves no expired connection',
+        ).toEqual([]);
+        break;
+      case 'advance':
+        ledger.nowUs += op.deltaUs;
+        break;
+    }
+  }
+
+  // C.2 item 8: cancel every waiter, settle every dial, end every exchange, close the idle ones.
+  for (const w of [...ledger.waiters]) step('cancel', pool.cancel(w.id, ledger.nowUs));
+  for (const dialId of [...ledger.dials.keys()]) dialDone(dialId, 'cleanup');
+  for (const c of [...ledger.conns.values()]) if (c.state === 'held') release(c, true, 'cleanup');
+  step('closeIdle', pool.closeIdleConnections(ledger.nowUs));
+  expect(pool.totals()).toEqual({ idle: 0, active: 0, dialing: 0, waiting: 0 });
+  expect(pool.hostCounts()).toEqual([]);
+  expect(pool.pendingDialIds()).toEqual([]);
+  expect(ledger.conns.size).toBe(0);
+  expect([...ledger.live.values()].every((n) => n === 0)).toBe(true);
+}
+
+describe('pool core under random op sequences', () => {
+  it('keeps C.2 items 1-4 and 8 after every step, and leaks nothing at the end', () => {
+    fc.assert(
+      fc.property(optionsArb, fc.array(opArb, { minLength: 1, maxLength: 80 }), (options, ops) => {
+        runSequence(options, ops);
+      }),
+      { seed: 20_0003, numRuns: 300 },
+    );
+  });
+
+  it('the same inputs give the same decisions (no hidden state, no clock)', () => {
+    const run = (): PoolDecision[][] => {
+      const pool = new PoolCore({ maxConnsPerHost: 2, idleConnTimeoutUs: 10 });
+      const out: PoolDecision[][] = [];
+      for (let w = 1; w <= 5; w++) out.push(pool.acquire(KEYS[w % 2]!, w, w));
+      out.push(pool.dialDone(1, 100, 6), pool.dialDone(2, 200, 6), pool.cancel(3, 7));
+      out.push(pool.release(100, { reusable: true }, 8), pool.expire(30), pool.closeIdleConnections(31));
+      return out;
+    };
+    expect(run()).toEqual(run());
+  });
+});
