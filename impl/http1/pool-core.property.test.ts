@@ -16,6 +16,48 @@ import { describe, expect, it } from 'vitest';
 import { PoolCore, type PoolDecision, type PoolOptions } from './pool-core.js';
 import { isPoolError } from './pool-errors.js';
 
+/**
+ * A cheap stand-in for vitest's expect in the per-step checks (expect's bookkeeping made the
+ * property several times slower); it throws with the values on the first mismatch, as expect does.
+ */
+function want(actual: unknown, what = 'value') {
+  const fail = (wanted: string, expected?: unknown): never => {
+    throw new Error(
+      `${what}: expected ${show(actual)} ${wanted}${expected === undefined ? '' : ` ${show(expected)}`}`,
+    );
+  };
+  return {
+    toBe: (expected: unknown) => (Object.is(actual, expected) ? undefined : fail('to be', expected)),
+    toEqual: (expected: unknown) => (deepEqual(actual, expected) ? undefined : fail('to equal', expected)),
+    toBeDefined: () => (actual !== undefined ? undefined : fail('to be defined')),
+    toBeGreaterThan: (n: number) => ((actual as number) > n ? undefined : fail('to be >', n)),
+    toBeGreaterThanOrEqual: (n: number) => ((actual as number) >= n ? undefined : fail('to be >=', n)),
+    toBeLessThan: (n: number) => ((actual as number) < n ? undefined : fail('to be <', n)),
+    toBeLessThanOrEqual: (n: number) => ((actual as number) <= n ? undefined : fail('to be <=', n)),
+  };
+}
+
+function show(v: unknown): string {
+  try {
+    return JSON.stringify(v, (_k, x: unknown) =>
+      typeof x === 'object' && x !== null && 'holder' in x ? `conn ${String((x as LConn).id)}` : x,
+    );
+  } catch {
+    return String(v);
+  }
+}
+
+/** Structural equality of plain data, keys with undefined values ignored (as toEqual does). */
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
 const KEYS = ['http://a:80', 'http://b:80'] as const;
 
 type Op =
@@ -27,32 +69,39 @@ type Op =
   | { t: 'cancel'; pick: number; stale: boolean }
   | { t: 'closeIdle' }
   | { t: 'expire' }
-  | { t: 'advance'; deltaUs: number };
+  | { t: 'advance'; deltaUs: number }
+  /** Jump to the core's next idle deadline, or a microsecond before it (the expiry boundary). */
+  | { t: 'toDeadline'; offsetUs: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ t: fc.constant('acquire' as const), key: fc.nat(1) }) },
+  { weight: 4, arbitrary: fc.record({ t: fc.constant('acquire' as const), key: fc.nat(1) }) },
   { weight: 4, arbitrary: fc.record({ t: fc.constant('dialDone' as const), pick: fc.nat(20) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('dialFailed' as const), pick: fc.nat(20) }) },
   {
-    weight: 5,
+    weight: 6,
     arbitrary: fc.record({ t: fc.constant('release' as const), pick: fc.nat(20), reusable: fc.boolean() }),
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('connClosed' as const), pick: fc.nat(20) }) },
   {
-    weight: 2,
+    weight: 3,
     arbitrary: fc.record({ t: fc.constant('cancel' as const), pick: fc.nat(20), stale: fc.boolean() }),
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('closeIdle' as const) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('expire' as const) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('advance' as const), deltaUs: fc.nat(30) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('toDeadline' as const), offsetUs: fc.constantFrom(-1, 0) }),
+  },
 );
 
 const optionsArb: fc.Arbitrary<Required<PoolOptions>> = fc.record({
-  maxIdleConnsPerHost: fc.nat(3),
+  // Weighted towards keeping several idle per key, so the LIFO order and the timeout matter often.
+  maxIdleConnsPerHost: fc.constantFrom(0, 1, 2, 3, 3),
   maxIdleConns: fc.nat(4),
   maxConnsPerHost: fc.nat(4),
   idleConnTimeoutUs: fc.constantFrom(0, 20, 50),
-  disableKeepAlives: fc.boolean(),
+  disableKeepAlives: fc.constantFrom(false, false, false, true),
   maxWaitersPerHost: fc.integer({ min: 2, max: 12 }),
 });
 
@@ -97,7 +146,7 @@ class Ledger {
   }
   addLive(key: string, n: number): void {
     const v = this.liveOf(key) + n;
-    expect(v, `live count of ${key}`).toBeGreaterThanOrEqual(0);
+    want(v, `live count of ${key}`).toBeGreaterThanOrEqual(0);
     this.live.set(key, v);
   }
   waitersOf(key: string): LWaiter[] {
@@ -111,15 +160,15 @@ class Ledger {
   }
   dropWaiter(id: number): LWaiter {
     const at = this.waiters.findIndex((w) => w.id === id);
-    expect(at, `waiter ${id} is waiting`).toBeGreaterThanOrEqual(0);
+    want(at, `waiter ${id} is waiting`).toBeGreaterThanOrEqual(0);
     const [w] = this.waiters.splice(at, 1);
-    expect(this.finishedWaiters.has(id), `waiter ${id} gets one outcome`).toBe(false);
+    want(this.finishedWaiters.has(id), `waiter ${id} gets one outcome`).toBe(false);
     this.finishedWaiters.add(id);
     return w!;
   }
   unIdle(c: LConn): void {
     const at = this.idle.indexOf(c);
-    expect(at).toBeGreaterThanOrEqual(0);
+    want(at).toBeGreaterThanOrEqual(0);
     this.idle.splice(at, 1);
   }
 
@@ -129,59 +178,59 @@ class Ledger {
     switch (d.kind) {
       case 'wait': {
         const w = this.waiters.find((x) => x.id === d.waiterId);
-        expect(w, 'wait for a waiting request').toBeDefined();
-        if (d.queue === 'idle') expect(o.disableKeepAlives).toBe(false);
+        want(w, 'wait for a waiting request').toBeDefined();
+        if (d.queue === 'idle') want(o.disableKeepAlives).toBe(false);
         else {
-          expect(o.maxConnsPerHost).toBeGreaterThan(0);
-          expect(this.liveOf(d.key)).toBe(o.maxConnsPerHost);
+          want(o.maxConnsPerHost).toBeGreaterThan(0);
+          want(this.liveOf(d.key)).toBe(o.maxConnsPerHost);
           w!.slot = true;
         }
         return;
       }
       case 'dial': {
         const w = this.waiters.find((x) => x.id === d.for);
-        expect(w, 'a dial is for a waiting request').toBeDefined();
-        expect(w!.key).toBe(d.key);
-        expect(this.dials.has(d.dialId)).toBe(false);
+        want(w, 'a dial is for a waiting request').toBeDefined();
+        want(w!.key).toBe(d.key);
+        want(this.dials.has(d.dialId)).toBe(false);
         if (d.why === 'slot-freed') {
           // The oldest request waiting for a slot gets it; the count stays (it moved).
           const oldest = this.waitersOf(d.key).find((x) => x.slot);
-          expect(oldest?.id, 'slot goes to the oldest slot waiter').toBe(d.for);
+          want(oldest?.id, 'slot goes to the oldest slot waiter').toBe(d.for);
           w!.slot = false;
           this.addLive(d.key, 1);
         } else {
-          expect(ctx.op).toBe('acquire');
-          expect(d.for).toBe(ctx.waiterId);
+          want(ctx.op).toBe('acquire');
+          want(d.for).toBe(ctx.waiterId);
           this.addLive(d.key, 1);
         }
-        if (o.maxConnsPerHost > 0) expect(this.liveOf(d.key)).toBeLessThanOrEqual(o.maxConnsPerHost);
+        if (o.maxConnsPerHost > 0) want(this.liveOf(d.key)).toBeLessThanOrEqual(o.maxConnsPerHost);
         w!.dialId = d.dialId;
         this.dials.set(d.dialId, { key: d.key, forWaiter: d.for });
         return;
       }
       case 'deliver': {
         const c = this.conns.get(d.connId);
-        expect(c, 'delivered connection is live').toBeDefined();
-        expect(c!.key).toBe(d.key);
+        want(c, 'delivered connection is live').toBeDefined();
+        want(c!.key).toBe(d.key);
         const w = this.waiters.find((x) => x.id === d.waiterId);
-        expect(w?.key).toBe(d.key);
+        want(w?.key).toBe(d.key);
         if (d.how === 'idle-lifo') {
-          expect(ctx.op).toBe('acquire');
-          expect(d.waiterId).toBe(ctx.waiterId);
-          expect(c!.state).toBe('idle');
+          want(ctx.op).toBe('acquire');
+          want(d.waiterId).toBe(ctx.waiterId);
+          want(c!.state).toBe('idle');
           const idle = this.idleOf(d.key);
-          expect(idle.at(-1), 'LIFO: the most recently idled').toBe(c);
-          expect(this.expired(c!), 'never hand out an expired connection').toBe(false);
+          want(idle.at(-1), 'LIFO: the most recently idled').toBe(c);
+          want(this.expired(c!), 'never hand out an expired connection').toBe(false);
           this.unIdle(c!);
         } else if (d.how === 'handoff') {
-          expect(o.disableKeepAlives).toBe(false);
-          expect(c!.state === 'free' || c!.state === 'fresh').toBe(true);
-          expect(this.waitersOf(d.key)[0]?.id, 'FIFO: the oldest waiter').toBe(d.waiterId);
+          want(o.disableKeepAlives).toBe(false);
+          want(c!.state === 'free' || c!.state === 'fresh').toBe(true);
+          want(this.waitersOf(d.key)[0]?.id, 'FIFO: the oldest waiter').toBe(d.waiterId);
         } else {
-          expect(c!.state).toBe('fresh');
-          expect(ctx.op === 'dialDone' || ctx.op === 'cleanup').toBe(true);
-          expect(d.waiterId).toBe(ctx.waiterId);
-          expect(w?.dialId).toBe(ctx.dialId);
+          want(c!.state).toBe('fresh');
+          want(ctx.op === 'dialDone' || ctx.op === 'cleanup').toBe(true);
+          want(d.waiterId).toBe(ctx.waiterId);
+          want(w?.dialId).toBe(ctx.dialId);
         }
         this.dropWaiter(d.waiterId);
         c!.state = 'held';
@@ -189,67 +238,67 @@ class Ledger {
         return;
       }
       case 'fail': {
-        expect(ctx.op).toBe('dialFailed');
+        want(ctx.op).toBe('dialFailed');
         const w = this.waiters.find((x) => x.id === d.waiterId);
-        expect(w?.dialId).toBe(d.dialId);
+        want(w?.dialId).toBe(d.dialId);
         this.dropWaiter(d.waiterId);
         return;
       }
       case 'dial-failed': {
-        expect(this.dials.get(d.dialId)?.forWaiter).toBe(d.for);
+        want(this.dials.get(d.dialId)?.forWaiter).toBe(d.for);
         this.dials.delete(d.dialId);
         this.addLive(d.key, -1);
         return;
       }
       case 'dial-unclaimed': {
         const c = this.conns.get(d.connId);
-        expect(c?.state).toBe('fresh');
-        expect(this.waiters.some((w) => w.dialId === d.dialId)).toBe(false);
+        want(c?.state).toBe('fresh');
+        want(this.waiters.some((w) => w.dialId === d.dialId)).toBe(false);
         return;
       }
       case 'idle': {
         const c = this.conns.get(d.connId);
-        expect(o.disableKeepAlives).toBe(false);
-        expect(c!.state === 'free' || c!.state === 'fresh').toBe(true);
-        expect(this.waitersOf(d.key), 'nobody waits when a connection goes idle').toEqual([]);
-        expect(this.idleOf(d.key).length).toBeLessThan(o.maxIdleConnsPerHost);
+        want(o.disableKeepAlives).toBe(false);
+        want(c!.state === 'free' || c!.state === 'fresh').toBe(true);
+        want(this.waitersOf(d.key), 'nobody waits when a connection goes idle').toEqual([]);
+        want(this.idleOf(d.key).length).toBeLessThan(o.maxIdleConnsPerHost);
         c!.state = 'idle';
         c!.holder = null;
         c!.idleSinceUs = this.nowUs;
-        expect(d.expiresAtUs).toBe(o.idleConnTimeoutUs === 0 ? null : this.nowUs + o.idleConnTimeoutUs);
+        want(d.expiresAtUs).toBe(o.idleConnTimeoutUs === 0 ? null : this.nowUs + o.idleConnTimeoutUs);
         this.idle.push(c!);
         return;
       }
       case 'close': {
         const c = this.conns.get(d.connId);
-        expect(c, 'closing a live connection').toBeDefined();
+        want(c, 'closing a live connection').toBeDefined();
         switch (d.why) {
           case 'idle-timeout':
-            expect(c!.state).toBe('idle');
-            expect(this.expired(c!)).toBe(true);
-            if (ctx.op === 'acquire') expect(this.idleOf(d.key).at(-1)).toBe(c);
-            else expect(ctx.op).toBe('expire');
+            want(c!.state).toBe('idle');
+            want(this.expired(c!)).toBe(true);
+            if (ctx.op === 'acquire') want(this.idleOf(d.key).at(-1)).toBe(c);
+            else want(ctx.op).toBe('expire');
             break;
           case 'evict-lru':
-            expect(this.idle[0], 'LRU: the oldest idle across keys').toBe(c);
-            expect(this.idle.length).toBe(o.maxIdleConns + 1);
+            want(this.idle[0], 'LRU: the oldest idle across keys').toBe(c);
+            want(this.idle.length).toBe(o.maxIdleConns + 1);
             break;
           case 'too-many-idle-host':
-            expect(c!.state === 'free' || c!.state === 'fresh').toBe(true);
-            expect(this.idleOf(d.key).length).toBe(o.maxIdleConnsPerHost);
-            expect(this.waitersOf(d.key)).toEqual([]);
+            want(c!.state === 'free' || c!.state === 'fresh').toBe(true);
+            want(this.idleOf(d.key).length).toBe(o.maxIdleConnsPerHost);
+            want(this.waitersOf(d.key)).toEqual([]);
             break;
           case 'keepalives-disabled':
-            expect(o.disableKeepAlives).toBe(true);
-            expect(c!.state === 'free' || c!.state === 'fresh').toBe(true);
+            want(o.disableKeepAlives).toBe(true);
+            want(c!.state === 'free' || c!.state === 'fresh').toBe(true);
             break;
           case 'close-idle':
-            expect(ctx.op).toBe('closeIdle');
-            expect(c!.state).toBe('idle');
+            want(ctx.op).toBe('closeIdle');
+            want(c!.state).toBe('idle');
             break;
           case 'not-reusable':
-            expect(ctx.op).toBe('release');
-            expect(c!.state).toBe('free');
+            want(ctx.op).toBe('release');
+            want(c!.state).toBe('free');
             break;
         }
         if (c!.state === 'idle') this.unIdle(c!);
@@ -258,9 +307,9 @@ class Ledger {
         return;
       }
       case 'forget': {
-        expect(ctx.op).toBe('connClosed');
+        want(ctx.op).toBe('connClosed');
         const c = this.conns.get(d.connId);
-        expect(d.was).toBe(c!.state === 'idle' ? 'idle' : 'active');
+        want(d.was).toBe(c!.state === 'idle' ? 'idle' : 'active');
         if (c!.state === 'idle') this.unIdle(c!);
         this.conns.delete(d.connId);
         this.addLive(d.key, -1);
@@ -268,7 +317,7 @@ class Ledger {
       }
       case 'cancelled': {
         const w = this.dropWaiter(d.waiterId);
-        expect(d.dialId).toBe(w.dialId);
+        want(d.dialId).toBe(w.dialId);
         return;
       }
     }
@@ -278,25 +327,25 @@ class Ledger {
   checkSettled(pool: PoolCore): void {
     const o = this.o;
     for (const c of this.conns.values()) {
-      expect(c.state === 'free' || c.state === 'fresh', `connection ${c.id} left unplaced`).toBe(false);
+      want(c.state === 'free' || c.state === 'fresh', `connection ${c.id} left unplaced`).toBe(false);
     }
-    if (o.maxIdleConns > 0) expect(this.idle.length).toBeLessThanOrEqual(o.maxIdleConns);
+    if (o.maxIdleConns > 0) want(this.idle.length).toBeLessThanOrEqual(o.maxIdleConns);
     const counts = new Map(pool.hostCounts().map((h) => [h.key, h]));
     for (const key of KEYS) {
       const idle = this.idleOf(key).length;
       const held = [...this.conns.values()].filter((c) => c.key === key && c.state === 'held').length;
       const dialing = [...this.dials.values()].filter((d) => d.key === key).length;
       const waiting = this.waitersOf(key);
-      expect(idle).toBeLessThanOrEqual(o.maxIdleConnsPerHost);
-      expect(this.liveOf(key), 'live = dialing + active + idle').toBe(idle + held + dialing);
-      if (o.maxConnsPerHost > 0) expect(this.liveOf(key)).toBeLessThanOrEqual(o.maxConnsPerHost);
-      if (waiting.length > 0) expect(idle, 'nobody waits while a connection is idle').toBe(0);
+      want(idle).toBeLessThanOrEqual(o.maxIdleConnsPerHost);
+      want(this.liveOf(key), 'live = dialing + active + idle').toBe(idle + held + dialing);
+      if (o.maxConnsPerHost > 0) want(this.liveOf(key)).toBeLessThanOrEqual(o.maxConnsPerHost);
+      if (waiting.length > 0) want(idle, 'nobody waits while a connection is idle').toBe(0);
       for (const w of waiting) {
         const ownDial = w.dialId !== null && this.dials.get(w.dialId)?.forWaiter === w.id;
         // #32336: a waiter without a dial of its own waits only for a slot, and only at the limit.
         if (!ownDial) {
-          expect(w.slot, `waiter ${w.id} waits for something`).toBe(true);
-          expect(this.liveOf(key)).toBe(o.maxConnsPerHost);
+          want(w.slot, `waiter ${w.id} waits for something`).toBe(true);
+          want(this.liveOf(key)).toBe(o.maxConnsPerHost);
         }
       }
       const h = counts.get(key);
@@ -309,11 +358,11 @@ class Ledger {
         waitingForSlot: waiting.filter((w) => w.slot).length,
       };
       if (h === undefined)
-        expect(mine).toEqual({ idle: 0, active: 0, dialing: 0, live: 0, waiting: 0, waitingForSlot: 0 });
-      else expect({ ...h, key: undefined }).toEqual({ ...mine, key: undefined });
+        want(mine).toEqual({ idle: 0, active: 0, dialing: 0, live: 0, waiting: 0, waitingForSlot: 0 });
+      else want({ ...h, key: undefined }).toEqual({ ...mine, key: undefined });
     }
     const first = this.idle[0];
-    expect(pool.nextDeadlineUs()).toBe(
+    want(pool.nextDeadlineUs()).toBe(
       first === undefined || o.idleConnTimeoutUs === 0 ? null : first.idleSinceUs + o.idleConnTimeoutUs,
     );
   }
@@ -361,7 +410,7 @@ function runSequence(options: Required<PoolOptions>, ops: Op[]): void {
           } catch (e) {
             caught = e;
           }
-          expect(isPoolError(caught, 'ErrTooManyWaiters')).toBe(true);
+          want(isPoolError(caught, 'ErrTooManyWaiters')).toBe(true);
           ledger.checkSettled(pool);
           break;
         }
@@ -395,7 +444,7 @@ function runSequence(options: Required<PoolOptions>, ops: Op[]): void {
       case 'cancel': {
         if (op.stale) {
           const id = pick([...ledger.finishedWaiters], op.pick);
-          if (id !== undefined) expect(pool.cancel(id, ledger.nowUs)).toEqual([]);
+          if (id !== undefined) want(pool.cancel(id, ledger.nowUs)).toEqual([]);
           break;
         }
         const w = pick(ledger.waiters, op.pick);
@@ -404,11 +453,11 @@ function runSequence(options: Required<PoolOptions>, ops: Op[]): void {
       }
       case 'closeIdle':
         step('closeIdle', pool.closeIdleConnections(ledger.nowUs));
-        expect(ledger.idle).toEqual([]);
+        want(ledger.idle).toEqual([]);
         break;
       case 'expire':
         step('expire', pool.expire(ledger.nowUs));
-        expect(
+        want(
           ledger.idle.filter((c) => ledger.expired(c)),
           'expire leaves no expired connection',
         ).toEqual([]);
@@ -416,6 +465,11 @@ function runSequence(options: Required<PoolOptions>, ops: Op[]): void {
       case 'advance':
         ledger.nowUs += op.deltaUs;
         break;
+      case 'toDeadline': {
+        const deadlineUs = pool.nextDeadlineUs();
+        if (deadlineUs !== null) ledger.nowUs = Math.max(ledger.nowUs, deadlineUs + op.offsetUs);
+        break;
+      }
     }
   }
 
@@ -424,20 +478,61 @@ function runSequence(options: Required<PoolOptions>, ops: Op[]): void {
   for (const dialId of [...ledger.dials.keys()]) dialDone(dialId, 'cleanup');
   for (const c of [...ledger.conns.values()]) if (c.state === 'held') release(c, true, 'cleanup');
   step('closeIdle', pool.closeIdleConnections(ledger.nowUs));
-  expect(pool.totals()).toEqual({ idle: 0, active: 0, dialing: 0, waiting: 0 });
-  expect(pool.hostCounts()).toEqual([]);
-  expect(pool.pendingDialIds()).toEqual([]);
-  expect(ledger.conns.size).toBe(0);
-  expect([...ledger.live.values()].every((n) => n === 0)).toBe(true);
+  want(pool.totals()).toEqual({ idle: 0, active: 0, dialing: 0, waiting: 0 });
+  want(pool.hostCounts()).toEqual([]);
+  want(pool.pendingDialIds()).toEqual([]);
+  want(ledger.conns.size).toBe(0);
+  want([...ledger.live.values()].every((n) => n === 0)).toBe(true);
 }
 
 describe('pool core under random op sequences', () => {
   it('keeps C.2 items 1-4 and 8 after every step, and leaks nothing at the end', () => {
     fc.assert(
-      fc.property(optionsArb, fc.array(opArb, { minLength: 1, maxLength: 80 }), (options, ops) => {
+      fc.property(
+        optionsArb,
+        fc.array(opArb, { minLength: 10, maxLength: 60, size: 'max' }),
+        (options, ops) => {
+          runSequence(options, ops);
+        },
+      ),
+      { seed: 20_0003, numRuns: 250 },
+    );
+  });
+
+  it('with several connections idle on one key: LIFO picks, the oldest waiter first, expiry at the boundary', () => {
+    // Random sequences rarely leave two connections idle on a key with nobody waiting; this one
+    // keeps one key, keep-alives on, room for 4 idle, and favours releases and deadline jumps.
+    const idleHeavyOp: fc.Arbitrary<Op> = fc.oneof(
+      { weight: 3, arbitrary: fc.record({ t: fc.constant('acquire' as const), key: fc.constant(0) }) },
+      { weight: 3, arbitrary: fc.record({ t: fc.constant('dialDone' as const), pick: fc.nat(5) }) },
+      {
+        weight: 5,
+        arbitrary: fc.record({
+          t: fc.constant('release' as const),
+          pick: fc.nat(5),
+          reusable: fc.constant(true),
+        }),
+      },
+      {
+        weight: 2,
+        arbitrary: fc.record({ t: fc.constant('toDeadline' as const), offsetUs: fc.constantFrom(-1, 0) }),
+      },
+      { weight: 2, arbitrary: fc.record({ t: fc.constant('advance' as const), deltaUs: fc.nat(8) }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant('expire' as const) }) },
+    );
+    const options: Required<PoolOptions> = {
+      maxIdleConnsPerHost: 4,
+      maxIdleConns: 0,
+      maxConnsPerHost: 0,
+      idleConnTimeoutUs: 20,
+      disableKeepAlives: false,
+      maxWaitersPerHost: 8,
+    };
+    fc.assert(
+      fc.property(fc.array(idleHeavyOp, { minLength: 10, maxLength: 40, size: 'max' }), (ops) => {
         runSequence(options, ops);
       }),
-      { seed: 20_0003, numRuns: 300 },
+      { seed: 20_0004, numRuns: 150 },
     );
   });
 
