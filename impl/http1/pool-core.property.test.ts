@@ -138,6 +138,8 @@ class Ledger {
   readonly finishedWaiters = new Set<number>();
   readonly live = new Map<string, number>();
   nowUs = 0;
+  /** Set by closeIdleConnections until the next acquire: a freed connection is closed, not kept. */
+  closeIdle = false;
 
   constructor(readonly o: Required<PoolOptions>) {}
 
@@ -262,6 +264,7 @@ class Ledger {
         want(c!.state === 'free' || c!.state === 'fresh').toBe(true);
         want(this.waitersOf(d.key), 'nobody waits when a connection goes idle').toEqual([]);
         want(this.idleOf(d.key).length).toBeLessThan(o.maxIdleConnsPerHost);
+        want(this.closeIdle, 'no connection kept idle after closeIdleConnections').toBe(false);
         c!.state = 'idle';
         c!.holder = null;
         c!.idleSinceUs = this.nowUs;
@@ -284,6 +287,7 @@ class Ledger {
             want(this.idle.length).toBe(o.maxIdleConns + 1);
             break;
           case 'too-many-idle-host':
+            want(this.closeIdle).toBe(false);
             want(c!.state === 'free' || c!.state === 'fresh').toBe(true);
             want(this.idleOf(d.key).length).toBe(o.maxIdleConnsPerHost);
             want(this.waitersOf(d.key)).toEqual([]);
@@ -293,8 +297,12 @@ class Ledger {
             want(c!.state === 'free' || c!.state === 'fresh').toBe(true);
             break;
           case 'close-idle':
-            want(ctx.op).toBe('closeIdle');
-            want(c!.state).toBe('idle');
+            if (ctx.op === 'closeIdle') want(c!.state).toBe('idle');
+            else {
+              want(this.closeIdle).toBe(true);
+              want(c!.state === 'free' || c!.state === 'fresh').toBe(true);
+              want(this.waitersOf(d.key)).toEqual([]);
+            }
             break;
           case 'not-reusable':
             want(ctx.op).toBe('release');
@@ -415,6 +423,7 @@ function runSequence(options: Required<PoolOptions>, ops: Op[]): void {
           break;
         }
         ledger.waiters.push({ id, key, slot: false, dialId: null });
+        ledger.closeIdle = false;
         step('acquire', pool.acquire(key, id, ledger.nowUs), id);
         break;
       }
@@ -452,6 +461,7 @@ function runSequence(options: Required<PoolOptions>, ops: Op[]): void {
         break;
       }
       case 'closeIdle':
+        ledger.closeIdle = true;
         step('closeIdle', pool.closeIdleConnections(ledger.nowUs));
         want(ledger.idle).toEqual([]);
         break;
@@ -473,11 +483,13 @@ function runSequence(options: Required<PoolOptions>, ops: Op[]): void {
     }
   }
 
-  // C.2 item 8: cancel every waiter, settle every dial, end every exchange, close the idle ones.
+  // C.2 item 8: cancel every waiter, close the idle connections, then settle every dial and end
+  // every exchange cleanly: what frees up after closeIdleConnections is closed, nothing is left.
   for (const w of [...ledger.waiters]) step('cancel', pool.cancel(w.id, ledger.nowUs));
+  ledger.closeIdle = true;
+  step('closeIdle', pool.closeIdleConnections(ledger.nowUs));
   for (const dialId of [...ledger.dials.keys()]) dialDone(dialId, 'cleanup');
   for (const c of [...ledger.conns.values()]) if (c.state === 'held') release(c, true, 'cleanup');
-  step('closeIdle', pool.closeIdleConnections(ledger.nowUs));
   want(pool.totals()).toEqual({ idle: 0, active: 0, dialing: 0, waiting: 0 });
   want(pool.hostCounts()).toEqual([]);
   want(pool.pendingDialIds()).toEqual([]);

@@ -435,13 +435,36 @@ describe('closing', () => {
       { kind: 'close', connId: 200, key: B, why: 'close-idle' },
     ]);
     expect(pool.totals()).toEqual({ idle: 0, active: 1, dialing: 0, waiting: 0 });
-    pool.release(300, { reusable: true }, 4);
-    pool.closeIdleConnections(5);
+    expect(pool.release(300, { reusable: true }, 4)).toEqual([
+      { kind: 'close', connId: 300, key: A, why: 'close-idle' },
+    ]);
     expect(pool.totals()).toEqual({ idle: 0, active: 0, dialing: 0, waiting: 0 });
     expect(pool.hostCounts()).toEqual([]);
   });
 
-  it('closeIdleConnections at the limit gives freed slots to waiters', () => {
+  it('after closeIdleConnections a freed connection is closed, not kept, until the next acquire', () => {
+    const pool = new PoolCore();
+    openConn(pool, A, 1, 100, 0);
+    openConn(pool, A, 2, 200, 0);
+    openConn(pool, B, 3, 300, 0);
+    pool.closeIdleConnections(1);
+    expect(pool.release(100, { reusable: true }, 2)).toEqual([
+      { kind: 'close', connId: 100, key: A, why: 'close-idle' },
+    ]);
+    const d = dialOf(pool.acquire(A, 4, 3));
+    // The acquire ends it (Go's closeIdle flag): a release hands over, then idles again.
+    expect(pool.release(200, { reusable: true }, 4)[0]).toMatchObject({
+      kind: 'deliver',
+      waiterId: 4,
+      connId: 200,
+    });
+    expect(pool.release(300, { reusable: true }, 5)).toEqual([
+      { kind: 'idle', connId: 300, key: B, expiresAtUs: 5 + 90 * S },
+    ]);
+    expect(pool.dialDone(d.dialId, 400, 6).map((x) => x.kind)).toEqual(['dial-unclaimed', 'idle']);
+  });
+
+  it('an idle connection holding the only slot is taken, not waited behind', () => {
     const pool = new PoolCore({ maxConnsPerHost: 1, disableKeepAlives: false });
     openConn(pool, A, 1, 100, 0);
     pool.release(100, { reusable: true }, 0);

@@ -123,7 +123,7 @@ export type CloseReason =
   | 'too-many-idle-host'
   /** disableKeepAlives: a connection is never kept or handed over after its exchange. */
   | 'keepalives-disabled'
-  /** closeIdleConnections(). */
+  /** closeIdleConnections(), or a connection freed after it with nobody waiting (before any acquire). */
   | 'close-idle'
   /** release() said the exchange did not end clean and complete (C.2 item 7). */
   | 'not-reusable';
@@ -240,6 +240,12 @@ export class PoolCore {
   private readonly lru = new Map<number, Conn>();
   private nextDialId = 1;
   private lastNowUs = 0;
+  /**
+   * Go's closeIdle: set by closeIdleConnections, cleared by the next acquire. While set, a connection
+   * that frees up with nobody waiting is closed instead of kept, so exchanges still running when
+   * closeIdleConnections was called do not refill the idle lists behind it.
+   */
+  private closeIdle = false;
 
   constructor(options: PoolOptions = {}) {
     this.options = resolvePoolOptions(options);
@@ -265,6 +271,7 @@ export class PoolCore {
     const out: PoolDecision[] = [];
     const host = this.host(key);
     const waiter: Waiter = { id: waiterId, key, dialId: null };
+    this.closeIdle = false;
     // queueForIdleConn: with keep-alives off no connection is ever idle, and no request waits for one.
     if (!this.options.disableKeepAlives) {
       while (host.idle.length > 0) {
@@ -408,9 +415,13 @@ export class PoolCore {
     return out;
   }
 
-  /** Close every idle connection (Go's CloseIdleConnections); active ones are left alone. */
+  /**
+   * Close every idle connection (Go's CloseIdleConnections). Active ones are left alone, but until
+   * the next acquire one that frees up with nobody waiting is closed too (`close-idle`), not kept.
+   */
   closeIdleConnections(nowUs: number): PoolDecision[] {
     this.tick(nowUs);
+    this.closeIdle = true;
     const out: PoolDecision[] = [];
     const touched = new Set<Host>();
     for (const conn of [...this.lru.values()]) {
@@ -594,6 +605,10 @@ export class PoolCore {
         reused: true,
         how: 'handoff',
       });
+      return;
+    }
+    if (this.closeIdle) {
+      this.closeConn(conn, 'close-idle', out);
       return;
     }
     if (host.idle.length >= this.options.maxIdleConnsPerHost) {
