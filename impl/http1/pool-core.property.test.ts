@@ -14,7 +14,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PoolCore, type PoolDecision, type PoolOptions } from './pool-core.js';
-import { isPoolError } from './pool-errors.js';
+import { isPoolError, type PoolErrorCode } from './pool-errors.js';
 
 /**
  * A cheap stand-in for vitest's expect in the per-step checks (expect's bookkeeping made the
@@ -71,7 +71,9 @@ type Op =
   | { t: 'expire' }
   | { t: 'advance'; deltaUs: number }
   /** Jump to the core's next idle deadline, or a microsecond before it (the expiry boundary). */
-  | { t: 'toDeadline'; offsetUs: number };
+  | { t: 'toDeadline'; offsetUs: number }
+  /** A driver bug: refused with its code, and nothing changes. */
+  | { t: 'misuse'; what: number; pick: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ t: fc.constant('acquire' as const), key: fc.nat(1) }) },
@@ -92,6 +94,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc.record({ t: fc.constant('toDeadline' as const), offsetUs: fc.constantFrom(-1, 0) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ t: fc.constant('misuse' as const), what: fc.nat(5), pick: fc.nat(20) }),
   },
 );
 
@@ -475,6 +481,56 @@ function runSequence(options: Required<PoolOptions>, ops: Op[]): void {
       case 'advance':
         ledger.nowUs += op.deltaUs;
         break;
+      case 'misuse': {
+        // Each misuse, when the situation for it exists, is refused with its code and changes nothing.
+        const before = JSON.stringify([
+          pool.hostCounts(),
+          pool.totals(),
+          pool.nextDeadlineUs(),
+          pool.pendingDialIds(),
+        ]);
+        const idle = pick(ledger.idle, op.pick);
+        const live = pick([...ledger.conns.values()], op.pick);
+        const waiter = pick(ledger.waiters, op.pick);
+        const attempts: [PoolErrorCode, () => unknown][] = [];
+        if (op.what === 0 && idle !== undefined) {
+          attempts.push(['ErrConnNotActive', () => pool.release(idle.id, { reusable: true }, ledger.nowUs)]);
+        }
+        if (op.what === 1)
+          attempts.push(['ErrUnknownConn', () => pool.connClosed(nextConn + 7, ledger.nowUs)]);
+        if (op.what === 2)
+          attempts.push(['ErrUnknownDial', () => pool.dialDone(1_000_000, nextConn, ledger.nowUs)]);
+        const dialId = pick([...ledger.dials.keys()], op.pick);
+        if (op.what === 3 && dialId !== undefined && live !== undefined) {
+          attempts.push(['ErrDuplicateConn', () => pool.dialDone(dialId, live.id, ledger.nowUs)]);
+        }
+        if (op.what === 4 && waiter !== undefined) {
+          attempts.push(['ErrDuplicateWaiter', () => pool.acquire(waiter.key, waiter.id, ledger.nowUs)]);
+        }
+        if (op.what === 5 && ledger.nowUs > 0) {
+          // A harmless input at the current time first (cancelling nobody), so one before it is late.
+          want(pool.cancel(nextWaiter + 1_000_000, ledger.nowUs)).toEqual([]);
+          attempts.push(['ErrTimeBackwards', () => pool.acquire(KEYS[0], nextWaiter, ledger.nowUs - 1)]);
+        }
+        for (const [code, attempt] of attempts) {
+          let caught: unknown;
+          try {
+            attempt();
+          } catch (e) {
+            caught = e;
+          }
+          want(isPoolError(caught, code), `misuse refused with ${code}`).toBe(true);
+        }
+        const after = JSON.stringify([
+          pool.hostCounts(),
+          pool.totals(),
+          pool.nextDeadlineUs(),
+          pool.pendingDialIds(),
+        ]);
+        want(after, 'a refused call changes nothing').toBe(before);
+        ledger.checkSettled(pool);
+        break;
+      }
       case 'toDeadline': {
         const deadlineUs = pool.nextDeadlineUs();
         if (deadlineUs !== null) ledger.nowUs = Math.max(ledger.nowUs, deadlineUs + op.offsetUs);
