@@ -498,6 +498,9 @@ describe('misuse', () => {
     throwsCode(() => pool.release(100, { reusable: true }, 6), 'ErrConnNotActive');
     pool.connClosed(100, 7);
     throwsCode(() => pool.release(100, { reusable: false }, 7), 'ErrUnknownConn');
+    // A refused input does not take its time either: 8 after a refused 9 is not going back.
+    throwsCode(() => pool.acquire(A, 2, 9), 'ErrDuplicateWaiter');
+    expect(pool.cancel(77, 8)).toEqual([]);
     // The refused calls changed nothing.
     expect(pool.totals()).toEqual({ idle: 0, active: 0, dialing: 1, waiting: 0 });
   });

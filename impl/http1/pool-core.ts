@@ -257,7 +257,7 @@ export class PoolCore {
       throw new PoolError('ErrBadArgument', `key must be a non-empty string, got ${describe(key)}`);
     }
     checkId('waiterId', waiterId);
-    this.tick(nowUs);
+    this.checkTime(nowUs);
     if (this.waiters.has(waiterId)) {
       throw new PoolError('ErrDuplicateWaiter', `waiter ${waiterId} is already waiting`);
     }
@@ -268,6 +268,7 @@ export class PoolCore {
         `${key} already has ${existing.waiters.size} waiting requests (maxWaitersPerHost ${this.options.maxWaitersPerHost})`,
       );
     }
+    this.tick(nowUs);
     const out: PoolDecision[] = [];
     const host = this.host(key);
     const waiter: Waiter = { id: waiterId, key, dialId: null };
@@ -307,10 +308,11 @@ export class PoolCore {
   dialDone(dialId: number, connId: number, nowUs: number): PoolDecision[] {
     const dial = this.dialOf(dialId);
     checkId('connId', connId);
-    this.tick(nowUs);
+    this.checkTime(nowUs);
     if (this.conns.has(connId)) {
       throw new PoolError('ErrDuplicateConn', `connection ${connId} is already in the pool`);
     }
+    this.tick(nowUs);
     const out: PoolDecision[] = [];
     const host = this.hostOf(dial.key);
     this.dials.delete(dialId);
@@ -372,10 +374,11 @@ export class PoolCore {
     if (typeof how !== 'object' || how === null || typeof how.reusable !== 'boolean') {
       throw new PoolError('ErrBadArgument', 'release needs { reusable: boolean }');
     }
-    this.tick(nowUs);
+    this.checkTime(nowUs);
     if (conn.state !== 'active') {
       throw new PoolError('ErrConnNotActive', `connection ${connId} is idle, not delivered to a request`);
     }
+    this.tick(nowUs);
     const out: PoolDecision[] = [];
     const host = this.hostOf(conn.key);
     if (how.reusable) this.putIdle(conn, nowUs, out);
@@ -496,7 +499,13 @@ export class PoolCore {
 
   // ---- internals ----
 
+  /** Validate and take the input's time (every input calls this once its other checks passed). */
   private tick(nowUs: number): void {
+    this.checkTime(nowUs);
+    this.lastNowUs = nowUs;
+  }
+
+  private checkTime(nowUs: number): void {
     if (typeof nowUs !== 'number' || !Number.isSafeInteger(nowUs) || nowUs < 0) {
       throw new PoolError(
         'ErrBadArgument',
@@ -509,7 +518,6 @@ export class PoolCore {
         `nowUs ${nowUs} is before the previous input's ${this.lastNowUs}`,
       );
     }
-    this.lastNowUs = nowUs;
   }
 
   private expired(conn: Conn, nowUs: number): boolean {
