@@ -499,10 +499,11 @@ describe('misuse', () => {
     pool.connClosed(100, 7);
     throwsCode(() => pool.release(100, { reusable: false }, 7), 'ErrUnknownConn');
     // A refused input does not take its time either: 8 after a refused 9 is not going back.
-    throwsCode(() => pool.acquire(A, 2, 9), 'ErrDuplicateWaiter');
-    expect(pool.cancel(77, 8)).toEqual([]);
+    pool.acquire(A, 5, 8);
+    throwsCode(() => pool.acquire(A, 5, 9), 'ErrDuplicateWaiter');
+    expect(pool.cancel(5, 8)).toMatchObject([{ kind: 'cancelled', waiterId: 5 }]);
     // The refused calls changed nothing.
-    expect(pool.totals()).toEqual({ idle: 0, active: 0, dialing: 1, waiting: 0 });
+    expect(pool.totals()).toEqual({ idle: 0, active: 0, dialing: 2, waiting: 0 });
   });
 
   it('refuses bad arguments with ErrBadArgument', () => {
