@@ -563,7 +563,7 @@ describe('pool core under random op sequences', () => {
           runSequence(options, ops);
         },
       ),
-      { seed: 20_0003, numRuns: 250 },
+      { seed: 20_0003, numRuns: 400 },
     );
   });
 
@@ -600,7 +600,7 @@ describe('pool core under random op sequences', () => {
       fc.property(fc.array(idleHeavyOp, { minLength: 10, maxLength: 40, size: 'max' }), (ops) => {
         runSequence(options, ops);
       }),
-      { seed: 20_0004, numRuns: 150 },
+      { seed: 20_0004, numRuns: 200 },
     );
   });
 
