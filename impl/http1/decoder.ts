@@ -382,10 +382,12 @@ function parseChunkLine(line: Uint8Array, len: number): number {
   const bws = (): void => {
     while (i < len && (line[i] === SP || line[i] === HTAB)) i++;
   };
+  const sizeEnd = i;
   while (i < len) {
+    const code = i === sizeEnd ? 'ErrBadChunkSize' : 'ErrBadChunkExtension';
     bws();
     // Strict: whitespace is allowed only before a ";" (BWS), never at the end of the line.
-    if (line[i] !== 0x3b) fail('ErrBadChunkSize', i === len ? 'whitespace at the end of the chunk-size line' : 'junk after the chunk size');
+    if (line[i] !== 0x3b) fail(code, i === len ? 'whitespace at the end of the chunk-size line' : 'junk after the chunk size or extension');
     i++;
     bws();
     const nameStart = i;
