@@ -63,7 +63,8 @@ const requestArb: fc.Arbitrary<GenMessage> = fc
     let framing = g.framing === 'close' ? 'none' : g.framing;
     if (framing === 'chunked' && g.minor === 0) framing = 'length';
     const body = framing === 'none' ? [] : g.body;
-    if (framing === 'length') headers.push(['Content-Length', String(body.reduce((n, b) => n + b.length, 0))]);
+    if (framing === 'length')
+      headers.push(['Content-Length', String(body.reduce((n, b) => n + b.length, 0))]);
     if (framing === 'chunked') headers.push(['Transfer-Encoding', 'chunked']);
     const init: MessageInit = {
       head: { method: g.method, target: `/${g.path}`, version: `HTTP/1.${g.minor}`, headers },
@@ -94,7 +95,11 @@ const responseArb: fc.Arbitrary<GenMessage> = fc
     if (framing === 'none') framing = 'length';
     const body = noBody ? [] : g.body;
     const declared = g.body.reduce((n, b) => n + b.length, 0);
-    if (framing === 'length') headers.push(['Content-Length', String(noBody && g.method === 'HEAD' ? declared : body.reduce((n, b) => n + b.length, 0))]);
+    if (framing === 'length')
+      headers.push([
+        'Content-Length',
+        String(noBody && g.method === 'HEAD' ? declared : body.reduce((n, b) => n + b.length, 0)),
+      ]);
     if (framing === 'chunked') headers.push(['Transfer-Encoding', 'chunked']);
     const init: MessageInit = {
       head: { status: g.status, reason: g.reason, version: `HTTP/1.${g.minor}`, headers },
@@ -126,9 +131,13 @@ function view(s: DecodeSummary): unknown {
   };
 }
 
-const cutsArb = (maxLen: number) => fc.uniqueArray(fc.integer({ min: 0, max: maxLen }), { maxLength: 12 }).map((a) => a.sort((x, y) => x - y));
+const cutsArb = (maxLen: number) =>
+  fc.uniqueArray(fc.integer({ min: 0, max: maxLen }), { maxLength: 12 }).map((a) => a.sort((x, y) => x - y));
 
-function decoderFor(kind: 'request' | 'response', msgs: readonly GenMessage[]): RequestDecoder | ResponseDecoder {
+function decoderFor(
+  kind: 'request' | 'response',
+  msgs: readonly GenMessage[],
+): RequestDecoder | ResponseDecoder {
   if (kind === 'request') return new RequestDecoder();
   const d = new ResponseDecoder();
   for (const m of msgs) d.expect(m.method);
@@ -160,10 +169,13 @@ describe('codec properties', () => {
       const msgArb = kind === 'request' ? requestArb : responseArb;
       fc.assert(
         fc.property(
-          fc.array(msgArb, { minLength: 1, maxLength: 4 }).map(upToClose).chain((msgs) => {
-            const wire = concat(msgs.map((m) => serializeMessage(m.init)));
-            return fc.tuple(fc.constant(msgs), fc.constant(wire), cutsArb(wire.length));
-          }),
+          fc
+            .array(msgArb, { minLength: 1, maxLength: 4 })
+            .map(upToClose)
+            .chain((msgs) => {
+              const wire = concat(msgs.map((m) => serializeMessage(m.init)));
+              return fc.tuple(fc.constant(msgs), fc.constant(wire), cutsArb(wire.length));
+            }),
           ([msgs, wire, cuts]) => {
             const whole = decodeIn(decoderFor(kind, msgs), wire, [], true);
             const pieces = decodeIn(decoderFor(kind, msgs), wire, cuts, true);
@@ -177,9 +189,13 @@ describe('codec properties', () => {
               expect(m.ended).toBe(true);
               expect(m.head.headers.entries()).toEqual([...(g.head.headers as Iterable<HeaderEntry>)]);
               expect(m.body).toEqual([...concat(g.body ?? [])]);
-              expect(m.trailers).toEqual([...new Http1Headers((g.trailers ?? []) as Iterable<HeaderEntry>).entries()]);
-              if (m.head.kind === 'request' && 'method' in g.head) expect([m.head.method, m.head.target]).toEqual([g.head.method, g.head.target]);
-              if (m.head.kind === 'response' && 'status' in g.head) expect([m.head.status, m.head.reason]).toEqual([g.head.status, g.head.reason]);
+              expect(m.trailers).toEqual([
+                ...new Http1Headers((g.trailers ?? []) as Iterable<HeaderEntry>).entries(),
+              ]);
+              if (m.head.kind === 'request' && 'method' in g.head)
+                expect([m.head.method, m.head.target]).toEqual([g.head.method, g.head.target]);
+              if (m.head.kind === 'response' && 'status' in g.head)
+                expect([m.head.status, m.head.reason]).toEqual([g.head.status, g.head.reason]);
             });
             const again = reserialize(whole, msgs);
             const redecoded = decodeIn(decoderFor(kind, msgs), again, [], true);
@@ -195,7 +211,11 @@ describe('codec properties', () => {
 
   it('random byte mutations never throw, report only Http1Error, never more body bytes than input', () => {
     const mutationArb = fc.array(
-      fc.record({ at: fc.nat(), op: fc.constantFrom('set', 'insert', 'delete'), byte: fc.constantFrom(0, 9, 10, 13, 32, 0x3a, 0x3b, 0x30, 0x66, 0x7f, 0xff, 0x41) }),
+      fc.record({
+        at: fc.nat(),
+        op: fc.constantFrom('set', 'insert', 'delete'),
+        byte: fc.constantFrom(0, 9, 10, 13, 32, 0x3a, 0x3b, 0x30, 0x66, 0x7f, 0xff, 0x41),
+      }),
       { minLength: 1, maxLength: 6 },
     );
     fc.assert(

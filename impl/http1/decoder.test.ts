@@ -19,13 +19,21 @@ const resErr = (s: string, methods?: string[]) => res(s, methods).errorCode;
 
 describe('request heads', () => {
   it('decodes method, target, version, headers with original case, case-insensitive lookup, in order', () => {
-    const r = req('GET /a?b=c HTTP/1.1\r\nHost: x\r\nX-Multi: 1\r\nx-multi: 2\r\nAccept:  text/plain \r\n\r\n', 'bytes');
+    const r = req(
+      'GET /a?b=c HTTP/1.1\r\nHost: x\r\nX-Multi: 1\r\nx-multi: 2\r\nAccept:  text/plain \r\n\r\n',
+      'bytes',
+    );
     expect(r.errorCode).toBeUndefined();
     const m = r.messages[0]!;
     const h = m.head;
     if (h.kind !== 'request') throw new Error('kind');
     expect([h.method, h.target, h.version, h.versionMinor]).toEqual(['GET', '/a?b=c', 'HTTP/1.1', 1]);
-    expect(h.headers.entries()).toEqual([['Host', 'x'], ['X-Multi', '1'], ['x-multi', '2'], ['Accept', 'text/plain']]);
+    expect(h.headers.entries()).toEqual([
+      ['Host', 'x'],
+      ['X-Multi', '1'],
+      ['x-multi', '2'],
+      ['Accept', 'text/plain'],
+    ]);
     expect(h.headers.getAll('X-MULTI')).toEqual(['1', '2']);
     expect(h.headers.get('accept')).toBe('text/plain');
     expect(m.ended && m.keepAlive).toBe(true);
@@ -35,10 +43,13 @@ describe('request heads', () => {
     expect(req('GET / HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n').messages[0]!.keepAlive).toBe(false);
     expect(req('GET / HTTP/1.0\r\n\r\n').messages[0]!.keepAlive).toBe(false);
     expect(req('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n').messages[0]!.keepAlive).toBe(true);
-    expect(req('GET / HTTP/1.1\r\nHost: x\r\nConnection: foo, keep-alive\r\n\r\n').messages[0]!.keepAlive).toBe(true);
+    expect(
+      req('GET / HTTP/1.1\r\nHost: x\r\nConnection: foo, keep-alive\r\n\r\n').messages[0]!.keepAlive,
+    ).toBe(true);
   });
   it('flags Expect: 100-continue on 1.1 only', () => {
-    const h = req('POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\na').messages[0]!.head;
+    const h = req('POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\na')
+      .messages[0]!.head;
     expect(h.kind === 'request' && h.expectContinue).toBe(true);
     const h0 = req('POST / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n').messages[0]!.head;
     expect(h0.kind === 'request' && h0.expectContinue).toBe(false);
@@ -48,7 +59,9 @@ describe('request heads', () => {
       'POST /1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /2 HTTP/1.1\r\nHost: x\r\n\r\nPOST /3 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n',
     );
     expect(r.errorCode).toBeUndefined();
-    expect(r.messages.map((m) => [m.head.kind === 'request' && m.head.target, text(m.body), m.ended])).toEqual([
+    expect(
+      r.messages.map((m) => [m.head.kind === 'request' && m.head.target, text(m.body), m.ended]),
+    ).toEqual([
       ['/1', 'abc', true],
       ['/2', '', true],
       ['/3', 'hi', true],
@@ -111,10 +124,16 @@ describe('request bodies and framing (RFC 9112 §6.3)', () => {
     expect(data?.type === 'data' && data.bytes.buffer === input.buffer).toBe(true);
   });
   it('chunked with extensions and trailers', () => {
-    const r = req(`${H}Transfer-Encoding: chunked\r\n\r\n3;a=b;c="q\\"x" \t;d\r\nabc\r\nA\r\n0123456789\r\n0\r\nX-T: 1\r\nx-t: 2\r\n\r\n`, 'bytes');
+    const r = req(
+      `${H}Transfer-Encoding: chunked\r\n\r\n3;a=b;c="q\\"x" \t;d\r\nabc\r\nA\r\n0123456789\r\n0\r\nX-T: 1\r\nx-t: 2\r\n\r\n`,
+      'bytes',
+    );
     expect(r.errorCode).toBeUndefined();
     expect(text(r.messages[0]!.body)).toBe('abc0123456789');
-    expect(r.messages[0]!.trailers).toEqual([['X-T', '1'], ['x-t', '2']]);
+    expect(r.messages[0]!.trailers).toEqual([
+      ['X-T', '1'],
+      ['x-t', '2'],
+    ]);
   });
   it.each([
     [`${H}Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n`, 'ErrSmuggling'],
@@ -158,11 +177,15 @@ describe('request bodies and framing (RFC 9112 §6.3)', () => {
   it('statuses follow the table: 400, 501 for an unknown coding, 431 for head limits, 413 for body', () => {
     const d = new RequestDecoder();
     const e = d.push(bytesOf(`${H}Transfer-Encoding: br, chunked\r\n\r\n`)).at(-1);
-    expect(e?.type === 'error' && [e.error.code, e.error.status]).toEqual(['ErrUnsupportedTransferCoding', 501]);
+    expect(e?.type === 'error' && [e.error.code, e.error.status]).toEqual([
+      'ErrUnsupportedTransferCoding',
+      501,
+    ]);
     expect(d.state).toBe('failed');
     const again = d.push(bytesOf('x'));
     expect(again[0]?.type === 'error' && again[0].error.code).toBe('ErrDecoderClosed');
-    for (const code of HTTP1_ERROR_CODES) expect(new Http1Error(code, 'x').status).toBe(HTTP1_ERROR_INFO[code].status);
+    for (const code of HTTP1_ERROR_CODES)
+      expect(new Http1Error(code, 'x').status).toBe(HTTP1_ERROR_INFO[code].status);
     expect(isHttp1Error(new Http1Error('ErrSmuggling', 'x'), 'ErrSmuggling')).toBe(true);
     expect(new Http1Error('ErrPoolSomething', 'x', { status: 503 }).status).toBe(503);
   });
@@ -178,15 +201,23 @@ describe('limits', () => {
     const line = (n: number) => `GET /${'a'.repeat(n - 'GET / HTTP/1.1'.length)} HTTP/1.1`;
     const ok = bytesOf(`${line(64)}\r\nHost: x\r\n\r\n`);
     const bad = bytesOf(`${line(65)}\r\nHost: x\r\n\r\n`);
-    expect(decodeIn(new RequestDecoder({ maxStartLineBytes: 64 }), ok, everyByte(ok)).errorCode).toBeUndefined();
+    expect(
+      decodeIn(new RequestDecoder({ maxStartLineBytes: 64 }), ok, everyByte(ok)).errorCode,
+    ).toBeUndefined();
     expect(decodeIn(new RequestDecoder({ maxStartLineBytes: 64 }), ok, [65]).errorCode).toBeUndefined();
-    expect(decodeIn(new RequestDecoder({ maxStartLineBytes: 64 }), bad).errorCode).toBe('ErrStartLineTooLong');
-    expect(decodeIn(new RequestDecoder({ maxStartLineBytes: 64 }), bad, everyByte(bad)).errorCode).toBe('ErrStartLineTooLong');
+    expect(decodeIn(new RequestDecoder({ maxStartLineBytes: 64 }), bad).errorCode).toBe(
+      'ErrStartLineTooLong',
+    );
+    expect(decodeIn(new RequestDecoder({ maxStartLineBytes: 64 }), bad, everyByte(bad)).errorCode).toBe(
+      'ErrStartLineTooLong',
+    );
   });
   it('header bytes: the field section incl. CRLFs and the empty line', () => {
     const head = 'GET / HTTP/1.1\r\nHost: x\r\nA: 12345\r\n\r\n'; // field section = 9 + 10 + 2 = 21
     expect(decodeIn(new RequestDecoder({ maxHeaderBytes: 21 }), bytesOf(head)).errorCode).toBeUndefined();
-    expect(decodeIn(new RequestDecoder({ maxHeaderBytes: 20 }), bytesOf(head)).errorCode).toBe('ErrHeadersTooLarge');
+    expect(decodeIn(new RequestDecoder({ maxHeaderBytes: 20 }), bytesOf(head)).errorCode).toBe(
+      'ErrHeadersTooLarge',
+    );
     const big = `GET / HTTP/1.1\r\nHost: x\r\nA: ${'v'.repeat(70_000)}\r\n\r\n`;
     const e = decodeIn(new RequestDecoder(), bytesOf(big));
     expect(e.errorCode).toBe('ErrHeadersTooLarge');
@@ -195,7 +226,9 @@ describe('limits', () => {
     const fields = (n: number) => Array.from({ length: n }, (_, i) => `F${i}: v\r\n`).join('');
     expect(reqErr(`GET / HTTP/1.1\r\nHost: x\r\n${fields(99)}\r\n`)).toBeUndefined();
     expect(reqErr(`GET / HTTP/1.1\r\nHost: x\r\n${fields(100)}\r\n`)).toBe('ErrTooManyHeaders');
-    expect(reqErr(`POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n${fields(101)}\r\n`)).toBe('ErrTooManyHeaders');
+    expect(
+      reqErr(`POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n${fields(101)}\r\n`),
+    ).toBe('ErrTooManyHeaders');
   });
   it('chunk-size line limit', () => {
     const H = 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n';
@@ -208,9 +241,15 @@ describe('limits', () => {
     const d = new RequestDecoder();
     const ev = d.push(bytesOf('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 16777217\r\n\r\n'));
     expect(ev.map((e) => e.type)).toEqual(['head', 'error']);
-    expect(ev[1]?.type === 'error' && [ev[1].error.code, ev[1].error.status]).toEqual(['ErrBodyTooLarge', 413]);
+    expect(ev[1]?.type === 'error' && [ev[1].error.code, ev[1].error.status]).toEqual([
+      'ErrBodyTooLarge',
+      413,
+    ]);
     const small = new RequestDecoder({ maxBodyBytes: 4 });
-    const r = decodeIn(small, bytesOf('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n'));
+    const r = decodeIn(
+      small,
+      bytesOf('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n'),
+    );
     expect([r.errorCode, r.dataBytes]).toEqual(['ErrBodyTooLarge', 3]);
   });
   it('client default has no body limit; a configured one applies to close-delimited bodies', () => {
@@ -242,12 +281,19 @@ describe('responses', () => {
   });
   it('read until close without a length; end() ends it; keepAlive false', () => {
     const r = res('HTTP/1.1 200 OK\r\n\r\nsome bytes', ['GET'], true);
-    expect([text(r.messages[0]!.body), r.messages[0]!.ended, r.messages[0]!.keepAlive]).toEqual(['some bytes', true, false]);
+    expect([text(r.messages[0]!.body), r.messages[0]!.ended, r.messages[0]!.keepAlive]).toEqual([
+      'some bytes',
+      true,
+      false,
+    ]);
     const open = res('HTTP/1.1 200 OK\r\n\r\nsome bytes', ['GET'], false);
     expect(open.messages[0]!.ended).toBe(false);
   });
   it('no body for HEAD, 1xx, 204, 304 even with Content-Length', () => {
-    const r = res('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nHTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx', ['HEAD', 'GET', 'GET', 'GET']);
+    const r = res(
+      'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nHTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx',
+      ['HEAD', 'GET', 'GET', 'GET'],
+    );
     expect(r.errorCode).toBeUndefined();
     expect(r.messages.map((m) => [m.head.kind === 'response' && m.head.status, text(m.body)])).toEqual([
       [200, ''],
@@ -257,7 +303,12 @@ describe('responses', () => {
     ]);
   });
   it('1xx interim responses are surfaced separately from the final one', () => {
-    const r = res('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx', ['POST'], false, 'bytes');
+    const r = res(
+      'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx',
+      ['POST'],
+      false,
+      'bytes',
+    );
     expect(r.messages).toHaveLength(1);
     expect(r.messages[0]!.interim.map((h) => h.status)).toEqual([100, 103]);
     expect(text(r.messages[0]!.body)).toBe('x');
@@ -273,14 +324,21 @@ describe('responses', () => {
     const d = new ResponseDecoder();
     d.expect('HEAD');
     d.expect('GET');
-    const r = decodeIn(d, bytesOf('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc'));
+    const r = decodeIn(
+      d,
+      bytesOf('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc'),
+    );
     expect(r.messages.map((m) => text(m.body))).toEqual(['', 'abc']);
     expect(d.pending).toEqual([]);
   });
   it('1.0 response persistence, Connection: close', () => {
     expect(res('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n').messages[0]!.keepAlive).toBe(false);
-    expect(res('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n').messages[0]!.keepAlive).toBe(true);
-    expect(res('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n').messages[0]!.keepAlive).toBe(false);
+    expect(
+      res('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n').messages[0]!.keepAlive,
+    ).toBe(true);
+    expect(
+      res('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n').messages[0]!.keepAlive,
+    ).toBe(false);
   });
   it.each([
     ['HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n', 'ErrSmuggling'],
@@ -303,13 +361,21 @@ describe('responses', () => {
     expect(resErr(input)).toBe(code);
   });
   it('a response cut short by the close is ErrIncompleteMessage', () => {
-    expect(res('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab', ['GET'], true).errorCode).toBe('ErrIncompleteMessage');
-    expect(res('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab', ['GET'], true).errorCode).toBe('ErrIncompleteMessage');
+    expect(res('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab', ['GET'], true).errorCode).toBe(
+      'ErrIncompleteMessage',
+    );
+    expect(res('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab', ['GET'], true).errorCode).toBe(
+      'ErrIncompleteMessage',
+    );
   });
   it('errors are Http1Error instances with the code in the message', () => {
     const d = new ResponseDecoder();
     const e = d.push(bytesOf('HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n')).at(-1);
-    expect(e?.type === 'error' && e.error instanceof Http1Error && e.error.message.startsWith('ErrBadContentLength:')).toBe(true);
+    expect(
+      e?.type === 'error' &&
+        e.error instanceof Http1Error &&
+        e.error.message.startsWith('ErrBadContentLength:'),
+    ).toBe(true);
     expect(d.error?.code).toBe('ErrBadContentLength');
   });
 });

@@ -97,7 +97,10 @@ abstract class DecoderBase {
   push(input: Uint8Array): Http1Event[] {
     const events: Http1Event[] = [];
     if (this.#state === 'failed') {
-      events.push({ type: 'error', error: new Http1Error('ErrDecoderClosed', 'push() after the decoder failed') });
+      events.push({
+        type: 'error',
+        error: new Http1Error('ErrDecoderClosed', 'push() after the decoder failed'),
+      });
       return events;
     }
     try {
@@ -114,7 +117,8 @@ abstract class DecoderBase {
   /** The peer closed its side: ends a read-until-close body, or fails a message cut short. */
   end(): Http1Event[] {
     const s = this.#state;
-    if (s === 'failed') return [{ type: 'error', error: new Http1Error('ErrDecoderClosed', 'end() after the decoder failed') }];
+    if (s === 'failed')
+      return [{ type: 'error', error: new Http1Error('ErrDecoderClosed', 'end() after the decoder failed') }];
     this.#state = 'closed';
     if (s === 'body-close') return [{ type: 'end', keepAlive: false }];
     if (s === 'closed' || s === 'tunnel') return [];
@@ -129,7 +133,11 @@ abstract class DecoderBase {
   protected abstract idleBetweenMessages(): boolean;
   protected abstract parseStartLine(line: string): void;
   /** Builds the head from the start line already parsed and the fields; decides the framing. */
-  protected abstract finishHead(fields: Http1Headers): { event: Http1Event; framing: Http1Framing; keepAlive: boolean };
+  protected abstract finishHead(fields: Http1Headers): {
+    event: Http1Event;
+    framing: Http1Framing;
+    keepAlive: boolean;
+  };
   /** Called when a final message ends (response decoders drop the request they answered). */
   protected abstract messageEnded(): void;
 
@@ -139,14 +147,21 @@ abstract class DecoderBase {
     while (pos < n) {
       switch (this.#state) {
         case 'start-line': {
-          const next = this.#takeLine(input, pos, this.limits.maxStartLineBytes, 'ErrStartLineTooLong', 'start line');
+          const next = this.#takeLine(
+            input,
+            pos,
+            this.limits.maxStartLineBytes,
+            'ErrStartLineTooLong',
+            'start line',
+          );
           if (next < 0) return;
           pos = next;
           if (this.#lineBytes === 0) {
             // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before a request line;
             // one is tolerated (old clients add a CRLF after a POST body), more is junk.
             this.#leadingEmptyLines++;
-            if (this.#leadingEmptyLines > 1 || !this.allowsLeadingEmptyLine()) fail('ErrBadStartLine', 'empty line where a start line was expected');
+            if (this.#leadingEmptyLines > 1 || !this.allowsLeadingEmptyLine())
+              fail('ErrBadStartLine', 'empty line where a start line was expected');
             continue;
           }
           this.#startLine = latin1(this.#line, 0, this.#lineBytes);
@@ -161,8 +176,18 @@ abstract class DecoderBase {
         case 'trailers': {
           const trailers = this.#state === 'trailers';
           const budget = this.limits.maxHeaderBytes - this.#headerBytes - 2;
-          if (budget < 0) fail('ErrHeadersTooLarge', `${trailers ? 'trailer' : 'field'} section over maxHeaderBytes=${this.limits.maxHeaderBytes}`);
-          const next = this.#takeLine(input, pos, budget, 'ErrHeadersTooLarge', trailers ? 'trailer section' : 'field section');
+          if (budget < 0)
+            fail(
+              'ErrHeadersTooLarge',
+              `${trailers ? 'trailer' : 'field'} section over maxHeaderBytes=${this.limits.maxHeaderBytes}`,
+            );
+          const next = this.#takeLine(
+            input,
+            pos,
+            budget,
+            'ErrHeadersTooLarge',
+            trailers ? 'trailer section' : 'field section',
+          );
           if (next < 0) return;
           pos = next;
           this.#headerBytes += this.#lineBytes + 2;
@@ -171,7 +196,10 @@ abstract class DecoderBase {
             break;
           }
           if (this.#fields.size >= this.limits.maxHeaderCount) {
-            fail('ErrTooManyHeaders', `more than maxHeaderCount=${this.limits.maxHeaderCount} ${trailers ? 'trailer' : 'field'} lines`);
+            fail(
+              'ErrTooManyHeaders',
+              `more than maxHeaderCount=${this.limits.maxHeaderCount} ${trailers ? 'trailer' : 'field'} lines`,
+            );
           }
           this.#parseFieldLine(this.#line, this.#lineBytes, this.#fields);
           this.#lineBytes = 0;
@@ -192,7 +220,13 @@ abstract class DecoderBase {
           break;
         }
         case 'chunk-size': {
-          const next = this.#takeLine(input, pos, this.limits.maxChunkLineBytes, 'ErrChunkLineTooLong', 'chunk-size line');
+          const next = this.#takeLine(
+            input,
+            pos,
+            this.limits.maxChunkLineBytes,
+            'ErrChunkLineTooLong',
+            'chunk-size line',
+          );
           if (next < 0) return;
           pos = next;
           const size = parseChunkLine(this.#line, this.#lineBytes);
@@ -308,7 +342,13 @@ abstract class DecoderBase {
    * when the line is complete (its CR removed, checked to be the only CR), -1 when more bytes are
    * needed. The line may hold at most limitBytes (plus its CR) — checked before copying.
    */
-  #takeLine(input: Uint8Array, pos: number, limitBytes: number, code: 'ErrStartLineTooLong' | 'ErrHeadersTooLarge' | 'ErrChunkLineTooLong', what: string): number {
+  #takeLine(
+    input: Uint8Array,
+    pos: number,
+    limitBytes: number,
+    code: 'ErrStartLineTooLong' | 'ErrHeadersTooLarge' | 'ErrChunkLineTooLong',
+    what: string,
+  ): number {
     const lf = input.indexOf(LF, pos);
     const end = lf < 0 ? input.length : lf;
     const add = end - pos;
@@ -370,7 +410,14 @@ function parseChunkLine(line: Uint8Array, len: number): number {
   let size = 0;
   while (i < len) {
     const c = line[i] ?? 0;
-    const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+    const d =
+      c >= 0x30 && c <= 0x39
+        ? c - 0x30
+        : c >= 0x61 && c <= 0x66
+          ? c - 0x57
+          : c >= 0x41 && c <= 0x46
+            ? c - 0x37
+            : -1;
     if (d < 0) break;
     size = size * 16 + d;
     // Overflow is refused, never wrapped or rounded (a classic smuggling vector).
@@ -387,7 +434,11 @@ function parseChunkLine(line: Uint8Array, len: number): number {
     const code = i === sizeEnd ? 'ErrBadChunkSize' : 'ErrBadChunkExtension';
     bws();
     // Strict: whitespace is allowed only before a ";" (BWS), never at the end of the line.
-    if (line[i] !== 0x3b) fail(code, i === len ? 'whitespace at the end of the chunk-size line' : 'junk after the chunk size or extension');
+    if (line[i] !== 0x3b)
+      fail(
+        code,
+        i === len ? 'whitespace at the end of the chunk-size line' : 'junk after the chunk size or extension',
+      );
     i++;
     bws();
     const nameStart = i;
@@ -415,7 +466,14 @@ function parseChunkLine(line: Uint8Array, len: number): number {
             i += 2;
             continue;
           }
-          if (!(c === HTAB || c === SP || c === 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e) || c >= 0x80)) {
+          if (!(
+            c === HTAB ||
+            c === SP ||
+            c === 0x21 ||
+            (c >= 0x23 && c <= 0x5b) ||
+            (c >= 0x5d && c <= 0x7e) ||
+            c >= 0x80
+          )) {
             fail('ErrBadChunkExtension', `byte 0x${c.toString(16)} in a quoted chunk extension value`);
           }
           i++;
@@ -427,7 +485,8 @@ function parseChunkLine(line: Uint8Array, len: number): number {
         if (i === vStart) fail('ErrBadChunkExtension', 'empty chunk extension value');
       }
     }
-    if (i < len && line[i] !== SP && line[i] !== HTAB && line[i] !== 0x3b) fail('ErrBadChunkExtension', 'junk in a chunk extension');
+    if (i < len && line[i] !== SP && line[i] !== HTAB && line[i] !== 0x3b)
+      fail('ErrBadChunkExtension', 'junk in a chunk extension');
   }
   return size;
 }
@@ -458,13 +517,16 @@ export function transferEncodingChunked(fields: Http1Headers, versionMinor: numb
   if (codings.length === 0) fail('ErrBadTransferEncoding', 'empty Transfer-Encoding');
   for (let k = 0; k < codings.length; k++) {
     const c = codings[k] ?? '';
-    if (c === 'chunked' && k !== codings.length - 1) fail('ErrBadTransferEncoding', 'chunked is not the final transfer coding');
+    if (c === 'chunked' && k !== codings.length - 1)
+      fail('ErrBadTransferEncoding', 'chunked is not the final transfer coding');
   }
-  if (codings[codings.length - 1] !== 'chunked') fail('ErrBadTransferEncoding', 'final transfer coding is not chunked');
+  if (codings[codings.length - 1] !== 'chunked')
+    fail('ErrBadTransferEncoding', 'final transfer coding is not chunked');
   for (const c of codings) {
     if (c !== 'chunked') {
       const name = c.split(';')[0]?.trim() ?? '';
-      if (!isToken(name)) fail('ErrBadTransferEncoding', `transfer coding ${JSON.stringify(c)} is not a token`);
+      if (!isToken(name))
+        fail('ErrBadTransferEncoding', `transfer coding ${JSON.stringify(c)} is not a token`);
       fail('ErrUnsupportedTransferCoding', `transfer coding ${JSON.stringify(name)} is not implemented`);
     }
   }
@@ -515,7 +577,8 @@ export class RequestDecoder extends DecoderBase {
     this.#idle = false;
     const a = line.indexOf(' ');
     const b = a < 0 ? -1 : line.indexOf(' ', a + 1);
-    if (a < 0 || b < 0 || line.indexOf(' ', b + 1) >= 0) fail('ErrBadStartLine', 'request line is not METHOD SP TARGET SP VERSION');
+    if (a < 0 || b < 0 || line.indexOf(' ', b + 1) >= 0)
+      fail('ErrBadStartLine', 'request line is not METHOD SP TARGET SP VERSION');
     const method = line.slice(0, a);
     const target = line.slice(a + 1, b);
     const version = line.slice(b + 1);
@@ -527,7 +590,8 @@ export class RequestDecoder extends DecoderBase {
     }
     // §3.2: asterisk-form only for OPTIONS, authority-form only (and always) for CONNECT.
     if (method === 'CONNECT') {
-      if (target.startsWith('/') || target.includes('/') || !target.includes(':')) fail('ErrBadTarget', 'CONNECT needs an authority-form target host:port');
+      if (target.startsWith('/') || target.includes('/') || !target.includes(':'))
+        fail('ErrBadTarget', 'CONNECT needs an authority-form target host:port');
     } else if (target === '*') {
       if (method !== 'OPTIONS') fail('ErrBadTarget', 'asterisk-form target outside OPTIONS');
     } else if (!target.startsWith('/') && !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(target)) {
@@ -539,19 +603,31 @@ export class RequestDecoder extends DecoderBase {
     this.#version = version;
   }
 
-  protected finishHead(fields: Http1Headers): { event: Http1Event; framing: Http1Framing; keepAlive: boolean } {
+  protected finishHead(fields: Http1Headers): {
+    event: Http1Event;
+    framing: Http1Framing;
+    keepAlive: boolean;
+  } {
     const minor = this.#minor;
     const hosts = fields.getAll('host');
     // §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host or with more than one.
-    if (hosts.length > 1 || (minor >= 1 && hosts.length === 0)) fail('ErrBadHost', `${hosts.length} Host field lines`);
+    if (hosts.length > 1 || (minor >= 1 && hosts.length === 0))
+      fail('ErrBadHost', `${hosts.length} Host field lines`);
     const chunked = transferEncodingChunked(fields, minor);
     const length = contentLength(fields);
     // §6.3 item 3 / §11.2: a request with both is a smuggling attempt; rejected.
     if (chunked && length !== undefined) fail('ErrSmuggling', 'both Content-Length and Transfer-Encoding');
     // §6.3 item 7: a request with neither has no body.
-    const framing: Http1Framing = chunked ? { kind: 'chunked' } : length !== undefined && length > 0 ? { kind: 'length', lengthBytes: length } : length === 0 ? { kind: 'length', lengthBytes: 0 } : { kind: 'none' };
+    const framing: Http1Framing = chunked
+      ? { kind: 'chunked' }
+      : length !== undefined && length > 0
+        ? { kind: 'length', lengthBytes: length }
+        : length === 0
+          ? { kind: 'length', lengthBytes: 0 }
+          : { kind: 'none' };
     const keepAlive = persistent(fields, minor);
-    const expectContinue = minor >= 1 && fields.getAll('expect').some((v) => v.toLowerCase() === '100-continue');
+    const expectContinue =
+      minor >= 1 && fields.getAll('expect').some((v) => v.toLowerCase() === '100-continue');
     const head: RequestHead = {
       kind: 'request',
       method: this.#method,
@@ -587,7 +663,10 @@ export class ResponseDecoder extends DecoderBase {
   /** Queues the method of the next request sent on this connection (pipelining keeps the order). */
   expect(method: string): void {
     if (this.#pending.length >= this.limits.maxPendingRequests) {
-      throw new Http1Error('ErrTooManyPending', `more than maxPendingRequests=${this.limits.maxPendingRequests} requests outstanding`);
+      throw new Http1Error(
+        'ErrTooManyPending',
+        `more than maxPendingRequests=${this.limits.maxPendingRequests} requests outstanding`,
+      );
     }
     this.#pending.push(method);
   }
@@ -614,10 +693,12 @@ export class ResponseDecoder extends DecoderBase {
     this.#minor = parseVersion(line.slice(0, a));
     this.#version = line.slice(0, a);
     const code = line.slice(a + 1, a + 4);
-    if (!/^[1-5][0-9][0-9]$/.test(code)) fail('ErrBadStatus', `status ${JSON.stringify(code)} is not three digits in 100..599`);
+    if (!/^[1-5][0-9][0-9]$/.test(code))
+      fail('ErrBadStatus', `status ${JSON.stringify(code)} is not three digits in 100..599`);
     // The SP before an empty reason is required by the grammar; Go tolerates its absence and so
     // does netlab ("HTTP/1.1 200" has an unambiguous meaning).
-    if (line.length > a + 4 && line.charCodeAt(a + 4) !== SP) fail('ErrBadStatus', 'status code not followed by SP');
+    if (line.length > a + 4 && line.charCodeAt(a + 4) !== SP)
+      fail('ErrBadStatus', 'status code not followed by SP');
     const reason = line.slice(a + 5);
     for (let i = 0; i < reason.length; i++) {
       if (!isFieldValueChar(reason.charCodeAt(i))) fail('ErrBadStatus', 'control byte in the reason phrase');
@@ -626,7 +707,11 @@ export class ResponseDecoder extends DecoderBase {
     this.#reason = reason;
   }
 
-  protected finishHead(fields: Http1Headers): { event: Http1Event; framing: Http1Framing; keepAlive: boolean } {
+  protected finishHead(fields: Http1Headers): {
+    event: Http1Event;
+    framing: Http1Framing;
+    keepAlive: boolean;
+  } {
     const status = this.#status;
     const minor = this.#minor;
     const method = this.#pending[0] ?? 'GET';

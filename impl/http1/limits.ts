@@ -61,7 +61,8 @@ export function resolveLimits(
     if (range === undefined) throw new Http1Error('ErrBadOption', `unknown limit ${String(key)}`);
     const value = given[key];
     if (value === undefined) continue;
-    const integral = Number.isInteger(value) || (key === 'maxBodyBytes' && value === Number.POSITIVE_INFINITY);
+    const integral =
+      Number.isInteger(value) || (key === 'maxBodyBytes' && value === Number.POSITIVE_INFINITY);
     if (typeof value !== 'number' || !integral || value < range[0] || value > range[1]) {
       throw new Http1Error(
         'ErrBadOption',

@@ -36,9 +36,13 @@ function toHeaders(h: Http1Headers | Iterable<HeaderEntry>): Http1Headers {
 function fieldLines(headers: Http1Headers): string {
   let out = '';
   for (const [name, value] of headers.entries()) {
-    if (!isToken(name)) throw new Http1Error('ErrBadFieldName', `field name ${JSON.stringify(name)} is not a token`);
+    if (!isToken(name))
+      throw new Http1Error('ErrBadFieldName', `field name ${JSON.stringify(name)} is not a token`);
     if (!isFieldValue(value)) {
-      throw new Http1Error('ErrBadFieldValue', `value of ${name} has a control byte (NUL, CR, LF...) or surrounding whitespace`);
+      throw new Http1Error(
+        'ErrBadFieldValue',
+        `value of ${name} has a control byte (NUL, CR, LF...) or surrounding whitespace`,
+      );
     }
     out += `${name}: ${value}${CRLF}`;
   }
@@ -46,15 +50,20 @@ function fieldLines(headers: Http1Headers): string {
 }
 
 function checkVersion(version: string): number {
-  if (!VERSION_RE.test(version)) throw new Http1Error('ErrBadVersion', `version ${JSON.stringify(version)} is not HTTP/1.x`);
+  if (!VERSION_RE.test(version))
+    throw new Http1Error('ErrBadVersion', `version ${JSON.stringify(version)} is not HTTP/1.x`);
   return Number(version.slice(7));
 }
 
 /** The framing headers must be unambiguous (RFC 9112 §6.3 items 3-5): the decoder's own rules. */
-function checkFraming(headers: Http1Headers, minor: number): { chunked: boolean; length: number | undefined } {
+function checkFraming(
+  headers: Http1Headers,
+  minor: number,
+): { chunked: boolean; length: number | undefined } {
   const chunked = transferEncodingChunked(headers, minor);
   const length = contentLength(headers);
-  if (chunked && length !== undefined) throw new Http1Error('ErrSmuggling', 'both Content-Length and Transfer-Encoding');
+  if (chunked && length !== undefined)
+    throw new Http1Error('ErrSmuggling', 'both Content-Length and Transfer-Encoding');
   return { chunked, length };
 }
 
@@ -62,15 +71,20 @@ function checkFraming(headers: Http1Headers, minor: number): { chunked: boolean;
 export function serializeRequestHead(init: RequestHeadInit): Uint8Array {
   const version = init.version ?? 'HTTP/1.1';
   const minor = checkVersion(version);
-  if (!isToken(init.method)) throw new Http1Error('ErrBadMethod', `method ${JSON.stringify(init.method)} is not a token`);
+  if (!isToken(init.method))
+    throw new Http1Error('ErrBadMethod', `method ${JSON.stringify(init.method)} is not a token`);
   if (init.target.length === 0) throw new Http1Error('ErrBadTarget', 'empty request target');
   for (let i = 0; i < init.target.length; i++) {
     const c = init.target.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f) throw new Http1Error('ErrBadTarget', `character 0x${c.toString(16)} in the request target`);
+    if (c <= 0x20 || c >= 0x7f)
+      throw new Http1Error('ErrBadTarget', `character 0x${c.toString(16)} in the request target`);
   }
   const headers = toHeaders(init.headers);
   checkFraming(headers, minor);
-  return latin1Bytes(`${init.method} ${init.target} ${version}${CRLF}${fieldLines(headers)}${CRLF}`, 'request head');
+  return latin1Bytes(
+    `${init.method} ${init.target} ${version}${CRLF}${fieldLines(headers)}${CRLF}`,
+    'request head',
+  );
 }
 
 /** "VERSION SP STATUS SP REASON CRLF fields CRLF" as bytes. */
@@ -83,11 +97,15 @@ export function serializeResponseHead(init: ResponseHeadInit): Uint8Array {
   const reason = init.reason ?? '';
   for (let i = 0; i < reason.length; i++) {
     const c = reason.charCodeAt(i);
-    if (!(c === 0x09 || (c >= 0x20 && c !== 0x7f && c <= 0xff))) throw new Http1Error('ErrBadStatus', 'control byte in the reason phrase');
+    if (!(c === 0x09 || (c >= 0x20 && c !== 0x7f && c <= 0xff)))
+      throw new Http1Error('ErrBadStatus', 'control byte in the reason phrase');
   }
   const headers = toHeaders(init.headers);
   checkFraming(headers, minor);
-  return latin1Bytes(`${version} ${init.status} ${reason}${CRLF}${fieldLines(headers)}${CRLF}`, 'response head');
+  return latin1Bytes(
+    `${version} ${init.status} ${reason}${CRLF}${fieldLines(headers)}${CRLF}`,
+    'response head',
+  );
 }
 
 /** One chunk: "HEX CRLF data CRLF" (RFC 9112 §7.1). Empty data yields no bytes (a 0 would end the body). */
@@ -121,7 +139,8 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 
 /** A whole message: head plus body framed as its own headers say. */
 export interface MessageInit {
-  readonly head: (RequestHeadInit & { readonly kind?: 'request' }) | (ResponseHeadInit & { readonly kind?: 'response' });
+  readonly head:
+    (RequestHeadInit & { readonly kind?: 'request' }) | (ResponseHeadInit & { readonly kind?: 'response' });
   readonly body?: readonly Uint8Array[];
   /** Only for a chunked body. */
   readonly trailers?: Http1Headers | Iterable<HeaderEntry>;
@@ -145,16 +164,27 @@ export function serializeMessage(init: MessageInit): Uint8Array {
   const body = init.body ?? [];
   let bodyBytes = 0;
   for (const b of body) bodyBytes += b.length;
-  const noBody = isResponse && (init.requestMethod === 'HEAD' || h.status < 200 || h.status === 204 || h.status === 304);
-  if (noBody && bodyBytes > 0) throw new Http1Error('ErrBodyLengthMismatch', `status ${isResponse ? h.status : ''} to ${init.requestMethod ?? 'GET'} cannot carry a body`);
+  const noBody =
+    isResponse && (init.requestMethod === 'HEAD' || h.status < 200 || h.status === 204 || h.status === 304);
+  if (noBody && bodyBytes > 0)
+    throw new Http1Error(
+      'ErrBodyLengthMismatch',
+      `status ${isResponse ? h.status : ''} to ${init.requestMethod ?? 'GET'} cannot carry a body`,
+    );
   const hasTrailers = init.trailers !== undefined && toHeaders(init.trailers).size > 0;
-  if (hasTrailers && !(chunked && !noBody)) throw new Http1Error('ErrBodyLengthMismatch', 'trailers need a chunked body');
+  if (hasTrailers && !(chunked && !noBody))
+    throw new Http1Error('ErrBodyLengthMismatch', 'trailers need a chunked body');
   if (noBody) return headBytes;
   if (chunked) return concat([headBytes, ...body.map(encodeChunk), encodeLastChunk(init.trailers ?? [])]);
   if (length !== undefined) {
-    if (length !== bodyBytes) throw new Http1Error('ErrBodyLengthMismatch', `body is ${bodyBytes} bytes, Content-Length says ${length}`);
+    if (length !== bodyBytes)
+      throw new Http1Error(
+        'ErrBodyLengthMismatch',
+        `body is ${bodyBytes} bytes, Content-Length says ${length}`,
+      );
     return concat([headBytes, ...body]);
   }
-  if (!isResponse && bodyBytes > 0) throw new Http1Error('ErrBodyLengthMismatch', 'a request body needs Content-Length or chunked');
+  if (!isResponse && bodyBytes > 0)
+    throw new Http1Error('ErrBodyLengthMismatch', 'a request body needs Content-Length or chunked');
   return concat([headBytes, ...body]);
 }

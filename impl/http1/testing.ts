@@ -57,7 +57,14 @@ export function summarize(events: readonly Http1Event[]): DecodeSummary {
         pendingInterim.push(e.head);
         break;
       case 'head':
-        out.messages.push({ head: e.head, interim: pendingInterim, body: [], trailers: [], ended: false, keepAlive: undefined });
+        out.messages.push({
+          head: e.head,
+          interim: pendingInterim,
+          body: [],
+          trailers: [],
+          ended: false,
+          keepAlive: undefined,
+        });
         pendingInterim = [];
         break;
       case 'data':
