@@ -360,6 +360,20 @@ describe('responses', () => {
   ])('rejects %j with %s', (input, code) => {
     expect(resErr(input)).toBe(code);
   });
+  it('a close after an interim response, before the final one, is ErrIncompleteMessage', () => {
+    expect(res('HTTP/1.1 100 Continue\r\n\r\n', ['POST'], true).errorCode).toBe('ErrIncompleteMessage');
+  });
+  it('obs-text in field values and reason phrases survives as latin1 chars', () => {
+    const m = res('HTTP/1.1 200 \xe9t\xe9\r\nX: caf\xe9\r\nContent-Length: 0\r\n\r\n').messages[0]!;
+    expect(m.head.kind === 'response' && [m.head.reason, m.head.headers.get('x')]).toEqual([
+      '\u00e9t\u00e9',
+      'caf\u00e9',
+    ]);
+  });
+  it('OWS around a field value is not part of it; OWS around Content-Length digits is allowed', () => {
+    const r = req('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \t 2 \t\r\n\r\nab');
+    expect([r.errorCode, text(r.messages[0]!.body)]).toEqual([undefined, 'ab']);
+  });
   it('a response cut short by the close is ErrIncompleteMessage', () => {
     expect(res('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab', ['GET'], true).errorCode).toBe(
       'ErrIncompleteMessage',

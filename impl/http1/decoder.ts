@@ -747,7 +747,7 @@ export class ResponseDecoder extends DecoderBase {
       framing,
     };
     if (status < 200 && status !== 101) {
-      this.#idle = true;
+      // The final response is still owed: a close now is an incomplete exchange (#idle stays false).
       return { event: { type: 'interim', head }, framing, keepAlive: true };
     }
     return { event: { type: 'head', head }, framing, keepAlive };
