@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { RequestDecoder, ResponseDecoder } from './decoder.js';
 import { Http1Error } from './errors.js';
 import { Http1Headers, type HeaderEntry, type RequestHead, type ResponseHead } from './head.js';
-import { serializeMessage, type MessageInit } from './serialize.js';
+import { serializeMessage, serializeResponseHead, type MessageInit } from './serialize.js';
 import { decodeIn, type DecodeSummary } from './testing.js';
 
 const TCHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -36,6 +36,13 @@ interface GenMessage {
   method: string; // the request method (for responses: the method answered)
   /** A response read until close: nothing can follow it on the connection. */
   closeDelimited: boolean;
+  /** Interim (1xx) responses sent before this final response. */
+  interim: readonly MessageInit[];
+}
+
+/** The wire bytes of a generated message: its interim responses, then itself. */
+function wireOf(m: GenMessage): Uint8Array {
+  return concat([...m.interim.map((i) => serializeMessage(i)), serializeMessage(m.init)]);
 }
 
 /** Truncates a sequence after its first close-delimited message (nothing can follow one). */
@@ -71,7 +78,7 @@ const requestArb: fc.Arbitrary<GenMessage> = fc
       body,
       ...(framing === 'chunked' ? { trailers: g.trailers } : {}),
     };
-    return { init, method: g.method, closeDelimited: false };
+    return { init, method: g.method, closeDelimited: false, interim: [] };
   });
 
 const responseArb: fc.Arbitrary<GenMessage> = fc
@@ -85,6 +92,9 @@ const responseArb: fc.Arbitrary<GenMessage> = fc
     body: bodyArb,
     trailers: fieldsArb,
     connection: fc.constantFrom(undefined, 'close', 'keep-alive'),
+    interim: fc.array(fc.record({ status: fc.constantFrom(100, 102, 103), fields: fieldsArb }), {
+      maxLength: 2,
+    }),
   })
   .map((g) => {
     const headers: HeaderEntry[] = [...g.fields];
@@ -107,7 +117,10 @@ const responseArb: fc.Arbitrary<GenMessage> = fc
       requestMethod: g.method,
       ...(framing === 'chunked' && !noBody ? { trailers: g.trailers } : {}),
     };
-    return { init, method: g.method, closeDelimited: framing === 'close' && !noBody };
+    const interim = g.interim.map((i): MessageInit => ({
+      head: { status: i.status, reason: 'Info', headers: i.fields },
+    }));
+    return { init, method: g.method, closeDelimited: framing === 'close' && !noBody, interim };
   });
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
@@ -153,12 +166,18 @@ function reserialize(s: DecodeSummary, msgs: readonly GenMessage[]): Uint8Array 
         h.kind === 'request'
           ? { method: h.method, target: h.target, version: h.version, headers: h.headers }
           : { status: h.status, reason: h.reason, version: h.version, headers: h.headers };
-      return serializeMessage({
-        head,
-        body: [Uint8Array.from(m.body)],
-        ...(m.trailers.length > 0 ? { trailers: m.trailers } : {}),
-        requestMethod: msgs[i]?.method ?? 'GET',
-      });
+      const interim = m.interim.map((i) =>
+        serializeResponseHead({ status: i.status, reason: i.reason, version: i.version, headers: i.headers }),
+      );
+      return concat([
+        ...interim,
+        serializeMessage({
+          head,
+          body: [Uint8Array.from(m.body)],
+          ...(m.trailers.length > 0 ? { trailers: m.trailers } : {}),
+          requestMethod: msgs[i]?.method ?? 'GET',
+        }),
+      ]);
     }),
   );
 }
@@ -173,7 +192,7 @@ describe('codec properties', () => {
             .array(msgArb, { minLength: 1, maxLength: 4 })
             .map(upToClose)
             .chain((msgs) => {
-              const wire = concat(msgs.map((m) => serializeMessage(m.init)));
+              const wire = concat(msgs.map(wireOf));
               return fc.tuple(fc.constant(msgs), fc.constant(wire), cutsArb(wire.length));
             }),
           ([msgs, wire, cuts]) => {
@@ -187,6 +206,12 @@ describe('codec properties', () => {
             whole.messages.forEach((m, i) => {
               const g = msgs[i]!.init;
               expect(m.ended).toBe(true);
+              expect(m.interim.map((h) => [h.status, h.headers.entries()])).toEqual(
+                msgs[i]!.interim.map((x) => [
+                  'status' in x.head ? x.head.status : 0,
+                  [...(x.head.headers as Iterable<HeaderEntry>)],
+                ]),
+              );
               expect(m.head.headers.entries()).toEqual([...(g.head.headers as Iterable<HeaderEntry>)]);
               expect(m.body).toEqual([...concat(g.body ?? [])]);
               expect(m.trailers).toEqual([
@@ -225,7 +250,7 @@ describe('codec properties', () => {
         mutationArb,
         fc.uniqueArray(fc.nat({ max: 400 }), { maxLength: 10 }),
         (kind, msgs, mutations, cuts) => {
-          const bytes = [...concat(msgs.map((m) => serializeMessage(m.init)))];
+          const bytes = [...concat(msgs.map(wireOf))];
           for (const m of mutations) {
             const at = bytes.length === 0 ? 0 : m.at % bytes.length;
             if (m.op === 'set') bytes[at] = m.byte;
