@@ -548,6 +548,31 @@ function parseVersion(v: string): number {
   return Number(m[2]);
 }
 
+/** request-target forms (RFC 9112 §3.2): visible ASCII only; asterisk-form only for OPTIONS, authority-form only (and always) for CONNECT. */
+export function checkTarget(method: string, target: string): void {
+  if (target.length === 0) fail('ErrBadTarget', 'empty request target');
+  for (let i = 0; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) fail('ErrBadTarget', `byte 0x${c.toString(16)} in the request target`);
+  }
+  // §3.2: asterisk-form only for OPTIONS, authority-form only (and always) for CONNECT.
+  if (method === 'CONNECT') {
+    if (target.startsWith('/') || target.includes('/') || !target.includes(':'))
+      fail('ErrBadTarget', 'CONNECT needs an authority-form target host:port');
+  } else if (target === '*') {
+    if (method !== 'OPTIONS') fail('ErrBadTarget', 'asterisk-form target outside OPTIONS');
+  } else if (!target.startsWith('/') && !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(target)) {
+    fail('ErrBadTarget', 'target is neither origin-form nor absolute-form');
+  }
+}
+
+/** RFC 9112 §3.2: an HTTP/1.1 request carries exactly one Host (a server MUST answer 400 otherwise). */
+export function checkHost(fields: Http1Headers, versionMinor: number): void {
+  const hosts = fields.getAll('host');
+  if (hosts.length > 1 || (versionMinor >= 1 && hosts.length === 0))
+    fail('ErrBadHost', `${hosts.length} Host field lines`);
+}
+
 /** Decodes requests (a server's input). Pipelined requests back to back are decoded in order. */
 export class RequestDecoder extends DecoderBase {
   #method = '';
@@ -583,20 +608,7 @@ export class RequestDecoder extends DecoderBase {
     const target = line.slice(a + 1, b);
     const version = line.slice(b + 1);
     if (!isToken(method)) fail('ErrBadMethod', `method ${JSON.stringify(method)} is not a token`);
-    if (target.length === 0) fail('ErrBadTarget', 'empty request target');
-    for (let i = 0; i < target.length; i++) {
-      const c = target.charCodeAt(i);
-      if (c <= 0x20 || c >= 0x7f) fail('ErrBadTarget', `byte 0x${c.toString(16)} in the request target`);
-    }
-    // §3.2: asterisk-form only for OPTIONS, authority-form only (and always) for CONNECT.
-    if (method === 'CONNECT') {
-      if (target.startsWith('/') || target.includes('/') || !target.includes(':'))
-        fail('ErrBadTarget', 'CONNECT needs an authority-form target host:port');
-    } else if (target === '*') {
-      if (method !== 'OPTIONS') fail('ErrBadTarget', 'asterisk-form target outside OPTIONS');
-    } else if (!target.startsWith('/') && !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(target)) {
-      fail('ErrBadTarget', 'target is neither origin-form nor absolute-form');
-    }
+    checkTarget(method, target);
     this.#minor = parseVersion(version);
     this.#method = method;
     this.#target = target;
@@ -609,10 +621,7 @@ export class RequestDecoder extends DecoderBase {
     keepAlive: boolean;
   } {
     const minor = this.#minor;
-    const hosts = fields.getAll('host');
-    // §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host or with more than one.
-    if (hosts.length > 1 || (minor >= 1 && hosts.length === 0))
-      fail('ErrBadHost', `${hosts.length} Host field lines`);
+    checkHost(fields, minor);
     const chunked = transferEncodingChunked(fields, minor);
     const length = contentLength(fields);
     // §6.3 item 3 / §11.2: a request with both is a smuggling attempt; rejected.

@@ -38,6 +38,17 @@ describe('serialisers', () => {
       ),
     ).toBe('HTTP/1.0 204 No Content\r\n\r\n');
   });
+  it('HTTP/1.0 requests need no Host; CONNECT authority-form and OPTIONS * are fine', () => {
+    expect(str(serializeRequestHead({ method: 'GET', target: '/', version: 'HTTP/1.0', headers: [] }))).toBe(
+      'GET / HTTP/1.0\r\n\r\n',
+    );
+    expect(() =>
+      serializeRequestHead({ method: 'CONNECT', target: 'h:443', headers: [['Host', 'h:443']] }),
+    ).not.toThrow();
+    expect(() =>
+      serializeRequestHead({ method: 'OPTIONS', target: '*', headers: [['Host', 'h']] }),
+    ).not.toThrow();
+  });
   it('chunk encoder and last chunk with trailers', () => {
     expect(str(encodeChunk(bytesOf('0123456789abcdefX')))).toBe('11\r\n0123456789abcdefX\r\n');
     expect(encodeChunk(new Uint8Array(0)).length).toBe(0);
@@ -117,8 +128,8 @@ describe('serialisers', () => {
       'ErrDuplicateContentLength',
     ],
     [
-      () => serializeRequestHead({ method: 'POST', target: '/', headers: [['Content-Length', ' 1x']] }),
-      'ErrBadContentLength',
+      () => serializeRequestHead({ method: 'POST', target: '/', headers: [['Content-Length', ' 1']] }),
+      'ErrBadFieldValue',
     ],
     [
       () => serializeRequestHead({ method: 'POST', target: '/', headers: [['Content-Length', '+1']] }),
@@ -138,13 +149,24 @@ describe('serialisers', () => {
     [
       () =>
         serializeMessage({
-          head: { method: 'POST', target: '/', headers: [['Content-Length', '2']] },
+          head: {
+            method: 'POST',
+            target: '/',
+            headers: [
+              ['Host', 'h'],
+              ['Content-Length', '2'],
+            ],
+          },
           body: [bytesOf('abc')],
         }),
       'ErrBodyLengthMismatch',
     ],
     [
-      () => serializeMessage({ head: { method: 'POST', target: '/', headers: [] }, body: [bytesOf('abc')] }),
+      () =>
+        serializeMessage({
+          head: { method: 'POST', target: '/', headers: [['Host', 'h']] },
+          body: [bytesOf('abc')],
+        }),
       'ErrBodyLengthMismatch',
     ],
     [
@@ -161,6 +183,24 @@ describe('serialisers', () => {
       'ErrBodyLengthMismatch',
     ],
     [() => encodeLastChunk([['X', 'a\rb']]), 'ErrBadFieldValue'],
+    [() => serializeRequestHead({ method: 'GET', target: '/', headers: [] }), 'ErrBadHost'],
+    [
+      () =>
+        serializeRequestHead({
+          method: 'GET',
+          target: '/',
+          headers: [
+            ['Host', 'a'],
+            ['host', 'b'],
+          ],
+        }),
+      'ErrBadHost',
+    ],
+    [
+      () => serializeRequestHead({ method: 'CONNECT', target: '/x', headers: [['Host', 'h']] }),
+      'ErrBadTarget',
+    ],
+    [() => serializeRequestHead({ method: 'GET', target: '*', headers: [['Host', 'h']] }), 'ErrBadTarget'],
   ])('refuses to emit an invalid message, case %#', (fn, code) => {
     expect(fn).toThrow(new RegExp(`^${code}:`));
   });

@@ -5,7 +5,7 @@
  * a CR/LF/NUL in a value, both Content-Length and Transfer-Encoding, a body that disagrees with its
  * Content-Length — is refused with the same Http1Error codes the decoder uses.
  */
-import { contentLength, transferEncodingChunked } from './decoder.js';
+import { checkHost, checkTarget, contentLength, transferEncodingChunked } from './decoder.js';
 import { Http1Error } from './errors.js';
 import { Http1Headers, isFieldValue, isToken, latin1Bytes, type HeaderEntry } from './head.js';
 
@@ -73,18 +73,12 @@ export function serializeRequestHead(init: RequestHeadInit): Uint8Array {
   const minor = checkVersion(version);
   if (!isToken(init.method))
     throw new Http1Error('ErrBadMethod', `method ${JSON.stringify(init.method)} is not a token`);
-  if (init.target.length === 0) throw new Http1Error('ErrBadTarget', 'empty request target');
-  for (let i = 0; i < init.target.length; i++) {
-    const c = init.target.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f)
-      throw new Http1Error('ErrBadTarget', `character 0x${c.toString(16)} in the request target`);
-  }
+  checkTarget(init.method, init.target);
   const headers = toHeaders(init.headers);
+  const lines = fieldLines(headers);
   checkFraming(headers, minor);
-  return latin1Bytes(
-    `${init.method} ${init.target} ${version}${CRLF}${fieldLines(headers)}${CRLF}`,
-    'request head',
-  );
+  checkHost(headers, minor);
+  return latin1Bytes(`${init.method} ${init.target} ${version}${CRLF}${lines}${CRLF}`, 'request head');
 }
 
 /** "VERSION SP STATUS SP REASON CRLF fields CRLF" as bytes. */
@@ -101,11 +95,9 @@ export function serializeResponseHead(init: ResponseHeadInit): Uint8Array {
       throw new Http1Error('ErrBadStatus', 'control byte in the reason phrase');
   }
   const headers = toHeaders(init.headers);
+  const lines = fieldLines(headers);
   checkFraming(headers, minor);
-  return latin1Bytes(
-    `${version} ${init.status} ${reason}${CRLF}${fieldLines(headers)}${CRLF}`,
-    'response head',
-  );
+  return latin1Bytes(`${version} ${init.status} ${reason}${CRLF}${lines}${CRLF}`, 'response head');
 }
 
 /** One chunk: "HEX CRLF data CRLF" (RFC 9112 §7.1). Empty data yields no bytes (a 0 would end the body). */
