@@ -74,7 +74,6 @@ abstract class DecoderBase {
   #lineBytes = 0;
   #headerBytes = 0;
   #fields: Http1Headers = new Http1Headers();
-  #startLine = '';
   #bodyLeftBytes = 0;
   #bodyTotalBytes = 0;
   #keepAlive = true;
@@ -164,9 +163,9 @@ abstract class DecoderBase {
               fail('ErrBadStartLine', 'empty line where a start line was expected');
             continue;
           }
-          this.#startLine = latin1(this.#line, 0, this.#lineBytes);
+          const startLine = latin1(this.#line, 0, this.#lineBytes);
           this.#lineBytes = 0;
-          this.parseStartLine(this.#startLine);
+          this.parseStartLine(startLine);
           this.#state = 'fields';
           this.#headerBytes = 0;
           this.#fields = new Http1Headers();
