@@ -143,15 +143,16 @@ describe.skipIf(launch.kind !== 'ready')('go-http1 peer', () => {
       expect(r.dials).toBe(1);
     });
 
-    it('retry-idle-close: a GET on a connection the server dropped is retried, a POST is not', async () => {
+    it('retry-idle-close: a GET on a connection the server dropped is retried, a POST is not, a POST with Idempotency-Key is', async () => {
       const r = await runGoClientScript(peerPath, dropping.url, 'retry-idle-close');
-      const [first, get, post, post2] = r.outcomes;
+      const [first, get, post, post2, keyed] = r.outcomes;
       expect(first?.status).toBe(200);
       expect(get).toMatchObject({ method: 'GET', status: 200, attempts: 2, retried: true });
       expect(get?.ports[0]).not.toBe(get?.ports[1]);
       expect(post).toMatchObject({ method: 'POST', errorKind: 'server-closed', attempts: 1, retried: false });
       expect(post2).toMatchObject({ method: 'POST', status: 200, retried: false });
-      expect(r['retriedByMethod']).toEqual({ GET: [true], POST: [false] });
+      expect(keyed).toMatchObject({ method: 'POST', status: 200, attempts: 2, retried: true });
+      expect(r['retried']).toEqual({ get: true, post: false, postIdempotencyKey: true });
     });
   });
 });

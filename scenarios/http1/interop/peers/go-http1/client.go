@@ -121,6 +121,12 @@ func localPort(c net.Conn) int {
 
 // do sends one request through t and records its trace as request number n.
 func (r *recorder) do(ctx context.Context, client *http.Client, n int, method, target, path, body string) outcome {
+	return r.doWith(ctx, client, n, method, target, path, body, nil)
+}
+
+// doWith is do with extra request headers.
+func (r *recorder) doWith(ctx context.Context, client *http.Client, n int, method, target, path, body string,
+	header http.Header) outcome {
 	o := outcome{Request: n, Method: method, Path: path, Ports: []int{}}
 	trace := &httptrace.ClientTrace{
 		GetConn: func(string) { r.add(event{Request: n, Kind: "getConn"}) },
@@ -158,6 +164,9 @@ func (r *recorder) do(ctx context.Context, client *http.Client, n int, method, t
 	if err != nil {
 		o.Error, o.ErrorKind = err.Error(), "other"
 		return o
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
 	}
 	resp, err := client.Do(req)
 	if err == nil {
@@ -365,10 +374,13 @@ func scriptRetry(ctx context.Context, r *recorder, base string, idleWait time.Du
 	outs = append(outs, r.do(ctx, client, 2, http.MethodPost, base, "/echo", "netlab-post"))
 	// The POST's failure leaves no idle connection: a fresh one answers the next POST.
 	outs = append(outs, r.do(ctx, client, 3, http.MethodPost, base, "/echo", "netlab-post"))
-	// Requests 1 (GET) and 2 (POST) are the ones sent on a connection the server drops.
-	byMethod := map[string][]bool{}
-	for _, o := range outs[1:3] {
-		byMethod[o.Method] = append(byMethod[o.Method], o.Retried)
-	}
-	return map[string]any{"idleWaitMs": idleWait.Milliseconds(), "retriedByMethod": byMethod, "outcomes": outs}
+	time.Sleep(idleWait)
+	// A POST marked idempotent, with a rewindable body (NewRequest sets GetBody for a
+	// strings.Reader), is replayable: Go retries it like the GET.
+	outs = append(outs, r.doWith(ctx, client, 4, http.MethodPost, base, "/echo", "netlab-post",
+		http.Header{"Idempotency-Key": {"netlab-1"}}))
+	// Requests 1 (GET), 2 (POST) and 4 (POST with Idempotency-Key) are the ones sent on a
+	// connection the server drops.
+	return map[string]any{"idleWaitMs": idleWait.Milliseconds(), "outcomes": outs,
+		"retried": map[string]bool{"get": outs[1].Retried, "post": outs[2].Retried, "postIdempotencyKey": outs[4].Retried}}
 }
