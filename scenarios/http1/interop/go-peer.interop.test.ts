@@ -119,6 +119,9 @@ describe.skipIf(launch.kind !== 'ready')('go-http1 peer', () => {
       // Every request got a connection once: 20 = dials + reuses.
       expect(r.dials + r.reuses).toBe(20);
       expect(r.outcomes.every((o) => o.attempts === 1 && o.status === 200)).toBe(true);
+      // The trace agrees with the dial hook: one connectStart and one connectDone per dial.
+      expect(r.events.filter((e) => e.kind === 'connectStart')).toHaveLength(r.dials);
+      expect(r.events.filter((e) => e.kind === 'connectDone' && e.err === undefined)).toHaveLength(r.dials);
     });
 
     it('lifo: held requests pick idle connections most-recently-idle first', async () => {

@@ -116,7 +116,7 @@ export function startGoServer(path: string, options: GoServerOptions = {}): Prom
 /** One httptrace observation (fields as in README.md). */
 export interface GoTraceEvent {
   request: number;
-  kind: 'getConn' | 'gotConn' | 'connectDone' | 'wroteRequest' | 'firstByte';
+  kind: 'getConn' | 'gotConn' | 'connectStart' | 'connectDone' | 'wroteRequest' | 'firstByte';
   localPort?: number;
   reused?: boolean;
   wasIdle?: boolean;

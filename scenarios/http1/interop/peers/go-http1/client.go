@@ -25,7 +25,7 @@ const scriptTimeout = 30 * time.Second
 // event is one httptrace observation of one request attempt.
 type event struct {
 	Request    int    `json:"request"`
-	Kind       string `json:"kind"` // getConn | gotConn | connectDone | wroteRequest | firstByte
+	Kind       string `json:"kind"` // getConn | gotConn | connectStart | connectDone | wroteRequest | firstByte
 	LocalPort  int    `json:"localPort,omitempty"`
 	Reused     bool   `json:"reused,omitempty"`
 	WasIdle    bool   `json:"wasIdle,omitempty"`
@@ -139,6 +139,7 @@ func (r *recorder) doWith(ctx context.Context, client *http.Client, n int, metho
 			r.add(event{Request: n, Kind: "gotConn", LocalPort: p, Reused: info.Reused, WasIdle: info.WasIdle,
 				IdleTimeMs: info.IdleTime.Milliseconds()})
 		},
+		ConnectStart: func(string, string) { r.add(event{Request: n, Kind: "connectStart"}) },
 		ConnectDone: func(_, _ string, err error) {
 			e := event{Request: n, Kind: "connectDone"}
 			if err != nil {
