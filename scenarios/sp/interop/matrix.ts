@@ -372,8 +372,28 @@ class CellRun implements ExchangeIO {
   }
 }
 
+/**
+ * Times a cell is run again when its peer could not bind the TCP port netlab picked for it: the
+ * port was free when picked (freeTcpPort) but another process (often an outgoing connection's
+ * ephemeral port, with other tests running beside) took it before the peer bound it. That is the
+ * harness's race, not a finding about the peer; each retry picks a new port.
+ */
+export const BIND_RACE_RETRIES = 2;
+const BIND_RACE = /Address already in use/;
+
 /** Runs one cell to its verdict. Never throws; never leaves a child process or a socket behind. */
 export async function runCell(cell: Cell, options: CellOptions = {}): Promise<CellResult> {
+  let r = await runCellOnce(cell, options);
+  for (let retry = 1; retry <= BIND_RACE_RETRIES && cell.transport === 'tcp'; retry++) {
+    if (r.status !== 'error' || !BIND_RACE.test(r.detail)) break;
+    const why = r.detail;
+    r = await runCellOnce(cell, options);
+    r = { ...r, detail: `${r.detail} (run ${retry + 1}: the peer could not bind its port before: ${why})` };
+  }
+  return r;
+}
+
+async function runCellOnce(cell: Cell, options: CellOptions): Promise<CellResult> {
   const startMs = performance.now();
   const id = cellId(cell);
   const timeoutMs = options.timeoutMs ?? DEFAULT_CELL_TIMEOUT_MS;
