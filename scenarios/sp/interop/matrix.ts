@@ -379,7 +379,7 @@ class CellRun implements ExchangeIO {
  * harness's race, not a finding about the peer; each retry picks a new port.
  */
 export const BIND_RACE_RETRIES = 2;
-const BIND_RACE = /Address already in use/;
+const BIND_RACE = /Address (already )?in use/;
 
 /** Runs one cell to its verdict. Never throws; never leaves a child process or a socket behind. */
 export async function runCell(cell: Cell, options: CellOptions = {}): Promise<CellResult> {
