@@ -8,6 +8,7 @@
 import { checkHost, checkTarget, contentLength, transferEncodingChunked } from './decoder.js';
 import { Http1Error } from './errors.js';
 import { Http1Headers, isFieldValue, isToken, latin1Bytes, type HeaderEntry } from './head.js';
+import { concatBytes } from '../runtime/bytes.js';
 
 const CRLF = '\r\n';
 const VERSION_RE = /^HTTP\/1\.\d$/;
@@ -117,18 +118,6 @@ export function encodeLastChunk(trailers: Http1Headers | Iterable<HeaderEntry> =
   return latin1Bytes(`0${CRLF}${fieldLines(toHeaders(trailers))}${CRLF}`, 'trailer section');
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** A whole message: head plus body framed as its own headers say. */
 export interface MessageInit {
   readonly head:
@@ -167,16 +156,17 @@ export function serializeMessage(init: MessageInit): Uint8Array {
   if (hasTrailers && !(chunked && !noBody))
     throw new Http1Error('ErrBodyLengthMismatch', 'trailers need a chunked body');
   if (noBody) return headBytes;
-  if (chunked) return concat([headBytes, ...body.map(encodeChunk), encodeLastChunk(init.trailers ?? [])]);
+  if (chunked)
+    return concatBytes([headBytes, ...body.map(encodeChunk), encodeLastChunk(init.trailers ?? [])]);
   if (length !== undefined) {
     if (length !== bodyBytes)
       throw new Http1Error(
         'ErrBodyLengthMismatch',
         `body is ${bodyBytes} bytes, Content-Length says ${length}`,
       );
-    return concat([headBytes, ...body]);
+    return concatBytes([headBytes, ...body]);
   }
   if (!isResponse && bodyBytes > 0)
     throw new Http1Error('ErrBodyLengthMismatch', 'a request body needs Content-Length or chunked');
-  return concat([headBytes, ...body]);
+  return concatBytes([headBytes, ...body]);
 }

@@ -3,20 +3,9 @@
  * chunk and page boundaries, pages given back (PagePool stats, checking mode) after release and close.
  */
 import { describe, expect, it } from 'vitest';
-import { isReactorError, type ReactorErrorCode } from './errors.js';
 import { InputBuffer, MAX_MALLOC_BYTES, OutputBuffer } from './link-buffer.js';
 import { isPoisoned, PagePool } from './pages.js';
-
-/** The code and message of the ReactorError `fn` throws, or 'no error'. */
-function errorOf(fn: () => unknown): { code: ReactorErrorCode; message: string } | 'no error' {
-  try {
-    fn();
-  } catch (e) {
-    if (!isReactorError(e)) throw e;
-    return { code: e.code, message: e.message };
-  }
-  return 'no error';
-}
+import { errorOf } from './testing/errors.js';
 
 /** Bytes start, start+1, ... (mod 256). */
 function seq(start: number, n: number): Uint8Array {

@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../runtime/assert.js';
-import { isReactorError, type ReactorErrorCode } from './errors.js';
+import type { ReactorErrorCode } from './errors.js';
 import { InputBuffer, OutputBuffer } from './link-buffer.js';
 import { isPoisoned, PagePool, POISON_BYTE } from './pages.js';
-
-/** The code and message of the ReactorError `fn` throws, or 'no error'. */
-function errorOf(fn: () => unknown): { code: ReactorErrorCode; message: string } | 'no error' {
-  try {
-    fn();
-  } catch (e) {
-    if (!isReactorError(e)) throw e;
-    return { code: e.code, message: e.message };
-  }
-  return 'no error';
-}
+import { errorOf } from './testing/errors.js';
 
 function codeOf(fn: () => unknown): ReactorErrorCode | 'no error' {
   const e = errorOf(fn);

@@ -3,19 +3,8 @@
  * the large-buffer pool, and the checking mode's quarantine over many pages (its FIFO compacts).
  */
 import { describe, expect, it } from 'vitest';
-import { isReactorError, type ReactorErrorCode } from './errors.js';
 import { isPoisoned, MAX_POOLED_LARGE_BYTES, PagePool, POISON_BYTE } from './pages.js';
-
-/** The code and message of the ReactorError `fn` throws, or 'no error'. */
-function errorOf(fn: () => unknown): { code: ReactorErrorCode; message: string } | 'no error' {
-  try {
-    fn();
-  } catch (e) {
-    if (!isReactorError(e)) throw e;
-    return { code: e.code, message: e.message };
-  }
-  return 'no error';
-}
+import { errorOf } from './testing/errors.js';
 
 describe('PagePool typed errors name the argument, its range and the value', () => {
   it('alloc', () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { isReactorError, type ReactorErrorCode } from './errors.js';
 import {
   DEFAULT_MAX_POOLED_PAGES,
   DEFAULT_PAGE_BYTES,
@@ -8,17 +7,7 @@ import {
   PagePool,
   POISON_BYTE,
 } from './pages.js';
-
-/** The code and message of the ReactorError `fn` throws, or 'no error'. */
-function errorOf(fn: () => unknown): { code: ReactorErrorCode; message: string } | 'no error' {
-  try {
-    fn();
-  } catch (e) {
-    if (!isReactorError(e)) throw e;
-    return { code: e.code, message: e.message };
-  }
-  return 'no error';
-}
+import { errorOf } from './testing/errors.js';
 
 describe('PagePool options', () => {
   it('has the documented defaults', () => {
